@@ -1,0 +1,71 @@
+# Bitcache: `make` builds the nginx module and the CLI; `make test` and
+# `make demo` also install what they need (scripts/deps.sh).
+
+NGX_SRC    ?= /usr/share/nginx/src
+BUILD      := build
+CC         ?= cc
+WARN       := -Wall -Wextra -Werror
+CFLAGS     ?= -O2 -g
+BC_CFLAGS  := $(CFLAGS) $(WARN) -std=gnu11 -fPIC -D_FORTIFY_SOURCE=2 -fstack-protector-strong \
+              -Ilibbitcache
+LIBS       := -lhiredis -lsecp256k1 -lcrypto
+
+LIB_SRCS   := $(sort $(wildcard libbitcache/*.c))
+LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+LIB_HDRS   := $(wildcard libbitcache/*.h)
+CLI_SRCS   := $(sort $(wildcard cli/*.c))
+CLI_OBJS   := $(CLI_SRCS:%.c=$(BUILD)/%.o)
+CLI_HDRS   := $(wildcard cli/*.h)
+UNIT_SRCS  := $(sort $(wildcard t/unit/*.c))
+UNIT_BINS  := $(UNIT_SRCS:t/unit/%.c=$(BUILD)/unit/%)
+MOD_SRCS   := $(wildcard ngx_bitcache_module/*.c ngx_bitcache_module/*.h)
+
+MODULE     := $(BUILD)/ngx_http_bitcache_module.so
+CLI        := $(BUILD)/bitcache
+
+.PHONY: all deps module cli unit test demo bench clean
+all: module cli
+
+deps:
+	@sh scripts/deps.sh
+
+$(BUILD)/%.o: %.c $(LIB_HDRS) $(CLI_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BC_CFLAGS) -c $< -o $@
+
+$(BUILD)/libbitcache.a: $(LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+cli: $(CLI)
+$(CLI): $(CLI_OBJS) $(BUILD)/libbitcache.a
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libbitcache.a $(LIBS)
+
+unit: $(UNIT_BINS)
+$(BUILD)/unit/%: t/unit/%.c t/unit/tap.h $(BUILD)/libbitcache.a
+	@mkdir -p $(dir $@)
+	$(CC) $(BC_CFLAGS) -It/unit -o $@ $< $(BUILD)/libbitcache.a $(LIBS)
+
+# The module is built by nginx's own build system from Debian's nginx-dev
+# tree with Debian's configure flags, so that the packaged nginx loads it.
+module: $(MODULE)
+$(BUILD)/nginx/.configured: config scripts/ngx-configure.sh
+	sh scripts/ngx-configure.sh $(NGX_SRC) $(BUILD)/nginx "$(WARN)"
+	touch $@
+
+$(MODULE): $(BUILD)/nginx/.configured $(MOD_SRCS) $(BUILD)/libbitcache.a
+	$(MAKE) -C $(BUILD)/nginx -f objs/Makefile modules
+	cp $(BUILD)/nginx/objs/ngx_http_bitcache_module.so $@
+
+test: deps all unit
+	prove -v t/*.t $(UNIT_BINS) > $(BUILD)/prove.log 2>&1; rc=$$?; \
+	    grep -vE '^\s*ok ' $(BUILD)/prove.log | tail -n 200; exit $$rc
+
+bench: deps all
+	sh bench/run.sh
+
+demo: deps all
+	sh scripts/demo.sh
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,85 @@
+/* bitcache: the admin and watcher command of Bitcache. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *synopsis;
+} commands[] = {
+    { "secret", cmd_secret, "secret                     print a new HMAC secret (hex) for bitcache_secret" },
+    { "grant", cmd_grant, "grant --secret FILE --redis ADDR [--ttl 1d] [--uses N] PRODUCT" },
+    { "revoke", cmd_revoke, "revoke --redis ADDR TOKEN|ID" },
+};
+
+static void
+usage(FILE *out)
+{
+    size_t i;
+
+    fprintf(out, "usage: bitcache COMMAND [ARGS]\n\ncommands:\n");
+    for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        fprintf(out, "  %s\n", commands[i].synopsis);
+    }
+    fprintf(out, "\nADDR is host:port or unix:/path (options: --redis-password P, --redis-db N,"
+                 " --redis-prefix P)\n");
+}
+
+static int
+vreport(const char *cmd, const char *fmt, va_list ap)
+{
+    fprintf(stderr, "bitcache %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    return 0;
+}
+
+int
+usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vreport(cmd, fmt, ap);
+    va_end(ap);
+    return EXIT_USAGE;
+}
+
+int
+run_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vreport(cmd, fmt, ap);
+    va_end(ap);
+    return 1;
+}
+
+int
+main(int argc, char **argv)
+{
+    size_t i;
+
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0
+        || strcmp(argv[1], "help") == 0)
+    {
+        usage(stdout);
+        return 0;
+    }
+    for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        if (strcmp(argv[1], commands[i].name) == 0) {
+            return commands[i].run(argc - 1, argv + 1);
+        }
+    }
+    fprintf(stderr, "bitcache: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return EXIT_USAGE;
+}
