@@ -18,6 +18,9 @@ CLI_OBJS   := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 CLI_HDRS   := $(wildcard cli/*.h)
 UNIT_SRCS  := $(sort $(wildcard t/unit/*.c))
 UNIT_BINS  := $(UNIT_SRCS:t/unit/%.c=$(BUILD)/unit/%)
+# the same unit tests again under AddressSanitizer and UBSan
+ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+ASAN_BINS  := $(UNIT_SRCS:t/unit/%.c=$(BUILD)/asan/unit/%)
 MOD_SRCS   := $(wildcard ngx_bitcache_module/*.c ngx_bitcache_module/*.h)
 
 MODULE     := $(BUILD)/ngx_http_bitcache_module.so
@@ -41,10 +44,14 @@ cli: $(CLI)
 $(CLI): $(CLI_OBJS) $(BUILD)/libbitcache.a
 	$(CC) $(CFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libbitcache.a $(LIBS)
 
-unit: $(UNIT_BINS)
+unit: $(UNIT_BINS) $(ASAN_BINS)
 $(BUILD)/unit/%: t/unit/%.c t/unit/tap.h $(BUILD)/libbitcache.a
 	@mkdir -p $(dir $@)
 	$(CC) $(BC_CFLAGS) -It/unit -o $@ $< $(BUILD)/libbitcache.a $(LIBS)
+
+$(BUILD)/asan/unit/%: t/unit/%.c t/unit/tap.h $(LIB_SRCS) $(LIB_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ASAN_FLAGS) $(WARN) -std=gnu11 -Ilibbitcache -It/unit -o $@ $< $(LIB_SRCS) $(LIBS)
 
 # The module is built by nginx's own build system from Debian's nginx-dev
 # tree with Debian's configure flags, so that the packaged nginx loads it.
@@ -58,11 +65,11 @@ $(MODULE): $(BUILD)/nginx/.configured $(MOD_SRCS) $(BUILD)/libbitcache.a
 	cp $(BUILD)/nginx/objs/ngx_http_bitcache_module.so $@
 
 test: deps all unit
-	prove -v t/*.t $(UNIT_BINS) > $(BUILD)/prove.log 2>&1; rc=$$?; \
+	prove -v t/*.t $(UNIT_BINS) $(ASAN_BINS) > $(BUILD)/prove.log 2>&1; rc=$$?; \
 	    grep -vE '^\s*ok ' $(BUILD)/prove.log | tail -n 200; exit $$rc
 
 bench: deps all
-	sh bench/run.sh
+	@for b in bench/*.sh; do echo "== $$b"; sh $$b || exit 1; done
 
 demo: deps all
 	sh scripts/demo.sh

@@ -30,9 +30,12 @@ if [ -n "$missing" ]; then
 fi
 
 # npm packages for the tests (cross-checks, the regtest node), when the project has any
-if [ -f "$root/t/node/package.json" ] && [ ! -d "$root/t/node/node_modules" ]; then
+node="$root/t/node"
+if [ -f "$node/package.json" ] && \
+   { [ ! -f "$node/node_modules/.bitcache-stamp" ] || [ "$node/package.json" -nt "$node/node_modules/.bitcache-stamp" ]; }; then
     command -v npm >/dev/null 2>&1 || { echo "deps: npm is missing" >&2; exit 1; }
     echo "deps: npm install in t/node"
-    (cd "$root/t/node" && npm install --no-audit --no-fund --loglevel=error)
+    (cd "$node" && npm install --no-audit --no-fund --loglevel=error)
+    touch "$node/node_modules/.bitcache-stamp"
 fi
 exit 0
