@@ -13,6 +13,7 @@ static const struct {
     { "secret", cmd_secret, "secret                     print a new HMAC secret (hex) for bitcache_secret" },
     { "grant", cmd_grant, "grant --secret FILE --redis ADDR [--ttl 1d] [--uses N] PRODUCT" },
     { "revoke", cmd_revoke, "revoke --redis ADDR TOKEN|ID" },
+    { "derive", cmd_derive, "derive KEY|DESCRIPTOR [--network NET] [--from 0] [--count 10] [--change] [--spk] [--descriptor]" },
 };
 
 static void
