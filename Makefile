@@ -57,12 +57,12 @@ $(BUILD)/asan/unit/%: t/unit/%.c t/unit/tap.h $(LIB_SRCS) $(LIB_HDRS)
 # tree with Debian's configure flags, so that the packaged nginx loads it.
 module: $(MODULE)
 $(BUILD)/nginx/.configured: config scripts/ngx-configure.sh
-	sh scripts/ngx-configure.sh $(NGX_SRC) $(BUILD)/nginx "$(WARN)"
+	bash scripts/ngx-configure.sh $(NGX_SRC) $(BUILD)/nginx "$(WARN)"
 	touch $@
 
 $(MODULE): $(BUILD)/nginx/.configured $(MOD_SRCS) $(BUILD)/libbitcache.a
 	$(MAKE) -C $(BUILD)/nginx -f objs/Makefile modules
-	cp $(BUILD)/nginx/objs/ngx_http_bitcache_module.so $@
+	cp $(BUILD)/nginx/objs/ngx_http_bitcache_module.so $@.tmp && mv -f $@.tmp $@
 
 test: deps all unit
 	prove -v t/*.t $(UNIT_BINS) $(ASAN_BINS) > $(BUILD)/prove.log 2>&1; rc=$$?; \

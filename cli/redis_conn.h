@@ -1,0 +1,36 @@
+/* The CLI's Redis connection: blocking hiredis is right for a command. */
+#ifndef BITCACHE_CLI_REDIS_CONN_H
+#define BITCACHE_CLI_REDIS_CONN_H
+
+#include <hiredis/hiredis.h>
+
+typedef struct {
+    const char *addr;       /* host:port or unix:/path */
+    const char *password;
+    int         db;
+    const char *prefix;     /* key prefix, "bitcache:" by default */
+} redis_opts;
+
+/* getopt_long entries and handling shared by the commands that talk to
+ * Redis: --redis, --redis-password, --redis-db, --redis-prefix. */
+#define REDIS_LONG_OPTIONS                                  \
+    { "redis", required_argument, NULL, 'R' },              \
+    { "redis-password", required_argument, NULL, 'P' },     \
+    { "redis-db", required_argument, NULL, 'D' },           \
+    { "redis-prefix", required_argument, NULL, 'X' }
+
+void redis_opts_init(redis_opts *o);
+
+/* Takes option c if it is one of REDIS_LONG_OPTIONS: returns 1 if taken,
+ * 0 if not one of them, -1 (after printing why) if its value is bad. */
+int redis_opts_take(redis_opts *o, const char *cmd, int c, const char *arg);
+
+/* Connects (5 s timeout), authenticates and selects the db. Prints the
+ * reason and returns NULL on failure. */
+redisContext *redis_open(const redis_opts *o, const char *cmd);
+
+/* Runs a command; prints Redis' error and returns NULL on failure. */
+redisReply *redis_run(redisContext *c, const char *cmd, int argc,
+    const char **argv, const size_t *argvlen);
+
+#endif

@@ -1,0 +1,32 @@
+/* The HMAC secret shared by the nginx hosts and the admin CLI.
+ * The file holds at least 32 random bytes as hex (`bitcache secret`). */
+#ifndef BITCACHE_SECRET_H
+#define BITCACHE_SECRET_H
+
+#include <stddef.h>
+
+#define BC_SECRET_MIN   32
+#define BC_SECRET_MAX   128
+#define BC_KEY_LEN      32
+
+typedef struct {
+    unsigned char token_key[BC_KEY_LEN];    /* MACs tokens */
+    unsigned char invoice_key[BC_KEY_LEN];  /* MACs offers, invoices, catalog records */
+} bc_keys;
+
+/* Reads and checks the secret file: a regular file, not accessible by
+ * "others" and not writable by its group, holding 64..256 hex digits.
+ * On failure writes a reason ("is readable by others (mode 0644)...")
+ * into err and returns 0. Derives the per-purpose keys on success. */
+int bc_secret_load(bc_keys *keys, const char *path, char *err, size_t errlen);
+
+/* Derives the per-purpose keys from raw secret bytes (see docs/protocol.md). */
+void bc_keys_derive(bc_keys *keys, const unsigned char *secret, size_t len);
+
+/* Fills out with 2*len hex digits of fresh randomness (RAND_bytes) + NUL. */
+int bc_secret_generate(char *out, size_t len);
+
+/* Overwrites memory holding key material in a way the compiler keeps. */
+void bc_wipe(void *p, size_t len);
+
+#endif

@@ -1,0 +1,471 @@
+/*
+ * Access phase: a request for a file in a `bitcache on` location goes on to
+ * the static handler only with a valid, paid token.
+ *
+ * The token's MAC, expiry and product are checked locally first, so
+ * garbage never costs a Redis round trip. Then one atomic script on the
+ * worker's Redis connection checks revocation and spends a use. While it
+ * runs the request is parked (NGX_DONE, r->main->count held); the reply
+ * or a timer resumes the phases.
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "hex.h"
+#include "token.h"
+#include "redis_scripts.h"
+#include "ngx_http_bitcache.h"
+
+
+typedef enum {
+    NGX_HTTP_BITCACHE_WAITING = 1,
+    NGX_HTTP_BITCACHE_ALLOWED,
+    NGX_HTTP_BITCACHE_DENIED,
+    NGX_HTTP_BITCACHE_UNAVAILABLE
+} ngx_http_bitcache_state_e;
+
+
+typedef struct {
+    ngx_http_request_t               *request;
+    ngx_http_bitcache_state_e         state;
+    const char                       *reason;
+    ngx_str_t                         product;
+    ngx_http_bitcache_redis_req_t    *redis;
+    ngx_event_t                       timer;
+    unsigned                          partial_only:1;
+} ngx_http_bitcache_ctx_t;
+
+
+static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
+static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
+
+
+static ngx_str_t  ngx_http_bitcache_token_name = ngx_string("bitcache_token");
+
+
+static ngx_int_t ngx_http_bitcache_hide_token(ngx_http_request_t *r,
+    ngx_str_t *token);
+
+
+static ngx_int_t
+ngx_http_bitcache_find_token(ngx_http_request_t *r, ngx_str_t *token)
+{
+    if (r->args.len
+        && ngx_http_arg(r, ngx_http_bitcache_token_name.data,
+                        ngx_http_bitcache_token_name.len, token)
+           == NGX_OK)
+    {
+        return ngx_http_bitcache_hide_token(r, token);
+    }
+
+    if (ngx_http_parse_multi_header_lines(&r->headers_in.cookies,
+                                          &ngx_http_bitcache_token_name, token)
+        != NGX_DECLINED)
+    {
+        return NGX_OK;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+/*
+ * Whether the request can only ever get a part of the file that does not
+ * start at byte 0 (a resume, a segment of a download manager) or no body
+ * at all (HEAD). Those spend no use. Only one plain "bytes=N-[M]" range
+ * with N > 0 qualifies: suffix and multiple ranges may add up to the
+ * whole file. The body filter below enforces the rest.
+ */
+/*
+ * Keep a token given in the query out of every log: copy it, then
+ * overwrite it with '*' where it stands in the arguments and in the
+ * request line ($request, $request_uri, the error log's context).
+ */
+static ngx_int_t
+ngx_http_bitcache_hide_token(ngx_http_request_t *r, ngx_str_t *token)
+{
+    u_char  *copy, *line, *last;
+
+    copy = ngx_pnalloc(r->pool, token->len);
+    if (copy == NULL) {
+        return NGX_ERROR;
+    }
+    ngx_memcpy(copy, token->data, token->len);
+
+    line = r->request_line.data;
+    last = line + r->request_line.len;
+
+    if (token->len && (token->data < line || token->data >= last)) {
+        /* the arguments were rewritten: find it in the original line */
+        line = ngx_strlcasestrn(line, last, copy, token->len - 1);
+        if (line != NULL) {
+            ngx_memset(line, '*', token->len);
+        }
+    }
+
+    ngx_memset(token->data, '*', token->len);
+
+    token->data = copy;
+    return NGX_OK;
+}
+
+
+static ngx_flag_t
+ngx_http_bitcache_partial_only(ngx_http_request_t *r)
+{
+    u_char     *p, *last;
+    off_t       start, end;
+    ngx_uint_t  digits;
+
+    if (r->method == NGX_HTTP_HEAD) {
+        return 1;
+    }
+
+    if (r->headers_in.range == NULL) {
+        return 0;
+    }
+
+    p = r->headers_in.range->value.data;
+    last = p + r->headers_in.range->value.len;
+
+    if (last - p < 6 || ngx_strncasecmp(p, (u_char *) "bytes=", 6) != 0) {
+        return 0;
+    }
+
+    for (p += 6; p < last && *p == ' '; p++) { /* void */ }
+
+    start = 0;
+    for (digits = 0; p < last && *p >= '0' && *p <= '9'; p++, digits++) {
+        if (start >= NGX_MAX_OFF_T_VALUE / 10) {
+            return 0;
+        }
+        start = start * 10 + (*p - '0');
+    }
+
+    if (digits == 0 || start == 0) {
+        return 0;
+    }
+
+    for ( /* void */ ; p < last && *p == ' '; p++) { /* void */ }
+
+    if (p == last || *p++ != '-') {
+        return 0;
+    }
+
+    for ( /* void */ ; p < last && *p == ' '; p++) { /* void */ }
+
+    end = 0;
+    for (digits = 0; p < last && *p >= '0' && *p <= '9'; p++, digits++) {
+        if (end >= NGX_MAX_OFF_T_VALUE / 10) {
+            return 0;
+        }
+        end = end * 10 + (*p - '0');
+    }
+
+    for ( /* void */ ; p < last && *p == ' '; p++) { /* void */ }
+
+    return p == last && (digits == 0 || end >= start);
+}
+
+
+static void
+ngx_http_bitcache_resume(ngx_http_bitcache_ctx_t *ctx)
+{
+    ngx_connection_t    *c;
+    ngx_http_request_t  *r;
+
+    r = ctx->request;
+    c = r->connection;
+
+    ctx->redis = NULL;
+    if (ctx->timer.timer_set) {
+        ngx_del_timer(&ctx->timer);
+    }
+
+    r->main->count--;
+    r->write_event_handler = ngx_http_core_run_phases;
+    ngx_http_core_run_phases(r);
+    ngx_http_run_posted_requests(c);
+}
+
+
+static void
+ngx_http_bitcache_redis_done(void *data, redisReply *reply)
+{
+    ngx_http_bitcache_ctx_t  *ctx = data;
+
+    if (reply == NULL) {
+        ctx->state = NGX_HTTP_BITCACHE_UNAVAILABLE;
+        ctx->reason = "redis unavailable";
+
+    } else if (reply->type != REDIS_REPLY_INTEGER) {
+        ngx_log_error(NGX_LOG_ERR, ctx->request->connection->log, 0,
+                      "bitcache: unexpected redis reply: %s",
+                      reply->type == REDIS_REPLY_ERROR ? reply->str : "?");
+        ctx->state = NGX_HTTP_BITCACHE_UNAVAILABLE;
+        ctx->reason = "redis error";
+
+    } else if (reply->integer >= 0) {
+        ctx->state = NGX_HTTP_BITCACHE_ALLOWED;
+
+    } else {
+        ctx->state = NGX_HTTP_BITCACHE_DENIED;
+        ctx->reason = reply->integer == BC_TOKEN_USE_REVOKED ? "token revoked"
+                    : reply->integer == BC_TOKEN_USE_SPENT ? "downloads used up"
+                    : "unknown token";
+    }
+
+    ngx_http_bitcache_resume(ctx);
+}
+
+
+static void
+ngx_http_bitcache_timeout(ngx_event_t *ev)
+{
+    ngx_http_bitcache_ctx_t  *ctx = ev->data;
+
+    ngx_log_error(NGX_LOG_ERR, ev->log, 0, "bitcache: redis timed out");
+
+    ngx_http_bitcache_redis_cancel(ctx->redis);
+    ctx->state = NGX_HTTP_BITCACHE_UNAVAILABLE;
+    ctx->reason = "redis timed out";
+
+    ngx_http_bitcache_redis_timed_out();
+    ngx_http_bitcache_resume(ctx);
+}
+
+
+/* The request is freed while parked (e.g. terminated): detach from Redis. */
+static void
+ngx_http_bitcache_cleanup(void *data)
+{
+    ngx_http_bitcache_ctx_t  *ctx = data;
+
+    if (ctx->redis) {
+        ngx_http_bitcache_redis_cancel(ctx->redis);
+        ctx->redis = NULL;
+    }
+    if (ctx->timer.timer_set) {
+        ngx_del_timer(&ctx->timer);
+    }
+}
+
+
+static ngx_int_t
+ngx_http_bitcache_check(ngx_http_request_t *r, ngx_http_bitcache_ctx_t *ctx,
+    ngx_str_t *token, ngx_http_bitcache_loc_conf_t *blcf)
+{
+    u_char                          key[NGX_HTTP_BITCACHE_PREFIX_MAX + 4
+                                        + 2 * BC_TOKEN_ID_LEN + 1];
+    unsigned char                   buf[BC_TOKEN_MAX_BYTES];
+    u_char                          uses[NGX_INT32_LEN + 1];
+    const char                     *argv[6];
+    size_t                          argvlen[6];
+    bc_token                        t;
+    bc_token_status                 st;
+    ngx_pool_cleanup_t             *cln;
+    ngx_http_bitcache_main_conf_t  *bmcf;
+
+    st = bc_token_verify(&t, buf, (const char *) token->data, token->len,
+                         blcf->keys, (uint64_t) ngx_time(),
+                         ctx->product.data, ctx->product.len);
+
+    if (st != BC_TOKEN_OK) {
+        ctx->state = NGX_HTTP_BITCACHE_DENIED;
+        ctx->reason = bc_token_status_str(st);
+        return NGX_OK;
+    }
+
+    bmcf = ngx_http_get_module_main_conf(r, ngx_http_bitcache_module);
+
+    /* prefix + "tok:" + 32 hex digits */
+    ngx_memcpy(key, bmcf->redis.prefix.data, bmcf->redis.prefix.len);
+    ngx_memcpy(key + bmcf->redis.prefix.len, "tok:", 4);
+    bc_hex_encode((char *) key + bmcf->redis.prefix.len + 4, t.id,
+                  BC_TOKEN_ID_LEN);
+
+    ctx->partial_only = ngx_http_bitcache_partial_only(r);
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    argv[0] = "EVAL";
+    argvlen[0] = 4;
+    argv[1] = BC_SCRIPT_TOKEN_USE;
+    argvlen[1] = sizeof(BC_SCRIPT_TOKEN_USE) - 1;
+    argv[2] = "1";
+    argvlen[2] = 1;
+    argv[3] = (const char *) key;
+    argvlen[3] = bmcf->redis.prefix.len + 4 + 2 * BC_TOKEN_ID_LEN;
+    argv[4] = ctx->partial_only ? "0" : "1";
+    argvlen[4] = 1;
+    argv[5] = (const char *) uses;          /* allowed uses, signed into the token */
+    argvlen[5] = ngx_sprintf(uses, "%uD", t.uses) - uses;
+
+    ctx->redis = ngx_http_bitcache_redis_command(ngx_http_bitcache_redis_done,
+                                                 ctx, 6, argv, argvlen);
+
+    if (ctx->redis == NULL) {
+        ctx->state = NGX_HTTP_BITCACHE_UNAVAILABLE;
+        ctx->reason = "redis unavailable";
+        return NGX_OK;
+    }
+
+    cln->handler = ngx_http_bitcache_cleanup;
+    cln->data = ctx;
+
+    ctx->timer.handler = ngx_http_bitcache_timeout;
+    ctx->timer.data = ctx;
+    ctx->timer.log = r->connection->log;
+    ngx_add_timer(&ctx->timer, bmcf->redis.timeout);
+
+    ctx->state = NGX_HTTP_BITCACHE_WAITING;
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_bitcache_access_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                      rc;
+    ngx_str_t                      token;
+    ngx_http_bitcache_ctx_t       *ctx;
+    ngx_http_bitcache_loc_conf_t  *blcf;
+
+    blcf = ngx_http_get_module_loc_conf(r, ngx_http_bitcache_module);
+
+    if (!blcf->enable || r != r->main) {
+        return NGX_DECLINED;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_bitcache_module);
+
+    if (ctx == NULL) {
+        ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_bitcache_ctx_t));
+        if (ctx == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ctx->request = r;
+        ngx_http_set_ctx(r, ctx, ngx_http_bitcache_module);
+
+        if (ngx_http_complex_value(r, blcf->product, &ctx->product) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        rc = ngx_http_bitcache_find_token(r, &token);
+
+        if (rc == NGX_ERROR) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+
+        } else if (rc == NGX_DECLINED) {
+            ctx->state = NGX_HTTP_BITCACHE_DENIED;
+            ctx->reason = "no token";
+
+        } else if (ngx_http_bitcache_check(r, ctx, &token, blcf) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (ctx->state == NGX_HTTP_BITCACHE_WAITING) {
+            r->main->count++;
+            r->write_event_handler = ngx_http_request_empty_handler;
+            return NGX_DONE;
+        }
+    }
+
+    switch (ctx->state) {
+
+    case NGX_HTTP_BITCACHE_ALLOWED:
+        return NGX_OK;
+
+    case NGX_HTTP_BITCACHE_WAITING:
+        return NGX_AGAIN;
+
+    case NGX_HTTP_BITCACHE_UNAVAILABLE:
+        ngx_http_bitcache_reply(r, NGX_HTTP_SERVICE_UNAVAILABLE, ctx->reason,
+                                &ctx->product);
+        return NGX_DONE;
+
+    default: /* NGX_HTTP_BITCACHE_DENIED */
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "bitcache: 402 for \"%V\": %s", &ctx->product,
+                      ctx->reason);
+        ngx_http_bitcache_reply(r, NGX_HTTP_PAYMENT_REQUIRED, ctx->reason,
+                                &ctx->product);
+        return NGX_DONE;
+    }
+}
+
+
+/*
+ * A use was not spent because the request asked for a part after byte 0.
+ * If anything downstream (an If-Range mismatch, gzip, max_ranges 0, a
+ * third-party filter) turned it into the whole file, send no body.
+ */
+static ngx_int_t
+ngx_http_bitcache_header_filter(ngx_http_request_t *r)
+{
+    ngx_int_t                 rc;
+    ngx_http_bitcache_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_bitcache_module);
+
+    rc = ngx_http_next_header_filter(r);
+
+    if (ctx != NULL && ctx->partial_only && !r->header_only
+        && r->headers_out.status == NGX_HTTP_OK)
+    {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "bitcache: whole \"%V\" refused to a request that "
+                      "spent no download", &ctx->product);
+        return NGX_ERROR;
+    }
+
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_http_bitcache_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
+{
+    ngx_http_bitcache_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_bitcache_module);
+
+    if (ctx != NULL && ctx->partial_only && !r->header_only
+        && r->headers_out.status == NGX_HTTP_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_next_body_filter(r, in);
+}
+
+
+ngx_int_t
+ngx_http_bitcache_access_init(ngx_conf_t *cf)
+{
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_bitcache_access_handler;
+
+    ngx_http_next_header_filter = ngx_http_top_header_filter;
+    ngx_http_top_header_filter = ngx_http_bitcache_header_filter;
+
+    ngx_http_next_body_filter = ngx_http_top_body_filter;
+    ngx_http_top_body_filter = ngx_http_bitcache_body_filter;
+
+    return NGX_OK;
+}
