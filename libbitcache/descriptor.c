@@ -129,7 +129,7 @@ parse_step(cursor *c, uint32_t *step, int hardened_ok)
         return fail(c, "child number with a leading zero");
     }
     *step = (uint32_t) v;
-    if (c->pos < c->end && strchr("hH'", c->s[c->pos]) != NULL) {
+    if (c->pos < c->end && strchr("h'", c->s[c->pos]) != NULL) {
         if (!hardened_ok) {
             return fail(c, "hardened step after an extended public key (needs the private "
                         "key; give the xpub of the hardened level)");
@@ -202,6 +202,9 @@ parse_key(cursor *c, bc_descriptor *d)
     }
     memcpy(d->key, c->s + start, c->pos - start);
     d->key[c->pos - start] = '\0';
+    if (bc_key_is_private(d->key, c->err)) {
+        return 0;
+    }
     for (;;) {
         if (!take(c, "/")) {
             return fail(c, "expected '/*' after the key (Bitcache needs a ranged key, "
@@ -217,7 +220,7 @@ parse_key(cursor *c, bc_descriptor *d)
             return 0;
         }
     }
-    if (c->pos < c->end && strchr("hH'", c->s[c->pos]) != NULL) {
+    if (c->pos < c->end && strchr("h'", c->s[c->pos]) != NULL) {
         return fail(c, "hardened wildcard needs the private key");
     }
     return 1;

@@ -120,6 +120,22 @@ refuse_decoded(const unsigned char *raw, size_t n, const char **err)
 }
 
 int
+bc_key_is_private(const char *str, const char **err)
+{
+    unsigned char raw[BC_BASE58_MAX_CHARS];
+    size_t n = sizeof(raw);
+    const char *ignored;
+
+    if (private_looking(str, err)) {
+        return 1;
+    }
+    if (!bc_base58check_decode(raw, &n, str, strlen(str), &ignored)) {
+        return 0;
+    }
+    return refuse_decoded(raw, n, err) && strstr(*err, BC_NEVER_PRIVATE) != NULL;
+}
+
+int
 bc_extpub_parse(bc_extpub *key, const char *str, const char **err)
 {
     static char msg[160];

@@ -42,6 +42,11 @@ typedef struct {
  * version), which is refused with BC_NEVER_PRIVATE in the message. */
 int bc_extpub_parse(bc_extpub *key, const char *str, const char **err);
 
+/* 1 (with *err carrying BC_NEVER_PRIVATE) if str is a private key of any
+ * kind: an extended private key version, SLIP-132 private versions, WIF.
+ * Used to refuse private keys before anything else is said about them. */
+int bc_key_is_private(const char *str, const char **err);
+
 /* Base58check serialization with key->version (or as_version when not
  * NULL, e.g. to write a zpub as the xpub that descriptors take). */
 int bc_extpub_serialize(char *out, size_t outlen, const bc_extpub *key,
