@@ -1,0 +1,319 @@
+package BcTest;
+# Test harness: each test gets its own temp dir, a real redis-server and the
+# Debian nginx loading build/ngx_http_bitcache_module.so, on free loopback
+# ports; everything is stopped at the end, and error.log is checked for
+# [alert] and [emerg] like nginx's own test suite does.
+use strict;
+use warnings;
+use Cwd qw(abs_path);
+use File::Basename qw(dirname);
+use File::Temp qw(tempdir);
+use IO::Socket::INET;
+use Time::HiRes qw(sleep time);
+use Test::More;
+use HTTP::Tiny;
+
+our $ROOT = abs_path(dirname(__FILE__) . '/../..');
+our $MODULE = "$ROOT/build/ngx_http_bitcache_module.so";
+our $CLI = "$ROOT/build/bitcache";
+
+sub new {
+    my ($class) = @_;
+    my $dir = tempdir('bitcache-test-XXXXXX', TMPDIR => 1, CLEANUP => !$ENV{BC_KEEP});
+    chmod 0755, $dir;    # nginx workers run as nobody
+    my $self = bless { dir => $dir, pids => {} }, $class;
+    mkdir "$dir/html";
+    mkdir "$dir/logs";
+    $self->write_file('secret', scalar `$CLI secret`, 0600);
+    die "bitcache secret failed" unless -s "$dir/secret";
+    return $self;
+}
+
+sub dir { $_[0]{dir} }
+
+sub write_file {
+    my ($self, $name, $content, $mode) = @_;
+    my $path = "$self->{dir}/$name";
+    system('mkdir', '-p', dirname($path)) == 0 or die;
+    open my $fh, '>', $path or die "$path: $!";
+    binmode $fh;
+    print $fh $content;
+    close $fh;
+    chmod(defined $mode ? $mode : 0644, $path);
+    return $path;
+}
+
+# random content, written under html/
+sub make_file {
+    my ($self, $name, $size) = @_;
+    open my $r, '<', '/dev/urandom' or die;
+    my $data = '';
+    read($r, $data, $size) == $size or die;
+    close $r;
+    $self->write_file("html/$name", $data);
+    return $data;
+}
+
+sub free_port {
+    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1', LocalPort => 0,
+                                  Proto => 'tcp', ReuseAddr => 1) or die "no free port: $!";
+    my $port = $s->sockport;
+    close $s;
+    return $port;
+}
+
+sub wait_port {
+    my ($port, $want_open, $secs) = @_;
+    my $until = time + ($secs || 10);
+    while (time < $until) {
+        my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Timeout => 1);
+        my $open = $s ? 1 : 0;
+        close $s if $s;
+        return 1 if $open == $want_open;
+        sleep 0.05;
+    }
+    return 0;
+}
+
+# --- redis ---------------------------------------------------------------
+
+sub start_redis {
+    my ($self) = @_;
+    $self->{redis_port} ||= free_port();
+    my $port = $self->{redis_port};
+    my $pid = fork // die;
+    if (!$pid) {
+        open STDOUT, '>>', "$self->{dir}/logs/redis.log";
+        open STDERR, '>&', \*STDOUT;
+        exec 'redis-server', '--port', $port, '--bind', '127.0.0.1', '--save', '',
+             '--appendonly', 'no', '--dir', $self->{dir}, '--protected-mode', 'no';
+        exit 127;
+    }
+    $self->{pids}{redis} = $pid;
+    wait_port($port, 1) or die "redis-server did not start on $port";
+    return $port;
+}
+
+sub redis_addr { "127.0.0.1:$_[0]{redis_port}" }
+
+sub stop_redis {
+    my ($self, $sig) = @_;
+    $self->_stop('redis', $sig || 'KILL');
+    wait_port($self->{redis_port}, 0);
+}
+
+sub redis_signal {
+    my ($self, $sig) = @_;
+    kill $sig, $self->{pids}{redis};
+}
+
+# One command over a raw socket (RESP); returns the reply as a Perl value.
+sub redis {
+    my ($self, @args) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $self->{redis_port},
+                                  Timeout => 5) or die "redis connect: $!";
+    my $req = '*' . @args . "\r\n";
+    $req .= '$' . length($_) . "\r\n$_\r\n" for @args;
+    print $s $req;
+    my $reply = _resp($s);
+    close $s;
+    return $reply;
+}
+
+sub _resp {
+    my ($s) = @_;
+    my $line = <$s>;
+    die "redis: no reply" unless defined $line;
+    $line =~ s/\r\n$//;
+    my ($t, $v) = (substr($line, 0, 1), substr($line, 1));
+    return $v if $t eq '+' || $t eq ':';
+    die "redis error: $v" if $t eq '-';
+    if ($t eq '$') {
+        return undef if $v < 0;
+        my $buf = '';
+        read($s, $buf, $v + 2);
+        return substr($buf, 0, $v);
+    }
+    if ($t eq '*') {
+        return undef if $v < 0;
+        return [map { _resp($s) } 1 .. $v];
+    }
+    die "redis: bad reply $line";
+}
+
+# how many times Redis ran a command (INFO commandstats)
+sub redis_calls {
+    my ($self, $cmd) = @_;
+    my $info = $self->redis('INFO', 'commandstats');
+    return $info =~ /cmdstat_\Q$cmd\E:calls=(\d+)/ ? $1 : 0;
+}
+
+# --- nginx ---------------------------------------------------------------
+
+# Wraps an http{} body into a whole nginx.conf; %%REDIS%%, %%DIR%% and
+# %%PORT%% are replaced.
+sub nginx_conf {
+    my ($self, $http, %opt) = @_;
+    my $dir = $self->{dir};
+    my $redis = $self->{redis_port} ? $self->redis_addr : '127.0.0.1:1';
+    $http =~ s/%%REDIS%%/$redis/g;
+    $http =~ s/%%DIR%%/$dir/g;
+    $http =~ s/%%PORT%%/$self->{http_port}/g;
+    my $workers = $opt{workers} || 1;
+    return <<"CONF";
+load_module $MODULE;
+worker_processes $workers;
+error_log $dir/logs/error.log info;
+pid $dir/logs/nginx.pid;
+events { worker_connections 1024; }
+http {
+    access_log $dir/logs/access.log;
+    default_type application/octet-stream;
+    client_body_temp_path $dir/tmp_body;
+    proxy_temp_path $dir/tmp_proxy;
+    fastcgi_temp_path $dir/tmp_fastcgi;
+    uwsgi_temp_path $dir/tmp_uwsgi;
+    scgi_temp_path $dir/tmp_scgi;
+$http
+}
+CONF
+}
+
+# A usual paywalled server: /files/ sold, /free/ plain.
+sub default_http {
+    my ($self, $extra) = @_;
+    $extra ||= '';
+    return <<"CONF";
+    bitcache_redis %%REDIS%% timeout=500ms;
+    server {
+        listen 127.0.0.1:%%PORT%%;
+        root %%DIR%%/html;
+        large_client_header_buffers 4 16k;    # room for the 8 KiB token tests
+        bitcache_secret %%DIR%%/secret;
+        location /files/ {
+            bitcache on;
+            $extra
+        }
+        location /free/ { }
+    }
+CONF
+}
+
+# nginx -t on a config; returns (exit code, output, config path)
+sub nginx_test {
+    my ($self, $http, $name) = @_;
+    $self->{http_port} ||= free_port();
+    my $conf = $self->write_file($name || 'test.conf', $self->nginx_conf($http));
+    my $out = `nginx -t -p $self->{dir} -c $conf -g 'daemon on;' 2>&1`;
+    return ($? >> 8, $out, $conf);
+}
+
+sub start_nginx {
+    my ($self, $http, %opt) = @_;
+    $self->{http_port} ||= free_port();
+    my $conf = $self->write_file('nginx.conf',
+                                 $self->nginx_conf($http || $self->default_http, %opt));
+    my $out = `nginx -p $self->{dir} -c $conf 2>&1`;
+    die "nginx did not start: $out" if $?;
+    wait_port($self->{http_port}, 1) or die "nginx not listening";
+    open my $fh, '<', "$self->{dir}/logs/nginx.pid" or die;
+    chomp(my $pid = <$fh>);
+    $self->{nginx_pid} = $pid;
+    return $self->{http_port};
+}
+
+sub stop_nginx {
+    my ($self) = @_;
+    return unless $self->{nginx_pid};
+    kill 'QUIT', $self->{nginx_pid};
+    my $until = time + 10;
+    sleep 0.05 while kill(0, $self->{nginx_pid}) && time < $until;
+    kill 'KILL', $self->{nginx_pid} if kill 0, $self->{nginx_pid};
+    delete $self->{nginx_pid};
+}
+
+sub url { "http://127.0.0.1:$_[0]{http_port}$_[1]" }
+
+sub http {
+    my ($self, $method, $path, %headers) = @_;
+    my $ua = HTTP::Tiny->new(timeout => 20, max_redirect => 0, keep_alive => 0);
+    return $ua->request($method, $self->url($path), { headers => \%headers });
+}
+
+sub get { my ($self, $path, %h) = @_; $self->http('GET', $path, %h) }
+
+sub error_log {
+    my ($self) = @_;
+    open my $fh, '<', "$self->{dir}/logs/error.log" or return '';
+    local $/;
+    return <$fh>;
+}
+
+sub access_log {
+    my ($self) = @_;
+    open my $fh, '<', "$self->{dir}/logs/access.log" or return '';
+    local $/;
+    return <$fh>;
+}
+
+# --- the CLI ---------------------------------------------------------------
+
+# runs build/bitcache; returns (exit code, stdout, stderr)
+sub cli {
+    my ($self, @args) = @_;
+    my $out = "$self->{dir}/cli.out";
+    my $err = "$self->{dir}/cli.err";
+    my $pid = fork // die;
+    if (!$pid) {
+        open STDOUT, '>', $out;
+        open STDERR, '>', $err;
+        exec $CLI, @args;
+        exit 127;
+    }
+    waitpid $pid, 0;
+    my $rc = $? >> 8;
+    local $/;
+    open my $o, '<', $out; my $so = <$o> // '';
+    open my $e, '<', $err; my $se = <$e> // '';
+    return ($rc, $so, $se);
+}
+
+sub grant {
+    my ($self, $product, @opt) = @_;
+    my ($rc, $out, $err) = $self->cli('grant', '--secret', "$self->{dir}/secret",
+                                      '--redis', $self->redis_addr, @opt, $product);
+    die "grant failed ($rc): $err" if $rc;
+    chomp $out;
+    return $out;
+}
+
+sub secret_bytes {
+    my ($self) = @_;
+    open my $fh, '<', "$self->{dir}/secret" or die;
+    chomp(my $hex = <$fh>);
+    return pack('H*', $hex);
+}
+
+sub _stop {
+    my ($self, $name, $sig) = @_;
+    my $pid = delete $self->{pids}{$name} or return;
+    kill 'CONT', $pid;
+    kill $sig, $pid;
+    waitpid $pid, 0;
+}
+
+# every test also checks that nginx logged no [alert] or [emerg]
+sub check_log_clean {
+    my ($self) = @_;
+    my @bad = grep { /\[(alert|emerg)\]/ } split /\n/, $self->error_log;
+    ok(!@bad, 'no [alert] or [emerg] in error.log')
+        or diag(join "\n", @bad[0 .. ($#bad < 5 ? $#bad : 4)]);
+}
+
+sub DESTROY {
+    my ($self) = @_;
+    $self->stop_nginx;
+    $self->_stop($_, 'TERM') for keys %{ $self->{pids} };
+}
+
+1;
