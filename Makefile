@@ -76,3 +76,8 @@ demo: deps all
 
 clean:
 	rm -rf $(BUILD)
+
+# benchmark programs: bench/NAME.c -> build/bench/NAME, linked with libbitcache
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libbitcache.a $(LIB_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BC_CFLAGS) -o $@ $< $(BUILD)/libbitcache.a $(LIBS)

@@ -7,6 +7,7 @@
 #include "extkey.h"
 #include "hash.h"
 #include "secp_context.h"
+#include "tweak_table.h"
 
 static const bc_extkey_version versions[] = {
     { "xpub", 0x0488b21e, 0x0488ade4, BC_P2PKH, 0 },
@@ -243,10 +244,9 @@ ckd_pub(secp256k1_pubkey *child, unsigned char child_chain[32], const bc_extpub 
     if (!bc_hmac_sha512(I, parent->chain_code, 32, data, sizeof(data))) {
         return 0;
     }
-    *child = parent->pubkey;
     /* fails when I_L >= n or the sum is the point at infinity: BIP32 says
      * that index is invalid and the next one is used */
-    if (!secp256k1_ec_pubkey_tweak_add(ctx, child, I)) {
+    if (!bc_pubkey_tweak_add(child, &parent->pubkey, I)) {
         return 0;
     }
     if (child_chain != NULL) {
