@@ -43,4 +43,9 @@
 
 #define BC_REDIS_DEFAULT_PREFIX "bitcache:"
 
+#include <stddef.h>
+
+/* The name Redis gives a script for EVALSHA: SHA1 of its text, in hex. */
+int bc_script_sha1(char out[41], const char *script, size_t len);
+
 #endif

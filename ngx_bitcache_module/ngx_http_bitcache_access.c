@@ -44,6 +44,8 @@ static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
 
 static ngx_str_t  ngx_http_bitcache_token_name = ngx_string("bitcache_token");
 
+static ngx_http_bitcache_redis_script_t  ngx_http_bitcache_token_use;
+
 
 static ngx_int_t ngx_http_bitcache_hide_token(ngx_http_request_t *r,
     ngx_str_t *token);
@@ -261,8 +263,8 @@ ngx_http_bitcache_check(ngx_http_request_t *r, ngx_http_bitcache_ctx_t *ctx,
                                         + 2 * BC_TOKEN_ID_LEN + 1];
     unsigned char                   buf[BC_TOKEN_MAX_BYTES];
     u_char                          uses[NGX_INT32_LEN + 1];
-    const char                     *argv[6];
-    size_t                          argvlen[6];
+    const char                     *args[4];
+    size_t                          argslen[4];
     bc_token                        t;
     bc_token_status                 st;
     ngx_pool_cleanup_t             *cln;
@@ -293,21 +295,18 @@ ngx_http_bitcache_check(ngx_http_request_t *r, ngx_http_bitcache_ctx_t *ctx,
         return NGX_ERROR;
     }
 
-    argv[0] = "EVAL";
-    argvlen[0] = 4;
-    argv[1] = BC_SCRIPT_TOKEN_USE;
-    argvlen[1] = sizeof(BC_SCRIPT_TOKEN_USE) - 1;
-    argv[2] = "1";
-    argvlen[2] = 1;
-    argv[3] = (const char *) key;
-    argvlen[3] = bmcf->redis.prefix.len + 4 + 2 * BC_TOKEN_ID_LEN;
-    argv[4] = ctx->partial_only ? "0" : "1";
-    argvlen[4] = 1;
-    argv[5] = (const char *) uses;          /* allowed uses, signed into the token */
-    argvlen[5] = ngx_sprintf(uses, "%uD", t.uses) - uses;
+    args[0] = "1";
+    argslen[0] = 1;
+    args[1] = (const char *) key;
+    argslen[1] = bmcf->redis.prefix.len + 4 + 2 * BC_TOKEN_ID_LEN;
+    args[2] = ctx->partial_only ? "0" : "1";
+    argslen[2] = 1;
+    args[3] = (const char *) uses;          /* allowed uses, signed into the token */
+    argslen[3] = ngx_sprintf(uses, "%uD", t.uses) - uses;
 
-    ctx->redis = ngx_http_bitcache_redis_command(ngx_http_bitcache_redis_done,
-                                                 ctx, 6, argv, argvlen);
+    ctx->redis = ngx_http_bitcache_redis_eval(ngx_http_bitcache_redis_done,
+                                              ctx, &ngx_http_bitcache_token_use,
+                                              4, args, argslen);
 
     if (ctx->redis == NULL) {
         ctx->state = NGX_HTTP_BITCACHE_UNAVAILABLE;
@@ -460,6 +459,13 @@ ngx_http_bitcache_access_init(ngx_conf_t *cf)
     }
 
     *h = ngx_http_bitcache_access_handler;
+
+    if (ngx_http_bitcache_redis_script_init(&ngx_http_bitcache_token_use,
+                                            BC_SCRIPT_TOKEN_USE)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
 
     ngx_http_next_header_filter = ngx_http_top_header_filter;
     ngx_http_top_header_filter = ngx_http_bitcache_header_filter;

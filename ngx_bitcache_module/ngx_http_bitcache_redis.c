@@ -18,6 +18,7 @@
 
 #include <hiredis/async.h>
 
+#include "redis_scripts.h"
 #include "ngx_http_bitcache_redis.h"
 
 
@@ -28,12 +29,24 @@
 struct ngx_http_bitcache_redis_req_s {
     ngx_http_bitcache_redis_handler_pt   handler;
     void                                *data;    /* NULL once cancelled */
+
+    /* kept for a NOSCRIPT retry by EVAL */
+    ngx_http_bitcache_redis_script_t    *script;
+    int                                  nargs;
+    const char                          *args[NGX_HTTP_BITCACHE_SCRIPT_ARGS];
+    size_t                               argslen[NGX_HTTP_BITCACHE_SCRIPT_ARGS];
 };
 
 
 static void ngx_http_bitcache_redis_connect(void);
 static void ngx_http_bitcache_redis_schedule(void);
 static void ngx_http_bitcache_redis_lost(const char *why);
+static ngx_int_t ngx_http_bitcache_redis_send(
+    ngx_http_bitcache_redis_req_t *req, int argc, const char **argv,
+    const size_t *argvlen);
+static ngx_int_t ngx_http_bitcache_redis_send_eval(
+    ngx_http_bitcache_redis_req_t *req, const char *how, size_t howlen,
+    ngx_str_t *script);
 
 
 static ngx_http_bitcache_redis_conf_t  *bc_rcf;
@@ -270,21 +283,33 @@ ngx_http_bitcache_redis_schedule(void)
 static void
 ngx_http_bitcache_redis_reply(redisAsyncContext *ac, void *r, void *privdata)
 {
+    redisReply                     *reply = r;
     ngx_http_bitcache_redis_req_t  *req = privdata;
 
-    if (r != NULL) {
+    if (reply != NULL) {
         bc_last_answer = ngx_current_msec;
         if (bc_outstanding) {
             bc_outstanding--;
         }
     }
 
-    if (req == NULL) {
-        return;
+    if (req->data != NULL && req->script != NULL && reply != NULL
+        && reply->type == REDIS_REPLY_ERROR
+        && ngx_strncmp(reply->str, "NOSCRIPT", 8) == 0)
+    {
+        /* not cached by Redis yet: send the text once, Redis keeps it */
+        if (ngx_http_bitcache_redis_send_eval(req, "EVAL", 4,
+                                              &req->script->text)
+            == NGX_OK)
+        {
+            req->script = NULL;
+            return;
+        }
+        reply = NULL;
     }
 
     if (req->data) {
-        req->handler(req->data, r);
+        req->handler(req->data, reply);
     }
 
     ngx_free(req);
@@ -427,22 +452,65 @@ ngx_http_bitcache_redis_exit_worker(void)
 }
 
 
+static ngx_int_t
+ngx_http_bitcache_redis_send(ngx_http_bitcache_redis_req_t *req, int argc,
+    const char **argv, const size_t *argvlen)
+{
+    if (bc_ac == NULL) {
+        /* a request after a long quiet spell need not wait for the timer */
+        if (bc_rcf == NULL || bc_reconnect_ev.timer_set) {
+            return NGX_ERROR;
+        }
+        ngx_http_bitcache_redis_connect();
+        if (bc_ac == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    if (redisAsyncCommandArgv(bc_ac, ngx_http_bitcache_redis_reply, req,
+                              argc, argv, argvlen)
+        != REDIS_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (bc_outstanding++ == 0) {
+        /* the silence clock starts with the first unanswered command */
+        bc_last_answer = ngx_current_msec;
+    }
+
+    return NGX_OK;
+}
+
+
+/* EVALSHA sha1 args... or EVAL text args... */
+static ngx_int_t
+ngx_http_bitcache_redis_send_eval(ngx_http_bitcache_redis_req_t *req,
+    const char *how, size_t howlen, ngx_str_t *script)
+{
+    int          i;
+    size_t       argvlen[NGX_HTTP_BITCACHE_SCRIPT_ARGS + 2];
+    const char  *argv[NGX_HTTP_BITCACHE_SCRIPT_ARGS + 2];
+
+    argv[0] = how;
+    argvlen[0] = howlen;
+    argv[1] = (const char *) script->data;
+    argvlen[1] = script->len;
+
+    for (i = 0; i < req->nargs; i++) {
+        argv[i + 2] = req->args[i];
+        argvlen[i + 2] = req->argslen[i];
+    }
+
+    return ngx_http_bitcache_redis_send(req, req->nargs + 2, argv, argvlen);
+}
+
+
 ngx_http_bitcache_redis_req_t *
 ngx_http_bitcache_redis_command(ngx_http_bitcache_redis_handler_pt handler,
     void *data, int argc, const char **argv, const size_t *argvlen)
 {
     ngx_http_bitcache_redis_req_t  *req;
-
-    if (bc_ac == NULL) {
-        /* a request after a long quiet spell need not wait for the timer */
-        if (bc_rcf == NULL || bc_reconnect_ev.timer_set) {
-            return NULL;
-        }
-        ngx_http_bitcache_redis_connect();
-        if (bc_ac == NULL) {
-            return NULL;
-        }
-    }
 
     req = ngx_alloc(sizeof(ngx_http_bitcache_redis_req_t), bc_log);
     if (req == NULL) {
@@ -451,21 +519,77 @@ ngx_http_bitcache_redis_command(ngx_http_bitcache_redis_handler_pt handler,
 
     req->handler = handler;
     req->data = data;
+    req->script = NULL;
+    req->nargs = 0;
 
-    if (redisAsyncCommandArgv(bc_ac, ngx_http_bitcache_redis_reply, req,
-                              argc, argv, argvlen)
-        != REDIS_OK)
-    {
+    if (ngx_http_bitcache_redis_send(req, argc, argv, argvlen) != NGX_OK) {
         ngx_free(req);
         return NULL;
     }
 
-    if (bc_outstanding++ == 0) {
-        /* the silence clock starts with the first unanswered command */
-        bc_last_answer = ngx_current_msec;
+    return req;
+}
+
+
+ngx_http_bitcache_redis_req_t *
+ngx_http_bitcache_redis_eval(ngx_http_bitcache_redis_handler_pt handler,
+    void *data, ngx_http_bitcache_redis_script_t *script, int nargs,
+    const char **args, const size_t *argslen)
+{
+    u_char                         *p;
+    size_t                          size;
+    ngx_int_t                       i;
+    ngx_str_t                       sha1;
+    ngx_http_bitcache_redis_req_t  *req;
+
+    if (nargs > NGX_HTTP_BITCACHE_SCRIPT_ARGS) {
+        return NULL;
+    }
+
+    /* one allocation: the request and a copy of its arguments */
+    size = sizeof(ngx_http_bitcache_redis_req_t);
+    for (i = 0; i < nargs; i++) {
+        size += argslen[i];
+    }
+
+    req = ngx_alloc(size, bc_log);
+    if (req == NULL) {
+        return NULL;
+    }
+
+    req->handler = handler;
+    req->data = data;
+    req->script = script;
+    req->nargs = nargs;
+
+    p = (u_char *) req + sizeof(ngx_http_bitcache_redis_req_t);
+    for (i = 0; i < nargs; i++) {
+        req->args[i] = (const char *) p;
+        req->argslen[i] = argslen[i];
+        p = ngx_cpymem(p, args[i], argslen[i]);
+    }
+
+    sha1.data = (u_char *) script->sha1;
+    sha1.len = 40;
+
+    if (ngx_http_bitcache_redis_send_eval(req, "EVALSHA", 7, &sha1) != NGX_OK) {
+        ngx_free(req);
+        return NULL;
     }
 
     return req;
+}
+
+
+ngx_int_t
+ngx_http_bitcache_redis_script_init(ngx_http_bitcache_redis_script_t *script,
+    const char *text)
+{
+    script->text.data = (u_char *) text;
+    script->text.len = ngx_strlen(text);
+
+    return bc_script_sha1(script->sha1, text, script->text.len) ? NGX_OK
+                                                                 : NGX_ERROR;
 }
 
 

@@ -138,6 +138,15 @@ like($r->{content}, qr/token revoked/, 'says revoked');
 $r = $t->get("/files/book.pdf?bitcache_token=$tok3", Range => 'bytes=10-');
 is($r->{status}, 402, 'revoked: no resume either');
 
+# --- Redis lost its script cache (restart, SCRIPT FLUSH): EVAL once more ----
+$t->redis('SCRIPT', 'FLUSH');
+my $tok4 = $t->grant('/files/book.pdf');
+$r = $t->get("/files/book.pdf?bitcache_token=$tok4");
+is($r->{content}, $small, 'after SCRIPT FLUSH the script is sent again and the download works');
+is($t->redis('SCRIPT', 'EXISTS', '0' x 40)->[0], 0, 'sanity: SCRIPT EXISTS answers');
+$r = $t->get("/files/book.pdf?bitcache_token=$tok4");
+is($r->{status}, 402, 'and the use was counted once');
+
 # --- tokens stay out of the logs ----------------------------------------------
 my $logs = $t->access_log . $t->error_log;
 for my $x ($tok, $tok2, $tok3) {
