@@ -26,7 +26,7 @@ MOD_SRCS   := $(wildcard ngx_bitcache_module/*.c ngx_bitcache_module/*.h)
 MODULE     := $(BUILD)/ngx_http_bitcache_module.so
 CLI        := $(BUILD)/bitcache
 
-.PHONY: all deps module cli unit test demo bench clean
+.PHONY: all deps module cli unit test demo demo-stop bench clean
 all: module cli
 
 deps:
@@ -72,7 +72,10 @@ bench: deps all
 	@for b in bench/*.sh; do echo "== $$b"; sh $$b || exit 1; done
 
 demo: deps all
-	sh scripts/demo.sh
+	@bash scripts/demo.sh
+
+demo-stop:
+	@sh scripts/demo-stop.sh
 
 clean:
 	rm -rf $(BUILD)
@@ -81,3 +84,23 @@ clean:
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libbitcache.a $(LIB_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(BC_CFLAGS) -o $@ $< $(BUILD)/libbitcache.a $(LIBS)
+
+# libFuzzer targets fuzz/NAME.c (clang 14 with Debian's libclang-rt-14-dev),
+# each run for FUZZ_SECONDS from its seeds; the corpus grows in build/fuzz/corpus/NAME
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_TARGETS := $(patsubst fuzz/%.c,%,$(wildcard fuzz/*.c))
+.PHONY: fuzz
+$(BUILD)/fuzz/%: fuzz/%.c fuzz/fuzz.h $(LIB_SRCS) $(LIB_HDRS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	    -Ilibbitcache -o $@ $< $(LIB_SRCS) $(LIBS)
+
+fuzz: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%)
+	@for t in $(FUZZ_TARGETS); do \
+	    mkdir -p $(BUILD)/fuzz/corpus/$$t; echo "== fuzz $$t: $(FUZZ_SECONDS)s"; \
+	    $(BUILD)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=1024 \
+	        -artifact_prefix=$(BUILD)/fuzz/$$t- $(BUILD)/fuzz/corpus/$$t fuzz/seeds/$$t \
+	        2>$(BUILD)/fuzz/$$t.log || { tail -n 40 $(BUILD)/fuzz/$$t.log; exit 1; }; \
+	    grep -E '^(#[0-9]+ +DONE|Done)' $(BUILD)/fuzz/$$t.log | tail -n 1; \
+	done
