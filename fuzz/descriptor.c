@@ -1,0 +1,41 @@
+/* Descriptors: no crash; one that parses has a canonical form that parses
+ * to the same canonical form; a wallet from it derives an address. */
+#include "fuzz.h"
+
+#include "address.h"
+#include "descriptor.h"
+#include "wallet.h"
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char canon[BC_DESC_MAX_LEN + 16], again[BC_DESC_MAX_LEN + 16], sum[9];
+    const char *err = NULL;
+    bc_descriptor d;
+    bc_wallet w;
+    size_t body;
+    char *s = fuzz_string(data, size);
+
+    if (s == NULL) {
+        return 0;
+    }
+    (void) bc_descriptor_checksum(sum, s, strlen(s));
+    (void) bc_descriptor_check(&body, s, &err);
+    if (bc_descriptor_parse(&d, s, &err)) {
+        FUZZ_ASSERT(bc_descriptor_format(canon, sizeof(canon), &d));
+        FUZZ_ASSERT(bc_descriptor_parse(&d, canon, &err));
+        FUZZ_ASSERT(bc_descriptor_format(again, sizeof(again), &d));
+        FUZZ_ASSERT(strcmp(canon, again) == 0);
+    } else {
+        FUZZ_ASSERT(err != NULL);
+    }
+    if (bc_wallet_parse(&w, s, -1, &err)) {
+        char addr[BC_ADDRESS_MAX];
+        unsigned char spk[BC_SPK_MAX];
+        size_t spklen;
+
+        (void) bc_wallet_derive(addr, sizeof(addr), spk, &spklen, &w, 0, 5, &err);
+    }
+    free(s);
+    return 0;
+}

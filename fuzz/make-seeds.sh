@@ -1,0 +1,23 @@
+#!/bin/sh
+# Writes fuzz/seeds/TARGET/* from the official vectors in t/vectors (one
+# input per file). Run from the repository root after t/vectors/extract.pl.
+set -eu
+v=t/vectors
+s=fuzz/seeds
+rm -rf "$s"
+mkdir -p "$s/base58" "$s/bech32" "$s/extkey" "$s/descriptor"
+# files named by content, as libFuzzer names its corpus
+seed() { printf '%s' "$2" > "$s/$1/$(printf '%s' "$2" | sha1sum | cut -c1-40)"; }
+grep -v '^#' $v/bech32.tsv | cut -f3 | while read -r x; do seed bech32 "$x"; done
+grep -v '^#' $v/segwit.tsv | cut -f2 | while read -r x; do seed bech32 "$x"; done
+grep -v '^#' $v/bip32.tsv | cut -f3,4 | tr '\t' '\n' | grep -v '^-$' | grep . | while read -r x; do
+    seed extkey "$x"; seed base58 "$x"; done
+grep -v '^#' $v/bip32-invalid.tsv | cut -f1 | while read -r x; do seed extkey "$x"; done
+grep -v '^#' $v/addresses.tsv | cut -f2 | sort -u | while read -r x; do seed extkey "$x"; seed descriptor "$x"; done
+grep -v '^#' $v/addresses.tsv | cut -f6 | while read -r x; do seed base58 "$x"; seed bech32 "$x"; done
+grep -v '^#' $v/bip380-keys.tsv | cut -f2 | while read -r x; do seed descriptor "wpkh($x)"; done
+grep -v '^#' $v/bip380-checksum.tsv | cut -f2 | while read -r x; do seed descriptor "$x"; done
+x=xpub6BgBgsespWvERF3LHQu6CnqdvfEvtMcQjYrcRzx53QJjSxarj2afYWcLteoGVky7D3UKDP9QyrLprQ3VCECoY49yfdDEHGCtMMj92pReUsQ
+for d in "pkh([deadbeef/44h/0h/0h]$x/0/*)" "sh(wpkh($x/0/*))" "wpkh($x/1/*)" "tr($x/0/*)#8e7pq23w"; do
+    seed descriptor "$d"
+done
