@@ -22,6 +22,26 @@ fuzz_string(const uint8_t *data, size_t size)
     return s;
 }
 
+/* If text is a wallet, derive from it: a parsed wallet must not fail
+ * anywhere later. Returns 1 if it parsed. */
+#ifdef BITCACHE_WALLET_H
+static int
+fuzz_wallet(const char *text)
+{
+    char addr[BC_ADDRESS_MAX];
+    unsigned char spk[BC_SPK_MAX];
+    size_t spklen;
+    const char *err = NULL;
+    bc_wallet w;
+
+    if (!bc_wallet_parse(&w, text, -1, &err)) {
+        return 0;
+    }
+    (void) bc_wallet_derive(addr, sizeof(addr), spk, &spklen, &w, 1, 5, &err);
+    return 1;
+}
+#endif
+
 /* A property that must hold for every input: crash so libFuzzer keeps it. */
 #define FUZZ_ASSERT(cond) do { if (!(cond)) abort(); } while (0)
 

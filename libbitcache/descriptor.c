@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "descriptor.h"
+#include "hex.h"
 
 static const char input_charset[] =
     "0123456789()[],'/*abcdefgh@:$%{}"
@@ -141,32 +142,18 @@ parse_step(cursor *c, uint32_t *step, int hardened_ok)
 }
 
 static int
-hexval(char ch)
-{
-    if (ch >= '0' && ch <= '9') return ch - '0';
-    if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
-    return -1;
-}
-
-static int
 parse_origin(cursor *c, bc_descriptor *d)
 {
-    size_t i;
-
     if (!take(c, "[")) {
         return 1;
     }
     d->has_origin = 1;
-    for (i = 0; i < 8; i++) {
-        int v = c->pos < c->end ? hexval(c->s[c->pos]) : -1;
-
-        if (v < 0) {
-            return fail(c, "key origin needs 8 hex digits of fingerprint");
-        }
-        d->origin_fingerprint[i / 2] = (unsigned char) ((d->origin_fingerprint[i / 2] << 4) | v);
-        c->pos++;
+    if (c->end - c->pos < 8 || !bc_hex_decode(d->origin_fingerprint, 4, c->s + c->pos, 8)
+        || (c->end - c->pos > 8 && isxdigit((unsigned char) c->s[c->pos + 8])))
+    {
+        return fail(c, "key origin needs 8 hex digits of fingerprint");
     }
+    c->pos += 8;
     while (take(c, "/")) {
         if (d->origin_steps == BC_DESC_MAX_STEPS) {
             return fail(c, "key origin path too long");

@@ -67,7 +67,8 @@ private_looking(const char *str, const char **err)
 {
     static char msg[160];
 
-    if (strlen(str) >= 4 && strncmp(str + 1, "prv", 3) == 0) {
+    /* xprv yprv zprv tprv uprv vprv and the multisig Yprv Zprv Uprv Vprv */
+    if (strlen(str) >= 4 && strchr("xyztuvYZUV", str[0]) != NULL && strncmp(str + 1, "prv", 3) == 0) {
         snprintf(msg, sizeof(msg), "%.4s... is an extended private key: "
                  BC_NEVER_PRIVATE "; give the account's extended public key", str);
         *err = msg;

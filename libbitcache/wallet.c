@@ -86,7 +86,7 @@ int
 bc_wallet_parse(bc_wallet *w, const char *text, int network, const char **err)
 {
     memset(w, 0, sizeof(*w));
-    if (network >= 0 && network > BC_REGTEST) {
+    if (network > (int) BC_REGTEST) {
         *err = "unknown network";
         return 0;
     }
