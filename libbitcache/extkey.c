@@ -61,17 +61,32 @@ bc_extkey_version_named(const char *name)
     return NULL;
 }
 
-/* Looks like a private key from its text alone: "?prv" prefixes, WIF. */
+/* Looks like a private key from its text alone, so that even a mistyped one
+ * (bad checksum) is answered as what it is: "?prv" prefixes, WIF shapes. */
 static int
 private_looking(const char *str, const char **err)
 {
+    static const char base58_chars[] =
+        "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
     static char msg[160];
+    size_t len;
 
     /* xprv yprv zprv tprv uprv vprv and the multisig Yprv Zprv Uprv Vprv */
     if (strlen(str) >= 4 && strchr("xyztuvYZUV", str[0]) != NULL && strncmp(str + 1, "prv", 3) == 0) {
         snprintf(msg, sizeof(msg), "%.4s... is an extended private key: "
                  BC_NEVER_PRIVATE "; give the account's extended public key", str);
         *err = msg;
+        return 1;
+    }
+    /* WIF, even mistyped: 51 characters from '5' (mainnet, uncompressed) or
+     * '9' (test networks), 52 from 'K', 'L' or 'c' (compressed) */
+    len = strlen(str);
+    if (len == strspn(str, base58_chars)
+        && ((len == 51 && (str[0] == '5' || str[0] == '9'))
+            || (len == 52 && (str[0] == 'K' || str[0] == 'L' || str[0] == 'c'))))
+    {
+        *err = "this looks like a WIF private key: " BC_NEVER_PRIVATE
+               "; give the account's extended public key";
         return 1;
     }
     return 0;

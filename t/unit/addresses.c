@@ -95,6 +95,10 @@ main(void)
     /* private keys where a public one belongs */
     ok(!derive(addr, spkhex, "KyZpNDKnfs94vbrwhJneDi77V6jF64PWPF8x5cdJb8ifgg2DUc9d", -1, 0, 0, &err)
        && strstr(err, BC_NEVER_PRIVATE), "WIF refused: %s", err);
+    ok(!derive(addr, spkhex, "KyZpNDKnfs94vbrwhJneDi77V6jF64PWPF8x5cdJb8ifgg2DUc9e", -1, 0, 0, &err)
+       && strstr(err, BC_NEVER_PRIVATE), "mistyped WIF refused as a private key: %s", err);
+    ok(!derive(addr, spkhex, "cULrpoZGXiuC19Uhvykx7NugygA3k86b3hmdCeyvHYQZSxojGyXJ", -1, 0, 0, &err)
+       && strstr(err, BC_NEVER_PRIVATE), "testnet WIF (BIP49) refused: %s", err);
     ok(!derive(addr, spkhex, "zprvAdG4iTXWBoARxkkzNpNh8r6Qag3irQB8PzEMkAFeTRXxHpbF9z4QgEvBRmfvqWvGp42t42nvgGpNgYSJA9iefm1yYNZKEm7z6qUWCroSQnE", -1, 0, 0, &err)
        && strstr(err, BC_NEVER_PRIVATE), "zprv refused: %s", err);
     ok(!derive(addr, spkhex, "wpkh([deadbeef/84h/0h/0h]xprv9s21ZrQH143K3QTDL4LXw2F7HEK3wJUD2nW2nRk4stbPy6cq3jPPqjiChkVvvNKmPGJxWUtg6LnF5kejMRNNU3TGtRBeJgk33yuGBxrMPHi/0/*)", -1, 0, 0, &err)
