@@ -92,10 +92,10 @@ cmd_grant(int argc, char **argv)
     t.expires = (uint64_t) time(NULL) + ttl;
     t.uses = (uint32_t) uses;
     if (!bc_token_new_id(t.id) || bc_token_encode(token, &t, &keys) == 0) {
-        bc_wipe(&keys, sizeof(keys));
+        bc_keys_clear(&keys);
         return run_error("grant", "cannot make a token");
     }
-    bc_wipe(&keys, sizeof(keys));
+    bc_keys_clear(&keys);
 
     c = redis_open(&ro, "grant");
     if (c == NULL) {

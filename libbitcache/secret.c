@@ -31,11 +31,20 @@ derive_one(unsigned char *out, const unsigned char *secret, size_t len,
          strlen(label), out, &outlen);
 }
 
-void
+int
 bc_keys_derive(bc_keys *keys, const unsigned char *secret, size_t len)
 {
     derive_one(keys->token_key, secret, len, label_token);
     derive_one(keys->invoice_key, secret, len, label_invoice);
+    keys->token_hmac = bc_hmac_key_new(keys->token_key, BC_KEY_LEN);
+    return keys->token_hmac != NULL;
+}
+
+void
+bc_keys_clear(bc_keys *keys)
+{
+    bc_hmac_key_free(keys->token_hmac);
+    bc_wipe(keys, sizeof(*keys));
 }
 
 int
@@ -83,7 +92,10 @@ bc_secret_load(bc_keys *keys, const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "\"%s\" holds something other than hex digits", path);
         goto done;
     }
-    bc_keys_derive(keys, secret, len / 2);
+    if (!bc_keys_derive(keys, secret, len / 2)) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
     ok = 1;
 
 done:

@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+#include "hmac.h"
+
 #define BC_SECRET_MIN   32
 #define BC_SECRET_MAX   128
 #define BC_KEY_LEN      32
@@ -12,6 +14,7 @@
 typedef struct {
     unsigned char token_key[BC_KEY_LEN];    /* MACs tokens */
     unsigned char invoice_key[BC_KEY_LEN];  /* MACs offers, invoices, catalog records */
+    bc_hmac_key  *token_hmac;               /* token_key, pads precomputed */
 } bc_keys;
 
 /* Reads and checks the secret file: a regular file, not accessible by
@@ -20,8 +23,12 @@ typedef struct {
  * into err and returns 0. Derives the per-purpose keys on success. */
 int bc_secret_load(bc_keys *keys, const char *path, char *err, size_t errlen);
 
-/* Derives the per-purpose keys from raw secret bytes (see docs/protocol.md). */
-void bc_keys_derive(bc_keys *keys, const unsigned char *secret, size_t len);
+/* Derives the per-purpose keys from raw secret bytes (see docs/protocol.md).
+ * Returns 0 if memory for the precomputed MAC state is short. */
+int bc_keys_derive(bc_keys *keys, const unsigned char *secret, size_t len);
+
+/* Frees what bc_keys_derive/bc_secret_load allocated and wipes the keys. */
+void bc_keys_clear(bc_keys *keys);
 
 /* Fills out with 2*len hex digits of fresh randomness (RAND_bytes) + NUL. */
 int bc_secret_generate(char *out, size_t len);

@@ -1,7 +1,6 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include "token.h"
@@ -27,13 +26,11 @@ get_be(const unsigned char *p, int n)
     return v;
 }
 
-static void
+static int
 token_mac(unsigned char *mac, const unsigned char *body, size_t len,
     const bc_keys *keys)
 {
-    unsigned int maclen = BC_TOKEN_MAC_LEN;
-
-    HMAC(EVP_sha256(), keys->token_key, BC_KEY_LEN, body, len, mac, &maclen);
+    return bc_hmac_sha256(mac, keys->token_hmac, body, len);
 }
 
 size_t
@@ -56,7 +53,9 @@ bc_token_encode(char *out, const bc_token *t, const bc_keys *keys)
     p += 2;
     memcpy(p, t->product, t->product_len);
     p += t->product_len;
-    token_mac(p, buf, (size_t) (p - buf), keys);
+    if (!token_mac(p, buf, (size_t) (p - buf), keys)) {
+        return 0;
+    }
     len = (size_t) (p - buf) + BC_TOKEN_MAC_LEN;
     bc_b64url_encode(out, buf, len);
     return BC_B64URL_ENCODED_LEN(len);
@@ -95,8 +94,9 @@ bc_token_verify(bc_token *t, unsigned char *buf, const char *s, size_t len,
         return BC_TOKEN_MALFORMED;
     }
     body = BC_TOKEN_HEADER_LEN + t->product_len;
-    token_mac(mac, buf, body, keys);
-    if (CRYPTO_memcmp(mac, buf + body, BC_TOKEN_MAC_LEN) != 0) {
+    if (!token_mac(mac, buf, body, keys)
+        || CRYPTO_memcmp(mac, buf + body, BC_TOKEN_MAC_LEN) != 0)
+    {
         return BC_TOKEN_BAD_MAC;
     }
     if (t->expires <= now) {

@@ -397,13 +397,21 @@ ngx_http_bitcache_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+static void
+ngx_http_bitcache_keys_cleanup(void *data)
+{
+    bc_keys_clear(data);
+}
+
+
 static char *
 ngx_http_bitcache_secret(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_bitcache_loc_conf_t  *blcf = conf;
 
-    char        err[512];
-    ngx_str_t  *value, path;
+    char                 err[512];
+    ngx_str_t           *value, path;
+    ngx_pool_cleanup_t  *cln;
 
     if (blcf->keys != NULL) {
         return "is duplicate";
@@ -421,13 +429,21 @@ ngx_http_bitcache_secret(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    /* the key material lives as long as the configuration */
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
     if (!bc_secret_load(blcf->keys, (const char *) path.data, err,
                         sizeof(err)))
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"bitcache_secret\": %s", err);
         return NGX_CONF_ERROR;
     }
+
+    /* the key material lives as long as the configuration */
+    cln->handler = ngx_http_bitcache_keys_cleanup;
+    cln->data = blcf->keys;
 
     return NGX_CONF_OK;
 }
