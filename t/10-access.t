@@ -35,6 +35,14 @@ like($r->{content}, qr/^\{"status":402,"error":"payment_required","reason":"no t
 $r = $t->http('HEAD', '/files/film.bin');
 is($r->{status}, 402, 'HEAD without token: 402');
 
+# the product ($uri) is the client's: escaped in HTML and JSON
+$r = $t->get('/files/%3Cscript%3Ex%22%27%26.bin');
+is($r->{status}, 402, 'any name under the location is for sale');
+like($r->{content}, qr{/files/&lt;script&gt;x&quot;&#39;&amp;\.bin is for sale}, 'HTML-escaped');
+unlike($r->{content}, qr/<script>/, 'no markup injected');
+$r = $t->get('/files/%3Cscript%3Ex%22%27%26.bin', Accept => 'application/json');
+like($r->{content}, qr{"product":"/files/\\u003cscript\\u003ex\\"'\\u0026\.bin"}, 'JSON-escaped');
+
 $r = $t->get('/free/readme.txt');
 is($r->{status}, 200, 'a location without bitcache is untouched');
 
