@@ -58,6 +58,8 @@ static ngx_msec_t                       bc_last_answer;
 static ngx_uint_t                       bc_outstanding;
 static ngx_event_t                      bc_reconnect_ev;
 static ngx_event_t                      bc_connect_timeout_ev;
+static ngx_event_t                      bc_flush_ev;
+static ngx_flag_t                       bc_flushing;
 
 
 /* adapter: hiredis asks for events, nginx delivers them */
@@ -68,6 +70,19 @@ ngx_http_bitcache_redis_read_handler(ngx_event_t *ev)
     ngx_connection_t  *c = ev->data;
 
     redisAsyncHandleRead(c->data);
+}
+
+
+static void
+ngx_http_bitcache_redis_flush_handler(ngx_event_t *ev)
+{
+    if (bc_ac == NULL) {
+        return;
+    }
+
+    bc_flushing = 1;
+    redisAsyncHandleWrite(bc_ac);
+    bc_flushing = 0;
 }
 
 
@@ -106,10 +121,23 @@ ngx_http_bitcache_redis_del_read(void *privdata)
 }
 
 
+/*
+ * Commands queued while nginx handles this round of events are written
+ * together at its end (a posted event), without a trip through epoll;
+ * only a socket that cannot take everything gets a real write event.
+ * Until the connect completes, writability is what tells hiredis so.
+ */
 static void
 ngx_http_bitcache_redis_add_write(void *privdata)
 {
     ngx_connection_t  *c = privdata;
+
+    if (bc_connected && !bc_flushing && !c->write->active) {
+        if (!bc_flush_ev.posted) {
+            ngx_post_event(&bc_flush_ev, &ngx_posted_events);
+        }
+        return;
+    }
 
     if (!c->write->active) {
         if (ngx_add_event(c->write, NGX_WRITE_EVENT, NGX_LEVEL_EVENT) != NGX_OK) {
@@ -144,6 +172,10 @@ ngx_http_bitcache_redis_cleanup(void *privdata)
 
     ngx_http_bitcache_redis_del_read(c);
     ngx_http_bitcache_redis_del_write(c);
+
+    if (bc_flush_ev.posted) {
+        ngx_delete_posted_event(&bc_flush_ev);
+    }
 
     if (c->read->posted) {
         ngx_delete_posted_event(c->read);
@@ -426,6 +458,10 @@ ngx_http_bitcache_redis_init_worker(ngx_cycle_t *cycle,
     bc_connect_timeout_ev.log = cycle->log;
     bc_connect_timeout_ev.data = rcf;
     bc_connect_timeout_ev.cancelable = 1;
+
+    bc_flush_ev.handler = ngx_http_bitcache_redis_flush_handler;
+    bc_flush_ev.log = cycle->log;
+    bc_flush_ev.data = rcf;
 
     ngx_http_bitcache_redis_connect();
 
