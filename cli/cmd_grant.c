@@ -9,7 +9,7 @@
 #include "commands.h"
 #include "hex.h"
 #include "redis_conn.h"
-#include "redis_scripts.h"
+#include "token_record.h"
 #include "secret.h"
 #include "token.h"
 
@@ -27,9 +27,9 @@ cmd_grant(int argc, char **argv)
         { NULL, 0, NULL, 0 }
     };
     char token[BC_TOKEN_MAX_CHARS + 1], key[256], idhex[2 * BC_TOKEN_ID_LEN + 1];
-    char uses_s[24], exp_s[24], err[512];
-    const char *secret = NULL, *argvr[7];
-    size_t lens[7];
+    char left_s[24], uses_s[24], exp_s[24], err[512];
+    const char *secret = NULL, *argvr[8];
+    size_t lens[8];
     uint64_t ttl = 86400, uses = 1;
     redis_opts ro;
     redisContext *c;
@@ -103,6 +103,7 @@ cmd_grant(int argc, char **argv)
     }
     bc_hex_encode(idhex, t.id, BC_TOKEN_ID_LEN);
     snprintf(key, sizeof(key), "%stok:%s", ro.prefix, idhex);
+    snprintf(left_s, sizeof(left_s), "%lld", bc_record_initial_left(t.uses));
     snprintf(uses_s, sizeof(uses_s), "%u", (unsigned) t.uses);
     snprintf(exp_s, sizeof(exp_s), "%llu", (unsigned long long) t.expires);
 
@@ -110,13 +111,14 @@ cmd_grant(int argc, char **argv)
     argvr[1] = BC_SCRIPT_TOKEN_CREATE;
     argvr[2] = "1";
     argvr[3] = key;
-    argvr[4] = uses_s;
-    argvr[5] = argv[optind];
-    argvr[6] = exp_s;
-    for (ch = 0; ch < 7; ch++) {
+    argvr[4] = left_s;
+    argvr[5] = uses_s;
+    argvr[6] = argv[optind];
+    argvr[7] = exp_s;
+    for (ch = 0; ch < 8; ch++) {
         lens[ch] = strlen(argvr[ch]);
     }
-    r = redis_run(c, "grant", 7, argvr, lens);
+    r = redis_run(c, "grant", 8, argvr, lens);
     if (r != NULL) {
         if (r->type == REDIS_REPLY_INTEGER && r->integer == 1) {
             printf("%s\n", token);

@@ -6,7 +6,7 @@
 #include "commands.h"
 #include "hex.h"
 #include "redis_conn.h"
-#include "redis_scripts.h"
+#include "token_record.h"
 #include "token.h"
 
 static const char usage[] = "usage: bitcache revoke --redis ADDR TOKEN|ID";
@@ -20,8 +20,9 @@ cmd_revoke(int argc, char **argv)
     };
     unsigned char buf[BC_TOKEN_MAX_BYTES];
     char key[256], idhex[2 * BC_TOKEN_ID_LEN + 1];
-    const char *arg, *argvr[4];
-    size_t lens[4];
+    char revoked_s[24];
+    const char *arg, *argvr[5];
+    size_t lens[5];
     redis_opts ro;
     redisContext *c;
     redisReply *r;
@@ -66,10 +67,12 @@ cmd_revoke(int argc, char **argv)
     argvr[1] = BC_SCRIPT_TOKEN_REVOKE;
     argvr[2] = "1";
     argvr[3] = key;
-    for (ch = 0; ch < 4; ch++) {
+    snprintf(revoked_s, sizeof(revoked_s), "%lld", BC_LEFT_REVOKED);
+    argvr[4] = revoked_s;
+    for (ch = 0; ch < 5; ch++) {
         lens[ch] = strlen(argvr[ch]);
     }
-    r = redis_run(c, "revoke", 4, argvr, lens);
+    r = redis_run(c, "revoke", 5, argvr, lens);
     if (r != NULL) {
         if (r->type == REDIS_REPLY_INTEGER && r->integer == 1) {
             printf("revoked %s\n", idhex);

@@ -6,7 +6,7 @@
 
 #include "commands.h"
 #include "redis_conn.h"
-#include "redis_scripts.h"
+#include "token_record.h"
 
 void
 redis_opts_init(redis_opts *o)

@@ -15,7 +15,7 @@
 
 #include "hex.h"
 #include "token.h"
-#include "redis_scripts.h"
+#include "token_record.h"
 #include "ngx_http_bitcache.h"
 
 
@@ -34,6 +34,7 @@ typedef struct {
     ngx_str_t                         product;
     ngx_http_bitcache_redis_req_t    *redis;
     ngx_event_t                       timer;
+    ngx_str_t                         key;          /* <prefix>tok:<id hex> */
     unsigned                          partial_only:1;
 } ngx_http_bitcache_ctx_t;
 
@@ -43,8 +44,6 @@ static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
 
 
 static ngx_str_t  ngx_http_bitcache_token_name = ngx_string("bitcache_token");
-
-static ngx_http_bitcache_redis_script_t  ngx_http_bitcache_token_use;
 
 
 static ngx_int_t ngx_http_bitcache_hide_token(ngx_http_request_t *r,
@@ -193,30 +192,81 @@ ngx_http_bitcache_resume(ngx_http_bitcache_ctx_t *ctx)
 }
 
 
+/* "left" from an integer (HINCRBY) or bulk string (HGET) reply */
+static ngx_int_t
+ngx_http_bitcache_reply_left(redisReply *reply, ngx_flag_t *present,
+    long long *left)
+{
+    char  *end;
+
+    *present = 1;
+
+    switch (reply->type) {
+
+    case REDIS_REPLY_INTEGER:
+        *left = reply->integer;
+        return NGX_OK;
+
+    case REDIS_REPLY_NIL:
+        *present = 0;
+        *left = 0;
+        return NGX_OK;
+
+    case REDIS_REPLY_STRING:
+        *left = strtoll(reply->str, &end, 10);
+        return (end != reply->str && *end == '\0') ? NGX_OK : NGX_ERROR;
+    }
+
+    return NGX_ERROR;
+}
+
+
 static void
 ngx_http_bitcache_redis_done(void *data, redisReply *reply)
 {
+    long long                 left;
+    ngx_flag_t                present;
+    bc_record_status          st;
     ngx_http_bitcache_ctx_t  *ctx = data;
+    const char               *del[2];
+    size_t                    dellen[2];
 
     if (reply == NULL) {
         ctx->state = NGX_HTTP_BITCACHE_UNAVAILABLE;
         ctx->reason = "redis unavailable";
+        ngx_http_bitcache_resume(ctx);
+        return;
+    }
 
-    } else if (reply->type != REDIS_REPLY_INTEGER) {
+    if (ngx_http_bitcache_reply_left(reply, &present, &left) != NGX_OK) {
         ngx_log_error(NGX_LOG_ERR, ctx->request->connection->log, 0,
                       "bitcache: unexpected redis reply: %s",
-                      reply->type == REDIS_REPLY_ERROR ? reply->str : "?");
+                      reply->type == REDIS_REPLY_ERROR ? reply->str
+                                                        : "not a number");
         ctx->state = NGX_HTTP_BITCACHE_UNAVAILABLE;
         ctx->reason = "redis error";
+        ngx_http_bitcache_resume(ctx);
+        return;
+    }
 
-    } else if (reply->integer >= 0) {
+    st = ctx->partial_only ? bc_record_on_check(present, left)
+                           : bc_record_after_spend(left);
+
+    if (st == BC_RECORD_ALLOW) {
         ctx->state = NGX_HTTP_BITCACHE_ALLOWED;
 
     } else {
         ctx->state = NGX_HTTP_BITCACHE_DENIED;
-        ctx->reason = reply->integer == BC_TOKEN_USE_REVOKED ? "token revoked"
-                    : reply->integer == BC_TOKEN_USE_SPENT ? "downloads used up"
-                    : "unknown token";
+        ctx->reason = bc_record_status_str(st);
+
+        if (st == BC_RECORD_UNKNOWN && !ctx->partial_only) {
+            /* HINCRBY made a key for a token Redis did not know: drop it */
+            del[0] = "DEL";
+            dellen[0] = 3;
+            del[1] = (const char *) ctx->key.data;
+            dellen[1] = ctx->key.len;
+            (void) ngx_http_bitcache_redis_command(NULL, NULL, 2, del, dellen);
+        }
     }
 
     ngx_http_bitcache_resume(ctx);
@@ -259,12 +309,10 @@ static ngx_int_t
 ngx_http_bitcache_check(ngx_http_request_t *r, ngx_http_bitcache_ctx_t *ctx,
     ngx_str_t *token, ngx_http_bitcache_loc_conf_t *blcf)
 {
-    u_char                          key[NGX_HTTP_BITCACHE_PREFIX_MAX + 4
-                                        + 2 * BC_TOKEN_ID_LEN + 1];
+    u_char                         *p;
     unsigned char                   buf[BC_TOKEN_MAX_BYTES];
-    u_char                          uses[NGX_INT32_LEN + 1];
-    const char                     *args[4];
-    size_t                          argslen[4];
+    const char                     *argv[4];
+    size_t                          argvlen[4];
     bc_token                        t;
     bc_token_status                 st;
     ngx_pool_cleanup_t             *cln;
@@ -282,11 +330,16 @@ ngx_http_bitcache_check(ngx_http_request_t *r, ngx_http_bitcache_ctx_t *ctx,
 
     bmcf = ngx_http_get_module_main_conf(r, ngx_http_bitcache_module);
 
-    /* prefix + "tok:" + 32 hex digits */
-    ngx_memcpy(key, bmcf->redis.prefix.data, bmcf->redis.prefix.len);
-    ngx_memcpy(key + bmcf->redis.prefix.len, "tok:", 4);
-    bc_hex_encode((char *) key + bmcf->redis.prefix.len + 4, t.id,
-                  BC_TOKEN_ID_LEN);
+    /* <prefix>tok:<32 hex digits> */
+    ctx->key.len = bmcf->redis.prefix.len + 4 + 2 * BC_TOKEN_ID_LEN;
+    ctx->key.data = ngx_pnalloc(r->pool, ctx->key.len + 1);
+    if (ctx->key.data == NULL) {
+        return NGX_ERROR;
+    }
+    p = ngx_cpymem(ctx->key.data, bmcf->redis.prefix.data,
+                   bmcf->redis.prefix.len);
+    p = ngx_cpymem(p, "tok:", 4);
+    bc_hex_encode((char *) p, t.id, BC_TOKEN_ID_LEN);
 
     ctx->partial_only = ngx_http_bitcache_partial_only(r);
 
@@ -295,18 +348,31 @@ ngx_http_bitcache_check(ngx_http_request_t *r, ngx_http_bitcache_ctx_t *ctx,
         return NGX_ERROR;
     }
 
-    args[0] = "1";
-    argslen[0] = 1;
-    args[1] = (const char *) key;
-    argslen[1] = bmcf->redis.prefix.len + 4 + 2 * BC_TOKEN_ID_LEN;
-    args[2] = ctx->partial_only ? "0" : "1";
-    argslen[2] = 1;
-    args[3] = (const char *) uses;          /* allowed uses, signed into the token */
-    argslen[3] = ngx_sprintf(uses, "%uD", t.uses) - uses;
+    /* one atomic command: a download spends a use, a resume only looks */
+    if (ctx->partial_only) {
+        argv[0] = "HGET";
+        argvlen[0] = 4;
+        argv[1] = (const char *) ctx->key.data;
+        argvlen[1] = ctx->key.len;
+        argv[2] = "left";
+        argvlen[2] = 4;
 
-    ctx->redis = ngx_http_bitcache_redis_eval(ngx_http_bitcache_redis_done,
-                                              ctx, &ngx_http_bitcache_token_use,
-                                              4, args, argslen);
+        ctx->redis = ngx_http_bitcache_redis_command(
+                         ngx_http_bitcache_redis_done, ctx, 3, argv, argvlen);
+
+    } else {
+        argv[0] = "HINCRBY";
+        argvlen[0] = 7;
+        argv[1] = (const char *) ctx->key.data;
+        argvlen[1] = ctx->key.len;
+        argv[2] = "left";
+        argvlen[2] = 4;
+        argv[3] = "-1";
+        argvlen[3] = 2;
+
+        ctx->redis = ngx_http_bitcache_redis_command(
+                         ngx_http_bitcache_redis_done, ctx, 4, argv, argvlen);
+    }
 
     if (ctx->redis == NULL) {
         ctx->state = NGX_HTTP_BITCACHE_UNAVAILABLE;
@@ -459,13 +525,6 @@ ngx_http_bitcache_access_init(ngx_conf_t *cf)
     }
 
     *h = ngx_http_bitcache_access_handler;
-
-    if (ngx_http_bitcache_redis_script_init(&ngx_http_bitcache_token_use,
-                                            BC_SCRIPT_TOKEN_USE)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
 
     ngx_http_next_header_filter = ngx_http_top_header_filter;
     ngx_http_top_header_filter = ngx_http_bitcache_header_filter;

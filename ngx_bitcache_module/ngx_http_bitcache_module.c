@@ -11,7 +11,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_bitcache.h"
-#include "redis_scripts.h"
+#include "token_record.h"
 
 
 #define NGX_HTTP_BITCACHE_DEFAULT_TIMEOUT    1000

@@ -18,7 +18,6 @@
 
 #include <hiredis/async.h>
 
-#include "redis_scripts.h"
 #include "ngx_http_bitcache_redis.h"
 
 
@@ -29,24 +28,12 @@
 struct ngx_http_bitcache_redis_req_s {
     ngx_http_bitcache_redis_handler_pt   handler;
     void                                *data;    /* NULL once cancelled */
-
-    /* kept for a NOSCRIPT retry by EVAL */
-    ngx_http_bitcache_redis_script_t    *script;
-    int                                  nargs;
-    const char                          *args[NGX_HTTP_BITCACHE_SCRIPT_ARGS];
-    size_t                               argslen[NGX_HTTP_BITCACHE_SCRIPT_ARGS];
 };
 
 
 static void ngx_http_bitcache_redis_connect(void);
 static void ngx_http_bitcache_redis_schedule(void);
 static void ngx_http_bitcache_redis_lost(const char *why);
-static ngx_int_t ngx_http_bitcache_redis_send(
-    ngx_http_bitcache_redis_req_t *req, int argc, const char **argv,
-    const size_t *argvlen);
-static ngx_int_t ngx_http_bitcache_redis_send_eval(
-    ngx_http_bitcache_redis_req_t *req, const char *how, size_t howlen,
-    ngx_str_t *script);
 
 
 static ngx_http_bitcache_redis_conf_t  *bc_rcf;
@@ -325,21 +312,6 @@ ngx_http_bitcache_redis_reply(redisAsyncContext *ac, void *r, void *privdata)
         }
     }
 
-    if (req->data != NULL && req->script != NULL && reply != NULL
-        && reply->type == REDIS_REPLY_ERROR
-        && ngx_strncmp(reply->str, "NOSCRIPT", 8) == 0)
-    {
-        /* not cached by Redis yet: send the text once, Redis keeps it */
-        if (ngx_http_bitcache_redis_send_eval(req, "EVAL", 4,
-                                              &req->script->text)
-            == NGX_OK)
-        {
-            req->script = NULL;
-            return;
-        }
-        reply = NULL;
-    }
-
     if (req->data) {
         req->handler(req->data, reply);
     }
@@ -519,29 +491,6 @@ ngx_http_bitcache_redis_send(ngx_http_bitcache_redis_req_t *req, int argc,
 }
 
 
-/* EVALSHA sha1 args... or EVAL text args... */
-static ngx_int_t
-ngx_http_bitcache_redis_send_eval(ngx_http_bitcache_redis_req_t *req,
-    const char *how, size_t howlen, ngx_str_t *script)
-{
-    int          i;
-    size_t       argvlen[NGX_HTTP_BITCACHE_SCRIPT_ARGS + 2];
-    const char  *argv[NGX_HTTP_BITCACHE_SCRIPT_ARGS + 2];
-
-    argv[0] = how;
-    argvlen[0] = howlen;
-    argv[1] = (const char *) script->data;
-    argvlen[1] = script->len;
-
-    for (i = 0; i < req->nargs; i++) {
-        argv[i + 2] = req->args[i];
-        argvlen[i + 2] = req->argslen[i];
-    }
-
-    return ngx_http_bitcache_redis_send(req, req->nargs + 2, argv, argvlen);
-}
-
-
 ngx_http_bitcache_redis_req_t *
 ngx_http_bitcache_redis_command(ngx_http_bitcache_redis_handler_pt handler,
     void *data, int argc, const char **argv, const size_t *argvlen)
@@ -555,8 +504,6 @@ ngx_http_bitcache_redis_command(ngx_http_bitcache_redis_handler_pt handler,
 
     req->handler = handler;
     req->data = data;
-    req->script = NULL;
-    req->nargs = 0;
 
     if (ngx_http_bitcache_redis_send(req, argc, argv, argvlen) != NGX_OK) {
         ngx_free(req);
@@ -564,68 +511,6 @@ ngx_http_bitcache_redis_command(ngx_http_bitcache_redis_handler_pt handler,
     }
 
     return req;
-}
-
-
-ngx_http_bitcache_redis_req_t *
-ngx_http_bitcache_redis_eval(ngx_http_bitcache_redis_handler_pt handler,
-    void *data, ngx_http_bitcache_redis_script_t *script, int nargs,
-    const char **args, const size_t *argslen)
-{
-    u_char                         *p;
-    size_t                          size;
-    ngx_int_t                       i;
-    ngx_str_t                       sha1;
-    ngx_http_bitcache_redis_req_t  *req;
-
-    if (nargs > NGX_HTTP_BITCACHE_SCRIPT_ARGS) {
-        return NULL;
-    }
-
-    /* one allocation: the request and a copy of its arguments */
-    size = sizeof(ngx_http_bitcache_redis_req_t);
-    for (i = 0; i < nargs; i++) {
-        size += argslen[i];
-    }
-
-    req = ngx_alloc(size, bc_log);
-    if (req == NULL) {
-        return NULL;
-    }
-
-    req->handler = handler;
-    req->data = data;
-    req->script = script;
-    req->nargs = nargs;
-
-    p = (u_char *) req + sizeof(ngx_http_bitcache_redis_req_t);
-    for (i = 0; i < nargs; i++) {
-        req->args[i] = (const char *) p;
-        req->argslen[i] = argslen[i];
-        p = ngx_cpymem(p, args[i], argslen[i]);
-    }
-
-    sha1.data = (u_char *) script->sha1;
-    sha1.len = 40;
-
-    if (ngx_http_bitcache_redis_send_eval(req, "EVALSHA", 7, &sha1) != NGX_OK) {
-        ngx_free(req);
-        return NULL;
-    }
-
-    return req;
-}
-
-
-ngx_int_t
-ngx_http_bitcache_redis_script_init(ngx_http_bitcache_redis_script_t *script,
-    const char *text)
-{
-    script->text.data = (u_char *) text;
-    script->text.len = ngx_strlen(text);
-
-    return bc_script_sha1(script->sha1, text, script->text.len) ? NGX_OK
-                                                                 : NGX_ERROR;
 }
 
 

@@ -34,36 +34,16 @@ typedef void (*ngx_http_bitcache_redis_handler_pt)(void *data,
 typedef struct ngx_http_bitcache_redis_req_s  ngx_http_bitcache_redis_req_t;
 
 
-#define NGX_HTTP_BITCACHE_SCRIPT_ARGS  8
-
-typedef struct {
-    ngx_str_t    text;
-    char         sha1[41];
-} ngx_http_bitcache_redis_script_t;
-
-
 ngx_int_t ngx_http_bitcache_redis_init_worker(ngx_cycle_t *cycle,
     ngx_http_bitcache_redis_conf_t *rcf);
 void ngx_http_bitcache_redis_exit_worker(void);
 
 /* Queues a command (pipelined with all others). Returns NULL when there
- * is no connection to send it on: the caller answers 503 at once. */
+ * is no connection to send it on: the caller answers 503 at once. With
+ * data NULL nobody waits for the answer. */
 ngx_http_bitcache_redis_req_t *ngx_http_bitcache_redis_command(
     ngx_http_bitcache_redis_handler_pt handler, void *data, int argc,
     const char **argv, const size_t *argvlen);
-
-/* Prepares a Lua script for ngx_http_bitcache_redis_eval() (config time). */
-ngx_int_t ngx_http_bitcache_redis_script_init(
-    ngx_http_bitcache_redis_script_t *script, const char *text);
-
-/* Runs a script by EVALSHA, so that only its name crosses the wire; when
- * Redis does not have it cached (NOSCRIPT: after a restart or SCRIPT
- * FLUSH) it is sent once more in full by EVAL, transparently. args are
- * numkeys, the keys and the arguments; at most 8. */
-ngx_http_bitcache_redis_req_t *ngx_http_bitcache_redis_eval(
-    ngx_http_bitcache_redis_handler_pt handler, void *data,
-    ngx_http_bitcache_redis_script_t *script, int nargs, const char **args,
-    const size_t *argslen);
 
 void ngx_http_bitcache_redis_cancel(ngx_http_bitcache_redis_req_t *req);
 

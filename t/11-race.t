@@ -18,7 +18,7 @@ for my $case ([5, 60], [1, 40], [17, 80]) {
     my $tok = $t->grant('/files/album.zip', '--uses', $uses);
     my $dir = $t->dir . "/race$uses";
     mkdir $dir;
-    my @args = ('curl', '-s', '--parallel', '--parallel-immediate', '--parallel-max', $parallel);
+    my @args = ('curl', '-s', '--no-progress-meter', '--parallel', '--parallel-immediate', '--parallel-max', $parallel);
     for my $i (1 .. $parallel) {
         push @args, '-o', "$dir/$i", '-w', '%{http_code}\n', $t->url("/files/album.zip?bitcache_token=$tok");
     }

@@ -287,6 +287,16 @@ sub grant {
     return $out;
 }
 
+# downloads spent on a token, from its Redis record (docs/protocol.md)
+sub spent {
+    my ($self, $token) = @_;
+    require TokenRef;
+    my $p = TokenRef::parse_token($token);
+    my $left = $self->redis('HGET', "bitcache:tok:$p->{id}", 'left');
+    return undef unless defined $left;
+    return $p->{uses} ? (1 << 40) + $p->{uses} - $left : (1 << 61) - $left;
+}
+
 sub secret_bytes {
     my ($self) = @_;
     open my $fh, '<', "$self->{dir}/secret" or die;
