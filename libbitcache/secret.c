@@ -37,13 +37,15 @@ bc_keys_derive(bc_keys *keys, const unsigned char *secret, size_t len)
     derive_one(keys->token_key, secret, len, label_token);
     derive_one(keys->invoice_key, secret, len, label_invoice);
     keys->token_hmac = bc_hmac_key_new(keys->token_key, BC_KEY_LEN);
-    return keys->token_hmac != NULL;
+    keys->invoice_hmac = bc_hmac_key_new(keys->invoice_key, BC_KEY_LEN);
+    return keys->token_hmac != NULL && keys->invoice_hmac != NULL;
 }
 
 void
 bc_keys_clear(bc_keys *keys)
 {
     bc_hmac_key_free(keys->token_hmac);
+    bc_hmac_key_free(keys->invoice_hmac);
     bc_wipe(keys, sizeof(*keys));
 }
 

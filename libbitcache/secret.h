@@ -15,6 +15,7 @@ typedef struct {
     unsigned char token_key[BC_KEY_LEN];    /* MACs tokens */
     unsigned char invoice_key[BC_KEY_LEN];  /* MACs offers, invoices, catalog records */
     bc_hmac_key  *token_hmac;               /* token_key, pads precomputed */
+    bc_hmac_key  *invoice_hmac;             /* invoice_key, pads precomputed */
 } bc_keys;
 
 /* Reads and checks the secret file: a regular file, not accessible by

@@ -1,0 +1,206 @@
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "base64url.h"
+#include "bytes.h"
+#include "hash.h"
+#include "hex.h"
+#include "invoice.h"
+
+#define LABELED(w, label) bc_put_bytes(w, label, sizeof(label))   /* with its NUL */
+
+static int
+mac_of(unsigned char mac[32], bc_writer *w, bc_hmac_key *key)
+{
+    return !w->overflow && bc_hmac_sha256(mac, key, w->p, w->len);
+}
+
+static void
+offer_body(bc_writer *w, const bc_offer *o)
+{
+    bc_put_uint(w, BC_OFFER_VERSION, 1);
+    bc_put_uint(w, o->issued, 8);
+    bc_put_uint(w, o->price, 8);
+    bc_put_uint(w, o->confirmations, 1);
+    bc_put_uint(w, o->invoice_ttl, 4);
+    bc_put_uint(w, o->token_ttl, 4);
+    bc_put_uint(w, o->max_downloads, 4);
+    bc_put_uint(w, o->network, 1);
+    bc_put_lp(w, o->wallet, o->wallet_len);
+    bc_put_lp(w, o->product, o->product_len);
+    bc_put_lp(w, o->title, o->title_len);
+}
+
+size_t
+bc_offer_encode(char *out, const bc_offer *o, const bc_keys *keys)
+{
+    unsigned char buf[6 + BC_OFFER_MAX_BYTES], mac[32];
+    bc_writer w;
+
+    if (o->wallet_len > BC_OFFER_FIELD_MAX || o->product_len > BC_OFFER_FIELD_MAX
+        || o->title_len > BC_OFFER_FIELD_MAX)
+    {
+        return 0;
+    }
+    bc_writer_init(&w, buf, sizeof(buf));
+    LABELED(&w, "offer");
+    offer_body(&w, o);
+    if (!mac_of(mac, &w, keys->invoice_hmac)) {
+        return 0;
+    }
+    bc_put_bytes(&w, mac, sizeof(mac));
+    if (w.overflow) {
+        return 0;
+    }
+    /* the label is MAC'd, not sent */
+    bc_b64url_encode(out, buf + 6, w.len - 6);
+    return BC_B64URL_ENCODED_LEN(w.len - 6);
+}
+
+bc_offer_status
+bc_offer_decode(bc_offer *o, unsigned char *buf, const char *s, size_t len,
+    const bc_keys *keys, uint64_t now)
+{
+    unsigned char msg[6 + BC_OFFER_MAX_BYTES], mac[32];
+    const unsigned char *f;
+    size_t n;
+    bc_reader r;
+
+    if (len > BC_OFFER_MAX_CHARS
+        || !bc_b64url_decode(buf, BC_OFFER_MAX_BYTES, &n, s, len) || n < 32 + 1)
+    {
+        return BC_OFFER_MALFORMED;
+    }
+    memcpy(msg, "offer", 6);
+    memcpy(msg + 6, buf, n - 32);
+    if (!bc_hmac_sha256(mac, keys->invoice_hmac, msg, 6 + n - 32)
+        || CRYPTO_memcmp(mac, buf + n - 32, 32) != 0)
+    {
+        return buf[0] == BC_OFFER_VERSION ? BC_OFFER_BAD_MAC : BC_OFFER_MALFORMED;
+    }
+
+    bc_reader_init(&r, buf, n - 32);
+    if (bc_get_uint(&r, 1) != BC_OFFER_VERSION) {
+        return BC_OFFER_MALFORMED;
+    }
+    o->issued = bc_get_uint(&r, 8);
+    o->price = bc_get_uint(&r, 8);
+    o->confirmations = (uint8_t) bc_get_uint(&r, 1);
+    o->invoice_ttl = (uint32_t) bc_get_uint(&r, 4);
+    o->token_ttl = (uint32_t) bc_get_uint(&r, 4);
+    o->max_downloads = (uint32_t) bc_get_uint(&r, 4);
+    o->network = (uint8_t) bc_get_uint(&r, 1);
+    o->wallet_len = bc_get_lp(&r, &f);
+    o->wallet = (const char *) f;
+    o->product_len = bc_get_lp(&r, &f);
+    o->product = (const char *) f;
+    o->title_len = bc_get_lp(&r, &f);
+    o->title = (const char *) f;
+    if (r.bad || r.pos != r.len) {
+        return BC_OFFER_MALFORMED;
+    }
+    if (now > o->issued + BC_OFFER_LIFETIME || o->issued > now + 300) {
+        return BC_OFFER_EXPIRED;
+    }
+    return BC_OFFER_OK;
+}
+
+const char *
+bc_offer_status_str(bc_offer_status st)
+{
+    switch (st) {
+    case BC_OFFER_OK: return "valid";
+    case BC_OFFER_MALFORMED: return "malformed offer";
+    case BC_OFFER_BAD_MAC: return "bad offer MAC";
+    case BC_OFFER_EXPIRED: return "offer expired, reload the page";
+    }
+    return "invalid offer";
+}
+
+int
+bc_invoice_mac(unsigned char mac[32], const bc_invoice *inv, const bc_keys *keys)
+{
+    unsigned char buf[8 + BC_INVOICE_ID_LEN + 64 + 4 * (2 + BC_OFFER_FIELD_MAX)];
+    bc_writer w;
+
+    bc_writer_init(&w, buf, sizeof(buf));
+    LABELED(&w, "invoice");
+    bc_put_bytes(&w, inv->id, BC_INVOICE_ID_LEN);
+    bc_put_uint(&w, inv->network, 1);
+    bc_put_uint(&w, inv->index, 4);
+    bc_put_uint(&w, inv->amount, 8);
+    bc_put_uint(&w, inv->confirmations, 1);
+    bc_put_uint(&w, inv->created, 8);
+    bc_put_uint(&w, inv->expires, 8);
+    bc_put_uint(&w, inv->token_ttl, 4);
+    bc_put_uint(&w, inv->max_downloads, 4);
+    bc_put_lp(&w, inv->product, inv->product_len);
+    bc_put_lp(&w, inv->wallet, inv->wallet_len);
+    bc_put_lp(&w, inv->address, inv->address_len);
+    bc_put_lp(&w, inv->spk, inv->spk_len);
+    return mac_of(mac, &w, keys->invoice_hmac);
+}
+
+int
+bc_payment_msg(unsigned char msg32[32], const unsigned char id[BC_INVOICE_ID_LEN],
+    const unsigned char *spk, size_t spk_len, uint64_t received, uint32_t conf,
+    uint64_t paid_at)
+{
+    unsigned char buf[BC_INVOICE_ID_LEN + 2 + 128 + 20];
+    bc_writer w;
+
+    bc_writer_init(&w, buf, sizeof(buf));
+    bc_put_bytes(&w, id, BC_INVOICE_ID_LEN);
+    bc_put_lp(&w, spk, spk_len);
+    bc_put_uint(&w, received, 8);
+    bc_put_uint(&w, conf, 4);
+    bc_put_uint(&w, paid_at, 8);
+    return !w.overflow && bc_tagged_hash(msg32, BC_PAYMENT_TAG, buf, w.len);
+}
+
+int
+bc_invoice_token_id(unsigned char tid[16], const unsigned char id[BC_INVOICE_ID_LEN],
+    const bc_keys *keys)
+{
+    unsigned char buf[9 + BC_INVOICE_ID_LEN], mac[32];
+    bc_writer w;
+
+    bc_writer_init(&w, buf, sizeof(buf));
+    LABELED(&w, "token-id");
+    bc_put_bytes(&w, id, BC_INVOICE_ID_LEN);
+    if (!mac_of(mac, &w, keys->token_hmac)) {
+        return 0;
+    }
+    memcpy(tid, mac, 16);
+    return 1;
+}
+
+int
+bc_product_mac(unsigned char mac[32], const char *product, size_t product_len,
+    uint64_t price, const char *wallet, size_t wallet_len, const char *title,
+    size_t title_len, const bc_keys *keys)
+{
+    unsigned char buf[8 + 8 + 3 * (2 + BC_OFFER_FIELD_MAX)];
+    bc_writer w;
+
+    bc_writer_init(&w, buf, sizeof(buf));
+    LABELED(&w, "product");
+    bc_put_lp(&w, product, product_len);
+    bc_put_uint(&w, price, 8);
+    bc_put_lp(&w, wallet, wallet_len);
+    bc_put_lp(&w, title, title_len);
+    return mac_of(mac, &w, keys->invoice_hmac);
+}
+
+int
+bc_wallet_id(char out[17], const char *wallet, size_t len)
+{
+    unsigned char h[32];
+
+    if (!bc_sha256(h, (const unsigned char *) wallet, len)) {
+        return 0;
+    }
+    bc_hex_encode(out, h, 8);
+    return 1;
+}

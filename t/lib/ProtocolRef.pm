@@ -1,0 +1,61 @@
+package ProtocolRef;
+# An independent Perl implementation of the selling messages of
+# docs/protocol.md (offers, invoice MACs, payment attestation messages,
+# minted token ids, catalog MACs), to cross-check libbitcache/invoice.c
+# and to build test data.
+use strict;
+use warnings;
+use Digest::SHA qw(hmac_sha256 sha256);
+use MIME::Base64 qw(encode_base64url decode_base64url);
+use Exporter 'import';
+our @EXPORT_OK = qw(keys_of offer invoice_mac payment_msg token_id product_mac wallet_id);
+
+sub keys_of {
+    my ($secret) = @_;
+    return { token => hmac_sha256('bitcache/v1/token', $secret),
+             invoice => hmac_sha256('bitcache/v1/invoice', $secret) };
+}
+
+sub lp { pack('n', length $_[0]) . $_[0] }
+
+# offer(keys, {issued, price, confirmations, invoice_ttl, token_ttl, max_downloads, network, wallet, product, title})
+sub offer {
+    my ($k, $o) = @_;
+    my $body = pack('C Q> Q> C N N N C', 1, @$o{qw(issued price confirmations invoice_ttl token_ttl max_downloads network)})
+             . lp($o->{wallet}) . lp($o->{product}) . lp($o->{title});
+    return encode_base64url($body . hmac_sha256("offer\0" . $body, $k->{invoice}));
+}
+
+# invoice_mac(keys, {id(16 bytes), network, index, amount, confirmations, created, expires, token_ttl, max_downloads, product, wallet, address, spk(bytes)})
+sub invoice_mac {
+    my ($k, $i) = @_;
+    my $m = "invoice\0" . $i->{id}
+          . pack('C N Q> C Q> Q> N N', @$i{qw(network index amount confirmations created expires token_ttl max_downloads)})
+          . lp($i->{product}) . lp($i->{wallet}) . lp($i->{address}) . lp($i->{spk});
+    return hmac_sha256($m, $k->{invoice});
+}
+
+sub tagged_hash {
+    my ($tag, $data) = @_;
+    my $t = sha256($tag);
+    return sha256($t . $t . $data);
+}
+
+sub payment_msg {
+    my ($id, $spk, $received, $conf, $paid_at) = @_;
+    return tagged_hash('bitcache/v1/payment', $id . lp($spk) . pack('Q> N Q>', $received, $conf, $paid_at));
+}
+
+sub token_id {
+    my ($k, $id) = @_;
+    return substr(hmac_sha256("token-id\0" . $id, $k->{token}), 0, 16);
+}
+
+sub product_mac {
+    my ($k, $product, $price, $wallet, $title) = @_;
+    return hmac_sha256("product\0" . lp($product) . pack('Q>', $price) . lp($wallet) . lp($title), $k->{invoice});
+}
+
+sub wallet_id { unpack('H16', sha256($_[0])) }
+
+1;

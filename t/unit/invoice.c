@@ -1,0 +1,135 @@
+/* Offers, invoice MACs, payment messages, minted token ids and catalog
+ * MACs against t/vectors/selling.txt, made by an independent Perl
+ * implementation (t/lib/ProtocolRef.pm); and every way an offer can be
+ * wrong. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hex.h"
+#include "invoice.h"
+#include "tap.h"
+
+static char names[64][32], values[64][512];
+static int nvalues;
+
+static const char *
+v(const char *name)
+{
+    int i;
+
+    for (i = 0; i < nvalues; i++) {
+        if (strcmp(names[i], name) == 0) return values[i];
+    }
+    diag("missing %s", name);
+    return "";
+}
+
+static uint64_t u(const char *name) { return strtoull(v(name), NULL, 10); }
+
+int
+main(void)
+{
+    char line[1024], hex[65], out[BC_OFFER_MAX_CHARS + 1], bad[BC_OFFER_MAX_CHARS + 1], *eq;
+    unsigned char secret[32], buf[BC_OFFER_MAX_BYTES], mac[32], id[16], spk[64], tid[16];
+    FILE *in = fopen("t/vectors/selling.txt", "r");
+    size_t len, i, fails;
+    bc_keys keys;
+    bc_offer o, d;
+    bc_invoice inv;
+    char wid[17];
+
+    ok(in != NULL, "t/vectors/selling.txt opens");
+    while (in && fgets(line, sizeof(line), in) && nvalues < 64) {
+        if (line[0] == '#' || (eq = strchr(line, '=')) == NULL) continue;
+        *eq = '\0';
+        line[strcspn(eq + 1, "\n") + (size_t) (eq + 1 - line)] = '\0';
+        snprintf(names[nvalues], sizeof(names[0]), "%.31s", line);
+        snprintf(values[nvalues], sizeof(values[0]), "%.511s", eq + 1);
+        nvalues++;
+    }
+    if (in) fclose(in);
+
+    ok(bc_hex_decode(secret, 32, v("secret"), 64), "secret");
+    bc_keys_derive(&keys, secret, 32);
+
+    memset(&o, 0, sizeof(o));
+    o.issued = u("issued");
+    o.price = u("price");
+    o.confirmations = (uint8_t) u("confirmations");
+    o.invoice_ttl = (uint32_t) u("invoice_ttl");
+    o.token_ttl = (uint32_t) u("token_ttl");
+    o.max_downloads = (uint32_t) u("max_downloads");
+    o.network = (uint8_t) u("network");
+    o.wallet = v("wallet"); o.wallet_len = strlen(o.wallet);
+    o.product = v("product"); o.product_len = strlen(o.product);
+    o.title = v("title"); o.title_len = strlen(o.title);
+    len = bc_offer_encode(out, &o, &keys);
+    is_str(out, v("offer"), "offer");
+
+    ok(bc_offer_decode(&d, buf, out, len, &keys, o.issued + 10) == BC_OFFER_OK, "offer decodes");
+    ok(d.price == o.price && d.confirmations == o.confirmations && d.network == o.network
+       && d.invoice_ttl == o.invoice_ttl && d.token_ttl == o.token_ttl
+       && d.max_downloads == o.max_downloads && d.issued == o.issued, "numbers back");
+    ok(d.wallet_len == o.wallet_len && memcmp(d.wallet, o.wallet, o.wallet_len) == 0
+       && d.product_len == o.product_len && memcmp(d.product, o.product, o.product_len) == 0
+       && d.title_len == o.title_len && memcmp(d.title, o.title, o.title_len) == 0, "strings back");
+    ok(bc_offer_decode(&d, buf, out, len, &keys, o.issued + BC_OFFER_LIFETIME + 1)
+       == BC_OFFER_EXPIRED, "expired after an hour");
+    ok(bc_offer_decode(&d, buf, out, len, &keys, o.issued - 3600) == BC_OFFER_EXPIRED,
+       "not accepted from the future");
+
+    fails = 0;
+    for (i = 0; i < len; i++) {
+        memcpy(bad, out, len + 1);
+        bad[i] = bad[i] == 'A' ? 'B' : 'A';
+        fails += bc_offer_decode(&d, buf, bad, len, &keys, o.issued) == BC_OFFER_OK;
+        fails += bc_offer_decode(&d, buf, out, i, &keys, o.issued) == BC_OFFER_OK;
+    }
+    ok(fails == 0, "every one-character change and truncation of the offer refused");
+
+    memset(&inv, 0, sizeof(inv));
+    ok(bc_hex_decode(inv.id, 16, v("invoice_id"), 32), "invoice id");
+    inv.network = (uint8_t) u("network");
+    inv.index = (uint32_t) u("index");
+    inv.amount = u("price");
+    inv.confirmations = (uint8_t) u("confirmations");
+    inv.created = u("created");
+    inv.expires = u("expires");
+    inv.token_ttl = (uint32_t) u("token_ttl");
+    inv.max_downloads = (uint32_t) u("max_downloads");
+    inv.product = v("product"); inv.product_len = strlen(inv.product);
+    inv.wallet = v("wallet"); inv.wallet_len = strlen(inv.wallet);
+    inv.address = v("address"); inv.address_len = strlen(inv.address);
+    inv.spk_len = strlen(v("spk")) / 2;
+    ok(bc_hex_decode(spk, inv.spk_len, v("spk"), 2 * inv.spk_len), "spk");
+    inv.spk = spk;
+    ok(bc_invoice_mac(mac, &inv, &keys), "invoice mac");
+    bc_hex_encode(hex, mac, 32);
+    is_str(hex, v("invoice_mac"), "invoice MAC");
+    inv.amount--;
+    bc_invoice_mac(mac, &inv, &keys);
+    bc_hex_encode(hex, mac, 32);
+    ok(strcmp(hex, v("invoice_mac")) != 0, "a lower price changes the MAC");
+
+    memcpy(id, inv.id, 16);
+    ok(bc_payment_msg(mac, id, spk, inv.spk_len, u("received"), (uint32_t) u("conf"), u("paid_at")),
+       "payment msg");
+    bc_hex_encode(hex, mac, 32);
+    is_str(hex, v("payment_msg"), "payment attestation message");
+
+    ok(bc_invoice_token_id(tid, id, &keys), "token id");
+    bc_hex_encode(hex, tid, 16);
+    is_str(hex, v("token_id"), "minted token id");
+
+    ok(bc_product_mac(mac, o.product, o.product_len, o.price, o.wallet, o.wallet_len,
+                      o.title, o.title_len, &keys), "product mac");
+    bc_hex_encode(hex, mac, 32);
+    is_str(hex, v("product_mac"), "catalog record MAC");
+
+    ok(bc_wallet_id(wid, o.wallet, o.wallet_len), "wallet id");
+    is_str(wid, v("wallet_id"), "wallet id");
+
+    bc_keys_clear(&keys);
+    return done_testing();
+}
