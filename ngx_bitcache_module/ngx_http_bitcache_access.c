@@ -17,6 +17,7 @@
 #include "token.h"
 #include "token_record.h"
 #include "ngx_http_bitcache.h"
+#include "ngx_http_bitcache_call.h"
 
 
 typedef enum {
@@ -32,8 +33,7 @@ typedef struct {
     ngx_http_bitcache_state_e         state;
     const char                       *reason;
     ngx_str_t                         product;
-    ngx_http_bitcache_redis_req_t    *redis;
-    ngx_event_t                       timer;
+    ngx_http_bitcache_call_t          call;
     ngx_str_t                         key;          /* <prefix>tok:<id hex> */
     unsigned                          partial_only:1;
 } ngx_http_bitcache_ctx_t;
@@ -180,11 +180,6 @@ ngx_http_bitcache_resume(ngx_http_bitcache_ctx_t *ctx)
     r = ctx->request;
     c = r->connection;
 
-    ctx->redis = NULL;
-    if (ctx->timer.timer_set) {
-        ngx_del_timer(&ctx->timer);
-    }
-
     r->main->count--;
     r->write_event_handler = ngx_http_core_run_phases;
     ngx_http_core_run_phases(r);
@@ -222,18 +217,18 @@ ngx_http_bitcache_reply_left(redisReply *reply, ngx_flag_t *present,
 
 
 static void
-ngx_http_bitcache_redis_done(void *data, redisReply *reply)
+ngx_http_bitcache_redis_done(ngx_http_bitcache_call_t *call, redisReply *reply)
 {
     long long                 left;
     ngx_flag_t                present;
     bc_record_status          st;
-    ngx_http_bitcache_ctx_t  *ctx = data;
+    ngx_http_bitcache_ctx_t  *ctx = call->data;
     const char               *del[2];
     size_t                    dellen[2];
 
     if (reply == NULL) {
         ctx->state = NGX_HTTP_BITCACHE_UNAVAILABLE;
-        ctx->reason = "redis unavailable";
+        ctx->reason = call->failure;
         ngx_http_bitcache_resume(ctx);
         return;
     }
@@ -273,38 +268,6 @@ ngx_http_bitcache_redis_done(void *data, redisReply *reply)
 }
 
 
-static void
-ngx_http_bitcache_timeout(ngx_event_t *ev)
-{
-    ngx_http_bitcache_ctx_t  *ctx = ev->data;
-
-    ngx_log_error(NGX_LOG_ERR, ev->log, 0, "bitcache: redis timed out");
-
-    ngx_http_bitcache_redis_cancel(ctx->redis);
-    ctx->state = NGX_HTTP_BITCACHE_UNAVAILABLE;
-    ctx->reason = "redis timed out";
-
-    ngx_http_bitcache_redis_timed_out();
-    ngx_http_bitcache_resume(ctx);
-}
-
-
-/* The request is freed while parked (e.g. terminated): detach from Redis. */
-static void
-ngx_http_bitcache_cleanup(void *data)
-{
-    ngx_http_bitcache_ctx_t  *ctx = data;
-
-    if (ctx->redis) {
-        ngx_http_bitcache_redis_cancel(ctx->redis);
-        ctx->redis = NULL;
-    }
-    if (ctx->timer.timer_set) {
-        ngx_del_timer(&ctx->timer);
-    }
-}
-
-
 static ngx_int_t
 ngx_http_bitcache_check(ngx_http_request_t *r, ngx_http_bitcache_ctx_t *ctx,
     ngx_str_t *token, ngx_http_bitcache_loc_conf_t *blcf)
@@ -315,7 +278,7 @@ ngx_http_bitcache_check(ngx_http_request_t *r, ngx_http_bitcache_ctx_t *ctx,
     size_t                          argvlen[4];
     bc_token                        t;
     bc_token_status                 st;
-    ngx_pool_cleanup_t             *cln;
+    ngx_int_t                       rc;
     ngx_http_bitcache_main_conf_t  *bmcf;
 
     st = bc_token_verify(&t, buf, (const char *) token->data, token->len,
@@ -343,11 +306,6 @@ ngx_http_bitcache_check(ngx_http_request_t *r, ngx_http_bitcache_ctx_t *ctx,
 
     ctx->partial_only = ngx_http_bitcache_partial_only(r);
 
-    cln = ngx_pool_cleanup_add(r->pool, 0);
-    if (cln == NULL) {
-        return NGX_ERROR;
-    }
-
     /* one atomic command: a download spends a use, a resume only looks */
     if (ctx->partial_only) {
         argv[0] = "HGET";
@@ -357,8 +315,8 @@ ngx_http_bitcache_check(ngx_http_request_t *r, ngx_http_bitcache_ctx_t *ctx,
         argv[2] = "left";
         argvlen[2] = 4;
 
-        ctx->redis = ngx_http_bitcache_redis_command(
-                         ngx_http_bitcache_redis_done, ctx, 3, argv, argvlen);
+        rc = ngx_http_bitcache_call(&ctx->call, r, ngx_http_bitcache_redis_done,
+                                    ctx, 3, argv, argvlen);
 
     } else {
         argv[0] = "HINCRBY";
@@ -370,23 +328,19 @@ ngx_http_bitcache_check(ngx_http_request_t *r, ngx_http_bitcache_ctx_t *ctx,
         argv[3] = "-1";
         argvlen[3] = 2;
 
-        ctx->redis = ngx_http_bitcache_redis_command(
-                         ngx_http_bitcache_redis_done, ctx, 4, argv, argvlen);
+        rc = ngx_http_bitcache_call(&ctx->call, r, ngx_http_bitcache_redis_done,
+                                    ctx, 4, argv, argvlen);
     }
 
-    if (ctx->redis == NULL) {
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    if (rc == NGX_DECLINED) {
         ctx->state = NGX_HTTP_BITCACHE_UNAVAILABLE;
-        ctx->reason = "redis unavailable";
+        ctx->reason = ctx->call.failure;
         return NGX_OK;
     }
-
-    cln->handler = ngx_http_bitcache_cleanup;
-    cln->data = ctx;
-
-    ctx->timer.handler = ngx_http_bitcache_timeout;
-    ctx->timer.data = ctx;
-    ctx->timer.log = r->connection->log;
-    ngx_add_timer(&ctx->timer, bmcf->redis.timeout);
 
     ctx->state = NGX_HTTP_BITCACHE_WAITING;
     return NGX_OK;

@@ -1,0 +1,127 @@
+/*
+ * A Redis command made on behalf of a request (see the header).
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_bitcache.h"
+#include "ngx_http_bitcache_call.h"
+
+
+#define NGX_HTTP_BITCACHE_CALL_ARGS  16
+
+
+static void
+ngx_http_bitcache_call_reply(void *data, redisReply *reply)
+{
+    ngx_http_bitcache_call_t  *call = data;
+
+    call->redis = NULL;
+
+    if (call->timer.timer_set) {
+        ngx_del_timer(&call->timer);
+    }
+
+    if (reply == NULL) {
+        call->failure = "redis unavailable";
+    }
+
+    call->done(call, reply);
+}
+
+
+static void
+ngx_http_bitcache_call_timeout(ngx_event_t *ev)
+{
+    ngx_http_bitcache_call_t  *call = ev->data;
+
+    ngx_log_error(NGX_LOG_ERR, ev->log, 0, "bitcache: redis timed out");
+
+    ngx_http_bitcache_redis_cancel(call->redis);
+    call->redis = NULL;
+    call->failure = "redis timed out";
+
+    ngx_http_bitcache_redis_timed_out();
+    call->done(call, NULL);
+}
+
+
+static void
+ngx_http_bitcache_call_cleanup(void *data)
+{
+    ngx_http_bitcache_call_t  *call = data;
+
+    if (call->redis) {
+        ngx_http_bitcache_redis_cancel(call->redis);
+        call->redis = NULL;
+    }
+
+    if (call->timer.timer_set) {
+        ngx_del_timer(&call->timer);
+    }
+}
+
+
+ngx_int_t
+ngx_http_bitcache_call(ngx_http_bitcache_call_t *call, ngx_http_request_t *r,
+    ngx_http_bitcache_call_done_pt done, void *data, int argc,
+    const char **argv, const size_t *argvlen)
+{
+    ngx_pool_cleanup_t             *cln;
+    ngx_http_bitcache_main_conf_t  *bmcf;
+
+    if (!call->cleanup_added) {
+        cln = ngx_pool_cleanup_add(r->pool, 0);
+        if (cln == NULL) {
+            return NGX_ERROR;
+        }
+
+        cln->handler = ngx_http_bitcache_call_cleanup;
+        cln->data = call;
+        call->cleanup_added = 1;
+    }
+
+    call->request = r;
+    call->done = done;
+    call->data = data;
+    call->failure = NULL;
+
+    call->redis = ngx_http_bitcache_redis_command(ngx_http_bitcache_call_reply,
+                                                  call, argc, argv, argvlen);
+    if (call->redis == NULL) {
+        call->failure = "redis unavailable";
+        return NGX_DECLINED;
+    }
+
+    bmcf = ngx_http_get_module_main_conf(r, ngx_http_bitcache_module);
+
+    call->timer.handler = ngx_http_bitcache_call_timeout;
+    call->timer.data = call;
+    call->timer.log = r->connection->log;
+    ngx_add_timer(&call->timer, bmcf->redis.timeout);
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_bitcache_callv(ngx_http_bitcache_call_t *call, ngx_http_request_t *r,
+    ngx_http_bitcache_call_done_pt done, void *data, int argc, ngx_str_t *args)
+{
+    int          i;
+    size_t       argvlen[NGX_HTTP_BITCACHE_CALL_ARGS];
+    const char  *argv[NGX_HTTP_BITCACHE_CALL_ARGS];
+
+    if (argc > NGX_HTTP_BITCACHE_CALL_ARGS) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < argc; i++) {
+        argv[i] = (const char *) args[i].data;
+        argvlen[i] = args[i].len;
+    }
+
+    return ngx_http_bitcache_call(call, r, done, data, argc, argv, argvlen);
+}

@@ -1,0 +1,45 @@
+/*
+ * A Redis command made on behalf of a request: the reply, a dropped
+ * connection or the timeout (an nginx timer) ends it exactly once, and a
+ * request freed meanwhile is detached from it.
+ */
+
+#ifndef _NGX_HTTP_BITCACHE_CALL_H_INCLUDED_
+#define _NGX_HTTP_BITCACHE_CALL_H_INCLUDED_
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_bitcache_redis.h"
+
+
+typedef struct ngx_http_bitcache_call_s  ngx_http_bitcache_call_t;
+
+/* reply is NULL when Redis could not answer; call->failure says why */
+typedef void (*ngx_http_bitcache_call_done_pt)(ngx_http_bitcache_call_t *call,
+    redisReply *reply);
+
+struct ngx_http_bitcache_call_s {
+    ngx_http_request_t              *request;
+    void                            *data;
+    ngx_http_bitcache_call_done_pt   done;
+    const char                      *failure;
+    ngx_http_bitcache_redis_req_t   *redis;
+    ngx_event_t                      timer;
+    unsigned                         cleanup_added:1;
+};
+
+
+/* Returns NGX_OK (done will run), NGX_DECLINED when there is no Redis
+ * connection (done will not run: answer 503), or NGX_ERROR. */
+ngx_int_t ngx_http_bitcache_call(ngx_http_bitcache_call_t *call,
+    ngx_http_request_t *r, ngx_http_bitcache_call_done_pt done, void *data,
+    int argc, const char **argv, const size_t *argvlen);
+
+/* The same with the arguments as an array of strings. */
+ngx_int_t ngx_http_bitcache_callv(ngx_http_bitcache_call_t *call,
+    ngx_http_request_t *r, ngx_http_bitcache_call_done_pt done, void *data,
+    int argc, ngx_str_t *args);
+
+#endif /* _NGX_HTTP_BITCACHE_CALL_H_INCLUDED_ */
