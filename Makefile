@@ -8,7 +8,7 @@ WARN       := -Wall -Wextra -Werror
 CFLAGS     ?= -O2 -g
 BC_CFLAGS  := $(CFLAGS) $(WARN) -std=gnu11 -fPIC -D_FORTIFY_SOURCE=2 -fstack-protector-strong \
               -Ilibbitcache
-LIBS       := -lhiredis -lsecp256k1 -lcrypto
+LIBS       := -lhiredis -lsecp256k1 -lcrypto -lqrencode
 
 LIB_SRCS   := $(sort $(wildcard libbitcache/*.c))
 LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/%.o)
@@ -22,6 +22,9 @@ UNIT_BINS  := $(UNIT_SRCS:t/unit/%.c=$(BUILD)/unit/%)
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 ASAN_BINS  := $(UNIT_SRCS:t/unit/%.c=$(BUILD)/asan/unit/%)
 MOD_SRCS   := $(wildcard ngx_bitcache_module/*.c ngx_bitcache_module/*.h)
+# test-only programs: t/tools/NAME.c -> build/tools/NAME, linked with libbitcache
+TOOL_SRCS  := $(sort $(wildcard t/tools/*.c))
+TOOL_BINS  := $(TOOL_SRCS:t/tools/%.c=$(BUILD)/tools/%)
 
 MODULE     := $(BUILD)/ngx_http_bitcache_module.so
 CLI        := $(BUILD)/bitcache
@@ -44,7 +47,7 @@ cli: $(CLI)
 $(CLI): $(CLI_OBJS) $(BUILD)/libbitcache.a
 	$(CC) $(CFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libbitcache.a $(LIBS)
 
-unit: $(UNIT_BINS) $(ASAN_BINS)
+unit: $(UNIT_BINS) $(ASAN_BINS) $(TOOL_BINS)
 $(BUILD)/unit/%: t/unit/%.c t/unit/tap.h $(BUILD)/libbitcache.a
 	@mkdir -p $(dir $@)
 	$(CC) $(BC_CFLAGS) -It/unit -o $@ $< $(BUILD)/libbitcache.a $(LIBS)
@@ -52,6 +55,10 @@ $(BUILD)/unit/%: t/unit/%.c t/unit/tap.h $(BUILD)/libbitcache.a
 $(BUILD)/asan/unit/%: t/unit/%.c t/unit/tap.h $(LIB_SRCS) $(LIB_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ASAN_FLAGS) $(WARN) -std=gnu11 -Ilibbitcache -It/unit -o $@ $< $(LIB_SRCS) $(LIBS)
+
+$(BUILD)/tools/%: t/tools/%.c $(BUILD)/libbitcache.a $(LIB_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BC_CFLAGS) -I$(BUILD) -o $@ $< $(BUILD)/libbitcache.a $(LIBS)
 
 # The module is built by nginx's own build system from Debian's nginx-dev
 # tree with Debian's configure flags, so that the packaged nginx loads it.
