@@ -1,0 +1,377 @@
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "hex.h"
+#include "invoice_record.h"
+#include "amount.h"
+#include "schnorr.h"
+
+static const char *const state_names[] = { "new", "seen", "paid", "underpaid", "expired" };
+
+const char *
+bc_invoice_state_str(bc_invoice_state st)
+{
+    return (unsigned) st < sizeof(state_names) / sizeof(state_names[0])
+           ? state_names[st] : "unknown";
+}
+
+int
+bc_invoice_state_parse(bc_invoice_state *st, const char *s, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(state_names) / sizeof(state_names[0]); i++) {
+        if (strlen(state_names[i]) == len && memcmp(state_names[i], s, len) == 0) {
+            *st = (bc_invoice_state) i;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int
+bc_parse_uint_n(uint64_t *out, const char *s, size_t len, uint64_t max)
+{
+    uint64_t v = 0;
+    size_t i;
+
+    if (len == 0) {
+        return 0;
+    }
+    for (i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9' || (uint64_t) (s[i] - '0') > max
+            || v > (max - (uint64_t) (s[i] - '0')) / 10)
+        {
+            return 0;
+        }
+        v = v * 10 + (uint64_t) (s[i] - '0');
+    }
+    *out = v;
+    return 1;
+}
+
+/* Reads the value of kv-style field `name` as text of at most
+ * BC_OFFER_FIELD_MAX bytes. */
+static int
+take_text(const char **p, size_t *plen, const char *name, const char *value, size_t len,
+    char *err, size_t errlen)
+{
+    if (len > BC_OFFER_FIELD_MAX) {
+        snprintf(err, errlen, "field %s is longer than %d bytes", name, BC_OFFER_FIELD_MAX);
+        return 0;
+    }
+    *p = value;
+    *plen = len;
+    return 1;
+}
+
+static int
+take_hex(unsigned char *out, size_t outlen, const char *name, const char *value, size_t len,
+    char *err, size_t errlen)
+{
+    if (len != 2 * outlen || !bc_hex_decode(out, outlen, value, len)) {
+        snprintf(err, errlen, "field %s is not %u hex digits", name, (unsigned) (2 * outlen));
+        return 0;
+    }
+    return 1;
+}
+
+/* ---- invoices ------------------------------------------------------------ */
+
+enum {
+    F_V, F_PRODUCT, F_TITLE, F_WALLET, F_NETWORK, F_INDEX, F_ADDRESS, F_SPK, F_AMOUNT,
+    F_CONFIRMATIONS, F_CREATED, F_EXPIRES, F_TOKEN_TTL, F_MAX_DOWNLOADS, F_MAC,
+    F_STATE, F_RECEIVED, F_CONF, F_PAID_AT, F_ATT, F_COUNT
+};
+
+static const struct {
+    const char *name;
+    uint64_t    max;        /* numbers: the largest value */
+} inv_fields[F_COUNT] = {
+    [F_V] = { "v", 1 },
+    [F_PRODUCT] = { "product", 0 },
+    [F_TITLE] = { "title", 0 },
+    [F_WALLET] = { "wallet", 0 },
+    [F_NETWORK] = { "network", 3 },
+    [F_INDEX] = { "index", UINT32_MAX },
+    [F_ADDRESS] = { "address", 0 },
+    [F_SPK] = { "spk", 0 },
+    [F_AMOUNT] = { "amount", UINT64_MAX },
+    [F_CONFIRMATIONS] = { "confirmations", UINT8_MAX },
+    [F_CREATED] = { "created", UINT64_MAX },
+    [F_EXPIRES] = { "expires", UINT64_MAX },
+    [F_TOKEN_TTL] = { "token_ttl", UINT32_MAX },
+    [F_MAX_DOWNLOADS] = { "max_downloads", UINT32_MAX },
+    [F_MAC] = { "mac", 0 },
+    [F_STATE] = { "state", 0 },
+    [F_RECEIVED] = { "received", UINT64_MAX },
+    [F_CONF] = { "conf", UINT32_MAX },
+    [F_PAID_AT] = { "paid_at", UINT64_MAX },
+    [F_ATT] = { "att", 0 },
+};
+
+/* what the module writes and the MAC needs (the title is optional) */
+#define MODULE_FIELDS  (((1u << (F_MAC + 1)) - 1) & ~(1u << F_TITLE))
+#define PAYMENT_FIELDS ((1u << F_RECEIVED) | (1u << F_CONF) | (1u << F_PAID_AT))
+
+void
+bc_invoice_record_init(bc_invoice_record *rec, const unsigned char id[BC_INVOICE_ID_LEN])
+{
+    memset(rec, 0, sizeof(*rec));
+    memcpy(rec->inv.id, id, BC_INVOICE_ID_LEN);
+    rec->inv.product = rec->inv.wallet = rec->inv.address = rec->title = "";
+    rec->inv.spk = rec->spk;
+    rec->state = BC_STATE_NEW;
+}
+
+int
+bc_invoice_record_field(bc_invoice_record *rec, const char *name, size_t name_len,
+    const char *value, size_t len, char *err, size_t errlen)
+{
+    bc_invoice *inv = &rec->inv;
+    uint64_t n = 0;
+    int f;
+
+    for (f = 0; f < F_COUNT; f++) {
+        if (strlen(inv_fields[f].name) == name_len
+            && memcmp(inv_fields[f].name, name, name_len) == 0)
+        {
+            break;
+        }
+    }
+    if (f == F_COUNT) {
+        return 1;       /* not ours: ignored */
+    }
+    if (inv_fields[f].max != 0 && !bc_parse_uint_n(&n, value, len, inv_fields[f].max)) {
+        snprintf(err, errlen, "field %s is not a number from 0 to %llu", inv_fields[f].name,
+                 (unsigned long long) inv_fields[f].max);
+        return 0;
+    }
+    rec->seen |= 1u << f;
+
+    switch (f) {
+    case F_V:
+        if (n != 1) {
+            snprintf(err, errlen, "field v is not 1");
+            return 0;
+        }
+        return 1;
+    case F_PRODUCT: return take_text(&inv->product, &inv->product_len, "product", value, len, err, errlen);
+    case F_TITLE: return take_text(&rec->title, &rec->title_len, "title", value, len, err, errlen);
+    case F_WALLET: return take_text(&inv->wallet, &inv->wallet_len, "wallet", value, len, err, errlen);
+    case F_ADDRESS: return take_text(&inv->address, &inv->address_len, "address", value, len, err, errlen);
+    case F_NETWORK: inv->network = (uint8_t) n; return 1;
+    case F_INDEX: inv->index = (uint32_t) n; return 1;
+    case F_AMOUNT: inv->amount = n; return 1;
+    case F_CONFIRMATIONS: inv->confirmations = (uint8_t) n; return 1;
+    case F_CREATED: inv->created = n; return 1;
+    case F_EXPIRES: inv->expires = n; return 1;
+    case F_TOKEN_TTL: inv->token_ttl = (uint32_t) n; return 1;
+    case F_MAX_DOWNLOADS: inv->max_downloads = (uint32_t) n; return 1;
+    case F_RECEIVED: rec->received = n; return 1;
+    case F_CONF: rec->conf = (uint32_t) n; return 1;
+    case F_PAID_AT: rec->paid_at = n; return 1;
+    case F_SPK:
+        if (len == 0 || len % 2 != 0 || len > 2 * BC_SPK_MAX
+            || !bc_hex_decode(rec->spk, len / 2, value, len))
+        {
+            snprintf(err, errlen, "field spk is not a scriptPubKey in hex");
+            return 0;
+        }
+        inv->spk_len = len / 2;
+        return 1;
+    case F_MAC:
+        return take_hex(rec->mac, sizeof(rec->mac), "mac", value, len, err, errlen);
+    case F_ATT:
+        /* present but not a signature: refused by the attestation check */
+        rec->has_att = 1;
+        rec->att_malformed = len != 128 || !bc_hex_decode(rec->att, 64, value, len);
+        return 1;
+    case F_STATE:
+        if (!bc_invoice_state_parse(&rec->state, value, len)) {
+            snprintf(err, errlen, "field state is \"%.*s\"", len > 20 ? 20 : (int) len, value);
+            return 0;
+        }
+        return 1;
+    }
+    return 1;
+}
+
+int
+bc_invoice_record_done(bc_invoice_record *rec, char *err, size_t errlen)
+{
+    int f;
+
+    if (rec->seen == 0) {
+        snprintf(err, errlen, "no such invoice");
+        return 0;
+    }
+    for (f = 0; f < F_COUNT; f++) {
+        if ((MODULE_FIELDS & (1u << f)) && !(rec->seen & (1u << f))) {
+            snprintf(err, errlen, "no field %s", inv_fields[f].name);
+            return 0;
+        }
+    }
+    rec->has_payment = (rec->seen & PAYMENT_FIELDS) == PAYMENT_FIELDS;
+    return 1;
+}
+
+int
+bc_invoice_record_parse(bc_invoice_record *rec, const unsigned char id[BC_INVOICE_ID_LEN],
+    const char *const *kv, const size_t *kvlen, size_t n, char *err, size_t errlen)
+{
+    size_t i;
+
+    bc_invoice_record_init(rec, id);
+    if (n % 2 != 0) {
+        snprintf(err, errlen, "odd number of field strings");
+        return 0;
+    }
+    for (i = 0; i < n; i += 2) {
+        if (!bc_invoice_record_field(rec, kv[i], kvlen[i], kv[i + 1], kvlen[i + 1], err, errlen)) {
+            return 0;
+        }
+    }
+    return bc_invoice_record_done(rec, err, errlen);
+}
+
+int
+bc_invoice_record_mac_ok(const bc_invoice_record *rec, const bc_keys *keys)
+{
+    unsigned char mac[32];
+
+    return bc_invoice_mac(mac, &rec->inv, keys) && CRYPTO_memcmp(mac, rec->mac, 32) == 0;
+}
+
+bc_invoice_check_result
+bc_invoice_record_att_check(const bc_invoice_record *rec, const unsigned char watcher_xonly[32])
+{
+    unsigned char msg[32];
+
+    if (!rec->has_att || !rec->has_payment) {
+        return BC_INVOICE_NO_ATT;
+    }
+    if (rec->att_malformed
+        || !bc_payment_msg(msg, rec->inv.id, rec->inv.spk, rec->inv.spk_len, rec->received,
+                        rec->conf, rec->paid_at)
+        || !bc_schnorr_verify(rec->att, msg, sizeof(msg), watcher_xonly))
+    {
+        return BC_INVOICE_BAD_ATT;
+    }
+    return BC_INVOICE_SETTLED;
+}
+
+bc_invoice_check_result
+bc_invoice_check(const bc_invoice_record *rec, const bc_keys *keys,
+    const unsigned char watcher_xonly[32], char *why, size_t whylen)
+{
+    bc_invoice_check_result r;
+
+    if (!bc_invoice_record_mac_ok(rec, keys)) {
+        snprintf(why, whylen, "invoice MAC does not verify");
+        return BC_INVOICE_BAD_MAC;
+    }
+    if (rec->state != BC_STATE_PAID) {
+        snprintf(why, whylen, "state is %s", bc_invoice_state_str(rec->state));
+        return BC_INVOICE_NOT_PAID;
+    }
+    r = bc_invoice_record_att_check(rec, watcher_xonly);
+    if (r != BC_INVOICE_SETTLED) {
+        snprintf(why, whylen, r == BC_INVOICE_NO_ATT ? "no watcher attestation"
+                 : "attestation does not verify");
+        return r;
+    }
+    if (rec->received < rec->inv.amount) {
+        snprintf(why, whylen, "received %llu < amount %llu",
+                 (unsigned long long) rec->received, (unsigned long long) rec->inv.amount);
+        return BC_INVOICE_UNDERPAID;
+    }
+    if (rec->conf < rec->inv.confirmations) {
+        snprintf(why, whylen, "%u of %u confirmations", (unsigned) rec->conf,
+                 (unsigned) rec->inv.confirmations);
+        return BC_INVOICE_UNCONFIRMED;
+    }
+    snprintf(why, whylen, "settled");
+    return BC_INVOICE_SETTLED;
+}
+
+/* ---- catalog records -------------------------------------------------- */
+
+int
+bc_product_record_parse(bc_product_record *p, const char *const *kv, const size_t *kvlen,
+    size_t n, char *err, size_t errlen)
+{
+    static const char *const names[] = { "price", "wallet", "title", "mac" };
+    unsigned seen = 0;
+    size_t i, f;
+
+    memset(p, 0, sizeof(*p));
+    if (n == 0) {
+        snprintf(err, errlen, "no such product");
+        return 0;
+    }
+    if (n % 2 != 0) {
+        snprintf(err, errlen, "odd number of field strings");
+        return 0;
+    }
+    for (i = 0; i < n; i += 2) {
+        for (f = 0; f < 4; f++) {
+            if (strlen(names[f]) == kvlen[i] && memcmp(names[f], kv[i], kvlen[i]) == 0) {
+                break;
+            }
+        }
+        switch (f) {
+        case 0:
+            if (!bc_parse_uint_n(&p->price, kv[i + 1], kvlen[i + 1], BC_MAX_SATS)
+                || p->price == 0)
+            {
+                snprintf(err, errlen, "field price is not a number of satoshis "
+                         "from 1 to %llu", (unsigned long long) BC_MAX_SATS);
+                return 0;
+            }
+            break;
+        case 1:
+            if (!take_text(&p->wallet, &p->wallet_len, "wallet", kv[i + 1], kvlen[i + 1],
+                           err, errlen))
+            {
+                return 0;
+            }
+            break;
+        case 2:
+            if (!take_text(&p->title, &p->title_len, "title", kv[i + 1], kvlen[i + 1],
+                           err, errlen))
+            {
+                return 0;
+            }
+            break;
+        case 3:
+            if (!take_hex(p->mac, sizeof(p->mac), "mac", kv[i + 1], kvlen[i + 1], err, errlen)) {
+                return 0;
+            }
+            break;
+        default:
+            continue;
+        }
+        seen |= 1u << f;
+    }
+    for (f = 0; f < 4; f++) {
+        if (!(seen & (1u << f))) {
+            snprintf(err, errlen, "no field %s", names[f]);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+int
+bc_product_record_mac_ok(const bc_product_record *p, const char *product, size_t product_len,
+    const bc_keys *keys)
+{
+    unsigned char mac[32];
+
+    return bc_product_mac(mac, product, product_len, p->price, p->wallet, p->wallet_len,
+                          p->title, p->title_len, keys)
+           && CRYPTO_memcmp(mac, p->mac, 32) == 0;
+}

@@ -1,0 +1,118 @@
+/* The selling flow's Redis records read back and checked: invoices
+ * (inv:<id>) and creators' catalog records (prod:<product>), given as the
+ * field/value strings that HGETALL returns (docs/protocol.md). The status
+ * endpoint of the module and `bitcache invoice show` / `product list` share
+ * these checks, so that they always agree on what settles an invoice.
+ *
+ * Parsed records point into the strings they were given (which need not be
+ * NUL-terminated): keep those alive while the record is used. */
+#ifndef BITCACHE_INVOICE_RECORD_H
+#define BITCACHE_INVOICE_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "invoice.h"
+#include "script.h"
+#include "secret.h"
+
+#define BC_INVOICE_WHY_MAX 128    /* room for any reason string below */
+
+typedef enum {
+    BC_STATE_NEW = 0,
+    BC_STATE_SEEN,
+    BC_STATE_PAID,
+    BC_STATE_UNDERPAID,
+    BC_STATE_EXPIRED
+} bc_invoice_state;
+
+typedef struct {
+    bc_invoice        inv;            /* the MAC'd fields; inv.spk points at spk */
+    const char       *title;  size_t title_len;   /* shown, not MAC'd */
+    unsigned char     mac[32];
+    unsigned char     spk[BC_SPK_MAX];
+    bc_invoice_state  state;          /* BC_STATE_NEW when the field is absent */
+    int               has_payment;    /* received, conf and paid_at all present */
+    uint64_t          received;       /* satoshis */
+    uint32_t          conf;
+    uint64_t          paid_at;
+    int               has_att;        /* the field is there ... */
+    int               att_malformed;  /* ... but is not 128 hex digits */
+    unsigned char     att[64];
+    unsigned          seen;           /* internal: which fields were given */
+} bc_invoice_record;
+
+typedef enum {
+    BC_INVOICE_SETTLED = 0,           /* every check holds: mint the token */
+    BC_INVOICE_BAD_MAC,               /* "invoice MAC does not verify" */
+    BC_INVOICE_NOT_PAID,              /* "state is seen" (new, underpaid, expired) */
+    BC_INVOICE_NO_ATT,                /* "no watcher attestation" */
+    BC_INVOICE_BAD_ATT,               /* "attestation does not verify" */
+    BC_INVOICE_UNDERPAID,             /* "received 100 < amount 200" */
+    BC_INVOICE_UNCONFIRMED            /* "1 of 2 confirmations" */
+} bc_invoice_check_result;
+
+/* "new", "seen", "paid", "underpaid", "expired". */
+const char *bc_invoice_state_str(bc_invoice_state st);
+/* Returns 1 and sets *st for one of those names, else 0. */
+int bc_invoice_state_parse(bc_invoice_state *st, const char *s, size_t len);
+
+/* Parses an invoice record: kv[0..n) alternates field names and values
+ * (kvlen their lengths), as HGETALL returns them; id is the invoice id of
+ * the key inv:<id hex>. Unknown fields are ignored. Returns 1, or 0 with a
+ * reason in err ("no field amount", "field conf is not a number",
+ * "field state is \"x\"", ...). A record with no fields at all says
+ * "no such invoice". */
+int bc_invoice_record_parse(bc_invoice_record *rec, const unsigned char id[BC_INVOICE_ID_LEN],
+    const char *const *kv, const size_t *kvlen, size_t n, char *err, size_t errlen);
+
+/* The same one field at a time: init, then field() for each pair, then
+ * done() (which checks that every module field was there). field() returns
+ * 0 with err for a value it cannot read. */
+void bc_invoice_record_init(bc_invoice_record *rec, const unsigned char id[BC_INVOICE_ID_LEN]);
+int bc_invoice_record_field(bc_invoice_record *rec, const char *name, size_t name_len,
+    const char *value, size_t value_len, char *err, size_t errlen);
+int bc_invoice_record_done(bc_invoice_record *rec, char *err, size_t errlen);
+
+/* 1 if the record's mac is the module's MAC over its fields. */
+int bc_invoice_record_mac_ok(const bc_invoice_record *rec, const bc_keys *keys);
+
+/* BC_INVOICE_SETTLED if att is the watcher's BIP340 signature over the
+ * recorded received, conf and paid_at; BC_INVOICE_NO_ATT if the record has
+ * no att (or no received/conf/paid_at); BC_INVOICE_BAD_ATT otherwise. */
+bc_invoice_check_result bc_invoice_record_att_check(const bc_invoice_record *rec,
+    const unsigned char watcher_xonly[32]);
+
+/* Everything that must hold before a token is minted, in the order of
+ * docs/protocol.md ("Settling and the token"): the MAC, state paid, the
+ * attestation, received >= amount, conf >= confirmations. Returns the
+ * first failure and writes its reason (see bc_invoice_check_result) into
+ * why (BC_INVOICE_WHY_MAX bytes is enough), or BC_INVOICE_SETTLED and
+ * "settled". */
+bc_invoice_check_result bc_invoice_check(const bc_invoice_record *rec, const bc_keys *keys,
+    const unsigned char watcher_xonly[32], char *why, size_t whylen);
+
+/* A creator's catalog record prod:<product>: price (decimal satoshis),
+ * wallet (empty: the location's), title and mac. */
+typedef struct {
+    uint64_t      price;
+    const char   *wallet;  size_t wallet_len;
+    const char   *title;   size_t title_len;
+    unsigned char mac[32];
+} bc_product_record;
+
+/* Parses HGETALL's field/value list like bc_invoice_record_parse. Refuses
+ * a missing field, a price that is not 1..2.1e15 satoshis, fields longer
+ * than BC_OFFER_FIELD_MAX and a mac that is not 64 hex digits. */
+int bc_product_record_parse(bc_product_record *p, const char *const *kv, const size_t *kvlen,
+    size_t n, char *err, size_t errlen);
+
+/* 1 if the record's mac is bc_product_mac over product and its fields. */
+int bc_product_record_mac_ok(const bc_product_record *p, const char *product,
+    size_t product_len, const bc_keys *keys);
+
+/* Reads a decimal number of at most max from s[0..len) (digits only, no
+ * sign or space). Returns 1, or 0. */
+int bc_parse_uint_n(uint64_t *out, const char *s, size_t len, uint64_t max);
+
+#endif
