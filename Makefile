@@ -59,6 +59,12 @@ $(BUILD)/asan/unit/%: t/unit/%.c t/unit/tap.h $(LIB_SRCS) $(LIB_HDRS)
 $(BUILD)/tools/%: t/tools/%.c $(BUILD)/libbitcache.a $(LIB_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(BC_CFLAGS) -I$(BUILD) -o $@ $< $(BUILD)/libbitcache.a $(LIBS)
+$(BUILD)/tools/render_page: $(BUILD)/page_default.h
+
+# the default payment page, embedded in the module as a C string
+$(BUILD)/page_default.h: ngx_bitcache_module/page_default.html scripts/embed.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed.sh ngx_http_bitcache_page_default $< > $@.tmp && mv -f $@.tmp $@
 
 # The module is built by nginx's own build system from Debian's nginx-dev
 # tree with Debian's configure flags, so that the packaged nginx loads it.
@@ -67,7 +73,7 @@ $(BUILD)/nginx/.configured: config scripts/ngx-configure.sh
 	bash scripts/ngx-configure.sh $(NGX_SRC) $(BUILD)/nginx "$(WARN)"
 	touch $@
 
-$(MODULE): $(BUILD)/nginx/.configured $(MOD_SRCS) $(BUILD)/libbitcache.a
+$(MODULE): $(BUILD)/nginx/.configured $(MOD_SRCS) $(BUILD)/libbitcache.a $(BUILD)/page_default.h
 	$(MAKE) -C $(BUILD)/nginx -f objs/Makefile modules
 	cp $(BUILD)/nginx/objs/ngx_http_bitcache_module.so $@.tmp && mv -f $@.tmp $@
 
