@@ -11,6 +11,7 @@
 #include <ngx_http.h>
 
 #include "secret.h"
+#include "template.h"
 #include "ngx_http_bitcache_redis.h"
 
 
@@ -20,6 +21,7 @@
 
 typedef struct {
     ngx_http_bitcache_redis_conf_t   redis;
+    bc_template                     *default_page;
 } ngx_http_bitcache_main_conf_t;
 
 
@@ -29,6 +31,19 @@ typedef struct {
     bc_keys                         *keys;
     time_t                           token_ttl;
     ngx_int_t                        max_downloads;
+
+    /* selling: without a price and a wallet the 402 carries no offer */
+    ngx_http_complex_value_t        *price;
+    ngx_http_complex_value_t        *wallet;
+    ngx_str_t                        wallet_file;      /* where it was set */
+    ngx_uint_t                       wallet_line;
+    ngx_int_t                        network;          /* bc_network */
+    time_t                           invoice_ttl;
+    ngx_int_t                        confirmations;
+    bc_template                     *page;
+    ngx_str_t                        api_url;          /* where bitcache_api is */
+    u_char                          *watcher_key;      /* x-only, 32 bytes */
+    ngx_flag_t                       api;              /* bitcache_api here */
 } ngx_http_bitcache_loc_conf_t;
 
 
@@ -36,11 +51,22 @@ extern ngx_module_t  ngx_http_bitcache_module;
 
 
 ngx_int_t ngx_http_bitcache_access_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_bitcache_api_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_bitcache_access_init(ngx_conf_t *cf);
 
 /* Sends a complete short response (HTML, or JSON for Accept:
  * application/json) with Cache-Control: no-store and finalizes r. */
 void ngx_http_bitcache_reply(ngx_http_request_t *r, ngx_uint_t status,
     const char *reason, ngx_str_t *product);
+
+/* Sends body with status and type (no-store, no referrer, nosniff,
+ * Retry-After on 503) and finalizes r. */
+void ngx_http_bitcache_send(ngx_http_request_t *r, ngx_uint_t status,
+    const char *type, u_char *body, size_t len);
+
+ngx_int_t ngx_http_bitcache_add_header(ngx_http_request_t *r, const char *name,
+    ngx_str_t *value);
+ngx_flag_t ngx_http_bitcache_wants_json(ngx_http_request_t *r);
+u_char *ngx_http_bitcache_escape_json(u_char *dst, ngx_str_t *src);
 
 #endif /* _NGX_HTTP_BITCACHE_H_INCLUDED_ */

@@ -18,6 +18,7 @@
 #include "token_record.h"
 #include "ngx_http_bitcache.h"
 #include "ngx_http_bitcache_call.h"
+#include "ngx_http_bitcache_page.h"
 
 
 typedef enum {
@@ -35,7 +36,11 @@ typedef struct {
     ngx_str_t                         product;
     ngx_http_bitcache_call_t          call;
     ngx_str_t                         key;          /* <prefix>tok:<id hex> */
+    ngx_http_bitcache_sale_t          sale;
+    redisReply                       *catalog;      /* copy kept in the pool */
     unsigned                          partial_only:1;
+    unsigned                          for_sale:1;
+    unsigned                          catalog_done:1;
 } ngx_http_bitcache_ctx_t;
 
 
@@ -347,6 +352,73 @@ ngx_http_bitcache_check(ngx_http_request_t *r, ngx_http_bitcache_ctx_t *ctx,
 }
 
 
+static void
+ngx_http_bitcache_catalog_done(ngx_http_bitcache_call_t *call,
+    redisReply *reply)
+{
+    ngx_http_bitcache_ctx_t       *ctx = call->data;
+    ngx_http_bitcache_loc_conf_t  *blcf;
+
+    ctx->catalog_done = 1;
+
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY) {
+        ctx->state = NGX_HTTP_BITCACHE_UNAVAILABLE;
+        ctx->reason = reply ? "redis error" : call->failure;
+
+    } else {
+        /* the reply is freed after this callback: apply it now, copying */
+        blcf = ngx_http_get_module_loc_conf(ctx->request,
+                                            ngx_http_bitcache_module);
+        ngx_http_bitcache_sale_catalog(ctx->request, blcf, &ctx->sale, reply);
+
+        if (ngx_http_bitcache_sale_copy(ctx->request, &ctx->sale) != NGX_OK) {
+            ctx->state = NGX_HTTP_BITCACHE_UNAVAILABLE;
+            ctx->reason = "out of memory";
+        } else {
+            ctx->state = NGX_HTTP_BITCACHE_DENIED;
+        }
+    }
+
+    ngx_http_bitcache_resume(ctx);
+}
+
+
+/* No access: look up the creator's catalog record, then offer the file. */
+static ngx_int_t
+ngx_http_bitcache_start_sale(ngx_http_request_t *r,
+    ngx_http_bitcache_ctx_t *ctx, ngx_http_bitcache_loc_conf_t *blcf)
+{
+    ngx_int_t  rc;
+    ngx_str_t  args[2];
+
+    rc = ngx_http_bitcache_sale_init(r, blcf, &ctx->product, &ctx->sale);
+    if (rc != NGX_OK) {
+        return rc;      /* NGX_DECLINED: a plain 402 */
+    }
+
+    ctx->for_sale = 1;
+
+    ngx_str_set(&args[0], "HGETALL");
+    if (ngx_http_bitcache_catalog_key(r, &ctx->product, &args[1]) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_http_bitcache_callv(&ctx->call, r, ngx_http_bitcache_catalog_done,
+                                 ctx, 2, args);
+    if (rc == NGX_DECLINED) {
+        ctx->state = NGX_HTTP_BITCACHE_UNAVAILABLE;
+        ctx->reason = ctx->call.failure;
+        return NGX_OK;
+    }
+    if (rc != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ctx->state = NGX_HTTP_BITCACHE_WAITING;
+    return NGX_OK;
+}
+
+
 ngx_int_t
 ngx_http_bitcache_access_handler(ngx_http_request_t *r)
 {
@@ -410,13 +482,40 @@ ngx_http_bitcache_access_handler(ngx_http_request_t *r)
         return NGX_DONE;
 
     default: /* NGX_HTTP_BITCACHE_DENIED */
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "bitcache: 402 for \"%V\": %s", &ctx->product,
-                      ctx->reason);
+        break;
+    }
+
+    if (!ctx->catalog_done && !ctx->for_sale) {
+        rc = ngx_http_bitcache_start_sale(r, ctx, blcf);
+
+        if (rc == NGX_ERROR) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (ctx->state == NGX_HTTP_BITCACHE_WAITING) {
+            r->main->count++;
+            r->write_event_handler = ngx_http_request_empty_handler;
+            return NGX_DONE;
+        }
+
+        if (ctx->state == NGX_HTTP_BITCACHE_UNAVAILABLE) {
+            ngx_http_bitcache_reply(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                    ctx->reason, &ctx->product);
+            return NGX_DONE;
+        }
+    }
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "bitcache: 402 for \"%V\": %s", &ctx->product, ctx->reason);
+
+    if (ctx->for_sale) {
+        ngx_http_bitcache_offer_page(r, blcf, &ctx->sale, ctx->reason);
+    } else {
         ngx_http_bitcache_reply(r, NGX_HTTP_PAYMENT_REQUIRED, ctx->reason,
                                 &ctx->product);
-        return NGX_DONE;
     }
+
+    return NGX_DONE;
 }
 
 

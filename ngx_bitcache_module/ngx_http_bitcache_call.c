@@ -125,3 +125,24 @@ ngx_http_bitcache_callv(ngx_http_bitcache_call_t *call, ngx_http_request_t *r,
 
     return ngx_http_bitcache_call(call, r, done, data, argc, argv, argvlen);
 }
+
+
+ngx_int_t
+ngx_http_bitcache_queue(int argc, ngx_str_t *args)
+{
+    int          i;
+    size_t       argvlen[NGX_HTTP_BITCACHE_CALL_ARGS];
+    const char  *argv[NGX_HTTP_BITCACHE_CALL_ARGS];
+
+    if (argc > NGX_HTTP_BITCACHE_CALL_ARGS) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < argc; i++) {
+        argv[i] = (const char *) args[i].data;
+        argvlen[i] = args[i].len;
+    }
+
+    return ngx_http_bitcache_redis_command(NULL, NULL, argc, argv, argvlen)
+           ? NGX_OK : NGX_ERROR;
+}

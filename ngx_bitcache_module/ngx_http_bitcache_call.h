@@ -42,4 +42,8 @@ ngx_int_t ngx_http_bitcache_callv(ngx_http_bitcache_call_t *call,
     ngx_http_request_t *r, ngx_http_bitcache_call_done_pt done, void *data,
     int argc, ngx_str_t *args);
 
+/* Queues a command nobody waits for: inside MULTI, where EXEC answers
+ * for all, or a clean-up. NGX_ERROR when there is no connection. */
+ngx_int_t ngx_http_bitcache_queue(int argc, ngx_str_t *args);
+
 #endif /* _NGX_HTTP_BITCACHE_CALL_H_INCLUDED_ */

@@ -12,11 +12,20 @@
 
 #include "ngx_http_bitcache.h"
 #include "token_record.h"
+#include "amount.h"
+#include "network.h"
+#include "schnorr.h"
+#include "tweak_table.h"
+#include "wallet.h"
+#include "page_default.h"
 
 
 #define NGX_HTTP_BITCACHE_DEFAULT_TIMEOUT    1000
 #define NGX_HTTP_BITCACHE_DEFAULT_TOKEN_TTL  86400
 #define NGX_HTTP_BITCACHE_DEFAULT_DOWNLOADS  5
+#define NGX_HTTP_BITCACHE_DEFAULT_INVOICE_TTL 3600
+#define NGX_HTTP_BITCACHE_DEFAULT_CONFS      1
+#define NGX_HTTP_BITCACHE_DEFAULT_API        "/bitcache"
 
 
 static void *ngx_http_bitcache_create_main_conf(ngx_conf_t *cf);
@@ -36,6 +45,29 @@ static char *ngx_http_bitcache_ttl(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_bitcache_count(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_bitcache_price(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_bitcache_network(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_bitcache_wallet(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_bitcache_page(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_bitcache_api(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_bitcache_watcher_key(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_bitcache_check_wallet(ngx_conf_t *cf,
+    ngx_http_bitcache_loc_conf_t *conf);
+
+
+static ngx_conf_num_bounds_t  ngx_http_bitcache_downloads_bounds = {
+    ngx_conf_check_num_bounds, 0, 0x7fffffff
+};
+
+static ngx_conf_num_bounds_t  ngx_http_bitcache_confirmations_bounds = {
+    ngx_conf_check_num_bounds, 0, 100
+};
 
 
 static ngx_command_t  ngx_http_bitcache_commands[] = {
@@ -80,6 +112,69 @@ static ngx_command_t  ngx_http_bitcache_commands[] = {
       ngx_http_bitcache_count,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_bitcache_loc_conf_t, max_downloads),
+      &ngx_http_bitcache_downloads_bounds },
+
+    { ngx_string("bitcache_price"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_bitcache_price,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_bitcache_loc_conf_t, price),
+      NULL },
+
+    { ngx_string("bitcache_wallet"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_bitcache_wallet,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_bitcache_loc_conf_t, wallet),
+      NULL },
+
+    { ngx_string("bitcache_network"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_bitcache_network,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_bitcache_loc_conf_t, network),
+      NULL },
+
+    { ngx_string("bitcache_invoice_ttl"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_bitcache_ttl,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_bitcache_loc_conf_t, invoice_ttl),
+      NULL },
+
+    { ngx_string("bitcache_confirmations"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_bitcache_count,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_bitcache_loc_conf_t, confirmations),
+      &ngx_http_bitcache_confirmations_bounds },
+
+    { ngx_string("bitcache_page"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_bitcache_page,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("bitcache_api"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_bitcache_api,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("bitcache_api_url"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_bitcache_loc_conf_t, api_url),
+      NULL },
+
+    { ngx_string("bitcache_watcher_key"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_bitcache_watcher_key,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
       NULL },
 
       ngx_null_command
@@ -131,10 +226,55 @@ ngx_http_bitcache_create_main_conf(ngx_conf_t *cf)
 }
 
 
+static void
+ngx_http_bitcache_template_cleanup(void *data)
+{
+    bc_template_free(data);
+}
+
+
+/* Compiles a page template; its memory lives as long as the configuration. */
+static bc_template *
+ngx_http_bitcache_compile_page(ngx_conf_t *cf, const char *text, size_t len,
+    char *err, size_t errlen)
+{
+    bc_template         *t;
+    ngx_pool_cleanup_t  *cln;
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    t = bc_template_compile(text, len, err, errlen);
+    if (t == NULL) {
+        return NULL;
+    }
+
+    cln->handler = ngx_http_bitcache_template_cleanup;
+    cln->data = t;
+
+    return t;
+}
+
+
 static char *
 ngx_http_bitcache_init_main_conf(ngx_conf_t *cf, void *conf)
 {
     ngx_http_bitcache_main_conf_t  *bmcf = conf;
+
+    char  err[256];
+
+    bmcf->default_page = ngx_http_bitcache_compile_page(cf,
+                             ngx_http_bitcache_page_default,
+                             sizeof(ngx_http_bitcache_page_default) - 1,
+                             err, sizeof(err));
+    if (bmcf->default_page == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "bitcache: the built-in page does not compile: %s",
+                           err);
+        return NGX_CONF_ERROR;
+    }
 
     if (bmcf->redis.timeout == 0) {
         bmcf->redis.timeout = NGX_HTTP_BITCACHE_DEFAULT_TIMEOUT;
@@ -168,6 +308,9 @@ ngx_http_bitcache_create_loc_conf(ngx_conf_t *cf)
     blcf->enable = NGX_CONF_UNSET;
     blcf->token_ttl = NGX_CONF_UNSET;
     blcf->max_downloads = NGX_CONF_UNSET;
+    blcf->network = NGX_CONF_UNSET;
+    blcf->invoice_ttl = NGX_CONF_UNSET;
+    blcf->confirmations = NGX_CONF_UNSET;
 
     return blcf;
 }
@@ -190,8 +333,43 @@ ngx_http_bitcache_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_value(conf->max_downloads, prev->max_downloads,
                          NGX_HTTP_BITCACHE_DEFAULT_DOWNLOADS);
 
+    ngx_conf_merge_value(conf->network, prev->network, BC_MAINNET);
+    ngx_conf_merge_value(conf->invoice_ttl, prev->invoice_ttl,
+                         NGX_HTTP_BITCACHE_DEFAULT_INVOICE_TTL);
+    ngx_conf_merge_value(conf->confirmations, prev->confirmations,
+                         NGX_HTTP_BITCACHE_DEFAULT_CONFS);
+    ngx_conf_merge_str_value(conf->api_url, prev->api_url,
+                             NGX_HTTP_BITCACHE_DEFAULT_API);
+
     if (conf->keys == NULL) {
         conf->keys = prev->keys;
+    }
+
+    if (conf->price == NULL) {
+        conf->price = prev->price;
+    }
+
+    if (conf->wallet == NULL) {
+        conf->wallet = prev->wallet;
+        conf->wallet_file = prev->wallet_file;
+        conf->wallet_line = prev->wallet_line;
+    }
+
+    if (conf->page == NULL) {
+        conf->page = prev->page;
+    }
+
+    if (conf->page == NULL) {
+        bmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_bitcache_module);
+        conf->page = bmcf->default_page;
+    }
+
+    if (conf->watcher_key == NULL) {
+        conf->watcher_key = prev->watcher_key;
+    }
+
+    if (ngx_http_bitcache_check_wallet(cf, conf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
     }
 
     if (conf->product == NULL) {
@@ -210,6 +388,19 @@ ngx_http_bitcache_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         ccv.complex_value = conf->product;
 
         if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (conf->api) {
+        bmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_bitcache_module);
+
+        if (conf->keys == NULL || conf->watcher_key == NULL
+            || !bmcf->redis.configured)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"bitcache_api\" needs \"bitcache_secret\", "
+                               "\"bitcache_watcher_key\" and \"bitcache_redis\"");
             return NGX_CONF_ERROR;
         }
     }
@@ -241,7 +432,51 @@ ngx_http_bitcache_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 static ngx_int_t
 ngx_http_bitcache_postconfiguration(ngx_conf_t *cf)
 {
+    /* before fork, so that the workers share the table */
+    if (!bc_tweak_table_init()) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "bitcache: no memory for the derivation table");
+        return NGX_ERROR;
+    }
+
     return ngx_http_bitcache_access_init(cf);
+}
+
+
+/*
+ * A wallet written in the configuration is checked here, so that a typo,
+ * a private key or a key of the wrong network stops nginx -t; one that
+ * comes from a variable is checked when an invoice is made.
+ */
+static char *
+ngx_http_bitcache_check_wallet(ngx_conf_t *cf,
+    ngx_http_bitcache_loc_conf_t *conf)
+{
+    u_char      *text;
+    bc_wallet    w;
+    const char  *err;
+
+    if (conf->wallet == NULL || conf->wallet->lengths != NULL) {
+        return NGX_CONF_OK;
+    }
+
+    text = ngx_pnalloc(cf->temp_pool, conf->wallet->value.len + 1);
+    if (text == NULL) {
+        return NGX_CONF_ERROR;
+    }
+    ngx_cpystrn(text, conf->wallet->value.data, conf->wallet->value.len + 1);
+
+    if (!bc_wallet_parse(&w, (const char *) text, (int) conf->network, &err)) {
+        /* the network may come after the wallet: name the wallet's line */
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"bitcache_wallet\": \"%V\" is not usable on %s: %s "
+                      "in %V:%ui", &conf->wallet->value,
+                      bc_network_get((bc_network) conf->network)->name, err,
+                      &conf->wallet_file, conf->wallet_line);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
 }
 
 
@@ -480,8 +715,9 @@ ngx_http_bitcache_ttl(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 static char *
 ngx_http_bitcache_count(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    ngx_int_t  *n;
-    ngx_str_t  *value;
+    ngx_int_t              *n;
+    ngx_str_t              *value;
+    ngx_conf_num_bounds_t  *bounds;
 
     n = (ngx_int_t *) ((char *) conf + cmd->offset);
 
@@ -491,15 +727,213 @@ ngx_http_bitcache_count(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     value = cf->args->elts;
 
+    bounds = cmd->post;
+
     *n = ngx_atoi(value[1].data, value[1].len);
 
-    if (*n == NGX_ERROR || *n > 0x7fffffff) {
+    if (*n == NGX_ERROR || *n > bounds->high) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"%V\": invalid number \"%V\", expected a whole "
-                           "number >= 0 (0 = unlimited)", &cmd->name,
-                           &value[1]);
+                           "number from 0 to %i%s", &cmd->name, &value[1],
+                           bounds->high,
+                           cmd->offset == offsetof(ngx_http_bitcache_loc_conf_t,
+                                                   max_downloads)
+                           ? " (0 = unlimited)" : "");
         return NGX_CONF_ERROR;
     }
 
     return NGX_CONF_OK;
+}
+
+
+/* A price in the configuration is checked now; one from a variable is
+ * checked on each request (and a bad one logged, never sold). */
+static char *
+ngx_http_bitcache_price(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char                      *rv;
+    uint64_t                   sats;
+    const char                *err;
+    ngx_str_t                 *value;
+    ngx_http_complex_value_t  **cv;
+
+    rv = ngx_http_set_complex_value_slot(cf, cmd, conf);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    cv = (ngx_http_complex_value_t **) ((char *) conf + cmd->offset);
+    value = cf->args->elts;
+
+    if ((*cv)->lengths == NULL
+        && !bc_parse_amount(&sats, (const char *) value[1].data, value[1].len,
+                            &err))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"bitcache_price\": \"%V\" %s", &value[1], err);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_bitcache_network(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_bitcache_loc_conf_t  *blcf = conf;
+
+    bc_network   net;
+    ngx_str_t   *value;
+
+    if (blcf->network != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (!bc_network_parse(&net, (const char *) value[1].data)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"bitcache_network\": unknown network \"%V\", "
+                           "expected mainnet, testnet, signet or regtest",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    blcf->network = net;
+
+    return NGX_CONF_OK;
+}
+
+
+/* The operator's own page template, read and compiled at start. */
+static char *
+ngx_http_bitcache_page(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_bitcache_loc_conf_t  *blcf = conf;
+
+    char             err[256];
+    ssize_t          n;
+    ngx_str_t       *value, path;
+    ngx_file_t       file;
+    ngx_file_info_t  fi;
+    u_char          *text;
+
+    if (blcf->page != NULL) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    path = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &path, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(&file, sizeof(ngx_file_t));
+    file.name = path;
+    file.log = cf->log;
+
+    file.fd = ngx_open_file(path.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (file.fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "\"bitcache_page\": cannot open \"%V\"", &path);
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_fd_info(file.fd, &fi) == NGX_FILE_ERROR
+        || ngx_file_size(&fi) > 1024 * 1024)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"bitcache_page\": \"%V\" is not a file of at "
+                           "most 1 MiB", &path);
+        ngx_close_file(file.fd);
+        return NGX_CONF_ERROR;
+    }
+
+    text = ngx_pnalloc(cf->temp_pool, (size_t) ngx_file_size(&fi) + 1);
+    if (text == NULL) {
+        ngx_close_file(file.fd);
+        return NGX_CONF_ERROR;
+    }
+
+    n = ngx_read_file(&file, text, (size_t) ngx_file_size(&fi), 0);
+    ngx_close_file(file.fd);
+
+    if (n != (ssize_t) ngx_file_size(&fi)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"bitcache_page\": cannot read \"%V\"", &path);
+        return NGX_CONF_ERROR;
+    }
+
+    blcf->page = ngx_http_bitcache_compile_page(cf, (const char *) text,
+                                                (size_t) n, err, sizeof(err));
+    if (blcf->page == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"bitcache_page\": \"%V\": %s", &path, err);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_bitcache_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_bitcache_loc_conf_t  *blcf = conf;
+
+    ngx_http_core_loc_conf_t  *clcf;
+
+    blcf->api = 1;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_bitcache_api_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_bitcache_watcher_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_bitcache_loc_conf_t  *blcf = conf;
+
+    ngx_str_t   *value;
+    const char  *err;
+
+    if (blcf->watcher_key != NULL) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    blcf->watcher_key = ngx_palloc(cf->pool, 32);
+    if (blcf->watcher_key == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (!bc_xonly_from_hex(blcf->watcher_key, (const char *) value[1].data,
+                           &err))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"bitcache_watcher_key\": \"%V\" is not an x-only "
+                           "public key: %s (`bitcache keygen` prints one)",
+                           &value[1], err);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_bitcache_wallet(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_bitcache_loc_conf_t  *blcf = conf;
+
+    blcf->wallet_file = cf->conf_file->file.name;
+    blcf->wallet_line = cf->conf_file->line;
+
+    return ngx_http_set_complex_value_slot(cf, cmd, conf);
 }

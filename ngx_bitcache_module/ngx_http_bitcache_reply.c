@@ -1,7 +1,7 @@
 /*
- * Short complete responses: 402 (no valid token) and 503 (Redis down).
- * HTML for browsers, JSON for Accept: application/json; never cached.
- * The full payment page replaces the 402 body in its own part.
+ * Complete responses made by the module itself: the short 402 and 503
+ * answers, and the sending of pages and JSON built elsewhere. Never
+ * cached, never referring the token on to other sites.
  */
 
 #include <ngx_config.h>
@@ -11,7 +11,7 @@
 #include "ngx_http_bitcache.h"
 
 
-static ngx_flag_t
+ngx_flag_t
 ngx_http_bitcache_wants_json(ngx_http_request_t *r)
 {
 #if (NGX_HTTP_HEADERS)
@@ -28,9 +28,10 @@ ngx_http_bitcache_wants_json(ngx_http_request_t *r)
 }
 
 
-/* Escapes for both an HTML text node and a JSON string: "<>&'\ and controls. */
-static u_char *
-ngx_http_bitcache_escape(u_char *dst, ngx_str_t *src, ngx_flag_t json)
+/* For a JSON string: " \ and controls escaped, and < > & as \u00XX so that
+ * the JSON is also safe inside HTML. */
+u_char *
+ngx_http_bitcache_escape_json(u_char *dst, ngx_str_t *src)
 {
     u_char      c;
     ngx_uint_t  i;
@@ -38,17 +39,30 @@ ngx_http_bitcache_escape(u_char *dst, ngx_str_t *src, ngx_flag_t json)
     for (i = 0; i < src->len; i++) {
         c = src->data[i];
 
-        if (json) {
-            if (c == '"' || c == '\\') {
-                *dst++ = '\\';
-                *dst++ = c;
-            } else if (c < 0x20 || c == '<' || c == '>' || c == '&') {
-                dst = ngx_sprintf(dst, "\\u%04xi", (ngx_int_t) c);
-            } else {
-                *dst++ = c;
-            }
-            continue;
+        if (c == '"' || c == '\\') {
+            *dst++ = '\\';
+            *dst++ = c;
+
+        } else if (c < 0x20 || c == '<' || c == '>' || c == '&') {
+            dst = ngx_sprintf(dst, "\\u%04xi", (ngx_int_t) c);
+
+        } else {
+            *dst++ = c;
         }
+    }
+
+    return dst;
+}
+
+
+static u_char *
+ngx_http_bitcache_escape_html(u_char *dst, ngx_str_t *src)
+{
+    u_char      c;
+    ngx_uint_t  i;
+
+    for (i = 0; i < src->len; i++) {
+        c = src->data[i];
 
         switch (c) {
         case '<': dst = ngx_cpymem(dst, "&lt;", 4); break;
@@ -64,9 +78,9 @@ ngx_http_bitcache_escape(u_char *dst, ngx_str_t *src, ngx_flag_t json)
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_bitcache_add_header(ngx_http_request_t *r, const char *name,
-    const char *value)
+    ngx_str_t *value)
 {
     ngx_table_elt_t  *h;
 
@@ -78,90 +92,60 @@ ngx_http_bitcache_add_header(ngx_http_request_t *r, const char *name,
     h->hash = 1;
     h->key.data = (u_char *) name;
     h->key.len = ngx_strlen(name);
-    h->value.data = (u_char *) value;
-    h->value.len = ngx_strlen(value);
+    h->value = *value;
 
     return NGX_OK;
 }
 
 
 void
-ngx_http_bitcache_reply(ngx_http_request_t *r, ngx_uint_t status,
-    const char *reason, ngx_str_t *product)
+ngx_http_bitcache_send(ngx_http_request_t *r, ngx_uint_t status,
+    const char *type, u_char *body, size_t len)
 {
-    u_char       *p;
-    size_t        len;
     ngx_buf_t    *b;
     ngx_int_t     rc;
-    ngx_str_t     why;
-    ngx_flag_t    json;
+    ngx_str_t     v;
     ngx_chain_t   out;
-    const char   *title;
+
+    static ngx_str_t  no_store = ngx_string("no-store");
+    static ngx_str_t  vary = ngx_string("Accept");
+    static ngx_str_t  no_referrer = ngx_string("no-referrer");
+    static ngx_str_t  nosniff = ngx_string("nosniff");
+    static ngx_str_t  retry = ngx_string(NGX_HTTP_BITCACHE_RETRY_AFTER);
 
     if (ngx_http_discard_request_body(r) != NGX_OK) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
 
-    json = ngx_http_bitcache_wants_json(r);
-    title = status == NGX_HTTP_PAYMENT_REQUIRED ? "Payment Required"
-                                                : "Service Unavailable";
-    why.data = (u_char *) reason;
-    why.len = ngx_strlen(reason);
-
-    /* worst case: every byte escaped as \u00XX */
-    len = 512 + 6 * (product->len + why.len);
-
-    b = ngx_create_temp_buf(r->pool, len);
+    b = ngx_calloc_buf(r->pool);
     if (b == NULL) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
 
-    p = b->last;
-
-    if (json) {
-        p = ngx_sprintf(p, "{\"status\":%ui,\"error\":\"%s\",\"reason\":\"",
-                        status, status == NGX_HTTP_PAYMENT_REQUIRED
-                                ? "payment_required" : "unavailable");
-        p = ngx_http_bitcache_escape(p, &why, 1);
-        p = ngx_sprintf(p, "\",\"product\":\"");
-        p = ngx_http_bitcache_escape(p, product, 1);
-        p = ngx_sprintf(p, "\"}\n");
-
-    } else {
-        p = ngx_sprintf(p, "<!DOCTYPE html>\n<html lang=\"en\"><head>"
-                        "<meta charset=\"utf-8\"><meta name=\"viewport\" "
-                        "content=\"width=device-width\"><title>%ui %s</title>"
-                        "</head>\n<body><h1>%s</h1>\n<p>", status, title, title);
-        p = ngx_http_bitcache_escape(p, product, 0);
-        p = ngx_sprintf(p, "%s (", status == NGX_HTTP_PAYMENT_REQUIRED
-                        ? " is for sale: a paid download link is needed."
-                        : " cannot be checked right now, please retry.");
-        p = ngx_http_bitcache_escape(p, &why, 0);
-        p = ngx_sprintf(p, ")</p>\n</body></html>\n");
-    }
-
-    b->last = p;
+    b->pos = body;
+    b->last = body + len;
+    b->memory = len ? 1 : 0;
     b->last_buf = (r == r->main) ? 1 : 0;
     b->last_in_chain = 1;
 
     r->headers_out.status = status;
-    r->headers_out.content_length_n = b->last - b->pos;
-    if (json) {
-        ngx_str_set(&r->headers_out.content_type, "application/json");
-    } else {
-        ngx_str_set(&r->headers_out.content_type, "text/html; charset=utf-8");
-    }
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_length_n = len;
+    v.data = (u_char *) type;
+    v.len = ngx_strlen(type);
+    r->headers_out.content_type = v;
+    r->headers_out.content_type_len = v.len;
     r->headers_out.content_type_lowcase = NULL;
 
-    if (ngx_http_bitcache_add_header(r, "Cache-Control", "no-store") != NGX_OK
-        || ngx_http_bitcache_add_header(r, "Vary", "Accept") != NGX_OK
+    if (ngx_http_bitcache_add_header(r, "Cache-Control", &no_store) != NGX_OK
+        || ngx_http_bitcache_add_header(r, "Vary", &vary) != NGX_OK
+        || ngx_http_bitcache_add_header(r, "Referrer-Policy", &no_referrer)
+           != NGX_OK
+        || ngx_http_bitcache_add_header(r, "X-Content-Type-Options", &nosniff)
+           != NGX_OK
         || (status == NGX_HTTP_SERVICE_UNAVAILABLE
-            && ngx_http_bitcache_add_header(r, "Retry-After",
-                                            NGX_HTTP_BITCACHE_RETRY_AFTER)
-               != NGX_OK))
+            && ngx_http_bitcache_add_header(r, "Retry-After", &retry) != NGX_OK))
     {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
@@ -184,4 +168,58 @@ ngx_http_bitcache_reply(ngx_http_request_t *r, ngx_uint_t status,
     out.next = NULL;
 
     ngx_http_finalize_request(r, ngx_http_output_filter(r, &out));
+}
+
+
+void
+ngx_http_bitcache_reply(ngx_http_request_t *r, ngx_uint_t status,
+    const char *reason, ngx_str_t *product)
+{
+    u_char      *body, *p;
+    ngx_str_t    why;
+    const char  *title;
+
+    title = status == NGX_HTTP_PAYMENT_REQUIRED ? "Payment Required"
+          : status == NGX_HTTP_SERVICE_UNAVAILABLE ? "Service Unavailable"
+          : "Error";
+    why.data = (u_char *) reason;
+    why.len = ngx_strlen(reason);
+
+    /* worst case: every byte escaped as \u00XX */
+    body = ngx_pnalloc(r->pool, 512 + 6 * (product->len + why.len));
+    if (body == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    if (ngx_http_bitcache_wants_json(r)) {
+        p = ngx_sprintf(body, "{\"status\":%ui,\"error\":\"%s\",\"reason\":\"",
+                        status, status == NGX_HTTP_PAYMENT_REQUIRED
+                                ? "payment_required"
+                                : status == NGX_HTTP_SERVICE_UNAVAILABLE
+                                ? "unavailable" : "bad_request");
+        p = ngx_http_bitcache_escape_json(p, &why);
+        p = ngx_sprintf(p, "\",\"product\":\"");
+        p = ngx_http_bitcache_escape_json(p, product);
+        p = ngx_sprintf(p, "\"}\n");
+
+        ngx_http_bitcache_send(r, status, "application/json", body, p - body);
+        return;
+    }
+
+    p = ngx_sprintf(body, "<!DOCTYPE html>\n<html lang=\"en\"><head>"
+                    "<meta charset=\"utf-8\"><meta name=\"viewport\" "
+                    "content=\"width=device-width\"><title>%ui %s</title>"
+                    "</head>\n<body><h1>%s</h1>\n<p>", status, title, title);
+    p = ngx_http_bitcache_escape_html(p, product);
+    p = ngx_sprintf(p, "%s (", status == NGX_HTTP_PAYMENT_REQUIRED
+                    ? " is for sale: a paid download link is needed."
+                    : status == NGX_HTTP_SERVICE_UNAVAILABLE
+                    ? " cannot be checked right now, please retry."
+                    : ": the request cannot be answered.");
+    p = ngx_http_bitcache_escape_html(p, &why);
+    p = ngx_sprintf(p, ")</p>\n</body></html>\n");
+
+    ngx_http_bitcache_send(r, status, "text/html; charset=utf-8", body,
+                           p - body);
 }

@@ -12,6 +12,7 @@ my $dir = $t->dir;
 $t->write_file('short.secret', "00112233\n", 0600);
 $t->write_file('open.secret', ('ab' x 32) . "\n", 0644);
 $t->write_file('text.secret', ('zz' x 32) . "\n", 0600);
+$t->write_file('bad-page.html', "<html>\n{{#offer}} unclosed\n</html>\n");
 
 sub conf_with {
     my ($redis_line, $loc) = @_;
@@ -74,11 +75,35 @@ my @bad = (
     [ $redis, $good_loc . ' bitcache_token_ttl 0;', 'bitcache_token_ttl 0',
       qr/"bitcache_token_ttl": invalid time "0"/ ],
     [ $redis, $good_loc . ' bitcache_max_downloads -1;', 'bitcache_max_downloads -1',
-      qr/"bitcache_max_downloads": invalid number "-1", expected a whole number >= 0 \(0 = unlimited\)/ ],
+      qr/"bitcache_max_downloads": invalid number "-1", expected a whole number from 0 to 2147483647 \(0 = unlimited\)/ ],
     [ $redis, $good_loc . ' bitcache_max_downloads lots;', 'bitcache_max_downloads lots',
       qr/"bitcache_max_downloads": invalid number "lots"/ ],
     [ $redis, $good_loc . ' bitcache_product;', 'bitcache_product;',
       qr/invalid number of arguments in "bitcache_product" directive/ ],
+    [ $redis, $good_loc . ' bitcache_price "0.000000001 BTC";', 'bitcache_price',
+      qr/"bitcache_price": "0.000000001 BTC" has more than 8 decimals/ ],
+    [ $redis, $good_loc . ' bitcache_price "12 euros";', 'bitcache_price',
+      qr/"bitcache_price": "12 euros" has an unknown unit \(sats or BTC\)/ ],
+    [ $redis, $good_loc . ' bitcache_price 0;', 'bitcache_price',
+      qr/"bitcache_price": "0" is zero/ ],
+    [ $redis, $good_loc . ' bitcache_network moon;', 'bitcache_network',
+      qr/"bitcache_network": unknown network "moon", expected mainnet, testnet, signet or regtest/ ],
+    [ $redis, $good_loc . ' bitcache_confirmations 101;', 'bitcache_confirmations',
+      qr/"bitcache_confirmations": invalid number "101", expected a whole number from 0 to 100/ ],
+    [ $redis, $good_loc . ' bitcache_invoice_ttl never;', 'bitcache_invoice_ttl',
+      qr/"bitcache_invoice_ttl": invalid time "never"/ ],
+    [ $redis, $good_loc . ' bitcache_wallet xprv9s21ZrQH143K3QTDL4LXw2F7HEK3wJUD2nW2nRk4stbPy6cq3jPPqjiChkVvvNKmPGJxWUtg6LnF5kejMRNNU3TGtRBeJgk33yuGBxrMPHi;', 'bitcache_wallet',
+      qr/"bitcache_wallet": .* is not usable on mainnet: .*never hold a private key/ ],
+    [ $redis, $good_loc . ' bitcache_network regtest; bitcache_wallet xpub661MyMwAqRbcFtXgS5sYJABqqG9YLmC4Q1Rdap9gSE8NqtwybGhePY2gZ29ESFjqJoCu1Rupje8YtGqsefD265TMg7usUDFdp6W1EGMcet8;', 'bitcache_wallet',
+      qr/"bitcache_wallet": .* is not usable on regtest/ ],
+    [ $redis, $good_loc . ' bitcache_page %%DIR%%/nopage.html;', 'bitcache_page',
+      qr/"bitcache_page": cannot open "\Q$dir\E\/nopage.html"/ ],
+    [ $redis, $good_loc . ' bitcache_page %%DIR%%/bad-page.html;', 'bitcache_page',
+      qr/"bitcache_page": "\Q$dir\E\/bad-page.html": .*line 2/ ],
+    [ $redis, $good_loc . ' bitcache_watcher_key abcd;', 'bitcache_watcher_key',
+      qr/"bitcache_watcher_key": "abcd" is not an x-only public key/ ],
+    [ $redis, 'bitcache_secret %%DIR%%/secret; bitcache_api;', undef,
+      qr/"bitcache_api" needs "bitcache_secret", "bitcache_watcher_key" and "bitcache_redis"/ ],
     [ $redis, 'bitcache on;', undef,
       qr/"bitcache on" needs "bitcache_secret" in the same or an enclosing block/ ],
     [ '', $good_loc, undef,

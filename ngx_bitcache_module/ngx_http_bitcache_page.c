@@ -1,0 +1,332 @@
+/*
+ * What is sold here, and the pages that sell it (see the header).
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "amount.h"
+#include "base64url.h"
+#include "bip21.h"
+#include "hex.h"
+#include "invoice.h"
+#include "invoice_record.h"
+#include "network.h"
+#include "ngx_http_bitcache_page.h"
+
+
+#define NGX_HTTP_BITCACHE_CSP                                                 \
+    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "          \
+    "script-src 'nonce-%s'; connect-src 'self'; form-action 'self'; "         \
+    "base-uri 'none'; frame-ancestors 'none'"
+
+
+char *
+ngx_http_bitcache_cstr(ngx_http_request_t *r, ngx_str_t *s)
+{
+    u_char  *p;
+
+    p = ngx_pnalloc(r->pool, s->len + 1);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    ngx_memcpy(p, s->data, s->len);
+    p[s->len] = '\0';
+
+    return (char *) p;
+}
+
+
+redisReply *
+ngx_http_bitcache_hash_field(redisReply *reply, const char *name)
+{
+    size_t   i, len;
+
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY) {
+        return NULL;
+    }
+
+    len = ngx_strlen(name);
+
+    for (i = 0; i + 1 < reply->elements; i += 2) {
+        if (reply->element[i]->type == REDIS_REPLY_STRING
+            && (size_t) reply->element[i]->len == len
+            && ngx_strncmp(reply->element[i]->str, name, len) == 0
+            && reply->element[i + 1]->type == REDIS_REPLY_STRING)
+        {
+            return reply->element[i + 1];
+        }
+    }
+
+    return NULL;
+}
+
+
+ngx_int_t
+ngx_http_bitcache_sale_init(ngx_http_request_t *r,
+    ngx_http_bitcache_loc_conf_t *blcf, ngx_str_t *product,
+    ngx_http_bitcache_sale_t *sale)
+{
+    ngx_str_t    price;
+    const char  *err;
+
+    if (blcf->price == NULL || blcf->wallet == NULL || blcf->keys == NULL) {
+        return NGX_DECLINED;
+    }
+
+    sale->product = *product;
+    sale->title = *product;
+
+    if (ngx_http_complex_value(r, blcf->wallet, &sale->wallet) != NGX_OK
+        || ngx_http_complex_value(r, blcf->price, &price) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (!bc_parse_amount(&sale->price, (const char *) price.data, price.len,
+                         &err))
+    {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "bitcache: price \"%V\" of \"%V\" %s, not for sale",
+                      &price, product, err);
+        return NGX_ERROR;
+    }
+
+    if (sale->wallet.len == 0) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "bitcache: no wallet for \"%V\", not for sale", product);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_bitcache_catalog_key(ngx_http_request_t *r, ngx_str_t *product,
+    ngx_str_t *key)
+{
+    u_char                         *p;
+    ngx_http_bitcache_main_conf_t  *bmcf;
+
+    bmcf = ngx_http_get_module_main_conf(r, ngx_http_bitcache_module);
+
+    key->len = bmcf->redis.prefix.len + sizeof("prod:") - 1 + product->len;
+    key->data = ngx_pnalloc(r->pool, key->len);
+    if (key->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(key->data, bmcf->redis.prefix.data, bmcf->redis.prefix.len);
+    p = ngx_cpymem(p, "prod:", sizeof("prod:") - 1);
+    ngx_memcpy(p, product->data, product->len);
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_bitcache_sale_catalog(ngx_http_request_t *r,
+    ngx_http_bitcache_loc_conf_t *blcf, ngx_http_bitcache_sale_t *sale,
+    redisReply *reply)
+{
+    char               err[128];
+    size_t             i, n, kvlen[16];
+    const char        *kv[16];
+    bc_product_record  rec;
+
+    if (reply->elements == 0) {
+        return;     /* no record: the directives decide */
+    }
+
+    err[0] = '\0';
+
+    n = reply->elements < 16 ? reply->elements : 16;
+    for (i = 0; i < n; i++) {
+        if (reply->element[i]->type != REDIS_REPLY_STRING) {
+            return;
+        }
+        kv[i] = reply->element[i]->str;
+        kvlen[i] = reply->element[i]->len;
+    }
+
+    if (!bc_product_record_parse(&rec, kv, kvlen, n, err, sizeof(err))
+        || !bc_product_record_mac_ok(&rec, (const char *) sale->product.data,
+                                     sale->product.len, blcf->keys))
+    {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "bitcache: catalog record of \"%V\" ignored: %s",
+                      &sale->product, err[0] ? err
+                      : "its MAC does not verify (written without the secret?)");
+        return;
+    }
+
+    sale->price = rec.price;
+
+    if (rec.wallet_len) {
+        sale->wallet.data = (u_char *) rec.wallet;
+        sale->wallet.len = rec.wallet_len;
+    }
+
+    if (rec.title_len) {
+        sale->title.data = (u_char *) rec.title;
+        sale->title.len = rec.title_len;
+    }
+}
+
+
+ngx_int_t
+ngx_http_bitcache_sale_copy(ngx_http_request_t *r,
+    ngx_http_bitcache_sale_t *sale)
+{
+    ngx_str_t  *s[2];
+    u_char     *p;
+    ngx_uint_t  i;
+
+    s[0] = &sale->wallet;
+    s[1] = &sale->title;
+
+    for (i = 0; i < 2; i++) {
+        p = ngx_pnalloc(r->pool, s[i]->len);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+        ngx_memcpy(p, s[i]->data, s[i]->len);
+        s[i]->data = p;
+    }
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_bitcache_send_page(ngx_http_request_t *r,
+    ngx_http_bitcache_loc_conf_t *blcf, ngx_uint_t status, bc_tvar *vars,
+    size_t nvars)
+{
+    u_char          raw[16], *body;
+    char            nonce[BC_B64URL_ENCODED_LEN(16) + 1];
+    size_t          len;
+    ngx_str_t       csp;
+
+    /* the page's own scripts run; nothing injected could */
+    if (RAND_bytes(raw, sizeof(raw)) != 1) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+    bc_b64url_encode(nonce, raw, sizeof(raw));
+
+    vars[nvars].name = "nonce";
+    vars[nvars].value = nonce;
+    nvars++;
+
+    csp.data = ngx_pnalloc(r->pool, sizeof(NGX_HTTP_BITCACHE_CSP) + sizeof(nonce));
+    if (csp.data == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+    csp.len = ngx_sprintf(csp.data, NGX_HTTP_BITCACHE_CSP, nonce) - csp.data;
+
+    len = bc_template_render(NULL, 0, blcf->page, vars, nvars);
+    body = ngx_pnalloc(r->pool, len + 1);
+    if (body == NULL
+        || ngx_http_bitcache_add_header(r, "Content-Security-Policy", &csp)
+           != NGX_OK)
+    {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+    (void) bc_template_render((char *) body, len + 1, blcf->page, vars, nvars);
+
+    ngx_http_bitcache_send(r, status, "text/html; charset=utf-8", body, len);
+}
+
+
+void
+ngx_http_bitcache_offer_page(ngx_http_request_t *r,
+    ngx_http_bitcache_loc_conf_t *blcf, ngx_http_bitcache_sale_t *sale,
+    const char *reason)
+{
+    u_char      *body, *p;
+    char         sats[NGX_INT64_LEN + 1], btc[BC_BTC_AMOUNT_MAX];
+    char         offer[BC_OFFER_MAX_CHARS + 1];
+    size_t       n;
+    bc_offer     o;
+    bc_tvar      vars[12];
+    const char  *network;
+
+    ngx_memzero(&o, sizeof(bc_offer));
+    o.issued = (uint64_t) ngx_time();
+    o.price = sale->price;
+    o.confirmations = (uint8_t) blcf->confirmations;
+    o.invoice_ttl = (uint32_t) blcf->invoice_ttl;
+    o.token_ttl = (uint32_t) blcf->token_ttl;
+    o.max_downloads = (uint32_t) blcf->max_downloads;
+    o.network = (uint8_t) blcf->network;
+    o.wallet = (const char *) sale->wallet.data;
+    o.wallet_len = sale->wallet.len;
+    o.product = (const char *) sale->product.data;
+    o.product_len = sale->product.len;
+    o.title = (const char *) sale->title.data;
+    o.title_len = sale->title.len;
+
+    if (bc_offer_encode(offer, &o, blcf->keys) == 0) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "bitcache: \"%V\" cannot be offered: its product, title "
+                      "or wallet is longer than %d bytes", &sale->product,
+                      BC_OFFER_FIELD_MAX);
+        ngx_http_bitcache_reply(r, NGX_HTTP_PAYMENT_REQUIRED, reason,
+                                &sale->product);
+        return;
+    }
+
+    ngx_sprintf((u_char *) sats, "%uL%Z", sale->price);
+    bc_format_btc(btc, sale->price);
+    network = bc_network_get((bc_network) blcf->network)->name;
+
+    if (ngx_http_bitcache_wants_json(r)) {
+        n = 512 + 6 * (sale->product.len + sale->title.len + blcf->api_url.len)
+            + ngx_strlen(offer) + ngx_strlen(reason);
+        body = ngx_pnalloc(r->pool, n);
+        if (body == NULL) {
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        p = ngx_sprintf(body, "{\"status\":402,\"error\":\"payment_required\","
+                        "\"reason\":\"%s\",\"product\":\"", reason);
+        p = ngx_http_bitcache_escape_json(p, &sale->product);
+        p = ngx_sprintf(p, "\",\"title\":\"");
+        p = ngx_http_bitcache_escape_json(p, &sale->title);
+        p = ngx_sprintf(p, "\",\"price_sats\":%s,\"price_btc\":\"%s\","
+                        "\"network\":\"%s\",\"confirmations\":%i,"
+                        "\"offer\":\"%s\",\"invoices_url\":\"",
+                        sats, btc, network, blcf->confirmations, offer);
+        p = ngx_http_bitcache_escape_json(p, &blcf->api_url);
+        p = ngx_sprintf(p, "/invoices\"}\n");
+
+        ngx_http_bitcache_send(r, NGX_HTTP_PAYMENT_REQUIRED, "application/json",
+                               body, p - body);
+        return;
+    }
+
+    n = 0;
+    vars[n].name = "offer"; vars[n++].value = offer;
+    vars[n].name = "title";
+    vars[n++].value = ngx_http_bitcache_cstr(r, &sale->title);
+    vars[n].name = "product";
+    vars[n++].value = ngx_http_bitcache_cstr(r, &sale->product);
+    vars[n].name = "price_btc"; vars[n++].value = btc;
+    vars[n].name = "price_sats"; vars[n++].value = sats;
+    vars[n].name = "network"; vars[n++].value = network;
+    vars[n].name = "api";
+    vars[n++].value = ngx_http_bitcache_cstr(r, &blcf->api_url);
+    vars[n].name = "reason"; vars[n++].value = reason;
+
+    ngx_http_bitcache_send_page(r, blcf, NGX_HTTP_PAYMENT_REQUIRED, vars, n);
+}

@@ -1,0 +1,62 @@
+/*
+ * What is sold at a location (price, wallet, title; a creator's catalog
+ * record overrides the directives) and the pages that sell it.
+ */
+
+#ifndef _NGX_HTTP_BITCACHE_PAGE_H_INCLUDED_
+#define _NGX_HTTP_BITCACHE_PAGE_H_INCLUDED_
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <hiredis/hiredis.h>
+
+#include "template.h"
+#include "ngx_http_bitcache.h"
+
+
+typedef struct {
+    ngx_str_t   product;
+    ngx_str_t   title;
+    ngx_str_t   wallet;
+    uint64_t    price;          /* satoshis */
+} ngx_http_bitcache_sale_t;
+
+
+/* NGX_OK: for sale; NGX_DECLINED: no price or wallet here (a plain 402);
+ * NGX_ERROR: a price from a variable that is not a price (logged). */
+ngx_int_t ngx_http_bitcache_sale_init(ngx_http_request_t *r,
+    ngx_http_bitcache_loc_conf_t *blcf, ngx_str_t *product,
+    ngx_http_bitcache_sale_t *sale);
+
+/* The command that fetches the creator's catalog record. */
+ngx_int_t ngx_http_bitcache_catalog_key(ngx_http_request_t *r,
+    ngx_str_t *product, ngx_str_t *key);
+
+/* Applies an HGETALL reply of the catalog record if its MAC verifies. */
+void ngx_http_bitcache_sale_catalog(ngx_http_request_t *r,
+    ngx_http_bitcache_loc_conf_t *blcf, ngx_http_bitcache_sale_t *sale,
+    redisReply *reply);
+
+/* Copies the strings that point into a Redis reply into the pool. */
+ngx_int_t ngx_http_bitcache_sale_copy(ngx_http_request_t *r,
+    ngx_http_bitcache_sale_t *sale);
+
+/* Sends the 402 payment page (or JSON) with a signed offer; finalizes r. */
+void ngx_http_bitcache_offer_page(ngx_http_request_t *r,
+    ngx_http_bitcache_loc_conf_t *blcf, ngx_http_bitcache_sale_t *sale,
+    const char *reason);
+
+/* Renders blcf->page with vars (a nonce is added) and sends it. */
+void ngx_http_bitcache_send_page(ngx_http_request_t *r,
+    ngx_http_bitcache_loc_conf_t *blcf, ngx_uint_t status, bc_tvar *vars,
+    size_t nvars);
+
+/* A NUL-terminated copy of s from the request's pool (NULL: no memory). */
+char *ngx_http_bitcache_cstr(ngx_http_request_t *r, ngx_str_t *s);
+
+/* Looks a field up in an HGETALL reply; NULL if absent. */
+redisReply *ngx_http_bitcache_hash_field(redisReply *reply, const char *name);
+
+#endif /* _NGX_HTTP_BITCACHE_PAGE_H_INCLUDED_ */

@@ -1,0 +1,536 @@
+/*
+ * GET <api>/invoices/<id>: the invoice's state, and once the watcher's
+ * attested payment verifies (docs/protocol.md, "Settling and the token"),
+ * the download token: as a cookie scoped to the product, and as a link.
+ * The token is derived from the invoice, so every poll gets the same one;
+ * its Redis record is created with HSETNX, so polling never resets it.
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "bip21.h"
+#include "hex.h"
+#include "invoice_record.h"
+#include "network.h"
+#include "qr_svg.h"
+#include "token.h"
+#include "token_record.h"
+#include "ngx_http_bitcache.h"
+#include "ngx_http_bitcache_call.h"
+#include "ngx_http_bitcache_page.h"
+#include "ngx_http_bitcache_status.h"
+
+
+typedef struct {
+    ngx_http_bitcache_call_t   call;
+    ngx_str_t                  base;
+    unsigned char              id[BC_INVOICE_ID_LEN];
+    char                       idhex[2 * BC_INVOICE_ID_LEN + 1];
+    ngx_flag_t                 json;
+    bc_invoice_record          rec;
+    ngx_str_t                  fields;       /* the record's strings, copied */
+    const char                *state;
+    char                       token[BC_TOKEN_MAX_CHARS + 1];
+    uint64_t                   token_expires;
+    unsigned                   settled:1;
+} ngx_http_bitcache_status_ctx_t;
+
+
+static void ngx_http_bitcache_status_read(ngx_http_bitcache_call_t *call,
+    redisReply *reply);
+static void ngx_http_bitcache_status_minted(ngx_http_bitcache_call_t *call,
+    redisReply *reply);
+static void ngx_http_bitcache_status_send(ngx_http_request_t *r,
+    ngx_http_bitcache_status_ctx_t *ctx);
+
+
+static ngx_int_t
+ngx_http_bitcache_status_key(ngx_http_request_t *r, ngx_str_t *key,
+    const char *kind, const char *name, size_t len)
+{
+    u_char                         *p;
+    size_t                          klen;
+    ngx_http_bitcache_main_conf_t  *bmcf;
+
+    bmcf = ngx_http_get_module_main_conf(r, ngx_http_bitcache_module);
+    klen = ngx_strlen(kind);
+
+    key->len = bmcf->redis.prefix.len + klen + len;
+    key->data = ngx_pnalloc(r->pool, key->len);
+    if (key->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(key->data, bmcf->redis.prefix.data, bmcf->redis.prefix.len);
+    p = ngx_cpymem(p, kind, klen);
+    ngx_memcpy(p, name, len);
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_bitcache_status_start(ngx_http_request_t *r, ngx_str_t *base,
+    const char *idhex, ngx_flag_t json)
+{
+    ngx_int_t                        rc;
+    ngx_str_t                        args[2];
+    ngx_http_bitcache_status_ctx_t  *ctx;
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_bitcache_status_ctx_t));
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->base = *base;
+    ctx->json = json;
+    ngx_memcpy(ctx->idhex, idhex, 2 * BC_INVOICE_ID_LEN);
+    (void) bc_hex_decode(ctx->id, BC_INVOICE_ID_LEN, idhex,
+                         2 * BC_INVOICE_ID_LEN);
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_str_set(&args[0], "HGETALL");
+    if (ngx_http_bitcache_status_key(r, &args[1], "inv:", idhex,
+                                     2 * BC_INVOICE_ID_LEN) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_bitcache_callv(&ctx->call, r, ngx_http_bitcache_status_read,
+                                 ctx, 2, args);
+    if (rc == NGX_DECLINED) {
+        return NGX_HTTP_SERVICE_UNAVAILABLE;
+    }
+    if (rc != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* held until the reply finalizes it */
+    r->main->count++;
+    return NGX_DONE;
+}
+
+
+/* Parses the HGETALL reply into ctx->rec, copying the strings it keeps. */
+static ngx_int_t
+ngx_http_bitcache_status_parse(ngx_http_request_t *r,
+    ngx_http_bitcache_status_ctx_t *ctx, redisReply *reply, char *err,
+    size_t errlen)
+{
+    u_char   *copy;
+    size_t    i, total;
+
+    total = 0;
+    for (i = 0; i < reply->elements; i++) {
+        if (reply->element[i]->type != REDIS_REPLY_STRING) {
+            ngx_snprintf((u_char *) err, errlen, "a field is not a string%Z");
+            return NGX_ERROR;
+        }
+        total += reply->element[i]->len;
+    }
+
+    copy = ngx_pnalloc(r->pool, total + 1);
+    if (copy == NULL) {
+        return NGX_ERROR;
+    }
+
+    bc_invoice_record_init(&ctx->rec, ctx->id);
+
+    for (i = 0; i + 1 < reply->elements; i += 2) {
+        u_char  *name = copy, *value;
+
+        copy = ngx_cpymem(copy, reply->element[i]->str, reply->element[i]->len);
+        value = copy;
+        copy = ngx_cpymem(copy, reply->element[i + 1]->str,
+                          reply->element[i + 1]->len);
+
+        if (!bc_invoice_record_field(&ctx->rec, (const char *) name,
+                                     reply->element[i]->len,
+                                     (const char *) value,
+                                     reply->element[i + 1]->len, err, errlen))
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return bc_invoice_record_done(&ctx->rec, err, errlen) ? NGX_OK : NGX_ERROR;
+}
+
+
+static void
+ngx_http_bitcache_status_read(ngx_http_bitcache_call_t *call,
+    redisReply *reply)
+{
+    char                             err[BC_INVOICE_WHY_MAX], why[BC_INVOICE_WHY_MAX];
+    char                             left[NGX_INT64_LEN + 1], uses[NGX_INT32_LEN + 1];
+    char                             exp[NGX_INT64_LEN + 1], tid_hex[33];
+    ngx_int_t                        rc;
+    ngx_str_t                        a[16], key;
+    bc_token                         t;
+    ngx_http_request_t              *r = call->request;
+    bc_invoice_check_result          check;
+    ngx_http_bitcache_status_ctx_t  *ctx = call->data;
+    ngx_http_bitcache_loc_conf_t    *blcf;
+
+    blcf = ngx_http_get_module_loc_conf(r, ngx_http_bitcache_module);
+
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY) {
+        ngx_http_finalize_request(r, NGX_HTTP_SERVICE_UNAVAILABLE);
+        return;
+    }
+
+    if (reply->elements == 0) {
+        ngx_http_finalize_request(r, NGX_HTTP_NOT_FOUND);
+        return;
+    }
+
+    if (ngx_http_bitcache_status_parse(r, ctx, reply, err, sizeof(err))
+        != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "bitcache: invoice %s unreadable: %s", ctx->idhex, err);
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ctx->state = bc_invoice_state_str(ctx->rec.state);
+
+    if (ctx->rec.state == BC_STATE_NEW
+        && (uint64_t) ngx_time() > ctx->rec.inv.expires)
+    {
+        ctx->state = "expired";
+    }
+
+    if (ctx->rec.state != BC_STATE_PAID) {
+        if (!bc_invoice_record_mac_ok(&ctx->rec, blcf->keys)) {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "bitcache: invoice %s: invoice MAC does not verify",
+                          ctx->idhex);
+            ctx->state = "invalid";
+        }
+
+        ngx_http_bitcache_status_send(r, ctx);
+        return;
+    }
+
+    check = bc_invoice_check(&ctx->rec, blcf->keys, blcf->watcher_key, why,
+                             sizeof(why));
+
+    if (check != BC_INVOICE_SETTLED) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "bitcache: invoice %s marked paid, no token: %s",
+                      ctx->idhex, why);
+        ctx->state = "unverified";
+        ngx_http_bitcache_status_send(r, ctx);
+        return;
+    }
+
+    /* settled: the token, the same on every poll */
+    ngx_memzero(&t, sizeof(bc_token));
+    if (!bc_invoice_token_id(t.id, ctx->id, blcf->keys)) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+    t.expires = ctx->rec.paid_at + ctx->rec.inv.token_ttl;
+    t.uses = ctx->rec.inv.max_downloads;
+    t.product = (const unsigned char *) ctx->rec.inv.product;
+    t.product_len = ctx->rec.inv.product_len;
+
+    if (bc_token_encode(ctx->token, &t, blcf->keys) == 0) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ctx->token_expires = t.expires;
+    ctx->settled = 1;
+
+    if (t.expires <= (uint64_t) ngx_time()) {
+        /* paid long ago: the token has lapsed, nothing to record */
+        ngx_http_bitcache_status_send(r, ctx);
+        return;
+    }
+
+    bc_hex_encode(tid_hex, t.id, BC_TOKEN_ID_LEN);
+    if (ngx_http_bitcache_status_key(r, &key, "tok:", tid_hex,
+                                     2 * BC_TOKEN_ID_LEN) != NGX_OK)
+    {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_sprintf((u_char *) left, "%L%Z", bc_record_initial_left(t.uses));
+    ngx_sprintf((u_char *) uses, "%uD%Z", t.uses);
+    ngx_sprintf((u_char *) exp, "%uL%Z", t.expires);
+
+    /* MULTI; HSETNX left; HSET the rest; EXPIREAT; EXEC */
+    ngx_str_set(&a[0], "MULTI");
+    ngx_str_set(&a[1], "HSETNX");
+    a[2] = key;
+    ngx_str_set(&a[3], "left");
+    a[4].data = (u_char *) left; a[4].len = ngx_strlen(left);
+    ngx_str_set(&a[5], "HSET");
+    a[6] = key;
+    ngx_str_set(&a[7], "uses");
+    a[8].data = (u_char *) uses; a[8].len = ngx_strlen(uses);
+    ngx_str_set(&a[9], "product");
+    a[10].data = (u_char *) ctx->rec.inv.product;
+    a[10].len = ctx->rec.inv.product_len;
+    ngx_str_set(&a[11], "expires");
+    a[12].data = (u_char *) exp; a[12].len = ngx_strlen(exp);
+    ngx_str_set(&a[13], "EXPIREAT");
+    a[14] = key;
+    a[15] = a[12];
+
+    rc = NGX_ERROR;
+
+    if (ngx_http_bitcache_queue(1, &a[0]) == NGX_OK
+        && ngx_http_bitcache_queue(4, &a[1]) == NGX_OK
+        && ngx_http_bitcache_queue(8, &a[5]) == NGX_OK
+        && ngx_http_bitcache_queue(3, &a[13]) == NGX_OK)
+    {
+        ngx_str_set(&a[0], "EXEC");
+        rc = ngx_http_bitcache_callv(&ctx->call, r,
+                                     ngx_http_bitcache_status_minted, ctx, 1, a);
+    }
+
+    if (rc != NGX_OK) {
+        ngx_http_finalize_request(r, NGX_HTTP_SERVICE_UNAVAILABLE);
+    }
+}
+
+
+static void
+ngx_http_bitcache_status_minted(ngx_http_bitcache_call_t *call,
+    redisReply *reply)
+{
+    size_t                           i;
+    ngx_http_request_t              *r = call->request;
+    ngx_http_bitcache_status_ctx_t  *ctx = call->data;
+
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY) {
+        ngx_http_finalize_request(r, NGX_HTTP_SERVICE_UNAVAILABLE);
+        return;
+    }
+
+    for (i = 0; i < reply->elements; i++) {
+        if (reply->element[i]->type == REDIS_REPLY_ERROR) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "bitcache: recording the token of invoice %s: %s",
+                          ctx->idhex, reply->element[i]->str);
+            ngx_http_finalize_request(r, NGX_HTTP_SERVICE_UNAVAILABLE);
+            return;
+        }
+    }
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "bitcache: invoice %s settled, token issued", ctx->idhex);
+
+    ngx_http_bitcache_status_send(r, ctx);
+}
+
+
+/* Set-Cookie: the token, scoped to the product's path when it is one. */
+static ngx_int_t
+ngx_http_bitcache_status_cookie(ngx_http_request_t *r,
+    ngx_http_bitcache_status_ctx_t *ctx)
+{
+    u_char     *p;
+    time_t      max_age;
+    ngx_str_t   cookie, path;
+
+    path.data = (u_char *) ctx->rec.inv.product;
+    path.len = ctx->rec.inv.product_len;
+
+    if (path.len == 0 || path.data[0] != '/'
+        || ngx_strlchr(path.data, path.data + path.len, ';') != NULL)
+    {
+        ngx_str_set(&path, "/");
+    }
+
+    max_age = (time_t) (ctx->token_expires - (uint64_t) ngx_time());
+
+    cookie.data = ngx_pnalloc(r->pool, 128 + ngx_strlen(ctx->token) + path.len);
+    if (cookie.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_sprintf(cookie.data, "bitcache_token=%s; Path=%V; Max-Age=%T; "
+                    "HttpOnly; SameSite=Lax", ctx->token, &path, max_age);
+#if (NGX_HTTP_SSL)
+    if (r->connection->ssl) {
+        p = ngx_sprintf(p, "; Secure");
+    }
+#endif
+    cookie.len = p - cookie.data;
+
+    return ngx_http_bitcache_add_header(r, "Set-Cookie", &cookie);
+}
+
+
+static void
+ngx_http_bitcache_status_send(ngx_http_request_t *r,
+    ngx_http_bitcache_status_ctx_t *ctx)
+{
+    u_char                         *body, *p, *svg;
+    char                            bip21[512], btc[BC_BTC_AMOUNT_MAX];
+    char                            rbtc[BC_BTC_AMOUNT_MAX];
+    char                            sats[NGX_INT64_LEN + 1], conf[NGX_INT32_LEN + 1];
+    char                            need[NGX_INT32_LEN + 1], exp[NGX_INT64_LEN + 1];
+    char                            left[NGX_INT64_LEN + 1];
+    size_t                          n, svglen;
+    uint64_t                        now, secs;
+    ngx_str_t                       title, product, download, self;
+    bc_tvar                         vars[32];
+    bc_invoice                     *inv = &ctx->rec.inv;
+    ngx_http_bitcache_loc_conf_t   *blcf;
+
+    blcf = ngx_http_get_module_loc_conf(r, ngx_http_bitcache_module);
+
+    now = (uint64_t) ngx_time();
+    secs = inv->expires > now ? inv->expires - now : 0;
+
+    title.data = (u_char *) ctx->rec.title;
+    title.len = ctx->rec.title_len;
+    product.data = (u_char *) inv->product;
+    product.len = inv->product_len;
+    if (title.len == 0) {
+        title = product;
+    }
+
+    bc_format_btc(btc, inv->amount);
+    bc_format_btc(rbtc, ctx->rec.has_payment ? ctx->rec.received : 0);
+    if (!bc_bip21_uri(bip21, sizeof(bip21), inv->address, inv->amount,
+                      ngx_http_bitcache_cstr(r, &title), NULL))
+    {
+        bip21[0] = '\0';
+    }
+
+    /* the download link carries the token: for curl, wget, managers */
+    download.len = 0;
+    download.data = NULL;
+    if (ctx->settled && ctx->token_expires > now && product.len
+        && product.data[0] == '/')
+    {
+        download.data = ngx_pnalloc(r->pool, product.len + 32
+                                             + ngx_strlen(ctx->token));
+        if (download.data == NULL) {
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+        download.len = ngx_sprintf(download.data, "%V?bitcache_token=%s",
+                                   &product, ctx->token) - download.data;
+    }
+
+    if (ctx->settled && ctx->token_expires > now
+        && ngx_http_bitcache_status_cookie(r, ctx) != NGX_OK)
+    {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    self.len = ctx->base.len + sizeof("/invoices/") - 1 + 2 * BC_INVOICE_ID_LEN;
+    self.data = ngx_pnalloc(r->pool, self.len);
+    if (self.data == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+    ngx_sprintf(self.data, "%V/invoices/%s", &ctx->base, ctx->idhex);
+
+    if (ctx->json) {
+        n = 1024 + sizeof(bip21) + 6 * (title.len + product.len)
+            + 2 * download.len + self.len;
+        body = ngx_pnalloc(r->pool, n);
+        if (body == NULL) {
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        p = ngx_sprintf(body, "{\"id\":\"%s\",\"state\":\"%s\",\"product\":\"",
+                        ctx->idhex, ctx->state);
+        p = ngx_http_bitcache_escape_json(p, &product);
+        p = ngx_sprintf(p, "\",\"title\":\"");
+        p = ngx_http_bitcache_escape_json(p, &title);
+        p = ngx_sprintf(p, "\",\"address\":\"%*s\",\"bip21\":\"%s\","
+                        "\"amount_sats\":%uL,\"amount_btc\":\"%s\","
+                        "\"received_sats\":%uL,\"conf\":%uD,"
+                        "\"confirmations\":%ud,\"expires\":%uL,"
+                        "\"seconds_left\":%uL,\"status_url\":\"%V\"",
+                        inv->address_len, inv->address, bip21, inv->amount, btc,
+                        ctx->rec.has_payment ? ctx->rec.received : 0,
+                        ctx->rec.has_payment ? ctx->rec.conf : 0,
+                        (ngx_uint_t) inv->confirmations, inv->expires, secs,
+                        &self);
+        if (download.len) {
+            p = ngx_sprintf(p, ",\"token\":\"%s\",\"download_url\":\"",
+                            ctx->token);
+            p = ngx_http_bitcache_escape_json(p, &download);
+            p = ngx_sprintf(p, "\"");
+        }
+        p = ngx_sprintf(p, "}\n");
+
+        ngx_http_bitcache_send(r, NGX_HTTP_OK, "application/json", body,
+                               p - body);
+        return;
+    }
+
+    /* the QR code is the largest part: only when the page shows it */
+    svg = NULL;
+    if (bip21[0] && !download.len && bc_template_uses(blcf->page, "qr_svg")) {
+        svglen = bc_qr_svg(NULL, 0, bip21);
+        if (svglen) {
+            svg = ngx_pnalloc(r->pool, svglen + 1);
+            if (svg != NULL) {
+                (void) bc_qr_svg((char *) svg, svglen + 1, bip21);
+            }
+        }
+    }
+
+    ngx_sprintf((u_char *) sats, "%uL%Z", inv->amount);
+    ngx_sprintf((u_char *) conf, "%uD%Z",
+                ctx->rec.has_payment ? ctx->rec.conf : 0);
+    ngx_sprintf((u_char *) need, "%ud%Z", (ngx_uint_t) inv->confirmations);
+    ngx_sprintf((u_char *) exp, "%uL%Z", inv->expires);
+    ngx_sprintf((u_char *) left, "%uL%Z", secs);
+
+    n = 0;
+    vars[n].name = "invoice"; vars[n++].value = ctx->idhex;
+    vars[n].name = "title"; vars[n++].value = ngx_http_bitcache_cstr(r, &title);
+    vars[n].name = "product";
+    vars[n++].value = ngx_http_bitcache_cstr(r, &product);
+    vars[n].name = "price_btc"; vars[n++].value = btc;
+    vars[n].name = "price_sats"; vars[n++].value = sats;
+    vars[n].name = "network";
+    vars[n++].value = bc_network_get((bc_network) inv->network)->name;
+    vars[n].name = "api";
+    vars[n++].value = ngx_http_bitcache_cstr(r, &ctx->base);
+    vars[n].name = "address";
+    vars[n++].value = ngx_http_bitcache_cstr(r,
+                          &(ngx_str_t) { inv->address_len,
+                                         (u_char *) inv->address });
+    vars[n].name = "bip21"; vars[n++].value = bip21;
+    vars[n].name = "qr_svg"; vars[n++].value = (const char *) svg;
+    vars[n].name = "expires"; vars[n++].value = exp;
+    vars[n].name = "seconds_left"; vars[n++].value = left;
+    vars[n].name = "state"; vars[n++].value = ctx->state;
+    vars[n].name = "received_btc"; vars[n++].value = rbtc;
+    vars[n].name = "conf"; vars[n++].value = conf;
+    vars[n].name = "confirmations"; vars[n++].value = need;
+    vars[n].name = "status_url";
+    vars[n++].value = ngx_http_bitcache_cstr(r, &self);
+    vars[n].name = "paid"; vars[n++].value = download.len ? "1" : "";
+    vars[n].name = "seen";
+    vars[n++].value = ngx_strcmp(ctx->state, "seen") == 0 ? "1" : "";
+    vars[n].name = "underpaid";
+    vars[n++].value = ngx_strcmp(ctx->state, "underpaid") == 0 ? "1" : "";
+    vars[n].name = "expired";
+    vars[n++].value = ngx_strcmp(ctx->state, "expired") == 0 ? "1" : "";
+    vars[n].name = "download_url";
+    vars[n++].value = download.len ? ngx_http_bitcache_cstr(r, &download) : "";
+
+    ngx_http_bitcache_send_page(r, blcf, NGX_HTTP_OK, vars, n);
+}
