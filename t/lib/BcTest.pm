@@ -326,4 +326,42 @@ sub DESTROY {
     $self->_stop($_, 'TERM') for keys %{ $self->{pids} };
 }
 
+# --- payments, written the way the watcher will -----------------------------
+
+our $TOOLS = "$ROOT/build/tools";
+# BIP340's first test vector key: a fixed watcher key for the tests
+our $WATCHER_SECKEY = 'b7e151628aed2a6abf7158809cf4f3c762e7160f38b4da56a784d9045190cfef';
+
+# (secret key hex, x-only public key hex) of the test watcher; the public
+# key is what bitcache_watcher_key takes
+sub watcher_key {
+    my ($self) = @_;
+    $self->{watcher_pub} //= do {
+        my $pub = `$TOOLS/pay_invoice --pubkey $WATCHER_SECKEY`;
+        die "pay_invoice --pubkey failed" if $? || $pub !~ /^([0-9a-f]{64})$/;
+        $1;
+    };
+    return ($WATCHER_SECKEY, $self->{watcher_pub});
+}
+
+# Records a payment of invoice $id (hex) as the watcher will: state (paid
+# unless $opt{state}), received, conf, paid_at ($opt{paid_at}, default now)
+# and the BIP340 attestation, signed with $opt{key} (default the test
+# watcher's). Returns the attestation hex.
+sub pay_invoice {
+    my ($self, $id, $received, $conf, %opt) = @_;
+    my @args = ('--redis', $self->redis_addr, '--key', $opt{key} // $WATCHER_SECKEY);
+    push @args, '--paid-at', $opt{paid_at} if defined $opt{paid_at};
+    push @args, '--state', $opt{state} if defined $opt{state};
+    push @args, '--prefix', $opt{prefix} if defined $opt{prefix};
+    push @args, '--publish', $opt{publish} if defined $opt{publish};
+    open(my $fh, '-|', "$TOOLS/pay_invoice", @args, $id, $received, $conf)
+        or die "pay_invoice: $!";
+    my $out = do { local $/; <$fh> } // '';
+    close $fh;
+    die "pay_invoice $id failed (exit " . ($? >> 8) . ")" if $?;
+    chomp $out;
+    return $out;
+}
+
 1;

@@ -1,0 +1,190 @@
+#!/usr/bin/perl
+# bitcache product set / list / rm: catalog records prod:<product> in Redis,
+# their MAC checked against the Perl reference, prices in sats or BTC read
+# without floating point, and every bad argument refused with exit 2 and a
+# message that names it.
+use strict;
+use warnings;
+use lib 't/lib';
+use Test::More;
+use BcTest;
+use ProtocolRef qw(keys_of product_mac);
+
+my $t = BcTest->new;
+$t->start_redis;
+my $dir = $t->dir;
+my $R = $t->redis_addr;
+my $S = "$dir/secret";
+my $k = keys_of($t->secret_bytes);
+
+my $XPUB = 'xpub661MyMwAqRbcFtXgS5sYJABqqG9YLmC4Q1Rdap9gSE8NqtwybGhePY2gZ29ESFjqJoCu1Rupje8YtGqsefD265TMg7usUDFdp6W1EGMcet8';
+my $VPUB = 'vpub5Y6cjg78GGuNLsaPhmYsiw4gYX3HoQiRBiSwDaBXKUafCt9bNwWQiitDk5VZ5BVxYnQdwoTyXSs2JHRPAgjAvtbBrf8ZhDYe2jWAqvZVnsc';
+my $XPRV = 'xprv9s21ZrQH143K3QTDL4LXw2F7HEK3wJUD2nW2nRk4stbPy6cq3jPPqjiChkVvvNKmPGJxWUtg6LnF5kejMRNNU3TGtRBeJgk33yuGBxrMPHi';
+
+sub record {
+    my ($product, $prefix) = @_;
+    my $r = $t->redis('HGETALL', ($prefix // 'bitcache:') . "prod:$product");
+    return { @$r };
+}
+
+sub mac_ok {
+    my ($product, $h) = @_;
+    return unpack('H*', product_mac($k, $product, $h->{price}, $h->{wallet}, $h->{title})) eq $h->{mac};
+}
+
+# --- set -----------------------------------------------------------------
+my ($rc, $out, $err) = $t->cli('product', 'set', '/files/book.pdf', '--price', '12345',
+                               '--secret', $S, '--redis', $R);
+is($rc, 0, 'set with a price in sats') or diag $err;
+like($out, qr{^prod:/files/book\.pdf price 12345 sats \(0\.00012345 BTC\), wallet - \(the location's\)$}, 'says what it wrote');
+my $h = record('/files/book.pdf');
+is_deeply([sort keys %$h], [qw(mac price title wallet)], 'fields price, wallet, title, mac');
+is($h->{price}, '12345', 'price in sats');
+is($h->{wallet}, '', 'no wallet: the location\'s');
+is($h->{title}, '', 'no title');
+ok(mac_ok('/files/book.pdf', $h), 'MAC verifies with the Perl reference (ProtocolRef::product_mac)');
+
+($rc, $out, $err) = $t->cli('product', 'set', '--secret', $S, '--redis', $R, '--price', '0.0005 BTC',
+                            '--wallet', $XPUB, '--title', 'Über Film', '/films/über film.mp4');
+is($rc, 0, 'set with a BTC price, a wallet and a title') or diag $err;
+$h = record('/films/über film.mp4');
+is($h->{price}, '50000', '"0.0005 BTC" = 50000 sats');
+is($h->{wallet}, $XPUB, 'wallet recorded');
+is($h->{title}, 'Über Film', 'title recorded (UTF-8)');
+ok(mac_ok('/films/über film.mp4', $h), 'MAC verifies');
+like($out, qr/price 50000 sats \(0\.0005 BTC\), wallet set/, 'output');
+
+for my $case (['1 BTC', 100000000], ['1.5 btc', 150000000], ['0.00000001 BTC', 1],
+              ['21000000 BTC', 2100000000000000], ['0.0005BTC', 50000], ['2100000000000000', 2100000000000000],
+              ['700 sats', 700]) {
+    my ($price, $sats) = @$case;
+    ($rc, $out, $err) = $t->cli('product', 'set', '/p', '--price', $price, '--secret', $S, '--redis', $R);
+    is($rc, 0, "price \"$price\" accepted") or diag $err;
+    is(record('/p')->{price}, $sats, "  = $sats sats");
+    ok(mac_ok('/p', record('/p')), '  MAC verifies');
+}
+
+($rc) = $t->cli('product', 'set', '/files/book.pdf', '--price', '999', '--wallet', $VPUB,
+                '--secret', $S, '--redis', $R);
+is($rc, 0, 'set again: the record is replaced');
+$h = record('/files/book.pdf');
+is($h->{price}, 999, 'new price');
+is($h->{wallet}, $VPUB, 'new wallet (a vpub)');
+ok(mac_ok('/files/book.pdf', $h), 'new MAC verifies');
+
+($rc) = $t->cli('product', 'set', '/x', '--price', '5', '--secret', $S, '--redis', $R, '--redis-prefix', 'sh*p:');
+is($rc, 0, 'set under a prefix with a glob character');
+is(record('/x', 'sh*p:')->{price}, 5, 'record under the prefix');
+
+# --- list ------------------------------------------------------------------
+$t->redis('SET', 'bitcache:prodigy', 'not a product');   # matches "prod*" but not "prod:*"
+my $scans = $t->redis_calls('scan');
+($rc, $out, $err) = $t->cli('product', 'list', '--redis', $R);
+is($rc, 0, 'list') or diag $err;
+my @lines = split /\n/, $out;
+is(scalar @lines, 3, 'one line per product') or diag $out;
+is($lines[0], "/files/book.pdf\t999 sats\t0.00000999 BTC\t\t$VPUB", 'product, sats, BTC, title, wallet');
+is($lines[1], "/films/über film.mp4\t50000 sats\t0.0005 BTC\tÜber Film\t$XPUB", 'with a title');
+is($lines[2], "/p\t700 sats\t0.000007 BTC\t\t-", 'no wallet: -');
+ok($t->redis_calls('scan') > $scans, 'listed with SCAN');
+is($t->redis_calls('keys'), 0, 'never KEYS');
+
+($rc, $out) = $t->cli('product', 'list', '--redis', $R, '--secret', $S);
+is($rc, 0, 'list --secret');
+like($out, qr{^/files/book\.pdf\t.*\tok$}m, 'MAC verdict: ok');
+unlike($out, qr/BAD MAC/, 'all ok');
+
+$t->redis('HSET', 'bitcache:prod:/p', 'price', '1');
+$t->redis('HSET', 'bitcache:prod:/q', 'price', '1', 'wallet', '', 'title', "a\tb\nc", 'mac', 'ab' x 32);
+$t->redis('HSET', 'bitcache:prod:/r', 'price', '1', 'wallet', '', 'title', '');
+($rc, $out) = $t->cli('product', 'list', '--redis', $R, '--secret', $S);
+like($out, qr{^/p\t1 sats\t0\.00000001 BTC\t\t-\tBAD MAC$}m, 'a lowered price: BAD MAC');
+like($out, qr{^/q\t1 sats\t.*\ta\?b\?c\t-\tBAD MAC$}m, 'a forged record: BAD MAC, control characters shown as ?');
+like($out, qr{^/r\tmalformed: no field mac$}m, 'a record without mac: malformed');
+like($out, qr{^/films/.*\tok$}m, 'the others still ok');
+
+($rc, $out) = $t->cli('product', 'list', '--redis', $R, '--redis-prefix', 'sh*p:');
+is($out, "/x\t5 sats\t0.00000005 BTC\t\t-\n", 'a prefix lists only its own records');
+
+# --- rm --------------------------------------------------------------------
+($rc, $out, $err) = $t->cli('product', 'rm', '--redis', $R, '/films/über film.mp4');
+is($rc, 0, 'rm');
+is($out, "removed prod:/films/über film.mp4\n", 'says so');
+ok(!$t->redis('EXISTS', 'bitcache:prod:/films/über film.mp4'), 'record gone');
+($rc, $out, $err) = $t->cli('product', 'rm', '--redis', $R, '/films/über film.mp4');
+is($rc, 1, 'rm of a missing product exits 1');
+like($err, qr{no product "/films/über film\.mp4"}, 'and says so');
+
+# --- bad arguments: exit 2 and a message that names what is wrong ----------
+my @set = ('product', 'set', '--secret', $S, '--redis', $R);
+my @bad = (
+    [ [@set, '--price', '0', '/x'], qr/--price: "0" is zero/ ],
+    [ [@set, '--price', '0 BTC', '/x'], qr/--price: "0 BTC" is zero/ ],
+    [ [@set, '--price', '0.000000001 BTC', '/x'], qr/--price: "0\.000000001 BTC" has more than 8 decimals/ ],
+    [ [@set, '--price', '1e-3', '/x'], qr/--price: "1e-3"/ ],
+    [ [@set, '--price', '1e5', '/x'], qr/--price: "1e5"/ ],
+    [ [@set, '--price', '-5', '/x'], qr/--price: "-5" is not an amount/ ],
+    [ [@set, '--price', '0.5', '/x'], qr/--price: "0\.5" has decimals but is in satoshis/ ],
+    [ [@set, '--price', '1. BTC', '/x'], qr/--price: "1\. BTC"/ ],
+    [ [@set, '--price', '', '/x'], qr/--price: "" is not an amount/ ],
+    [ [@set, '--price', '5 EUR', '/x'], qr/--price: "5 EUR" has an unknown unit/ ],
+    [ [@set, '--price', '21000000.00000001 BTC', '/x'], qr/--price: "21000000\.00000001 BTC" is more than 21 million BTC/ ],
+    [ [@set, '--price', '2100000000000001', '/x'], qr/--price: "2100000000000001" is more than 21 million BTC/ ],
+    [ [@set, '--price', '99999999999999999999999 BTC', '/x'], qr/is more than 21 million BTC/ ],
+    [ [@set, '--price', '5', '--wallet', $XPRV, '/x'], qr/--wallet: .*extended private key.*never hold a private key/ ],
+    [ [@set, '--price', '5', '--wallet', 'xpub-nonsense', '/x'], qr/--wallet: / ],
+    [ [@set, '--price', '5', '--wallet', 'x' x 1025, '/x'], qr/--wallet is longer than 1024 bytes/ ],
+    [ [@set, '--price', '5', '--title', 't' x 1025, '/x'], qr/--title is longer than 1024 bytes/ ],
+    [ [@set, '--price', '5', 'p' x 1025], qr/PRODUCT must be 1 to 1024 bytes/ ],
+    [ [@set, '--price', '5', ''], qr/PRODUCT must be 1 to 1024 bytes/ ],
+    [ [@set, '/x'], qr/--price is required/ ],
+    [ [@set, '--price', '5'], qr/exactly one PRODUCT is needed/ ],
+    [ [@set, '--price', '5', '/a', '/b'], qr/exactly one PRODUCT is needed/ ],
+    [ [@set, '--price'], qr/unknown or incomplete option "--price"/ ],
+    [ [@set, '--price', '5', '--state', 'paid', '/x'], qr/option "--state" does not apply here/ ],
+    [ ['product', 'set', '--redis', $R, '--price', '5', '/x'], qr/--secret is required/ ],
+    [ ['product', 'set', '--secret', $S, '--price', '5', '/x'], qr/--redis ADDR is required/ ],
+    [ ['product', 'set', '--secret', "$dir/nope", '--redis', $R, '--price', '5', '/x'], qr/--secret: cannot open "\Q$dir\E\/nope"/ ],
+    [ [@set, '--price', '5', '--redis-db', 'x', '/x'], qr/--redis-db: "x" is not a database number/ ],
+    [ [@set, '--price', '5', '--redis-prefix', 'p' x 129, '/x'], qr/--redis-prefix is longer than 128 bytes/ ],
+    [ ['product', 'list', '--redis', $R, 'extra'], qr/takes no arguments, got "extra"/ ],
+    [ ['product', 'list', '--redis', $R, '--price', '5'], qr/option "--price" does not apply here/ ],
+    [ ['product', 'list', '--redis', $R, '--frobnicate'], qr/unknown or incomplete option "--frobnicate"/ ],
+    [ ['product', 'list'], qr/--redis ADDR is required/ ],
+    [ ['product', 'list', '--redis', $R, '--secret', "$dir/nope"], qr/--secret: cannot open/ ],
+    [ ['product', 'rm', '--redis', $R], qr/exactly one PRODUCT is needed/ ],
+    [ ['product', 'rm', '/x'], qr/--redis ADDR is required/ ],
+    [ ['product', 'rm', '--redis', $R, '--secret', $S, '/x'], qr/option "--secret" does not apply here/ ],
+    [ ['product'], qr/product: a subcommand is needed.*\n.*product set PRODUCT --price/s ],
+    [ ['product', 'frob'], qr/product: unknown subcommand "frob"/ ],
+);
+for my $case (@bad) {
+    my ($args, $want) = @$case;
+    ($rc, $out, $err) = $t->cli(@$args);
+    my $name = join(' ', map { length > 30 ? substr($_, 0, 27) . '...' : $_ } @$args[1 .. $#$args]);
+    is($rc, 2, "exit 2: $name");
+    like($err, $want, "message: $name");
+    is($out, '', "nothing on stdout: $name");
+}
+ok(!$t->redis('EXISTS', 'bitcache:prod:/x'), 'no refused set wrote a record');
+
+chmod 0644, $S;
+($rc, $out, $err) = $t->cli(@set, '--price', '5', '/x');
+is($rc, 2, 'a world-readable secret is refused');
+like($err, qr/--secret: .*accessible by others/, 'and says why');
+chmod 0600, $S;
+
+($rc, $out) = $t->cli('--help');
+like($out, qr/product set PRODUCT --price SATS\|"N BTC"/, '--help lists product set');
+like($out, qr/product list --redis ADDR \[--secret FILE\]/, 'and product list');
+like($out, qr/product rm --redis ADDR PRODUCT/, 'and product rm');
+
+# Redis not reachable: a run-time failure
+$t->stop_redis;
+($rc, $out, $err) = $t->cli(@set, '--price', '5', '/x');
+is($rc, 1, 'Redis down: set exits 1');
+like($err, qr/cannot connect to redis \Q$R\E/, 'names the address');
+($rc, $out, $err) = $t->cli('product', 'list', '--redis', $R);
+is($rc, 1, 'Redis down: list exits 1');
+
+done_testing;
