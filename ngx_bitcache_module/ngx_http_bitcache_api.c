@@ -333,7 +333,7 @@ ngx_http_bitcache_create_indexed(ngx_http_bitcache_call_t *call,
     char                          spkhex[2 * BC_SPK_MAX + 1], machex[65];
     size_t                        spk_len;
     ngx_int_t                     rc;
-    ngx_str_t                     a[16], key, spkkey, exp, title, multi;
+    ngx_str_t                     a[24], key, spkkey, exp, title, multi;
     const char                   *err;
     ngx_uint_t                    n;
     ngx_http_request_t           *r = call->request;

@@ -10,7 +10,7 @@
 #include "ngx_http_bitcache_call.h"
 
 
-#define NGX_HTTP_BITCACHE_CALL_ARGS  16
+#define NGX_HTTP_BITCACHE_CALL_ARGS  32
 
 
 static void

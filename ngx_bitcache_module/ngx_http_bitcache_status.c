@@ -131,7 +131,7 @@ ngx_http_bitcache_status_parse(ngx_http_request_t *r,
             ngx_snprintf((u_char *) err, errlen, "a field is not a string%Z");
             return NGX_ERROR;
         }
-        total += reply->element[i]->len;
+        total += reply->element[i]->len + 1;
     }
 
     copy = ngx_pnalloc(r->pool, total + 1);
@@ -144,10 +144,13 @@ ngx_http_bitcache_status_parse(ngx_http_request_t *r,
     for (i = 0; i + 1 < reply->elements; i += 2) {
         u_char  *name = copy, *value;
 
+        /* each string NUL-terminated: the address goes to C functions */
         copy = ngx_cpymem(copy, reply->element[i]->str, reply->element[i]->len);
+        *copy++ = '\0';
         value = copy;
         copy = ngx_cpymem(copy, reply->element[i + 1]->str,
                           reply->element[i + 1]->len);
+        *copy++ = '\0';
 
         if (!bc_invoice_record_field(&ctx->rec, (const char *) name,
                                      reply->element[i]->len,
