@@ -304,7 +304,8 @@ cmp_slots(const void *a, const void *b)
 {
     const slot *x = a, *y = b;
 
-    return x->index < y->index ? -1 : x->index > y->index;
+    if (x->index != y->index) return x->index < y->index ? -1 : 1;
+    return y->used - x->used;       /* of two records of one index, the used one first */
 }
 
 static int
