@@ -33,6 +33,15 @@ load_secret(bc_keys *keys, const char *cmd, const char *path)
 }
 
 static int
+check_product(const char *cmd, const char *product)
+{
+    if (strlen(product) == 0 || strlen(product) > BC_OFFER_FIELD_MAX) {
+        return usage_error(cmd, "PRODUCT must be 1 to %d bytes", BC_OFFER_FIELD_MAX);
+    }
+    return 0;
+}
+
+static int
 product_set(int argc, char **argv)
 {
     static const char cmd[] = "product set";
@@ -54,8 +63,8 @@ product_set(int argc, char **argv)
     product = argv[optind];
     wallet = o.wallet ? o.wallet : "";
     title = o.title ? o.title : "";
-    if (strlen(product) == 0 || strlen(product) > BC_OFFER_FIELD_MAX) {
-        return usage_error(cmd, "PRODUCT must be 1 to %d bytes", BC_OFFER_FIELD_MAX);
+    if ((rc = check_product(cmd, product))) {
+        return rc;
     }
     if (!bc_parse_amount(&price, o.price, strlen(o.price), &err)) {
         return usage_error(cmd, "--price: \"%s\" %s", o.price, err);
@@ -197,8 +206,8 @@ product_rm(int argc, char **argv)
     if ((rc = record_opts_parse(&o, argc, argv, cmd, USAGE_RM, "", "", 1, "PRODUCT"))) {
         return rc;
     }
-    if (strlen(argv[optind]) == 0 || strlen(argv[optind]) > BC_OFFER_FIELD_MAX) {
-        return usage_error(cmd, "PRODUCT must be 1 to %d bytes", BC_OFFER_FIELD_MAX);
+    if ((rc = check_product(cmd, argv[optind]))) {
+        return rc;
     }
     snprintf(key, sizeof(key), "%sprod:%s", o.ro.prefix, argv[optind]);
     if ((c = redis_open(&o.ro, cmd)) == NULL) {

@@ -158,14 +158,7 @@ my @bad = (
     [ ['product'], qr/product: a subcommand is needed.*\n.*product set PRODUCT --price/s ],
     [ ['product', 'frob'], qr/product: unknown subcommand "frob"/ ],
 );
-for my $case (@bad) {
-    my ($args, $want) = @$case;
-    ($rc, $out, $err) = $t->cli(@$args);
-    my $name = join(' ', map { length > 30 ? substr($_, 0, 27) . '...' : $_ } @$args[1 .. $#$args]);
-    is($rc, 2, "exit 2: $name");
-    like($err, $want, "message: $name");
-    is($out, '', "nothing on stdout: $name");
-}
+$t->cli_refuses(@bad);
 ok(!$t->redis('EXISTS', 'bitcache:prod:/x'), 'no refused set wrote a record');
 
 chmod 0644, $S;

@@ -232,14 +232,7 @@ my @bad = (
     [ ['invoice'], qr/invoice: a subcommand is needed.*invoice list --redis ADDR/s ],
     [ ['invoice', 'pay'], qr/invoice: unknown subcommand "pay"/ ],
 );
-for my $case (@bad) {
-    my ($args, $want) = @$case;
-    ($rc, $out, $err) = $t->cli(@$args);
-    my $name = join(' ', map { length > 30 ? substr($_, 0, 27) . '...' : $_ } @$args[1 .. $#$args]);
-    is($rc, 2, "exit 2: $name");
-    like($err, $want, "message: $name");
-    is($out, '', "nothing on stdout: $name");
-}
+$t->cli_refuses(@bad);
 
 ($rc, $out) = $t->cli('--help');
 like($out, qr/invoice list --redis ADDR \[--state/, '--help lists invoice list');

@@ -364,4 +364,18 @@ sub pay_invoice {
     return $out;
 }
 
+# Runs the CLI with each case [\@args, qr/message/] and checks that it
+# exits 2 (a usage error), says the message on stderr and prints nothing.
+sub cli_refuses {
+    my ($self, @cases) = @_;
+    for my $case (@cases) {
+        my ($args, $want) = @$case;
+        my ($rc, $out, $err) = $self->cli(@$args);
+        my $name = join(' ', map { length > 30 ? substr($_, 0, 27) . '...' : $_ } @$args) || '(none)';
+        is($rc, 2, "exit 2: $name");
+        like($err, $want, "message: $name");
+        is($out, '', "nothing on stdout: $name");
+    }
+}
+
 1;
