@@ -30,8 +30,10 @@ for my $tool (qw(node rsvg-convert zbarimg)) {
 }
 mkdir $art;
 
+# the module's header (NGX_HTTP_BITCACHE_CSP in ngx_http_bitcache_page.c)
 my $CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
-        . "script-src 'nonce-%s'; form-action 'self'; connect-src 'self'";
+        . "script-src 'nonce-%s'; connect-src 'self'; form-action 'self'; "
+        . "base-uri 'none'; frame-ancestors 'none'";
 my $nonce = 'n0nce' . join('', map { (0 .. 9, 'a' .. 'z')[rand 36] } 1 .. 16);
 
 my $t = BcTest->new;

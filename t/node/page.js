@@ -139,7 +139,7 @@ function readPage() {
     page.on('dialog', (d) => { out.dialogs.push(`${d.type()}: ${d.message()}`); d.dismiss().catch(() => {}); });
 
     const resp = await page.goto(url, { waitUntil: 'load' });
-    out.status = resp ? resp.status() : null;
+    out.http_status = resp ? resp.status() : null;
     out.headers = resp ? resp.headers() : {};
     for (const [step, arg] of opt.steps) {
       if (step === '--click') {
