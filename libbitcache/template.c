@@ -130,25 +130,22 @@ bc_template_compile(const char *text, size_t len, char *err, size_t errlen)
         tag_line = line;
 
         /* {{{name}}} or {{...}} */
-        if (start + 2 < len && text[start + 2] == '{') {
-            const char *close = memmem(text + start + 3, len - start - 3, "}}}", 3);
+        {
+            int triple = start + 2 < len && text[start + 2] == '{';
+            size_t olen = triple ? 3 : 2;
+            const char *closer = triple ? "}}}" : "}}";
+            const char *close = memmem(text + start + olen, len - start - olen, closer, olen);
             if (close == NULL) {
-                set_err(err, errlen, "line %zu: unterminated tag '{{{' (no '}}}')", tag_line);
+                set_err(err, errlen, "line %zu: unterminated tag '%.*s' (no '%s')", tag_line,
+                        (int) olen, "{{{", closer);
                 goto fail;
             }
-            inner = start + 3;
+            inner = start + olen;
             inner_end = (size_t) (close - text);
-            close_len = 3;
-            sigil = '{';
-        } else {
-            const char *close = memmem(text + start + 2, len - start - 2, "}}", 2);
-            if (close == NULL) {
-                set_err(err, errlen, "line %zu: unterminated tag '{{' (no '}}')", tag_line);
-                goto fail;
-            }
-            inner = start + 2;
-            inner_end = (size_t) (close - text);
-            close_len = 2;
+            close_len = olen;
+            sigil = triple ? '{' : '\0';
+        }
+        if (sigil != '{') {
             sigil = inner < inner_end ? text[inner] : '\0';
             if (sigil == '#' || sigil == '^' || sigil == '/' || sigil == '!' || sigil == '&')
                 inner++;
