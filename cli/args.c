@@ -11,10 +11,14 @@ parse_uint(uint64_t *out, const char *s, uint64_t max)
         return 0;
     }
     for (; *s; s++) {
-        if (!isdigit((unsigned char) *s) || v > (max - (uint64_t) (*s - '0')) / 10) {
+        uint64_t digit = (uint64_t) (*s - '0');
+
+        if (!isdigit((unsigned char) *s) || v > max / 10
+            || (v == max / 10 && digit > max % 10))
+        {
             return 0;
         }
-        v = v * 10 + (uint64_t) (*s - '0');
+        v = v * 10 + digit;
     }
     *out = v;
     return 1;

@@ -16,8 +16,21 @@ my $t = BcTest->new;
 $t->start_redis;
 my $data = $t->make_file('files/doc.bin', 200_000);
 $t->{http_port} = BcTest::free_port();
+my $WATCHER = '11' x 32;
+my $xonly = `node t/node/attest.js pubkey $WATCHER`;
+chomp $xonly;
+my $WALLET = 'wpkh(tpubDDPRy5xWxJTuVmsh7YRzK8o2EdMWgn4t41fTLxXRgyRN7EKvN2L8BKCFC1gUfPu8Xp6rr667Yc26zrXsiBZsgBc8dQiYnhPNk2Q7CsBrer5/0/*)';
+my $http = $t->default_http;
+$http =~ s{location /free/ \{ \}}{location /free/ { }
+        location /shop/ {
+            bitcache on;
+            bitcache_network regtest;
+            bitcache_price "0.0001 BTC";
+            bitcache_wallet "$WALLET";
+        }
+        location /bitcache/ { bitcache_network regtest; bitcache_watcher_key $xonly; bitcache_api; }};
 my $conf = $t->write_file('nginx.conf',
-    "master_process off;\ndaemon off;\n" . $t->nginx_conf($t->default_http));
+    "master_process off;\ndaemon off;\n" . $t->nginx_conf($http));
 my $vlog = $t->dir . '/valgrind.log';
 
 my $pid = fork // die;
@@ -27,6 +40,7 @@ if (!$pid) {
          'nginx', '-p', $t->dir, '-c', $conf;
     exit 127;
 }
+$t->{pids}{valgrind} = $pid;    # stopped by the harness if the test dies
 ok(BcTest::wait_port($t->{http_port}, 1, 60), 'nginx started under valgrind');
 
 my $tok = $t->grant('/files/doc.bin', '--uses', 0);
@@ -37,6 +51,27 @@ is($t->get('/files/doc.bin', Cookie => "bitcache_token=$tok", Range => 'bytes=10
 is($t->get('/files/doc.bin?bitcache_token=' . substr($tok, 0, 50))->{status}, 402, 'truncated token');
 is($t->get('/files/doc.bin?bitcache_token=' . ('A' x 8000))->{status}, 402, 'long token');
 is($t->get('/files/doc.bin', Accept => 'application/json', Cookie => 'bitcache_token=x<>&"')->{status}, 402, 'JSON 402 with escaping');
+
+# the selling path: page, offer, invoice, attested payment, token
+use JSON::PP qw(decode_json encode_json);
+$t->make_file('shop/song.flac', 5000);
+like($t->get('/shop/song.flac')->{content}, qr/0\.0001/, 'payment page');
+my $j = decode_json($t->get('/shop/song.flac', Accept => 'application/json')->{content});
+my $ua = HTTP::Tiny->new(timeout => 60);
+my $r = $ua->request('POST', $t->url('/bitcache/invoices'), { headers => { Accept => 'application/json',
+    'Content-Type' => 'application/json' }, content => encode_json({ offer => $j->{offer} }) });
+is($r->{status}, 201, 'invoice');
+my $inv = decode_json($r->{content});
+is($t->get("/bitcache/invoices/$inv->{id}")->{status}, 200, 'invoice page with QR');
+my $spk = $t->redis('HGET', "bitcache:inv:$inv->{id}", 'spk');
+my $now = int(time);
+my $att = `node t/node/attest.js sign $WATCHER $inv->{id} $spk 10000 1 $now`;
+chomp $att;
+$t->redis('HSET', "bitcache:inv:$inv->{id}", state => 'paid', received => 10000, conf => 1, paid_at => $now, att => $att);
+my $s = decode_json($t->get("/bitcache/invoices/$inv->{id}", Accept => 'application/json')->{content});
+ok($s->{token}, 'paid: token');
+is($t->get($s->{download_url})->{status}, 200, 'downloads');
+is($t->get("/bitcache/invoices/$inv->{id}")->{status}, 200, 'paid page');
 
 $t->stop_redis;
 is($t->get("/files/doc.bin?bitcache_token=$tok")->{status}, 503, 'Redis killed: 503');
@@ -60,6 +95,7 @@ for (1 .. 50) {
 }
 ok($ok, 'Redis continued: works again');
 
+delete $t->{pids}{valgrind};
 kill 'QUIT', $pid;
 waitpid $pid, 0;
 my $rc = $? >> 8;
