@@ -5,7 +5,7 @@ set -eu
 v=t/vectors
 s=fuzz/seeds
 rm -rf "$s"
-mkdir -p "$s/base58" "$s/bech32" "$s/extkey" "$s/descriptor"
+mkdir -p "$s/base58" "$s/bech32" "$s/extkey" "$s/descriptor" "$s/template"
 # files named by content, as libFuzzer names its corpus
 seed() { printf '%s' "$2" > "$s/$1/$(printf '%s' "$2" | sha1sum | cut -c1-40)"; }
 grep -v '^#' $v/bech32.tsv | cut -f3 | while read -r x; do seed bech32 "$x"; done
@@ -20,4 +20,10 @@ grep -v '^#' $v/bip380-checksum.tsv | cut -f2 | while read -r x; do seed descrip
 x=xpub6BgBgsespWvERF3LHQu6CnqdvfEvtMcQjYrcRzx53QJjSxarj2afYWcLteoGVky7D3UKDP9QyrLprQ3VCECoY49yfdDEHGCtMMj92pReUsQ
 for d in "pkh([deadbeef/44h/0h/0h]$x/0/*)" "sh(wpkh($x/0/*))" "wpkh($x/1/*)" "tr($x/0/*)#8e7pq23w"; do
     seed descriptor "$d"
+done
+# page templates: each section kind, raw and escaped tags, comments, and errors
+for x in '<h1>{{title}}</h1>' '{{{svg}}}{{& a}}' '{{#one}}[{{ title }}]{{/one}}{{^zero}}z{{/zero}}' \
+         '{{#one}}{{#empty}}x{{/empty}}{{^null}}{{a}}{{/null}}{{/one}}' '{{! note }}a{{/x}}' \
+         '{{#one}}' '{{title' '{{{svg}}' '{{bad name}}'; do
+    seed template "$x"
 done
