@@ -39,6 +39,13 @@ $t->start_redis;
 my $book = $t->make_file('files/book.pdf', 100_000);
 my (undef, $watcher_pub) = $t->watcher_key;
 
+# an operator's own template, for one location
+$t->write_file('custom.html', "<!doctype html>\n<p id=\"custom\">{{title}}: {{price_sats}} sats</p>\n"
+    . "{{#offer}}<form method=\"post\" action=\"{{api}}/invoices\"><input type=\"hidden\" "
+    . "name=\"offer\" value=\"{{offer}}\"><button id=\"pay\">Pay</button></form>{{/offer}}\n"
+    . "{{! operators may comment }}<script nonce=\"{{nonce}}\">document.title = 'ok';</script>\n");
+$t->make_file('custom/a&b<c>.txt', 10);
+
 $t->start_nginx(<<"CONF");
     bitcache_redis %%REDIS%% timeout=500ms;
     server {
@@ -53,6 +60,12 @@ $t->start_nginx(<<"CONF");
             bitcache_wallet "$wallet";
             bitcache_confirmations 1;
             bitcache_invoice_ttl 30m;
+        }
+        location /custom/ {
+            bitcache on;
+            bitcache_price 777;
+            bitcache_wallet "$wallet";
+            bitcache_page %%DIR%%/custom.html;
         }
         location /bitcache/ { bitcache_api; }
     }
@@ -176,6 +189,30 @@ my $bip21_of = sub { "bitcoin:$_[0]?amount=0.00012345&label=%2Ffiles%2Fbook.pdf"
     my $dl = $t->get($href);
     is($dl->{status}, 200, 'no JS: the link downloads');
     ok($dl->{content} eq $book, 'no JS: the very file');
+}
+
+# --- bitcache_page: the operator's template ------------------------------------------
+{
+    my $r = $t->get('/custom/a&b<c>.txt');
+    is($r->{status}, 402, 'custom page: 402');
+    like($r->{content}, qr{^<!doctype html>\n<p id="custom">/custom/a&amp;b&lt;c&gt;\.txt: 777 sats</p>\n<form },
+         'custom page: drawn from bitcache_page, values escaped');
+    my ($nonce) = ($r->{headers}{'content-security-policy'} // '') =~ /'nonce-([^']+)'/;
+    like($r->{content}, qr{<script nonce="\Q$nonce\E">}, 'custom page: the script gets the nonce');
+    unlike($r->{content}, qr/operators may comment/, 'custom page: comments dropped');
+    open my $p, '-|', 'node', $pagejs, $t->url('/custom/a&b<c>.txt') or die;
+    my $j = page_end($p);
+    is($j->{doc_title}, 'ok', 'custom page: its script ran under the CSP');
+    is_deeply($j->{console}, [grep { /status of 402/ } @{ $j->{console} }], 'custom page: no CSP error');
+
+    my $bad = BcTest->new;
+    $bad->write_file('bad.html', "<p>{{title}}</p>\n{{#offer}}\n<form>\n{{/paid}}\n");
+    my ($rc, $out) = $bad->nginx_test(<<'BAD');
+    server { listen 127.0.0.1:%%PORT%%; bitcache_page %%DIR%%/bad.html; }
+BAD
+    isnt($rc, 0, 'a template that does not compile fails nginx -t');
+    like($out, qr{"bitcache_page": ".*/bad\.html": line 4: '\{\{/paid\}\}' does not match '\{\{#offer\}\}' opened on line 2},
+         'the message names the file, the line and what is wrong');
 }
 
 $t->check_log_clean;
