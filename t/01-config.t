@@ -40,6 +40,22 @@ is($rc, 0, 'unix socket and every bitcache_redis option') or diag $out;
 ($rc, $out) = $t->nginx_test(conf_with('bitcache_redis localhost:6380;', $good_loc));
 is($rc, 0, 'a host name is resolved at configuration time') or diag $out;
 
+# the example configuration is a working one
+{
+    open my $fh, '<', 'conf.example/nginx.conf' or die;
+    my $ex = do { local $/; <$fh> };
+    $ex =~ s{load_module modules/}{load_module $BcTest::ROOT/build/};
+    $ex =~ s{listen 80;}{listen 127.0.0.1:%%PORT%%;};
+    $ex =~ s{/etc/nginx/bitcache.secret}{%%DIR%%/secret};
+    $ex =~ s{/srv/shop}{%%DIR%%/html};
+    $ex =~ s{include mime.types;}{include /etc/nginx/mime.types;};
+    $ex =~ s{%%DIR%%}{$dir}g;
+    $ex =~ s{%%PORT%%}{$t->{http_port} || BcTest::free_port()}ge;
+    my $conf = $t->write_file('example.conf', "error_log $dir/logs/example.log;\npid $dir/logs/example.pid;\n$ex");
+    my $out = `nginx -t -p $dir -c $conf -g 'daemon on;' 2>&1`;
+    is($? >> 8, 0, 'conf.example/nginx.conf passes nginx -t') or diag $out;
+}
+
 my @bad = (
     # [ redis line, location body, the line that must be named, what is wrong ]
     [ $redis, 'bitcache maybe; bitcache_secret %%DIR%%/secret;', 'bitcache maybe;',
