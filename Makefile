@@ -9,6 +9,8 @@ CFLAGS     ?= -O2 -g
 BC_CFLAGS  := $(CFLAGS) $(WARN) -std=gnu11 -fPIC -D_FORTIFY_SOURCE=2 -fstack-protector-strong \
               -Ilibbitcache
 LIBS       := -lhiredis -lsecp256k1 -lcrypto -lqrencode
+# the watcher's JSON-RPC client: only the CLI links these, never the module
+CLI_LIBS   := -lcurl -ljansson
 
 LIB_SRCS   := $(sort $(wildcard libbitcache/*.c))
 LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/%.o)
@@ -45,16 +47,26 @@ $(BUILD)/libbitcache.a: $(LIB_OBJS)
 
 cli: $(CLI)
 $(CLI): $(CLI_OBJS) $(BUILD)/libbitcache.a
-	$(CC) $(CFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libbitcache.a $(LIBS)
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libbitcache.a $(LIBS) $(CLI_LIBS)
 
 unit: $(UNIT_BINS) $(ASAN_BINS) $(TOOL_BINS)
 $(BUILD)/unit/%: t/unit/%.c t/unit/tap.h $(BUILD)/libbitcache.a
 	@mkdir -p $(dir $@)
 	$(CC) $(BC_CFLAGS) -It/unit -o $@ $< $(BUILD)/libbitcache.a $(LIBS)
 
-$(BUILD)/asan/unit/%: t/unit/%.c t/unit/tap.h $(LIB_SRCS) $(LIB_HDRS)
+# libbitcache compiled once more with the sanitizers, for the ASan unit tests
+ASAN_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/asan/%.o)
+$(BUILD)/asan/libbitcache/%.o: libbitcache/%.c $(LIB_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ASAN_FLAGS) $(WARN) -std=gnu11 -Ilibbitcache -It/unit -o $@ $< $(LIB_SRCS) $(LIBS)
+	$(CC) $(ASAN_FLAGS) $(WARN) -std=gnu11 -Ilibbitcache -c $< -o $@
+
+$(BUILD)/asan/libbitcache.a: $(ASAN_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/asan/unit/%: t/unit/%.c t/unit/tap.h $(BUILD)/asan/libbitcache.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ASAN_FLAGS) $(WARN) -std=gnu11 -Ilibbitcache -It/unit -o $@ $< $(BUILD)/asan/libbitcache.a $(LIBS)
 
 $(BUILD)/tools/%: t/tools/%.c $(BUILD)/libbitcache.a $(LIB_HDRS)
 	@mkdir -p $(dir $@)

@@ -277,14 +277,13 @@ static ngx_int_t
 ngx_http_bitcache_check(ngx_http_request_t *r, ngx_http_bitcache_ctx_t *ctx,
     ngx_str_t *token, ngx_http_bitcache_loc_conf_t *blcf)
 {
-    u_char                         *p;
+    char                            idhex[2 * BC_TOKEN_ID_LEN + 1];
     unsigned char                   buf[BC_TOKEN_MAX_BYTES];
     const char                     *argv[4];
     size_t                          argvlen[4];
     bc_token                        t;
     bc_token_status                 st;
     ngx_int_t                       rc;
-    ngx_http_bitcache_main_conf_t  *bmcf;
 
     st = bc_token_verify(&t, buf, (const char *) token->data, token->len,
                          blcf->keys, (uint64_t) ngx_time(),
@@ -296,18 +295,13 @@ ngx_http_bitcache_check(ngx_http_request_t *r, ngx_http_bitcache_ctx_t *ctx,
         return NGX_OK;
     }
 
-    bmcf = ngx_http_get_module_main_conf(r, ngx_http_bitcache_module);
-
-    /* <prefix>tok:<32 hex digits> */
-    ctx->key.len = bmcf->redis.prefix.len + 4 + 2 * BC_TOKEN_ID_LEN;
-    ctx->key.data = ngx_pnalloc(r->pool, ctx->key.len + 1);
-    if (ctx->key.data == NULL) {
+    bc_hex_encode(idhex, t.id, BC_TOKEN_ID_LEN);
+    if (ngx_http_bitcache_key(r, &ctx->key, "tok:", (u_char *) idhex,
+                              2 * BC_TOKEN_ID_LEN)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
-    p = ngx_cpymem(ctx->key.data, bmcf->redis.prefix.data,
-                   bmcf->redis.prefix.len);
-    p = ngx_cpymem(p, "tok:", 4);
-    bc_hex_encode((char *) p, t.id, BC_TOKEN_ID_LEN);
 
     ctx->partial_only = ngx_http_bitcache_partial_only(r);
 
@@ -399,7 +393,10 @@ ngx_http_bitcache_start_sale(ngx_http_request_t *r,
     ctx->for_sale = 1;
 
     ngx_str_set(&args[0], "HGETALL");
-    if (ngx_http_bitcache_catalog_key(r, &ctx->product, &args[1]) != NGX_OK) {
+    if (ngx_http_bitcache_key(r, &args[1], "prod:", ctx->product.data,
+                              ctx->product.len)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 

@@ -66,31 +66,6 @@ ngx_http_bitcache_api_fail(ngx_http_request_t *r, ngx_uint_t status,
 }
 
 
-static ngx_int_t
-ngx_http_bitcache_api_key(ngx_http_request_t *r, ngx_str_t *key,
-    const char *kind, const char *name, size_t len)
-{
-    u_char                         *p;
-    size_t                          klen;
-    ngx_http_bitcache_main_conf_t  *bmcf;
-
-    bmcf = ngx_http_get_module_main_conf(r, ngx_http_bitcache_module);
-    klen = ngx_strlen(kind);
-
-    key->len = bmcf->redis.prefix.len + klen + len;
-    key->data = ngx_pnalloc(r->pool, key->len);
-    if (key->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    p = ngx_cpymem(key->data, bmcf->redis.prefix.data, bmcf->redis.prefix.len);
-    p = ngx_cpymem(p, kind, klen);
-    ngx_memcpy(p, name, len);
-
-    return NGX_OK;
-}
-
-
 ngx_int_t
 ngx_http_bitcache_api_handler(ngx_http_request_t *r)
 {
@@ -293,7 +268,7 @@ ngx_http_bitcache_create_body(ngx_http_request_t *r)
     }
 
     ngx_str_set(&args[0], "INCR");
-    if (ngx_http_bitcache_api_key(r, &args[1], "idx:", ctx->wallet_id, 16)
+    if (ngx_http_bitcache_key(r, &args[1], "idx:", (u_char *) ctx->wallet_id, 16)
         != NGX_OK)
     {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
@@ -400,9 +375,9 @@ ngx_http_bitcache_create_indexed(ngx_http_bitcache_call_t *call,
     bc_hex_encode(spkhex, ctx->spk, spk_len);
     bc_hex_encode(machex, mac, sizeof(mac));
 
-    if (ngx_http_bitcache_api_key(r, &key, "inv:", ctx->idhex,
+    if (ngx_http_bitcache_key(r, &key, "inv:", (u_char *) ctx->idhex,
                                   2 * BC_INVOICE_ID_LEN) != NGX_OK
-        || ngx_http_bitcache_api_key(r, &spkkey, "spk:", spkhex, 2 * spk_len)
+        || ngx_http_bitcache_key(r, &spkkey, "spk:", (u_char *) spkhex, 2 * spk_len)
            != NGX_OK)
     {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);

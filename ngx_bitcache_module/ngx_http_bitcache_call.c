@@ -106,13 +106,12 @@ ngx_http_bitcache_call(ngx_http_bitcache_call_t *call, ngx_http_request_t *r,
 }
 
 
-ngx_int_t
-ngx_http_bitcache_callv(ngx_http_bitcache_call_t *call, ngx_http_request_t *r,
-    ngx_http_bitcache_call_done_pt done, void *data, int argc, ngx_str_t *args)
+/* hiredis takes arrays of pointers and lengths */
+static ngx_int_t
+ngx_http_bitcache_argv(int argc, ngx_str_t *args, const char **argv,
+    size_t *argvlen)
 {
-    int          i;
-    size_t       argvlen[NGX_HTTP_BITCACHE_CALL_ARGS];
-    const char  *argv[NGX_HTTP_BITCACHE_CALL_ARGS];
+    int  i;
 
     if (argc > NGX_HTTP_BITCACHE_CALL_ARGS) {
         return NGX_ERROR;
@@ -121,6 +120,21 @@ ngx_http_bitcache_callv(ngx_http_bitcache_call_t *call, ngx_http_request_t *r,
     for (i = 0; i < argc; i++) {
         argv[i] = (const char *) args[i].data;
         argvlen[i] = args[i].len;
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_bitcache_callv(ngx_http_bitcache_call_t *call, ngx_http_request_t *r,
+    ngx_http_bitcache_call_done_pt done, void *data, int argc, ngx_str_t *args)
+{
+    size_t       argvlen[NGX_HTTP_BITCACHE_CALL_ARGS];
+    const char  *argv[NGX_HTTP_BITCACHE_CALL_ARGS];
+
+    if (ngx_http_bitcache_argv(argc, args, argv, argvlen) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     return ngx_http_bitcache_call(call, r, done, data, argc, argv, argvlen);
@@ -130,19 +144,38 @@ ngx_http_bitcache_callv(ngx_http_bitcache_call_t *call, ngx_http_request_t *r,
 ngx_int_t
 ngx_http_bitcache_queue(int argc, ngx_str_t *args)
 {
-    int          i;
     size_t       argvlen[NGX_HTTP_BITCACHE_CALL_ARGS];
     const char  *argv[NGX_HTTP_BITCACHE_CALL_ARGS];
 
-    if (argc > NGX_HTTP_BITCACHE_CALL_ARGS) {
+    if (ngx_http_bitcache_argv(argc, args, argv, argvlen) != NGX_OK) {
         return NGX_ERROR;
-    }
-
-    for (i = 0; i < argc; i++) {
-        argv[i] = (const char *) args[i].data;
-        argvlen[i] = args[i].len;
     }
 
     return ngx_http_bitcache_redis_command(NULL, NULL, argc, argv, argvlen)
            ? NGX_OK : NGX_ERROR;
+}
+
+
+ngx_int_t
+ngx_http_bitcache_key(ngx_http_request_t *r, ngx_str_t *key, const char *kind,
+    const u_char *name, size_t len)
+{
+    u_char                         *p;
+    size_t                          klen;
+    ngx_http_bitcache_main_conf_t  *bmcf;
+
+    bmcf = ngx_http_get_module_main_conf(r, ngx_http_bitcache_module);
+    klen = ngx_strlen(kind);
+
+    key->len = bmcf->redis.prefix.len + klen + len;
+    key->data = ngx_pnalloc(r->pool, key->len);
+    if (key->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(key->data, bmcf->redis.prefix.data, bmcf->redis.prefix.len);
+    p = ngx_cpymem(p, kind, klen);
+    ngx_memcpy(p, name, len);
+
+    return NGX_OK;
 }

@@ -46,4 +46,8 @@ ngx_int_t ngx_http_bitcache_callv(ngx_http_bitcache_call_t *call,
  * for all, or a clean-up. NGX_ERROR when there is no connection. */
 ngx_int_t ngx_http_bitcache_queue(int argc, ngx_str_t *args);
 
+/* <prefix><kind><name>, e.g. bitcache:inv:<id hex>, from r's pool. */
+ngx_int_t ngx_http_bitcache_key(ngx_http_request_t *r, ngx_str_t *key,
+    const char *kind, const u_char *name, size_t len);
+
 #endif /* _NGX_HTTP_BITCACHE_CALL_H_INCLUDED_ */

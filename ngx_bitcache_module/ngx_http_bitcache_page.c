@@ -107,29 +107,6 @@ ngx_http_bitcache_sale_init(ngx_http_request_t *r,
 }
 
 
-ngx_int_t
-ngx_http_bitcache_catalog_key(ngx_http_request_t *r, ngx_str_t *product,
-    ngx_str_t *key)
-{
-    u_char                         *p;
-    ngx_http_bitcache_main_conf_t  *bmcf;
-
-    bmcf = ngx_http_get_module_main_conf(r, ngx_http_bitcache_module);
-
-    key->len = bmcf->redis.prefix.len + sizeof("prod:") - 1 + product->len;
-    key->data = ngx_pnalloc(r->pool, key->len);
-    if (key->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    p = ngx_cpymem(key->data, bmcf->redis.prefix.data, bmcf->redis.prefix.len);
-    p = ngx_cpymem(p, "prod:", sizeof("prod:") - 1);
-    ngx_memcpy(p, product->data, product->len);
-
-    return NGX_OK;
-}
-
-
 void
 ngx_http_bitcache_sale_catalog(ngx_http_request_t *r,
     ngx_http_bitcache_loc_conf_t *blcf, ngx_http_bitcache_sale_t *sale,

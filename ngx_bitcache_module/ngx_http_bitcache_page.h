@@ -30,10 +30,6 @@ ngx_int_t ngx_http_bitcache_sale_init(ngx_http_request_t *r,
     ngx_http_bitcache_loc_conf_t *blcf, ngx_str_t *product,
     ngx_http_bitcache_sale_t *sale);
 
-/* The command that fetches the creator's catalog record. */
-ngx_int_t ngx_http_bitcache_catalog_key(ngx_http_request_t *r,
-    ngx_str_t *product, ngx_str_t *key);
-
 /* Applies an HGETALL reply of the catalog record if its MAC verifies. */
 void ngx_http_bitcache_sale_catalog(ngx_http_request_t *r,
     ngx_http_bitcache_loc_conf_t *blcf, ngx_http_bitcache_sale_t *sale,

@@ -46,31 +46,6 @@ static void ngx_http_bitcache_status_send(ngx_http_request_t *r,
     ngx_http_bitcache_status_ctx_t *ctx);
 
 
-static ngx_int_t
-ngx_http_bitcache_status_key(ngx_http_request_t *r, ngx_str_t *key,
-    const char *kind, const char *name, size_t len)
-{
-    u_char                         *p;
-    size_t                          klen;
-    ngx_http_bitcache_main_conf_t  *bmcf;
-
-    bmcf = ngx_http_get_module_main_conf(r, ngx_http_bitcache_module);
-    klen = ngx_strlen(kind);
-
-    key->len = bmcf->redis.prefix.len + klen + len;
-    key->data = ngx_pnalloc(r->pool, key->len);
-    if (key->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    p = ngx_cpymem(key->data, bmcf->redis.prefix.data, bmcf->redis.prefix.len);
-    p = ngx_cpymem(p, kind, klen);
-    ngx_memcpy(p, name, len);
-
-    return NGX_OK;
-}
-
-
 ngx_int_t
 ngx_http_bitcache_status_start(ngx_http_request_t *r, ngx_str_t *base,
     const char *idhex, ngx_flag_t json)
@@ -95,7 +70,7 @@ ngx_http_bitcache_status_start(ngx_http_request_t *r, ngx_str_t *base,
     }
 
     ngx_str_set(&args[0], "HGETALL");
-    if (ngx_http_bitcache_status_key(r, &args[1], "inv:", idhex,
+    if (ngx_http_bitcache_key(r, &args[1], "inv:", (u_char *) idhex,
                                      2 * BC_INVOICE_ID_LEN) != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -259,7 +234,7 @@ ngx_http_bitcache_status_read(ngx_http_bitcache_call_t *call,
     }
 
     bc_hex_encode(tid_hex, t.id, BC_TOKEN_ID_LEN);
-    if (ngx_http_bitcache_status_key(r, &key, "tok:", tid_hex,
+    if (ngx_http_bitcache_key(r, &key, "tok:", (u_char *) tid_hex,
                                      2 * BC_TOKEN_ID_LEN) != NGX_OK)
     {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
