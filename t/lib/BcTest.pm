@@ -378,4 +378,123 @@ sub cli_refuses {
     }
 }
 
+# --- a real regtest node (bcoin, t/node/regtest-node.js) and the watcher ----
+
+our $NODE_KEY = 'bitcache-regtest';
+
+# Starts bcoin in regtest (in memory) on free loopback ports: the node's
+# JSON-RPC and the wallet's. Mines nothing; see fund_wallet.
+sub start_node {
+    my ($self) = @_;
+    $self->{node_port} ||= free_port();
+    $self->{wallet_port} ||= free_port();
+    my $pid = fork // die;
+    if (!$pid) {
+        open STDOUT, '>>', "$self->{dir}/logs/node.log";
+        open STDERR, '>&', \*STDOUT;
+        exec 'node', "$ROOT/t/node/regtest-node.js", '--rpc-port', $self->{node_port},
+             '--wallet-port', $self->{wallet_port}, '--api-key', $NODE_KEY;
+        exit 127;
+    }
+    $self->{pids}{node} = $pid;
+    wait_port($self->{node_port}, 1, 60) && wait_port($self->{wallet_port}, 1, 30)
+        or die "the regtest node did not start (see $self->{dir}/logs/node.log)";
+    return $self->{node_port};
+}
+
+sub stop_node {
+    my ($self, $sig) = @_;
+    $self->_stop('node', $sig || 'TERM');
+    wait_port($self->{node_port}, 0) if $self->{node_port};
+}
+
+sub node_url { "http://127.0.0.1:$_[0]{node_port}/" }
+
+sub _jsonrpc {
+    my ($self, $port, $method, @params) = @_;
+    require JSON::PP;
+    require MIME::Base64;
+    my $ua = HTTP::Tiny->new(timeout => 120);
+    my $r = $ua->request('POST', "http://127.0.0.1:$port/", {
+        headers => { 'Content-Type' => 'application/json',
+                     Authorization => 'Basic ' . MIME::Base64::encode_base64("x:$NODE_KEY", '') },
+        content => JSON::PP::encode_json({ method => $method, params => \@params, id => 1 }) });
+    my $j = eval { JSON::PP->new->allow_nonref->decode($r->{content}) };
+    die "$method: HTTP $r->{status}: $r->{content}" unless $j;
+    die "$method: $j->{error}{message}" if $j->{error};
+    return $j->{result};
+}
+
+# JSON-RPC to the node / to its wallet; returns the result, dies on an error
+sub node_rpc { my ($self, @a) = @_; $self->_jsonrpc($self->{node_port}, @a) }
+sub wallet_rpc { my ($self, @a) = @_; $self->_jsonrpc($self->{wallet_port}, @a) }
+
+# Mines $n blocks (to the wallet unless $addr); returns their hashes.
+sub mine {
+    my ($self, $n, $addr) = @_;
+    $addr //= ($self->{mine_addr} //= $self->wallet_rpc('getnewaddress', 'default'));
+    return $self->node_rpc('generatetoaddress', $n || 1, $addr);
+}
+
+# Mines enough blocks for the wallet to spend (coinbase maturity 100).
+sub fund_wallet {
+    my ($self) = @_;
+    $self->mine(101);
+    wait_until(sub { $self->wallet_rpc('getbalance') > 0 }, 30)
+        or die "the wallet has no balance";
+}
+
+# Polls $cond every 50 ms for up to $secs seconds; returns its last value.
+sub wait_until {
+    my ($cond, $secs) = @_;
+    my $until = time + ($secs || 10);
+    my $v;
+    while (1) {
+        $v = $cond->();
+        return $v if $v || time > $until;
+        sleep 0.05;
+    }
+}
+
+# The watcher's key file (the test watcher's key, see watcher_key).
+sub watcher_keyfile {
+    my ($self) = @_;
+    my $path = "$self->{dir}/watcher.key";
+    $self->write_file('watcher.key', "$WATCHER_SECKEY\n", 0600) unless -e $path;
+    return $path;
+}
+
+# Starts `bitcache watch` against the node and Redis; $name tells several
+# apart (default "watcher"), its log is logs/$name.log. Extra arguments are
+# passed on.
+sub start_watcher {
+    my ($self, %opt) = @_;
+    my $name = $opt{name} || 'watcher';
+    my @args = ('watch', '--rpc', $self->node_url, '--rpc-user', 'x',
+                '--rpc-password', $NODE_KEY, '--redis', $self->redis_addr,
+                '--key', $self->watcher_keyfile, '--secret', "$self->{dir}/secret",
+                '--network', 'regtest', '--poll', $opt{poll} || 100, @{ $opt{args} || [] });
+    my $pid = fork // die;
+    if (!$pid) {
+        open STDOUT, '>>', "$self->{dir}/logs/$name.log";
+        open STDERR, '>&', \*STDOUT;
+        exec $CLI, @args;
+        exit 127;
+    }
+    $self->{pids}{$name} = $pid;
+    return $pid;
+}
+
+sub stop_watcher {
+    my ($self, $name, $sig) = @_;
+    $self->_stop($name || 'watcher', $sig || 'TERM');
+}
+
+sub watcher_log {
+    my ($self, $name) = @_;
+    open my $fh, '<', "$self->{dir}/logs/" . ($name || 'watcher') . '.log' or return '';
+    local $/;
+    return <$fh>;
+}
+
 1;

@@ -1,0 +1,246 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "rpc.h"
+#include "secret.h"
+
+#define RPC_MAX_REPLY (256u << 20)      /* a 4 MB block is 8 MB of hex */
+
+struct rpc_client {
+    CURL               *curl;
+    struct curl_slist  *headers;
+    char               *url;
+    char               *userpwd;        /* user:password, wiped on free */
+    char               *cookie_file;
+    long                timeout_ms;
+    unsigned long       id;
+    char               *buf;
+    size_t              len, cap;
+    int                 overflow;
+};
+
+static size_t
+on_data(char *p, size_t size, size_t n, void *arg)
+{
+    rpc_client *c = arg;
+    size_t add = size * n, cap;
+    char *nb;
+
+    if (c->len + add + 1 > c->cap) {
+        if (c->len + add + 1 > RPC_MAX_REPLY) {
+            c->overflow = 1;
+            return 0;
+        }
+        cap = c->cap ? c->cap : 65536;
+        while (cap < c->len + add + 1) cap *= 2;
+        if ((nb = realloc(c->buf, cap)) == NULL) {
+            return 0;
+        }
+        c->buf = nb;
+        c->cap = cap;
+    }
+    memcpy(c->buf + c->len, p, add);
+    c->len += add;
+    c->buf[c->len] = '\0';
+    return add;
+}
+
+static void
+set_userpwd(rpc_client *c, char *userpwd)
+{
+    if (c->userpwd) {
+        bc_wipe(c->userpwd, strlen(c->userpwd));
+        free(c->userpwd);
+    }
+    c->userpwd = userpwd;
+    curl_easy_setopt(c->curl, CURLOPT_USERPWD, userpwd);
+}
+
+/* Reads user:password from a cookie file. 1 if it looks like one. */
+static int
+load_cookie(rpc_client *c)
+{
+    char line[512];
+    FILE *f;
+    size_t n;
+
+    if ((f = fopen(c->cookie_file, "r")) == NULL) {
+        return 0;
+    }
+    n = fread(line, 1, sizeof(line) - 1, f);
+    fclose(f);
+    line[n] = '\0';
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = '\0';
+    if (n == 0 || strchr(line, ':') == NULL) {
+        bc_wipe(line, sizeof(line));
+        return 0;
+    }
+    set_userpwd(c, strdup(line));
+    bc_wipe(line, sizeof(line));
+    return c->userpwd != NULL;
+}
+
+rpc_client *
+rpc_new(const char *url, const char *user, const char *password, const char *cookie_file,
+    long timeout_ms)
+{
+    static int curl_ready;
+    rpc_client *c;
+    size_t n;
+
+    if (!curl_ready) {
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) return NULL;
+        curl_ready = 1;
+    }
+    if ((c = calloc(1, sizeof(*c))) == NULL) {
+        return NULL;
+    }
+    c->curl = curl_easy_init();
+    c->url = strdup(url);
+    c->timeout_ms = timeout_ms;
+    c->headers = curl_slist_append(NULL, "Content-Type: application/json");
+    if (c->curl == NULL || c->url == NULL || c->headers == NULL) {
+        rpc_free(c);
+        return NULL;
+    }
+    curl_easy_setopt(c->curl, CURLOPT_URL, c->url);
+    curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, c->headers);
+    curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, c);
+    curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms < 5000 ? timeout_ms : 5000);
+    curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c->curl, CURLOPT_HTTPAUTH, (long) CURLAUTH_BASIC);
+    curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (cookie_file) {
+        if ((c->cookie_file = strdup(cookie_file)) == NULL) {
+            rpc_free(c);
+            return NULL;
+        }
+        (void) load_cookie(c);      /* may not exist yet: retried on 401 */
+    } else if (user || password) {
+        n = (user ? strlen(user) : 0) + 1 + (password ? strlen(password) : 0) + 1;
+        char *up = malloc(n);
+        if (up == NULL) {
+            rpc_free(c);
+            return NULL;
+        }
+        snprintf(up, n, "%s:%s", user ? user : "", password ? password : "");
+        set_userpwd(c, up);
+    }
+    return c;
+}
+
+void
+rpc_free(rpc_client *c)
+{
+    if (c == NULL) return;
+    if (c->curl) curl_easy_cleanup(c->curl);
+    curl_slist_free_all(c->headers);
+    if (c->userpwd) {
+        bc_wipe(c->userpwd, strlen(c->userpwd));
+        free(c->userpwd);
+    }
+    free(c->cookie_file);
+    free(c->url);
+    free(c->buf);
+    free(c);
+}
+
+static json_t *
+call_once(rpc_client *c, const char *body, long *status, char *err, size_t errlen)
+{
+    json_error_t jerr;
+    json_t *reply, *result, *error, *msg;
+    CURLcode rc;
+
+    c->len = 0;
+    c->overflow = 0;
+    *status = 0;
+    curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
+    rc = curl_easy_perform(c->curl);
+    if (rc != CURLE_OK) {
+        snprintf(err, errlen, "%s", c->overflow ? "reply larger than 256 MB"
+                 : curl_easy_strerror(rc));
+        return NULL;
+    }
+    curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, status);
+    if (*status == 401 || *status == 403) {
+        snprintf(err, errlen, "HTTP %ld: the node refused the credentials", *status);
+        return NULL;
+    }
+    reply = json_loadb(c->buf ? c->buf : "", c->len, JSON_DECODE_ANY, &jerr);
+    if (reply == NULL || !json_is_object(reply)) {
+        snprintf(err, errlen, "HTTP %ld, not a JSON-RPC reply", *status);
+        json_decref(reply);
+        return NULL;
+    }
+    error = json_object_get(reply, "error");
+    if (error && !json_is_null(error)) {
+        msg = json_object_get(error, "message");
+        snprintf(err, errlen, "node error: %.200s",
+                 json_is_string(msg) ? json_string_value(msg) : "(no message)");
+        json_decref(reply);
+        return NULL;
+    }
+    result = json_object_get(reply, "result");
+    if (result == NULL) {
+        snprintf(err, errlen, "HTTP %ld, a reply without a result", *status);
+        json_decref(reply);
+        return NULL;
+    }
+    json_incref(result);
+    json_decref(reply);
+    return result;
+}
+
+json_t *
+rpc_call(rpc_client *c, const char *method, json_t *params, char *err, size_t errlen)
+{
+    json_t *req, *result;
+    char *body;
+    long status;
+
+    req = json_pack("{s:s,s:I,s:s,s:o}", "jsonrpc", "1.0", "id", (json_int_t) ++c->id,
+                    "method", method, "params", params ? params : json_array());
+    if (req == NULL || (body = json_dumps(req, JSON_COMPACT)) == NULL) {
+        json_decref(req);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    json_decref(req);
+    result = call_once(c, body, &status, err, errlen);
+    if (result == NULL && (status == 401 || status == 403) && c->cookie_file
+        && load_cookie(c))
+    {
+        result = call_once(c, body, &status, err, errlen);
+    }
+    free(body);
+    return result;
+}
+
+char *
+rpc_call_str(rpc_client *c, const char *method, json_t *params, size_t *len, char *err,
+    size_t errlen)
+{
+    json_t *r = rpc_call(c, method, params, err, errlen);
+    char *s;
+
+    if (r == NULL) {
+        return NULL;
+    }
+    if (!json_is_string(r)) {
+        snprintf(err, errlen, "%s: the result is not a string", method);
+        json_decref(r);
+        return NULL;
+    }
+    *len = json_string_length(r);
+    s = malloc(*len + 1);
+    if (s) memcpy(s, json_string_value(r), *len + 1);
+    else snprintf(err, errlen, "out of memory");
+    json_decref(r);
+    return s;
+}

@@ -1,0 +1,34 @@
+/* A bitcoin node's JSON-RPC (Bitcoin Core's dialect, which bcoin and others
+ * answer too) over libcurl, with jansson for the JSON. One keep-alive
+ * connection, reused for every call; blocking, which is right for the
+ * watcher's single loop. */
+#ifndef BITCACHE_CLI_RPC_H
+#define BITCACHE_CLI_RPC_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+typedef struct rpc_client rpc_client;
+
+/* url: http://host:port/; either user and password, or cookie_file (Bitcoin
+ * Core's .cookie, "user:password", re-read after a 401 since Core writes a
+ * new one on each start). timeout_ms bounds each call. NULL if out of
+ * memory or libcurl cannot start. */
+rpc_client *rpc_new(const char *url, const char *user, const char *password,
+    const char *cookie_file, long timeout_ms);
+void rpc_free(rpc_client *c);
+
+/* Calls method with params (a JSON array, taken over; NULL: none). Returns
+ * the "result" (a new reference, never NULL on success; JSON null is
+ * returned as json_null()), or NULL with the reason in err: the transport
+ * ("cannot connect to ..."), the HTTP status, or the node's error message.
+ * The reason never contains the credentials. */
+json_t *rpc_call(rpc_client *c, const char *method, json_t *params, char *err, size_t errlen);
+
+/* The same, for a call whose result is a string (hex blocks and
+ * transactions, hashes): returns a malloc'd copy and its length. */
+char *rpc_call_str(rpc_client *c, const char *method, json_t *params, size_t *len,
+    char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,341 @@
+/* bitcache watch: options, the main loop, the leader lease and logging. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+
+#include "args.h"
+#include "commands.h"
+#include "hex.h"
+#include "schnorr.h"
+#include "watch.h"
+
+static const char usage[] =
+    "usage: bitcache watch --rpc URL (--rpc-user U --rpc-password P | --rpc-cookie FILE)\n"
+    "       --redis ADDR --key KEYFILE [--secret FILE] [--network NET] [--poll ms]\n"
+    "       [--lease ms] [--from-height N] [--redis-prefix P]";
+
+static volatile sig_atomic_t stopping;
+
+static void
+on_signal(int sig)
+{
+    (void) sig;
+    stopping = 1;
+}
+
+void
+wlog(const char *fmt, ...)
+{
+    char line[1024], ts[32];
+    struct tm tm;
+    time_t now = time(NULL);
+    va_list ap;
+    size_t i;
+
+    gmtime_r(&now, &tm);
+    strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    for (i = 0; line[i]; i++) {
+        if ((unsigned char) line[i] < 0x20) line[i] = ' ';   /* one event, one line */
+    }
+    fprintf(stderr, "%s bitcache watch: %s\n", ts, line);
+}
+
+redisReply *
+wcmd(watcher *w, const char *fmt, ...)
+{
+    redisReply *r;
+    va_list ap;
+
+    if (w->rc == NULL) {
+        return NULL;
+    }
+    va_start(ap, fmt);
+    r = redisvCommand(w->rc, fmt, ap);
+    va_end(ap);
+    if (r == NULL) {
+        wlog("redis: %s", w->rc->errstr);
+        return NULL;
+    }
+    if (r->type == REDIS_REPLY_ERROR) {
+        wlog("redis: %s", r->str);
+        freeReplyObject(r);
+        return NULL;
+    }
+    return r;
+}
+
+/* The key file: 64 hex digits, readable by its owner only. */
+static int
+load_key(watcher *w, const char *path)
+{
+    char buf[130];
+    struct stat st;
+    ssize_t n;
+    int fd;
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return usage_error("watch", "--key %s: %s", path, strerror(errno));
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & 077) != 0) {
+        close(fd);
+        return usage_error("watch", "--key %s: must be a regular file that only its owner "
+                           "can read (chmod 600)", path);
+    }
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n < 64 || (n > 64 && buf[64] != '\n' && buf[64] != '\r')
+        || !bc_hex_decode(w->seckey, 32, buf, 64) || !bc_xonly_from_seckey(w->xonly, w->seckey))
+    {
+        bc_wipe(buf, sizeof(buf));
+        return usage_error("watch", "--key %s: not a secret key (64 hex digits, as bitcache "
+                           "keygen writes)", path);
+    }
+    bc_wipe(buf, sizeof(buf));
+    return 0;
+}
+
+#define LEASE_RENEW_SCRIPT \
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then " \
+    "return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end"
+#define LEASE_RELEASE_SCRIPT \
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then " \
+    "return redis.call('DEL', KEYS[1]) else return 0 end"
+
+int
+lease_renew(watcher *w)
+{
+    redisReply *r;
+    char key[256], ms[24];
+    int held;
+
+    snprintf(key, sizeof(key), "%swatcher:lease", w->prefix);
+    snprintf(ms, sizeof(ms), "%ld", w->lease_ms);
+    if (w->leader) {
+        r = wcmd(w, "EVAL %s 1 %s %s %s", LEASE_RENEW_SCRIPT, key, w->owner, ms);
+        held = r && r->type == REDIS_REPLY_INTEGER && r->integer == 1;
+        if (r) freeReplyObject(r);
+        if (!held) {
+            w->leader = 0;
+            wlog("lost the lease %s; standing by", key);
+        }
+        return held;
+    }
+    r = wcmd(w, "SET %s %s NX PX %s", key, w->owner, ms);
+    held = r && r->type == REDIS_REPLY_STATUS;
+    if (r) freeReplyObject(r);
+    if (held) {
+        w->leader = 1;
+        wlog("leader (lease %s, %ld ms)", key, w->lease_ms);
+    }
+    return held;
+}
+
+static void
+lease_release(watcher *w)
+{
+    redisReply *r;
+    char key[256];
+
+    if (!w->leader || w->rc == NULL) return;
+    snprintf(key, sizeof(key), "%swatcher:lease", w->prefix);
+    r = wcmd(w, "EVAL %s 1 %s %s", LEASE_RELEASE_SCRIPT, key, w->owner);
+    if (r) freeReplyObject(r);
+    w->leader = 0;
+}
+
+static void
+sleep_ms(long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+    while (!stopping && nanosleep(&ts, &ts) != 0 && errno == EINTR) { }
+}
+
+static int
+redis_ready(watcher *w)
+{
+    if (w->rc && w->rc->err) {
+        wlog("redis connection lost (%s); reconnecting", w->rc->errstr);
+        redisFree(w->rc);
+        w->rc = NULL;
+        w->leader = 0;
+    }
+    if (w->rc == NULL) {
+        w->rc = redis_open(&w->ro, "watch");
+        if (w->rc) wlog("connected to redis %s", w->ro.addr);
+    }
+    return w->rc != NULL;
+}
+
+int
+cmd_watch(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        REDIS_LONG_OPTIONS,
+        { "rpc", required_argument, NULL, 'u' },
+        { "rpc-user", required_argument, NULL, 'U' },
+        { "rpc-password", required_argument, NULL, 'W' },
+        { "rpc-cookie", required_argument, NULL, 'C' },
+        { "key", required_argument, NULL, 'k' },
+        { "secret", required_argument, NULL, 's' },
+        { "network", required_argument, NULL, 'n' },
+        { "poll", required_argument, NULL, 'p' },
+        { "lease", required_argument, NULL, 'l' },
+        { "from-height", required_argument, NULL, 'f' },
+        { NULL, 0, NULL, 0 }
+    };
+    const char *url = NULL, *user = NULL, *password = NULL, *cookie = NULL;
+    const char *keyfile = NULL, *secret = NULL;
+    unsigned char rnd[8];
+    char errbuf[256], host[64], rhex[17];
+    struct sigaction sa;
+    uint64_t v;
+    uint32_t tip;
+    char tiphash[65];
+    watcher w;
+    int ch, taken, rc;
+
+    memset(&w, 0, sizeof(w));
+    redis_opts_init(&w.ro);
+    w.poll_ms = 1000;
+    w.lease_ms = 15000;
+    w.from_height = -1;
+    optind = 1;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if ((taken = redis_opts_take(&w.ro, "watch", ch, optarg)) != 0) {
+            if (taken < 0) return EXIT_USAGE;
+            continue;
+        }
+        switch (ch) {
+        case 'u': url = optarg; break;
+        case 'U': user = optarg; break;
+        case 'W': password = optarg; break;
+        case 'C': cookie = optarg; break;
+        case 'k': keyfile = optarg; break;
+        case 's': secret = optarg; break;
+        case 'n':
+            if (!bc_network_parse(&w.net, optarg)) {
+                return usage_error("watch", "--network: \"%s\" is not mainnet, testnet, "
+                                   "signet or regtest", optarg);
+            }
+            w.have_net = 1;
+            break;
+        case 'p':
+            if (!parse_uint(&v, optarg, 600000) || v < 10) {
+                return usage_error("watch", "--poll: \"%s\" is not 10..600000 ms", optarg);
+            }
+            w.poll_ms = (long) v;
+            break;
+        case 'l':
+            if (!parse_uint(&v, optarg, 3600000) || v < 100) {
+                return usage_error("watch", "--lease: \"%s\" is not 100..3600000 ms", optarg);
+            }
+            w.lease_ms = (long) v;
+            break;
+        case 'f':
+            if (!parse_uint(&v, optarg, 100000000)) {
+                return usage_error("watch", "--from-height: \"%s\" is not a height", optarg);
+            }
+            w.from_height = (long long) v;
+            break;
+        default:
+            return usage_error("watch", "unknown or incomplete option \"%s\"\n%s",
+                               argv[optind - 1], usage);
+        }
+    }
+    if (optind != argc) {
+        return usage_error("watch", "unexpected argument \"%s\"\n%s", argv[optind], usage);
+    }
+    if (url == NULL || w.ro.addr == NULL || keyfile == NULL) {
+        return usage_error("watch", "--rpc, --redis and --key are required\n%s", usage);
+    }
+    if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) {
+        return usage_error("watch", "--rpc: \"%s\" is not an http:// or https:// URL", url);
+    }
+    if (cookie && (user || password)) {
+        return usage_error("watch", "--rpc-cookie and --rpc-user/--rpc-password exclude "
+                           "each other");
+    }
+    if (!cookie && (user == NULL) != (password == NULL)) {
+        return usage_error("watch", "--rpc-user and --rpc-password go together");
+    }
+    if (strlen(w.ro.prefix) > 128) {
+        return usage_error("watch", "--redis-prefix is longer than 128 bytes");
+    }
+    if (w.lease_ms < 2 * w.poll_ms) {
+        return usage_error("watch", "--lease (%ld ms) must be at least twice --poll (%ld ms)",
+                           w.lease_ms, w.poll_ms);
+    }
+    if ((rc = load_key(&w, keyfile)) != 0) {
+        return rc;
+    }
+    if (secret) {
+        if (!bc_secret_load(&w.keys, secret, errbuf, sizeof(errbuf))) {
+            return usage_error("watch", "--secret %s: %s", secret, errbuf);
+        }
+        w.have_keys = 1;
+    }
+    w.prefix = w.ro.prefix;
+    w.rpc = rpc_new(url, user, password, cookie, 30000);
+    if (w.rpc == NULL) {
+        return run_error("watch", "cannot start the HTTP client");
+    }
+    if (gethostname(host, sizeof(host)) != 0) snprintf(host, sizeof(host), "?");
+    host[sizeof(host) - 1] = '\0';
+    if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+        return run_error("watch", "no randomness from RAND_bytes");
+    }
+    bc_hex_encode(rhex, rnd, sizeof(rnd));
+    snprintf(w.owner, sizeof(w.owner), "%s:%ld:%s", host, (long) getpid(), rhex);
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    bc_hex_encode(rhex, w.xonly, 8);
+    wlog("starting: node %s, redis %s, prefix %s, watcher key %s..., poll %ld ms, "
+         "lease %ld ms%s", url, w.ro.addr, w.prefix, rhex, w.poll_ms, w.lease_ms,
+         w.have_keys ? ", revokes tokens after reorgs" : "");
+    while (!stopping) {
+        if (!redis_ready(&w)) {
+            sleep_ms(w.poll_ms > 1000 ? w.poll_ms : 1000);
+            continue;
+        }
+        if (!lease_renew(&w)) {
+            sleep_ms(w.poll_ms);
+            continue;
+        }
+        if (chain_sync(&w) && !stopping && w.leader) {
+            (void) mempool_scan(&w);
+            if (tip_get(&w, &tip, tiphash) == 1) {
+                (void) settle_open(&w, tip);
+            }
+        }
+        sleep_ms(w.poll_ms);
+    }
+    wlog("stopping");
+    lease_release(&w);
+    if (w.rc) redisFree(w.rc);
+    rpc_free(w.rpc);
+    free(w.mempool);
+    bc_wipe(w.seckey, sizeof(w.seckey));
+    if (w.have_keys) bc_keys_clear(&w.keys);
+    return 0;
+}

@@ -1,0 +1,75 @@
+#!/usr/bin/env node
+// A real bitcoin node in regtest for the watcher's tests: bcoin 1.0.2, in
+// memory, with Bitcoin Core's regtest prefixes (bech32 "bcrt", tpub/tprv,
+// base58 m/n and 2), its JSON-RPC on --rpc-port and the wallet's JSON-RPC
+// (sendtoaddress, getnewaddress, getbalance) on --wallet-port, both on
+// 127.0.0.1 with HTTP basic auth (any user, password --api-key).
+//
+//   node regtest-node.js --rpc-port P --wallet-port W --api-key K
+//
+// Prints "ready" on stdout once both ports listen; stops on SIGTERM.
+'use strict';
+
+const networks = require('bcoin/lib/protocol/networks');
+const r = networks.regtest;
+r.keyPrefix.privkey = 0xef;
+r.keyPrefix.xpubkey = 0x043587cf;
+r.keyPrefix.xprivkey = 0x04358394;
+r.keyPrefix.xpubkey58 = 'tpub';
+r.keyPrefix.xprivkey58 = 'tprv';
+r.addressPrefix.pubkeyhash = 0x6f;
+r.addressPrefix.scripthash = 0xc4;
+r.addressPrefix.bech32 = 'bcrt';
+// segwit active after a few blocks (as on Core's regtest) instead of 432
+r.deployments.segwit.window = 8;
+r.deployments.segwit.threshold = 1;
+
+const bcoin = require('bcoin');
+bcoin.set('regtest');    // the default network of addresses that RPCs print
+
+function arg(name, def) {
+  const i = process.argv.indexOf(name);
+  if (i < 0 || i + 1 >= process.argv.length) {
+    if (def !== undefined) return def;
+    console.error(`regtest-node: ${name} is required`);
+    process.exit(2);
+  }
+  return process.argv[i + 1];
+}
+
+async function main() {
+  const node = new bcoin.FullNode({
+    network: 'regtest',
+    memory: true,
+    workers: false,
+    listen: false,
+    selfish: true,
+    logLevel: arg('--log-level', 'error'),
+    httpHost: '127.0.0.1',
+    httpPort: Number(arg('--rpc-port')),
+    apiKey: arg('--api-key'),
+    walletHttpHost: '127.0.0.1',
+    walletHttpPort: Number(arg('--wallet-port')),
+    walletWitness: true           // p2wpkh coins: the wallet's payments are segwit transactions
+  });
+  node.use(bcoin.wallet.plugin);
+  await node.ensure();
+  await node.open();
+  await node.connect();
+  node.startSync();
+  let closing = false;
+  const stop = async () => {
+    if (closing) return;
+    closing = true;
+    try { await node.close(); } catch (e) { /* exiting anyway */ }
+    process.exit(0);
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.stdout.write('ready\n');
+}
+
+main().catch((err) => {
+  console.error('regtest-node:', err && err.stack || err);
+  process.exit(1);
+});
