@@ -497,4 +497,17 @@ sub watcher_log {
     return <$fh>;
 }
 
+# The node's wallet pays $sats satoshis to $addr; returns the txid.
+sub send_sats {
+    my ($self, $addr, $sats) = @_;
+    my $btc = sprintf('%d.%08d', int($sats / 100_000_000), $sats % 100_000_000);
+    return $self->wallet_rpc('sendtoaddress', $addr, $btc + 0);    # a JSON number
+}
+
+# The invoice record inv:<id> as a hash
+sub invoice {
+    my ($self, $id) = @_;
+    return { @{ $self->redis('HGETALL', "bitcache:inv:$id") || [] } };
+}
+
 1;

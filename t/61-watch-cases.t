@@ -1,0 +1,194 @@
+#!/usr/bin/perl
+# The watcher against a real regtest node (bcoin), case by case: under-pay
+# then top up (two payments in two transactions), over-pay, 0-conf settling
+# from the mempool, a late payment, a reorg that removes a payment (token
+# revoked, download refused), the watcher killed mid-scan and restarted, two
+# watchers and the lease, and the node stopped while nginx keeps serving
+# paid tokens.
+use strict;
+use warnings;
+use lib 't/lib';
+use Test::More;
+use JSON::PP qw(decode_json encode_json);
+use Time::HiRes qw(sleep);
+use BcTest;
+
+my $TPUB = 'tpubDDPRy5xWxJTuVmsh7YRzK8o2EdMWgn4t41fTLxXRgyRN7EKvN2L8BKCFC1gUfPu8Xp6rr667Yc26zrXsiBZsgBc8dQiYnhPNk2Q7CsBrer5';
+my $WALLET = "wpkh($TPUB/0/*)";
+my $wait = \&BcTest::wait_until;
+
+my $t = BcTest->new;
+$t->start_redis;
+$t->start_node;
+$t->fund_wallet;
+my $book = $t->make_file('files/book.pdf', 10_000);
+$t->make_file('zero/book.pdf', 10_000);
+$t->make_file('late/book.pdf', 10_000);
+my (undef, $xonly) = $t->watcher_key;
+
+$t->start_nginx(<<"CONF");
+    bitcache_redis %%REDIS%% timeout=500ms;
+    server {
+        listen 127.0.0.1:%%PORT%%;
+        root %%DIR%%/html;
+        bitcache_secret %%DIR%%/secret;
+        bitcache_network regtest;
+        bitcache_watcher_key $xonly;
+        bitcache_wallet "$WALLET";
+        bitcache_price 12345;
+        bitcache_token_ttl 1h;
+        location /files/ { bitcache on; bitcache_confirmations 1; }
+        location /zero/ { bitcache on; bitcache_confirmations 0; }
+        location /late/ { bitcache on; bitcache_confirmations 1; bitcache_invoice_ttl 2s; }
+        location /bitcache/ { bitcache_api; }
+    }
+CONF
+my @LEASE = (args => ['--lease', '1500']);
+$t->start_watcher(name => 'w1', @LEASE);
+
+sub new_invoice {
+    my ($path) = @_;
+    my $r = $t->get($path, Accept => 'application/json');
+    my $offer = eval { decode_json($r->{content})->{offer} };
+    my $ua = HTTP::Tiny->new(timeout => 10, max_redirect => 0);
+    $r = $ua->request('POST', $t->url('/bitcache/invoices'), {
+        headers => { 'Content-Type' => 'application/json', Accept => 'application/json' },
+        content => encode_json({ offer => $offer }) });
+    die "POST invoice: $r->{status} $r->{content}" unless $r->{status} == 201;
+    return decode_json($r->{content});
+}
+
+sub status {
+    my ($id) = @_;
+    my $r = $t->get("/bitcache/invoices/$id", Accept => 'application/json');
+    return eval { decode_json($r->{content}) } || {};
+}
+
+sub state_is {
+    my ($id, $state, $name, $secs) = @_;
+    my $ok = $wait->(sub { ($t->invoice($id)->{state} // '') eq $state }, $secs || 20);
+    ok($ok, $name) or diag "state " . ($t->invoice($id)->{state} // 'none') . "\n"
+                           . join('', map { $t->watcher_log($_) } qw(w1 w2));
+    return $ok;
+}
+
+sub token_of {
+    my ($id) = @_;
+    my $s = $wait->(sub { my $s = status($id); $s->{token} ? $s : undef }, 20);
+    return $s ? $s->{token} : undef;
+}
+
+sub payments { my %p = @{ $t->redis('HGETALL', "bitcache:pay:$_[0]") }; [grep { !/:seen$/ } keys %p] }
+
+# --- under-pay, then top up: two payments in two transactions ----------------
+my $a = new_invoice('/files/book.pdf');
+$t->send_sats($a->{address}, 10_000);
+$t->mine(1);
+state_is($a->{id}, 'underpaid', 'under-paid: underpaid');
+is($t->invoice($a->{id})->{received}, 10_000, 'received 10000');
+ok(!status($a->{id})->{token}, 'no token');
+$t->send_sats($a->{address}, 2_345);
+$t->mine(1);
+state_is($a->{id}, 'paid', 'topped up: paid');
+is($t->invoice($a->{id})->{received}, 12_345, 'received the sum of both');
+is(scalar @{ payments($a->{id}) }, 2, 'two payments recorded');
+my $tok_a = token_of($a->{id});
+ok($tok_a, 'a token');
+is($t->get("/files/book.pdf?bitcache_token=$tok_a")->{content}, $book, 'it downloads the file');
+
+# --- over-pay -------------------------------------------------------------------
+my $b = new_invoice('/files/book.pdf');
+$t->send_sats($b->{address}, 20_000);
+$t->mine(1);
+state_is($b->{id}, 'paid', 'over-paid: paid');
+is($t->invoice($b->{id})->{received}, 20_000, 'received 20000');
+is($t->invoice($b->{id})->{over}, 7_655, 'over-payment recorded');
+ok(token_of($b->{id}), 'a token');
+
+# --- 0 confirmations: the mempool settles ----------------------------------------
+my $c = new_invoice('/zero/book.pdf');
+my $height = $t->node_rpc('getblockcount');
+$t->send_sats($c->{address}, 12_345);
+state_is($c->{id}, 'paid', '0-conf: paid from the mempool');
+is($t->node_rpc('getblockcount'), $height, 'no block was mined');
+is($t->invoice($c->{id})->{conf}, 0, '0 confirmations attested');
+ok(token_of($c->{id}), 'a token');
+
+# --- a late payment, within the grace period ---------------------------------------
+my $l = new_invoice('/late/book.pdf');
+sleep 3;    # the invoice expires after 2 s
+$t->send_sats($l->{address}, 12_345);
+$t->mine(1);
+state_is($l->{id}, 'paid', 'late payment: paid');
+is($t->invoice($l->{id})->{late}, 1, 'flagged late');
+ok(token_of($l->{id}), 'honored: a token');
+like($t->watcher_log('w1'), qr/invoice $l->{id}: .*-> paid.*late/, 'log: late');
+
+# --- a reorg removes the payment ----------------------------------------------------
+my $d = new_invoice('/files/book.pdf');
+$t->send_sats($d->{address}, 12_345);
+my ($blk) = @{ $t->mine(1) };
+state_is($d->{id}, 'paid', 'reorg case: paid');
+my $tok_d = token_of($d->{id});
+is($t->get("/files/book.pdf?bitcache_token=$tok_d")->{status}, 200, 'the token downloads');
+
+$t->node_rpc("invalidateblock", $blk);
+state_is($d->{id}, 'new', 'block invalidated: the payment is gone');
+is(scalar @{ payments($d->{id}) }, 0, 'payment rolled back');
+my $r = $t->get("/files/book.pdf?bitcache_token=$tok_d");
+is($r->{status}, 402, 'the token is refused');
+require TokenRef;
+my $tid = TokenRef::parse_token($tok_d)->{id};
+is($t->redis('HGET', "bitcache:tok:$tid", 'revoked'), 1, 'its record says revoked');
+is($t->redis('HGET', "bitcache:tok:$tid", 'left'), -(2**62), 'left = BC_LEFT_REVOKED');
+like($t->watcher_log('w1'), qr/reorg: block \d+ $blk disconnected, 1 payment/, 'log: reorg');
+like($t->watcher_log('w1'), qr/invoice $d->{id}: token $tid revoked/, 'log: token revoked');
+$t->mine(1);    # the new branch, without the payment
+sleep 0.5;
+is($t->invoice($d->{id})->{state}, 'new', 'the new branch does not pay it');
+is($t->get("/files/book.pdf?bitcache_token=$tok_a")->{status}, 200, 'other tokens still work');
+
+# --- killed mid-scan, restarted: nothing missed, nothing counted twice ----------------
+$t->stop_watcher('w1', 'KILL');
+my @inv = map { new_invoice('/files/book.pdf') } 1 .. 3;
+for my $i (@inv) {
+    $t->send_sats($i->{address}, 6_000);
+    $t->mine(1);
+    $t->send_sats($i->{address}, 6_345);
+    $t->mine(1);
+}
+$t->start_watcher(name => 'w1', @LEASE);
+$wait->(sub { $t->watcher_log('w1') =~ /leader.*\n(.*\n)*.*block \d+ [0-9a-f]+: /s }, 20);
+$t->stop_watcher('w1', 'KILL');          # somewhere in the middle of the scan
+$t->redis('DEL', 'bitcache:watcher:lease');   # a dead leader: no waiting for the lease
+$t->start_watcher(name => 'w1', @LEASE);
+for my $i (@inv) {
+    state_is($i->{id}, 'paid', "restarted: invoice paid");
+    is($t->invoice($i->{id})->{received}, 12_345, 'received counted once');
+    is(scalar @{ payments($i->{id}) }, 2, 'two payments, once each');
+}
+
+# --- two watchers: one leader; the other takes over when the lease lapses -------------
+$t->start_watcher(name => 'w2', @LEASE);
+sleep 1;
+unlike($t->watcher_log('w2'), qr/leader/, 'the second watcher stands by');
+$t->stop_watcher('w1', 'KILL');
+ok($wait->(sub { $t->watcher_log('w2') =~ /leader/ }, 10), 'it takes over once the lease lapses');
+my $e = new_invoice('/files/book.pdf');
+$t->send_sats($e->{address}, 12_345);
+$t->mine(1);
+state_is($e->{id}, 'paid', 'the new leader settles');
+my $tok_e = token_of($e->{id});
+
+# --- the node stops: the watcher retries, nginx keeps serving paid tokens --------------
+$t->stop_node;
+ok($wait->(sub { $t->watcher_log('w2') =~ /node: \S+ failed: .*retrying/ }, 10), 'watcher: retrying');
+is($t->get("/files/book.pdf?bitcache_token=$tok_e")->{status}, 200, 'a paid token still downloads');
+sleep 0.5;
+ok(kill(0, $t->{pids}{w2}), 'the watcher is still running');
+
+my $log = join '', map { $t->watcher_log($_) } qw(w1 w2);
+unlike($log, qr/$BcTest::WATCHER_SECKEY|$BcTest::NODE_KEY/, 'no secret in the logs');
+$t->stop_watcher('w2');
+$t->check_log_clean;
+done_testing;
