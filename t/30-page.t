@@ -188,6 +188,14 @@ for my $v ([phone => @phone], [desktop => @desk]) {
     like($t->access_log, qr{"POST /bitcache/invoices HTTP/1\.1" 303}, 'JS: the form was POSTed');
 }
 {
+    # back from the invoice page: Pay works again (it is disabled while the POST runs)
+    my $r = page('/p/offer.html', @phone, '--click', '#pay', '--wait', '#qr svg', '--back', '--wait', '#pay');
+    clean($r, 'back to the offer');
+    is($r->{url}, $t->url('/p/offer.html'), 'back: the offer page');
+    ok(!$r->{fields}{pay}{disabled}, 'back: Pay enabled');
+    is($r->{fields}{pay}{text}, 'Pay with bitcoin', 'back: Pay labelled again');
+}
+{
     my $before = () = $t->access_log =~ /POST \/bitcache\/invoices/g;
     my $r = page('/p/offer.html', @phone, '--no-js', '--click', '#pay', '--wait', '#qr svg');
     ok($r->{ok}, 'no JS: page.js ran');

@@ -16,6 +16,7 @@
 //     --wait SEL            wait until SEL is visible
 //     --wait-text TEXT      wait until the body's text contains TEXT
 //     --wait-ms MS          sleep
+//     --back                the browser's back button
 //     --screenshot PATH     full-page PNG
 //     --shot SEL=PATH       PNG of one element (e.g. #qr=qr.png)
 //     --summary             a summary now (printed in "steps"); the last one is always printed
@@ -49,7 +50,7 @@ while (args.length) {
   } else if (a === '--timeout') opt.timeout = Number(val());
   else if (['--click', '--wait', '--wait-text', '--wait-ms', '--screenshot', '--shot'].includes(a))
     opt.steps.push([a, val()]);
-  else if (a === '--summary') opt.steps.push([a]);
+  else if (a === '--summary' || a === '--back') opt.steps.push([a]);
   else usage(`unknown option ${a}`);
 }
 
@@ -62,7 +63,7 @@ function readPage() {
   const field = (id) => {
     const el = $(id);
     if (!el) return null;
-    return { text: el.textContent.trim(), visible: visible(el),
+    return { text: el.textContent.trim(), visible: visible(el), disabled: !!el.disabled,
              href: el.getAttribute('href'), value: el.value === undefined ? null : el.value };
   };
   const form = $('offer-form');
@@ -159,6 +160,8 @@ function readPage() {
       } else if (step === '--shot') {
         const i = arg.indexOf('=');
         await page.locator(arg.slice(0, i)).first().screenshot({ path: arg.slice(i + 1) });
+      } else if (step === '--back') {
+        await page.goBack({ waitUntil: 'load' });
       } else if (step === '--summary') {
         out.steps.push({ summary: await page.evaluate(readPage) });
       }
