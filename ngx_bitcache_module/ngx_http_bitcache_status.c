@@ -361,7 +361,7 @@ ngx_http_bitcache_status_send(ngx_http_request_t *r,
     char                            need[NGX_INT32_LEN + 1], exp[NGX_INT64_LEN + 1];
     char                            left[NGX_INT64_LEN + 1];
     size_t                          n, svglen;
-    uint64_t                        now, secs;
+    uint64_t                        now, secs, due;
     ngx_str_t                       title, product, download, self;
     bc_tvar                         vars[32];
     bc_invoice                     *inv = &ctx->rec.inv;
@@ -382,7 +382,13 @@ ngx_http_bitcache_status_send(ngx_http_request_t *r,
 
     bc_format_btc(btc, inv->amount);
     bc_format_btc(rbtc, ctx->rec.has_payment ? ctx->rec.received : 0);
-    if (!bc_bip21_uri(bip21, sizeof(bip21), inv->address, inv->amount,
+    /* after a partial payment the QR asks for the rest */
+    due = inv->amount;
+    if (ctx->rec.has_payment && ctx->rec.received < inv->amount) {
+        due = inv->amount - ctx->rec.received;
+    }
+
+    if (!bc_bip21_uri(bip21, sizeof(bip21), inv->address, due,
                       ngx_http_bitcache_cstr(r, &title), NULL))
     {
         bip21[0] = '\0';

@@ -187,6 +187,7 @@ ok(!status()->{token}, 'a signature over another paid_at: no token');
 
 paid(received => 100, att => attest('sign', $WATCHER, $id, $spk, 100, 1, $now));
 ok(!status()->{token}, 'underpaid (attested): no token');
+is(status()->{bip21}, "bitcoin:$addr[0][1]?amount=0.00012245&label=%2Ffiles%2Fbook.pdf", 'the QR asks for the rest');
 like($t->error_log, qr/no token: received 100 < amount 12345/, 'log: underpaid');
 
 paid(received => 12345, conf => 0, att => attest('sign', $WATCHER, $id, $spk, 12345, 0, $now));
