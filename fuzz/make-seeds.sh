@@ -27,3 +27,8 @@ for x in '<h1>{{title}}</h1>' '{{{svg}}}{{& a}}' '{{#one}}[{{ title }}]{{/one}}{
          '{{#one}}' '{{title' '{{{svg}}' '{{bad name}}'; do
     seed template "$x"
 done
+# raw transactions and blocks (binary), from t/vectors/tx.tsv
+mkdir -p "$s/tx"
+grep -v '^#' $v/tx.tsv | cut -f2 | while read -r x; do
+    printf '%s' "$x" | perl -ne 'print pack("H*", $_)' > "$s/tx/$(printf '%s' "$x" | sha1sum | cut -c1-40)"
+done

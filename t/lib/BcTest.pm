@@ -436,12 +436,13 @@ sub mine {
     return $self->node_rpc('generatetoaddress', $n || 1, $addr);
 }
 
-# Mines enough blocks for the wallet to spend (coinbase maturity 100).
+# Mines enough blocks for the wallet to spend 20 coinbases (maturity 100).
 sub fund_wallet {
     my ($self) = @_;
-    $self->mine(101);
-    wait_until(sub { $self->wallet_rpc('getbalance') > 0 }, 30)
-        or die "the wallet has no balance";
+    $self->mine(120);
+    # the wallet follows the chain asynchronously: wait for all 120 coinbases
+    wait_until(sub { $self->wallet_rpc('getbalance') >= 6000 }, 30)
+        or die "the wallet did not see its coins";
 }
 
 # Polls $cond every 50 ms for up to $secs seconds; returns its last value.
