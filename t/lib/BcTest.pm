@@ -511,4 +511,23 @@ sub invoice {
     return { @{ $self->redis('HGETALL', "bitcache:inv:$id") || [] } };
 }
 
+# $n confirmed wallet coins of $sats each (one fan-out transaction, mined),
+# for bulk_pay
+sub make_coins {
+    my ($self, $n, $sats) = @_;
+    $self->node_rpc('bitcache_fanout', $n, $sats);
+    $self->mine(1);
+}
+
+# One transaction per [address, sats] pair, each from its own coin (see
+# make_coins), into the mempool at once; returns the txids. Waits for the
+# wallet to have seen its coins.
+sub bulk_pay {
+    my ($self, @pays) = @_;
+    my $txids;
+    wait_until(sub { $txids = eval { $self->node_rpc('bitcache_bulkpay', \@pays) } }, 30)
+        or die "bulk_pay: $@";
+    return @$txids;
+}
+
 1;

@@ -55,6 +55,7 @@ async function main() {
   node.use(bcoin.wallet.plugin);
   await node.ensure();
   await node.open();
+  addBulkMethods(node);
   await node.connect();
   node.startSync();
   let closing = false;
@@ -67,6 +68,51 @@ async function main() {
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   process.stdout.write('ready\n');
+}
+
+// Two extra RPC methods for the scale tests and the benchmark, which need
+// blocks of thousands of transactions faster than sendtoaddress makes them:
+//   bitcache_fanout N SATS        one wallet transaction with N outputs of SATS
+//                                 to the wallet (mine it to get N coins)
+//   bitcache_bulkpay [[ADDR, SATS], ...]
+//                                 one transaction per pair, each spending one
+//                                 confirmed wallet coin, into the mempool
+function addBulkMethods(node) {
+  const wdb = node.require('walletdb').wdb;
+  node.rpc.add('bitcache_fanout', async (args) => {
+    const [n, sats] = args;
+    const wallet = wdb.primary;
+    const addr = await wallet.receiveAddress();
+    const outputs = [];
+    for (let i = 0; i < n; i++) outputs.push({ address: addr, value: sats });
+    const tx = await wallet.send({ outputs, rate: 5000 });
+    return tx.txid();
+  });
+  node.rpc.add('bitcache_bulkpay', async (args) => {
+    const pays = args[0];
+    const wallet = wdb.primary;
+    const change = await wallet.changeAddress();
+    const coins = (await wallet.getCoins()).filter(c => c.height !== -1 && !c.coinbase);
+    const txids = [];
+    const enough = coins.filter(c => c.value >= 20000).length;
+    if (enough < pays.length) {
+      // nothing sent: the caller may wait for the wallet and retry
+      throw new Error(`only ${enough} confirmed coins for ${pays.length} payments`);
+    }
+    for (const [addr, sats] of pays) {
+      const i = coins.findIndex(c => c.value >= sats + 10000 && c.value >= 20000);
+      if (i < 0) throw new Error(`no confirmed coin left for ${sats} sats`);
+      const coin = coins.splice(i, 1)[0];
+      const mtx = new bcoin.MTX();
+      mtx.addOutput(bcoin.Address.fromString(addr, 'regtest'), sats);
+      await mtx.fund([coin], { changeAddress: change, rate: 5000 });
+      await wallet.sign(mtx);
+      const tx = mtx.toTX();
+      await node.sendTX(tx);
+      txids.push(tx.txid());
+    }
+    return txids;
+  });
 }
 
 main().catch((err) => {
