@@ -165,6 +165,22 @@ sleep_ms(long ms)
     while (!stopping && nanosleep(&ts, &ts) != 0 && errno == EINTR) { }
 }
 
+/* The URL without any user:password@ in it, for the log. */
+static void
+url_for_log(char *out, size_t len, const char *url)
+{
+    const char *hostp = strstr(url, "://"), *at, *slash;
+
+    hostp = hostp ? hostp + 3 : url;
+    at = strchr(hostp, '@');
+    slash = strchr(hostp, '/');
+    if (at && (slash == NULL || at < slash)) {
+        snprintf(out, len, "%.*s%s", (int) (hostp - url), url, at + 1);
+    } else {
+        snprintf(out, len, "%s", url);
+    }
+}
+
 static int
 redis_ready(watcher *w)
 {
@@ -201,7 +217,7 @@ cmd_watch(int argc, char **argv)
     const char *url = NULL, *user = NULL, *password = NULL, *cookie = NULL;
     const char *keyfile = NULL, *secret = NULL;
     unsigned char rnd[8];
-    char errbuf[256], host[64], rhex[17];
+    char errbuf[256], host[64], rhex[17], shown[512];
     struct sigaction sa;
     uint64_t v;
     uint32_t tip;
@@ -310,8 +326,9 @@ cmd_watch(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     bc_hex_encode(rhex, w.xonly, 8);
+    url_for_log(shown, sizeof(shown), url);
     wlog("starting: node %s, redis %s, prefix %s, watcher key %s..., poll %ld ms, "
-         "lease %ld ms%s", url, w.ro.addr, w.prefix, rhex, w.poll_ms, w.lease_ms,
+         "lease %ld ms%s", shown, w.ro.addr, w.prefix, rhex, w.poll_ms, w.lease_ms,
          w.have_keys ? ", revokes tokens after reorgs" : "");
     while (!stopping) {
         if (!redis_ready(&w)) {
