@@ -8,58 +8,27 @@ use strict;
 use warnings;
 use lib 't/lib';
 use Test::More;
-use JSON::PP qw(decode_json encode_json);
 use BcTest;
-
-my $TPUB = 'tpubDDPRy5xWxJTuVmsh7YRzK8o2EdMWgn4t41fTLxXRgyRN7EKvN2L8BKCFC1gUfPu8Xp6rr667Yc26zrXsiBZsgBc8dQiYnhPNk2Q7CsBrer5';
-my $WALLET = "wpkh($TPUB/0/*)";
 
 my $t = BcTest->new;
 $t->start_redis;
 $t->start_node;
 $t->fund_wallet;
 my $book = $t->make_file('files/book.pdf', 250_000);
-my (undef, $xonly) = $t->watcher_key;
-
-$t->start_nginx(<<"CONF");
-    bitcache_redis %%REDIS%% timeout=500ms;
-    server {
-        listen 127.0.0.1:%%PORT%%;
-        root %%DIR%%/html;
-        bitcache_secret %%DIR%%/secret;
-        bitcache_network regtest;
-        bitcache_watcher_key $xonly;
+$t->start_nginx($t->selling_http(<<'LOC'));
         location /files/ {
             bitcache on;
-            bitcache_price 12345;
-            bitcache_wallet "$WALLET";
             bitcache_confirmations 1;
             bitcache_max_downloads 3;
-            bitcache_token_ttl 1h;
             bitcache_invoice_ttl 30m;
         }
-        location /bitcache/ { bitcache_api; }
-    }
-CONF
+LOC
 $t->start_watcher;
 
-sub json_get {
-    my ($path) = @_;
-    my $r = $t->get($path, Accept => 'application/json');
-    return eval { decode_json($r->{content}) } || {};
-}
-
 # the buyer: 402 -> offer -> invoice
-my $offer = json_get('/files/book.pdf')->{offer};
-ok($offer, '402 with an offer');
-my $ua = HTTP::Tiny->new(timeout => 10, max_redirect => 0);
-my $r = $ua->request('POST', $t->url('/bitcache/invoices'), {
-    headers => { 'Content-Type' => 'application/json', Accept => 'application/json' },
-    content => encode_json({ offer => $offer }) });
-is($r->{status}, 201, 'invoice created') or diag $r->{content};
-my $inv = decode_json($r->{content});
-like($inv->{address}, qr/^bcrt1q/, "a regtest address ($inv->{address})");
-my $status = sub { json_get("/bitcache/invoices/$inv->{id}") };
+my $inv = $t->new_invoice('/files/book.pdf');
+like($inv->{address}, qr/^bcrt1q/, "an invoice with a regtest address ($inv->{address})");
+my $status = sub { $t->invoice_status($inv->{id}) };
 is($status->()->{state}, 'new', 'state new');
 
 # the wallet pays; the watcher sees it in the mempool
@@ -92,7 +61,7 @@ like($t->redis('HGET', "bitcache:pay:$inv->{id}", $outpoint), qr/^12345 $height$
 is($t->redis('HGET', 'bitcache:watcher:tip', 'hash'), $block, 'watcher tip = the mined block');
 
 # the download
-$r = $t->get("/files/book.pdf?bitcache_token=$s->{token}");
+my $r = $t->get("/files/book.pdf?bitcache_token=$s->{token}");
 is($r->{status}, 200, 'the token downloads');
 ok($r->{content} eq $book, 'the exact bytes of the file');
 

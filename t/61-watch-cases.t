@@ -9,12 +9,9 @@ use strict;
 use warnings;
 use lib 't/lib';
 use Test::More;
-use JSON::PP qw(decode_json encode_json);
 use Time::HiRes qw(sleep);
 use BcTest;
 
-my $TPUB = 'tpubDDPRy5xWxJTuVmsh7YRzK8o2EdMWgn4t41fTLxXRgyRN7EKvN2L8BKCFC1gUfPu8Xp6rr667Yc26zrXsiBZsgBc8dQiYnhPNk2Q7CsBrer5';
-my $WALLET = "wpkh($TPUB/0/*)";
 my $wait = \&BcTest::wait_until;
 
 my $t = BcTest->new;
@@ -24,45 +21,16 @@ $t->fund_wallet;
 my $book = $t->make_file('files/book.pdf', 10_000);
 $t->make_file('zero/book.pdf', 10_000);
 $t->make_file('late/book.pdf', 10_000);
-my (undef, $xonly) = $t->watcher_key;
-
-$t->start_nginx(<<"CONF");
-    bitcache_redis %%REDIS%% timeout=500ms;
-    server {
-        listen 127.0.0.1:%%PORT%%;
-        root %%DIR%%/html;
-        bitcache_secret %%DIR%%/secret;
-        bitcache_network regtest;
-        bitcache_watcher_key $xonly;
-        bitcache_wallet "$WALLET";
-        bitcache_price 12345;
-        bitcache_token_ttl 1h;
+$t->start_nginx($t->selling_http(<<'LOC'));
         location /files/ { bitcache on; bitcache_confirmations 1; }
         location /zero/ { bitcache on; bitcache_confirmations 0; }
         location /late/ { bitcache on; bitcache_confirmations 1; bitcache_invoice_ttl 2s; }
-        location /bitcache/ { bitcache_api; }
-    }
-CONF
+LOC
 my @LEASE = (args => ['--lease', '1500']);
 $t->start_watcher(name => 'w1', @LEASE);
 
-sub new_invoice {
-    my ($path) = @_;
-    my $r = $t->get($path, Accept => 'application/json');
-    my $offer = eval { decode_json($r->{content})->{offer} };
-    my $ua = HTTP::Tiny->new(timeout => 10, max_redirect => 0);
-    $r = $ua->request('POST', $t->url('/bitcache/invoices'), {
-        headers => { 'Content-Type' => 'application/json', Accept => 'application/json' },
-        content => encode_json({ offer => $offer }) });
-    die "POST invoice: $r->{status} $r->{content}" unless $r->{status} == 201;
-    return decode_json($r->{content});
-}
-
-sub status {
-    my ($id) = @_;
-    my $r = $t->get("/bitcache/invoices/$id", Accept => 'application/json');
-    return eval { decode_json($r->{content}) } || {};
-}
+sub new_invoice { $t->new_invoice(@_) }
+sub status { $t->invoice_status(@_) }
 
 sub state_is {
     my ($id, $state, $name, $secs) = @_;
@@ -157,10 +125,11 @@ for my $i (@inv) {
     $t->send_sats($i->{address}, 6_345);
     $t->mine(1);
 }
-$t->start_watcher(name => 'w1', @LEASE);
-$wait->(sub { $t->watcher_log('w1') =~ /leader.*\n(.*\n)*.*block \d+ [0-9a-f]+: /s }, 20);
+my $logged = length $t->watcher_log('w1');
+$t->start_watcher(name => 'w1', @LEASE);     # waits for the dead one's lease to lapse
+ok($wait->(sub { substr($t->watcher_log('w1'), $logged) =~ /block \d+ [0-9a-f]{64}: / }, 20),
+   'the restarted watcher scans');
 $t->stop_watcher('w1', 'KILL');          # somewhere in the middle of the scan
-$t->redis('DEL', 'bitcache:watcher:lease');   # a dead leader: no waiting for the lease
 $t->start_watcher(name => 'w1', @LEASE);
 for my $i (@inv) {
     state_is($i->{id}, 'paid', "restarted: invoice paid");

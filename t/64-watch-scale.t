@@ -7,11 +7,9 @@ use strict;
 use warnings;
 use lib 't/lib';
 use Test::More;
-use JSON::PP qw(decode_json encode_json);
 use Time::HiRes qw(time);
 use BcTest;
 
-my $TPUB = 'tpubDDPRy5xWxJTuVmsh7YRzK8o2EdMWgn4t41fTLxXRgyRN7EKvN2L8BKCFC1gUfPu8Xp6rr667Yc26zrXsiBZsgBc8dQiYnhPNk2Q7CsBrer5';
 my ($N, $PAID) = (1000, 600);
 
 my $t = BcTest->new;
@@ -19,33 +17,10 @@ $t->start_redis;
 $t->start_node;
 $t->fund_wallet;
 $t->make_file('files/book.pdf', 1000);
-my (undef, $xonly) = $t->watcher_key;
-$t->start_nginx(<<"CONF");
-    bitcache_redis %%REDIS%% timeout=2s;
-    server {
-        listen 127.0.0.1:%%PORT%%;
-        root %%DIR%%/html;
-        bitcache_secret %%DIR%%/secret;
-        bitcache_network regtest;
-        bitcache_watcher_key $xonly;
-        location /files/ {
-            bitcache on; bitcache_price 12345; bitcache_confirmations 1;
-            bitcache_wallet "wpkh($TPUB/0/*)";
-        }
-        location /bitcache/ { bitcache_api; }
-    }
-CONF
+$t->start_nginx($t->selling_http('location /files/ { bitcache on; bitcache_confirmations 1; }'));
 
-my $offer = decode_json($t->get('/files/book.pdf', Accept => 'application/json')->{content})->{offer};
-my $ua = HTTP::Tiny->new(timeout => 10, keep_alive => 0);
 my $t0 = time;
-my @inv;
-for (1 .. $N) {
-    my $r = $ua->request('POST', $t->url('/bitcache/invoices'), {
-        headers => { 'Content-Type' => 'application/json', Accept => 'application/json' },
-        content => encode_json({ offer => $offer }) });
-    push @inv, decode_json($r->{content}) if $r->{status} == 201;
-}
+my @inv = map { $t->new_invoice('/files/book.pdf') } 1 .. $N;
 is(scalar @inv, $N, "$N invoices created");
 diag sprintf('%d invoices in %.1f s', $N, time - $t0);
 
@@ -77,7 +52,7 @@ like($t->watcher_log, qr/block \d+ $block: ${\($PAID + 1)} transactions/, 'one b
 my %rec = @{ $t->redis('HGETALL', "bitcache:inv:$inv[$PAID - 1]{id}") };
 is($rec{received}, 12_345, 'the last one received its amount');
 is($t->redis('SCARD', 'bitcache:watcher:open'), 0, 'nothing left open');
-my $s = decode_json($t->get("/bitcache/invoices/$inv[0]{id}", Accept => 'application/json')->{content});
+my $s = $t->invoice_status($inv[0]{id});
 ok($s->{token}, 'the first one gets its token');
 $t->stop_watcher;
 $t->check_log_clean;

@@ -530,4 +530,58 @@ sub bulk_pay {
     return @$txids;
 }
 
+# --- selling through nginx, for the watcher's tests and benchmark ----------
+
+# the creator's wallet of the selling tests (a regtest tpub, index 0.. used by nginx)
+our $TEST_TPUB = 'tpubDDPRy5xWxJTuVmsh7YRzK8o2EdMWgn4t41fTLxXRgyRN7EKvN2L8BKCFC1gUfPu8Xp6rr667Yc26zrXsiBZsgBc8dQiYnhPNk2Q7CsBrer5';
+our $TEST_WALLET = "wpkh($TEST_TPUB/0/*)";
+
+# An http{} body that sells in regtest to $TEST_WALLET, trusting the test
+# watcher's key, with the API at /bitcache/. $locations holds the sold
+# locations; %opt: price (default 12345).
+sub selling_http {
+    my ($self, $locations, %opt) = @_;
+    my (undef, $xonly) = $self->watcher_key;
+    my $price = $opt{price} || 12345;
+    return <<"CONF";
+    bitcache_redis %%REDIS%% timeout=2s;
+    server {
+        listen 127.0.0.1:%%PORT%%;
+        root %%DIR%%/html;
+        bitcache_secret %%DIR%%/secret;
+        bitcache_network regtest;
+        bitcache_watcher_key $xonly;
+        bitcache_wallet "$TEST_WALLET";
+        bitcache_price $price;
+        bitcache_token_ttl 1h;
+        $locations
+        location /bitcache/ { bitcache_api; }
+    }
+CONF
+}
+
+# The buyer's steps: the 402's offer for $path, POSTed for an invoice;
+# returns the invoice (id, address, ...) as the API's JSON gives it.
+sub new_invoice {
+    my ($self, $path) = @_;
+    require JSON::PP;
+    my $r = $self->get($path, Accept => 'application/json');
+    my $offer = eval { JSON::PP::decode_json($r->{content})->{offer} }
+        or die "no offer for $path: $r->{status}";
+    my $ua = HTTP::Tiny->new(timeout => 10, max_redirect => 0, keep_alive => 0);
+    $r = $ua->request('POST', $self->url('/bitcache/invoices'), {
+        headers => { 'Content-Type' => 'application/json', Accept => 'application/json' },
+        content => JSON::PP::encode_json({ offer => $offer }) });
+    die "POST invoice: $r->{status} $r->{content}" unless $r->{status} == 201;
+    return JSON::PP::decode_json($r->{content});
+}
+
+# GET <api>/invoices/<id> as JSON (state, token, ...); {} if unreadable
+sub invoice_status {
+    my ($self, $id) = @_;
+    require JSON::PP;
+    my $r = $self->get("/bitcache/invoices/$id", Accept => 'application/json');
+    return eval { JSON::PP::decode_json($r->{content}) } || {};
+}
+
 1;
