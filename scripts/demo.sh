@@ -1,42 +1,86 @@
 #!/bin/bash
-# make demo: a paywalled nginx with sample files, on this machine only.
-# Starts redis-server and nginx (loading build/ngx_http_bitcache_module.so)
-# under /tmp/bitcache-demo and prints the URLs to open. `make demo-stop` ends it.
+# make demo: a shop on this machine only. Starts redis-server, a regtest
+# bitcoin node (bcoin) with a funded wallet, the payment watcher and nginx
+# (loading build/ngx_http_bitcache_module.so) under /tmp/bitcache-demo, and
+# prints the URL to open and how to pay. `make demo-stop` ends it.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 dir=${BITCACHE_DEMO_DIR:-/tmp/bitcache-demo}
 port=${BITCACHE_DEMO_PORT:-8402}
 rport=${BITCACHE_DEMO_REDIS_PORT:-6402}
+nport=${BITCACHE_DEMO_NODE_PORT:-18402}
+wport=${BITCACHE_DEMO_WALLET_PORT:-18403}
+key=demo
+# the creator's wallet: a testnet/regtest account key (its private half is not here)
+wallet="wpkh(tpubDDPRy5xWxJTuVmsh7YRzK8o2EdMWgn4t41fTLxXRgyRN7EKvN2L8BKCFC1gUfPu8Xp6rr667Yc26zrXsiBZsgBc8dQiYnhPNk2Q7CsBrer5/0/*)"
 
 bash "$root/scripts/demo-stop.sh" >/dev/null 2>&1 || true
+rm -rf "$dir"
 mkdir -p "$dir/html/files" "$dir/html/free" "$dir/logs"
 chmod 755 "$dir" "$dir/html" "$dir/html/files" "$dir/html/free"
-[ -f "$dir/secret" ] || { "$root/build/bitcache" secret > "$dir/secret"; chmod 600 "$dir/secret"; }
+"$root/build/bitcache" secret > "$dir/secret"; chmod 600 "$dir/secret"
 printf 'Chapter 1\n\nIt was a dark and stormy night...\n' > "$dir/html/files/novel.txt"
 head -c 5242880 /dev/urandom > "$dir/html/files/film.bin"
 echo "free sample" > "$dir/html/free/sample.txt"
 chmod 644 "$dir"/html/*/*
 
+rpc() {  # port method params-json
+    curl -sf -u "x:$key" -H 'Content-Type: application/json' \
+        -d "{\"method\":\"$2\",\"params\":$3,\"id\":1}" "http://127.0.0.1:$1/"
+}
+
+echo "starting redis, the regtest node, the watcher and nginx..."
 redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no \
     --daemonize yes --pidfile "$dir/logs/redis.pid" --logfile "$dir/logs/redis.log"
 for _ in $(seq 50); do redis-cli -p "$rport" ping >/dev/null 2>&1 && break; sleep 0.1; done
 
+nohup node "$root/t/node/regtest-node.js" --rpc-port "$nport" --wallet-port "$wport" \
+    --api-key "$key" > "$dir/logs/node.log" 2>&1 &
+echo $! > "$dir/logs/node.pid"
+for _ in $(seq 300); do rpc "$nport" getblockcount '[]' >/dev/null 2>&1 && break; sleep 0.2; done
+rpc "$nport" getblockcount '[]' >/dev/null || { echo "demo: the regtest node did not start, see $dir/logs/node.log" >&2; exit 1; }
+
+# coins for the buyer's demo wallet: 120 blocks, so that 20 coinbases are mature
+addr=$(rpc "$wport" getnewaddress '["default"]' | sed 's/.*"result":"\([^"]*\)".*/\1/')
+rpc "$nport" generatetoaddress "[120, \"$addr\"]" >/dev/null
+
+xonly=$("$root/build/bitcache" keygen "$dir/watcher.key")
+nohup "$root/build/bitcache" watch --rpc "http://127.0.0.1:$nport/" --rpc-user x \
+    --rpc-password "$key" --redis "127.0.0.1:$rport" --key "$dir/watcher.key" \
+    --secret "$dir/secret" --network regtest --poll 500 > "$dir/logs/watcher.log" 2>&1 &
+echo $! > "$dir/logs/watcher.pid"
+
 sed -e "s|@ROOT@|$root|g" -e "s|@DIR@|$dir|g" -e "s|@PORT@|$port|g" -e "s|@RPORT@|$rport|g" \
+    -e "s|@WALLET@|$wallet|g" -e "s|@WATCHER@|$xonly|g" \
     "$root/conf.example/demo.conf.in" > "$dir/nginx.conf"
 nginx -t -q -p "$dir" -c "$dir/nginx.conf"
 nginx -p "$dir" -c "$dir/nginx.conf"
 
-tok=$("$root/build/bitcache" grant --secret "$dir/secret" --redis "127.0.0.1:$rport" --uses 3 --ttl 1d /files/novel.txt)
+cat > "$dir/pay" <<PAY
+#!/bin/sh
+# pay ADDRESS BTC: the demo buyer's wallet pays, and a block is mined
+set -e
+[ \$# -eq 2 ] || { echo "usage: \$0 ADDRESS AMOUNT_BTC" >&2; exit 2; }
+curl -sf -u x:$key -H 'Content-Type: application/json' \\
+  -d "{\"method\":\"sendtoaddress\",\"params\":[\"\$1\", \$2],\"id\":1}" http://127.0.0.1:$wport/; echo
+curl -sf -u x:$key -H 'Content-Type: application/json' \\
+  -d "{\"method\":\"generatetoaddress\",\"params\":[1, \"$addr\"],\"id\":1}" http://127.0.0.1:$nport/ >/dev/null
+echo "paid and mined one block; the payment page turns to 'paid' within seconds"
+PAY
+chmod 755 "$dir/pay"
+
 cat <<EOF
 
-Bitcache demo is running (nginx on 127.0.0.1:$port, redis on 127.0.0.1:$rport, files in $dir).
+Bitcache demo is running: a shop on a regtest bitcoin node.
 
-  Paywalled, no token (402):  http://127.0.0.1:$port/files/novel.txt
-  Paid link (3 downloads):    http://127.0.0.1:$port/files/novel.txt?bitcache_token=$tok
-  Free location:              http://127.0.0.1:$port/free/sample.txt
+  Open:   http://127.0.0.1:$port/files/novel.txt   (or /files/film.bin)
+          click "Pay with bitcoin"; the page shows a fresh address of the creator's wallet
+  Pay:    $dir/pay ADDRESS AMOUNT_BTC     (the demo buyer's wallet sends, one block is mined)
+          then the page shows the download link, and the file downloads
+  Free:   http://127.0.0.1:$port/free/sample.txt
 
-  More links:  build/bitcache grant --secret $dir/secret --redis 127.0.0.1:$rport --uses 1 /files/film.bin
-  Revoke:      build/bitcache revoke --redis 127.0.0.1:$rport TOKEN
-  Logs:        $dir/logs/error.log
-  Stop:        make demo-stop
+  Creator: build/bitcache product set /files/novel.txt --price "0.0002 BTC" --title "A Novel" \\
+             --secret $dir/secret --redis 127.0.0.1:$rport
+  Logs:    $dir/logs/ (error.log, watcher.log, node.log)
+  Stop:    make demo-stop
 EOF
