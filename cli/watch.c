@@ -98,7 +98,8 @@ load_key(watcher *w, const char *path)
     n = read(fd, buf, sizeof(buf) - 1);
     close(fd);
     if (n < 64 || (n > 64 && buf[64] != '\n' && buf[64] != '\r')
-        || !bc_hex_decode(w->seckey, 32, buf, 64) || !bc_xonly_from_seckey(w->xonly, w->seckey))
+        || !bc_hex_decode(w->seckey, 32, buf, 64) || !bc_xonly_from_seckey(w->xonly, w->seckey)
+        || !bc_schnorr_signer_init(&w->signer, w->seckey))
     {
         bc_wipe(buf, sizeof(buf));
         return usage_error("watch", "--key %s: not a secret key (64 hex digits, as bitcache "
@@ -353,6 +354,7 @@ cmd_watch(int argc, char **argv)
     rpc_free(w.rpc);
     free(w.mempool);
     bc_wipe(w.seckey, sizeof(w.seckey));
+    bc_schnorr_signer_clear(&w.signer);
     if (w.have_keys) bc_keys_clear(&w.keys);
     return 0;
 }

@@ -15,6 +15,7 @@
 #include "network.h"
 #include "redis_conn.h"
 #include "rpc.h"
+#include "schnorr.h"
 #include "secret.h"
 
 #define WATCH_KEEP_BLOCKS 144          /* block hashes kept for reorgs */
@@ -27,6 +28,7 @@ typedef struct {
     rpc_client    *rpc;
     unsigned char  seckey[32];
     unsigned char  xonly[32];
+    bc_schnorr_signer signer;          /* seckey, ready to sign */
     bc_keys        keys;
     int            have_keys;          /* --secret: check invoice MACs, revoke tokens */
     int            have_net;

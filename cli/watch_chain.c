@@ -13,6 +13,15 @@
 #include "watch.h"
 
 #define MGET_BATCH  512
+
+static double
+now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+}
 #define SPK_KEY_MAX 64      /* longer scripts cannot be an invoice's */
 
 typedef struct {
@@ -286,14 +295,17 @@ process_block(watcher *w, uint32_t h, const char *hash, const char *expect_prev,
     long found;
     int rc = 0, t;
     redisReply *r;
+    double t0, t1;
 
     *reorg = 0;
+    t0 = now_ms();
     hex = rpc_call_str(w->rpc, "getblock", json_pack("[sb]", hash, 0), &hexlen, err,
                        sizeof(err));
     if (hex == NULL) {
         node_failed(w, "getblock", err);
         return 0;
     }
+    t1 = now_ms();
     rawlen = hexlen / 2;
     if (hexlen % 2 || (raw = malloc(rawlen ? rawlen : 1)) == NULL
         || !bc_hex_decode(raw, rawlen, hex, hexlen) || !bc_block_parse(&b, raw, rawlen))
@@ -324,8 +336,9 @@ process_block(watcher *w, uint32_t h, const char *hash, const char *expect_prev,
         if (r) freeReplyObject(r);
     }
     if (!set_tip(w, h, hash)) goto done;
-    wlog("block %u %s: %llu transactions, %zu outputs, %ld payment(s)", h, hash,
-         (unsigned long long) b.ntx, l.n, found);
+    wlog("block %u %s: %llu transactions, %zu outputs, %ld payment(s) (fetched in %.0f ms, "
+         "matched in %.0f ms)", h, hash, (unsigned long long) b.ntx, l.n, found, t1 - t0,
+         now_ms() - t1);
     rc = 1;
 done:
     free(l.v);

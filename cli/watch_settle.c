@@ -112,6 +112,7 @@ settle_one(watcher *w, const char *idhex, const redisReply *inv, const redisRepl
     bc_invoice_record rec;
     bc_settlement s;
     uint64_t paid_at;
+    const char *why;
     int cmds = 0, changed;
 
     if (!bc_hex_decode(id, 16, idhex, strlen(idhex))) {
@@ -128,13 +129,16 @@ settle_one(watcher *w, const char *idhex, const redisReply *inv, const redisRepl
         kv[i] = inv->element[i]->str;
         kvlen[i] = inv->element[i]->len;
     }
-    if (!bc_invoice_record_parse(&rec, id, kv, kvlen, n, err, sizeof(err))
-        || (w->have_keys && !bc_invoice_record_mac_ok(&rec, &w->keys))
-        || (w->have_net && rec.inv.network != (uint8_t) w->net))
-    {
-        wlog("invoice %s: %s; ignored", idhex,
-             rec.inv.network != (uint8_t) w->net && w->have_net ? "another network"
-             : err[0] ? err : "its MAC does not verify");
+    why = NULL;
+    if (!bc_invoice_record_parse(&rec, id, kv, kvlen, n, err, sizeof(err))) {
+        why = err;
+    } else if (w->have_keys && !bc_invoice_record_mac_ok(&rec, &w->keys)) {
+        why = "its MAC does not verify";
+    } else if (w->have_net && rec.inv.network != (uint8_t) w->net) {
+        why = "it is for another network";
+    }
+    if (why) {
+        wlog("invoice %s: %s; ignored", idhex, why);
         redisAppendCommand(w->rc, "SREM %swatcher:open %s", w->prefix, idhex);
         return 1;
     }
@@ -154,7 +158,7 @@ settle_one(watcher *w, const char *idhex, const redisReply *inv, const redisRepl
               || rec.conf != s.conf || rec.paid_at != paid_at;
     if (changed) {
         if (!bc_payment_msg(msg, id, rec.spk, rec.inv.spk_len, s.received, s.conf, paid_at)
-            || !bc_schnorr_sign(sig, msg, w->seckey, NULL))
+            || !bc_schnorr_signer_sign(&w->signer, sig, msg))
         {
             wlog("invoice %s: cannot sign the attestation", idhex);
             return 0;
@@ -234,6 +238,9 @@ settle_open(watcher *w, uint32_t tip)
             if (r->type == REDIS_REPLY_ERROR) wlog("redis: %s", r->str);
             freeReplyObject(r);
         }
+    }
+    if (ids->elements > 0) {
+        wlog("%zu open invoice(s) evaluated", ids->elements);
     }
     freeReplyObject(ids);
     return ok;

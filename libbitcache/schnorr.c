@@ -36,6 +36,38 @@ bc_schnorr_sign_msg(unsigned char sig64[64], const unsigned char *msg, size_t ms
     return ok;
 }
 
+typedef char bc_signer_fits_keypair[sizeof(secp256k1_keypair) == sizeof(((bc_schnorr_signer *) 0)->keypair) ? 1 : -1];
+
+int
+bc_schnorr_signer_init(bc_schnorr_signer *s, const unsigned char seckey32[32])
+{
+    const secp256k1_context *ctx = bc_secp_context();
+
+    return ctx != NULL && secp256k1_keypair_create(ctx, (secp256k1_keypair *) s->keypair, seckey32);
+}
+
+int
+bc_schnorr_signer_sign(const bc_schnorr_signer *s, unsigned char sig64[64],
+                       const unsigned char msg32[32])
+{
+    const secp256k1_context *ctx = bc_secp_context();
+    secp256k1_schnorrsig_extraparams extra = SECP256K1_SCHNORRSIG_EXTRAPARAMS_INIT;
+    unsigned char aux[32];
+
+    if (ctx == NULL || RAND_bytes(aux, sizeof(aux)) != 1) {
+        return 0;
+    }
+    extra.ndata = aux;
+    return secp256k1_schnorrsig_sign_custom(ctx, sig64, msg32, 32,
+                                            (const secp256k1_keypair *) s->keypair, &extra);
+}
+
+void
+bc_schnorr_signer_clear(bc_schnorr_signer *s)
+{
+    OPENSSL_cleanse(s, sizeof(*s));
+}
+
 int
 bc_schnorr_sign(unsigned char sig64[64], const unsigned char msg32[32],
                 const unsigned char seckey32[32], const unsigned char *aux32)

@@ -11,6 +11,22 @@
 int bc_schnorr_sign(unsigned char sig64[64], const unsigned char msg32[32],
                     const unsigned char seckey32[32], const unsigned char *aux32);
 
+/* A secret key made ready for many signatures (the watcher signs one
+ * attestation per invoice change): keypair_create costs as much as the
+ * signature itself. Opaque; wipe it with bc_schnorr_signer_clear. */
+typedef struct {
+    unsigned char keypair[96];        /* a secp256k1_keypair */
+} bc_schnorr_signer;
+
+/* Returns 1, or 0 for an invalid secret key. */
+int bc_schnorr_signer_init(bc_schnorr_signer *s, const unsigned char seckey32[32]);
+
+/* bc_schnorr_sign with fresh auxiliary randomness, for a prepared key. */
+int bc_schnorr_signer_sign(const bc_schnorr_signer *s, unsigned char sig64[64],
+                           const unsigned char msg32[32]);
+
+void bc_schnorr_signer_clear(bc_schnorr_signer *s);
+
 /* The same for a message of any length (BIP340 allows it). */
 int bc_schnorr_sign_msg(unsigned char sig64[64], const unsigned char *msg, size_t msglen,
                         const unsigned char seckey32[32], const unsigned char *aux32);

@@ -466,14 +466,15 @@ sub watcher_keyfile {
 }
 
 # Starts `bitcache watch` against the node and Redis; $name tells several
-# apart (default "watcher"), its log is logs/$name.log. Extra arguments are
-# passed on.
+# apart (default "watcher"), its log is logs/$name.log; poll (ms), no_secret
+# (run without nginx's secret), args (more arguments).
 sub start_watcher {
     my ($self, %opt) = @_;
     my $name = $opt{name} || 'watcher';
     my @args = ('watch', '--rpc', $self->node_url, '--rpc-user', 'x',
                 '--rpc-password', $NODE_KEY, '--redis', $self->redis_addr,
-                '--key', $self->watcher_keyfile, '--secret', "$self->{dir}/secret",
+                '--key', $self->watcher_keyfile,
+                ($opt{no_secret} ? () : ('--secret', "$self->{dir}/secret")),
                 '--network', 'regtest', '--poll', $opt{poll} || 100, @{ $opt{args} || [] });
     my $pid = fork // die;
     if (!$pid) {

@@ -79,6 +79,8 @@ async function main() {
 //                                 confirmed wallet coin, into the mempool
 function addBulkMethods(node) {
   const wdb = node.require('walletdb').wdb;
+  const used = new Set();    // coins spent here, before the wallet has seen it
+  const key = c => (Buffer.isBuffer(c.hash) ? c.hash.toString('hex') : c.hash) + ':' + c.index;
   node.rpc.add('bitcache_fanout', async (args) => {
     const [n, sats] = args;
     const wallet = wdb.primary;
@@ -92,7 +94,8 @@ function addBulkMethods(node) {
     const pays = args[0];
     const wallet = wdb.primary;
     const change = await wallet.changeAddress();
-    const coins = (await wallet.getCoins()).filter(c => c.height !== -1 && !c.coinbase);
+    const coins = (await wallet.getCoins())
+      .filter(c => c.height !== -1 && !c.coinbase && !used.has(key(c)));
     const txids = [];
     const enough = coins.filter(c => c.value >= 20000).length;
     if (enough < pays.length) {
@@ -103,12 +106,13 @@ function addBulkMethods(node) {
       const i = coins.findIndex(c => c.value >= sats + 10000 && c.value >= 20000);
       if (i < 0) throw new Error(`no confirmed coin left for ${sats} sats`);
       const coin = coins.splice(i, 1)[0];
+      used.add(key(coin));
       const mtx = new bcoin.MTX();
       mtx.addOutput(bcoin.Address.fromString(addr, 'regtest'), sats);
       await mtx.fund([coin], { changeAddress: change, rate: 5000 });
       await wallet.sign(mtx);
       const tx = mtx.toTX();
-      await node.sendTX(tx);
+      await node.mempool.addTX(tx);     // throws if the node refuses it
       txids.push(tx.txid());
     }
     return txids;
