@@ -223,6 +223,8 @@ cmd_watch(int argc, char **argv)
     uint64_t v;
     uint32_t tip;
     char tiphash[65];
+    struct timespec t0, t1;
+    unsigned long blocks;
     watcher w;
     int ch, taken, rc;
 
@@ -340,11 +342,20 @@ cmd_watch(int argc, char **argv)
             sleep_ms(w.poll_ms);
             continue;
         }
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        blocks = w.blocks_done;
+        w.settled = 0;
         if (chain_sync(&w) && !stopping && w.leader) {
             (void) mempool_scan(&w);
             if (tip_get(&w, &tip, tiphash) == 1) {
                 (void) settle_open(&w, tip);
             }
+        }
+        if (w.blocks_done != blocks) {
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            wlog("round: %lu block(s) processed and %zu open invoice(s) evaluated in %.0f ms",
+                 w.blocks_done - blocks, w.settled,
+                 (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
         }
         sleep_ms(w.poll_ms);
     }

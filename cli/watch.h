@@ -38,6 +38,8 @@ typedef struct {
     char           owner[96];          /* this watcher's lease value */
     int            leader;
     int            node_down;
+    unsigned long  blocks_done;        /* blocks processed since the start */
+    size_t         settled;            /* invoices evaluated in the last settle_open */
     /* the mempool transactions already looked at, sorted (display hex) */
     char         (*mempool)[65];
     size_t         nmempool;

@@ -336,6 +336,7 @@ process_block(watcher *w, uint32_t h, const char *hash, const char *expect_prev,
         if (r) freeReplyObject(r);
     }
     if (!set_tip(w, h, hash)) goto done;
+    w->blocks_done++;
     wlog("block %u %s: %llu transactions, %zu outputs, %ld payment(s) (fetched in %.0f ms, "
          "matched in %.0f ms)", h, hash, (unsigned long long) b.ntx, l.n, found, t1 - t0,
          now_ms() - t1);

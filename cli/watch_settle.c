@@ -239,9 +239,7 @@ settle_open(watcher *w, uint32_t tip)
             freeReplyObject(r);
         }
     }
-    if (ids->elements > 0) {
-        wlog("%zu open invoice(s) evaluated", ids->elements);
-    }
+    w->settled = ids->elements;
     freeReplyObject(ids);
     return ok;
 }
