@@ -98,6 +98,20 @@ for my $run (1 .. 3) {
 @rates = sort { $a <=> $b } @rates;
 printf "blocks_per_sec=%.1f\n", $rates[1];
 
+# the same blocks when none of their outputs pays a watched invoice: what
+# fetching, parsing and looking up every output costs alone
+{
+    my $prefix = 'scan:';
+    $t->start_watcher(name => 'scan', poll => 10, no_secret => 1,
+                      args => ['--redis-prefix', $prefix, '--from-height', $h1]);
+    my $ms = BcTest::wait_until(sub {
+        $t->watcher_log('scan') =~ /round: 2 block\(s\) processed .* in (\d+) ms/ ? $1 : undef }, 120)
+        or die "the scan did not finish:\n" . $t->watcher_log('scan');
+    $t->stop_watcher('scan');
+    printf "scan_blocks_per_sec=%.1f\n", 2000 / ($ms || 1);
+    $t->redis('FLUSHDB');
+}
+
 # settle_ms: a block with a payment arrives; how long until nginx hands out the token
 $t->make_file('files/book.pdf', 1000);
 $t->start_nginx($t->selling_http('location /files/ { bitcache on; bitcache_confirmations 1; }',

@@ -82,8 +82,9 @@ is_id(const char *s, size_t len)
 static long
 outs_match(watcher *w, const outlist *l, uint32_t height)
 {
-    const char *argv[MGET_BATCH + 1];
-    size_t lens[MGET_BATCH + 1], i, j, k, nb;
+    const char *argv[MGET_BATCH + 1], *oargv[MGET_BATCH + 2], *hargv[MGET_BATCH + 2];
+    size_t lens[MGET_BATCH + 1], i, j, k, nb, nids;
+    char ids[MGET_BATCH][33], okey[300], hkey[300];
     redisReply *r, *e;
     uint64_t now = (uint64_t) time(NULL);
     long found = 0, pending;
@@ -105,6 +106,7 @@ outs_match(watcher *w, const outlist *l, uint32_t height)
             return -1;
         }
         pending = 0;
+        nids = 0;
         for (j = 0; j < nb; j++) {
             e = r->element[j];
             if (e->type != REDIS_REPLY_STRING) continue;
@@ -114,6 +116,7 @@ outs_match(watcher *w, const outlist *l, uint32_t height)
             }
             memcpy(id, e->str, 32);
             id[32] = '\0';
+            memcpy(ids[nids++], id, 33);
             pending += settle_record_payment(w, id, l->v[i + j].txid, l->v[i + j].vout,
                                              l->v[i + j].value, height, now);
             wlog("payment %s:%u of %llu sats to invoice %s (%s)", l->v[i + j].txid,
@@ -122,6 +125,23 @@ outs_match(watcher *w, const outlist *l, uint32_t height)
             found++;
         }
         freeReplyObject(r);
+        if (nids > 0) {
+            /* the invoices to (re-)evaluate, and those paid in this block */
+            snprintf(okey, sizeof(okey), "%swatcher:open", w->prefix);
+            snprintf(hkey, sizeof(hkey), "%swatcher:h:%u", w->prefix, height);
+            oargv[0] = hargv[0] = "SADD";
+            oargv[1] = okey;
+            hargv[1] = hkey;
+            for (k = 0; k < nids; k++) {
+                oargv[k + 2] = hargv[k + 2] = ids[k];
+            }
+            redisAppendCommandArgv(w->rc, (int) nids + 2, oargv, NULL);
+            pending++;
+            if (height) {
+                redisAppendCommandArgv(w->rc, (int) nids + 2, hargv, NULL);
+                pending++;
+            }
+        }
         for (k = 0; k < (size_t) pending; k++) {
             if (redisGetReply(w->rc, (void **) &e) != REDIS_OK) {
                 wlog("redis: %s", w->rc->errstr);

@@ -37,10 +37,6 @@ settle_record_payment(watcher *w, const char *id, const char *txid, uint32_t vou
                        w->prefix, id, field, val); n++;
     redisAppendCommand(w->rc, "HSETNX %spay:%s %s %s", w->prefix, id, seen, t); n++;
     redisAppendCommand(w->rc, "EXPIRE %spay:%s %d", w->prefix, id, PAY_TTL); n++;
-    redisAppendCommand(w->rc, "SADD %swatcher:open %s", w->prefix, id); n++;
-    if (height) {
-        redisAppendCommand(w->rc, "SADD %swatcher:h:%u %s", w->prefix, height, id); n++;
-    }
     return n;
 }
 
@@ -101,7 +97,7 @@ revoke_token(watcher *w, const char *idhex, const unsigned char id[16])
  * how many. */
 static int
 settle_one(watcher *w, const char *idhex, const redisReply *inv, const redisReply *pay,
-    uint32_t tip, uint64_t now)
+    uint32_t tip, uint64_t now, int *drop)
 {
     const char *kv[128];
     size_t kvlen[128], i, n, np;
@@ -115,14 +111,15 @@ settle_one(watcher *w, const char *idhex, const redisReply *inv, const redisRepl
     const char *why;
     int cmds = 0, changed;
 
-    if (!bc_hex_decode(id, 16, idhex, strlen(idhex))) {
-        redisAppendCommand(w->rc, "SREM %swatcher:open %s", w->prefix, idhex);
-        return 1;
+    *drop = 0;
+    if (strlen(idhex) != 32 || !bc_hex_decode(id, 16, idhex, 32)) {
+        *drop = 1;
+        return 0;
     }
     if (inv->type != REDIS_REPLY_ARRAY || inv->elements == 0) {
         wlog("invoice %s: gone (expired); no longer watched", idhex);
-        redisAppendCommand(w->rc, "SREM %swatcher:open %s", w->prefix, idhex);
-        return 1;
+        *drop = 1;
+        return 0;
     }
     n = inv->elements < 128 ? inv->elements : 128;
     for (i = 0; i < n; i++) {
@@ -139,8 +136,8 @@ settle_one(watcher *w, const char *idhex, const redisReply *inv, const redisRepl
     }
     if (why) {
         wlog("invoice %s: %s; ignored", idhex, why);
-        redisAppendCommand(w->rc, "SREM %swatcher:open %s", w->prefix, idhex);
-        return 1;
+        *drop = 1;
+        return 0;
     }
     np = payments_parse(pay, p, MAX_PAYMENTS);
     bc_settle(&s, p, np, rec.inv.amount, rec.inv.confirmations, tip, now, rec.inv.expires);
@@ -187,8 +184,7 @@ settle_one(watcher *w, const char *idhex, const redisReply *inv, const redisRepl
     if (s.state == BC_STATE_PAID || s.state == BC_STATE_NEW
         || now > rec.inv.expires + WATCH_GRACE)
     {
-        redisAppendCommand(w->rc, "SREM %swatcher:open %s", w->prefix, idhex);
-        cmds++;
+        *drop = 1;
     }
     return cmds;
 }
@@ -197,10 +193,12 @@ int
 settle_open(watcher *w, uint32_t tip)
 {
     redisReply *ids, *inv, *pay, *r;
-    size_t i, j, nb;
+    size_t i, j, nb, ndrop;
     uint64_t now = (uint64_t) time(NULL);
+    const char *dargv[SETTLE_BATCH + 2];
+    char dkey[300];
     long cmds;
-    int ok = 1;
+    int ok = 1, drop;
 
     ids = wcmd(w, "SMEMBERS %swatcher:open", w->prefix);
     if (ids == NULL || ids->type != REDIS_REPLY_ARRAY) {
@@ -214,6 +212,10 @@ settle_open(watcher *w, uint32_t tip)
             redisAppendCommand(w->rc, "HGETALL %spay:%s", w->prefix, ids->element[i + j]->str);
         }
         cmds = 0;
+        ndrop = 0;
+        snprintf(dkey, sizeof(dkey), "%swatcher:open", w->prefix);
+        dargv[ndrop++] = "SREM";
+        dargv[ndrop++] = dkey;
         for (j = 0; j < nb; j++) {
             inv = pay = NULL;
             if (redisGetReply(w->rc, (void **) &inv) != REDIS_OK
@@ -225,9 +227,14 @@ settle_open(watcher *w, uint32_t tip)
                 return 0;
             }
             /* the writes queue behind the remaining reads */
-            cmds += settle_one(w, ids->element[i + j]->str, inv, pay, tip, now);
+            cmds += settle_one(w, ids->element[i + j]->str, inv, pay, tip, now, &drop);
+            if (drop) dargv[ndrop++] = ids->element[i + j]->str;
             freeReplyObject(inv);
             freeReplyObject(pay);
+        }
+        if (ndrop > 2) {       /* settled, gone or ignored: one SREM for all */
+            redisAppendCommandArgv(w->rc, (int) ndrop, dargv, NULL);
+            cmds++;
         }
         for (; cmds > 0; cmds--) {
             if (redisGetReply(w->rc, (void **) &r) != REDIS_OK) {
