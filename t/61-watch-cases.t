@@ -137,6 +137,25 @@ for my $i (@inv) {
     is(scalar @{ payments($i->{id}) }, 2, 'two payments, once each');
 }
 
+# a crash after a block's payments were written but before the tip moved: the
+# restarted watcher reads those blocks again and counts nothing twice
+$t->stop_watcher('w1', 'KILL');
+my $tip = $t->redis('HGET', 'bitcache:watcher:tip', 'height');
+my $back = $tip - 6;
+$t->redis('HSET', 'bitcache:watcher:tip', 'height', $back,
+          'hash', $t->redis('HGET', 'bitcache:watcher:blocks', $back));
+my %att = map { ($_->{id} => $t->invoice($_->{id})->{att}) } @inv;
+$logged = length $t->watcher_log('w1');
+$t->start_watcher(name => 'w1', @LEASE);
+ok($wait->(sub { $t->redis('HGET', 'bitcache:watcher:tip', 'height') == $tip }, 20),
+   'tip rewound 6 blocks: the restarted watcher reads them again');
+sleep 0.3;
+for my $i (@inv) {
+    is($t->invoice($i->{id})->{received}, 12_345, 'still received once');
+    is($t->invoice($i->{id})->{att}, $att{ $i->{id} }, 'the settled attestation is untouched');
+}
+is(() = substr($t->watcher_log('w1'), $logged) =~ /-> /g, 0, 'no state changed');
+
 # --- two watchers: one leader; the other takes over when the lease lapses -------------
 $t->start_watcher(name => 'w2', @LEASE);
 sleep 1;
