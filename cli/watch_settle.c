@@ -89,8 +89,45 @@ revoke_token(watcher *w, const char *idhex, const unsigned char id[16])
     snprintf(revoked, sizeof(revoked), "%lld", BC_LEFT_REVOKED);
     redisAppendCommand(w->rc, "EVAL %s 1 %stok:%s %s", BC_SCRIPT_TOKEN_REVOKE, w->prefix,
                        thex, revoked);
+    /* remembered, so that a new payment of the invoice gives it back */
+    redisAppendCommand(w->rc, "HSET %sinv:%s token_revoked 1", w->prefix, idhex);
     wlog("invoice %s: token %s revoked (if it was minted)", idhex, thex);
-    return 1;
+    return 2;
+}
+
+/* The invoice is paid again after its payment vanished in a reorg: the
+ * token the watcher revoked works again, with all its downloads. */
+static int
+restore_token(watcher *w, const char *idhex, const unsigned char id[16],
+    const bc_invoice_record *rec)
+{
+    unsigned char tid[16];
+    char thex[33], left[24];
+
+    if (!w->have_keys || !bc_invoice_token_id(tid, id, &w->keys)) {
+        return 0;
+    }
+    bc_hex_encode(thex, tid, 16);
+    snprintf(left, sizeof(left), "%lld", bc_record_initial_left(rec->inv.max_downloads));
+    redisAppendCommand(w->rc, "EVAL %s 1 %stok:%s %s", BC_SCRIPT_TOKEN_RESTORE, w->prefix,
+                       thex, left);
+    redisAppendCommand(w->rc, "HDEL %sinv:%s token_revoked", w->prefix, idhex);
+    wlog("invoice %s: paid again, token %s restored", idhex, thex);
+    return 2;
+}
+
+/* 1 if an HGETALL reply has the field */
+static int
+has_field(const redisReply *h, const char *name)
+{
+    size_t i, len = strlen(name);
+
+    for (i = 0; h->type == REDIS_REPLY_ARRAY && i + 1 < h->elements; i += 2) {
+        if (h->element[i]->len == len && memcmp(h->element[i]->str, name, len) == 0) {
+            return 1;
+        }
+    }
+    return 0;
 }
 
 /* Evaluates one invoice; appends its writes to the pipeline and returns
@@ -179,6 +216,10 @@ settle_one(watcher *w, const char *idhex, const redisReply *inv, const redisRepl
     }
     if (rec.state == BC_STATE_PAID && s.state != BC_STATE_PAID) {
         cmds += revoke_token(w, idhex, id);
+    } else if (s.state == BC_STATE_PAID && rec.state != BC_STATE_PAID
+               && has_field(inv, "token_revoked"))
+    {
+        cmds += restore_token(w, idhex, id, &rec);
     }
     /* watched until settled, or until no late payment can count any more */
     if (s.state == BC_STATE_PAID || s.state == BC_STATE_NEW

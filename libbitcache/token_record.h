@@ -57,4 +57,13 @@ const char *bc_record_status_str(bc_record_status st);
     "redis.call('HSET', KEYS[1], 'left', ARGV[1], 'revoked', 1)\n"            \
     "return 1\n"
 
+/* KEYS[1] = <prefix>tok:<id hex>; ARGV[1] = initial left. Undoes a
+ * revocation (the watcher's, after a reorg, once the invoice is paid
+ * again). A record that does not exist stays absent. */
+#define BC_SCRIPT_TOKEN_RESTORE                                               \
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n"               \
+    "redis.call('HSET', KEYS[1], 'left', ARGV[1])\n"                          \
+    "redis.call('HDEL', KEYS[1], 'revoked')\n"                                \
+    "return 1\n"
+
 #endif

@@ -116,6 +116,14 @@ sleep 0.5;
 is($t->invoice($d->{id})->{state}, 'new', 'the new branch does not pay it');
 is($t->get("/files/book.pdf?bitcache_token=$tok_a")->{status}, 200, 'other tokens still work');
 
+# the buyer pays again: the same token works again
+$t->send_sats($d->{address}, 12_345);
+$t->mine(1);
+state_is($d->{id}, 'paid', 'paid again after the reorg');
+is(TokenRef::parse_token(token_of($d->{id}))->{id}, $tid, 'a token with the same id (new expiry from the new payment)');
+is($t->get("/files/book.pdf?bitcache_token=$tok_d")->{content}, $book, 'it downloads again');
+like($t->watcher_log('w1'), qr/invoice $d->{id}: paid again, token $tid restored/, 'log: restored');
+
 # --- killed mid-scan, restarted: nothing missed, nothing counted twice ----------------
 $t->stop_watcher('w1', 'KILL');
 my @inv = map { new_invoice('/files/book.pdf') } 1 .. 3;
