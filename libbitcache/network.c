@@ -11,23 +11,29 @@ static const bc_network_params params[] = {
     [BC_REGTEST] = { "regtest", "bcrt", 0x6f, 0xc4, 1 },
 };
 
+/* the names nginx.conf and the CLI accept, with the usual aliases */
+static const struct {
+    const char *name;
+    bc_network net;
+} names[] = {
+    { "mainnet", BC_MAINNET }, { "main", BC_MAINNET }, { "bitcoin", BC_MAINNET },
+    { "testnet", BC_TESTNET }, { "test", BC_TESTNET },
+    { "signet", BC_SIGNET },
+    { "regtest", BC_REGTEST },
+};
+
 int
 bc_network_parse(bc_network *net, const char *name)
 {
-    if (strcmp(name, "mainnet") == 0 || strcmp(name, "main") == 0
-        || strcmp(name, "bitcoin") == 0)
-    {
-        *net = BC_MAINNET;
-    } else if (strcmp(name, "testnet") == 0 || strcmp(name, "test") == 0) {
-        *net = BC_TESTNET;
-    } else if (strcmp(name, "signet") == 0) {
-        *net = BC_SIGNET;
-    } else if (strcmp(name, "regtest") == 0) {
-        *net = BC_REGTEST;
-    } else {
-        return 0;
+    size_t i;
+
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (strcmp(name, names[i].name) == 0) {
+            *net = names[i].net;
+            return 1;
+        }
     }
-    return 1;
+    return 0;
 }
 
 const bc_network_params *
