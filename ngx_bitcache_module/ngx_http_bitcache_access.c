@@ -305,31 +305,19 @@ ngx_http_bitcache_check(ngx_http_request_t *r, ngx_http_bitcache_ctx_t *ctx,
 
     ctx->partial_only = ngx_http_bitcache_partial_only(r);
 
-    /* one atomic command: a download spends a use, a resume only looks */
-    if (ctx->partial_only) {
-        argv[0] = "HGET";
-        argvlen[0] = 4;
-        argv[1] = (const char *) ctx->key.data;
-        argvlen[1] = ctx->key.len;
-        argv[2] = "left";
-        argvlen[2] = 4;
+    /* one atomic command: a download spends a use (HINCRBY key left -1),
+     * a resume only looks (HGET key left) */
+    argv[0] = ctx->partial_only ? "HGET" : "HINCRBY";
+    argvlen[0] = ngx_strlen(argv[0]);
+    argv[1] = (const char *) ctx->key.data;
+    argvlen[1] = ctx->key.len;
+    argv[2] = "left";
+    argvlen[2] = 4;
+    argv[3] = "-1";
+    argvlen[3] = 2;
 
-        rc = ngx_http_bitcache_call(&ctx->call, r, ngx_http_bitcache_redis_done,
-                                    ctx, 3, argv, argvlen);
-
-    } else {
-        argv[0] = "HINCRBY";
-        argvlen[0] = 7;
-        argv[1] = (const char *) ctx->key.data;
-        argvlen[1] = ctx->key.len;
-        argv[2] = "left";
-        argvlen[2] = 4;
-        argv[3] = "-1";
-        argvlen[3] = 2;
-
-        rc = ngx_http_bitcache_call(&ctx->call, r, ngx_http_bitcache_redis_done,
-                                    ctx, 4, argv, argvlen);
-    }
+    rc = ngx_http_bitcache_call(&ctx->call, r, ngx_http_bitcache_redis_done, ctx,
+                                ctx->partial_only ? 3 : 4, argv, argvlen);
 
     if (rc == NGX_ERROR) {
         return NGX_ERROR;
