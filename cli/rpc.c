@@ -4,6 +4,7 @@
 
 #include <curl/curl.h>
 
+#include "hex.h"
 #include "rpc.h"
 #include "secret.h"
 
@@ -150,8 +151,48 @@ rpc_free(rpc_client *c)
     free(c);
 }
 
+/* A block is megabytes of hex in one JSON string, which jansson would copy
+ * character by character, checking each as UTF-8. When the reply starts
+ * with {"result":"<hex digits>" (as Bitcoin Core's and bcoin's do), the
+ * digits are decoded here and cut out of the reply, so that jansson parses
+ * the rest (error, id) with an empty result. 1 if done. */
+static int
+take_hex_result(rpc_client *c, unsigned char **out, size_t *outlen)
+{
+    static const char key[] = "\"result\"";
+    char *p = c->buf, *end = c->buf + c->len, *q;
+    size_t n;
+
+#define SKIP_WS() while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')) p++
+    SKIP_WS();
+    if (p == end || *p++ != '{') return 0;
+    SKIP_WS();
+    if ((size_t) (end - p) < sizeof(key) - 1 || memcmp(p, key, sizeof(key) - 1) != 0) return 0;
+    p += sizeof(key) - 1;
+    SKIP_WS();
+    if (p == end || *p++ != ':') return 0;
+    SKIP_WS();
+    if (p == end || *p++ != '"') return 0;
+#undef SKIP_WS
+    if ((q = memchr(p, '"', end - p)) == NULL || (q - p) % 2 != 0) return 0;
+    n = (size_t) (q - p) / 2;
+    if ((*out = malloc(n ? n : 1)) == NULL) return 0;
+    if (!bc_hex_decode(*out, n, p, (size_t) (q - p))) {
+        free(*out);           /* escapes or not hex: jansson decides */
+        *out = NULL;
+        return 0;
+    }
+    *outlen = n;
+    memmove(p, q, (size_t) (end - q) + 1);
+    c->len -= (size_t) (q - p);
+    return 1;
+}
+
+/* hex: NULL, or where a hex string result goes decoded (then the result
+ * returned is the JSON string, emptied if take_hex_result() took it) */
 static json_t *
-call_once(rpc_client *c, const char *body, long *status, char *err, size_t errlen)
+call_once(rpc_client *c, const char *body, long *status, unsigned char **hex,
+    size_t *hexlen, char *err, size_t errlen)
 {
     json_error_t jerr;
     json_t *reply, *result, *error, *msg;
@@ -172,11 +213,14 @@ call_once(rpc_client *c, const char *body, long *status, char *err, size_t errle
         snprintf(err, errlen, "HTTP %ld: the node refused the credentials", *status);
         return NULL;
     }
+    if (hex && c->buf) {
+        (void) take_hex_result(c, hex, hexlen);     /* freed below on an error */
+    }
     reply = json_loadb(c->buf ? c->buf : "", c->len, JSON_DECODE_ANY, &jerr);
     if (reply == NULL || !json_is_object(reply)) {
         snprintf(err, errlen, "HTTP %ld, not a JSON-RPC reply", *status);
         json_decref(reply);
-        return NULL;
+        goto fail;
     }
     error = json_object_get(reply, "error");
     if (error && !json_is_null(error)) {
@@ -184,21 +228,28 @@ call_once(rpc_client *c, const char *body, long *status, char *err, size_t errle
         snprintf(err, errlen, "node error: %.200s",
                  json_is_string(msg) ? json_string_value(msg) : "(no message)");
         json_decref(reply);
-        return NULL;
+        goto fail;
     }
     result = json_object_get(reply, "result");
     if (result == NULL) {
         snprintf(err, errlen, "HTTP %ld, a reply without a result", *status);
         json_decref(reply);
-        return NULL;
+        goto fail;
     }
     json_incref(result);
     json_decref(reply);
     return result;
+fail:
+    if (hex && *hex) {
+        free(*hex);
+        *hex = NULL;
+    }
+    return NULL;
 }
 
-json_t *
-rpc_call(rpc_client *c, const char *method, json_t *params, char *err, size_t errlen)
+static json_t *
+call(rpc_client *c, const char *method, json_t *params, unsigned char **hex, size_t *hexlen,
+    char *err, size_t errlen)
 {
     json_t *req, *result;
     char *body;
@@ -212,14 +263,20 @@ rpc_call(rpc_client *c, const char *method, json_t *params, char *err, size_t er
         return NULL;
     }
     json_decref(req);
-    result = call_once(c, body, &status, err, errlen);
+    result = call_once(c, body, &status, hex, hexlen, err, errlen);
     if (result == NULL && (status == 401 || status == 403) && c->cookie_file
         && load_cookie(c))
     {
-        result = call_once(c, body, &status, err, errlen);
+        result = call_once(c, body, &status, hex, hexlen, err, errlen);
     }
     free(body);
     return result;
+}
+
+json_t *
+rpc_call(rpc_client *c, const char *method, json_t *params, char *err, size_t errlen)
+{
+    return call(c, method, params, NULL, NULL, err, errlen);
 }
 
 char *
@@ -243,4 +300,36 @@ rpc_call_str(rpc_client *c, const char *method, json_t *params, size_t *len, cha
     else snprintf(err, errlen, "out of memory");
     json_decref(r);
     return s;
+}
+
+unsigned char *
+rpc_call_hex(rpc_client *c, const char *method, json_t *params, size_t *len, char *err,
+    size_t errlen)
+{
+    unsigned char *out = NULL;
+    json_t *r = call(c, method, params, &out, len, err, errlen);
+    size_t n;
+
+    if (r == NULL) {
+        return NULL;
+    }
+    if (out == NULL) {          /* not taken by take_hex_result(): from the JSON */
+        if (!json_is_string(r) || json_string_length(r) % 2 != 0) {
+            snprintf(err, errlen, "%s: the result is not a hex string", method);
+        } else if ((out = malloc((n = json_string_length(r) / 2) ? n : 1)) == NULL) {
+            snprintf(err, errlen, "out of memory");
+        } else if (!bc_hex_decode(out, n, json_string_value(r), 2 * n)) {
+            snprintf(err, errlen, "%s: the result is not a hex string", method);
+            free(out);
+            out = NULL;
+        } else {
+            *len = n;
+        }
+    } else if (!json_is_string(r) || json_string_length(r) != 0) {
+        snprintf(err, errlen, "%s: the result is not a hex string", method);
+        free(out);
+        out = NULL;
+    }
+    json_decref(r);
+    return out;
 }

@@ -31,4 +31,9 @@ json_t *rpc_call(rpc_client *c, const char *method, json_t *params, char *err, s
 char *rpc_call_str(rpc_client *c, const char *method, json_t *params, size_t *len,
     char *err, size_t errlen);
 
+/* The same, for a call whose result is a hex string (raw blocks and
+ * transactions): returns the bytes, malloc'd, and their number. */
+unsigned char *rpc_call_hex(rpc_client *c, const char *method, json_t *params, size_t *len,
+    char *err, size_t errlen);
+
 #endif

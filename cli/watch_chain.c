@@ -306,12 +306,11 @@ static int
 process_block(watcher *w, uint32_t h, const char *hash, const char *expect_prev, int *reorg)
 {
     char err[256], prev[65];
-    unsigned char *raw = NULL;
-    size_t hexlen, rawlen;
+    unsigned char *raw;
+    size_t rawlen;
     outlist l = { NULL, 0, 0 };
     bc_block b;
     bc_tx tx;
-    char *hex;
     long found;
     int rc = 0, t;
     redisReply *r;
@@ -319,17 +318,14 @@ process_block(watcher *w, uint32_t h, const char *hash, const char *expect_prev,
 
     *reorg = 0;
     t0 = now_ms();
-    hex = rpc_call_str(w->rpc, "getblock", json_pack("[sb]", hash, 0), &hexlen, err,
+    raw = rpc_call_hex(w->rpc, "getblock", json_pack("[sb]", hash, 0), &rawlen, err,
                        sizeof(err));
-    if (hex == NULL) {
+    if (raw == NULL) {
         node_failed(w, "getblock", err);
         return 0;
     }
     t1 = now_ms();
-    rawlen = hexlen / 2;
-    if (hexlen % 2 || (raw = malloc(rawlen ? rawlen : 1)) == NULL
-        || !bc_hex_decode(raw, rawlen, hex, hexlen) || !bc_block_parse(&b, raw, rawlen))
-    {
+    if (!bc_block_parse(&b, raw, rawlen)) {
         wlog("block %u %s: not a block in hex", h, hash);
         goto done;
     }
@@ -360,11 +356,11 @@ process_block(watcher *w, uint32_t h, const char *hash, const char *expect_prev,
     wlog("block %u %s: %llu transactions, %zu outputs, %ld payment(s) (fetched in %.0f ms, "
          "matched in %.0f ms)", h, hash, (unsigned long long) b.ntx, l.n, found, t1 - t0,
          now_ms() - t1);
+    fflush(stderr);
     rc = 1;
 done:
     free(l.v);
     free(raw);
-    free(hex);
     return rc;
 }
 
@@ -429,10 +425,9 @@ mempool_scan(watcher *w)
     char err[256], (*now)[65] = NULL;
     unsigned char *raw;
     outlist l = { NULL, 0, 0 };
-    size_t i, n, hexlen, fresh = 0;
+    size_t i, n, rawlen, fresh = 0;
     json_t *arr, *e;
     bc_tx tx;
-    char *hex;
     int rc = 0;
 
     arr = rpc_call(w->rpc, "getrawmempool", NULL, err, sizeof(err));
@@ -456,20 +451,16 @@ mempool_scan(watcher *w)
         if (w->nmempool && bsearch(now[i], w->mempool, w->nmempool, sizeof(*now), cmp_txid)) {
             continue;
         }
-        hex = rpc_call_str(w->rpc, "getrawtransaction", json_pack("[sb]", now[i], 0),
-                           &hexlen, err, sizeof(err));
-        if (hex == NULL) {
+        raw = rpc_call_hex(w->rpc, "getrawtransaction", json_pack("[sb]", now[i], 0),
+                           &rawlen, err, sizeof(err));
+        if (raw == NULL) {
             /* mined or evicted meanwhile: the next block says which */
             memset(now[i], 'z', 64);
             continue;
         }
-        raw = malloc(hexlen / 2 + 1);
-        if (raw && hexlen % 2 == 0 && bc_hex_decode(raw, hexlen / 2, hex, hexlen)
-            && bc_tx_parse(&tx, raw, hexlen / 2) && tx.len == hexlen / 2)
-        {
+        if (bc_tx_parse(&tx, raw, rawlen) && tx.len == rawlen) {
             if (!outs_add_tx(w, &l, &tx)) {
                 free(raw);
-                free(hex);
                 goto done;
             }
             fresh++;
@@ -477,7 +468,6 @@ mempool_scan(watcher *w)
             wlog("mempool transaction %s: not a transaction in hex", now[i]);
         }
         free(raw);
-        free(hex);
     }
     if (outs_match(w, &l, 0) < 0) goto done;
     /* keep only what is still there (and was read) */

@@ -480,7 +480,7 @@ sub start_watcher {
     if (!$pid) {
         open STDOUT, '>>', "$self->{dir}/logs/$name.log";
         open STDERR, '>&', \*STDOUT;
-        exec $CLI, @args;
+        exec(($ENV{BC_WATCH_WRAP} ? map { s/\{name\}/$name/r } split(" ", $ENV{BC_WATCH_WRAP}) : ()), $CLI, @args);
         exit 127;
     }
     $self->{pids}{$name} = $pid;
