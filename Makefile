@@ -10,7 +10,7 @@ BC_CFLAGS  := $(CFLAGS) $(WARN) -std=gnu11 -fPIC -D_FORTIFY_SOURCE=2 -fstack-pro
               -Ilibbitcache
 LIBS       := -lhiredis -lsecp256k1 -lcrypto -lqrencode
 # the watcher's JSON-RPC client: only the CLI links these, never the module
-CLI_LIBS   := -lcurl -ljansson
+CLI_LIBS   := -lcurl -ljansson -pthread
 
 LIB_SRCS   := $(sort $(wildcard libbitcache/*.c))
 LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/%.o)

@@ -135,6 +135,22 @@ rpc_new(const char *url, const char *user, const char *password, const char *coo
     return c;
 }
 
+rpc_client *
+rpc_clone(const rpc_client *c)
+{
+    rpc_client *n = rpc_new(c->url, NULL, NULL, c->cookie_file, c->timeout_ms);
+    char *up;
+
+    if (n && c->userpwd && c->cookie_file == NULL) {
+        if ((up = strdup(c->userpwd)) == NULL) {
+            rpc_free(n);
+            return NULL;
+        }
+        set_userpwd(n, up);
+    }
+    return n;
+}
+
 void
 rpc_free(rpc_client *c)
 {

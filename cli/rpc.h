@@ -1,7 +1,7 @@
 /* A bitcoin node's JSON-RPC (Bitcoin Core's dialect, which bcoin and others
  * answer too) over libcurl, with jansson for the JSON. One keep-alive
  * connection, reused for every call; blocking, which is right for the
- * watcher's single loop. */
+ * watcher's loops. */
 #ifndef BITCACHE_CLI_RPC_H
 #define BITCACHE_CLI_RPC_H
 
@@ -17,6 +17,9 @@ typedef struct rpc_client rpc_client;
  * memory or libcurl cannot start. */
 rpc_client *rpc_new(const char *url, const char *user, const char *password,
     const char *cookie_file, long timeout_ms);
+/* Another connection to the same node with the same credentials (for a
+ * thread: one client must not be used by two at once). */
+rpc_client *rpc_clone(const rpc_client *c);
 void rpc_free(rpc_client *c);
 
 /* Calls method with params (a JSON array, taken over; NULL: none). Returns

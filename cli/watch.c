@@ -61,6 +61,24 @@ wlog(const char *fmt, ...)
     fprintf(stderr, "%s bitcache watch: %s\n", ts, line);
 }
 
+void
+wbroken(watcher *w)
+{
+    if (w->rc && !w->rc->err) {
+        w->rc->err = REDIS_ERR_OTHER;
+        snprintf(w->rc->errstr, sizeof(w->rc->errstr), "a pipeline went wrong");
+    }
+}
+
+double
+watch_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+}
+
 redisReply *
 wcmd(watcher *w, const char *fmt, ...)
 {
@@ -244,6 +262,7 @@ cmd_watch(int argc, char **argv)
     w.poll_ms = 1000;
     w.lease_ms = 15000;
     w.from_height = -1;
+    w.sign_threads = (int) sysconf(_SC_NPROCESSORS_ONLN);
     optind = 1;
     opterr = 0;
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -356,11 +375,11 @@ cmd_watch(int argc, char **argv)
         clock_gettime(CLOCK_MONOTONIC, &t0);
         blocks = w.blocks_done;
         w.settled = 0;
-        if (chain_sync(&w) && !stopping && w.leader) {
-            (void) mempool_scan(&w);
-            if (tip_get(&w, &tip, tiphash) == 1) {
-                (void) settle_open(&w, tip);
-            }
+        if (chain_sync(&w) && !stopping && w.leader
+            && tip_get(&w, &tip, tiphash) == 1)
+        {
+            (void) mempool_scan(&w, tip);
+            (void) settle_open(&w, tip);
         }
         if (w.blocks_done != blocks) {
             clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -374,6 +393,7 @@ cmd_watch(int argc, char **argv)
     lease_release(&w);
     if (w.rc) redisFree(w.rc);
     rpc_free(w.rpc);
+    rpc_free(w.fetch_rpc);
     free(w.mempool);
     bc_wipe(w.seckey, sizeof(w.seckey));
     bc_schnorr_signer_clear(&w.signer);

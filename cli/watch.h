@@ -17,6 +17,7 @@
 #include "rpc.h"
 #include "schnorr.h"
 #include "secret.h"
+#include "tx.h"
 
 #define WATCH_KEEP_BLOCKS 144          /* block hashes kept for reorgs */
 #define WATCH_GRACE       86400        /* late payments honored this long */
@@ -26,6 +27,8 @@ typedef struct {
     redisContext  *rc;
     const char    *prefix;
     rpc_client    *rpc;
+    rpc_client    *fetch_rpc;          /* the block fetcher's own connection */
+    int            sign_threads;       /* attestations signed in parallel */
     unsigned char  seckey[32];
     unsigned char  xonly[32];
     bc_schnorr_signer signer;          /* seckey, ready to sign */
@@ -45,12 +48,65 @@ typedef struct {
     size_t         nmempool;
 } watcher;
 
+/* A block's or the mempool's outputs that could pay an invoice, with
+ * their spk:<hex> keys ready for MGET. */
+#define SPK_KEY_MAX 64      /* longer scripts cannot be an invoice's */
+
+typedef struct {
+    char     key[300];      /* <prefix>spk:<hex> */
+    char     txid[65];
+    uint32_t vout;
+    uint64_t value;
+} outref;
+
+typedef struct {
+    outref  *v;
+    size_t   n, cap;
+} outlist;
+
+/* Adds tx's outputs to l. 0 when out of memory. Thread-safe. */
+int outs_add_tx(const watcher *w, outlist *l, const bc_tx *tx);
+
+/* A block fetched from the node and parsed (watch_fetch.c). */
+typedef struct {
+    uint32_t     height;
+    char         hash[65];
+    char         prev[65];      /* its parent, display hex */
+    uint64_t     ntx;
+    outlist      outs;
+    double       fetch_ms;
+    int          ok;            /* 0: what failed and why in err */
+    int          node_error;    /* 1: the node failed; 0: the block is malformed */
+    const char  *what;
+    char         err[256];
+} fetched_block;
+
+/* Fetches block h (by hash, or the node's at h if hash is NULL) over rpc
+ * and parses it into b. Returns b->ok. Thread-safe. */
+int fetch_block(const watcher *w, rpc_client *rpc, uint32_t h, const char *hash,
+    fetched_block *b);
+void fetched_block_free(fetched_block *b);
+
+/* Blocks from..to fetched ahead by a thread, in order. */
+typedef struct fetcher fetcher;
+fetcher *fetcher_start(watcher *w, uint32_t from, uint32_t to);
+/* The next block (moved into b; a failed one has b->ok == 0). */
+void fetcher_next(fetcher *f, fetched_block *b);
+void fetcher_stop(fetcher *f);
+
+/* A monotonic clock in milliseconds, for the log's timings. */
+double watch_now_ms(void);
+
 /* One line on stderr: "2026-11-25T12:00:00Z bitcache watch: ...". */
 void wlog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Runs a command (printf-like, hiredis' format); NULL after logging the
  * failure (connection errors leave w->rc for the loop to reconnect). */
 redisReply *wcmd(watcher *w, const char *fmt, ...);
+
+/* Marks the connection as failed (the loop reconnects): for a pipeline
+ * left with replies still due after an unexpected one. */
+void wbroken(watcher *w);
 
 /* 1 while this watcher holds the lease; renews it. */
 int lease_renew(watcher *w);
@@ -59,8 +115,9 @@ int lease_renew(watcher *w);
  * disconnected blocks. Returns 1, or 0 on an error (logged). */
 int chain_sync(watcher *w);
 
-/* Looks at the mempool's new transactions. Returns 1, or 0 on an error. */
-int mempool_scan(watcher *w);
+/* Looks at the mempool's new transactions; settles what they pay against
+ * tip. Returns 1, or 0 on an error. */
+int mempool_scan(watcher *w, uint32_t tip);
 
 /* Records a payment to invoice id (hex): txid:vout, value, height (0:
  * mempool); adds the invoice to the open set. Appends to the pipeline
@@ -70,6 +127,10 @@ int settle_record_payment(watcher *w, const char *id, const char *txid, uint32_t
 
 /* Re-evaluates every open invoice against the tip at height tip. */
 int settle_open(watcher *w, uint32_t tip);
+
+/* Evaluates the invoices ids[0..n) against tip (the block just processed):
+ * those not settled by it join the open set. 1, or 0 on a Redis error. */
+int settle_ids(watcher *w, char (*ids)[33], size_t n, uint32_t tip);
 
 /* The processed tip from Redis: 1 with height and hash hex, 0 if none, -1
  * on an error. */

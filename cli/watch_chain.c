@@ -1,7 +1,8 @@
-/* bitcache watch: following the node. Blocks are fetched as raw hex
- * (getblockhash, getblock <hash> false) and parsed here; every output's
- * scriptPubKey is looked up in spk:<hex> with MGET, a batch at a time; the
- * mempool likewise (getrawmempool, getrawtransaction <txid> false). */
+/* bitcache watch: following the node. Blocks come parsed from
+ * watch_fetch.c; every output's scriptPubKey is looked up in spk:<hex> with
+ * MGET, a batch at a time, and the invoices paid are settled with the
+ * block; the mempool likewise (getrawmempool, getrawtransaction <txid>
+ * false). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,30 +15,8 @@
 
 #define MGET_BATCH  512
 
-static double
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
-}
-#define SPK_KEY_MAX 64      /* longer scripts cannot be an invoice's */
-
-typedef struct {
-    char     key[300];      /* <prefix>spk:<hex> */
-    char     txid[65];
-    uint32_t vout;
-    uint64_t value;
-} outref;
-
-typedef struct {
-    outref  *v;
-    size_t   n, cap;
-} outlist;
-
-static int
-outs_add_tx(watcher *w, outlist *l, const bc_tx *tx)
+int
+outs_add_tx(const watcher *w, outlist *l, const bc_tx *tx)
 {
     char txid[65], hex[2 * SPK_KEY_MAX + 1];
     size_t pos = 0, cap;
@@ -51,7 +30,6 @@ outs_add_tx(watcher *w, outlist *l, const bc_tx *tx)
             if (l->n == l->cap) {
                 cap = l->cap ? 2 * l->cap : 1024;
                 if ((nv = realloc(l->v, cap * sizeof(*nv))) == NULL) {
-                    wlog("out of memory");
                     return 0;
                 }
                 l->v = nv;
@@ -77,19 +55,68 @@ is_id(const char *s, size_t len)
     return len == 32 && bc_hex_decode(id, 16, s, len);
 }
 
-/* Looks every output up in spk:, records the payments it finds. Returns
- * how many, or -1 on a Redis error. */
-static long
-outs_match(watcher *w, const outlist *l, uint32_t height)
+static int
+cmp_id(const void *a, const void *b)
 {
-    const char *argv[MGET_BATCH + 1], *oargv[MGET_BATCH + 2], *hargv[MGET_BATCH + 2];
-    size_t lens[MGET_BATCH + 1], i, j, k, nb, nids;
-    char ids[MGET_BATCH][33], okey[300], hkey[300];
+    return memcmp(a, b, 32);
+}
+
+/* Appends SADD key ids... in commands of at most MGET_BATCH ids; returns
+ * how many commands. */
+static long
+append_sadd(watcher *w, const char *key, char (*ids)[33], size_t n)
+{
+    const char *argv[MGET_BATCH + 2];
+    size_t i, k, nb;
+    long cmds = 0;
+
+    for (i = 0; i < n; i += nb) {
+        nb = n - i < MGET_BATCH ? n - i : MGET_BATCH;
+        argv[0] = "SADD";
+        argv[1] = key;
+        for (k = 0; k < nb; k++) argv[k + 2] = ids[i + k];
+        redisAppendCommandArgv(w->rc, (int) nb + 2, argv, NULL);
+        cmds++;
+    }
+    return cmds;
+}
+
+/* Reads n pipelined replies. 0 on a connection error. */
+static int
+drain(watcher *w, long n)
+{
+    redisReply *e;
+
+    for (; n > 0; n--) {
+        if (redisGetReply(w->rc, (void **) &e) != REDIS_OK) {
+            wlog("redis: %s", w->rc->errstr);
+            return 0;
+        }
+        if (e->type == REDIS_REPLY_ERROR) wlog("redis: %s", e->str);
+        freeReplyObject(e);
+    }
+    return 1;
+}
+
+/* Looks every output up in spk:, records the payments it finds (height 0:
+ * the mempool) and settles their invoices against tip. Returns how many
+ * payments, or -1 on a Redis error. */
+static long
+outs_match(watcher *w, const outlist *l, uint32_t height, uint32_t tip)
+{
+    const char *argv[MGET_BATCH + 1];
+    size_t lens[MGET_BATCH + 1], i, j, nb, nids = 0, u;
+    char (*ids)[33] = NULL, (*nv)[33], hkey[300];
     redisReply *r, *e;
     uint64_t now = (uint64_t) time(NULL);
     long found = 0, pending;
-    char id[33];
 
+    if (l->n && (ids = malloc(l->n * sizeof(*ids))) == NULL) {
+        wlog("out of memory");
+        return -1;
+    }
+    /* every MGET at once; the payments found are appended as the replies
+     * come and go out with the next read: one round trip a block */
     for (i = 0; i < l->n; i += nb) {
         nb = l->n - i < MGET_BATCH ? l->n - i : MGET_BATCH;
         argv[0] = "MGET";
@@ -98,15 +125,22 @@ outs_match(watcher *w, const outlist *l, uint32_t height)
             argv[j + 1] = l->v[i + j].key;
             lens[j + 1] = strlen(l->v[i + j].key);
         }
-        r = redisCommandArgv(w->rc, (int) nb + 1, argv, lens);
-        if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != nb) {
+        redisAppendCommandArgv(w->rc, (int) nb + 1, argv, lens);
+    }
+    pending = 0;
+    for (i = 0; i < l->n; i += nb) {
+        nb = l->n - i < MGET_BATCH ? l->n - i : MGET_BATCH;
+        r = NULL;
+        if (redisGetReply(w->rc, (void **) &r) != REDIS_OK || r->type != REDIS_REPLY_ARRAY
+            || r->elements != nb)
+        {
             wlog("redis MGET: %s", r ? (r->type == REDIS_REPLY_ERROR ? r->str : "bad reply")
                  : w->rc->errstr);
             if (r) freeReplyObject(r);
+            wbroken(w);         /* replies are still due: start afresh */
+            free(ids);
             return -1;
         }
-        pending = 0;
-        nids = 0;
         for (j = 0; j < nb; j++) {
             e = r->element[j];
             if (e->type != REDIS_REPLY_STRING) continue;
@@ -114,43 +148,42 @@ outs_match(watcher *w, const outlist *l, uint32_t height)
                 wlog("%s holds \"%.40s\", not an invoice id; ignored", l->v[i + j].key, e->str);
                 continue;
             }
-            memcpy(id, e->str, 32);
-            id[32] = '\0';
-            memcpy(ids[nids++], id, 33);
-            pending += settle_record_payment(w, id, l->v[i + j].txid, l->v[i + j].vout,
+            memcpy(ids[nids], e->str, 32);
+            ids[nids][32] = '\0';
+            pending += settle_record_payment(w, ids[nids], l->v[i + j].txid, l->v[i + j].vout,
                                              l->v[i + j].value, height, now);
             wlog("payment %s:%u of %llu sats to invoice %s (%s)", l->v[i + j].txid,
-                 l->v[i + j].vout, (unsigned long long) l->v[i + j].value, id,
+                 l->v[i + j].vout, (unsigned long long) l->v[i + j].value, ids[nids],
                  height ? "in a block" : "in the mempool");
+            nids++;
             found++;
         }
         freeReplyObject(r);
-        if (nids > 0) {
-            /* the invoices to (re-)evaluate, and those paid in this block */
-            snprintf(okey, sizeof(okey), "%swatcher:open", w->prefix);
-            snprintf(hkey, sizeof(hkey), "%swatcher:h:%u", w->prefix, height);
-            oargv[0] = hargv[0] = "SADD";
-            oargv[1] = okey;
-            hargv[1] = hkey;
-            for (k = 0; k < nids; k++) {
-                oargv[k + 2] = hargv[k + 2] = ids[k];
-            }
-            redisAppendCommandArgv(w->rc, (int) nids + 2, oargv, NULL);
-            pending++;
-            if (height) {
-                redisAppendCommandArgv(w->rc, (int) nids + 2, hargv, NULL);
-                pending++;
-            }
-        }
-        for (k = 0; k < (size_t) pending; k++) {
-            if (redisGetReply(w->rc, (void **) &e) != REDIS_OK) {
-                wlog("redis: %s", w->rc->errstr);
-                return -1;
-            }
-            if (e->type == REDIS_REPLY_ERROR) wlog("redis: %s", e->str);
-            freeReplyObject(e);
+    }
+    if (!drain(w, pending)) {
+        free(ids);
+        return -1;
+    }
+    if (nids == 0) {
+        free(ids);
+        return 0;
+    }
+    /* an invoice paid twice in the block is settled once */
+    qsort(ids, nids, sizeof(*ids), cmp_id);
+    for (i = 1, u = 1; i < nids; i++) {
+        if (memcmp(ids[i], ids[u - 1], 32) != 0) memcpy(ids[u++], ids[i], 33);
+    }
+    nids = u;
+    if ((nv = realloc(ids, nids * sizeof(*ids))) != NULL) ids = nv;
+    if (height) {       /* the invoices paid in this block, for a rollback */
+        snprintf(hkey, sizeof(hkey), "%swatcher:h:%u", w->prefix, height);
+        if (!drain(w, append_sadd(w, hkey, ids, nids))) {
+            free(ids);
+            return -1;
         }
     }
+    if (!settle_ids(w, ids, nids, tip)) found = -1;
+    free(ids);
     return found;
 }
 
@@ -254,18 +287,18 @@ set_tip(watcher *w, uint32_t h, const char *hash)
     return r != NULL;
 }
 
-/* Undoes block h: its payments leave their invoices (which are
- * re-evaluated after the new branch is scanned). */
-static int
-rollback_block(watcher *w, uint32_t h, const char *hash)
+/* Removes the payments recorded at height h from their invoices, which
+ * join the open set to be re-evaluated. Returns how many, -1 on an error. */
+static long
+unrecord_height(watcher *w, uint32_t h, const char *why)
 {
     redisReply *ids, *pay, *r;
-    char prev[65];
-    size_t i, j, n = 0;
+    size_t i, j;
     const char *sp;
+    long n = 0;
 
     ids = wcmd(w, "SMEMBERS %swatcher:h:%u", w->prefix, h);
-    if (ids == NULL) return 0;
+    if (ids == NULL) return -1;
     for (i = 0; ids->type == REDIS_REPLY_ARRAY && i < ids->elements; i++) {
         const char *id = ids->element[i]->str;
         r = wcmd(w, "SADD %swatcher:open %s", w->prefix, id);
@@ -279,7 +312,7 @@ rollback_block(watcher *w, uint32_t h, const char *hash)
                 r = wcmd(w, "HDEL %spay:%s %s %s:seen", w->prefix, id, pay->element[j]->str,
                          pay->element[j]->str);
                 if (r) freeReplyObject(r);
-                wlog("reorg: payment %s to invoice %s left the chain with block %u",
+                wlog("%s: payment %s to invoice %s left with block %u", why,
                      pay->element[j]->str, id, h);
                 n++;
             }
@@ -289,79 +322,104 @@ rollback_block(watcher *w, uint32_t h, const char *hash)
     freeReplyObject(ids);
     r = wcmd(w, "DEL %swatcher:h:%u", w->prefix, h);
     if (r) freeReplyObject(r);
+    return n;
+fail:
+    freeReplyObject(ids);
+    return -1;
+}
+
+/* Undoes block h: its payments leave their invoices (which are
+ * re-evaluated after the new branch is scanned). */
+static int
+rollback_block(watcher *w, uint32_t h, const char *hash)
+{
+    redisReply *r;
+    char prev[65];
+    long n;
+
+    if ((n = unrecord_height(w, h, "reorg")) < 0) return 0;
     r = wcmd(w, "HDEL %swatcher:blocks %u", w->prefix, h);
     if (r) freeReplyObject(r);
     if (h == 0 || stored_hash(w, h - 1, prev) != 1) {
         snprintf(prev, sizeof(prev), "%064d", 0);
     }
-    wlog("reorg: block %u %s disconnected, %zu payment(s) rolled back", h, hash, n);
+    wlog("reorg: block %u %s disconnected, %ld payment(s) rolled back", h, hash, n);
     return set_tip(w, h - 1, prev);
-fail:
-    freeReplyObject(ids);
-    return 0;
 }
 
-/* Processes the block at height h whose hash (display hex) is hash. */
+/* Payments recorded at height h by a watcher that stopped before it was
+ * done with the block (it may have been another block at that height
+ * since): removed, so that the block is counted from scratch. */
 static int
-process_block(watcher *w, uint32_t h, const char *hash, const char *expect_prev, int *reorg)
+forget_unfinished(watcher *w, uint32_t h, const char *hash)
 {
-    char err[256], prev[65];
-    unsigned char *raw;
-    size_t rawlen;
-    outlist l = { NULL, 0, 0 };
-    bc_block b;
-    bc_tx tx;
-    long found;
-    int rc = 0, t;
+    char stored[65];
+    int have = stored_hash(w, h, stored);
+
+    if (have < 0) return 0;
+    if (have == 1 && strcmp(stored, hash) == 0) {
+        return 1;            /* done before (a rewound tip): nothing stale */
+    }
+    return unrecord_height(w, h, "unfinished block") >= 0;
+}
+
+/* Processes a fetched block (freed here): its payments, their invoices
+ * (against tip, the node's height: payments from later blocks may be
+ * recorded already when a watcher resumes), then the progress. A block
+ * that does not extend expect_prev (the node switched branches under us)
+ * sets *reorg and changes nothing. */
+static int
+process_block(watcher *w, fetched_block *b, uint32_t tip, const char *expect_prev,
+    int *reorg)
+{
+    double t0 = watch_now_ms();
     redisReply *r;
-    double t0, t1;
+    long found;
+    int rc = 0;
 
     *reorg = 0;
-    t0 = now_ms();
-    raw = rpc_call_hex(w->rpc, "getblock", json_pack("[sb]", hash, 0), &rawlen, err,
-                       sizeof(err));
-    if (raw == NULL) {
-        node_failed(w, "getblock", err);
-        return 0;
-    }
-    t1 = now_ms();
-    if (!bc_block_parse(&b, raw, rawlen)) {
-        wlog("block %u %s: not a block in hex", h, hash);
+    if (!b->ok) {
+        if (b->node_error) node_failed(w, b->what, b->err);
+        else wlog("block %u %s: %s", b->height, b->hash, b->err);
         goto done;
     }
-    bc_hash_to_hex(prev, b.prev);
-    if (expect_prev && strcmp(prev, expect_prev) != 0) {
-        *reorg = 1;          /* the node switched branches under us */
+    node_ok(w);
+    if (expect_prev && strcmp(b->prev, expect_prev) != 0) {
+        *reorg = 1;
         goto done;
     }
-    while ((t = bc_block_next_tx(&b, &tx)) == 1) {
-        if (!outs_add_tx(w, &l, &tx)) goto done;
-    }
-    if (t < 0) {
-        wlog("block %u %s: malformed transaction %llu", h, hash,
-             (unsigned long long) b.done);
-        goto done;
-    }
-    if ((found = outs_match(w, &l, h)) < 0) goto done;
-    if ((r = wcmd(w, "HSET %swatcher:blocks %u %s", w->prefix, h, hash)) == NULL) goto done;
+    if (!forget_unfinished(w, b->height, b->hash)) goto done;
+    if ((found = outs_match(w, &b->outs, b->height, tip)) < 0) goto done;
+    r = wcmd(w, "HSET %swatcher:blocks %u %s", w->prefix, b->height, b->hash);
+    if (r == NULL) goto done;
     freeReplyObject(r);
-    if (h > WATCH_KEEP_BLOCKS) {
-        r = wcmd(w, "HDEL %swatcher:blocks %u", w->prefix, h - WATCH_KEEP_BLOCKS);
+    if (b->height > WATCH_KEEP_BLOCKS) {
+        r = wcmd(w, "HDEL %swatcher:blocks %u", w->prefix, b->height - WATCH_KEEP_BLOCKS);
         if (r) freeReplyObject(r);
-        r = wcmd(w, "DEL %swatcher:h:%u", w->prefix, h - WATCH_KEEP_BLOCKS);
+        r = wcmd(w, "DEL %swatcher:h:%u", w->prefix, b->height - WATCH_KEEP_BLOCKS);
         if (r) freeReplyObject(r);
     }
-    if (!set_tip(w, h, hash)) goto done;
+    if (!set_tip(w, b->height, b->hash)) goto done;
     w->blocks_done++;
     wlog("block %u %s: %llu transactions, %zu outputs, %ld payment(s) (fetched in %.0f ms, "
-         "matched in %.0f ms)", h, hash, (unsigned long long) b.ntx, l.n, found, t1 - t0,
-         now_ms() - t1);
+         "matched and settled in %.0f ms)", b->height, b->hash, (unsigned long long) b->ntx,
+         b->outs.n, found, b->fetch_ms, watch_now_ms() - t0);
     fflush(stderr);
     rc = 1;
 done:
-    free(l.v);
-    free(raw);
+    fetched_block_free(b);
     return rc;
+}
+
+/* Fetches and processes one block without the fetcher thread. */
+static int
+process_height(watcher *w, uint32_t h, const char *hash, uint32_t tip)
+{
+    fetched_block b;
+    int reorg;
+
+    (void) fetch_block(w, w->rpc, h, hash, &b);
+    return process_block(w, &b, tip, NULL, &reorg);
 }
 
 int
@@ -369,7 +427,9 @@ chain_sync(watcher *w)
 {
     uint32_t count, height, h;
     char hash[65], nh[65];
-    int have, reorg;
+    fetched_block b;
+    fetcher *f;
+    int have, reorg, ok;
 
     if (!node_count(w, &count)) return 0;
     have = tip_get(w, &height, hash);
@@ -377,8 +437,7 @@ chain_sync(watcher *w)
     if (have == 0) {
         h = w->from_height >= 0 && w->from_height <= count ? (uint32_t) w->from_height : count;
         wlog("no progress in redis: starting at block %u", h);
-        if (!node_hash(w, h, nh)) return 0;
-        if (!process_block(w, h, nh, NULL, &reorg)) return 0;
+        if (!node_hash(w, h, nh) || !process_height(w, h, nh, count)) return 0;
         height = h;
         memcpy(hash, nh, 65);
     }
@@ -395,22 +454,33 @@ chain_sync(watcher *w)
         {
             wlog("reorg deeper than the %d blocks kept: rescanning from block %u",
                  WATCH_KEEP_BLOCKS, height);
-            if (!node_hash(w, height, nh) || !process_block(w, height, nh, NULL, &reorg)) {
-                return 0;
-            }
+            if (!node_hash(w, height, nh) || !process_height(w, height, nh, count)) return 0;
             memcpy(hash, nh, 65);
         }
     }
-    for (h = height + 1; h <= count; h++) {
-        if (!lease_renew(w)) return 0;
-        if (!node_hash(w, h, nh)) return 0;
-        if (!process_block(w, h, nh, hash, &reorg)) {
+    if (height >= count) {
+        return 1;
+    }
+    if ((f = fetcher_start(w, height + 1, count)) == NULL) {
+        wlog("cannot start the block fetcher: out of memory");
+        return 0;
+    }
+    ok = 1;
+    for (h = height + 1; ok && h <= count; h++) {
+        fetcher_next(f, &b);
+        memcpy(nh, b.hash, 65);
+        if (!lease_renew(w)) {
+            fetched_block_free(&b);
+            ok = 0;
+        } else if (!process_block(w, &b, count, hash, &reorg)) {
             if (reorg) wlog("block %u %s does not extend %s: reorg, next round", h, nh, hash);
-            return reorg;
+            ok = reorg;
+            break;
         }
         memcpy(hash, nh, 65);
     }
-    return 1;
+    fetcher_stop(f);
+    return ok;
 }
 
 static int
@@ -420,7 +490,7 @@ cmp_txid(const void *a, const void *b)
 }
 
 int
-mempool_scan(watcher *w)
+mempool_scan(watcher *w, uint32_t tip)
 {
     char err[256], (*now)[65] = NULL;
     unsigned char *raw;
@@ -469,7 +539,7 @@ mempool_scan(watcher *w)
         }
         free(raw);
     }
-    if (outs_match(w, &l, 0) < 0) goto done;
+    if (outs_match(w, &l, 0, tip) < 0) goto done;
     /* keep only what is still there (and was read) */
     qsort(now, n, sizeof(*now), cmp_txid);
     while (n > 0 && now[n - 1][0] == 'z') n--;

@@ -3,7 +3,10 @@
  * read twice counts nothing twice. Each state change is written to inv:<id>
  * with the BIP340 attestation of docs/protocol.md and published on the
  * events channel; a paid invoice whose payment left the chain loses its
- * token. */
+ * token. Invoices are read and written a batch at a time on one
+ * connection; the attestations of a batch are signed by several threads,
+ * since signing is most of the work when a block pays many invoices. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,7 +102,7 @@ revoke_token(watcher *w, const char *idhex, const unsigned char id[16])
  * token the watcher revoked works again, with all its downloads. */
 static int
 restore_token(watcher *w, const char *idhex, const unsigned char id[16],
-    const bc_invoice_record *rec)
+    uint32_t max_downloads)
 {
     unsigned char tid[16];
     char thex[33], left[24];
@@ -108,7 +111,7 @@ restore_token(watcher *w, const char *idhex, const unsigned char id[16],
         return 0;
     }
     bc_hex_encode(thex, tid, 16);
-    snprintf(left, sizeof(left), "%lld", bc_record_initial_left(rec->inv.max_downloads));
+    snprintf(left, sizeof(left), "%lld", bc_record_initial_left(max_downloads));
     redisAppendCommand(w->rc, "EVAL %s 1 %stok:%s %s", BC_SCRIPT_TOKEN_RESTORE, w->prefix,
                        thex, left);
     redisAppendCommand(w->rc, "HDEL %sinv:%s token_revoked", w->prefix, idhex);
@@ -130,33 +133,41 @@ has_field(const redisReply *h, const char *name)
     return 0;
 }
 
-/* Evaluates one invoice; appends its writes to the pipeline and returns
- * how many. */
-static int
-settle_one(watcher *w, const char *idhex, const redisReply *inv, const redisReply *pay,
-    uint32_t tip, uint64_t now, int *drop)
+/* What the evaluation of one invoice decided, to be signed and written. */
+typedef struct {
+    const char        *idhex;
+    unsigned char      id[16];
+    int                drop;        /* no longer watched */
+    int                changed;     /* a new state to attest and write */
+    int                revoke, restore;
+    int                signed_ok;
+    bc_invoice_state   from;
+    bc_settlement      s;
+    uint64_t           paid_at, amount;
+    uint32_t           required, max_downloads;
+    unsigned char      msg[32], sig[64];
+} verdict;
+
+/* Evaluates one invoice from its records; nothing is written yet. */
+static void
+settle_eval(watcher *w, verdict *v, const redisReply *inv, const redisReply *pay,
+    uint32_t tip, uint64_t now)
 {
     const char *kv[128];
     size_t kvlen[128], i, n, np;
-    char err[BC_INVOICE_WHY_MAX], sighex[129];
-    char recv_s[24], conf_s[24], paid_s[24], over_s[24];
-    unsigned char id[16], msg[32], sig[64];
+    char err[BC_INVOICE_WHY_MAX];
     bc_payment p[MAX_PAYMENTS];
     bc_invoice_record rec;
-    bc_settlement s;
-    uint64_t paid_at;
+    bc_settlement *s = &v->s;
     const char *why;
-    int cmds = 0, changed;
 
-    *drop = 0;
-    if (strlen(idhex) != 32 || !bc_hex_decode(id, 16, idhex, 32)) {
-        *drop = 1;
-        return 0;
+    v->drop = 1;
+    if (strlen(v->idhex) != 32 || !bc_hex_decode(v->id, 16, v->idhex, 32)) {
+        return;
     }
     if (inv->type != REDIS_REPLY_ARRAY || inv->elements == 0) {
-        wlog("invoice %s: gone (expired); no longer watched", idhex);
-        *drop = 1;
-        return 0;
+        wlog("invoice %s: gone (expired); no longer watched", v->idhex);
+        return;
     }
     n = inv->elements < 128 ? inv->elements : 128;
     for (i = 0; i < n; i++) {
@@ -164,7 +175,7 @@ settle_one(watcher *w, const char *idhex, const redisReply *inv, const redisRepl
         kvlen[i] = inv->element[i]->len;
     }
     why = NULL;
-    if (!bc_invoice_record_parse(&rec, id, kv, kvlen, n, err, sizeof(err))) {
+    if (!bc_invoice_record_parse(&rec, v->id, kv, kvlen, n, err, sizeof(err))) {
         why = err;
     } else if (w->have_keys && !bc_invoice_record_mac_ok(&rec, &w->keys)) {
         why = "its MAC does not verify";
@@ -172,122 +183,249 @@ settle_one(watcher *w, const char *idhex, const redisReply *inv, const redisRepl
         why = "it is for another network";
     }
     if (why) {
-        wlog("invoice %s: %s; ignored", idhex, why);
-        *drop = 1;
-        return 0;
+        wlog("invoice %s: %s; ignored", v->idhex, why);
+        return;
     }
     np = payments_parse(pay, p, MAX_PAYMENTS);
-    bc_settle(&s, p, np, rec.inv.amount, rec.inv.confirmations, tip, now, rec.inv.expires);
+    bc_settle(s, p, np, rec.inv.amount, rec.inv.confirmations, tip, now, rec.inv.expires);
 
-    if (s.state == BC_STATE_PAID) {
-        paid_at = rec.state == BC_STATE_PAID && rec.has_payment && rec.paid_at ? rec.paid_at
-                  : now;
-        if (rec.state == BC_STATE_PAID && rec.has_payment && rec.received == s.received) {
-            s.conf = rec.conf;      /* settled: no re-signing on every block */
+    if (s->state == BC_STATE_PAID) {
+        v->paid_at = rec.state == BC_STATE_PAID && rec.has_payment && rec.paid_at
+                     ? rec.paid_at : now;
+        if (rec.state == BC_STATE_PAID && rec.has_payment && rec.received == s->received) {
+            s->conf = rec.conf;      /* settled: no re-signing on every block */
         }
     } else {
-        paid_at = 0;
+        v->paid_at = 0;
     }
-    changed = s.state != rec.state || !rec.has_payment || rec.received != s.received
-              || rec.conf != s.conf || rec.paid_at != paid_at;
-    if (changed) {
-        if (!bc_payment_msg(msg, id, rec.spk, rec.inv.spk_len, s.received, s.conf, paid_at)
-            || !bc_schnorr_signer_sign(&w->signer, sig, msg))
-        {
-            wlog("invoice %s: cannot sign the attestation", idhex);
+    v->from = rec.state;
+    v->amount = rec.inv.amount;
+    v->required = rec.inv.confirmations;
+    v->max_downloads = rec.inv.max_downloads;
+    v->changed = s->state != rec.state || !rec.has_payment || rec.received != s->received
+                 || rec.conf != s->conf || rec.paid_at != v->paid_at;
+    if (v->changed
+        && !bc_payment_msg(v->msg, v->id, rec.spk, rec.inv.spk_len, s->received, s->conf,
+                           v->paid_at))
+    {
+        wlog("invoice %s: cannot make the attestation message", v->idhex);
+        v->changed = 0;
+    }
+    v->revoke = rec.state == BC_STATE_PAID && s->state != BC_STATE_PAID;
+    v->restore = s->state == BC_STATE_PAID && rec.state != BC_STATE_PAID
+                 && has_field(inv, "token_revoked");
+    /* watched until settled, or until no late payment can count any more */
+    v->drop = s->state == BC_STATE_PAID || s->state == BC_STATE_NEW
+              || now > rec.inv.expires + WATCH_GRACE;
+}
+
+typedef struct {
+    const bc_schnorr_signer *signer;
+    verdict                 *v;
+    size_t                   n, first, step;
+} sign_share;
+
+static void *
+sign_run(void *arg)
+{
+    sign_share *sh = arg;
+    size_t i;
+
+    for (i = sh->first; i < sh->n; i += sh->step) {
+        if (sh->v[i].changed) {
+            sh->v[i].signed_ok = bc_schnorr_signer_sign(sh->signer, sh->v[i].sig,
+                                                        sh->v[i].msg);
+        }
+    }
+    return NULL;
+}
+
+/* Signs the changed verdicts, spread over w->sign_threads threads (the
+ * signer and the secp256k1 context are read-only, RAND_bytes is
+ * thread-safe). */
+static void
+sign_all(watcher *w, verdict *v, size_t n)
+{
+    sign_share sh[8];
+    pthread_t th[8];
+    int started[8] = { 0 };
+    size_t t, nt, changed = 0, i;
+
+    for (i = 0; i < n; i++) changed += v[i].changed;
+    nt = (size_t) w->sign_threads;
+    if (nt > 8) nt = 8;
+    if (changed < 32 || nt < 2) nt = 1;        /* a thread costs more than a few */
+    for (t = 0; t < nt; t++) {
+        sh[t].signer = &w->signer;
+        sh[t].v = v;
+        sh[t].n = n;
+        sh[t].first = t;
+        sh[t].step = nt;
+    }
+    for (t = 1; t < nt; t++) {
+        started[t] = pthread_create(&th[t], NULL, sign_run, &sh[t]) == 0;
+    }
+    for (t = 0; t < nt; t++) {
+        if (t == 0 || !started[t]) sign_run(&sh[t]);
+    }
+    for (t = 1; t < nt; t++) {
+        if (started[t]) pthread_join(th[t], NULL);
+    }
+}
+
+/* Appends the writes of one verdict; returns how many commands. */
+static int
+settle_write(watcher *w, const verdict *v)
+{
+    char sighex[129], recv_s[24], conf_s[24], paid_s[24], over_s[24];
+    const bc_settlement *s = &v->s;
+    int cmds = 0;
+
+    if (v->changed) {
+        if (!v->signed_ok) {
+            wlog("invoice %s: cannot sign the attestation", v->idhex);
             return 0;
         }
-        bc_hex_encode(sighex, sig, 64);
-        snprintf(recv_s, sizeof(recv_s), "%llu", (unsigned long long) s.received);
-        snprintf(conf_s, sizeof(conf_s), "%u", s.conf);
-        snprintf(paid_s, sizeof(paid_s), "%llu", (unsigned long long) paid_at);
-        snprintf(over_s, sizeof(over_s), "%llu", (unsigned long long) s.over);
+        bc_hex_encode(sighex, v->sig, 64);
+        snprintf(recv_s, sizeof(recv_s), "%llu", (unsigned long long) s->received);
+        snprintf(conf_s, sizeof(conf_s), "%u", s->conf);
+        snprintf(paid_s, sizeof(paid_s), "%llu", (unsigned long long) v->paid_at);
+        snprintf(over_s, sizeof(over_s), "%llu", (unsigned long long) s->over);
         redisAppendCommand(w->rc, "HSET %sinv:%s state %s received %s conf %s paid_at %s "
-                           "att %s over %s late %d", w->prefix, idhex,
-                           bc_invoice_state_str(s.state), recv_s, conf_s, paid_s, sighex,
-                           over_s, s.late);
-        redisAppendCommand(w->rc, "PUBLISH %sevents %s", w->prefix, idhex);
+                           "att %s over %s late %d", w->prefix, v->idhex,
+                           bc_invoice_state_str(s->state), recv_s, conf_s, paid_s, sighex,
+                           over_s, s->late);
+        redisAppendCommand(w->rc, "PUBLISH %sevents %s", w->prefix, v->idhex);
         cmds += 2;
         wlog("invoice %s: %s -> %s, %llu of %llu sats, %u of %u confirmations%s%s%s",
-             idhex, bc_invoice_state_str(rec.state), bc_invoice_state_str(s.state),
-             (unsigned long long) s.received, (unsigned long long) rec.inv.amount, s.conf,
-             rec.inv.confirmations, s.over ? ", over-paid by " : "", s.over ? over_s : "",
-             s.late ? ", late (after expiry, within the grace period)" : "");
+             v->idhex, bc_invoice_state_str(v->from), bc_invoice_state_str(s->state),
+             (unsigned long long) s->received, (unsigned long long) v->amount, s->conf,
+             v->required, s->over ? ", over-paid by " : "", s->over ? over_s : "",
+             s->late ? ", late (after expiry, within the grace period)" : "");
     }
-    if (rec.state == BC_STATE_PAID && s.state != BC_STATE_PAID) {
-        cmds += revoke_token(w, idhex, id);
-    } else if (s.state == BC_STATE_PAID && rec.state != BC_STATE_PAID
-               && has_field(inv, "token_revoked"))
-    {
-        cmds += restore_token(w, idhex, id, &rec);
-    }
-    /* watched until settled, or until no late payment can count any more */
-    if (s.state == BC_STATE_PAID || s.state == BC_STATE_NEW
-        || now > rec.inv.expires + WATCH_GRACE)
-    {
-        *drop = 1;
+    if (v->revoke) {
+        cmds += revoke_token(w, v->idhex, v->id);
+    } else if (v->restore) {
+        cmds += restore_token(w, v->idhex, v->id, v->max_downloads);
     }
     return cmds;
 }
 
-int
-settle_open(watcher *w, uint32_t tip)
+/* Appends one SADD or SREM of the ids whose drop flag is want. */
+static int
+append_open(watcher *w, const char *cmd, const verdict *v, size_t n, int want)
 {
-    redisReply *ids, *inv, *pay, *r;
-    size_t i, j, nb, ndrop;
-    uint64_t now = (uint64_t) time(NULL);
-    const char *dargv[SETTLE_BATCH + 2];
-    char dkey[300];
-    long cmds;
-    int ok = 1, drop;
+    const char *argv[SETTLE_BATCH + 2];
+    char key[300];
+    size_t i, k = 2;
 
-    ids = wcmd(w, "SMEMBERS %swatcher:open", w->prefix);
-    if (ids == NULL || ids->type != REDIS_REPLY_ARRAY) {
-        if (ids) freeReplyObject(ids);
-        return 0;
+    snprintf(key, sizeof(key), "%swatcher:open", w->prefix);
+    argv[0] = cmd;
+    argv[1] = key;
+    for (i = 0; i < n; i++) {
+        if (v[i].drop == want) argv[k++] = v[i].idhex;
     }
-    for (i = 0; ok && i < ids->elements; i += nb) {
-        nb = ids->elements - i < SETTLE_BATCH ? ids->elements - i : SETTLE_BATCH;
+    if (k == 2) return 0;
+    redisAppendCommandArgv(w->rc, (int) k, argv, NULL);
+    return 1;
+}
+
+/* Evaluates ids[0..n) a batch at a time. from_open: they are the open set
+ * (the settled leave it); otherwise those not settled join it. */
+static int
+settle_batches(watcher *w, const char *const *ids, size_t n, uint32_t tip, int from_open)
+{
+    verdict v[SETTLE_BATCH];
+    redisReply *inv, *pay, *r;
+    uint64_t now = (uint64_t) time(NULL);
+    size_t i, j, nb;
+    long cmds;
+
+    /* every read at once; the writes of each batch go out with the reads
+     * of the next and their replies are read at the end: the ids are
+     * distinct, so no read depends on an earlier batch's writes */
+    for (i = 0; i < n; i++) {
+        redisAppendCommand(w->rc, "HGETALL %sinv:%s", w->prefix, ids[i]);
+        redisAppendCommand(w->rc, "HGETALL %spay:%s", w->prefix, ids[i]);
+    }
+    cmds = 0;
+    for (i = 0; i < n; i += nb) {
+        nb = n - i < SETTLE_BATCH ? n - i : SETTLE_BATCH;
         for (j = 0; j < nb; j++) {
-            redisAppendCommand(w->rc, "HGETALL %sinv:%s", w->prefix, ids->element[i + j]->str);
-            redisAppendCommand(w->rc, "HGETALL %spay:%s", w->prefix, ids->element[i + j]->str);
-        }
-        cmds = 0;
-        ndrop = 0;
-        snprintf(dkey, sizeof(dkey), "%swatcher:open", w->prefix);
-        dargv[ndrop++] = "SREM";
-        dargv[ndrop++] = dkey;
-        for (j = 0; j < nb; j++) {
+            memset(&v[j], 0, sizeof(v[j]));
+            v[j].idhex = ids[i + j];
             inv = pay = NULL;
             if (redisGetReply(w->rc, (void **) &inv) != REDIS_OK
                 || redisGetReply(w->rc, (void **) &pay) != REDIS_OK)
             {
                 wlog("redis: %s", w->rc->errstr);
                 if (inv) freeReplyObject(inv);
-                freeReplyObject(ids);
                 return 0;
             }
-            /* the writes queue behind the remaining reads */
-            cmds += settle_one(w, ids->element[i + j]->str, inv, pay, tip, now, &drop);
-            if (drop) dargv[ndrop++] = ids->element[i + j]->str;
+            settle_eval(w, &v[j], inv, pay, tip, now);
             freeReplyObject(inv);
             freeReplyObject(pay);
         }
-        if (ndrop > 2) {       /* settled, gone or ignored: one SREM for all */
-            redisAppendCommandArgv(w->rc, (int) ndrop, dargv, NULL);
-            cmds++;
+        sign_all(w, v, nb);
+        for (j = 0; j < nb; j++) {
+            cmds += settle_write(w, &v[j]);
         }
-        for (; cmds > 0; cmds--) {
-            if (redisGetReply(w->rc, (void **) &r) != REDIS_OK) {
-                wlog("redis: %s", w->rc->errstr);
-                ok = 0;
-                break;
-            }
-            if (r->type == REDIS_REPLY_ERROR) wlog("redis: %s", r->str);
-            freeReplyObject(r);
-        }
+        cmds += from_open ? append_open(w, "SREM", v, nb, 1) : append_open(w, "SADD", v, nb, 0);
+        w->settled += nb;
     }
-    w->settled = ids->elements;
+    for (; cmds > 0; cmds--) {
+        if (redisGetReply(w->rc, (void **) &r) != REDIS_OK) {
+            wlog("redis: %s", w->rc->errstr);
+            return 0;
+        }
+        if (r->type == REDIS_REPLY_ERROR) wlog("redis: %s", r->str);
+        freeReplyObject(r);
+    }
+    return 1;
+}
+
+int
+settle_ids(watcher *w, char (*ids)[33], size_t n, uint32_t tip)
+{
+    const char **p;
+    size_t i;
+    int ok;
+
+    if (n == 0) return 1;
+    if ((p = malloc(n * sizeof(*p))) == NULL) {
+        wlog("out of memory");
+        return 0;
+    }
+    for (i = 0; i < n; i++) p[i] = ids[i];
+    ok = settle_batches(w, p, n, tip, 0);
+    free(p);
+    return ok;
+}
+
+int
+settle_open(watcher *w, uint32_t tip)
+{
+    redisReply *ids;
+    const char **p;
+    size_t i;
+    int ok;
+
+    ids = wcmd(w, "SMEMBERS %swatcher:open", w->prefix);
+    if (ids == NULL || ids->type != REDIS_REPLY_ARRAY) {
+        if (ids) freeReplyObject(ids);
+        return 0;
+    }
+    if (ids->elements == 0) {
+        freeReplyObject(ids);
+        return 1;
+    }
+    if ((p = malloc(ids->elements * sizeof(*p))) == NULL) {
+        freeReplyObject(ids);
+        return 0;
+    }
+    for (i = 0; i < ids->elements; i++) p[i] = ids->element[i]->str;
+    ok = settle_batches(w, p, ids->elements, tip, 1);
+    free(p);
     freeReplyObject(ids);
     return ok;
 }
