@@ -425,7 +425,7 @@ process_height(watcher *w, uint32_t h, const char *hash, uint32_t tip)
 int
 chain_sync(watcher *w)
 {
-    uint32_t count, height, h;
+    uint32_t count, height = 0, h, first;
     char hash[65], nh[65];
     fetched_block b;
     fetcher *f;
@@ -434,15 +434,13 @@ chain_sync(watcher *w)
     if (!node_count(w, &count)) return 0;
     have = tip_get(w, &height, hash);
     if (have < 0) return 0;
-    if (have == 0) {
-        h = w->from_height >= 0 && w->from_height <= count ? (uint32_t) w->from_height : count;
-        wlog("no progress in redis: starting at block %u", h);
-        if (!node_hash(w, h, nh) || !process_height(w, h, nh, count)) return 0;
-        height = h;
-        memcpy(hash, nh, 65);
+    if (have == 0) {       /* from block first, whatever its parent */
+        first = w->from_height >= 0 && w->from_height <= count ? (uint32_t) w->from_height
+                : count;
+        wlog("no progress in redis: starting at block %u", first);
     }
     /* our tip still on the node's chain? otherwise walk back to the fork */
-    for (;;) {
+    while (have) {
         if (height <= count) {
             if (!node_hash(w, height, nh)) return 0;
             if (strcmp(nh, hash) == 0) break;
@@ -458,21 +456,22 @@ chain_sync(watcher *w)
             memcpy(hash, nh, 65);
         }
     }
-    if (height >= count) {
-        return 1;
+    if (have) {
+        if (height >= count) return 1;
+        first = height + 1;
     }
-    if ((f = fetcher_start(w, height + 1, count)) == NULL) {
+    if ((f = fetcher_start(w, first, count)) == NULL) {
         wlog("cannot start the block fetcher: out of memory");
         return 0;
     }
     ok = 1;
-    for (h = height + 1; ok && h <= count; h++) {
+    for (h = first; ok && h <= count; h++) {
         fetcher_next(f, &b);
         memcpy(nh, b.hash, 65);
         if (!lease_renew(w)) {
             fetched_block_free(&b);
             ok = 0;
-        } else if (!process_block(w, &b, count, hash, &reorg)) {
+        } else if (!process_block(w, &b, count, have || h > first ? hash : NULL, &reorg)) {
             if (reorg) wlog("block %u %s does not extend %s: reorg, next round", h, nh, hash);
             ok = reorg;
             break;
