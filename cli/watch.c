@@ -380,6 +380,7 @@ cmd_watch(int argc, char **argv)
         {
             (void) mempool_scan(&w, tip);
             (void) settle_open(&w, tip);
+            (void) settle_due(&w, tip);
         }
         if (w.blocks_done != blocks) {
             clock_gettime(CLOCK_MONOTONIC, &t1);

@@ -21,6 +21,7 @@
 
 #define WATCH_KEEP_BLOCKS 144          /* block hashes kept for reorgs */
 #define WATCH_GRACE       86400        /* late payments honored this long */
+#define WATCH_DUE_BATCH   1000         /* expiring invoices looked at a round */
 
 typedef struct {
     redis_opts     ro;
@@ -115,6 +116,23 @@ int lease_renew(watcher *w);
  * disconnected blocks. Returns 1, or 0 on an error (logged). */
 int chain_sync(watcher *w);
 
+/* Looks every output up in spk:, records the payments it finds (height 0:
+ * the mempool) and settles their invoices against tip. Returns how many
+ * payments, or -1 on a Redis error. */
+long outs_match(watcher *w, const outlist *l, uint32_t height, uint32_t tip);
+
+/* Sorts invoice ids and drops repeats; returns how many are left. */
+size_t ids_unique(char (*ids)[33], size_t n);
+
+/* Reads n pipelined replies. 0 on a connection error (logged). */
+int drain(watcher *w, long n);
+
+/* The node's state, logged once per change. */
+void node_failed(watcher *w, const char *what, const char *err);
+void node_ok(watcher *w);
+/* getblockcount; 0 on failure (logged) */
+int node_count(watcher *w, uint32_t *count);
+
 /* Looks at the mempool's new transactions; settles what they pay against
  * tip. Returns 1, or 0 on an error. */
 int mempool_scan(watcher *w, uint32_t tip);
@@ -127,6 +145,10 @@ int settle_record_payment(watcher *w, const char *id, const char *txid, uint32_t
 
 /* Re-evaluates every open invoice against the tip at height tip. */
 int settle_open(watcher *w, uint32_t tip);
+
+/* Evaluates the invoices whose expiry has come (watcher:due, written by
+ * nginx with each invoice): those never paid become expired. */
+int settle_due(watcher *w, uint32_t tip);
 
 /* Evaluates the invoices ids[0..n) against tip (the block just processed):
  * those not settled by it join the open set. 1, or 0 on a Redis error. */

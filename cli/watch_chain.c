@@ -1,193 +1,13 @@
-/* bitcache watch: following the node. Blocks come parsed from
- * watch_fetch.c; every output's scriptPubKey is looked up in spk:<hex> with
- * MGET, a batch at a time, and the invoices paid are settled with the
- * block; the mempool likewise (getrawmempool, getrawtransaction <txid>
- * false). */
+/* bitcache watch: following the node's chain. Blocks come parsed from
+ * watch_fetch.c, are matched (watch_match.c), and the progress is kept in
+ * Redis; a block that left the chain is rolled back. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "hex.h"
-#include "script.h"
-#include "tx.h"
 #include "watch.h"
 
-#define MGET_BATCH  512
-
-int
-outs_add_tx(const watcher *w, outlist *l, const bc_tx *tx)
-{
-    char txid[65], hex[2 * SPK_KEY_MAX + 1];
-    size_t pos = 0, cap;
-    uint32_t vout = 0;
-    bc_txout o;
-    outref *nv;
-
-    bc_hash_to_hex(txid, tx->txid);
-    while (bc_tx_output_next(tx, &pos, &o)) {
-        if (o.spk_len > 0 && o.spk_len <= SPK_KEY_MAX && o.value > 0) {
-            if (l->n == l->cap) {
-                cap = l->cap ? 2 * l->cap : 1024;
-                if ((nv = realloc(l->v, cap * sizeof(*nv))) == NULL) {
-                    return 0;
-                }
-                l->v = nv;
-                l->cap = cap;
-            }
-            bc_hex_encode(hex, o.spk, o.spk_len);
-            snprintf(l->v[l->n].key, sizeof(l->v[l->n].key), "%sspk:%s", w->prefix, hex);
-            memcpy(l->v[l->n].txid, txid, 65);
-            l->v[l->n].vout = vout;
-            l->v[l->n].value = o.value;
-            l->n++;
-        }
-        vout++;
-    }
-    return 1;
-}
-
-static int
-is_id(const char *s, size_t len)
-{
-    unsigned char id[16];
-
-    return len == 32 && bc_hex_decode(id, 16, s, len);
-}
-
-static int
-cmp_id(const void *a, const void *b)
-{
-    return memcmp(a, b, 32);
-}
-
-/* Appends SADD key ids... in commands of at most MGET_BATCH ids; returns
- * how many commands. */
-static long
-append_sadd(watcher *w, const char *key, char (*ids)[33], size_t n)
-{
-    const char *argv[MGET_BATCH + 2];
-    size_t i, k, nb;
-    long cmds = 0;
-
-    for (i = 0; i < n; i += nb) {
-        nb = n - i < MGET_BATCH ? n - i : MGET_BATCH;
-        argv[0] = "SADD";
-        argv[1] = key;
-        for (k = 0; k < nb; k++) argv[k + 2] = ids[i + k];
-        redisAppendCommandArgv(w->rc, (int) nb + 2, argv, NULL);
-        cmds++;
-    }
-    return cmds;
-}
-
-/* Reads n pipelined replies. 0 on a connection error. */
-static int
-drain(watcher *w, long n)
-{
-    redisReply *e;
-
-    for (; n > 0; n--) {
-        if (redisGetReply(w->rc, (void **) &e) != REDIS_OK) {
-            wlog("redis: %s", w->rc->errstr);
-            return 0;
-        }
-        if (e->type == REDIS_REPLY_ERROR) wlog("redis: %s", e->str);
-        freeReplyObject(e);
-    }
-    return 1;
-}
-
-/* Looks every output up in spk:, records the payments it finds (height 0:
- * the mempool) and settles their invoices against tip. Returns how many
- * payments, or -1 on a Redis error. */
-static long
-outs_match(watcher *w, const outlist *l, uint32_t height, uint32_t tip)
-{
-    const char *argv[MGET_BATCH + 1];
-    size_t lens[MGET_BATCH + 1], i, j, nb, nids = 0, u;
-    char (*ids)[33] = NULL, (*nv)[33], hkey[300];
-    redisReply *r, *e;
-    uint64_t now = (uint64_t) time(NULL);
-    long found = 0, pending;
-
-    if (l->n && (ids = malloc(l->n * sizeof(*ids))) == NULL) {
-        wlog("out of memory");
-        return -1;
-    }
-    /* every MGET at once; the payments found are appended as the replies
-     * come and go out with the next read: one round trip a block */
-    for (i = 0; i < l->n; i += nb) {
-        nb = l->n - i < MGET_BATCH ? l->n - i : MGET_BATCH;
-        argv[0] = "MGET";
-        lens[0] = 4;
-        for (j = 0; j < nb; j++) {
-            argv[j + 1] = l->v[i + j].key;
-            lens[j + 1] = strlen(l->v[i + j].key);
-        }
-        redisAppendCommandArgv(w->rc, (int) nb + 1, argv, lens);
-    }
-    pending = 0;
-    for (i = 0; i < l->n; i += nb) {
-        nb = l->n - i < MGET_BATCH ? l->n - i : MGET_BATCH;
-        r = NULL;
-        if (redisGetReply(w->rc, (void **) &r) != REDIS_OK || r->type != REDIS_REPLY_ARRAY
-            || r->elements != nb)
-        {
-            wlog("redis MGET: %s", r ? (r->type == REDIS_REPLY_ERROR ? r->str : "bad reply")
-                 : w->rc->errstr);
-            if (r) freeReplyObject(r);
-            wbroken(w);         /* replies are still due: start afresh */
-            free(ids);
-            return -1;
-        }
-        for (j = 0; j < nb; j++) {
-            e = r->element[j];
-            if (e->type != REDIS_REPLY_STRING) continue;
-            if (!is_id(e->str, e->len)) {
-                wlog("%s holds \"%.40s\", not an invoice id; ignored", l->v[i + j].key, e->str);
-                continue;
-            }
-            memcpy(ids[nids], e->str, 32);
-            ids[nids][32] = '\0';
-            pending += settle_record_payment(w, ids[nids], l->v[i + j].txid, l->v[i + j].vout,
-                                             l->v[i + j].value, height, now);
-            wlog("payment %s:%u of %llu sats to invoice %s (%s)", l->v[i + j].txid,
-                 l->v[i + j].vout, (unsigned long long) l->v[i + j].value, ids[nids],
-                 height ? "in a block" : "in the mempool");
-            nids++;
-            found++;
-        }
-        freeReplyObject(r);
-    }
-    if (!drain(w, pending)) {
-        free(ids);
-        return -1;
-    }
-    if (nids == 0) {
-        free(ids);
-        return 0;
-    }
-    /* an invoice paid twice in the block is settled once */
-    qsort(ids, nids, sizeof(*ids), cmp_id);
-    for (i = 1, u = 1; i < nids; i++) {
-        if (memcmp(ids[i], ids[u - 1], 32) != 0) memcpy(ids[u++], ids[i], 33);
-    }
-    nids = u;
-    if ((nv = realloc(ids, nids * sizeof(*ids))) != NULL) ids = nv;
-    if (height) {       /* the invoices paid in this block, for a rollback */
-        snprintf(hkey, sizeof(hkey), "%swatcher:h:%u", w->prefix, height);
-        if (!drain(w, append_sadd(w, hkey, ids, nids))) {
-            free(ids);
-            return -1;
-        }
-    }
-    if (!settle_ids(w, ids, nids, tip)) found = -1;
-    free(ids);
-    return found;
-}
-
-static void
+void
 node_failed(watcher *w, const char *what, const char *err)
 {
     if (!w->node_down) {
@@ -196,14 +16,14 @@ node_failed(watcher *w, const char *what, const char *err)
     w->node_down = 1;
 }
 
-static void
+void
 node_ok(watcher *w)
 {
     if (w->node_down) wlog("node: answering again");
     w->node_down = 0;
 }
 
-static int
+int
 node_count(watcher *w, uint32_t *count)
 {
     char err[256];
@@ -480,76 +300,4 @@ chain_sync(watcher *w)
     }
     fetcher_stop(f);
     return ok;
-}
-
-static int
-cmp_txid(const void *a, const void *b)
-{
-    return memcmp(a, b, 64);
-}
-
-int
-mempool_scan(watcher *w, uint32_t tip)
-{
-    char err[256], (*now)[65] = NULL;
-    unsigned char *raw;
-    outlist l = { NULL, 0, 0 };
-    size_t i, n, rawlen, fresh = 0;
-    json_t *arr, *e;
-    bc_tx tx;
-    int rc = 0;
-
-    arr = rpc_call(w->rpc, "getrawmempool", NULL, err, sizeof(err));
-    if (arr == NULL || !json_is_array(arr)) {
-        node_failed(w, "getrawmempool", arr ? "not an array" : err);
-        json_decref(arr);
-        return 0;
-    }
-    n = json_array_size(arr);
-    if (n && (now = malloc(n * sizeof(*now))) == NULL) goto done;
-    for (i = 0; i < n; i++) {
-        e = json_array_get(arr, i);
-        if (!json_is_string(e) || json_string_length(e) != 64) {
-            wlog("getrawmempool: not a txid");
-            goto done;
-        }
-        memcpy(now[i], json_string_value(e), 65);
-    }
-    qsort(now, n, sizeof(*now), cmp_txid);
-    for (i = 0; i < n; i++) {
-        if (w->nmempool && bsearch(now[i], w->mempool, w->nmempool, sizeof(*now), cmp_txid)) {
-            continue;
-        }
-        raw = rpc_call_hex(w->rpc, "getrawtransaction", json_pack("[sb]", now[i], 0),
-                           &rawlen, err, sizeof(err));
-        if (raw == NULL) {
-            /* mined or evicted meanwhile: the next block says which */
-            memset(now[i], 'z', 64);
-            continue;
-        }
-        if (bc_tx_parse(&tx, raw, rawlen) && tx.len == rawlen) {
-            if (!outs_add_tx(w, &l, &tx)) {
-                free(raw);
-                goto done;
-            }
-            fresh++;
-        } else {
-            wlog("mempool transaction %s: not a transaction in hex", now[i]);
-        }
-        free(raw);
-    }
-    if (outs_match(w, &l, 0, tip) < 0) goto done;
-    /* keep only what is still there (and was read) */
-    qsort(now, n, sizeof(*now), cmp_txid);
-    while (n > 0 && now[n - 1][0] == 'z') n--;
-    free(w->mempool);
-    w->mempool = now;
-    w->nmempool = n;
-    now = NULL;
-    rc = 1;
-done:
-    free(now);
-    free(l.v);
-    json_decref(arr);
-    return rc;
 }

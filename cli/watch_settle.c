@@ -40,6 +40,10 @@ settle_record_payment(watcher *w, const char *id, const char *txid, uint32_t vou
                        w->prefix, id, field, val); n++;
     redisAppendCommand(w->rc, "HSETNX %spay:%s %s %s", w->prefix, id, seen, t); n++;
     redisAppendCommand(w->rc, "EXPIRE %spay:%s %d", w->prefix, id, PAY_TTL); n++;
+    if (height == 0) {       /* checked until it confirms or is gone */
+        redisAppendCommand(w->rc, "SADD %swatcher:mempool %s:%u:%s", w->prefix, txid, vout,
+                           id); n++;
+    }
     return n;
 }
 
@@ -214,9 +218,9 @@ settle_eval(watcher *w, verdict *v, const redisReply *inv, const redisReply *pay
     v->revoke = rec.state == BC_STATE_PAID && s->state != BC_STATE_PAID;
     v->restore = s->state == BC_STATE_PAID && rec.state != BC_STATE_PAID
                  && has_field(inv, "token_revoked");
-    /* watched until settled, or until no late payment can count any more */
-    v->drop = s->state == BC_STATE_PAID || s->state == BC_STATE_NEW
-              || now > rec.inv.expires + WATCH_GRACE;
+    /* watched until settled, or until no late payment can count any more
+     * (an invoice without payments is found by its address if one comes) */
+    v->drop = s->state == BC_STATE_PAID || np == 0 || now > rec.inv.expires + WATCH_GRACE;
 }
 
 typedef struct {
@@ -425,6 +429,46 @@ settle_open(watcher *w, uint32_t tip)
     }
     for (i = 0; i < ids->elements; i++) p[i] = ids->element[i]->str;
     ok = settle_batches(w, p, ids->elements, tip, 1);
+    free(p);
+    freeReplyObject(ids);
+    return ok;
+}
+
+int
+settle_due(watcher *w, uint32_t tip)
+{
+    redisReply *ids, *r;
+    const char **p;
+    char now[24];
+    size_t i;
+    int ok;
+
+    /* expired once now > expires (libbitcache/settle.c): scores below now */
+    snprintf(now, sizeof(now), "%llu", (unsigned long long) time(NULL));
+    ids = wcmd(w, "ZRANGEBYSCORE %swatcher:due -inf (%s LIMIT 0 %d", w->prefix, now,
+               WATCH_DUE_BATCH);
+    if (ids == NULL || ids->type != REDIS_REPLY_ARRAY || ids->elements == 0) {
+        if (ids) freeReplyObject(ids);
+        return ids != NULL;
+    }
+    if ((p = malloc((ids->elements + 2) * sizeof(*p))) == NULL) {
+        freeReplyObject(ids);
+        return 0;
+    }
+    for (i = 0; i < ids->elements; i++) p[i] = ids->element[i]->str;
+    ok = settle_batches(w, p, ids->elements, tip, 0);
+    if (ok) {           /* evaluated once at expiry; the open set has the rest */
+        char key[300];
+
+        snprintf(key, sizeof(key), "%swatcher:due", w->prefix);
+        memmove(p + 2, p, ids->elements * sizeof(*p));
+        p[0] = "ZREM";
+        p[1] = key;
+        r = redisCommandArgv(w->rc, (int) ids->elements + 2, p, NULL);
+        if (r == NULL) wlog("redis: %s", w->rc->errstr);
+        else freeReplyObject(r);
+        ok = r != NULL;
+    }
     free(p);
     freeReplyObject(ids);
     return ok;

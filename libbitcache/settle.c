@@ -45,7 +45,7 @@ bc_settle(bc_settlement *s, const bc_payment *p, size_t n, uint64_t amount,
         if (c < minc) minc = c;
     }
     if (n == 0) {
-        s->state = BC_STATE_NEW;
+        s->state = now > expires ? BC_STATE_EXPIRED : BC_STATE_NEW;
         return;
     }
     s->over = s->total > amount ? s->total - amount : 0;

@@ -29,7 +29,8 @@ typedef struct {
  * c >= required has the payments with >= c confirmations summing to at
  * least amount (the largest such c is attested, with their sum); seen:
  * enough sats, not enough confirmations; underpaid: fewer sats than the
- * amount (expired instead once now > expires); new: no payment. */
+ * amount, expired instead once now > expires; new: no payment (expired
+ * too once now > expires). */
 void bc_settle(bc_settlement *s, const bc_payment *p, size_t n, uint64_t amount,
     uint32_t required, uint32_t tip, uint64_t now, uint64_t expires);
 

@@ -308,7 +308,8 @@ ngx_http_bitcache_create_indexed(ngx_http_bitcache_call_t *call,
     char                          spkhex[2 * BC_SPK_MAX + 1], machex[65];
     size_t                        spk_len;
     ngx_int_t                     rc;
-    ngx_str_t                     a[24], key, spkkey, exp, title, multi;
+    ngx_str_t                     a[24], key, spkkey, duekey, exp, due,
+                                  title, multi;
     const char                   *err;
     ngx_uint_t                    n;
     ngx_http_request_t           *r = call->request;
@@ -378,7 +379,8 @@ ngx_http_bitcache_create_indexed(ngx_http_bitcache_call_t *call,
     if (ngx_http_bitcache_key(r, &key, "inv:", (u_char *) ctx->idhex,
                                   2 * BC_INVOICE_ID_LEN) != NGX_OK
         || ngx_http_bitcache_key(r, &spkkey, "spk:", (u_char *) spkhex, 2 * spk_len)
-           != NGX_OK)
+           != NGX_OK
+        || ngx_http_bitcache_key(r, &duekey, "watcher:due", (u_char *) "", 0) != NGX_OK)
     {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
@@ -387,7 +389,9 @@ ngx_http_bitcache_create_indexed(ngx_http_bitcache_call_t *call,
     title.data = (u_char *) ctx->offer.title;
     title.len = ctx->offer.title_len;
 
-    /* MULTI; HSET inv:<id> ...; EXPIREAT; SET spk:<hex> <id> EXAT; EXEC */
+    /* MULTI; HSET inv:<id> ...; EXPIREAT; SET spk:<hex> <id> EXAT;
+     * ZADD watcher:due <expires> <id> (the watcher marks it expired if
+     * nothing paid it by then); EXEC */
     n = 0;
     ngx_str_set(&a[n], "HSET"); n++;
     a[n++] = key;
@@ -459,8 +463,17 @@ ngx_http_bitcache_create_indexed(ngx_http_bitcache_call_t *call,
     ngx_str_set(&a[6], "EXAT");
     a[7] = exp;
 
+    ngx_http_bitcache_set_num(r, &due, inv->expires);
+
+    ngx_str_set(&a[8], "ZADD");
+    a[9] = duekey;
+    a[10] = due;
+    a[11].data = (u_char *) ctx->idhex;
+    a[11].len = 2 * BC_INVOICE_ID_LEN;
+
     if (ngx_http_bitcache_queue(3, a) != NGX_OK
-        || ngx_http_bitcache_queue(5, &a[3]) != NGX_OK)
+        || ngx_http_bitcache_queue(5, &a[3]) != NGX_OK
+        || ngx_http_bitcache_queue(4, &a[8]) != NGX_OK)
     {
         ngx_http_bitcache_api_fail(r, NGX_HTTP_SERVICE_UNAVAILABLE,
                                    "redis unavailable");

@@ -77,6 +77,9 @@ async function main() {
 //   bitcache_bulkpay [[ADDR, SATS], ...]
 //                                 one transaction per pair, each spending one
 //                                 confirmed wallet coin, into the mempool
+//   bitcache_evict TXID           drops a transaction from the mempool the way
+//                                 bcoin evicts under memory pressure (its own
+//                                 evictEntry), for a payment that never confirms
 function addBulkMethods(node) {
   const wdb = node.require('walletdb').wdb;
   const used = new Set();    // coins spent here, before the wallet has seen it
@@ -89,6 +92,13 @@ function addBulkMethods(node) {
     for (let i = 0; i < n; i++) outputs.push({ address: addr, value: sats });
     const tx = await wallet.send({ outputs, rate: 5000 });
     return tx.txid();
+  });
+  node.rpc.add('bitcache_evict', async (args) => {
+    const hash = Buffer.from(String(args[0]), 'hex').reverse().toString('hex');
+    const entry = node.mempool.getEntry(hash);
+    if (!entry) throw new Error('not in the mempool');
+    node.mempool.evictEntry(entry);
+    return true;
   });
   node.rpc.add('bitcache_bulkpay', async (args) => {
     const pays = args[0];

@@ -14,6 +14,9 @@ main(void)
 
     bc_settle(&s, NULL, 0, 100, 1, 10, now, exp);
     ok(s.state == BC_STATE_NEW && s.received == 0, "no payment: new");
+    bc_settle(&s, NULL, 0, 100, 1, 10, exp + 1, exp);
+    ok(s.state == BC_STATE_EXPIRED && s.received == 0 && s.conf == 0,
+       "no payment after expiry: expired");
 
     {
         bc_payment p[] = { P(100, 0, 400) };
