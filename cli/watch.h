@@ -150,9 +150,10 @@ int settle_open(watcher *w, uint32_t tip);
  * nginx with each invoice): those never paid become expired. */
 int settle_due(watcher *w, uint32_t tip);
 
-/* Evaluates the invoices ids[0..n) against tip (the block just processed):
- * those not settled by it join the open set. 1, or 0 on a Redis error. */
-int settle_ids(watcher *w, char (*ids)[33], size_t n, uint32_t tip);
+/* Evaluates the invoices ids[0..n) against tip: those not settled join
+ * the open set. pending: how many replies to the caller's own pipelined
+ * commands come first (read and dropped here). 1, or 0 on a Redis error. */
+int settle_ids(watcher *w, char (*ids)[33], size_t n, uint32_t tip, long pending);
 
 /* The processed tip from Redis: 1 with height and hash hex, 0 if none, -1
  * on an error. */

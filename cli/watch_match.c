@@ -168,24 +168,19 @@ outs_match(watcher *w, const outlist *l, uint32_t height, uint32_t tip)
         }
         freeReplyObject(r);
     }
-    if (!drain(w, pending)) {
-        free(ids);
-        return -1;
-    }
     if (nids == 0) {
         free(ids);
-        return 0;
+        return drain(w, pending) ? 0 : -1;
     }
     nids = ids_unique(ids, nids);       /* an invoice paid twice is settled once */
     if ((nv = realloc(ids, nids * sizeof(*ids))) != NULL) ids = nv;
     if (height) {       /* the invoices paid in this block, for a rollback */
         snprintf(hkey, sizeof(hkey), "%swatcher:h:%u", w->prefix, height);
-        if (!drain(w, append_sadd(w, hkey, ids, nids))) {
-            free(ids);
-            return -1;
-        }
+        pending += append_sadd(w, hkey, ids, nids);
     }
-    if (!settle_ids(w, ids, nids, tip)) found = -1;
+    /* the payments' replies are read by settle_ids, after its reads went
+     * out: Redis is never idle waiting for this loop */
+    if (!settle_ids(w, ids, nids, tip, pending)) found = -1;
     free(ids);
     return found;
 }

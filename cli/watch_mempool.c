@@ -95,7 +95,7 @@ mempool_gone(watcher *w, char (*pool)[65], size_t n, uint32_t tip)
     freeReplyObject(m);
     if (ok && nids) {
         nids = ids_unique(ids, nids);
-        ok = settle_ids(w, ids, nids, tip);
+        ok = settle_ids(w, ids, nids, tip, 0);
     }
     free(ids);
     return ok;

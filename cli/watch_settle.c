@@ -335,9 +335,11 @@ append_open(watcher *w, const char *cmd, const verdict *v, size_t n, int want)
 }
 
 /* Evaluates ids[0..n) a batch at a time. from_open: they are the open set
- * (the settled leave it); otherwise those not settled join it. */
+ * (the settled leave it); otherwise those not settled join it. pending:
+ * replies due to the caller's commands, read (and dropped) first. */
 static int
-settle_batches(watcher *w, const char *const *ids, size_t n, uint32_t tip, int from_open)
+settle_batches(watcher *w, const char *const *ids, size_t n, uint32_t tip, int from_open,
+    long pending)
 {
     verdict v[SETTLE_BATCH];
     redisReply *inv, *pay, *r;
@@ -352,6 +354,7 @@ settle_batches(watcher *w, const char *const *ids, size_t n, uint32_t tip, int f
         redisAppendCommand(w->rc, "HGETALL %sinv:%s", w->prefix, ids[i]);
         redisAppendCommand(w->rc, "HGETALL %spay:%s", w->prefix, ids[i]);
     }
+    if (!drain(w, pending)) return 0;
     cmds = 0;
     for (i = 0; i < n; i += nb) {
         nb = n - i < SETTLE_BATCH ? n - i : SETTLE_BATCH;
@@ -389,19 +392,20 @@ settle_batches(watcher *w, const char *const *ids, size_t n, uint32_t tip, int f
 }
 
 int
-settle_ids(watcher *w, char (*ids)[33], size_t n, uint32_t tip)
+settle_ids(watcher *w, char (*ids)[33], size_t n, uint32_t tip, long pending)
 {
     const char **p;
     size_t i;
     int ok;
 
-    if (n == 0) return 1;
+    if (n == 0) return drain(w, pending);
     if ((p = malloc(n * sizeof(*p))) == NULL) {
         wlog("out of memory");
+        wbroken(w);
         return 0;
     }
     for (i = 0; i < n; i++) p[i] = ids[i];
-    ok = settle_batches(w, p, n, tip, 0);
+    ok = settle_batches(w, p, n, tip, 0, pending);
     free(p);
     return ok;
 }
@@ -428,7 +432,7 @@ settle_open(watcher *w, uint32_t tip)
         return 0;
     }
     for (i = 0; i < ids->elements; i++) p[i] = ids->element[i]->str;
-    ok = settle_batches(w, p, ids->elements, tip, 1);
+    ok = settle_batches(w, p, ids->elements, tip, 1, 0);
     free(p);
     freeReplyObject(ids);
     return ok;
@@ -456,7 +460,7 @@ settle_due(watcher *w, uint32_t tip)
         return 0;
     }
     for (i = 0; i < ids->elements; i++) p[i] = ids->element[i]->str;
-    ok = settle_batches(w, p, ids->elements, tip, 0);
+    ok = settle_batches(w, p, ids->elements, tip, 0, 0);
     if (ok) {           /* evaluated once at expiry; the open set has the rest */
         char key[300];
 
