@@ -1,7 +1,14 @@
 /* `bitcache watch`, the payment watcher: shared state of its parts.
  *   watch.c         options, the main loop, the leader lease, logging
- *   watch_chain.c   blocks and the mempool: matching outputs, reorgs
- *   watch_settle.c  invoices: state, attestation, events, revocation
+ *   watch_fetch.c   blocks from the node, parsed; the fetcher thread
+ *   watch_chain.c   following the chain: progress, reorgs
+ *   watch_match.c   outputs -> invoices, payments recorded
+ *   watch_mempool.c the mempool: new payments, evicted ones
+ *   watch_settle.c  invoices: state, attestation (signer threads),
+ *                   events, revocation, expiry
+ * Threads: the fetcher touches only its own node connection and the block
+ * it parses; the signers only the read-only key and their verdicts. Redis,
+ * the HMAC keys and libbitcache's error messages stay on the main thread.
  * Progress lives in Redis (docs/watcher.md lists the keys), so a watcher
  * killed at any moment resumes where it was and counts nothing twice. */
 #ifndef BITCACHE_CLI_WATCH_H
