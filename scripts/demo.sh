@@ -61,8 +61,11 @@ cat > "$dir/pay" <<PAY
 # pay ADDRESS BTC: the demo buyer's wallet pays, and a block is mined
 set -e
 [ \$# -eq 2 ] || { echo "usage: \$0 ADDRESS AMOUNT_BTC" >&2; exit 2; }
-curl -sf -u x:$key -H 'Content-Type: application/json' \\
-  -d "{\"method\":\"sendtoaddress\",\"params\":[\"\$1\", \$2],\"id\":1}" http://127.0.0.1:$wport/; echo
+out=\$(curl -s -u x:$key -H 'Content-Type: application/json' \\
+  -d "{\"method\":\"sendtoaddress\",\"params\":[\"\$1\", \$2],\"id\":1}" http://127.0.0.1:$wport/)
+txid=\$(printf '%s' "\$out" | sed -n 's/.*"result":"\([0-9a-f]\{64\}\)".*/\1/p')
+[ -n "\$txid" ] || { echo "the demo wallet did not pay: \$out" >&2; exit 1; }
+echo "sent: transaction \$txid"
 curl -sf -u x:$key -H 'Content-Type: application/json' \\
   -d "{\"method\":\"generatetoaddress\",\"params\":[1, \"$addr\"],\"id\":1}" http://127.0.0.1:$nport/ >/dev/null
 echo "paid and mined one block; the payment page turns to 'paid' within seconds"
