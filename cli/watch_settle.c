@@ -342,7 +342,7 @@ settle_batches(watcher *w, const char *const *ids, size_t n, uint32_t tip, int f
     long pending)
 {
     verdict v[SETTLE_BATCH];
-    redisReply *inv, *pay, *r;
+    redisReply *inv, *pay;
     uint64_t now = (uint64_t) time(NULL);
     size_t i, j, nb;
     long cmds;
@@ -380,15 +380,7 @@ settle_batches(watcher *w, const char *const *ids, size_t n, uint32_t tip, int f
         cmds += from_open ? append_open(w, "SREM", v, nb, 1) : append_open(w, "SADD", v, nb, 0);
         w->settled += nb;
     }
-    for (; cmds > 0; cmds--) {
-        if (redisGetReply(w->rc, (void **) &r) != REDIS_OK) {
-            wlog("redis: %s", w->rc->errstr);
-            return 0;
-        }
-        if (r->type == REDIS_REPLY_ERROR) wlog("redis: %s", r->str);
-        freeReplyObject(r);
-    }
-    return 1;
+    return drain(w, cmds);
 }
 
 int
