@@ -471,7 +471,7 @@ sub watcher_keyfile {
 sub start_watcher {
     my ($self, %opt) = @_;
     my $name = $opt{name} || 'watcher';
-    my @args = ('watch', '--rpc', $self->node_url, '--rpc-user', 'x',
+    my @args = ('watch', '--rpc', $opt{rpc} || $self->node_url, '--rpc-user', 'x',
                 '--rpc-password', $NODE_KEY, '--redis', $self->redis_addr,
                 '--key', $self->watcher_keyfile,
                 ($opt{no_secret} ? () : ('--secret', "$self->{dir}/secret")),
