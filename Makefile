@@ -94,7 +94,7 @@ test: deps all unit
 	    grep -vE '^\s*ok ' $(BUILD)/prove.log | tail -n 200; exit $$rc
 
 bench: deps all
-	@for b in bench/*.sh; do echo "== $$b"; sh $$b || exit 1; done
+	@for b in bench/*.sh; do echo "== $$b"; bash $$b || exit 1; done
 
 demo: deps all
 	@bash scripts/demo.sh
