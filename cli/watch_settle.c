@@ -334,8 +334,8 @@ append_open(watcher *w, const char *cmd, const verdict *v, size_t n, int want)
     return 1;
 }
 
-/* Evaluates ids[0..n) a batch at a time. from_open: they are the open set
- * (the settled leave it); otherwise those not settled join it. pending:
+/* Evaluates ids[0..n) a batch at a time. The settled leave the open set;
+ * unless from_open (they are the open set), the others join it. pending:
  * replies due to the caller's commands, read (and dropped) first. */
 static int
 settle_batches(watcher *w, const char *const *ids, size_t n, uint32_t tip, int from_open,
@@ -377,7 +377,10 @@ settle_batches(watcher *w, const char *const *ids, size_t n, uint32_t tip, int f
         for (j = 0; j < nb; j++) {
             cmds += settle_write(w, &v[j]);
         }
-        cmds += from_open ? append_open(w, "SREM", v, nb, 1) : append_open(w, "SADD", v, nb, 0);
+        /* settled ones leave the open set (they may be there from the
+         * mempool), the others join it */
+        cmds += append_open(w, "SREM", v, nb, 1);
+        if (!from_open) cmds += append_open(w, "SADD", v, nb, 0);
         w->settled += nb;
     }
     return drain(w, cmds);

@@ -106,6 +106,8 @@ $t->bulk_pay([$m->{address}, 12_345]);
 state_is($m->{id}, 'seen', 'seen in the mempool');
 $t->mine(1);
 state_is($m->{id}, 'paid', 'mined: paid');
+ok($t->redis('SISMEMBER', 'bitcache:watcher:open', $m->{id}) == 0,
+   'settled with its block: no longer open');
 ok($wait->(sub { $t->redis('SCARD', 'bitcache:watcher:mempool') == 0 }, 10),
    'nothing left to watch in the mempool');
 is(inv($m->{id})->{state}, 'paid', 'still paid');
