@@ -246,15 +246,23 @@ for my $v ([phone => @phone], [desktop => @desk], ['phone-dark' => @phone, '--da
                    '--wait-text', 'Payment seen', '--summary',
                    '--wait-text', 'download is ready', '--wait', '#download',
                    '--screenshot', "$art/page-paid-polled-phone.png") or die;
-    sleep 1;
+    # the state changes follow the page's own polls (every 3 s), not the
+    # clock: a slow Chromium start must not make it miss "seen"
+    my $gets = sub { scalar grep { m{"GET /bitcache/invoices/$id HTTP/1.1" 200} }
+                     split /\n/, $t->access_log };
+    my $n = $gets->();
+    BcTest::wait_until(sub { $gets->() >= $n + 2 }, 40);      # the page, its first poll
     status_json(state => 'seen', received_sats => 12345, conf => 0, seconds_left => 880);
-    sleep 4;
+    $n = $gets->();
+    BcTest::wait_until(sub { $gets->() >= $n + 1 }, 40);      # a poll that got "seen"
+    sleep 0.5;
     status_json(state => 'paid', received_sats => 12345, conf => 1, seconds_left => 876,
                 download_url => $token_url);
     local $/;
     my $json = <$p>;
     close $p;
-    my $r = eval { decode_json($json) } || { ok => 0, error => $json };
+    my $r = eval { decode_json($json) } || { ok => 0, error => "no JSON: $json" };
+    diag("page.js: $r->{error}") if !$r->{ok};
     clean($r, 'polling');
     is($r->{steps}[0]{summary}{status}, 'Payment seen: 0 of 1 confirmations.', 'polling: seen');
     is($r->{state}, 'paid', 'polling: paid');
