@@ -121,11 +121,12 @@ bc_offer_status_str(bc_offer_status st)
 int
 bc_invoice_mac(unsigned char mac[32], const bc_invoice *inv, const bc_keys *keys)
 {
-    unsigned char buf[8 + BC_INVOICE_ID_LEN + 64 + 4 * (2 + BC_OFFER_FIELD_MAX)];
+    unsigned char buf[8 + 1 + BC_INVOICE_ID_LEN + 64 + 5 * (2 + BC_OFFER_FIELD_MAX) + 32];
     bc_writer w;
 
     bc_writer_init(&w, buf, sizeof(buf));
     LABELED(&w, "invoice");
+    bc_put_uint(&w, BC_INVOICE_VERSION, 1);
     bc_put_bytes(&w, inv->id, BC_INVOICE_ID_LEN);
     bc_put_uint(&w, inv->network, 1);
     bc_put_uint(&w, inv->index, 4);
@@ -139,6 +140,8 @@ bc_invoice_mac(unsigned char mac[32], const bc_invoice *inv, const bc_keys *keys
     bc_put_lp(&w, inv->wallet, inv->wallet_len);
     bc_put_lp(&w, inv->address, inv->address_len);
     bc_put_lp(&w, inv->spk, inv->spk_len);
+    bc_put_lp(&w, inv->title, inv->title_len);
+    bc_put_bytes(&w, inv->claim_hash, sizeof(inv->claim_hash));
     return mac_of(mac, &w, keys->invoice_hmac);
 }
 

@@ -11,6 +11,7 @@
 #include "secret.h"
 
 #define BC_INVOICE_ID_LEN     16
+#define BC_INVOICE_VERSION    2             /* the record's v and its MAC layout */
 #define BC_OFFER_VERSION      1
 #define BC_OFFER_LIFETIME     3600          /* seconds an offer is accepted */
 #define BC_OFFER_FIELD_MAX    1024          /* wallet, product, title */
@@ -61,10 +62,13 @@ typedef struct {
     const char           *wallet;   size_t wallet_len;
     const char           *address;  size_t address_len;
     const unsigned char  *spk;      size_t spk_len;
+    const char           *title;    size_t title_len;
+    unsigned char         claim_hash[32];   /* SHA256 of the buyer's claim */
 } bc_invoice;
 
-/* The module's MAC over an invoice record. Returns 1, or 0 if a field is
- * too long. */
+/* The module's MAC over an invoice record (version BC_INVOICE_VERSION:
+ * every field the module writes, the title and the claim hash included).
+ * Returns 1, or 0 if a field is too long. */
 int bc_invoice_mac(unsigned char mac[32], const bc_invoice *inv, const bc_keys *keys);
 
 /* The 32-byte message the watcher signs (BIP340) for a payment. */

@@ -80,48 +80,49 @@ take_hex(unsigned char *out, size_t outlen, const char *name, const char *value,
 
 /* ---- invoices ------------------------------------------------------------ */
 
-enum {
-    F_V, F_PRODUCT, F_TITLE, F_WALLET, F_NETWORK, F_INDEX, F_ADDRESS, F_SPK, F_AMOUNT,
-    F_CONFIRMATIONS, F_CREATED, F_EXPIRES, F_TOKEN_TTL, F_MAX_DOWNLOADS, F_MAC,
-    F_STATE, F_RECEIVED, F_CONF, F_PAID_AT, F_ATT, F_COUNT
-};
-
 static const struct {
     const char *name;
     uint64_t    max;        /* numbers: the largest value */
-} inv_fields[F_COUNT] = {
-    [F_V] = { "v", 1 },
-    [F_PRODUCT] = { "product", 0 },
-    [F_TITLE] = { "title", 0 },
-    [F_WALLET] = { "wallet", 0 },
-    [F_NETWORK] = { "network", 3 },
-    [F_INDEX] = { "index", UINT32_MAX },
-    [F_ADDRESS] = { "address", 0 },
-    [F_SPK] = { "spk", 0 },
-    [F_AMOUNT] = { "amount", UINT64_MAX },
-    [F_CONFIRMATIONS] = { "confirmations", UINT8_MAX },
-    [F_CREATED] = { "created", UINT64_MAX },
-    [F_EXPIRES] = { "expires", UINT64_MAX },
-    [F_TOKEN_TTL] = { "token_ttl", UINT32_MAX },
-    [F_MAX_DOWNLOADS] = { "max_downloads", UINT32_MAX },
-    [F_MAC] = { "mac", 0 },
-    [F_STATE] = { "state", 0 },
-    [F_RECEIVED] = { "received", UINT64_MAX },
-    [F_CONF] = { "conf", UINT32_MAX },
-    [F_PAID_AT] = { "paid_at", UINT64_MAX },
-    [F_ATT] = { "att", 0 },
+} inv_fields[BC_INV_NFIELDS] = {
+    [BC_INV_V] = { "v", 255 },
+    [BC_INV_PRODUCT] = { "product", 0 },
+    [BC_INV_TITLE] = { "title", 0 },
+    [BC_INV_WALLET] = { "wallet", 0 },
+    [BC_INV_NETWORK] = { "network", 3 },
+    [BC_INV_INDEX] = { "index", UINT32_MAX },
+    [BC_INV_ADDRESS] = { "address", 0 },
+    [BC_INV_SPK] = { "spk", 0 },
+    [BC_INV_AMOUNT] = { "amount", UINT64_MAX },
+    [BC_INV_CONFIRMATIONS] = { "confirmations", UINT8_MAX },
+    [BC_INV_CREATED] = { "created", UINT64_MAX },
+    [BC_INV_EXPIRES] = { "expires", UINT64_MAX },
+    [BC_INV_TOKEN_TTL] = { "token_ttl", UINT32_MAX },
+    [BC_INV_MAX_DOWNLOADS] = { "max_downloads", UINT32_MAX },
+    [BC_INV_CLAIM] = { "claim", 0 },
+    [BC_INV_MAC] = { "mac", 0 },
+    [BC_INV_STATE] = { "state", 0 },
+    [BC_INV_RECEIVED] = { "received", UINT64_MAX },
+    [BC_INV_CONF] = { "conf", UINT32_MAX },
+    [BC_INV_PAID_AT] = { "paid_at", UINT64_MAX },
+    [BC_INV_ATT] = { "att", 0 },
 };
 
-/* what the module writes and the MAC needs (the title is optional) */
-#define MODULE_FIELDS  (((1u << (F_MAC + 1)) - 1) & ~(1u << F_TITLE))
-#define PAYMENT_FIELDS ((1u << F_RECEIVED) | (1u << F_CONF) | (1u << F_PAID_AT))
+/* what the module writes and the MAC needs */
+#define MODULE_FIELDS  ((1u << (BC_INV_MAC + 1)) - 1)
+#define PAYMENT_FIELDS ((1u << BC_INV_RECEIVED) | (1u << BC_INV_CONF) | (1u << BC_INV_PAID_AT))
+
+const char *
+bc_invoice_field_name(bc_invoice_field f)
+{
+    return (unsigned) f < BC_INV_NFIELDS ? inv_fields[f].name : "";
+}
 
 void
 bc_invoice_record_init(bc_invoice_record *rec, const unsigned char id[BC_INVOICE_ID_LEN])
 {
     memset(rec, 0, sizeof(*rec));
     memcpy(rec->inv.id, id, BC_INVOICE_ID_LEN);
-    rec->inv.product = rec->inv.wallet = rec->inv.address = rec->title = "";
+    rec->inv.product = rec->inv.wallet = rec->inv.address = rec->inv.title = "";
     rec->inv.spk = rec->spk;
     rec->state = BC_STATE_NEW;
 }
@@ -134,14 +135,14 @@ bc_invoice_record_field(bc_invoice_record *rec, const char *name, size_t name_le
     uint64_t n = 0;
     int f;
 
-    for (f = 0; f < F_COUNT; f++) {
+    for (f = 0; f < BC_INV_NFIELDS; f++) {
         if (strlen(inv_fields[f].name) == name_len
             && memcmp(inv_fields[f].name, name, name_len) == 0)
         {
             break;
         }
     }
-    if (f == F_COUNT) {
+    if (f == BC_INV_NFIELDS) {
         return 1;       /* not ours: ignored */
     }
     if (inv_fields[f].max != 0 && !bc_parse_uint_n(&n, value, len, inv_fields[f].max)) {
@@ -152,28 +153,31 @@ bc_invoice_record_field(bc_invoice_record *rec, const char *name, size_t name_le
     rec->seen |= 1u << f;
 
     switch (f) {
-    case F_V:
-        if (n != 1) {
-            snprintf(err, errlen, "field v is not 1");
+    case BC_INV_V:
+        if (n != BC_INVOICE_VERSION) {
+            snprintf(err, errlen, "field v is %u, not %u (a record of another version)",
+                     (unsigned) n, BC_INVOICE_VERSION);
             return 0;
         }
         return 1;
-    case F_PRODUCT: return take_text(&inv->product, &inv->product_len, "product", value, len, err, errlen);
-    case F_TITLE: return take_text(&rec->title, &rec->title_len, "title", value, len, err, errlen);
-    case F_WALLET: return take_text(&inv->wallet, &inv->wallet_len, "wallet", value, len, err, errlen);
-    case F_ADDRESS: return take_text(&inv->address, &inv->address_len, "address", value, len, err, errlen);
-    case F_NETWORK: inv->network = (uint8_t) n; return 1;
-    case F_INDEX: inv->index = (uint32_t) n; return 1;
-    case F_AMOUNT: inv->amount = n; return 1;
-    case F_CONFIRMATIONS: inv->confirmations = (uint8_t) n; return 1;
-    case F_CREATED: inv->created = n; return 1;
-    case F_EXPIRES: inv->expires = n; return 1;
-    case F_TOKEN_TTL: inv->token_ttl = (uint32_t) n; return 1;
-    case F_MAX_DOWNLOADS: inv->max_downloads = (uint32_t) n; return 1;
-    case F_RECEIVED: rec->received = n; return 1;
-    case F_CONF: rec->conf = (uint32_t) n; return 1;
-    case F_PAID_AT: rec->paid_at = n; return 1;
-    case F_SPK:
+    case BC_INV_PRODUCT: return take_text(&inv->product, &inv->product_len, "product", value, len, err, errlen);
+    case BC_INV_TITLE: return take_text(&inv->title, &inv->title_len, "title", value, len, err, errlen);
+    case BC_INV_CLAIM:
+        return take_hex(inv->claim_hash, sizeof(inv->claim_hash), "claim", value, len, err, errlen);
+    case BC_INV_WALLET: return take_text(&inv->wallet, &inv->wallet_len, "wallet", value, len, err, errlen);
+    case BC_INV_ADDRESS: return take_text(&inv->address, &inv->address_len, "address", value, len, err, errlen);
+    case BC_INV_NETWORK: inv->network = (uint8_t) n; return 1;
+    case BC_INV_INDEX: inv->index = (uint32_t) n; return 1;
+    case BC_INV_AMOUNT: inv->amount = n; return 1;
+    case BC_INV_CONFIRMATIONS: inv->confirmations = (uint8_t) n; return 1;
+    case BC_INV_CREATED: inv->created = n; return 1;
+    case BC_INV_EXPIRES: inv->expires = n; return 1;
+    case BC_INV_TOKEN_TTL: inv->token_ttl = (uint32_t) n; return 1;
+    case BC_INV_MAX_DOWNLOADS: inv->max_downloads = (uint32_t) n; return 1;
+    case BC_INV_RECEIVED: rec->received = n; return 1;
+    case BC_INV_CONF: rec->conf = (uint32_t) n; return 1;
+    case BC_INV_PAID_AT: rec->paid_at = n; return 1;
+    case BC_INV_SPK:
         if (len == 0 || len % 2 != 0 || len > 2 * BC_SPK_MAX
             || !bc_hex_decode(rec->spk, len / 2, value, len))
         {
@@ -182,14 +186,14 @@ bc_invoice_record_field(bc_invoice_record *rec, const char *name, size_t name_le
         }
         inv->spk_len = len / 2;
         return 1;
-    case F_MAC:
+    case BC_INV_MAC:
         return take_hex(rec->mac, sizeof(rec->mac), "mac", value, len, err, errlen);
-    case F_ATT:
+    case BC_INV_ATT:
         /* present but not a signature: refused by the attestation check */
         rec->has_att = 1;
         rec->att_malformed = len != 128 || !bc_hex_decode(rec->att, 64, value, len);
         return 1;
-    case F_STATE:
+    case BC_INV_STATE:
         if (!bc_invoice_state_parse(&rec->state, value, len)) {
             snprintf(err, errlen, "field state is \"%.*s\"", len > 20 ? 20 : (int) len, value);
             return 0;
@@ -208,7 +212,7 @@ bc_invoice_record_done(bc_invoice_record *rec, char *err, size_t errlen)
         snprintf(err, errlen, "no such invoice");
         return 0;
     }
-    for (f = 0; f < F_COUNT; f++) {
+    for (f = 0; f < BC_INV_NFIELDS; f++) {
         if ((MODULE_FIELDS & (1u << f)) && !(rec->seen & (1u << f))) {
             snprintf(err, errlen, "no field %s", inv_fields[f].name);
             return 0;
@@ -235,6 +239,51 @@ bc_invoice_record_parse(bc_invoice_record *rec, const unsigned char id[BC_INVOIC
         }
     }
     return bc_invoice_record_done(rec, err, errlen);
+}
+
+int
+bc_invoice_record_argv(bc_invoice_argv *a, const bc_invoice *inv, const unsigned char mac[32])
+{
+    static const bc_invoice_field numbered[8] = {
+        BC_INV_NETWORK, BC_INV_INDEX, BC_INV_AMOUNT, BC_INV_CONFIRMATIONS,
+        BC_INV_CREATED, BC_INV_EXPIRES, BC_INV_TOKEN_TTL, BC_INV_MAX_DOWNLOADS
+    };
+    const uint64_t nums[8] = {
+        inv->network, inv->index, inv->amount, inv->confirmations,
+        inv->created, inv->expires, inv->token_ttl, inv->max_downloads
+    };
+    size_t i;
+
+    if (inv->spk_len > BC_SPK_MAX) {
+        return 0;
+    }
+    a->n = 0;
+#define PAIR(f, s, l) do {                                                 \
+        a->argv[a->n] = inv_fields[f].name;                                 \
+        a->argvlen[a->n] = strlen(inv_fields[f].name);                      \
+        a->argv[a->n + 1] = (s);                                            \
+        a->argvlen[a->n + 1] = (l);                                         \
+        a->n += 2;                                                          \
+    } while (0)
+    snprintf(a->v, sizeof(a->v), "%u", BC_INVOICE_VERSION);
+    PAIR(BC_INV_V, a->v, strlen(a->v));
+    PAIR(BC_INV_STATE, "new", 3);
+    PAIR(BC_INV_PRODUCT, inv->product, inv->product_len);
+    PAIR(BC_INV_TITLE, inv->title ? inv->title : "", inv->title_len);
+    PAIR(BC_INV_WALLET, inv->wallet, inv->wallet_len);
+    PAIR(BC_INV_ADDRESS, inv->address, inv->address_len);
+    bc_hex_encode(a->spkhex, inv->spk, inv->spk_len);
+    PAIR(BC_INV_SPK, a->spkhex, 2 * inv->spk_len);
+    for (i = 0; i < 8; i++) {
+        snprintf(a->nums[i], sizeof(a->nums[i]), "%llu", (unsigned long long) nums[i]);
+        PAIR(numbered[i], a->nums[i], strlen(a->nums[i]));
+    }
+    bc_hex_encode(a->claimhex, inv->claim_hash, 32);
+    PAIR(BC_INV_CLAIM, a->claimhex, 64);
+    bc_hex_encode(a->machex, mac, 32);
+    PAIR(BC_INV_MAC, a->machex, 64);
+#undef PAIR
+    return 1;
 }
 
 int

@@ -26,9 +26,23 @@ typedef enum {
     BC_STATE_EXPIRED
 } bc_invoice_state;
 
+/* The fields of inv:<id>, in the order `bitcache invoice show` lists
+ * them: the module writes v .. mac (bc_invoice_record_argv), the watcher
+ * state .. att. */
+typedef enum {
+    BC_INV_V = 0, BC_INV_PRODUCT, BC_INV_TITLE, BC_INV_WALLET, BC_INV_NETWORK,
+    BC_INV_INDEX, BC_INV_ADDRESS, BC_INV_SPK, BC_INV_AMOUNT, BC_INV_CONFIRMATIONS,
+    BC_INV_CREATED, BC_INV_EXPIRES, BC_INV_TOKEN_TTL, BC_INV_MAX_DOWNLOADS,
+    BC_INV_CLAIM, BC_INV_MAC,
+    BC_INV_STATE, BC_INV_RECEIVED, BC_INV_CONF, BC_INV_PAID_AT, BC_INV_ATT,
+    BC_INV_NFIELDS
+} bc_invoice_field;
+
+/* The field's name in Redis ("amount", ...). */
+const char *bc_invoice_field_name(bc_invoice_field f);
+
 typedef struct {
     bc_invoice        inv;            /* the MAC'd fields; inv.spk points at spk */
-    const char       *title;  size_t title_len;   /* shown, not MAC'd */
     unsigned char     mac[32];
     unsigned char     spk[BC_SPK_MAX];
     bc_invoice_state  state;          /* BC_STATE_NEW when the field is absent */
@@ -73,6 +87,25 @@ void bc_invoice_record_init(bc_invoice_record *rec, const unsigned char id[BC_IN
 int bc_invoice_record_field(bc_invoice_record *rec, const char *name, size_t name_len,
     const char *value, size_t value_len, char *err, size_t errlen);
 int bc_invoice_record_done(bc_invoice_record *rec, char *err, size_t errlen);
+
+/* The module's part of a new invoice record, as HSET field/value pairs:
+ * v, state new, then every field of inv and its mac. argv[0..n) point
+ * into inv and into the struct itself. */
+#define BC_INVOICE_MODULE_PAIRS 17
+typedef struct {
+    const char   *argv[2 * BC_INVOICE_MODULE_PAIRS];
+    size_t        argvlen[2 * BC_INVOICE_MODULE_PAIRS];
+    size_t        n;
+    char          v[4];
+    char          nums[8][24];
+    char          spkhex[2 * BC_SPK_MAX + 1];
+    char          claimhex[65];
+    char          machex[65];
+} bc_invoice_argv;
+
+/* Fills a; returns 1, or 0 if the spk is too long. */
+int bc_invoice_record_argv(bc_invoice_argv *a, const bc_invoice *inv,
+    const unsigned char mac[32]);
 
 /* 1 if the record's mac is the module's MAC over its fields. */
 int bc_invoice_record_mac_ok(const bc_invoice_record *rec, const bc_keys *keys);

@@ -8,7 +8,7 @@ use warnings;
 use Digest::SHA qw(hmac_sha256 sha256);
 use MIME::Base64 qw(encode_base64url decode_base64url);
 use Exporter 'import';
-our @EXPORT_OK = qw(keys_of offer invoice_mac payment_msg token_id product_mac wallet_id);
+our @EXPORT_OK = qw(keys_of offer invoice_mac claim_hash payment_msg token_id product_mac wallet_id);
 
 sub keys_of {
     my ($secret) = @_;
@@ -26,14 +26,21 @@ sub offer {
     return encode_base64url($body . hmac_sha256("offer\0" . $body, $k->{invoice}));
 }
 
-# invoice_mac(keys, {id(16 bytes), network, index, amount, confirmations, created, expires, token_ttl, max_downloads, product, wallet, address, spk(bytes)})
+# invoice_mac(keys, {id(16 bytes), network, index, amount, confirmations, created, expires,
+#                    token_ttl, max_downloads, product, wallet, address, spk(bytes), title,
+#                    claim_hash(32 bytes)}), record version 2
 sub invoice_mac {
     my ($k, $i) = @_;
-    my $m = "invoice\0" . $i->{id}
+    die "claim_hash must be 32 bytes" unless length($i->{claim_hash} // '') == 32;
+    my $m = "invoice\0" . pack('C', 2) . $i->{id}
           . pack('C N Q> C Q> Q> N N', @$i{qw(network index amount confirmations created expires token_ttl max_downloads)})
-          . lp($i->{product}) . lp($i->{wallet}) . lp($i->{address}) . lp($i->{spk});
+          . lp($i->{product}) . lp($i->{wallet}) . lp($i->{address}) . lp($i->{spk})
+          . lp($i->{title} // '') . $i->{claim_hash};
     return hmac_sha256($m, $k->{invoice});
 }
+
+# what an invoice keeps of the buyer's claim secret (32 random bytes)
+sub claim_hash { sha256($_[0]) }
 
 sub tagged_hash {
     my ($tag, $data) = @_;

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api_request.h"
+#include "base64url.h"
 #include "hex.h"
 #include "invoice.h"
 #include "tap.h"
@@ -104,6 +106,16 @@ main(void)
     inv.spk_len = strlen(v("spk")) / 2;
     ok(bc_hex_decode(spk, inv.spk_len, v("spk"), 2 * inv.spk_len), "spk");
     inv.spk = spk;
+    inv.title = v("title"); inv.title_len = strlen(inv.title);
+    ok(bc_hex_decode(inv.claim_hash, 32, v("claim_hash"), 64), "claim hash");
+    {
+        unsigned char claim[32], h[32];
+        size_t n;
+
+        ok(bc_b64url_decode(claim, sizeof(claim), &n, v("claim"), strlen(v("claim")))
+           && n == 32 && bc_claim_hash(h, claim) && memcmp(h, inv.claim_hash, 32) == 0,
+           "claim_hash is SHA256 of the claim");
+    }
     ok(bc_invoice_mac(mac, &inv, &keys), "invoice mac");
     bc_hex_encode(hex, mac, 32);
     is_str(hex, v("invoice_mac"), "invoice MAC");
@@ -111,6 +123,16 @@ main(void)
     bc_invoice_mac(mac, &inv, &keys);
     bc_hex_encode(hex, mac, 32);
     ok(strcmp(hex, v("invoice_mac")) != 0, "a lower price changes the MAC");
+    inv.amount++;
+    inv.title = "Pay bcrt1qother"; inv.title_len = strlen(inv.title);
+    bc_invoice_mac(mac, &inv, &keys);
+    bc_hex_encode(hex, mac, 32);
+    ok(strcmp(hex, v("invoice_mac")) != 0, "another title changes the MAC");
+    inv.title = v("title"); inv.title_len = strlen(inv.title);
+    inv.claim_hash[31] ^= 1;
+    bc_invoice_mac(mac, &inv, &keys);
+    bc_hex_encode(hex, mac, 32);
+    ok(strcmp(hex, v("invoice_mac")) != 0, "another claim hash changes the MAC");
 
     memcpy(id, inv.id, 16);
     ok(bc_payment_msg(mac, id, spk, inv.spk_len, u("received"), (uint32_t) u("conf"), u("paid_at")),

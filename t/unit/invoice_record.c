@@ -9,6 +9,7 @@
 #include "hex.h"
 #include "invoice_record.h"
 #include "schnorr.h"
+#include "api_request.h"
 #include "tap.h"
 
 #define MAXF 48
@@ -139,9 +140,12 @@ load_vectors(void)
         line[strcspn(line, "\n")] = '\0';
         if (line[0] == '#' || (eq = strchr(line, '=')) == NULL) continue;
         *eq = '\0';
-        /* the vector file's names are the record's, but for these two */
+        /* the vector file's names are the record's, but for these: the
+         * record keeps the claim's hash in "claim", never the secret */
         set(strcmp(line, "price") == 0 ? "amount"
-            : strcmp(line, "invoice_mac") == 0 ? "mac" : line, eq + 1);
+            : strcmp(line, "invoice_mac") == 0 ? "mac"
+            : strcmp(line, "claim") == 0 ? "claim_secret"
+            : strcmp(line, "claim_hash") == 0 ? "claim" : line, eq + 1);
     }
     if (in) fclose(in);
 }
@@ -154,7 +158,7 @@ test_records(void)
     char saved[512];
 
     load_vectors();
-    set("v", "1");
+    set("v", "2");
     ok(bc_hex_decode(secret, 32, get("secret"), 64), "secret");
     ok(bc_keys_derive(&keys, secret, 32), "keys");
     ok(bc_hex_decode(id, 16, get("invoice_id"), 32), "invoice id");
@@ -167,7 +171,7 @@ test_records(void)
        && rec.inv.expires == 1767229200 && rec.inv.token_ttl == 86400
        && rec.inv.max_downloads == 3, "numbers");
     ok(rec.inv.product_len == 15 && memcmp(rec.inv.product, "/files/book.pdf", 15) == 0
-       && rec.title_len == 8 && memcmp(rec.title, "The Book", 8) == 0
+       && rec.inv.title_len == 8 && memcmp(rec.inv.title, "The Book", 8) == 0
        && rec.inv.address_len == 13 && rec.inv.spk_len == 22 && rec.inv.spk[0] == 0
        && rec.inv.spk[21] == 0xab, "strings and spk");
     ok(rec.state == BC_STATE_NEW && !rec.has_att, "no state field: new");
@@ -194,8 +198,13 @@ test_records(void)
     set("product", "/files/other.pdf");
     expect("other product", BC_INVOICE_BAD_MAC, "invoice MAC does not verify");
     set("product", "/files/book.pdf");
-    set("title", "Anything");
-    expect("the title is not MAC'd", BC_INVOICE_SETTLED, "settled");
+    set("title", "Pay to bcrt1qattacker instead");
+    expect("the title is MAC'd too", BC_INVOICE_BAD_MAC, "invoice MAC does not verify");
+    set("title", "The Book");
+    set("claim", "dab949b2cb7dcbb691658c649a44c69567f99ce5cc14b9585c6e0b80df31a496");
+    expect("another claim hash", BC_INVOICE_BAD_MAC, "invoice MAC does not verify");
+    set("claim", "dab949b2cb7dcbb691658c649a44c69567f99ce5cc14b9585c6e0b80df31a497");
+    expect("the claim hash back", BC_INVOICE_SETTLED, "settled");
     set("mac", "00000000000000000000000000000000000000000000000000000000000000ff");
     expect("another mac", BC_INVOICE_BAD_MAC, "invoice MAC does not verify");
     load_vectors();   /* back to the vector's mac and fields */
@@ -257,7 +266,11 @@ test_malformed(void)
         { "mac", NULL, "no field mac" },
         { "spk", NULL, "no field spk" },
         { "v", NULL, "no field v" },
-        { "v", "2", "field v is not a number from 0 to 1" },
+        { "v", "1", "field v is 1, not 2 (a record of another version)" },
+        { "v", "256", "field v is not a number from 0 to 255" },
+        { "title", NULL, "no field title" },
+        { "claim", NULL, "no field claim" },
+        { "claim", "abc", "field claim is not 64 hex digits" },
         { "amount", "-1", "field amount is not a number from 0 to 18446744073709551615" },
         { "amount", "18446744073709551616", "field amount is not a number from 0 to 18446744073709551615" },
         { "amount", "", "field amount is not a number from 0 to 18446744073709551615" },
@@ -372,6 +385,41 @@ test_products(void)
     is_str(err, "field mac is not 64 hex digits", "  says so");
 }
 
+/* the module's writer: what it writes parses back to the same invoice,
+ * its MAC verifies, and the vector's claim secret matches its hash */
+static void
+test_argv(void)
+{
+    bc_invoice_record rec, back;
+    bc_invoice_argv a;
+    unsigned char mac[32];
+    size_t i;
+
+    nf = 0;
+    load_vectors();
+    set("v", "2");
+    ok(parse(&rec), "vector record parses (%s)", err);
+    ok(bc_invoice_mac(mac, &rec.inv, &keys), "MAC");
+    ok(bc_invoice_record_argv(&a, &rec.inv, mac), "argv");
+    ok(a.n == 2 * BC_INVOICE_MODULE_PAIRS, "%u strings", (unsigned) a.n);
+    ok(bc_invoice_record_parse(&back, id, a.argv, a.argvlen, a.n, err, sizeof(err)),
+       "the written record parses (%s)", err);
+    ok(bc_invoice_record_mac_ok(&back, &keys), "and its MAC verifies");
+    ok(back.state == BC_STATE_NEW && back.inv.amount == 12345
+       && back.inv.title_len == 8 && memcmp(back.inv.claim_hash, rec.inv.claim_hash, 32) == 0,
+       "same fields");
+    ok(strcmp(a.argv[0], bc_invoice_field_name(BC_INV_V)) == 0 && strcmp(a.argv[1], "2") == 0
+       && strcmp(a.argv[2], "state") == 0 && strcmp(a.argv[3], "new") == 0,
+       "v 2, state new first");
+    for (i = 0; i < a.n; i += 2) {
+        ok(strcmp(a.argv[i], "claim") != 0 || a.argvlen[i + 1] == 64, "claim: a hash, 64 hex");
+    }
+    ok(bc_claim_matches(back.inv.claim_hash, get("claim_secret"), strlen(get("claim_secret"))),
+       "the vector's claim matches the record's hash");
+    ok(!bc_claim_matches(back.inv.claim_hash, "wP_uwP_uwP_uwP_uwP_uwP_uwP_uwP_uwP_uwP_uwP4", 43),
+       "another claim does not");
+}
+
 int
 main(void)
 {
@@ -385,6 +433,7 @@ main(void)
     test_malformed();
     test_states();
     test_products();
+    test_argv();
     bc_keys_clear(&keys);
     return done_testing();
 }

@@ -1,0 +1,60 @@
+/* Output escaping on any bytes: bc_json_escape stays within 6 bytes a
+ * byte and gives valid UTF-8 with no quote, backslash (but escapes),
+ * control byte, < > & or '; bc_path_escape stays within 3 bytes a byte
+ * and gives only path characters. */
+#include "fuzz.h"
+
+#include "escape.h"
+
+static int
+valid_utf8(const unsigned char *s, size_t n)
+{
+    size_t i = 0, k, len;
+    unsigned char c;
+
+    while (i < n) {
+        c = s[i];
+        len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+        if (len == 0 || i + len > n || (len == 2 && c < 0xc2)) {
+            return 0;
+        }
+        for (k = 1; k < len; k++) {
+            if ((s[i + k] & 0xc0) != 0x80) {
+                return 0;
+            }
+        }
+        i += len;
+    }
+    return 1;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char *out;
+    size_t n, i;
+
+    if (size > FUZZ_MAX_INPUT || (out = malloc(6 * size + 1)) == NULL) {
+        return 0;
+    }
+    n = bc_json_escape(out, data, size);
+    FUZZ_ASSERT(n <= 6 * size);
+    FUZZ_ASSERT(valid_utf8((const unsigned char *) out, n));
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char) out[i];
+        FUZZ_ASSERT(c >= 0x20 && c != 0x7f && c != '<' && c != '>' && c != '&' && c != '\''
+                    && c != '"');
+        if (c == '\\') {
+            FUZZ_ASSERT(i + 1 < n && strchr("\"\\u", out[i + 1]) != NULL);
+            i++;
+        }
+    }
+    n = bc_path_escape(out, data, size);
+    FUZZ_ASSERT(n <= 3 * size);
+    for (i = 0; i < n; i++) {
+        FUZZ_ASSERT(out[i] != 0 && strchr(" \t\r\n\";,'\\<>", out[i]) == NULL
+                    && (unsigned char) out[i] > 0x20 && (unsigned char) out[i] < 0x7f);
+    }
+    free(out);
+    return 0;
+}

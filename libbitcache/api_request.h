@@ -1,0 +1,58 @@
+/* What the API location reads from a request, all of it outside input:
+ * the route (docs/protocol.md, "The API"), the offer in a POST body, the
+ * buyer's claim secret from a cookie or header; and the checks on the
+ * configured bitcache_api_url that make its value safe to put into
+ * headers and links. */
+#ifndef BITCACHE_API_REQUEST_H
+#define BITCACHE_API_REQUEST_H
+
+#include <stddef.h>
+
+#include "invoice.h"
+
+#define BC_API_URL_MAX      256
+#define BC_CLAIM_LEN        32                  /* random bytes */
+#define BC_CLAIM_CHARS      43                  /* base64url, no padding */
+#define BC_CLAIM_COOKIE     "bitcache_claim"
+#define BC_CLAIM_HEADER     "X-Bitcache-Claim"
+
+/* 1 if s[0..len) can be bitcache_api_url: '/' then path segments of
+ * unreserved characters (A-Z a-z 0-9 - . _ ~), no empty, "." or ".."
+ * segment, no trailing '/', at most BC_API_URL_MAX bytes. Otherwise 0 and
+ * a reason in err. */
+int bc_api_url_check(const char *s, size_t len, char *err, size_t errlen);
+
+typedef enum {
+    BC_ROUTE_NONE = 0,      /* 404 */
+    BC_ROUTE_CREATE,        /* <api>/invoices */
+    BC_ROUTE_STATUS         /* <api>/invoices/<32 lowercase hex> */
+} bc_route;
+
+/* Matches the whole (decoded) URI path against the API's two routes under
+ * api (a checked bitcache_api_url); for BC_ROUTE_STATUS, id receives the
+ * invoice id. */
+bc_route bc_api_route(const char *uri, size_t len, const char *api, size_t apilen,
+    unsigned char id[BC_INVOICE_ID_LEN]);
+
+/* The offer of a POST body: a JSON object with a string member "offer"
+ * (the first non-space byte is '{'), or a form whose field offer= is
+ * base64url. Returns 1 and points *offer into body, or 0. */
+int bc_body_offer(const char *body, size_t len, const char **offer, size_t *offer_len);
+
+/* Finds the next cookie called name in one Cookie header value, from *pos
+ * on (start with 0); returns 1 with its value and moves *pos past it, or
+ * 0 when there is none left. */
+int bc_cookie_next(const char *hdr, size_t len, size_t *pos, const char *name,
+    const char **value, size_t *value_len);
+
+/* SHA256 of the claim bytes: what the invoice keeps. */
+int bc_claim_hash(unsigned char hash[32], const unsigned char claim[BC_CLAIM_LEN]);
+
+/* Writes the claim as BC_CLAIM_CHARS base64url characters and a NUL. */
+void bc_claim_encode(char out[BC_CLAIM_CHARS + 1], const unsigned char claim[BC_CLAIM_LEN]);
+
+/* 1 if s[0..len) is the encoding of a claim whose hash is hash (compared
+ * in constant time), else 0. */
+int bc_claim_matches(const unsigned char hash[32], const char *s, size_t len);
+
+#endif

@@ -1,0 +1,21 @@
+/* Text from records and requests made safe for where it goes out: JSON
+ * strings (also inside HTML), and URL paths (links, cookie Path). */
+#ifndef BITCACHE_ESCAPE_H
+#define BITCACHE_ESCAPE_H
+
+#include <stddef.h>
+
+/* The body of a JSON string for src[0..len): '"' and '\' escaped; control
+ * bytes, DEL, < > & ' and U+2028/U+2029 as \uXXXX (safe inside <script>
+ * and HTML); a byte that is not part of valid UTF-8 becomes \ufffd, so any
+ * JSON parser reads the result. dst needs room for 6 * len bytes; returns
+ * the number written (no NUL). */
+size_t bc_json_escape(char *dst, const unsigned char *src, size_t len);
+
+/* src[0..len) as a URL path: bytes other than letters, digits, "-._~/"
+ * and "!$&()*+=:@" become %XX, so the result holds no space, quote, ';',
+ * ',', '%' or control byte. dst needs room for 3 * len bytes; returns the
+ * number written (no NUL). */
+size_t bc_path_escape(char *dst, const unsigned char *src, size_t len);
+
+#endif

@@ -1,0 +1,171 @@
+/* The API's request parsing (libbitcache/api_request.c) and output
+ * escaping (libbitcache/escape.c): exact routes, bitcache_api_url checks,
+ * the offer in JSON and form bodies, cookies, claims, JSON and path
+ * escaping; every crash the fuzz targets found is a case here. */
+#include <stdio.h>
+#include <string.h>
+
+#include "api_request.h"
+#include "escape.h"
+#include "tap.h"
+
+static const char *ID = "00112233445566778899aabbccddeeff";
+
+static bc_route
+route(const char *uri, const char *api)
+{
+    unsigned char id[BC_INVOICE_ID_LEN];
+
+    return bc_api_route(uri, strlen(uri), api, strlen(api), id);
+}
+
+static void
+test_routes(void)
+{
+    char uri[256];
+    unsigned char id[BC_INVOICE_ID_LEN];
+
+    ok(route("/bitcache/invoices", "/bitcache") == BC_ROUTE_CREATE, "create");
+    snprintf(uri, sizeof(uri), "/bitcache/invoices/%s", ID);
+    ok(bc_api_route(uri, strlen(uri), "/bitcache", 9, id) == BC_ROUTE_STATUS
+       && id[0] == 0x00 && id[15] == 0xff, "status, with the id");
+    ok(route("/shop/api/invoices", "/shop/api") == BC_ROUTE_CREATE, "a deeper API URL");
+    static const char *const none[] = {
+        "/bitcache/x/invoices", "/bitcache/invoices/", "/bitcache/invoices/x",
+        "/bitcache/invoicesx", "/bitcache//invoices", "/x/bitcache/invoices",
+        "/bitcache/invoices/00112233445566778899AABBCCDDEEFF",
+        "/bitcache/invoices/00112233445566778899aabbccddeeff/",
+        "/bitcache/invoices/00112233445566778899aabbccddeeff0",
+        "/bitcache/invoices/00112233445566778899aabbccddeef",
+        "/bitcache/invoices/00112233445566778899aabbccddeeff/invoices",
+        "/bitcache/invoices/g0112233445566778899aabbccddeeff",
+        "/bitcache\r\nX-Injected: 1/invoices", "/bitcache", "/", "",
+    };
+    size_t i;
+    for (i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
+        ok(route(none[i], "/bitcache") == BC_ROUTE_NONE, "404: \"%s\"", none[i]);
+    }
+    ok(bc_api_route("/bitcache/invoices\0", 19, "/bitcache", 9, id) == BC_ROUTE_NONE,
+       "a NUL after /invoices");
+}
+
+static void
+test_api_url(void)
+{
+    char err[128];
+    static const char *const good[] = { "/bitcache", "/a", "/shop/api-v1/_x.~y", "/.well-known" };
+    static const char *const bad[] = {
+        "", "bitcache", "/", "/bitcache/", "/bit cache", "/bit\"cache", "/bit%41", "/a//b",
+        "/a/./b", "/a/../b", "/..", "/a?b", "/a#b", "/a;b", "/a\r\nb", "/\xc3\xbc",
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        ok(bc_api_url_check(good[i], strlen(good[i]), err, sizeof(err)), "api url %s", good[i]);
+    }
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        err[0] = '\0';
+        ok(!bc_api_url_check(bad[i], strlen(bad[i]), err, sizeof(err)) && err[0],
+           "api url refused (%s)", err);
+    }
+    memset(err, 'a', sizeof(err));
+    err[0] = '/';
+    ok(!bc_api_url_check(err, BC_API_URL_MAX + 1, err + 100, 20), "too long");
+}
+
+static int
+offer(const char *body, const char *want)
+{
+    const char *o = NULL;
+    size_t n = 0;
+    int got = bc_body_offer(body, strlen(body), &o, &n);
+
+    if (want == NULL) {
+        return !got;
+    }
+    return got && n == strlen(want) && memcmp(o, want, n) == 0;
+}
+
+static void
+test_offer(void)
+{
+    ok(offer("{\"offer\":\"AbC-_\"}", "AbC-_"), "JSON");
+    ok(offer(" {\n \"a\" : [1, {\"offer\":\"no\"}, \"]\\\"\"], \"offer\" : \"X\" }", "X"),
+       "JSON: nested values and strings skipped");
+    ok(offer("{\"x\":{\"offer\":\"inner\"}}", NULL), "JSON: a nested offer is not the offer");
+    ok(offer("{\"offer\":\"a\\\"b\"}", NULL), "JSON: escapes refused");
+    ok(offer("{\"offer\":\"\"}", NULL), "JSON: empty refused");
+    ok(offer("{\"offer\":1}", NULL), "JSON: not a string");
+    ok(offer("{\"offer\":\"abc", NULL), "JSON: unterminated");
+    ok(offer("{\"of\\u0066er\":\"x\"}", NULL), "JSON: escaped key not matched");
+    ok(offer("{", NULL) && offer("{}", NULL) && offer("", NULL), "JSON: empty");
+    ok(offer("offer=abc", "abc"), "form");
+    ok(offer("x=1&offer=abc&y=2", "abc"), "form, among others");
+    ok(offer("xoffer=abc", NULL), "form: another field");
+    ok(offer("offer=", NULL), "form: empty");
+}
+
+static void
+test_cookies(void)
+{
+    const char *h = "a=1; bitcache_claim=XYZ ;bitcache_claim2=no; bitcache_claim=second";
+    const char *v;
+    size_t pos = 0, n;
+
+    ok(bc_cookie_next(h, strlen(h), &pos, "bitcache_claim", &v, &n) && n == 3
+       && memcmp(v, "XYZ", 3) == 0, "first cookie, trimmed");
+    ok(bc_cookie_next(h, strlen(h), &pos, "bitcache_claim", &v, &n) && n == 6
+       && memcmp(v, "second", 6) == 0, "second one");
+    ok(!bc_cookie_next(h, strlen(h), &pos, "bitcache_claim", &v, &n), "no more");
+    pos = 0;
+    ok(!bc_cookie_next("xbitcache_claim=1", 17, &pos, "bitcache_claim", &v, &n), "prefix");
+    pos = 0;
+    ok(bc_cookie_next("bitcache_claim=", 15, &pos, "bitcache_claim", &v, &n) && n == 0, "empty");
+}
+
+static void
+test_escape(void)
+{
+    char out[256];
+    size_t n;
+
+    n = bc_json_escape(out, (const unsigned char *) "a\"b\\c\r\n</x>&'", 13);
+    out[n] = '\0';
+    is_str(out, "a\\\"b\\\\c\\u000d\\u000a\\u003c/x\\u003e\\u0026\\u0027", "JSON escapes");
+    n = bc_json_escape(out, (const unsigned char *) "\xc3\xbc\xff\xc3\xe2\x80\xa8\xed\xa0\x80", 10);
+    out[n] = '\0';
+    is_str(out, "\xc3\xbc\\ufffd\\ufffd\\u2028\\ufffd\\ufffd\\ufffd",
+           "valid UTF-8 kept, invalid bytes and surrogates replaced, U+2028 escaped");
+    n = bc_path_escape(out, (const unsigned char *) "/files/a b;c,d\"e'%\r\n\xc3\xbc.pdf", 26);
+    out[n] = '\0';
+    is_str(out, "/files/a%20b%3Bc%2Cd%22e%27%25%0D%0A%C3%BC.pdf", "path escape");
+}
+
+static void
+test_claim(void)
+{
+    unsigned char claim[BC_CLAIM_LEN], hash[32];
+    char enc[BC_CLAIM_CHARS + 1];
+
+    memset(claim, 0x5a, sizeof(claim));
+    ok(bc_claim_hash(hash, claim), "hash");
+    bc_claim_encode(enc, claim);
+    ok(strlen(enc) == BC_CLAIM_CHARS, "43 characters");
+    ok(bc_claim_matches(hash, enc, strlen(enc)), "matches");
+    enc[5] ^= 1;
+    ok(!bc_claim_matches(hash, enc, strlen(enc)), "one character off: no");
+    ok(!bc_claim_matches(hash, enc, 42), "short: no");
+    ok(!bc_claim_matches(hash, "", 0), "empty: no");
+}
+
+int
+main(void)
+{
+    test_routes();
+    test_api_url();
+    test_offer();
+    test_cookies();
+    test_escape();
+    test_claim();
+    return done_testing();
+}
