@@ -22,11 +22,6 @@
 #define USAGE_GAP  "usage: bitcache invoice gap --redis ADDR"
 #define MAX_KV     128
 
-static const char *const show_order[] = {
-    "v", "product", "title", "wallet", "network", "index", "address", "spk", "amount",
-    "confirmations", "created", "expires", "token_ttl", "max_downloads", "mac",
-    "state", "received", "conf", "paid_at", "att"
-};
 
 static uint64_t
 field_uint(const char *const *kv, const size_t *kvlen, size_t n, const char *name)
@@ -228,18 +223,23 @@ invoice_show(int argc, char **argv)
         goto done;
     }
     printf("invoice %s\n", idhex);
-    for (i = 0; i < sizeof(show_order) / sizeof(show_order[0]); i++) {
-        if ((value = kv_get(kv, kvlen, n, show_order[i], &len)) != NULL) {
-            show_field(show_order[i], strlen(show_order[i]), value, len);
+    /* the record's fields in their order (libbitcache/invoice_record.h) */
+    for (i = 0; i < BC_INV_NFIELDS; i++) {
+        const char *name = bc_invoice_field_name((bc_invoice_field) i);
+
+        if ((value = kv_get(kv, kvlen, n, name, &len)) != NULL) {
+            show_field(name, strlen(name), value, len);
         }
     }
     for (i = 0; i < n; i += 2) {            /* fields of other versions */
-        for (j = 0; j < sizeof(show_order) / sizeof(show_order[0]); j++) {
-            if (strlen(show_order[j]) == kvlen[i] && memcmp(show_order[j], kv[i], kvlen[i]) == 0) {
+        for (j = 0; j < BC_INV_NFIELDS; j++) {
+            const char *name = bc_invoice_field_name((bc_invoice_field) j);
+
+            if (strlen(name) == kvlen[i] && memcmp(name, kv[i], kvlen[i]) == 0) {
                 break;
             }
         }
-        if (j == sizeof(show_order) / sizeof(show_order[0])) {
+        if (j == BC_INV_NFIELDS) {
             show_field(kv[i], kvlen[i], kv[i + 1], kvlen[i + 1]);
         }
     }

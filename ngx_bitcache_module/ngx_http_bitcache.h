@@ -44,6 +44,11 @@ typedef struct {
     ngx_str_t                        api_url;          /* where bitcache_api is */
     u_char                          *watcher_key;      /* x-only, 32 bytes */
     ngx_flag_t                       api;              /* bitcache_api here */
+    ngx_str_t                        api_location;     /* ... in this location */
+    ngx_str_t                        api_file;         /* ... set there */
+    ngx_uint_t                       api_line;
+    unsigned                         api_exact:1;
+    unsigned                         api_unchecked:1;  /* regex, named */
 } ngx_http_bitcache_loc_conf_t;
 
 

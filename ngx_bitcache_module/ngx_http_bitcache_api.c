@@ -2,9 +2,16 @@
  * The `bitcache_api` content handler:
  *
  *   POST <api>/invoices          an offer (form field or JSON "offer") in,
- *                                a new invoice out (201 JSON, or 303 to it)
+ *                                a new invoice out (201 JSON, or 303 to it),
+ *                                with the buyer's claim secret (a cookie
+ *                                scoped to the invoice, and "claim")
  *   GET  <api>/invoices/<id>     the invoice's state; once the watcher's
- *                                attested payment verifies, the token
+ *                                attested payment verifies, the token, to
+ *                                a request that proves the claim
+ *
+ * <api> is the bitcache_api_url of this location (checked at start), never
+ * a part of the request URI: every URL the API writes is built from it,
+ * hex ids and escaped strings. Any other path is 404.
  *
  * Each step that needs Redis is one pipelined round trip on the worker's
  * connection; the request holds itself (r->main->count) meanwhile.
@@ -17,9 +24,11 @@
 #include <openssl/rand.h>
 
 #include "address.h"
+#include "api_request.h"
 #include "bip21.h"
 #include "hex.h"
 #include "invoice.h"
+#include "invoice_record.h"
 #include "network.h"
 #include "script.h"
 #include "wallet.h"
@@ -35,7 +44,6 @@
 
 typedef struct {
     ngx_http_bitcache_call_t   call;
-    ngx_str_t                  base;         /* URI of the API, no slash */
     bc_offer                   offer;
     unsigned char              offer_buf[BC_OFFER_MAX_BYTES];
     bc_wallet                  wallet;
@@ -44,6 +52,7 @@ typedef struct {
     char                       idhex[2 * BC_INVOICE_ID_LEN + 1];
     char                       address[BC_ADDRESS_MAX];
     unsigned char              spk[BC_SPK_MAX];
+    char                       claim[BC_CLAIM_CHARS + 1];
     ngx_flag_t                 json;
 } ngx_http_bitcache_api_ctx_t;
 
@@ -69,12 +78,21 @@ ngx_http_bitcache_api_fail(ngx_http_request_t *r, ngx_uint_t status,
 ngx_int_t
 ngx_http_bitcache_api_handler(ngx_http_request_t *r)
 {
-    u_char                       *p, *last;
-    ngx_int_t                     rc;
-    ngx_uint_t                    i;
-    ngx_http_bitcache_api_ctx_t  *ctx;
+    u_char                         id[BC_INVOICE_ID_LEN];
+    bc_route                       route;
+    ngx_int_t                      rc;
+    ngx_http_bitcache_api_ctx_t   *ctx;
+    ngx_http_bitcache_loc_conf_t  *blcf;
 
-    static ngx_str_t  create = ngx_string("/invoices");
+    blcf = ngx_http_get_module_loc_conf(r, ngx_http_bitcache_module);
+
+    route = bc_api_route((const char *) r->uri.data, r->uri.len,
+                         (const char *) blcf->api_url.data, blcf->api_url.len,
+                         id);
+
+    if (route == BC_ROUTE_NONE) {
+        return NGX_HTTP_NOT_FOUND;
+    }
 
     ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_bitcache_api_ctx_t));
     if (ctx == NULL) {
@@ -84,16 +102,7 @@ ngx_http_bitcache_api_handler(ngx_http_request_t *r)
     ngx_http_set_ctx(r, ctx, ngx_http_bitcache_module);
     ctx->json = ngx_http_bitcache_wants_json(r);
 
-    p = r->uri.data;
-    last = p + r->uri.len;
-
-    /* <base>/invoices */
-    if (r->uri.len >= create.len
-        && ngx_strncmp(last - create.len, create.data, create.len) == 0)
-    {
-        ctx->base.data = p;
-        ctx->base.len = r->uri.len - create.len;
-
+    if (route == BC_ROUTE_CREATE) {
         if (r->method != NGX_HTTP_POST) {
             return NGX_HTTP_NOT_ALLOWED;
         }
@@ -107,42 +116,25 @@ ngx_http_bitcache_api_handler(ngx_http_request_t *r)
         return NGX_DONE;
     }
 
-    /* <base>/invoices/<32 hex digits> */
-    if (r->uri.len >= create.len + 1 + 2 * BC_INVOICE_ID_LEN) {
-        p = last - 2 * BC_INVOICE_ID_LEN;
-
-        for (i = 0; i < 2 * BC_INVOICE_ID_LEN; i++) {
-            if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f'))) {
-                break;
-            }
-        }
-
-        if (i == 2 * BC_INVOICE_ID_LEN && p[-1] == '/'
-            && ngx_strncmp(p - 1 - create.len, create.data, create.len) == 0)
-        {
-            if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
-                return NGX_HTTP_NOT_ALLOWED;
-            }
-
-            ctx->base.data = r->uri.data;
-            ctx->base.len = p - 1 - create.len - r->uri.data;
-            ngx_memcpy(ctx->idhex, p, 2 * BC_INVOICE_ID_LEN);
-
-            return ngx_http_bitcache_status_start(r, &ctx->base, ctx->idhex,
-                                                  ctx->json);
-        }
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        return NGX_HTTP_NOT_ALLOWED;
     }
 
-    return NGX_HTTP_NOT_FOUND;
+    bc_hex_encode(ctx->idhex, id, BC_INVOICE_ID_LEN);
+
+    return ngx_http_bitcache_status_start(r, &blcf->api_url, ctx->idhex,
+                                          ctx->json);
 }
 
 
-/* The offer from a form body (offer=...) or a JSON body ({"offer":"..."}). */
+/* The offer from a form body (offer=...) or a JSON body ({"offer":"..."}),
+ * read by libbitcache (bc_body_offer). */
 static ngx_int_t
 ngx_http_bitcache_body_offer(ngx_http_request_t *r, ngx_str_t *offer)
 {
-    u_char       *body, *p, *last, *start;
+    u_char       *body, *p;
     size_t        len;
+    const char   *o;
     ngx_chain_t  *cl;
 
     if (r->request_body == NULL || r->request_body->bufs == NULL) {
@@ -170,41 +162,14 @@ ngx_http_bitcache_body_offer(ngx_http_request_t *r, ngx_str_t *offer)
     for (cl = r->request_body->bufs; cl; cl = cl->next) {
         p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
     }
-    last = p;
 
-    /* JSON: "offer" : "value"; an offer is base64url, so no escapes */
-    p = ngx_strlcasestrn(body, last, (u_char *) "\"offer\"", 7 - 1);
-    if (p != NULL) {
-        for (p += 7; p < last && (*p == ' ' || *p == ':'); p++) { /* void */ }
-        if (p == last || *p++ != '"') {
-            return NGX_DECLINED;
-        }
-        start = p;
-        while (p < last && *p != '"') {
-            p++;
-        }
-        if (p == last) {
-            return NGX_DECLINED;
-        }
-        offer->data = start;
-        offer->len = p - start;
-        return NGX_OK;
+    if (!bc_body_offer((const char *) body, len, &o, &offer->len)) {
+        return NGX_DECLINED;
     }
 
-    /* form: offer=value[&...] */
-    for (p = body; p < last; p++) {
-        if ((p == body || p[-1] == '&') && last - p > 6
-            && ngx_strncmp(p, "offer=", 6) == 0)
-        {
-            start = p + 6;
-            for (p = start; p < last && *p != '&'; p++) { /* void */ }
-            offer->data = start;
-            offer->len = p - start;
-            return NGX_OK;
-        }
-    }
+    offer->data = (u_char *) o;
 
-    return NGX_DECLINED;
+    return NGX_OK;
 }
 
 
@@ -305,13 +270,14 @@ ngx_http_bitcache_create_indexed(ngx_http_bitcache_call_t *call,
     redisReply *reply)
 {
     u_char                        id[BC_INVOICE_ID_LEN], mac[32];
-    char                          spkhex[2 * BC_SPK_MAX + 1], machex[65];
-    size_t                        spk_len;
+    u_char                        claim[BC_CLAIM_LEN];
+    char                          spkhex[2 * BC_SPK_MAX + 1];
+    size_t                        spk_len, i, k;
     ngx_int_t                     rc;
-    ngx_str_t                     a[24], key, spkkey, duekey, exp, due,
-                                  title, multi;
+    ngx_str_t                     a[24], key, spkkey, duekey, exp, due, multi;
     const char                   *err;
     ngx_uint_t                    n;
+    bc_invoice_argv              *fields;
     ngx_http_request_t           *r = call->request;
     ngx_http_bitcache_api_ctx_t  *ctx = call->data;
     bc_invoice                   *inv = &ctx->inv;
@@ -333,10 +299,12 @@ ngx_http_bitcache_create_indexed(ngx_http_bitcache_call_t *call,
 
     inv->index = (uint32_t) (reply->integer - 1);
 
+    err = NULL;
     spk_len = sizeof(ctx->spk);
     if (!bc_wallet_derive(ctx->address, sizeof(ctx->address), ctx->spk,
                           &spk_len, &ctx->wallet, 0, inv->index, &err)
-        || RAND_bytes(id, sizeof(id)) != 1)
+        || RAND_bytes(id, sizeof(id)) != 1
+        || RAND_bytes(claim, sizeof(claim)) != 1)
     {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "bitcache: no address at index %uD of wallet %s: %s",
@@ -362,6 +330,17 @@ ngx_http_bitcache_create_indexed(ngx_http_bitcache_call_t *call,
     inv->address_len = ngx_strlen(ctx->address);
     inv->spk = ctx->spk;
     inv->spk_len = spk_len;
+    inv->title = ctx->offer.title;
+    inv->title_len = ctx->offer.title_len;
+
+    /* the buyer's claim: sent once, only its hash is kept (and MAC'd) */
+    if (!bc_claim_hash(inv->claim_hash, claim)) {
+        ngx_http_bitcache_api_fail(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                   "cannot make a claim");
+        return;
+    }
+    bc_claim_encode(ctx->claim, claim);
+    ngx_explicit_memzero(claim, sizeof(claim));
 
     if (!bc_invoice_mac(mac, inv, ((ngx_http_bitcache_loc_conf_t *)
                         ngx_http_get_module_loc_conf(r,
@@ -372,9 +351,14 @@ ngx_http_bitcache_create_indexed(ngx_http_bitcache_call_t *call,
         return;
     }
 
+    fields = ngx_palloc(r->pool, sizeof(bc_invoice_argv));
+    if (fields == NULL || !bc_invoice_record_argv(fields, inv, mac)) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
     bc_hex_encode(ctx->idhex, id, sizeof(id));
     bc_hex_encode(spkhex, ctx->spk, spk_len);
-    bc_hex_encode(machex, mac, sizeof(mac));
 
     if (ngx_http_bitcache_key(r, &key, "inv:", (u_char *) ctx->idhex,
                                   2 * BC_INVOICE_ID_LEN) != NGX_OK
@@ -386,68 +370,32 @@ ngx_http_bitcache_create_indexed(ngx_http_bitcache_call_t *call,
         return;
     }
 
-    title.data = (u_char *) ctx->offer.title;
-    title.len = ctx->offer.title_len;
-
-    /* MULTI; HSET inv:<id> ...; EXPIREAT; SET spk:<hex> <id> EXAT;
-     * ZADD watcher:due <expires> <id> (the watcher marks it expired if
-     * nothing paid it by then); EXEC */
-    n = 0;
-    ngx_str_set(&a[n], "HSET"); n++;
-    a[n++] = key;
-    ngx_str_set(&a[n], "v"); n++;
-    ngx_str_set(&a[n], "1"); n++;
-    ngx_str_set(&a[n], "state"); n++;
-    ngx_str_set(&a[n], "new"); n++;
-    ngx_str_set(&a[n], "product"); n++;
-    a[n].data = (u_char *) inv->product; a[n++].len = inv->product_len;
-    ngx_str_set(&a[n], "title"); n++;
-    a[n++] = title;
-    ngx_str_set(&a[n], "wallet"); n++;
-    a[n].data = (u_char *) inv->wallet; a[n++].len = inv->wallet_len;
-    ngx_str_set(&a[n], "network"); n++;
-    ngx_http_bitcache_set_num(r, &a[n++], inv->network);
-    ngx_str_set(&a[n], "index"); n++;
-    ngx_http_bitcache_set_num(r, &a[n++], inv->index);
-    ngx_str_set(&a[n], "address"); n++;
-    a[n].data = (u_char *) ctx->address; a[n++].len = inv->address_len;
-    ngx_str_set(&a[n], "spk"); n++;
-    a[n].data = (u_char *) spkhex; a[n++].len = 2 * spk_len;
-    ngx_str_set(&a[n], "amount"); n++;
-    ngx_http_bitcache_set_num(r, &a[n++], inv->amount);
-
+    /* MULTI; HSET inv:<id> ... (the record's one definition, in
+     * libbitcache; at most 16 arguments a command, so in parts);
+     * EXPIREAT; SET spk:<hex> <id> EXAT; ZADD watcher:due <expires> <id>
+     * (the watcher marks it expired if nothing paid it by then); EXEC */
     ngx_str_set(&multi, "MULTI");
 
-    if (ngx_http_bitcache_queue(1, &multi) != NGX_OK
-        || ngx_http_bitcache_queue(n, a) != NGX_OK)
-    {
+    if (ngx_http_bitcache_queue(1, &multi) != NGX_OK) {
         ngx_http_bitcache_api_fail(r, NGX_HTTP_SERVICE_UNAVAILABLE,
                                    "redis unavailable");
         return;
     }
 
-    /* the rest of the fields: at most 16 arguments a command */
+    for (i = 0; i < fields->n; i += k) {
+        n = 0;
+        ngx_str_set(&a[n], "HSET"); n++;
+        a[n++] = key;
+        for (k = 0; k < 14 && i + k < fields->n; k++) {
+            a[n].data = (u_char *) fields->argv[i + k];
+            a[n++].len = fields->argvlen[i + k];
+        }
 
-    n = 0;
-    ngx_str_set(&a[n], "HSET"); n++;
-    a[n++] = key;
-    ngx_str_set(&a[n], "confirmations"); n++;
-    ngx_http_bitcache_set_num(r, &a[n++], inv->confirmations);
-    ngx_str_set(&a[n], "created"); n++;
-    ngx_http_bitcache_set_num(r, &a[n++], inv->created);
-    ngx_str_set(&a[n], "expires"); n++;
-    ngx_http_bitcache_set_num(r, &a[n++], inv->expires);
-    ngx_str_set(&a[n], "token_ttl"); n++;
-    ngx_http_bitcache_set_num(r, &a[n++], inv->token_ttl);
-    ngx_str_set(&a[n], "max_downloads"); n++;
-    ngx_http_bitcache_set_num(r, &a[n++], inv->max_downloads);
-    ngx_str_set(&a[n], "mac"); n++;
-    a[n].data = (u_char *) machex; a[n++].len = 64;
-
-    if (ngx_http_bitcache_queue(n, a) != NGX_OK) {
-        ngx_http_bitcache_api_fail(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                   "redis unavailable");
-        return;
+        if (ngx_http_bitcache_queue(n, a) != NGX_OK) {
+            ngx_http_bitcache_api_fail(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                       "redis unavailable");
+            return;
+        }
     }
 
     ngx_http_bitcache_set_num(r, &exp, inv->expires + NGX_HTTP_BITCACHE_GRACE);
@@ -492,16 +440,47 @@ ngx_http_bitcache_create_indexed(ngx_http_bitcache_call_t *call,
 }
 
 
+/* Set-Cookie: the claim, sent back only to this invoice's status URL,
+ * for as long as the invoice record lives. */
+static ngx_int_t
+ngx_http_bitcache_claim_cookie(ngx_http_request_t *r,
+    ngx_http_bitcache_api_ctx_t *ctx, ngx_str_t *path)
+{
+    u_char     *p;
+    ngx_str_t   cookie;
+
+    cookie.data = ngx_pnalloc(r->pool, 128 + sizeof(ctx->claim) + path->len);
+    if (cookie.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_sprintf(cookie.data, BC_CLAIM_COOKIE "=%s; Path=%V; Max-Age=%uL; "
+                    "HttpOnly; SameSite=Lax", ctx->claim, path,
+                    (uint64_t) ctx->offer.invoice_ttl + NGX_HTTP_BITCACHE_GRACE);
+#if (NGX_HTTP_SSL)
+    if (r->connection->ssl) {
+        p = ngx_sprintf(p, "; Secure");
+    }
+#endif
+    cookie.len = p - cookie.data;
+
+    return ngx_http_bitcache_add_header(r, "Set-Cookie", &cookie);
+}
+
+
 static void
 ngx_http_bitcache_create_stored(ngx_http_bitcache_call_t *call,
     redisReply *reply)
 {
-    u_char                       *body, *p;
-    char                          bip21[512], btc[BC_BTC_AMOUNT_MAX];
-    size_t                        i;
-    ngx_str_t                     location, title;
-    ngx_http_request_t           *r = call->request;
-    ngx_http_bitcache_api_ctx_t  *ctx = call->data;
+    u_char                        *body, *p;
+    char                           bip21[512], btc[BC_BTC_AMOUNT_MAX];
+    size_t                         i;
+    ngx_str_t                      location, title;
+    ngx_http_request_t            *r = call->request;
+    ngx_http_bitcache_api_ctx_t   *ctx = call->data;
+    ngx_http_bitcache_loc_conf_t  *blcf;
+
+    blcf = ngx_http_get_module_loc_conf(r, ngx_http_bitcache_module);
 
     if (reply == NULL || reply->type != REDIS_REPLY_ARRAY) {
         ngx_http_bitcache_api_fail(r, NGX_HTTP_SERVICE_UNAVAILABLE,
@@ -525,15 +504,20 @@ ngx_http_bitcache_create_stored(ngx_http_bitcache_call_t *call,
                   ctx->idhex, ctx->inv.product_len, ctx->inv.product,
                   ctx->inv.amount, ctx->address, ctx->inv.index);
 
-    /* <base>/invoices/<id> */
-    location.len = ctx->base.len + sizeof("/invoices/") - 1
+    /* <api>/invoices/<id>: the configured URL and a hex id only */
+    location.len = blcf->api_url.len + sizeof("/invoices/") - 1
                    + 2 * BC_INVOICE_ID_LEN;
     location.data = ngx_pnalloc(r->pool, location.len);
     if (location.data == NULL) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
-    ngx_sprintf(location.data, "%V/invoices/%s", &ctx->base, ctx->idhex);
+    ngx_sprintf(location.data, "%V/invoices/%s", &blcf->api_url, ctx->idhex);
+
+    if (ngx_http_bitcache_claim_cookie(r, ctx, &location) != NGX_OK) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
 
     if (!ctx->json) {
         /* a form post: the invoice page is the next page */
@@ -560,19 +544,29 @@ ngx_http_bitcache_create_stored(ngx_http_bitcache_call_t *call,
         bip21[0] = '\0';
     }
 
-    body = ngx_pnalloc(r->pool, 1024 + sizeof(bip21) + location.len);
+    body = ngx_pnalloc(r->pool, 1024 + 6 * (sizeof(bip21) + sizeof(ctx->address)
+                                            + location.len));
     if (body == NULL) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
 
-    p = ngx_sprintf(body, "{\"id\":\"%s\",\"state\":\"new\",\"address\":\"%s\","
-                    "\"amount_sats\":%uL,\"amount_btc\":\"%s\",\"bip21\":\"%s\","
-                    "\"confirmations\":%ud,\"expires\":%uL,\"seconds_left\":%uD,"
-                    "\"status_url\":\"%V\"}\n",
-                    ctx->idhex, ctx->address, ctx->inv.amount, btc, bip21,
+    p = ngx_sprintf(body, "{\"id\":\"%s\",\"state\":\"new\",\"address\":\"",
+                    ctx->idhex);
+    p = ngx_http_bitcache_escape_json(p, &(ngx_str_t) {
+                                          ngx_strlen(ctx->address),
+                                          (u_char *) ctx->address });
+    p = ngx_sprintf(p, "\",\"amount_sats\":%uL,\"amount_btc\":\"%s\","
+                    "\"bip21\":\"", ctx->inv.amount, btc);
+    p = ngx_http_bitcache_escape_json(p, &(ngx_str_t) {
+                                          ngx_strlen(bip21), (u_char *) bip21 });
+    p = ngx_sprintf(p, "\",\"confirmations\":%ud,\"expires\":%uL,"
+                    "\"seconds_left\":%uD,\"status_url\":\"",
                     (ngx_uint_t) ctx->inv.confirmations, ctx->inv.expires,
-                    ctx->offer.invoice_ttl, &location);
+                    ctx->offer.invoice_ttl);
+    p = ngx_http_bitcache_escape_json(p, &location);
+    /* the claim, once: send it back as X-Bitcache-Claim to get the token */
+    p = ngx_sprintf(p, "\",\"claim\":\"%s\"}\n", ctx->claim);
 
     r->headers_out.location = ngx_list_push(&r->headers_out.headers);
     if (r->headers_out.location != NULL) {

@@ -11,6 +11,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_bitcache.h"
+#include "api_request.h"
 #include "token_record.h"
 #include "amount.h"
 #include "network.h"
@@ -53,6 +54,10 @@ static char *ngx_http_bitcache_wallet(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_bitcache_page(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_bitcache_api_url(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_bitcache_check_api(ngx_conf_t *cf,
+    ngx_http_bitcache_loc_conf_t *conf);
 static char *ngx_http_bitcache_api(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_bitcache_watcher_key(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -165,7 +170,7 @@ static ngx_command_t  ngx_http_bitcache_commands[] = {
 
     { ngx_string("bitcache_api_url"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_str_slot,
+      ngx_http_bitcache_api_url,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_bitcache_loc_conf_t, api_url),
       NULL },
@@ -401,6 +406,10 @@ ngx_http_bitcache_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "\"bitcache_api\" needs \"bitcache_secret\", "
                                "\"bitcache_watcher_key\" and \"bitcache_redis\"");
+            return NGX_CONF_ERROR;
+        }
+
+        if (ngx_http_bitcache_check_api(cf, conf) != NGX_CONF_OK) {
             return NGX_CONF_ERROR;
         }
     }
@@ -885,12 +894,112 @@ ngx_http_bitcache_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     ngx_http_core_loc_conf_t  *clcf;
 
+    if (blcf->api) {
+        return "is duplicate";
+    }
+
     blcf->api = 1;
+    blcf->api_file = cf->conf_file->file.name;
+    blcf->api_line = cf->conf_file->line;
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
     clcf->handler = ngx_http_bitcache_api_handler;
 
+    /* checked against the merged bitcache_api_url once it is known */
+    blcf->api_location = clcf->name;
+    blcf->api_exact = clcf->exact_match;
+    blcf->api_unchecked = clcf->named || clcf->noname
+#if (NGX_PCRE)
+                          || clcf->regex != NULL
+#endif
+                          ;
+
     return NGX_CONF_OK;
+}
+
+
+/* bitcache_api_url goes into Location headers, cookies and links: only
+ * a plain path is accepted. */
+static char *
+ngx_http_bitcache_api_url(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_bitcache_loc_conf_t  *blcf = conf;
+
+    char        err[128];
+    ngx_str_t  *value;
+
+    if (blcf->api_url.data != NULL) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (!bc_api_url_check((const char *) value[1].data, value[1].len, err,
+                          sizeof(err)))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"bitcache_api_url\": \"%V\" %s", &value[1], err);
+        return NGX_CONF_ERROR;
+    }
+
+    blcf->api_url = value[1];
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * The location of bitcache_api must receive <api>/invoices (and the
+ * status URLs under it) for the bitcache_api_url that applies there:
+ * otherwise every page would send buyers to a URL that this location
+ * never answers, or the API would answer at a URL no page names.
+ */
+static char *
+ngx_http_bitcache_check_api(ngx_conf_t *cf, ngx_http_bitcache_loc_conf_t *conf)
+{
+    u_char     *p;
+    ngx_str_t   route, loc;
+
+    if (conf->api_unchecked) {
+        return NGX_CONF_OK;     /* regex or named: cannot tell, see docs */
+    }
+
+    loc = conf->api_location;
+
+    route.len = conf->api_url.len + sizeof("/invoices") - 1;
+    route.data = ngx_pnalloc(cf->pool, route.len);
+    if (route.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+    p = ngx_cpymem(route.data, conf->api_url.data, conf->api_url.len);
+    ngx_memcpy(p, "/invoices", sizeof("/invoices") - 1);
+
+    /* = <api>/invoices, or a prefix of it, or one under <api>/invoices/ */
+    if (conf->api_exact
+        ? (loc.len == route.len
+           && ngx_strncmp(loc.data, route.data, route.len) == 0)
+        : (loc.len <= route.len
+           && ngx_strncmp(loc.data, route.data, loc.len) == 0))
+    {
+        return NGX_CONF_OK;
+    }
+
+    if (loc.len > route.len
+        && ngx_strncmp(loc.data, route.data, route.len) == 0
+        && loc.data[route.len] == '/')
+    {
+        return NGX_CONF_OK;
+    }
+
+    ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                  "\"bitcache_api\" in location \"%s%V\" never receives "
+                  "\"%V\", where bitcache_api_url \"%V\" sends buyers: set "
+                  "\"bitcache_api_url\" to this location's path (in it or in "
+                  "the server) in %V:%ui",
+                  conf->api_exact ? "= " : "", &loc, &route, &conf->api_url,
+                  &conf->api_file, conf->api_line);
+
+    return NGX_CONF_ERROR;
 }
 
 

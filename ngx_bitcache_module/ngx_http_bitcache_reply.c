@@ -8,6 +8,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "escape.h"
 #include "ngx_http_bitcache.h"
 
 
@@ -28,30 +29,13 @@ ngx_http_bitcache_wants_json(ngx_http_request_t *r)
 }
 
 
-/* For a JSON string: " \ and controls escaped, and < > & as \u00XX so that
- * the JSON is also safe inside HTML. */
+/* For a JSON string, by libbitcache's bc_json_escape: " \ and controls
+ * escaped, < > & ' as \u00XX so that the JSON is also safe inside HTML,
+ * and invalid UTF-8 as \ufffd. dst needs room for 6 * src->len bytes. */
 u_char *
 ngx_http_bitcache_escape_json(u_char *dst, ngx_str_t *src)
 {
-    u_char      c;
-    ngx_uint_t  i;
-
-    for (i = 0; i < src->len; i++) {
-        c = src->data[i];
-
-        if (c == '"' || c == '\\') {
-            *dst++ = '\\';
-            *dst++ = c;
-
-        } else if (c < 0x20 || c == '<' || c == '>' || c == '&') {
-            dst = ngx_sprintf(dst, "\\u%04xi", (ngx_int_t) c);
-
-        } else {
-            *dst++ = c;
-        }
-    }
-
-    return dst;
+    return dst + bc_json_escape((char *) dst, src->data, src->len);
 }
 
 

@@ -2,15 +2,21 @@
  * GET <api>/invoices/<id>: the invoice's state, and once the watcher's
  * attested payment verifies (docs/protocol.md, "Settling and the token"),
  * the download token: as a cookie scoped to the product, and as a link.
- * The token is derived from the invoice, so every poll gets the same one;
- * its Redis record is created with HSETNX, so polling never resets it.
+ * The token goes only to a request that proves the invoice's claim (the
+ * claim cookie set when it was created, or X-Bitcache-Claim): the id
+ * alone is no credential. An invoice whose MAC fails is shown as invalid,
+ * nothing of it (no address, no QR, no amount). The token is derived from
+ * the invoice, so every poll gets the same one; its Redis record is
+ * created with HSETNX, so polling never resets it.
  */
 
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "api_request.h"
 #include "bip21.h"
+#include "escape.h"
 #include "hex.h"
 #include "invoice_record.h"
 #include "network.h"
@@ -35,6 +41,8 @@ typedef struct {
     char                       token[BC_TOKEN_MAX_CHARS + 1];
     uint64_t                   token_expires;
     unsigned                   settled:1;
+    unsigned                   claimed:1;    /* the request proved the claim */
+    unsigned                   unclaimed:1;  /* settled, shown without token */
 } ngx_http_bitcache_status_ctx_t;
 
 
@@ -140,6 +148,96 @@ ngx_http_bitcache_status_parse(ngx_http_request_t *r,
 }
 
 
+/* 1 if r proves the claim whose hash the invoice keeps: an
+ * X-Bitcache-Claim header (scripts) or a bitcache_claim cookie (the
+ * browser that created the invoice). Never a query argument: those are
+ * logged. */
+static ngx_flag_t
+ngx_http_bitcache_status_claimed(ngx_http_request_t *r,
+    const unsigned char hash[32])
+{
+    size_t            pos, len;
+    ngx_uint_t        i;
+    const char       *v;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h, **cookies;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == sizeof(BC_CLAIM_HEADER) - 1
+            && ngx_strncasecmp(h[i].key.data, (u_char *) BC_CLAIM_HEADER,
+                               h[i].key.len) == 0
+            && bc_claim_matches(hash, (const char *) h[i].value.data,
+                                h[i].value.len))
+        {
+            return 1;
+        }
+    }
+
+    cookies = r->headers_in.cookies.elts;
+
+    for (i = 0; i < r->headers_in.cookies.nelts; i++) {
+        pos = 0;
+        while (bc_cookie_next((const char *) cookies[i]->value.data,
+                              cookies[i]->value.len, &pos, BC_CLAIM_COOKIE,
+                              &v, &len))
+        {
+            if (bc_claim_matches(hash, v, len)) {
+                return 1;
+            }
+        }
+    }
+
+    return 0;
+}
+
+
+/* An invoice whose record does not verify: nothing of it is shown. */
+static void
+ngx_http_bitcache_status_invalid(ngx_http_request_t *r,
+    ngx_http_bitcache_status_ctx_t *ctx)
+{
+    u_char     *body, *p;
+    ngx_str_t   what;
+
+    static const char  reason[] = "this invoice is invalid: its record does "
+        "not verify. Do not pay to any address shown for it; reload the "
+        "file's page for a new invoice";
+
+    if (ctx->json) {
+        body = ngx_pnalloc(r->pool, 256 + sizeof(reason));
+        if (body == NULL) {
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        p = ngx_sprintf(body, "{\"id\":\"%s\",\"state\":\"invalid\","
+                        "\"error\":\"invalid_invoice\",\"reason\":\"%s\"}\n",
+                        ctx->idhex, reason);
+
+        ngx_http_bitcache_send(r, NGX_HTTP_CONFLICT, "application/json", body,
+                               p - body);
+        return;
+    }
+
+    what.data = (u_char *) ctx->idhex;
+    what.len = 2 * BC_INVOICE_ID_LEN;
+
+    ngx_http_bitcache_reply(r, NGX_HTTP_CONFLICT, reason, &what);
+}
+
+
 static void
 ngx_http_bitcache_status_read(ngx_http_bitcache_call_t *call,
     redisReply *reply)
@@ -167,12 +265,21 @@ ngx_http_bitcache_status_read(ngx_http_bitcache_call_t *call,
         return;
     }
 
+    /* never shown, signed or minted from unless its MAC verifies */
     if (ngx_http_bitcache_status_parse(r, ctx, reply, err, sizeof(err))
         != NGX_OK)
     {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "bitcache: invoice %s unreadable: %s", ctx->idhex, err);
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "bitcache: invoice %s is invalid: %s", ctx->idhex, err);
+        ngx_http_bitcache_status_invalid(r, ctx);
+        return;
+    }
+
+    if (!bc_invoice_record_mac_ok(&ctx->rec, blcf->keys)) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "bitcache: invoice %s is invalid: invoice MAC does not "
+                      "verify", ctx->idhex);
+        ngx_http_bitcache_status_invalid(r, ctx);
         return;
     }
 
@@ -185,13 +292,6 @@ ngx_http_bitcache_status_read(ngx_http_bitcache_call_t *call,
     }
 
     if (ctx->rec.state != BC_STATE_PAID) {
-        if (!bc_invoice_record_mac_ok(&ctx->rec, blcf->keys)) {
-            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                          "bitcache: invoice %s: invoice MAC does not verify",
-                          ctx->idhex);
-            ctx->state = "invalid";
-        }
-
         ngx_http_bitcache_status_send(r, ctx);
         return;
     }
@@ -204,6 +304,19 @@ ngx_http_bitcache_status_read(ngx_http_bitcache_call_t *call,
                       "bitcache: invoice %s marked paid, no token: %s",
                       ctx->idhex, why);
         ctx->state = "unverified";
+        ngx_http_bitcache_status_send(r, ctx);
+        return;
+    }
+
+    ctx->claimed = ngx_http_bitcache_status_claimed(r,
+                                                    ctx->rec.inv.claim_hash);
+
+    if (!ctx->claimed) {
+        /* paid: said to everyone; the token only to its buyer */
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "bitcache: invoice %s paid, asked without its claim",
+                       ctx->idhex);
+        ctx->unclaimed = 1;
         ngx_http_bitcache_status_send(r, ctx);
         return;
     }
@@ -312,21 +425,47 @@ ngx_http_bitcache_status_minted(ngx_http_bitcache_call_t *call,
 }
 
 
+/* The product as a URL path (percent-encoded: no byte of it can end a
+ * header or an attribute), or NULL when it is not a path. */
+static ngx_str_t *
+ngx_http_bitcache_status_path(ngx_http_request_t *r, bc_invoice *inv)
+{
+    ngx_str_t  *path;
+
+    if (inv->product_len == 0 || inv->product[0] != '/') {
+        return NULL;
+    }
+
+    path = ngx_palloc(r->pool, sizeof(ngx_str_t));
+    if (path == NULL) {
+        return NULL;
+    }
+
+    path->data = ngx_pnalloc(r->pool, 3 * inv->product_len);
+    if (path->data == NULL) {
+        return NULL;
+    }
+
+    path->len = bc_path_escape((char *) path->data,
+                               (const unsigned char *) inv->product,
+                               inv->product_len);
+    return path;
+}
+
+
 /* Set-Cookie: the token, scoped to the product's path when it is one. */
 static ngx_int_t
 ngx_http_bitcache_status_cookie(ngx_http_request_t *r,
-    ngx_http_bitcache_status_ctx_t *ctx)
+    ngx_http_bitcache_status_ctx_t *ctx, ngx_str_t *product_path)
 {
     u_char     *p;
     time_t      max_age;
     ngx_str_t   cookie, path;
 
-    path.data = (u_char *) ctx->rec.inv.product;
-    path.len = ctx->rec.inv.product_len;
+    if (product_path != NULL) {
+        path = *product_path;
 
-    if (path.len == 0 || path.data[0] != '/'
-        || ngx_strlchr(path.data, path.data + path.len, ';') != NULL)
-    {
+    } else {
         ngx_str_set(&path, "/");
     }
 
@@ -362,7 +501,8 @@ ngx_http_bitcache_status_send(ngx_http_request_t *r,
     char                            left[NGX_INT64_LEN + 1];
     size_t                          n, svglen;
     uint64_t                        now, secs, due;
-    ngx_str_t                       title, product, download, self;
+    ngx_str_t                       title, product, download, self, addr,
+                                    bip21s, *path;
     bc_tvar                         vars[32];
     bc_invoice                     *inv = &ctx->rec.inv;
     ngx_http_bitcache_loc_conf_t   *blcf;
@@ -372,8 +512,8 @@ ngx_http_bitcache_status_send(ngx_http_request_t *r,
     now = (uint64_t) ngx_time();
     secs = inv->expires > now ? inv->expires - now : 0;
 
-    title.data = (u_char *) ctx->rec.title;
-    title.len = ctx->rec.title_len;
+    title.data = (u_char *) inv->title;
+    title.len = inv->title_len;
     product.data = (u_char *) inv->product;
     product.len = inv->product_len;
     if (title.len == 0) {
@@ -397,21 +537,21 @@ ngx_http_bitcache_status_send(ngx_http_request_t *r,
     /* the download link carries the token: for curl, wget, managers */
     download.len = 0;
     download.data = NULL;
-    if (ctx->settled && ctx->token_expires > now && product.len
-        && product.data[0] == '/')
-    {
-        download.data = ngx_pnalloc(r->pool, product.len + 32
+    path = ngx_http_bitcache_status_path(r, inv);
+
+    if (ctx->settled && ctx->token_expires > now && path != NULL) {
+        download.data = ngx_pnalloc(r->pool, path->len + 32
                                              + ngx_strlen(ctx->token));
         if (download.data == NULL) {
             ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
             return;
         }
         download.len = ngx_sprintf(download.data, "%V?bitcache_token=%s",
-                                   &product, ctx->token) - download.data;
+                                   path, ctx->token) - download.data;
     }
 
     if (ctx->settled && ctx->token_expires > now
-        && ngx_http_bitcache_status_cookie(r, ctx) != NGX_OK)
+        && ngx_http_bitcache_status_cookie(r, ctx, path) != NGX_OK)
     {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
@@ -425,30 +565,46 @@ ngx_http_bitcache_status_send(ngx_http_request_t *r,
     }
     ngx_sprintf(self.data, "%V/invoices/%s", &ctx->base, ctx->idhex);
 
+    addr.data = (u_char *) inv->address;
+    addr.len = inv->address_len;
+    bip21s.data = (u_char *) bip21;
+    bip21s.len = ngx_strlen(bip21);
+
     if (ctx->json) {
-        n = 1024 + sizeof(bip21) + 6 * (title.len + product.len)
-            + 2 * download.len + self.len;
+        n = 1024 + 6 * (title.len + product.len + addr.len + bip21s.len
+                        + download.len + self.len);
         body = ngx_pnalloc(r->pool, n);
         if (body == NULL) {
             ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
             return;
         }
 
+        /* every string escaped: a record's text ends no JSON string */
         p = ngx_sprintf(body, "{\"id\":\"%s\",\"state\":\"%s\",\"product\":\"",
                         ctx->idhex, ctx->state);
         p = ngx_http_bitcache_escape_json(p, &product);
         p = ngx_sprintf(p, "\",\"title\":\"");
         p = ngx_http_bitcache_escape_json(p, &title);
-        p = ngx_sprintf(p, "\",\"address\":\"%*s\",\"bip21\":\"%s\","
-                        "\"amount_sats\":%uL,\"amount_btc\":\"%s\","
+        p = ngx_sprintf(p, "\",\"address\":\"");
+        p = ngx_http_bitcache_escape_json(p, &addr);
+        p = ngx_sprintf(p, "\",\"bip21\":\"");
+        p = ngx_http_bitcache_escape_json(p, &bip21s);
+        p = ngx_sprintf(p, "\",\"amount_sats\":%uL,\"amount_btc\":\"%s\","
                         "\"received_sats\":%uL,\"conf\":%uD,"
                         "\"confirmations\":%ud,\"expires\":%uL,"
-                        "\"seconds_left\":%uL,\"status_url\":\"%V\"",
-                        inv->address_len, inv->address, bip21, inv->amount, btc,
+                        "\"seconds_left\":%uL,\"status_url\":\"",
+                        inv->amount, btc,
                         ctx->rec.has_payment ? ctx->rec.received : 0,
                         ctx->rec.has_payment ? ctx->rec.conf : 0,
-                        (ngx_uint_t) inv->confirmations, inv->expires, secs,
-                        &self);
+                        (ngx_uint_t) inv->confirmations, inv->expires, secs);
+        p = ngx_http_bitcache_escape_json(p, &self);
+        p = ngx_sprintf(p, "\",\"claimed\":%s",
+                        ctx->claimed ? "true" : "false");
+        if (ctx->unclaimed) {
+            p = ngx_sprintf(p, ",\"note\":\"paid: the token goes to the buyer "
+                            "who created this invoice (its claim cookie, or "
+                            "the X-Bitcache-Claim header)\"");
+        }
         if (download.len) {
             p = ngx_sprintf(p, ",\"token\":\"%s\",\"download_url\":\"",
                             ctx->token);
@@ -464,7 +620,9 @@ ngx_http_bitcache_status_send(ngx_http_request_t *r,
 
     /* the QR code is the largest part: only when the page shows it */
     svg = NULL;
-    if (bip21[0] && !download.len && bc_template_uses(blcf->page, "qr_svg")) {
+    if (bip21[0] && !download.len && !ctx->unclaimed
+        && bc_template_uses(blcf->page, "qr_svg"))
+    {
         svglen = bc_qr_svg(NULL, 0, bip21);
         if (svglen) {
             svg = ngx_pnalloc(r->pool, svglen + 1);
@@ -507,6 +665,7 @@ ngx_http_bitcache_status_send(ngx_http_request_t *r,
     vars[n].name = "status_url";
     vars[n++].value = ngx_http_bitcache_cstr(r, &self);
     vars[n].name = "paid"; vars[n++].value = download.len ? "1" : "";
+    vars[n].name = "unclaimed"; vars[n++].value = ctx->unclaimed ? "1" : "";
     vars[n].name = "seen";
     vars[n++].value = ngx_strcmp(ctx->state, "seen") == 0 ? "1" : "";
     vars[n].name = "underpaid";

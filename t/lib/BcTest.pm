@@ -562,7 +562,8 @@ CONF
 }
 
 # The buyer's steps: the 402's offer for $path, POSTed for an invoice;
-# returns the invoice (id, address, ...) as the API's JSON gives it.
+# returns the invoice (id, address, claim, ...) as the API's JSON gives
+# it. The claim is kept, so that invoice_status($id) proves it.
 sub new_invoice {
     my ($self, $path) = @_;
     require JSON::PP;
@@ -574,14 +575,23 @@ sub new_invoice {
         headers => { 'Content-Type' => 'application/json', Accept => 'application/json' },
         content => JSON::PP::encode_json({ offer => $offer }) });
     die "POST invoice: $r->{status} $r->{content}" unless $r->{status} == 201;
-    return JSON::PP::decode_json($r->{content});
+    my $inv = JSON::PP::decode_json($r->{content});
+    $self->{claims}{ $inv->{id} } = $inv->{claim};
+    return $inv;
 }
 
-# GET <api>/invoices/<id> as JSON (state, token, ...); {} if unreadable
+# the claim secret of an invoice made by new_invoice (undef otherwise)
+sub claim_of { $_[0]{claims}{ $_[1] } }
+
+# GET <api>/invoices/<id> as JSON (state, token, ...), proving the
+# invoice's claim (X-Bitcache-Claim) when new_invoice made it, or with
+# $claim if given ('' for none); {} if unreadable
 sub invoice_status {
-    my ($self, $id) = @_;
+    my ($self, $id, $claim) = @_;
     require JSON::PP;
-    my $r = $self->get("/bitcache/invoices/$id", Accept => 'application/json');
+    $claim //= $self->claim_of($id);
+    my $r = $self->get("/bitcache/invoices/$id", Accept => 'application/json',
+                       (defined $claim && length $claim ? ('X-Bitcache-Claim' => $claim) : ()));
     return eval { JSON::PP::decode_json($r->{content}) } || {};
 }
 
