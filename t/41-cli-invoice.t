@@ -8,7 +8,7 @@ use warnings;
 use lib 't/lib';
 use Test::More;
 use BcTest;
-use ProtocolRef qw(keys_of invoice_mac wallet_id);
+use ProtocolRef qw(keys_of invoice_mac claim_hash wallet_id);
 
 my $t = BcTest->new;
 $t->start_redis;
@@ -34,13 +34,14 @@ my $seq = 0;
 sub invoice {
     my (%o) = @_;
     my $id = $o{id} // sprintf('%032x', ++$seq * 7919 + 0xabc000);
-    my %f = (v => 1, product => '/files/book.pdf', title => 'The Book', wallet => $VPUB,
+    my %f = (v => 2, claim => unpack('H*', claim_hash("claim of $id")), product => '/files/book.pdf', title => 'The Book', wallet => $VPUB,
              network => 3, index => 0, amount => 12345, confirmations => 1,
              created => $now - 1000 + $seq, expires => $now + 3600, token_ttl => 86400,
              max_downloads => 3, %o);
     delete $f{id};
     @f{qw(address spk)} = @{ $addr{$f{index}} // $addr{0} };
-    $f{mac} = unpack 'H*', invoice_mac($k, { %f, id => pack('H*', $id), spk => pack('H*', $f{spk}) });
+    $f{mac} = unpack 'H*', invoice_mac($k, { %f, id => pack('H*', $id), spk => pack('H*', $f{spk}),
+                                             claim_hash => pack('H*', $f{claim}) });
     $t->redis('HSET', "bitcache:inv:$id", %f);
     $t->redis('EXPIREAT', "bitcache:inv:$id", $f{expires} + 86400);
     return $id;
@@ -85,7 +86,7 @@ for my $case ([paid => $paid], [expired => $late], [new => $new], [underpaid => 
 
 # --- show: fields and verdicts ----------------------------------------------
 $out = show($paid);
-like($out, qr/^invoice $paid\n  v:             1\n  product:       \/files\/book\.pdf\n  title:         The Book\n/, 'fields in protocol order');
+like($out, qr/^invoice $paid\n  v:             2\n  product:       \/files\/book\.pdf\n  title:         The Book\n/, 'fields in protocol order');
 like($out, qr/^  amount:        20000$/m, 'amount');
 my $addr1 = $addr{1}[0];
 like($out, qr/^  address:       $addr1$/m, "address");
@@ -123,6 +124,10 @@ like($out, qr/^settles: no, invoice MAC does not verify$/m, '  and it does not s
 my $b = invoice(index => 6);
 $t->redis('HSET', "bitcache:inv:$b", 'address', $addr{7}[0], 'spk', $addr{7}[1]);
 like(show($b), qr/^invoice MAC: invoice MAC does not verify$/m, 'address swapped: MAC fails');
+my $tt = invoice(index => 9);
+$t->redis('HSET', "bitcache:inv:$tt", 'title', "Pay to $addr{7}[0] instead");
+like(show($tt), qr/^invoice MAC: invoice MAC does not verify$/m, 'title rewritten: MAC fails (record v2)');
+like(show($new), qr/^  max_downloads: 3\n  claim:         [0-9a-f]{64}\n  mac: /m, 'the claim hash shown in its place');
 
 my $c = invoice(index => 8);
 $t->redis('HSET', "bitcache:inv:$c", 'state', 'paid', 'received', 12345, 'conf', 1, 'paid_at', $now);

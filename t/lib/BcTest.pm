@@ -242,6 +242,31 @@ sub http {
 
 sub get { my ($self, $path, %h) = @_; $self->http('GET', $path, %h) }
 
+# Sends $method $target (bytes as given: CR, LF, quotes, %-escapes) with
+# %h headers and $body over a plain socket; returns { status, head (the raw
+# header block), headers (lower-cased name => [values]), content }.
+sub raw {
+    my ($self, $method, $target, $body, %h) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $self->{http_port},
+                                  Timeout => 10) or die "connect: $!";
+    my $req = "$method $target HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+    $req .= "$_: $h{$_}\r\n" for sort keys %h;
+    $req .= 'Content-Length: ' . length($body) . "\r\n" if defined $body;
+    $req .= "\r\n" . ($body // '');
+    print $s $req;
+    local $/;
+    my $resp = <$s> // '';
+    close $s;
+    my ($head, $content) = split /\r\n\r\n/, $resp, 2;
+    my ($status) = ($head // '') =~ m{^HTTP/1\.\d (\d{3})};
+    my %headers;
+    for my $line (split /\r\n/, $head // '') {
+        push @{ $headers{ lc $1 } }, $2 if $line =~ /^([^:\s]+):\s*(.*)$/;
+    }
+    return { status => $status // 0, head => $head // '', headers => \%headers,
+             content => $content // '' };
+}
+
 sub error_log {
     my ($self) = @_;
     open my $fh, '<', "$self->{dir}/logs/error.log" or return '';
