@@ -68,7 +68,8 @@ my $now = int(time);
 my $att = `node t/node/attest.js sign $WATCHER $inv->{id} $spk 10000 1 $now`;
 chomp $att;
 $t->redis('HSET', "bitcache:inv:$inv->{id}", state => 'paid', received => 10000, conf => 1, paid_at => $now, att => $att);
-my $s = decode_json($t->get("/bitcache/invoices/$inv->{id}", Accept => 'application/json')->{content});
+my $s = decode_json($t->get("/bitcache/invoices/$inv->{id}", Accept => 'application/json',
+                           'X-Bitcache-Claim' => $inv->{claim})->{content});
 ok($s->{token}, 'paid: token');
 is($t->get($s->{download_url})->{status}, 200, 'downloads');
 is($t->get("/bitcache/invoices/$inv->{id}")->{status}, 200, 'paid page');
