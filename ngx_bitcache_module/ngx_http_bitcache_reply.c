@@ -165,6 +165,7 @@ ngx_http_bitcache_reply(ngx_http_request_t *r, ngx_uint_t status,
 
     title = status == NGX_HTTP_PAYMENT_REQUIRED ? "Payment Required"
           : status == NGX_HTTP_SERVICE_UNAVAILABLE ? "Service Unavailable"
+          : status == NGX_HTTP_CONFLICT ? "Invalid invoice"
           : "Error";
     why.data = (u_char *) reason;
     why.len = ngx_strlen(reason);
@@ -200,6 +201,8 @@ ngx_http_bitcache_reply(ngx_http_request_t *r, ngx_uint_t status,
                     ? " is for sale: a paid download link is needed."
                     : status == NGX_HTTP_SERVICE_UNAVAILABLE
                     ? " cannot be checked right now, please retry."
+                    : status == NGX_HTTP_CONFLICT
+                    ? ": this invoice cannot be paid."
                     : ": the request cannot be answered.");
     p = ngx_http_bitcache_escape_html(p, &why);
     p = ngx_sprintf(p, ")</p>\n</body></html>\n");

@@ -81,7 +81,7 @@ forged('title rewritten', title => "Pay to $evil->[1] instead");
 
 # Chromium: the forged page shows no address, with and without JavaScript
 SKIP: {
-    skip 'chromium or playwright-core missing', 8
+    skip 'chromium or playwright-core missing', 12
         unless -x '/usr/bin/chromium' && -d "$BcTest::ROOT/t/node/node_modules/playwright-core";
     my $inv = $t->new_invoice('/files/book.pdf');
     $t->redis('HSET', "bitcache:inv:$inv->{id}", address => $evil->[1], spk => $evil->[2]);
@@ -97,6 +97,23 @@ SKIP: {
         unlike($pg->{body_text} // '', qr/\Q$evil->[1]\E|\Q$inv->{address}\E|bitcoin:/, "$jn: no address shown");
         like($pg->{body_text} // '', qr/invalid/, "$jn: says invalid");
     }
+
+    # forged while the buyer's page is open: its poll stops showing the address
+    $inv = $t->new_invoice('/files/book.pdf');
+    open my $p, '-|', 'node', "$BcTest::ROOT/t/node/page.js", $t->url("/bitcache/invoices/$inv->{id}"),
+        '--timeout', 30000, '--wait', '#qr svg', '--wait-text', 'This invoice is invalid' or die;
+    # forged only once the page is loaded (a slow Chromium start would
+    # otherwise load the invalid page itself)
+    BcTest::wait_until(sub { $t->access_log =~ m{"GET /bitcache/invoices/$inv->{id} HTTP/1.1" 200} }, 30);
+    sleep 1;
+    $t->redis('HSET', "bitcache:inv:$inv->{id}", address => $evil->[1]);
+    my $out = do { local $/; <$p> };
+    close $p;
+    my $pg = eval { decode_json($out) } || {};
+    ok($pg->{ok}, 'polling: page.js ran') or diag $pg->{error};
+    is($pg->{state}, 'invalid', 'polling: the page turned invalid');
+    ok(!($pg->{fields}{address} && $pg->{fields}{address}{visible}), 'polling: the address is hidden');
+    unlike($pg->{body_text} // '', qr/\Q$evil->[1]\E/, 'polling: the forged address never shown');
 }
 
 $t->stop_nginx;
