@@ -24,7 +24,24 @@ plan skip_all => 'module or tools not built (make all unit)'
 my $t = BcTest->new;
 $t->start_redis;
 my $book = $t->make_file('files/book.pdf', 50_000);
-$t->start_nginx($t->selling_http('location /files/ { bitcache on; bitcache_invoice_ttl 20m; }'));
+# the same API once more over TLS (a self-signed certificate), for Secure
+my $tls = BcTest::free_port();
+my $dir = $t->dir;
+system("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -keyout $dir/tls.key "
+       . "-out $dir/tls.crt >/dev/null 2>&1") == 0 or die 'openssl failed';
+my (undef, $xonly) = $t->watcher_key;
+my $http = $t->selling_http('location /files/ { bitcache on; bitcache_invoice_ttl 20m; }');
+$http .= <<"CONF";
+    server {
+        listen 127.0.0.1:$tls ssl;
+        ssl_certificate %%DIR%%/tls.crt;
+        ssl_certificate_key %%DIR%%/tls.key;
+        bitcache_secret %%DIR%%/secret;
+        bitcache_watcher_key $xonly;
+        location /bitcache/ { bitcache_api; }
+    }
+CONF
+$t->start_nginx($http);
 
 sub json_of {
     my ($r) = @_;
@@ -125,6 +142,28 @@ my $logs = join "\n", grep { !/\?claim=/ } split /\n/, $t->access_log . $t->erro
 like($logs, qr/$id/, 'the invoice id is in the logs (harmless now)');
 unlike($logs, qr/\Q$claim\E/, 'the claim is in no log');
 unlike($logs, qr/\Q$j->{token}\E/, 'the token is in no log');
+
+# --- over TLS: both cookies are Secure ---------------------------------------------------
+{
+    my $curl = sub {
+        my (@args) = @_;
+        open my $c, '-|', 'curl', '-sk', '-D', '-', '-o', '/dev/null', @args or die;
+        my $head = do { local $/; <$c> };
+        close $c;
+        return $head // '';
+    };
+    my $o = json_of($t->get('/files/book.pdf', Accept => 'application/json'))->{offer};
+    my $head = $curl->('-X', 'POST', '-H', 'Content-Type: application/json', '-H', 'Accept: application/json',
+                       '--data', encode_json({ offer => $o }), "https://127.0.0.1:$tls/bitcache/invoices");
+    like($head, qr{^HTTP/1\.1 201}, 'TLS: 201');
+    my ($c, $tid) = $head =~ m{^Set-Cookie: bitcache_claim=([A-Za-z0-9_-]{43}); Path=/bitcache/invoices/([0-9a-f]{32}); .*; HttpOnly; SameSite=Lax; Secure\r?$}m;
+    ok($c, 'TLS: the claim cookie is Secure');
+    $t->pay_invoice($tid, 12345, 1) if $tid;
+    $head = $curl->('-H', 'Accept: application/json', '-H', "X-Bitcache-Claim: " . ($c // ''),
+                    "https://127.0.0.1:$tls/bitcache/invoices/" . ($tid // ''));
+    like($head, qr{^Set-Cookie: bitcache_token=[A-Za-z0-9_-]+; Path=/files/book\.pdf; Max-Age=\d+; HttpOnly; SameSite=Lax; Secure\r?$}m,
+         'TLS: the token cookie is Secure');
+}
 
 # --- Chromium: another browser opens the paid invoice's URL -------------------------
 SKIP: {
