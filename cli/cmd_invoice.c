@@ -23,12 +23,19 @@
 #define MAX_KV     128
 
 
+/* Field f of an HGETALL reply (names from libbitcache/invoice_record.h) */
+static const char *
+field(const char *const *kv, const size_t *kvlen, size_t n, bc_invoice_field f, size_t *len)
+{
+    return kv_get(kv, kvlen, n, bc_invoice_field_name(f), len);
+}
+
 static uint64_t
-field_uint(const char *const *kv, const size_t *kvlen, size_t n, const char *name)
+field_uint(const char *const *kv, const size_t *kvlen, size_t n, bc_invoice_field f)
 {
     uint64_t v = 0;
     size_t len;
-    const char *s = kv_get(kv, kvlen, n, name, &len);
+    const char *s = field(kv, kvlen, n, f, &len);
 
     return s != NULL && bc_parse_uint_n(&v, s, len, UINT64_MAX) ? v : 0;
 }
@@ -39,10 +46,10 @@ static const char *
 effective_state(const char *const *kv, const size_t *kvlen, size_t n, char *buf, size_t buflen)
 {
     size_t len;
-    const char *s = kv_get(kv, kvlen, n, "state", &len);
+    const char *s = field(kv, kvlen, n, BC_INV_STATE, &len);
 
     if (s == NULL || (len == 3 && memcmp(s, "new", 3) == 0)) {
-        return field_uint(kv, kvlen, n, "expires") <= (uint64_t) time(NULL) ? "expired" : "new";
+        return field_uint(kv, kvlen, n, BC_INV_EXPIRES) <= (uint64_t) time(NULL) ? "expired" : "new";
     }
     snprintf(buf, buflen, "%.*s", len > 20 ? 20 : (int) len, s);
     return buf;
@@ -112,8 +119,8 @@ invoice_list(int argc, char **argv)
             freeReplyObject(r);
             continue;
         }
-        format_time(created, field_uint(kv, kvlen, n, "created"));
-        product = kv_get(kv, kvlen, n, "product", &plen);
+        format_time(created, field_uint(kv, kvlen, n, BC_INV_CREATED));
+        product = field(kv, kvlen, n, BC_INV_PRODUCT, &plen);
         f = open_memstream(&line, &linelen);
         if (f == NULL) {
             freeReplyObject(r);
@@ -121,14 +128,14 @@ invoice_list(int argc, char **argv)
             continue;
         }
         fprintf(f, "%s  %-9s  %llu sats  received %llu  conf %llu/%llu  %s  ", keys[i] + skip,
-                st, (unsigned long long) field_uint(kv, kvlen, n, "amount"),
-                (unsigned long long) field_uint(kv, kvlen, n, "received"),
-                (unsigned long long) field_uint(kv, kvlen, n, "conf"),
-                (unsigned long long) field_uint(kv, kvlen, n, "confirmations"), created);
+                st, (unsigned long long) field_uint(kv, kvlen, n, BC_INV_AMOUNT),
+                (unsigned long long) field_uint(kv, kvlen, n, BC_INV_RECEIVED),
+                (unsigned long long) field_uint(kv, kvlen, n, BC_INV_CONF),
+                (unsigned long long) field_uint(kv, kvlen, n, BC_INV_CONFIRMATIONS), created);
         print_clean(f, product ? product : "-", product ? plen : 1);
         fclose(f);
         rows[nrows].line = line;
-        rows[nrows].created = field_uint(kv, kvlen, n, "created");
+        rows[nrows].created = field_uint(kv, kvlen, n, BC_INV_CREATED);
         rows[nrows].id = keys[i] + skip;
         nrows++;
         freeReplyObject(r);
@@ -243,7 +250,7 @@ invoice_show(int argc, char **argv)
             show_field(kv[i], kvlen[i], kv[i + 1], kvlen[i + 1]);
         }
     }
-    format_time(expires, field_uint(kv, kvlen, n, "expires"));
+    format_time(expires, field_uint(kv, kvlen, n, BC_INV_EXPIRES));
     printf("expires at %s", expires);
     ttl = redis_run(c, cmd, 2, (const char *[]) { "TTL", key }, (size_t[]) { 3, strlen(key) });
     if (ttl != NULL && ttl->type == REDIS_REPLY_INTEGER && ttl->integer >= 0) {
