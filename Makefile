@@ -86,6 +86,8 @@ $(BUILD)/nginx/.configured: config scripts/ngx-configure.sh
 	touch $@
 
 $(MODULE): $(BUILD)/nginx/.configured $(MOD_SRCS) $(BUILD)/libbitcache.a $(BUILD)/page_default.h
+	@# nginx's Makefile does not know the library: relink when it changed
+	rm -f $(BUILD)/nginx/objs/ngx_http_bitcache_module.so
 	$(MAKE) -C $(BUILD)/nginx -f objs/Makefile modules
 	cp $(BUILD)/nginx/objs/ngx_http_bitcache_module.so $@.tmp && mv -f $@.tmp $@
 

@@ -60,7 +60,7 @@ bc_json_escape(char *dst, const unsigned char *src, size_t len)
             *d++ = '\\';
             *d++ = (char) c;
             i++;
-        } else if (c < 0x20 || c == 0x7f || c == '<' || c == '>' || c == '&' || c == '\'') {
+        } else if (c < 0x20 || c == 0x7f || c == '<' || c == '>' || c == '&') {
             d = put_u(d, c);
             i++;
         } else if (c < 0x80) {

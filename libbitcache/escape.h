@@ -6,7 +6,7 @@
 #include <stddef.h>
 
 /* The body of a JSON string for src[0..len): '"' and '\' escaped; control
- * bytes, DEL, < > & ' and U+2028/U+2029 as \uXXXX (safe inside <script>
+ * bytes, DEL, < > & and U+2028/U+2029 as \uXXXX (safe inside <script>
  * and HTML); a byte that is not part of valid UTF-8 becomes \ufffd, so any
  * JSON parser reads the result. dst needs room for 6 * len bytes; returns
  * the number written (no NUL). */
