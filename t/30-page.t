@@ -85,6 +85,7 @@ my %pages = (
     seen    => { %common, %invoice, state => 'seen', seen => 1 },
     underpaid => { %common, %invoice, state => 'underpaid', underpaid => 1, received_btc => '0.0001' },
     paid    => { %common, %invoice, state => 'paid', paid => 1, conf => 1, download_url => $token_url },
+    unclaimed => { %common, %invoice, state => 'paid', unclaimed => 1, conf => 1 },
     expired => { %common, %invoice, state => 'expired', expired => 1, seconds_left => 0 },
     xss     => { %common, title => $xss, reason => $xss, product => $xss, offer => $xss,
                  api => '/bitcache' },
@@ -295,6 +296,16 @@ for my $js ([js => ''], [nojs => '--no-js']) {
     ok(!$r->{fields}{qr}{visible}, "paid $jn: no QR");
     ok(!defined $r->{meta_refresh}, "paid $jn: no refresh");
     is(scalar(grep { m{/bitcache/invoices/} } @{ $r->{requests} }), 0, "paid $jn: no polling");
+
+    # paid, but opened by a browser that did not create the invoice (no claim)
+    $r = page('/p/unclaimed.html', @phone, $jo, '--wait-ms', 3500);
+    clean($r, "unclaimed $jn");
+    like($r->{status}, qr/^Paid\. The download goes to the browser or script that created this invoice\.$/,
+         "unclaimed $jn: says paid, and who gets the download");
+    ok(!$r->{fields}{qr}{visible} && !$r->{fields}{address}{visible}, "unclaimed $jn: no QR, no address");
+    ok(!$r->{fields}{download}{visible}, "unclaimed $jn: no download");
+    ok(!defined $r->{meta_refresh}, "unclaimed $jn: no refresh");
+    is(scalar(grep { m{/bitcache/invoices/} } @{ $r->{requests} }), 0, "unclaimed $jn: no polling");
 
     $r = page('/p/expired.html', @phone, $jo, '--screenshot', "$art/page-expired-phone-$jn.png");
     clean($r, "expired $jn");
