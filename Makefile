@@ -86,6 +86,7 @@ $(BUILD)/nginx/.configured: config scripts/ngx-configure.sh
 	touch $@
 
 $(MODULE): $(BUILD)/nginx/.configured $(MOD_SRCS) $(BUILD)/libbitcache.a $(BUILD)/page_default.h
+	rm -f $(BUILD)/nginx/objs/ngx_http_bitcache_module.so    # relinked with a new libbitcache.a
 	$(MAKE) -C $(BUILD)/nginx -f objs/Makefile modules
 	cp $(BUILD)/nginx/objs/ngx_http_bitcache_module.so $@.tmp && mv -f $@.tmp $@
 
