@@ -390,20 +390,20 @@ cmd_watch(int argc, char **argv)
     wlog("starting: node %s, redis %s, prefix %s, watcher key %s..., poll %ld ms, "
          "lease %ld ms", shown, w.ro.addr, w.prefix, rhex, w.poll_ms, w.lease_ms);
     while (!stopping) {
+        /* the node's chain first: a watcher on the wrong one stops */
+        if ((rc = chain_check(&w)) <= 0) {
+            if (rc < 0) {
+                exit_code = 1;
+                break;
+            }
+            sleep_ms(w.poll_ms);
+            continue;
+        }
         if (!redis_ready(&w)) {
             sleep_ms(w.poll_ms > 1000 ? w.poll_ms : 1000);
             continue;
         }
         if (!lease_renew(&w)) {
-            sleep_ms(w.poll_ms);
-            continue;
-        }
-        if ((rc = chain_check(&w)) <= 0) {
-            if (rc < 0) {
-                stopping = 1;
-                exit_code = 1;
-                break;
-            }
             sleep_ms(w.poll_ms);
             continue;
         }

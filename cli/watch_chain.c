@@ -363,8 +363,10 @@ chain_sync(watcher *w)
         }
         if (!rollback_block(w, height, hash)) return 0;
         if (height == 0 || tip_get(w, &height, hash) != 1) return 0;
-        if (strcmp(hash, "0000000000000000000000000000000000000000000000000000000000000000")
-            == 0)
+        /* above the node's height, walk on down (within the round) */
+        if (height <= count
+            && strcmp(hash, "0000000000000000000000000000000000000000000000000000000000000000")
+               == 0)
         {
             wlog("reorg deeper than the %d blocks kept: rescanning from block %u",
                  WATCH_KEEP_BLOCKS, height);

@@ -101,9 +101,13 @@ pay_record_counts(watcher *w, const unsigned char id[16], const bc_pay_record *p
     }
     if (p->height == 0) {
         bc_hex_encode(txid, p->txid, 32);
-        /* gone from the mempool: removed by mempool_gone, or mined and
-         * rewritten with its block */
-        return in_pool(w, txid);
+        /* gone from the mempool: mempool_gone removes it (a mined one is
+         * rewritten with its block) */
+        if (!in_pool(w, txid)) {
+            *why = "its transaction is not in the node's mempool";
+            return 0;
+        }
+        return 1;
     }
     if (p->height > w->node_tip) {
         *why = "its block is above the node's height";

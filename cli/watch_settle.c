@@ -81,12 +81,30 @@ has_field(const redisReply *h, const char *name)
     return 0;
 }
 
+/* The value of field name of an HGETALL reply as a number; 0 if absent
+ * or not one (over and late are shown, not signed: no harm in trusting) */
+static uint64_t
+field_u64(const redisReply *h, const char *name)
+{
+    size_t i, len = strlen(name);
+    uint64_t v;
+
+    for (i = 0; h->type == REDIS_REPLY_ARRAY && i + 1 < h->elements; i += 2) {
+        if (h->element[i]->len == len && memcmp(h->element[i]->str, name, len) == 0) {
+            return bc_parse_uint_n(&v, h->element[i + 1]->str, h->element[i + 1]->len,
+                                   UINT64_MAX) ? v : 0;
+        }
+    }
+    return 0;
+}
+
 /* What the evaluation of one invoice decided, to be signed and written. */
 typedef struct {
     const char        *idhex;
     unsigned char      id[16];
     int                drop;        /* no longer watched */
     int                changed;     /* a new state to attest and write */
+    int                over_changed; /* only over differs (more was paid) */
     int                revoke, restore;
     int                signed_ok;
     bc_invoice_state   from;
@@ -196,6 +214,11 @@ settle_eval(watcher *w, verdict *v, const redisReply *inv, const redisReply *pag
     v->max_downloads = rec.inv.max_downloads;
     v->changed = !prev_ok || s->state != rec.state || rec.received != s->received
                  || rec.conf != s->conf || rec.paid_at != v->paid_at;
+    if (s->state == BC_STATE_NEW && rec.state == BC_STATE_NEW && !rec.has_att
+        && !rec.has_payment)
+    {
+        v->changed = 0;         /* nothing paid, nothing said: nothing to sign */
+    }
     if (v->changed
         && !bc_payment_msg(v->msg, w->genesis, v->id, rec.spk, rec.inv.spk_len, s->received,
                            s->conf, v->paid_at))
@@ -203,6 +226,7 @@ settle_eval(watcher *w, verdict *v, const redisReply *inv, const redisReply *pag
         wlog("invoice %s: cannot make the attestation message", v->idhex);
         v->changed = 0;
     }
+    v->over_changed = !v->changed && field_u64(inv, "over") != s->over;
     v->revoke = rec.state == BC_STATE_PAID && s->state != BC_STATE_PAID;
     v->restore = s->state == BC_STATE_PAID && rec.state != BC_STATE_PAID
                  && has_field(inv, "token_revoked");
@@ -295,6 +319,12 @@ settle_write(watcher *w, const verdict *v)
              (unsigned long long) s->received, (unsigned long long) v->amount, s->conf,
              v->required, s->over ? ", over-paid by " : "", s->over ? over_s : "",
              s->late ? ", late (after expiry, within the grace period)" : "");
+    }
+    if (v->over_changed) {
+        snprintf(over_s, sizeof(over_s), "%llu", (unsigned long long) s->over);
+        redisAppendCommand(w->rc, "HSET %sinv:%s over %s", w->prefix, v->idhex, over_s);
+        cmds++;
+        wlog("invoice %s: over-paid by %s sats", v->idhex, over_s);
     }
     if (v->revoke) {
         cmds += revoke_token(w, v->idhex, v->id);
