@@ -90,9 +90,15 @@ int
 bc_pay_field_parse(bc_pay_record *p, const char *s, size_t len)
 {
     uint64_t vout;
+    size_t i;
 
-    if (len < 66 || len > 64 + 1 + 10 || s[64] != ':'
-        || !bc_hex_decode(p->txid, 32, s, 64)
+    if (len < 66 || len > 64 + 1 + 10 || s[64] != ':') {
+        return 0;
+    }
+    for (i = 0; i < 64; i++) {          /* lower case: one spelling */
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) return 0;
+    }
+    if (!bc_hex_decode(p->txid, 32, s, 64)
         || !bc_parse_uint_n(&vout, s + 65, len - 65, UINT32_MAX)
         || (len > 66 && s[65] == '0'))       /* one spelling per outpoint */
     {

@@ -94,6 +94,8 @@ main(void)
     ok(!parses("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff:4294967296", v),
        "a vout beyond 32 bits");
     ok(!parses("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff", v), "no vout");
+    ok(!parses("00112233445566778899aaBbccddeeff00112233445566778899aabbccddeeff:1", v),
+       "an upper-case txid (found by fuzz/pay_record)");
     ok(!parses("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff:1:seen", v),
        "an old :seen field");
     ok(!parses(F, "18446744073709551616 7 0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206 1 "
