@@ -160,7 +160,7 @@ lease_renew(watcher *w)
     char key[256], ms[24];
     int held;
 
-    snprintf(key, sizeof(key), "%swatcher:lease", w->prefix);
+    snprintf(key, sizeof(key), "%s" BC_KEY_WATCHER_LEASE, w->prefix);
     snprintf(ms, sizeof(ms), "%ld", w->lease_ms);
     if (w->leader) {
         r = wcmd(w, "EVAL %s 1 %s %s %s", LEASE_RENEW_SCRIPT, key, w->owner, ms);
@@ -189,7 +189,7 @@ lease_release(watcher *w)
     char key[256];
 
     if (!w->leader || w->rc == NULL) return;
-    snprintf(key, sizeof(key), "%swatcher:lease", w->prefix);
+    snprintf(key, sizeof(key), "%s" BC_KEY_WATCHER_LEASE, w->prefix);
     r = wcmd(w, "EVAL %s 1 %s %s", LEASE_RELEASE_SCRIPT, key, w->owner);
     if (r) freeReplyObject(r);
     w->leader = 0;

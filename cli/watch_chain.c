@@ -115,7 +115,7 @@ chain_check(watcher *w)
 int
 tip_get(watcher *w, uint32_t *height, char hash[65])
 {
-    redisReply *r = wcmd(w, "HMGET %swatcher:tip height hash", w->prefix);
+    redisReply *r = wcmd(w, "HMGET %s" BC_KEY_WATCHER_TIP " height hash", w->prefix);
     unsigned long long h;
     char *end;
     int rc = -1;
@@ -133,7 +133,7 @@ tip_get(watcher *w, uint32_t *height, char hash[65])
             }
         }
     }
-    if (rc < 0) wlog("%swatcher:tip is malformed", w->prefix);
+    if (rc < 0) wlog("%s" BC_KEY_WATCHER_TIP " is malformed", w->prefix);
     freeReplyObject(r);
     return rc;
 }
@@ -141,7 +141,7 @@ tip_get(watcher *w, uint32_t *height, char hash[65])
 static int
 stored_hash(watcher *w, uint32_t h, char out[65])
 {
-    redisReply *r = wcmd(w, "HGET %swatcher:blocks %u", w->prefix, h);
+    redisReply *r = wcmd(w, "HGET %s" BC_KEY_WATCHER_BLOCKS " %u", w->prefix, h);
     int ok;
 
     if (r == NULL) return -1;
@@ -154,7 +154,8 @@ stored_hash(watcher *w, uint32_t h, char out[65])
 static int
 set_tip(watcher *w, uint32_t h, const char *hash)
 {
-    redisReply *r = wcmd(w, "HSET %swatcher:tip height %u hash %s", w->prefix, h, hash);
+    redisReply *r = wcmd(w, "HSET %s" BC_KEY_WATCHER_TIP " height %u hash %s", w->prefix, h,
+                         hash);
 
     if (r) freeReplyObject(r);
     return r != NULL;
@@ -242,7 +243,7 @@ rollback_block(watcher *w, uint32_t h, const char *hash)
     long n;
 
     if ((n = unrecord_height(w, h, "reorg")) < 0) return 0;
-    r = wcmd(w, "HDEL %swatcher:blocks %u", w->prefix, h);
+    r = wcmd(w, "HDEL %s" BC_KEY_WATCHER_BLOCKS " %u", w->prefix, h);
     if (r) freeReplyObject(r);
     if (h == 0 || stored_hash(w, h - 1, prev) != 1) {
         snprintf(prev, sizeof(prev), "%064d", 0);
@@ -295,13 +296,15 @@ process_block(watcher *w, fetched_block *b, uint32_t tip, const char *expect_pre
     if (!forget_unfinished(w, b->height, b->hash)) goto done;
     node_hash_put(w, b->height, b->hash);
     if ((found = outs_match(w, &b->outs, b->height, b->hash, tip)) < 0) goto done;
-    r = wcmd(w, "HSET %swatcher:blocks %u %s", w->prefix, b->height, b->hash);
+    r = wcmd(w, "HSET %s" BC_KEY_WATCHER_BLOCKS " %u %s", w->prefix, b->height, b->hash);
     if (r == NULL) goto done;
     freeReplyObject(r);
     if (b->height > WATCH_KEEP_BLOCKS) {
-        r = wcmd(w, "HDEL %swatcher:blocks %u", w->prefix, b->height - WATCH_KEEP_BLOCKS);
+        r = wcmd(w, "HDEL %s" BC_KEY_WATCHER_BLOCKS " %u", w->prefix,
+                 b->height - WATCH_KEEP_BLOCKS);
         if (r) freeReplyObject(r);
-        r = wcmd(w, "DEL %swatcher:h:%u", w->prefix, b->height - WATCH_KEEP_BLOCKS);
+        r = wcmd(w, "DEL %s" BC_KEY_WATCHER_HEIGHT "%u", w->prefix,
+                 b->height - WATCH_KEEP_BLOCKS);
         if (r) freeReplyObject(r);
     }
     if (!set_tip(w, b->height, b->hash)) goto done;
@@ -344,7 +347,7 @@ chain_sync(watcher *w)
         /* no reorg is that deep: not a tip this watcher wrote. Walking
          * back from it would take forever; rescan the kept blocks (a
          * payment is recorded once however often its block is read) */
-        wlog("%swatcher:tip says block %u, far above the node's %u: not trusted; "
+        wlog("%s" BC_KEY_WATCHER_TIP " says block %u, far above the node's %u: not trusted; "
              "rescanning from block %u", w->prefix, height, count,
              count > WATCH_KEEP_BLOCKS ? count - WATCH_KEEP_BLOCKS : 0);
         have = 0;

@@ -50,7 +50,7 @@ mempool_gone(watcher *w, char (*pool)[65], size_t n, uint32_t tip)
     bc_pay_record p;
     int ok = 1;
 
-    m = wcmd(w, "SMEMBERS %swatcher:mempool", w->prefix);
+    m = wcmd(w, "SMEMBERS %s" BC_KEY_WATCHER_MEMPOOL, w->prefix);
     if (m == NULL || m->type != REDIS_REPLY_ARRAY || m->elements == 0) {
         if (m) freeReplyObject(m);
         return m != NULL;
@@ -65,7 +65,7 @@ mempool_gone(watcher *w, char (*pool)[65], size_t n, uint32_t tip)
     }
     for (i = 0; ok && i < m->elements; i++) {
         if (!member_parse(m->element[i]->str, m->element[i]->len, txid, field, ids[nids])) {
-            r = wcmd(w, "SREM %swatcher:mempool %s", w->prefix, m->element[i]->str);
+            r = wcmd(w, "SREM %s" BC_KEY_WATCHER_MEMPOOL " %s", w->prefix, m->element[i]->str);
             if (r) freeReplyObject(r);
             continue;
         }
@@ -91,7 +91,7 @@ mempool_gone(watcher *w, char (*pool)[65], size_t n, uint32_t tip)
             nids++;
         }
         freeReplyObject(r);
-        r = wcmd(w, "SREM %swatcher:mempool %s", w->prefix, m->element[i]->str);
+        r = wcmd(w, "SREM %s" BC_KEY_WATCHER_MEMPOOL " %s", w->prefix, m->element[i]->str);
         if (r) freeReplyObject(r);
     }
     freeReplyObject(m);

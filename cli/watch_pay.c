@@ -96,7 +96,7 @@ pay_record_counts(watcher *w, const unsigned char id[16], const bc_pay_record *p
 
     *why = NULL;
     if (!bc_pay_record_verify(p, w->pay_key, id)) {
-        *why = "its MAC is not this watcher's (not written by it)";
+        *why = "its MAC is not this watcher's (it did not write it)";
         return 0;
     }
     if (p->height == 0) {
@@ -125,9 +125,11 @@ pay_record_counts(watcher *w, const unsigned char id[16], const bc_pay_record *p
     return 1;
 }
 
+#define REFUSED_LOGGED 5     /* lines per invoice and evaluation; then a count */
+
 const char *
 pay_sum_page(watcher *w, const char *idhex, const unsigned char id[16],
-    const redisReply *page, bc_pay_sum *a)
+    const redisReply *page, bc_pay_sum *a, unsigned long *refused)
 {
     const redisReply *kv, *f, *v;
     const char *why;
@@ -146,13 +148,15 @@ pay_sum_page(watcher *w, const char *idhex, const unsigned char id[16],
         v = kv->element[i + 1];
         if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING) continue;
         if (!bc_pay_record_parse(&p, f->str, f->len, v->str, v->len)) {
-            wlog("invoice %s: payment record \"%.80s\" is not one the watcher writes; ignored",
-                 idhex, f->str);
+            if (++*refused <= REFUSED_LOGGED) {
+                wlog("invoice %s: payment record \"%.80s\" is not one the watcher writes; "
+                     "ignored", idhex, f->str);
+            }
             continue;
         }
         if (pay_record_counts(w, id, &p, &why)) {
             bc_pay_sum_add(a, p.value, bc_confirmations(p.height, w->node_tip), p.seen_at);
-        } else if (why) {
+        } else if (why && ++*refused <= REFUSED_LOGGED) {
             wlog("invoice %s: payment %.80s not counted: %s", idhex, f->str, why);
         }
     }

@@ -24,7 +24,7 @@
 #include "watch.h"
 
 #define SETTLE_BATCH   256
-#define HSCAN_COUNT    "1000"
+#define HSCAN_COUNT    "100"      /* a batch holds at most 256 such pages */
 
 /* Appends the revocation of the token minted for invoice id (a record
  * that never existed stays absent: the script checks). Returns how many
@@ -124,11 +124,12 @@ sum_payments(watcher *w, const verdict *v, const redisReply *page, bc_pay_sum *a
     redisReply *r;
     const char *cursor;
     char next[32];
+    unsigned long refused = 0;
 
     bc_pay_sum_init(a);
     r = NULL;
     for (;;) {
-        cursor = pay_sum_page(w, v->idhex, v->id, page, a);
+        cursor = pay_sum_page(w, v->idhex, v->id, page, a, &refused);
         if (cursor == NULL) {
             wlog("invoice %s: HSCAN of its payments: bad reply", v->idhex);
             if (r) freeReplyObject(r);
@@ -143,6 +144,9 @@ sum_payments(watcher *w, const verdict *v, const redisReply *page, bc_pay_sum *a
         page = r;
     }
     if (r) freeReplyObject(r);
+    if (refused > 5) {
+        wlog("invoice %s: %lu payment records refused in all", v->idhex, refused);
+    }
     return 1;
 }
 
@@ -192,7 +196,8 @@ settle_eval(watcher *w, verdict *v, const redisReply *inv, const redisReply *pag
 
     /* what the record says about its settlement is believed only under
      * the watcher's own attestation */
-    prev_ok = rec.has_payment && bc_invoice_record_att_check(&rec, w->xonly) == BC_INVOICE_SETTLED;
+    prev_ok = rec.has_payment
+              && bc_invoice_record_att_check(&rec, w->xonly) == BC_INVOICE_SETTLED;
     if (rec.has_att && !prev_ok) {
         wlog("invoice %s: its attestation is not this watcher's; its received, conf and "
              "paid_at are not kept", v->idhex);
@@ -342,7 +347,7 @@ append_open(watcher *w, const char *cmd, const verdict *v, size_t n, int want)
     char key[300];
     size_t i, k = 2;
 
-    snprintf(key, sizeof(key), "%swatcher:open", w->prefix);
+    snprintf(key, sizeof(key), "%s" BC_KEY_WATCHER_OPEN, w->prefix);
     argv[0] = cmd;
     argv[1] = key;
     for (i = 0; i < n; i++) {
@@ -455,7 +460,7 @@ settle_open(watcher *w, uint32_t tip)
     int ok;
 
     (void) tip;         /* confirmations are counted from w->node_tip */
-    ids = wcmd(w, "SMEMBERS %swatcher:open", w->prefix);
+    ids = wcmd(w, "SMEMBERS %s" BC_KEY_WATCHER_OPEN, w->prefix);
     if (ids == NULL || ids->type != REDIS_REPLY_ARRAY) {
         if (ids) freeReplyObject(ids);
         return 0;
@@ -487,7 +492,7 @@ settle_due(watcher *w, uint32_t tip)
     (void) tip;         /* confirmations are counted from w->node_tip */
     /* expired once now > expires (libbitcache/settle.c): scores below now */
     snprintf(now, sizeof(now), "%llu", (unsigned long long) time(NULL));
-    ids = wcmd(w, "ZRANGEBYSCORE %swatcher:due -inf (%s LIMIT 0 %d", w->prefix, now,
+    ids = wcmd(w, "ZRANGEBYSCORE %s" BC_KEY_WATCHER_DUE " -inf (%s LIMIT 0 %d", w->prefix, now,
                WATCH_DUE_BATCH);
     if (ids == NULL || ids->type != REDIS_REPLY_ARRAY || ids->elements == 0) {
         if (ids) freeReplyObject(ids);
@@ -502,7 +507,7 @@ settle_due(watcher *w, uint32_t tip)
     if (ok) {           /* evaluated once at expiry; the open set has the rest */
         char key[300];
 
-        snprintf(key, sizeof(key), "%swatcher:due", w->prefix);
+        snprintf(key, sizeof(key), "%s" BC_KEY_WATCHER_DUE, w->prefix);
         memmove(p + 2, p, ids->elements * sizeof(*p));
         p[0] = "ZREM";
         p[1] = key;

@@ -35,7 +35,8 @@ bc_pay_record_mac(unsigned char mac[32], bc_hmac_key *key,
 }
 
 int
-bc_pay_record_sign(bc_pay_record *p, bc_hmac_key *key, const unsigned char id[BC_INVOICE_ID_LEN])
+bc_pay_record_sign(bc_pay_record *p, bc_hmac_key *key,
+    const unsigned char id[BC_INVOICE_ID_LEN])
 {
     return bc_pay_record_mac(p->mac, key, id, p);
 }
