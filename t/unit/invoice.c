@@ -126,6 +126,19 @@ main(void)
     ok(strcmp(hex, v("payment_msg")) != 0, "another network, another message");
     ok(!bc_payment_msg(mac, bc_network_genesis(9), id, spk, inv.spk_len, 1, 1, 1),
        "no message for an unknown network");
+    {
+        bc_network net = BC_MAINNET;
+
+        ok(bc_network_from_genesis(&net, v("genesis"), 64) && net == BC_REGTEST,
+           "the vector's genesis is regtest's");
+        ok(bc_network_from_genesis(&net,
+               "000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f", 64)
+           && net == BC_MAINNET, "mainnet's genesis");
+        ok(!bc_network_from_genesis(&net,
+               "000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26e", 64),
+           "an unknown chain");
+        ok(!bc_network_from_genesis(&net, "00", 2), "not a hash");
+    }
 
     ok(bc_invoice_token_id(tid, id, &keys), "token id");
     bc_hex_encode(hex, tid, 16);
