@@ -468,8 +468,8 @@ sub watcher_keyfile {
 }
 
 # Starts `bitcache watch` against the node and Redis; $name tells several
-# apart (default "watcher"), its log is logs/$name.log; poll (ms), no_secret
-# (run without nginx's secret), args (more arguments), rpc (the node's URL),
+# apart (default "watcher"), its log is logs/$name.log; poll (ms), args
+# (more arguments), rpc (the node's URL),
 # rpc_auth: how the node's password is given (argv, file, env, or url: in rpc).
 sub start_watcher {
     my ($self, %opt) = @_;
@@ -482,7 +482,7 @@ sub start_watcher {
     my @args = ('watch', '--rpc', $opt{rpc} || $self->node_url,
                 ($auth eq 'url' ? () : ('--rpc-user', 'x', @pw)), '--redis', $self->redis_addr,
                 '--key', $self->watcher_keyfile,
-                ($opt{no_secret} ? () : ('--secret', "$self->{dir}/secret")),
+                '--secret', "$self->{dir}/secret",
                 '--network', 'regtest', '--poll', $opt{poll} || 100, @{ $opt{args} || [] });
     my $pid = fork // die;
     if (!$pid) {
