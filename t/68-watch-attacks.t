@@ -198,6 +198,17 @@ like($t->error_log, qr/invoice $g->{id} marked paid, no token: attestation does 
      'nginx log: it does not verify');
 $t->pay_invoice($g->{id}, 12_345, 1);
 ok($wait->(sub { $t->invoice_status($g->{id})->{token} }, 10), 'the same signed for regtest: a token');
+# the same checked by the independent signer (t/node/attest.js, tiny-secp256k1)
+my $h2 = $t->new_invoice('/files/book.pdf');
+my $spk2 = inv($h2->{id})->{spk};
+my $now2 = time;
+chomp(my $att_test = `node t/node/attest.js sign $BcTest::WATCHER_SECKEY $h2->{id} $spk2 12345 1 $now2 testnet`);
+chomp(my $att_reg = `node t/node/attest.js sign $BcTest::WATCHER_SECKEY $h2->{id} $spk2 12345 1 $now2 regtest`);
+$t->redis('HSET', "bitcache:inv:$h2->{id}", state => 'paid', received => 12345, conf => 1,
+          paid_at => $now2, att => $att_test);
+ok(!$t->invoice_status($h2->{id})->{token}, 'attest.js for testnet: no token for a regtest invoice');
+$t->redis('HSET', "bitcache:inv:$h2->{id}", att => $att_reg);
+ok($t->invoice_status($h2->{id})->{token}, 'attest.js for regtest: a token');
 my ($rc, $out, $err) = $t->cli('watch', '--rpc', $t->node_url, '--rpc-user', 'x', '--redis', $t->redis_addr,
     '--key', $t->watcher_keyfile, '--secret', $t->dir . '/secret', '--network', 'testnet',
     '--rpc-password-file', $t->dir . '/rpc.pw');
@@ -237,6 +248,19 @@ $t->stop_watcher('u');
 my $ulog = $t->watcher_log('u');
 like($ulog, qr{node http://\*\*\*\@127\.0\.0\.1:\d+/}, 'log: the URL\'s user and password are hidden');
 unlike($ulog, qr/p\@ss|w\@rd|ss:w/, 'log: no part of a password holding @ and :');
+# Redis with a password, given in a file (last: the harness's own Redis
+# commands do not authenticate)
+$t->write_file('redis.pw', "s3cret\n", 0600);
+$t->write_file('wrong.pw', "nope\n", 0600);
+$t->redis('CONFIG', 'SET', 'requirepass', 's3cret');
+$t->start_watcher(name => 'p', args => ['--redis-password-file', $t->dir . '/redis.pw']);
+ok($wait->(sub { $t->watcher_log('p') =~ /leader/ }, 10), 'the Redis password from a file: leader')
+    or diag $t->watcher_log('p');
+$t->stop_watcher('p');
+$t->start_watcher(name => 'q', args => ['--redis-password-file', $t->dir . '/wrong.pw']);
+ok($wait->(sub { $t->watcher_log('q') =~ /AUTH failed/ }, 10), 'a wrong one: AUTH failed');
+$t->stop_watcher('q');
+unlike($t->watcher_log('p') . $t->watcher_log('q'), qr/s3cret|nope/, 'no Redis password in the log');
 for my $name (qw(w u)) {
     unlike($t->watcher_log($name), qr/$BcTest::WATCHER_SECKEY|$BcTest::NODE_KEY/, "$name log: no secret");
 }
