@@ -6,6 +6,7 @@ use lib 't/lib';
 use IO::Socket::INET;
 use Time::HiRes qw(time sleep);
 use BcTest;
+use ProtocolRef;
 
 my $TXS = $ENV{BENCH_BLOCK_TXS} || 2000;
 my $WALLET = $BcTest::TEST_WALLET;
@@ -58,9 +59,11 @@ sub redis_pipe {
     close $s;
 }
 
-# the invoices as the module writes them (no MAC check: the watcher runs
-# without --secret); $every: only every $every-th address is an invoice's
-# (0: none), the other outputs pay addresses nobody sells at
+# the invoices as the module writes them, MAC'd (t/lib/ProtocolRef.pm) with
+# the secret the watcher checks them with; $every: only every $every-th
+# address is an invoice's (0: none), the other outputs pay addresses nobody
+# sells at
+my $keys = ProtocolRef::keys_of($t->secret_bytes);
 sub load_invoices {
     my ($prefix, $every) = @_;
     my $now = time;
@@ -68,11 +71,14 @@ sub load_invoices {
     return 0 unless $every;
     for my $i (grep { $_ % $every == $every - 1 } 0 .. $#addr) {
         my $id = sprintf('%032x', $i + 1);
-        push @cmds, ['HSET', "${prefix}inv:$id", v => 1, product => '/files/bench', title => '',
-                     wallet => $WALLET, network => 3, index => $addr[$i][0],
-                     address => $addr[$i][1], spk => $addr[$i][2], amount => 10_000,
-                     confirmations => 1, created => int($now), expires => int($now) + 3600,
-                     token_ttl => 3600, max_downloads => 1, mac => '00' x 32, state => 'new'];
+        my %f = (product => '/files/bench', wallet => $WALLET, network => 3,
+                 index => $addr[$i][0], address => $addr[$i][1], spk => $addr[$i][2],
+                 amount => 10_000, confirmations => 1, created => int($now),
+                 expires => int($now) + 3600, token_ttl => 3600, max_downloads => 1);
+        my $mac = unpack 'H*', ProtocolRef::invoice_mac($keys, { %f, id => pack('H*', $id),
+                                                                 spk => pack('H*', $f{spk}) });
+        push @cmds, ['HSET', "${prefix}inv:$id", v => 1, title => '', %f, mac => $mac,
+                     state => 'new'];
         push @cmds, ['SET', "${prefix}spk:$addr[$i][2]", $id];
     }
     redis_pipe(@cmds);
@@ -87,7 +93,7 @@ sub round_ms {
     my $prefix = 'bench' . ++$runs . ':';
     my $n = load_invoices($prefix, $every);
     my $name = "bench$runs";
-    $t->start_watcher(name => $name, poll => 10, no_secret => 1,
+    $t->start_watcher(name => $name, poll => 10,
                       args => ['--redis-prefix', $prefix, '--from-height', $h1]);
     my $round = BcTest::wait_until(sub {
         $t->watcher_log($name) =~ /round: (\d+) block\(s\) processed and (\d+) open invoice\(s\) evaluated in (\d+) ms/

@@ -1,6 +1,14 @@
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "args.h"
+#include "secret.h"
 
 int
 parse_uint(uint64_t *out, const char *s, uint64_t max)
@@ -64,4 +72,45 @@ parse_duration(uint64_t *out, const char *s)
     }
     *out = total;
     return 1;
+}
+
+char *
+read_password_file(const char *path, char *err, size_t errlen)
+{
+    char buf[1025], *p;
+    struct stat st;
+    ssize_t n;
+    size_t len;
+    int fd;
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot open \"%s\": %s", path, strerror(errno));
+        return NULL;
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & S_IRWXO) != 0) {
+        close(fd);
+        snprintf(err, errlen, "\"%s\" must be a regular file that others cannot read "
+                 "(chmod 600 or 640)", path);
+        return NULL;
+    }
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n < 0) {
+        snprintf(err, errlen, "cannot read \"%s\": %s", path, strerror(errno));
+        return NULL;
+    }
+    buf[n] = '\0';
+    len = strcspn(buf, "\r\n");
+    if (len == 0 || (size_t) n == sizeof(buf) - 1) {
+        bc_wipe(buf, sizeof(buf));
+        snprintf(err, errlen, "\"%s\" holds no password on its first line (or more than "
+                 "1024 bytes)", path);
+        return NULL;
+    }
+    buf[len] = '\0';
+    p = strdup(buf);
+    bc_wipe(buf, sizeof(buf));
+    if (p == NULL) snprintf(err, errlen, "out of memory");
+    return p;
 }

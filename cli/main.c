@@ -21,7 +21,7 @@ static const struct {
     { "invoice", cmd_invoice, "invoice show --redis ADDR [--secret FILE] [--watcher-key HEX] ID" },
     { "invoice", cmd_invoice, "invoice gap --redis ADDR" },
     { "keygen", cmd_keygen, "keygen KEYFILE             write the watcher's key, print its public key" },
-    { "watch", cmd_watch, "watch --rpc URL (--rpc-user U --rpc-password P | --rpc-cookie FILE) --redis ADDR --key KEYFILE [--secret FILE] [--network N] [--poll ms] [--lease ms]" },
+    { "watch", cmd_watch, "watch --rpc URL (--rpc-user U --rpc-password-file F | --rpc-cookie FILE) --redis ADDR --key KEYFILE --secret FILE [--network N] [--poll ms] [--lease ms]" },
 };
 
 static void

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/time.h>
 
+#include "args.h"
 #include "commands.h"
 #include "redis_conn.h"
 #include "token_record.h"
@@ -11,14 +12,17 @@
 void
 redis_opts_init(redis_opts *o)
 {
+    const char *env = getenv(ENV_REDIS_PASSWORD);
+
     memset(o, 0, sizeof(*o));
     o->prefix = BC_REDIS_DEFAULT_PREFIX;
+    if (env && *env) o->password = env;
 }
 
 int
 redis_opts_take(redis_opts *o, const char *cmd, int c, const char *arg)
 {
-    char *end;
+    char *end, err[300];
     long v;
 
     switch (c) {
@@ -26,7 +30,20 @@ redis_opts_take(redis_opts *o, const char *cmd, int c, const char *arg)
         o->addr = arg;
         return 1;
     case 'P':
-        o->password = arg;
+    case 'Y':
+        if (o->password_given) {
+            usage_error(cmd, "give one of --redis-password and --redis-password-file");
+            return -1;
+        }
+        o->password_given = 1;
+        if (c == 'P') {
+            o->password = arg;
+            return 1;
+        }
+        if ((o->password = read_password_file(arg, err, sizeof(err))) == NULL) {
+            usage_error(cmd, "--redis-password-file: %s", err);
+            return -1;
+        }
         return 1;
     case 'X':
         o->prefix = arg;

@@ -7,15 +7,19 @@
 typedef struct {
     const char *addr;       /* host:port or unix:/path */
     const char *password;
+    int         password_given;     /* by an option, not the environment */
     int         db;
     const char *prefix;     /* key prefix, "bitcache:" by default */
 } redis_opts;
 
 /* getopt_long entries and handling shared by the commands that talk to
- * Redis: --redis, --redis-password, --redis-db, --redis-prefix. */
+ * Redis: --redis, --redis-password, --redis-password-file, --redis-db,
+ * --redis-prefix. Without either password option, the password is taken
+ * from $BITCACHE_REDIS_PASSWORD if it is set. */
 #define REDIS_LONG_OPTIONS                                  \
     { "redis", required_argument, NULL, 'R' },              \
     { "redis-password", required_argument, NULL, 'P' },     \
+    { "redis-password-file", required_argument, NULL, 'Y' }, \
     { "redis-db", required_argument, NULL, 'D' },           \
     { "redis-prefix", required_argument, NULL, 'X' }
 

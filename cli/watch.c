@@ -20,9 +20,10 @@
 #include "watch.h"
 
 static const char usage[] =
-    "usage: bitcache watch --rpc URL (--rpc-user U --rpc-password P | --rpc-cookie FILE)\n"
-    "       --redis ADDR --key KEYFILE [--secret FILE] [--network NET] [--poll ms]\n"
-    "       [--lease ms] [--from-height N] [--redis-prefix P]";
+    "usage: bitcache watch --rpc URL (--rpc-user U [--rpc-password-file F] | --rpc-cookie FILE)\n"
+    "       --redis ADDR [--redis-password-file F] --key KEYFILE --secret FILE\n"
+    "       [--network NET] [--poll ms] [--lease ms] [--from-height N] [--redis-prefix P]\n"
+    "       passwords also from $" ENV_RPC_PASSWORD " and $" ENV_REDIS_PASSWORD;
 
 static volatile sig_atomic_t stopping;
 
@@ -108,6 +109,7 @@ static int
 load_key(watcher *w, const char *path)
 {
     char buf[130];
+    unsigned char paykey[32];
     struct stat st;
     ssize_t n;
     int fd;
@@ -132,6 +134,15 @@ load_key(watcher *w, const char *path)
                            "keygen writes)", path);
     }
     bc_wipe(buf, sizeof(buf));
+    /* the key of its payment records' MACs, derived from the signing key:
+     * only this watcher (or one sharing its key) can write one it counts */
+    if (!bc_pay_key_derive(paykey, w->seckey)
+        || (w->pay_key = bc_hmac_key_new(paykey, sizeof(paykey))) == NULL)
+    {
+        bc_wipe(paykey, sizeof(paykey));
+        return run_error("watch", "cannot derive the payment record key");
+    }
+    bc_wipe(paykey, sizeof(paykey));
     return 0;
 }
 
@@ -149,7 +160,7 @@ lease_renew(watcher *w)
     char key[256], ms[24];
     int held;
 
-    snprintf(key, sizeof(key), "%swatcher:lease", w->prefix);
+    snprintf(key, sizeof(key), "%s" BC_KEY_WATCHER_LEASE, w->prefix);
     snprintf(ms, sizeof(ms), "%ld", w->lease_ms);
     if (w->leader) {
         r = wcmd(w, "EVAL %s 1 %s %s %s", LEASE_RENEW_SCRIPT, key, w->owner, ms);
@@ -178,7 +189,7 @@ lease_release(watcher *w)
     char key[256];
 
     if (!w->leader || w->rc == NULL) return;
-    snprintf(key, sizeof(key), "%swatcher:lease", w->prefix);
+    snprintf(key, sizeof(key), "%s" BC_KEY_WATCHER_LEASE, w->prefix);
     r = wcmd(w, "EVAL %s 1 %s %s", LEASE_RELEASE_SCRIPT, key, w->owner);
     if (r) freeReplyObject(r);
     w->leader = 0;
@@ -193,17 +204,17 @@ sleep_ms(long ms)
     while (!stopping && nanosleep(&ts, &ts) != 0 && errno == EINTR) { }
 }
 
-/* The URL without any user:password@ in it, for the log. */
+/* The URL for the log: any user:password@ in it (up to the last '@', for
+ * a password may hold '@', ':' or '/') becomes "***@". */
 static void
 url_for_log(char *out, size_t len, const char *url)
 {
-    const char *hostp = strstr(url, "://"), *at, *slash;
+    const char *hostp = strstr(url, "://"), *at;
 
     hostp = hostp ? hostp + 3 : url;
-    at = strchr(hostp, '@');
-    slash = strchr(hostp, '/');
-    if (at && (slash == NULL || at < slash)) {
-        snprintf(out, len, "%.*s%s", (int) (hostp - url), url, at + 1);
+    at = strrchr(hostp, '@');
+    if (at) {
+        snprintf(out, len, "%.*s***@%s", (int) (hostp - url), url, at + 1);
     } else {
         snprintf(out, len, "%s", url);
     }
@@ -233,6 +244,7 @@ cmd_watch(int argc, char **argv)
         { "rpc", required_argument, NULL, 'u' },
         { "rpc-user", required_argument, NULL, 'U' },
         { "rpc-password", required_argument, NULL, 'W' },
+        { "rpc-password-file", required_argument, NULL, 'V' },
         { "rpc-cookie", required_argument, NULL, 'C' },
         { "key", required_argument, NULL, 'k' },
         { "secret", required_argument, NULL, 's' },
@@ -243,17 +255,16 @@ cmd_watch(int argc, char **argv)
         { NULL, 0, NULL, 0 }
     };
     const char *url = NULL, *user = NULL, *password = NULL, *cookie = NULL;
-    const char *keyfile = NULL, *secret = NULL;
+    const char *keyfile = NULL, *secret = NULL, *pwfile = NULL, *env;
+    char *pwbuf = NULL;
     unsigned char rnd[8];
-    char errbuf[256], host[64], rhex[17], shown[512];
+    char errbuf[320], host[64], rhex[17], shown[512];
     struct sigaction sa;
     uint64_t v;
-    uint32_t tip;
-    char tiphash[65];
     struct timespec t0, t1;
     unsigned long blocks;
     watcher w;
-    int ch, taken, rc;
+    int ch, taken, rc, exit_code = 0;
 
     /* flushed by sleep_ms() and after every block, see wlog() */
     setvbuf(stderr, NULL, _IOFBF, 1 << 16);
@@ -274,6 +285,7 @@ cmd_watch(int argc, char **argv)
         case 'u': url = optarg; break;
         case 'U': user = optarg; break;
         case 'W': password = optarg; break;
+        case 'V': pwfile = optarg; break;
         case 'C': cookie = optarg; break;
         case 'k': keyfile = optarg; break;
         case 's': secret = optarg; break;
@@ -310,8 +322,22 @@ cmd_watch(int argc, char **argv)
     if (optind != argc) {
         return usage_error("watch", "unexpected argument \"%s\"\n%s", argv[optind], usage);
     }
-    if (url == NULL || w.ro.addr == NULL || keyfile == NULL) {
-        return usage_error("watch", "--rpc, --redis and --key are required\n%s", usage);
+    if (url == NULL || w.ro.addr == NULL || keyfile == NULL || secret == NULL) {
+        /* --secret: without the invoice key nothing tells a genuine
+         * invoice from one a Redis writer made up */
+        return usage_error("watch", "--rpc, --redis, --key and --secret are required\n%s",
+                           usage);
+    }
+    if (password && pwfile) {
+        return usage_error("watch", "give one of --rpc-password and --rpc-password-file");
+    }
+    if (pwfile) {
+        if ((pwbuf = read_password_file(pwfile, errbuf, sizeof(errbuf))) == NULL) {
+            return usage_error("watch", "--rpc-password-file: %s", errbuf);
+        }
+        password = pwbuf;
+    } else if (password == NULL && user && (env = getenv(ENV_RPC_PASSWORD)) && *env) {
+        password = env;
     }
     if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) {
         return usage_error("watch", "--rpc: \"%s\" is not an http:// or https:// URL", url);
@@ -333,14 +359,15 @@ cmd_watch(int argc, char **argv)
     if ((rc = load_key(&w, keyfile)) != 0) {
         return rc;
     }
-    if (secret) {
-        if (!bc_secret_load(&w.keys, secret, errbuf, sizeof(errbuf))) {
-            return usage_error("watch", "--secret %s: %s", secret, errbuf);
-        }
-        w.have_keys = 1;
+    if (!bc_secret_load(&w.keys, secret, errbuf, sizeof(errbuf))) {
+        return usage_error("watch", "--secret %s: %s", secret, errbuf);
     }
     w.prefix = w.ro.prefix;
     w.rpc = rpc_new(url, user, password, cookie, 30000);
+    if (pwbuf) {
+        bc_wipe(pwbuf, strlen(pwbuf));
+        free(pwbuf);
+    }
     if (w.rpc == NULL) {
         return run_error("watch", "cannot start the HTTP client");
     }
@@ -361,9 +388,17 @@ cmd_watch(int argc, char **argv)
     bc_hex_encode(rhex, w.xonly, 8);
     url_for_log(shown, sizeof(shown), url);
     wlog("starting: node %s, redis %s, prefix %s, watcher key %s..., poll %ld ms, "
-         "lease %ld ms%s", shown, w.ro.addr, w.prefix, rhex, w.poll_ms, w.lease_ms,
-         w.have_keys ? ", revokes tokens after reorgs" : "");
+         "lease %ld ms", shown, w.ro.addr, w.prefix, rhex, w.poll_ms, w.lease_ms);
     while (!stopping) {
+        /* the node's chain first: a watcher on the wrong one stops */
+        if ((rc = chain_check(&w)) <= 0) {
+            if (rc < 0) {
+                exit_code = 1;
+                break;
+            }
+            sleep_ms(w.poll_ms);
+            continue;
+        }
         if (!redis_ready(&w)) {
             sleep_ms(w.poll_ms > 1000 ? w.poll_ms : 1000);
             continue;
@@ -375,12 +410,13 @@ cmd_watch(int argc, char **argv)
         clock_gettime(CLOCK_MONOTONIC, &t0);
         blocks = w.blocks_done;
         w.settled = 0;
-        if (chain_sync(&w) && !stopping && w.leader
-            && tip_get(&w, &tip, tiphash) == 1)
-        {
-            (void) mempool_scan(&w, tip);
-            (void) settle_open(&w, tip);
-            (void) settle_due(&w, tip);
+        w.round++;          /* the node's block hashes are asked afresh */
+        /* the mempool before the height: a transaction mined in between
+         * is then in a block this round reads */
+        if (mempool_snapshot(&w) && chain_sync(&w) && !stopping && w.leader) {
+            (void) mempool_scan(&w, w.node_tip);
+            (void) settle_open(&w, w.node_tip);
+            (void) settle_due(&w, w.node_tip);
         }
         if (w.blocks_done != blocks) {
             clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -396,8 +432,10 @@ cmd_watch(int argc, char **argv)
     rpc_free(w.rpc);
     rpc_free(w.fetch_rpc);
     free(w.mempool);
+    free(w.pool);
     bc_wipe(w.seckey, sizeof(w.seckey));
     bc_schnorr_signer_clear(&w.signer);
-    if (w.have_keys) bc_keys_clear(&w.keys);
-    return 0;
+    bc_hmac_key_free(w.pay_key);
+    bc_keys_clear(&w.keys);
+    return exit_code;
 }

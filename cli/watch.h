@@ -2,7 +2,9 @@
  *   watch.c         options, the main loop, the leader lease, logging
  *   watch_fetch.c   blocks from the node, parsed; the fetcher thread
  *   watch_chain.c   following the chain: progress, reorgs
- *   watch_match.c   outputs -> invoices, payments recorded
+ *   watch_match.c   outputs -> invoices (checked against their MAC'd spk)
+ *   watch_pay.c     payment records: written with the watcher's MAC, read
+ *                   back, verified against the node, summed
  *   watch_mempool.c the mempool: new payments, evicted ones
  *   watch_settle.c  invoices: state, attestation (signer threads),
  *                   events, revocation, expiry
@@ -19,16 +21,27 @@
 
 #include <hiredis/hiredis.h>
 
+#include "hmac.h"
 #include "network.h"
+#include "pay_record.h"
 #include "redis_conn.h"
 #include "rpc.h"
 #include "schnorr.h"
 #include "secret.h"
+#include "settle.h"
 #include "tx.h"
 
 #define WATCH_KEEP_BLOCKS 144          /* block hashes kept for reorgs */
 #define WATCH_GRACE       86400        /* late payments honored this long */
 #define WATCH_DUE_BATCH   1000         /* expiring invoices looked at a round */
+#define WATCH_HASH_CACHE  1024         /* node block hashes cached a round */
+
+/* The node's block hashes by height, asked once a round (getblockhash). */
+typedef struct {
+    uint32_t       height;
+    unsigned long  round;              /* valid in this round only */
+    char           hash[65];
+} hash_slot;
 
 typedef struct {
     redis_opts     ro;
@@ -40,10 +53,19 @@ typedef struct {
     unsigned char  seckey[32];
     unsigned char  xonly[32];
     bc_schnorr_signer signer;          /* seckey, ready to sign */
-    bc_keys        keys;
-    int            have_keys;          /* --secret: check invoice MACs, revoke tokens */
-    int            have_net;
-    bc_network     net;
+    bc_hmac_key   *pay_key;            /* MACs its payment records (pay_record.h) */
+    bc_keys        keys;               /* --secret: invoice MACs, token ids */
+    int            have_net;           /* --network given */
+    bc_network     net;                /* the node's chain, from its genesis block */
+    int            chain_known;        /* net and genesis checked against the node */
+    unsigned char  genesis[32];
+    uint32_t       node_tip;           /* the node's height this round */
+    unsigned long  round;
+    hash_slot      hashes[WATCH_HASH_CACHE];
+    /* the node's mempool at the start of the round (sorted display hex):
+     * a mempool payment counts only while its transaction is there */
+    char         (*pool)[65];
+    size_t         npool;
     long           poll_ms, lease_ms;
     long long      from_height;        /* where to start without progress; -1: the tip */
     char           owner[96];          /* this watcher's lease value */
@@ -62,6 +84,7 @@ typedef struct {
 
 typedef struct {
     char     key[300];      /* <prefix>spk:<hex> */
+    size_t   hex_at;        /* where <hex> starts in key */
     char     txid[65];
     uint32_t vout;
     uint64_t value;
@@ -123,10 +146,12 @@ int lease_renew(watcher *w);
  * disconnected blocks. Returns 1, or 0 on an error (logged). */
 int chain_sync(watcher *w);
 
-/* Looks every output up in spk:, records the payments it finds (height 0:
- * the mempool) and settles their invoices against tip. Returns how many
+/* Looks every output up in spk:; an output whose script is the MAC'd spk
+ * of the invoice named there is a payment, recorded (height 0, block NULL:
+ * the mempool), and the invoices paid are settled against tip. Returns how many
  * payments, or -1 on a Redis error. */
-long outs_match(watcher *w, const outlist *l, uint32_t height, uint32_t tip);
+long outs_match(watcher *w, const outlist *l, uint32_t height, const char *block,
+    uint32_t tip);
 
 /* Sorts invoice ids and drops repeats; returns how many are left. */
 size_t ids_unique(char (*ids)[33], size_t n);
@@ -144,11 +169,41 @@ int node_count(watcher *w, uint32_t *count);
  * tip. Returns 1, or 0 on an error. */
 int mempool_scan(watcher *w, uint32_t tip);
 
-/* Records a payment to invoice id (hex): txid:vout, value, height (0:
- * mempool); adds the invoice to the open set. Appends to the pipeline
- * (the caller reads the replies): returns how many commands it appended. */
-int settle_record_payment(watcher *w, const char *id, const char *txid, uint32_t vout,
-    uint64_t value, uint32_t height, uint64_t now);
+/* Records a payment to invoice id (hex) with the watcher's MAC: o's
+ * outpoint and value, height and block (display hex, NULL: the mempool),
+ * seen_at. Appends to the pipeline (the caller reads the replies): returns
+ * how many commands it appended. */
+int pay_record_write(watcher *w, const char *id, const outref *o, uint32_t height,
+    const char *block, uint64_t seen_at);
+
+/* What a payment record is worth now: 1 if it counts (its MAC is the
+ * watcher's, and its block is the node's at its height, or its
+ * transaction is in the node's mempool), 0 if not, with the reason in why
+ * (NULL when there is nothing worth logging). */
+int pay_record_counts(watcher *w, const unsigned char id[16], const bc_pay_record *p,
+    const char **why);
+
+/* Adds the records of one HSCAN page of pay:<id> (the reply's element 1)
+ * that count to a, logging those that do not (the first few: *refused
+ * counts them). Returns the next cursor ("0": done), or NULL for a
+ * malformed reply. */
+const char *pay_sum_page(watcher *w, const char *idhex, const unsigned char id[16],
+    const redisReply *page, bc_pay_sum *a, unsigned long *refused);
+
+/* 1 if r (an HGET reply of the outpoint's field) is a record the
+ * watcher wrote for this invoice and output, read into p. */
+int pay_existing(watcher *w, const unsigned char id[16], const outref *o, const redisReply *r,
+    bc_pay_record *p);
+
+/* The node's block hash at height h (cached for the round); 0 on failure. */
+int node_hash_at(watcher *w, uint32_t h, char out[65]);
+/* Remembers the hash of a block just read at height h. */
+void node_hash_put(watcher *w, uint32_t h, const char *hash);
+/* The node's mempool, once a round before its height (so that a
+ * transaction mined meanwhile is in a block the round reads). */
+int mempool_snapshot(watcher *w);
+/* 1 if txid (display hex) was in the node's mempool this round. */
+int in_pool(const watcher *w, const char *txid);
 
 /* Re-evaluates every open invoice against the tip at height tip. */
 int settle_open(watcher *w, uint32_t tip);
@@ -163,7 +218,12 @@ int settle_due(watcher *w, uint32_t tip);
 int settle_ids(watcher *w, char (*ids)[33], size_t n, uint32_t tip, long pending);
 
 /* The processed tip from Redis: 1 with height and hash hex, 0 if none, -1
- * on an error. */
+ * on an error. Progress only: never the height confirmations are counted
+ * from (that is the node's, w->node_tip). */
 int tip_get(watcher *w, uint32_t *height, char hash[65]);
+
+/* Checks once that the node's chain is one Bitcache knows (its genesis
+ * block) and the one --network names. 1, 0 to retry, -1 fatal (logged). */
+int chain_check(watcher *w);
 
 #endif

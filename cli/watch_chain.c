@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pay_record.h"
 #include "watch.h"
 
 void
@@ -49,7 +50,7 @@ node_hash(watcher *w, uint32_t h, char out[65])
     char *s = rpc_call_str(w->rpc, "getblockhash", json_pack("[I]", (json_int_t) h), &len,
                            err, sizeof(err));
 
-    if (s == NULL || len != 64) {
+    if (s == NULL || len != 64 || strspn(s, "0123456789abcdef") != 64) {
         node_failed(w, "getblockhash", s ? "not a hash" : err);
         free(s);
         return 0;
@@ -59,10 +60,62 @@ node_hash(watcher *w, uint32_t h, char out[65])
     return 1;
 }
 
+void
+node_hash_put(watcher *w, uint32_t h, const char *hash)
+{
+    hash_slot *e = &w->hashes[h % WATCH_HASH_CACHE];
+
+    e->height = h;
+    e->round = w->round;
+    memcpy(e->hash, hash, 65);
+}
+
+int
+node_hash_at(watcher *w, uint32_t h, char out[65])
+{
+    hash_slot *e = &w->hashes[h % WATCH_HASH_CACHE];
+
+    if (e->round != w->round || e->height != h) {
+        if (!node_hash(w, h, out)) return 0;
+        node_hash_put(w, h, out);
+    }
+    memcpy(out, e->hash, 65);
+    return 1;
+}
+
+int
+chain_check(watcher *w)
+{
+    const bc_network_params *np;
+    bc_network net;
+    char g[65];
+
+    if (w->chain_known) return 1;
+    if (!node_hash(w, 0, g)) return 0;
+    node_ok(w);
+    if (!bc_network_from_genesis(&net, g, 64)) {
+        wlog("the node's chain (genesis block %s) is not mainnet, testnet, signet or "
+             "regtest: nothing can be attested", g);
+        return -1;
+    }
+    np = bc_network_get(net);
+    if (w->have_net && net != w->net) {
+        wlog("the node is on %s, but --network says %s", np->name,
+             bc_network_get(w->net)->name);
+        return -1;
+    }
+    w->net = net;
+    memcpy(w->genesis, bc_network_genesis(net), 32);
+    w->chain_known = 1;
+    wlog("the node is on %s (genesis block %s): attesting %s invoices only", np->name, g,
+         np->name);
+    return 1;
+}
+
 int
 tip_get(watcher *w, uint32_t *height, char hash[65])
 {
-    redisReply *r = wcmd(w, "HMGET %swatcher:tip height hash", w->prefix);
+    redisReply *r = wcmd(w, "HMGET %s" BC_KEY_WATCHER_TIP " height hash", w->prefix);
     unsigned long long h;
     char *end;
     int rc = -1;
@@ -80,7 +133,7 @@ tip_get(watcher *w, uint32_t *height, char hash[65])
             }
         }
     }
-    if (rc < 0) wlog("%swatcher:tip is malformed", w->prefix);
+    if (rc < 0) wlog("%s" BC_KEY_WATCHER_TIP " is malformed", w->prefix);
     freeReplyObject(r);
     return rc;
 }
@@ -88,7 +141,7 @@ tip_get(watcher *w, uint32_t *height, char hash[65])
 static int
 stored_hash(watcher *w, uint32_t h, char out[65])
 {
-    redisReply *r = wcmd(w, "HGET %swatcher:blocks %u", w->prefix, h);
+    redisReply *r = wcmd(w, "HGET %s" BC_KEY_WATCHER_BLOCKS " %u", w->prefix, h);
     int ok;
 
     if (r == NULL) return -1;
@@ -101,10 +154,53 @@ stored_hash(watcher *w, uint32_t h, char out[65])
 static int
 set_tip(watcher *w, uint32_t h, const char *hash)
 {
-    redisReply *r = wcmd(w, "HSET %swatcher:tip height %u hash %s", w->prefix, h, hash);
+    redisReply *r = wcmd(w, "HSET %s" BC_KEY_WATCHER_TIP " height %u hash %s", w->prefix, h,
+                         hash);
 
     if (r) freeReplyObject(r);
     return r != NULL;
+}
+
+/* Removes the payments recorded at height h (by anyone: what is at h is
+ * going) from invoice id's records, HSCAN page by page. Returns how many,
+ * -1 on an error. */
+static long
+unrecord_invoice(watcher *w, const char *id, uint32_t h, const char *why)
+{
+    redisReply *page, *kv, *r;
+    bc_pay_record p;
+    char cursor[32] = "0";
+    size_t j;
+    long n = 0;
+
+    do {
+        page = wcmd(w, "HSCAN %s" BC_KEY_PAY "%s %s COUNT 1000", w->prefix, id, cursor);
+        if (page == NULL) return -1;
+        if (page->type != REDIS_REPLY_ARRAY || page->elements != 2
+            || page->element[0]->type != REDIS_REPLY_STRING
+            || page->element[1]->type != REDIS_REPLY_ARRAY)
+        {
+            freeReplyObject(page);
+            return -1;
+        }
+        snprintf(cursor, sizeof(cursor), "%.30s", page->element[0]->str);
+        kv = page->element[1];
+        for (j = 0; j + 1 < kv->elements; j += 2) {
+            if (!bc_pay_record_parse(&p, kv->element[j]->str, kv->element[j]->len,
+                                     kv->element[j + 1]->str, kv->element[j + 1]->len)
+                || p.height != h)
+            {
+                continue;
+            }
+            r = wcmd(w, "HDEL %s" BC_KEY_PAY "%s %s", w->prefix, id, kv->element[j]->str);
+            if (r) freeReplyObject(r);
+            wlog("%s: payment %s to invoice %s left with block %u", why, kv->element[j]->str,
+                 id, h);
+            n++;
+        }
+        freeReplyObject(page);
+    } while (strcmp(cursor, "0") != 0);
+    return n;
 }
 
 /* Removes the payments recorded at height h from their invoices, which
@@ -112,35 +208,24 @@ set_tip(watcher *w, uint32_t h, const char *hash)
 static long
 unrecord_height(watcher *w, uint32_t h, const char *why)
 {
-    redisReply *ids, *pay, *r;
-    size_t i, j;
-    const char *sp;
-    long n = 0;
+    redisReply *ids, *r;
+    size_t i;
+    long n = 0, k;
 
-    ids = wcmd(w, "SMEMBERS %swatcher:h:%u", w->prefix, h);
+    ids = wcmd(w, "SMEMBERS %s" BC_KEY_WATCHER_HEIGHT "%u", w->prefix, h);
     if (ids == NULL) return -1;
     for (i = 0; ids->type == REDIS_REPLY_ARRAY && i < ids->elements; i++) {
         const char *id = ids->element[i]->str;
-        r = wcmd(w, "SADD %swatcher:open %s", w->prefix, id);
+
+        if (ids->element[i]->len != 32 || strspn(id, "0123456789abcdef") != 32) continue;
+        r = wcmd(w, "SADD %s" BC_KEY_WATCHER_OPEN " %s", w->prefix, id);
         if (r == NULL) goto fail;
         freeReplyObject(r);
-        pay = wcmd(w, "HGETALL %spay:%s", w->prefix, id);
-        if (pay == NULL) goto fail;
-        for (j = 0; pay->type == REDIS_REPLY_ARRAY && j + 1 < pay->elements; j += 2) {
-            sp = strchr(pay->element[j + 1]->str, ' ');
-            if (sp && strtoul(sp + 1, NULL, 10) == h) {
-                r = wcmd(w, "HDEL %spay:%s %s %s:seen", w->prefix, id, pay->element[j]->str,
-                         pay->element[j]->str);
-                if (r) freeReplyObject(r);
-                wlog("%s: payment %s to invoice %s left with block %u", why,
-                     pay->element[j]->str, id, h);
-                n++;
-            }
-        }
-        freeReplyObject(pay);
+        if ((k = unrecord_invoice(w, id, h, why)) < 0) goto fail;
+        n += k;
     }
     freeReplyObject(ids);
-    r = wcmd(w, "DEL %swatcher:h:%u", w->prefix, h);
+    r = wcmd(w, "DEL %s" BC_KEY_WATCHER_HEIGHT "%u", w->prefix, h);
     if (r) freeReplyObject(r);
     return n;
 fail:
@@ -158,7 +243,7 @@ rollback_block(watcher *w, uint32_t h, const char *hash)
     long n;
 
     if ((n = unrecord_height(w, h, "reorg")) < 0) return 0;
-    r = wcmd(w, "HDEL %swatcher:blocks %u", w->prefix, h);
+    r = wcmd(w, "HDEL %s" BC_KEY_WATCHER_BLOCKS " %u", w->prefix, h);
     if (r) freeReplyObject(r);
     if (h == 0 || stored_hash(w, h - 1, prev) != 1) {
         snprintf(prev, sizeof(prev), "%064d", 0);
@@ -209,14 +294,17 @@ process_block(watcher *w, fetched_block *b, uint32_t tip, const char *expect_pre
         goto done;
     }
     if (!forget_unfinished(w, b->height, b->hash)) goto done;
-    if ((found = outs_match(w, &b->outs, b->height, tip)) < 0) goto done;
-    r = wcmd(w, "HSET %swatcher:blocks %u %s", w->prefix, b->height, b->hash);
+    node_hash_put(w, b->height, b->hash);
+    if ((found = outs_match(w, &b->outs, b->height, b->hash, tip)) < 0) goto done;
+    r = wcmd(w, "HSET %s" BC_KEY_WATCHER_BLOCKS " %u %s", w->prefix, b->height, b->hash);
     if (r == NULL) goto done;
     freeReplyObject(r);
     if (b->height > WATCH_KEEP_BLOCKS) {
-        r = wcmd(w, "HDEL %swatcher:blocks %u", w->prefix, b->height - WATCH_KEEP_BLOCKS);
+        r = wcmd(w, "HDEL %s" BC_KEY_WATCHER_BLOCKS " %u", w->prefix,
+                 b->height - WATCH_KEEP_BLOCKS);
         if (r) freeReplyObject(r);
-        r = wcmd(w, "DEL %swatcher:h:%u", w->prefix, b->height - WATCH_KEEP_BLOCKS);
+        r = wcmd(w, "DEL %s" BC_KEY_WATCHER_HEIGHT "%u", w->prefix,
+                 b->height - WATCH_KEEP_BLOCKS);
         if (r) freeReplyObject(r);
     }
     if (!set_tip(w, b->height, b->hash)) goto done;
@@ -245,15 +333,26 @@ process_height(watcher *w, uint32_t h, const char *hash, uint32_t tip)
 int
 chain_sync(watcher *w)
 {
-    uint32_t count, height = 0, h, first;
+    uint32_t count, height = 0, h, first = 0;
     char hash[65], nh[65];
     fetched_block b;
     fetcher *f;
     int have, reorg, ok;
 
     if (!node_count(w, &count)) return 0;
+    w->node_tip = count;
     have = tip_get(w, &height, hash);
     if (have < 0) return 0;
+    if (have && height > count + WATCH_KEEP_BLOCKS) {
+        /* no reorg is that deep: not a tip this watcher wrote. Walking
+         * back from it would take forever; rescan the kept blocks (a
+         * payment is recorded once however often its block is read) */
+        wlog("%s" BC_KEY_WATCHER_TIP " says block %u, far above the node's %u: not trusted; "
+             "rescanning from block %u", w->prefix, height, count,
+             count > WATCH_KEEP_BLOCKS ? count - WATCH_KEEP_BLOCKS : 0);
+        have = 0;
+        w->from_height = count > WATCH_KEEP_BLOCKS ? count - WATCH_KEEP_BLOCKS : 0;
+    }
     if (have == 0) {       /* from block first, whatever its parent */
         first = w->from_height >= 0 && w->from_height <= count ? (uint32_t) w->from_height
                 : count;
@@ -267,8 +366,10 @@ chain_sync(watcher *w)
         }
         if (!rollback_block(w, height, hash)) return 0;
         if (height == 0 || tip_get(w, &height, hash) != 1) return 0;
-        if (strcmp(hash, "0000000000000000000000000000000000000000000000000000000000000000")
-            == 0)
+        /* above the node's height, walk on down (within the round) */
+        if (height <= count
+            && strcmp(hash, "0000000000000000000000000000000000000000000000000000000000000000")
+               == 0)
         {
             wlog("reorg deeper than the %d blocks kept: rescanning from block %u",
                  WATCH_KEEP_BLOCKS, height);

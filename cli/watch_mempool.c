@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pay_record.h"
 #include "tx.h"
 #include "watch.h"
 
@@ -46,10 +47,10 @@ mempool_gone(watcher *w, char (*pool)[65], size_t n, uint32_t tip)
     redisReply *m, *r;
     uint32_t count;
     size_t i, nids = 0;
-    const char *sp;
+    bc_pay_record p;
     int ok = 1;
 
-    m = wcmd(w, "SMEMBERS %swatcher:mempool", w->prefix);
+    m = wcmd(w, "SMEMBERS %s" BC_KEY_WATCHER_MEMPOOL, w->prefix);
     if (m == NULL || m->type != REDIS_REPLY_ARRAY || m->elements == 0) {
         if (m) freeReplyObject(m);
         return m != NULL;
@@ -64,22 +65,23 @@ mempool_gone(watcher *w, char (*pool)[65], size_t n, uint32_t tip)
     }
     for (i = 0; ok && i < m->elements; i++) {
         if (!member_parse(m->element[i]->str, m->element[i]->len, txid, field, ids[nids])) {
-            r = wcmd(w, "SREM %swatcher:mempool %s", w->prefix, m->element[i]->str);
+            r = wcmd(w, "SREM %s" BC_KEY_WATCHER_MEMPOOL " %s", w->prefix, m->element[i]->str);
             if (r) freeReplyObject(r);
             continue;
         }
         if (n && bsearch(txid, pool, n, sizeof(*pool), cmp_txid)) {
             continue;           /* still waiting */
         }
-        r = wcmd(w, "HGET %spay:%s %s", w->prefix, ids[nids], field);
+        r = wcmd(w, "HGET %s" BC_KEY_PAY "%s %s", w->prefix, ids[nids], field);
         if (r == NULL) {
             ok = 0;
             break;
         }
-        sp = r->type == REDIS_REPLY_STRING ? strchr(r->str, ' ') : NULL;
-        if (sp && strtoul(sp + 1, NULL, 10) == 0) {
+        if (r->type == REDIS_REPLY_STRING
+            && bc_pay_record_parse(&p, field, strlen(field), r->str, r->len) && p.height == 0)
+        {
             freeReplyObject(r);
-            r = wcmd(w, "HDEL %spay:%s %s %s:seen", w->prefix, ids[nids], field, field);
+            r = wcmd(w, "HDEL %s" BC_KEY_PAY "%s %s", w->prefix, ids[nids], field);
             if (r == NULL) {
                 ok = 0;
                 break;
@@ -89,7 +91,7 @@ mempool_gone(watcher *w, char (*pool)[65], size_t n, uint32_t tip)
             nids++;
         }
         freeReplyObject(r);
-        r = wcmd(w, "SREM %swatcher:mempool %s", w->prefix, m->element[i]->str);
+        r = wcmd(w, "SREM %s" BC_KEY_WATCHER_MEMPOOL " %s", w->prefix, m->element[i]->str);
         if (r) freeReplyObject(r);
     }
     freeReplyObject(m);
@@ -102,15 +104,11 @@ mempool_gone(watcher *w, char (*pool)[65], size_t n, uint32_t tip)
 }
 
 int
-mempool_scan(watcher *w, uint32_t tip)
+mempool_snapshot(watcher *w)
 {
-    char err[256], (*now)[65] = NULL;
-    unsigned char *raw;
-    outlist l = { NULL, 0, 0 };
-    size_t i, n, rawlen, fresh = 0;
+    char err[256], (*pool)[65] = NULL;
+    size_t i, n;
     json_t *arr, *e;
-    bc_tx tx;
-    int rc = 0;
 
     arr = rpc_call(w->rpc, "getrawmempool", NULL, err, sizeof(err));
     if (arr == NULL || !json_is_array(arr)) {
@@ -119,16 +117,44 @@ mempool_scan(watcher *w, uint32_t tip)
         return 0;
     }
     n = json_array_size(arr);
-    if (n && (now = malloc(n * sizeof(*now))) == NULL) goto done;
+    if (n && (pool = malloc(n * sizeof(*pool))) == NULL) {
+        json_decref(arr);
+        wlog("out of memory");
+        return 0;
+    }
     for (i = 0; i < n; i++) {
         e = json_array_get(arr, i);
-        if (!json_is_string(e) || json_string_length(e) != 64) {
-            wlog("getrawmempool: not a txid");
-            goto done;
+        if (!json_is_string(e) || json_string_length(e) != 64
+            || strspn(json_string_value(e), "0123456789abcdef") != 64)
+        {
+            node_failed(w, "getrawmempool", "not a txid");
+            json_decref(arr);
+            free(pool);
+            return 0;
         }
-        memcpy(now[i], json_string_value(e), 65);
+        memcpy(pool[i], json_string_value(e), 65);
     }
-    qsort(now, n, sizeof(*now), cmp_txid);
+    json_decref(arr);
+    qsort(pool, n, sizeof(*pool), cmp_txid);
+    free(w->pool);
+    w->pool = pool;
+    w->npool = n;
+    return 1;
+}
+
+int
+mempool_scan(watcher *w, uint32_t tip)
+{
+    char err[256], (*now)[65] = NULL;
+    unsigned char *raw;
+    outlist l = { NULL, 0, 0 };
+    size_t i, n = w->npool, rawlen, fresh = 0;
+    bc_tx tx;
+    int rc = 0;
+
+    /* the round's snapshot (mempool_snapshot), copied: read ones are kept */
+    if (n && (now = malloc(n * sizeof(*now))) == NULL) goto done;
+    if (n) memcpy(now, w->pool, n * sizeof(*now));
     if (!mempool_gone(w, now, n, tip)) goto done;
     for (i = 0; i < n; i++) {
         if (w->nmempool && bsearch(now[i], w->mempool, w->nmempool, sizeof(*now), cmp_txid)) {
@@ -152,7 +178,7 @@ mempool_scan(watcher *w, uint32_t tip)
         }
         free(raw);
     }
-    if (outs_match(w, &l, 0, tip) < 0) goto done;
+    if (outs_match(w, &l, 0, NULL, tip) < 0) goto done;
     /* keep only what is still there (and was read) */
     qsort(now, n, sizeof(*now), cmp_txid);
     while (n > 0 && now[n - 1][0] == 'z') n--;
@@ -164,6 +190,5 @@ mempool_scan(watcher *w, uint32_t tip)
 done:
     free(now);
     free(l.v);
-    json_decref(arr);
     return rc;
 }

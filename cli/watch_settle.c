@@ -1,6 +1,9 @@
-/* bitcache watch: invoices. Payments live in pay:<id> (field txid:vout =
- * "value height", txid:vout:seen = unix time first seen), so that a block
- * read twice counts nothing twice. Each state change is written to inv:<id>
+/* bitcache watch: invoices. Payments live in pay:<id>, one record per
+ * outpoint (watch_pay.c), so that a block read twice counts nothing twice.
+ * An invoice is evaluated from what the watcher can authenticate itself:
+ * its module MAC, the payment records that carry the watcher's own MAC and
+ * whose block the node still has, the node's height, and its own earlier
+ * attestation (to keep paid_at). Each state change is written to inv:<id>
  * with the BIP340 attestation of docs/protocol.md and published on the
  * events channel; a paid invoice whose payment left the chain loses its
  * token. Invoices are read and written a batch at a time on one
@@ -21,61 +24,7 @@
 #include "watch.h"
 
 #define SETTLE_BATCH   256
-#define PAY_TTL        (8 * 86400)
-#define MAX_PAYMENTS   256
-
-int
-settle_record_payment(watcher *w, const char *id, const char *txid, uint32_t vout,
-    uint64_t value, uint32_t height, uint64_t now)
-{
-    char field[80], val[48], seen[96], t[24];
-    int n = 0;
-
-    snprintf(field, sizeof(field), "%.64s:%u", txid, vout);
-    snprintf(seen, sizeof(seen), "%.79s:seen", field);
-    snprintf(val, sizeof(val), "%llu %u", (unsigned long long) value, height);
-    snprintf(t, sizeof(t), "%llu", (unsigned long long) now);
-    /* a block's word is final; the mempool never overwrites it */
-    redisAppendCommand(w->rc, height ? "HSET %spay:%s %s %s" : "HSETNX %spay:%s %s %s",
-                       w->prefix, id, field, val); n++;
-    redisAppendCommand(w->rc, "HSETNX %spay:%s %s %s", w->prefix, id, seen, t); n++;
-    redisAppendCommand(w->rc, "EXPIRE %spay:%s %d", w->prefix, id, PAY_TTL); n++;
-    if (height == 0) {       /* checked until it confirms or is gone */
-        redisAppendCommand(w->rc, "SADD %swatcher:mempool %s:%u:%s", w->prefix, txid, vout,
-                           id); n++;
-    }
-    return n;
-}
-
-/* pay:<id> as HGETALL gives it -> payments */
-static size_t
-payments_parse(const redisReply *r, bc_payment *p, size_t max)
-{
-    size_t i, j, n = 0, flen;
-    const char *f, *v;
-    char *end;
-
-    if (r->type != REDIS_REPLY_ARRAY) return 0;
-    for (i = 0; i + 1 < r->elements && n < max; i += 2) {
-        f = r->element[i]->str;
-        flen = r->element[i]->len;
-        v = r->element[i + 1]->str;
-        if (flen > 5 && strcmp(f + flen - 5, ":seen") == 0) continue;
-        p[n].value = strtoull(v, &end, 10);
-        if (*end != ' ') continue;
-        p[n].height = (uint32_t) strtoul(end + 1, NULL, 10);
-        p[n].seen_at = 0;
-        for (j = 0; j + 1 < r->elements; j += 2) {
-            if (r->element[j]->len == flen + 5 && memcmp(r->element[j]->str, f, flen) == 0
-                && strcmp(r->element[j]->str + flen, ":seen") == 0)
-            {
-                p[n].seen_at = strtoull(r->element[j + 1]->str, NULL, 10);
-            }
-        }
-        n++;
-    }
-    return n;
-}
+#define HSCAN_COUNT    "100"      /* a batch holds at most 256 such pages */
 
 /* Appends the revocation of the token minted for invoice id (a record
  * that never existed stays absent: the script checks). Returns how many
@@ -86,11 +35,6 @@ revoke_token(watcher *w, const char *idhex, const unsigned char id[16])
     unsigned char tid[16];
     char thex[33], revoked[24];
 
-    if (!w->have_keys) {
-        wlog("invoice %s: its payment is gone but without --secret the watcher cannot "
-             "name its token to revoke it", idhex);
-        return 0;
-    }
     if (!bc_invoice_token_id(tid, id, &w->keys)) return 0;
     bc_hex_encode(thex, tid, 16);
     snprintf(revoked, sizeof(revoked), "%lld", BC_LEFT_REVOKED);
@@ -111,7 +55,7 @@ restore_token(watcher *w, const char *idhex, const unsigned char id[16],
     unsigned char tid[16];
     char thex[33], left[24];
 
-    if (!w->have_keys || !bc_invoice_token_id(tid, id, &w->keys)) {
+    if (!bc_invoice_token_id(tid, id, &w->keys)) {
         return 0;
     }
     bc_hex_encode(thex, tid, 16);
@@ -137,12 +81,30 @@ has_field(const redisReply *h, const char *name)
     return 0;
 }
 
+/* The value of field name of an HGETALL reply as a number; 0 if absent
+ * or not one (over and late are shown, not signed: no harm in trusting) */
+static uint64_t
+field_u64(const redisReply *h, const char *name)
+{
+    size_t i, len = strlen(name);
+    uint64_t v;
+
+    for (i = 0; h->type == REDIS_REPLY_ARRAY && i + 1 < h->elements; i += 2) {
+        if (h->element[i]->len == len && memcmp(h->element[i]->str, name, len) == 0) {
+            return bc_parse_uint_n(&v, h->element[i + 1]->str, h->element[i + 1]->len,
+                                   UINT64_MAX) ? v : 0;
+        }
+    }
+    return 0;
+}
+
 /* What the evaluation of one invoice decided, to be signed and written. */
 typedef struct {
     const char        *idhex;
     unsigned char      id[16];
     int                drop;        /* no longer watched */
     int                changed;     /* a new state to attest and write */
+    int                over_changed; /* only over differs (more was paid) */
     int                revoke, restore;
     int                signed_ok;
     bc_invoice_state   from;
@@ -152,26 +114,63 @@ typedef struct {
     unsigned char      msg[32], sig[64];
 } verdict;
 
-/* Evaluates one invoice from its records; nothing is written yet. */
-static void
-settle_eval(watcher *w, verdict *v, const redisReply *inv, const redisReply *pay,
-    uint32_t tip, uint64_t now)
+/* Sums the payments of pay:<id> that count, from the first HSCAN page
+ * (read with the invoice) and the next ones, asked here (the pipeline is
+ * empty by now). Memory stays bounded however many payments there are.
+ * Returns 1, or 0 on a Redis error. */
+static int
+sum_payments(watcher *w, const verdict *v, const redisReply *page, bc_pay_sum *a)
+{
+    redisReply *r;
+    const char *cursor;
+    char next[32];
+    unsigned long refused = 0;
+
+    bc_pay_sum_init(a);
+    r = NULL;
+    for (;;) {
+        cursor = pay_sum_page(w, v->idhex, v->id, page, a, &refused);
+        if (cursor == NULL) {
+            wlog("invoice %s: HSCAN of its payments: bad reply", v->idhex);
+            if (r) freeReplyObject(r);
+            return 0;
+        }
+        if (strcmp(cursor, "0") == 0) break;
+        snprintf(next, sizeof(next), "%.30s", cursor);
+        if (r) freeReplyObject(r);
+        r = wcmd(w, "HSCAN %s" BC_KEY_PAY "%s %s COUNT " HSCAN_COUNT, w->prefix, v->idhex,
+                 next);
+        if (r == NULL) return 0;
+        page = r;
+    }
+    if (r) freeReplyObject(r);
+    if (refused > 5) {
+        wlog("invoice %s: %lu payment records refused in all", v->idhex, refused);
+    }
+    return 1;
+}
+
+/* Evaluates one invoice from its record and its payments' first page;
+ * nothing is written yet. 0 on a Redis error. */
+static int
+settle_eval(watcher *w, verdict *v, const redisReply *inv, const redisReply *page,
+    bc_pay_sum *a, uint64_t now)
 {
     const char *kv[128];
-    size_t kvlen[128], i, n, np;
+    size_t kvlen[128], i, n;
     char err[BC_INVOICE_WHY_MAX];
-    bc_payment p[MAX_PAYMENTS];
     bc_invoice_record rec;
     bc_settlement *s = &v->s;
     const char *why;
+    int prev_ok;
 
     v->drop = 1;
     if (strlen(v->idhex) != 32 || !bc_hex_decode(v->id, 16, v->idhex, 32)) {
-        return;
+        return 1;
     }
     if (inv->type != REDIS_REPLY_ARRAY || inv->elements == 0) {
         wlog("invoice %s: gone (expired); no longer watched", v->idhex);
-        return;
+        return 1;
     }
     n = inv->elements < 128 ? inv->elements : 128;
     for (i = 0; i < n; i++) {
@@ -181,22 +180,34 @@ settle_eval(watcher *w, verdict *v, const redisReply *inv, const redisReply *pay
     why = NULL;
     if (!bc_invoice_record_parse(&rec, v->id, kv, kvlen, n, err, sizeof(err))) {
         why = err;
-    } else if (w->have_keys && !bc_invoice_record_mac_ok(&rec, &w->keys)) {
+    } else if (!bc_invoice_record_mac_ok(&rec, &w->keys)) {
         why = "its MAC does not verify";
-    } else if (w->have_net && rec.inv.network != (uint8_t) w->net) {
+    } else if (rec.inv.network != (uint8_t) w->net) {
         why = "it is for another network";
     }
     if (why) {
-        wlog("invoice %s: %s; ignored", v->idhex, why);
-        return;
+        wlog("invoice %s: %s; never credited nor signed", v->idhex, why);
+        return 1;
     }
-    np = payments_parse(pay, p, MAX_PAYMENTS);
-    bc_settle(s, p, np, rec.inv.amount, rec.inv.confirmations, tip, now, rec.inv.expires);
+    if (!sum_payments(w, v, page, a)) {
+        return 0;
+    }
+    bc_settle_sum(s, a, rec.inv.amount, rec.inv.confirmations, now, rec.inv.expires);
 
+    /* what the record says about its settlement is believed only under
+     * the watcher's own attestation */
+    prev_ok = rec.has_payment
+              && bc_invoice_record_att_check(&rec, w->xonly) == BC_INVOICE_SETTLED;
+    if (rec.has_att && !prev_ok) {
+        wlog("invoice %s: its attestation is not this watcher's; its received, conf and "
+             "paid_at are not kept", v->idhex);
+    }
     if (s->state == BC_STATE_PAID) {
-        v->paid_at = rec.state == BC_STATE_PAID && rec.has_payment && rec.paid_at
+        v->paid_at = prev_ok && rec.state == BC_STATE_PAID && rec.paid_at && rec.paid_at <= now
                      ? rec.paid_at : now;
-        if (rec.state == BC_STATE_PAID && rec.has_payment && rec.received == s->received) {
+        if (prev_ok && rec.state == BC_STATE_PAID && rec.received == s->received
+            && rec.conf <= BC_SETTLE_CONF_CAP)
+        {
             s->conf = rec.conf;      /* settled: no re-signing on every block */
         }
     } else {
@@ -206,21 +217,28 @@ settle_eval(watcher *w, verdict *v, const redisReply *inv, const redisReply *pay
     v->amount = rec.inv.amount;
     v->required = rec.inv.confirmations;
     v->max_downloads = rec.inv.max_downloads;
-    v->changed = s->state != rec.state || !rec.has_payment || rec.received != s->received
+    v->changed = !prev_ok || s->state != rec.state || rec.received != s->received
                  || rec.conf != s->conf || rec.paid_at != v->paid_at;
+    if (s->state == BC_STATE_NEW && rec.state == BC_STATE_NEW && !rec.has_att
+        && !rec.has_payment)
+    {
+        v->changed = 0;         /* nothing paid, nothing said: nothing to sign */
+    }
     if (v->changed
-        && !bc_payment_msg(v->msg, v->id, rec.spk, rec.inv.spk_len, s->received, s->conf,
-                           v->paid_at))
+        && !bc_payment_msg(v->msg, w->genesis, v->id, rec.spk, rec.inv.spk_len, s->received,
+                           s->conf, v->paid_at))
     {
         wlog("invoice %s: cannot make the attestation message", v->idhex);
         v->changed = 0;
     }
+    v->over_changed = !v->changed && field_u64(inv, "over") != s->over;
     v->revoke = rec.state == BC_STATE_PAID && s->state != BC_STATE_PAID;
     v->restore = s->state == BC_STATE_PAID && rec.state != BC_STATE_PAID
                  && has_field(inv, "token_revoked");
     /* watched until settled, or until no late payment can count any more
      * (an invoice without payments is found by its address if one comes) */
-    v->drop = s->state == BC_STATE_PAID || np == 0 || now > rec.inv.expires + WATCH_GRACE;
+    v->drop = s->state == BC_STATE_PAID || a->n == 0 || now > rec.inv.expires + WATCH_GRACE;
+    return 1;
 }
 
 typedef struct {
@@ -307,6 +325,12 @@ settle_write(watcher *w, const verdict *v)
              v->required, s->over ? ", over-paid by " : "", s->over ? over_s : "",
              s->late ? ", late (after expiry, within the grace period)" : "");
     }
+    if (v->over_changed) {
+        snprintf(over_s, sizeof(over_s), "%llu", (unsigned long long) s->over);
+        redisAppendCommand(w->rc, "HSET %sinv:%s over %s", w->prefix, v->idhex, over_s);
+        cmds++;
+        wlog("invoice %s: over-paid by %s sats", v->idhex, over_s);
+    }
     if (v->revoke) {
         cmds += revoke_token(w, v->idhex, v->id);
     } else if (v->restore) {
@@ -323,7 +347,7 @@ append_open(watcher *w, const char *cmd, const verdict *v, size_t n, int want)
     char key[300];
     size_t i, k = 2;
 
-    snprintf(key, sizeof(key), "%swatcher:open", w->prefix);
+    snprintf(key, sizeof(key), "%s" BC_KEY_WATCHER_OPEN, w->prefix);
     argv[0] = cmd;
     argv[1] = key;
     for (i = 0; i < n; i++) {
@@ -336,54 +360,75 @@ append_open(watcher *w, const char *cmd, const verdict *v, size_t n, int want)
 
 /* Evaluates ids[0..n) a batch at a time. The settled leave the open set;
  * unless from_open (they are the open set), the others join it. pending:
- * replies due to the caller's commands, read (and dropped) first. */
+ * replies due to the caller's commands, read (and dropped) first.
+ * Each batch's reads go out with the previous batch's writes (the ids are
+ * distinct, so no read depends on them); a batch's replies are all read
+ * before its invoices are evaluated, so that an invoice with more payments
+ * than one HSCAN page can ask for the rest on the idle connection. */
 static int
-settle_batches(watcher *w, const char *const *ids, size_t n, uint32_t tip, int from_open,
-    long pending)
+settle_batches(watcher *w, const char *const *ids, size_t n, int from_open, long pending)
 {
-    verdict v[SETTLE_BATCH];
-    redisReply *inv, *pay;
+    static verdict v[SETTLE_BATCH];
+    redisReply *inv[SETTLE_BATCH], *page[SETTLE_BATCH];
     uint64_t now = (uint64_t) time(NULL);
-    size_t i, j, nb;
-    long cmds;
+    bc_pay_sum *a;
+    size_t i, j, k, nb;
+    int ok = 1;
 
-    /* every read at once; the writes of each batch go out with the reads
-     * of the next and their replies are read at the end: the ids are
-     * distinct, so no read depends on an earlier batch's writes */
-    for (i = 0; i < n; i++) {
-        redisAppendCommand(w->rc, "HGETALL %sinv:%s", w->prefix, ids[i]);
-        redisAppendCommand(w->rc, "HGETALL %spay:%s", w->prefix, ids[i]);
+    if ((a = malloc(sizeof(*a))) == NULL) {
+        wlog("out of memory");
+        wbroken(w);
+        return 0;
     }
-    if (!drain(w, pending)) return 0;
-    cmds = 0;
-    for (i = 0; i < n; i += nb) {
+    for (i = 0; ok && i < n; i += nb) {
         nb = n - i < SETTLE_BATCH ? n - i : SETTLE_BATCH;
+        for (j = 0; j < nb; j++) {
+            redisAppendCommand(w->rc, "HGETALL %sinv:%s", w->prefix, ids[i + j]);
+            redisAppendCommand(w->rc, "HSCAN %s" BC_KEY_PAY "%s 0 COUNT " HSCAN_COUNT,
+                               w->prefix, ids[i + j]);
+        }
+        if (!drain(w, pending)) {
+            ok = 0;
+            break;
+        }
+        pending = 0;
+        for (j = 0; j < nb; j++) {
+            inv[j] = page[j] = NULL;
+            if (redisGetReply(w->rc, (void **) &inv[j]) != REDIS_OK
+                || redisGetReply(w->rc, (void **) &page[j]) != REDIS_OK)
+            {
+                wlog("redis: %s", w->rc->errstr);
+                nb = j + 1;
+                ok = 0;
+                break;
+            }
+        }
         for (j = 0; j < nb; j++) {
             memset(&v[j], 0, sizeof(v[j]));
             v[j].idhex = ids[i + j];
-            inv = pay = NULL;
-            if (redisGetReply(w->rc, (void **) &inv) != REDIS_OK
-                || redisGetReply(w->rc, (void **) &pay) != REDIS_OK)
-            {
-                wlog("redis: %s", w->rc->errstr);
-                if (inv) freeReplyObject(inv);
-                return 0;
-            }
-            settle_eval(w, &v[j], inv, pay, tip, now);
-            freeReplyObject(inv);
-            freeReplyObject(pay);
+            if (ok && !settle_eval(w, &v[j], inv[j], page[j], a, now)) ok = 0;
         }
+        for (k = 0; k < nb; k++) {
+            if (inv[k]) freeReplyObject(inv[k]);
+            if (page[k]) freeReplyObject(page[k]);
+        }
+        if (!ok) break;
         sign_all(w, v, nb);
         for (j = 0; j < nb; j++) {
-            cmds += settle_write(w, &v[j]);
+            pending += settle_write(w, &v[j]);
         }
         /* settled ones leave the open set (they may be there from the
          * mempool), the others join it */
-        cmds += append_open(w, "SREM", v, nb, 1);
-        if (!from_open) cmds += append_open(w, "SADD", v, nb, 0);
+        pending += append_open(w, "SREM", v, nb, 1);
+        if (!from_open) pending += append_open(w, "SADD", v, nb, 0);
         w->settled += nb;
     }
-    return drain(w, cmds);
+    free(a);
+    if (!ok) {
+        wbroken(w);         /* replies may still be due: start afresh */
+        return 0;
+    }
+    return drain(w, pending);
 }
 
 int
@@ -393,6 +438,7 @@ settle_ids(watcher *w, char (*ids)[33], size_t n, uint32_t tip, long pending)
     size_t i;
     int ok;
 
+    (void) tip;         /* confirmations are counted from w->node_tip */
     if (n == 0) return drain(w, pending);
     if ((p = malloc(n * sizeof(*p))) == NULL) {
         wlog("out of memory");
@@ -400,7 +446,7 @@ settle_ids(watcher *w, char (*ids)[33], size_t n, uint32_t tip, long pending)
         return 0;
     }
     for (i = 0; i < n; i++) p[i] = ids[i];
-    ok = settle_batches(w, p, n, tip, 0, pending);
+    ok = settle_batches(w, p, n, 0, pending);
     free(p);
     return ok;
 }
@@ -413,7 +459,8 @@ settle_open(watcher *w, uint32_t tip)
     size_t i;
     int ok;
 
-    ids = wcmd(w, "SMEMBERS %swatcher:open", w->prefix);
+    (void) tip;         /* confirmations are counted from w->node_tip */
+    ids = wcmd(w, "SMEMBERS %s" BC_KEY_WATCHER_OPEN, w->prefix);
     if (ids == NULL || ids->type != REDIS_REPLY_ARRAY) {
         if (ids) freeReplyObject(ids);
         return 0;
@@ -427,7 +474,7 @@ settle_open(watcher *w, uint32_t tip)
         return 0;
     }
     for (i = 0; i < ids->elements; i++) p[i] = ids->element[i]->str;
-    ok = settle_batches(w, p, ids->elements, tip, 1, 0);
+    ok = settle_batches(w, p, ids->elements, 1, 0);
     free(p);
     freeReplyObject(ids);
     return ok;
@@ -442,9 +489,10 @@ settle_due(watcher *w, uint32_t tip)
     size_t i;
     int ok;
 
+    (void) tip;         /* confirmations are counted from w->node_tip */
     /* expired once now > expires (libbitcache/settle.c): scores below now */
     snprintf(now, sizeof(now), "%llu", (unsigned long long) time(NULL));
-    ids = wcmd(w, "ZRANGEBYSCORE %swatcher:due -inf (%s LIMIT 0 %d", w->prefix, now,
+    ids = wcmd(w, "ZRANGEBYSCORE %s" BC_KEY_WATCHER_DUE " -inf (%s LIMIT 0 %d", w->prefix, now,
                WATCH_DUE_BATCH);
     if (ids == NULL || ids->type != REDIS_REPLY_ARRAY || ids->elements == 0) {
         if (ids) freeReplyObject(ids);
@@ -455,11 +503,11 @@ settle_due(watcher *w, uint32_t tip)
         return 0;
     }
     for (i = 0; i < ids->elements; i++) p[i] = ids->element[i]->str;
-    ok = settle_batches(w, p, ids->elements, tip, 0, 0);
+    ok = settle_batches(w, p, ids->elements, 0, 0);
     if (ok) {           /* evaluated once at expiry; the open set has the rest */
         char key[300];
 
-        snprintf(key, sizeof(key), "%swatcher:due", w->prefix);
+        snprintf(key, sizeof(key), "%s" BC_KEY_WATCHER_DUE, w->prefix);
         memmove(p + 2, p, ids->elements * sizeof(*p));
         p[0] = "ZREM";
         p[1] = key;

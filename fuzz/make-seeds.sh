@@ -32,3 +32,17 @@ mkdir -p "$s/tx"
 grep -v '^#' $v/tx.tsv | cut -f2 | while read -r x; do
     printf '%s' "$x" | perl -ne 'print pack("H*", $_)' > "$s/tx/$(printf '%s' "$x" | sha1sum | cut -c1-40)"
 done
+# the watcher's payment records, "<field>\n<value>": block, mempool, the old
+# format and the issue's forged one
+mkdir -p "$s/pay_record"
+z64=0000000000000000000000000000000000000000000000000000000000000000
+for x in "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff:1
+12345 7 0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206 1767225600 000102030405060708090a0b0c0d0e0f000102030405060708090a0b0c0d0e0f" \
+         "ab00000000000000000000000000000000000000000000000000000000000000:0
+546 0 $z64 1767225600 ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100" \
+         "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee:0
+99999999 1" \
+         "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee:4294967295:seen
+1767225600"; do
+    seed pay_record "$x"
+done

@@ -146,14 +146,18 @@ bc_invoice_mac(unsigned char mac[32], const bc_invoice *inv, const bc_keys *keys
 }
 
 int
-bc_payment_msg(unsigned char msg32[32], const unsigned char id[BC_INVOICE_ID_LEN],
-    const unsigned char *spk, size_t spk_len, uint64_t received, uint32_t conf,
-    uint64_t paid_at)
+bc_payment_msg(unsigned char msg32[32], const unsigned char genesis[32],
+    const unsigned char id[BC_INVOICE_ID_LEN], const unsigned char *spk, size_t spk_len,
+    uint64_t received, uint32_t conf, uint64_t paid_at)
 {
-    unsigned char buf[BC_INVOICE_ID_LEN + 2 + 128 + 20];
+    unsigned char buf[32 + BC_INVOICE_ID_LEN + 2 + 128 + 20];
     bc_writer w;
 
+    if (genesis == NULL) {
+        return 0;
+    }
     bc_writer_init(&w, buf, sizeof(buf));
+    bc_put_bytes(&w, genesis, 32);
     bc_put_bytes(&w, id, BC_INVOICE_ID_LEN);
     bc_put_lp(&w, spk, spk_len);
     bc_put_uint(&w, received, 8);

@@ -17,7 +17,7 @@
 #define BC_OFFER_FIELD_MAX    1024          /* wallet, product, title */
 #define BC_OFFER_MAX_BYTES    (1 + 8 + 8 + 1 + 4 + 4 + 4 + 1 + 3 * (2 + BC_OFFER_FIELD_MAX) + 32)
 #define BC_OFFER_MAX_CHARS    (((BC_OFFER_MAX_BYTES) * 4 + 2) / 3)
-#define BC_PAYMENT_TAG        "bitcache/v1/payment"
+#define BC_PAYMENT_TAG        "bitcache/v2/payment"
 
 typedef struct {
     uint64_t     issued;          /* unix seconds */
@@ -71,8 +71,11 @@ typedef struct {
  * Returns 1, or 0 if a field is too long. */
 int bc_invoice_mac(unsigned char mac[32], const bc_invoice *inv, const bc_keys *keys);
 
-/* The 32-byte message the watcher signs (BIP340) for a payment. */
-int bc_payment_msg(unsigned char msg32[32], const unsigned char id[BC_INVOICE_ID_LEN],
+/* The 32-byte message the watcher signs (BIP340) for a payment. genesis:
+ * the hash of the invoice's network's genesis block (bc_network_genesis),
+ * so that an attestation made on one chain settles nothing on another. */
+int bc_payment_msg(unsigned char msg32[32], const unsigned char genesis[32],
+    const unsigned char id[BC_INVOICE_ID_LEN],
     const unsigned char *spk, size_t spk_len, uint64_t received, uint32_t conf,
     uint64_t paid_at);
 

@@ -5,6 +5,7 @@
 
 #include "hex.h"
 #include "invoice_record.h"
+#include "network.h"
 #include "amount.h"
 #include "schnorr.h"
 
@@ -303,8 +304,9 @@ bc_invoice_record_att_check(const bc_invoice_record *rec, const unsigned char wa
         return BC_INVOICE_NO_ATT;
     }
     if (rec->att_malformed
-        || !bc_payment_msg(msg, rec->inv.id, rec->inv.spk, rec->inv.spk_len, rec->received,
-                        rec->conf, rec->paid_at)
+        || !bc_payment_msg(msg, bc_network_genesis(rec->inv.network), rec->inv.id,
+                           rec->inv.spk, rec->inv.spk_len, rec->received, rec->conf,
+                           rec->paid_at)
         || !bc_schnorr_verify(rec->att, msg, sizeof(msg), watcher_xonly))
     {
         return BC_INVOICE_BAD_ATT;

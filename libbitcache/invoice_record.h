@@ -111,7 +111,8 @@ int bc_invoice_record_argv(bc_invoice_argv *a, const bc_invoice *inv,
 int bc_invoice_record_mac_ok(const bc_invoice_record *rec, const bc_keys *keys);
 
 /* BC_INVOICE_SETTLED if att is the watcher's BIP340 signature over the
- * recorded received, conf and paid_at; BC_INVOICE_NO_ATT if the record has
+ * recorded received, conf and paid_at, on the invoice's network (its
+ * genesis block hash is in the message); BC_INVOICE_NO_ATT if the record has
  * no att (or no received/conf/paid_at); BC_INVOICE_BAD_ATT otherwise. */
 bc_invoice_check_result bc_invoice_record_att_check(const bc_invoice_record *rec,
     const unsigned char watcher_xonly[32]);

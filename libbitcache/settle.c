@@ -2,76 +2,93 @@
 
 #include "settle.h"
 
-static uint32_t
-confs(const bc_payment *p, uint32_t tip)
+uint32_t
+bc_confirmations(uint32_t height, uint32_t tip)
 {
-    if (p->height == 0 || p->height > tip) {
+    if (height == 0 || height > tip) {
         return 0;
     }
-    return tip - p->height + 1;
+    return tip - height + 1;
 }
 
-/* sats of the payments with at least c confirmations; *last the latest
- * seen_at among them */
 static uint64_t
-sum_from(const bc_payment *p, size_t n, uint32_t tip, uint32_t c, uint64_t *last)
+add_sat(uint64_t a, uint64_t b)
 {
-    uint64_t sum = 0;
-    size_t i;
+    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
 
-    *last = 0;
-    for (i = 0; i < n; i++) {
-        if (confs(&p[i], tip) >= c) {
-            sum += p[i].value;
-            if (p[i].seen_at > *last) *last = p[i].seen_at;
+void
+bc_pay_sum_init(bc_pay_sum *a)
+{
+    memset(a, 0, sizeof(*a));
+}
+
+void
+bc_pay_sum_add(bc_pay_sum *a, uint64_t value, uint32_t conf, uint64_t seen_at)
+{
+    uint32_t c = conf < BC_SETTLE_CONF_CAP ? conf : BC_SETTLE_CONF_CAP;
+
+    a->sum[c] = add_sat(a->sum[c], value);
+    if (a->count[c] < UINT32_MAX) a->count[c]++;
+    if (seen_at > a->last[c]) a->last[c] = seen_at;
+    a->total = add_sat(a->total, value);
+    a->n++;
+}
+
+void
+bc_settle_sum(bc_settlement *s, const bc_pay_sum *a, uint64_t amount, uint32_t required,
+    uint64_t now, uint64_t expires)
+{
+    uint64_t cum = 0, last = 0;
+    uint32_t c, minc = 0;
+    int found = 0;
+
+    memset(s, 0, sizeof(*s));
+    s->total = a->total;
+    if (a->n == 0) {
+        s->state = now > expires ? BC_STATE_EXPIRED : BC_STATE_NEW;
+        return;
+    }
+    s->over = a->total > amount ? a->total - amount : 0;
+    /* from the best-confirmed down: the first count whose payments (and
+     * all better-confirmed ones) cover the amount is the largest such */
+    for (c = BC_SETTLE_CONF_CAP + 1; c-- > 0;) {
+        if (a->count[c] == 0) continue;
+        minc = c;
+        cum = add_sat(cum, a->sum[c]);
+        if (a->last[c] > last) last = a->last[c];
+        if (!found && cum >= amount) {
+            found = 1;
+            s->received = cum;
+            s->conf = c;
+            s->late = last > expires;
         }
     }
-    return sum;
+    if (!found) {
+        s->state = now > expires ? BC_STATE_EXPIRED : BC_STATE_UNDERPAID;
+        s->received = a->total;
+        s->conf = minc;
+        s->late = 0;
+        return;
+    }
+    if (s->conf >= required) {
+        s->state = BC_STATE_PAID;
+    } else {
+        s->state = BC_STATE_SEEN;
+        s->late = 0;
+    }
 }
 
 void
 bc_settle(bc_settlement *s, const bc_payment *p, size_t n, uint64_t amount,
     uint32_t required, uint32_t tip, uint64_t now, uint64_t expires)
 {
-    uint32_t c, best = 0, minc = UINT32_MAX;
-    uint64_t sum, last, best_sum = 0, best_last = 0;
-    int found = 0;
+    bc_pay_sum a;
     size_t i;
 
-    memset(s, 0, sizeof(*s));
+    bc_pay_sum_init(&a);
     for (i = 0; i < n; i++) {
-        s->total += p[i].value;
-        c = confs(&p[i], tip);
-        if (c < minc) minc = c;
+        bc_pay_sum_add(&a, p[i].value, bc_confirmations(p[i].height, tip), p[i].seen_at);
     }
-    if (n == 0) {
-        s->state = now > expires ? BC_STATE_EXPIRED : BC_STATE_NEW;
-        return;
-    }
-    s->over = s->total > amount ? s->total - amount : 0;
-    /* the largest confirmation count that still covers the amount */
-    for (i = 0; i < n; i++) {
-        c = confs(&p[i], tip);
-        sum = sum_from(p, n, tip, c, &last);
-        if (sum >= amount && (!found || c > best)) {
-            found = 1;
-            best = c;
-            best_sum = sum;
-            best_last = last;
-        }
-    }
-    if (!found) {
-        s->state = now > expires ? BC_STATE_EXPIRED : BC_STATE_UNDERPAID;
-        s->received = s->total;
-        s->conf = minc;
-        return;
-    }
-    s->received = best_sum;
-    s->conf = best;
-    if (best >= required) {
-        s->state = BC_STATE_PAID;
-        s->late = best_last > expires;
-    } else {
-        s->state = BC_STATE_SEEN;
-    }
+    bc_settle_sum(s, &a, amount, required, now, expires);
 }

@@ -24,7 +24,34 @@ typedef struct {
     int              late;       /* paid, but completed after expires */
 } bc_settlement;
 
-/* tip: the height of the best block the watcher has processed. A payment
+/* Payments summed as they are read, in bounded memory whatever their
+ * number: sats, count and latest seen_at by confirmation count, counts of
+ * BC_SETTLE_CONF_CAP and more lumped together (an invoice requires at
+ * most 255, so nothing that decides a state is lost; the attested conf
+ * is at most the cap). Sums saturate at UINT64_MAX. */
+#define BC_SETTLE_CONF_CAP 255
+
+typedef struct {
+    uint64_t sum[BC_SETTLE_CONF_CAP + 1];
+    uint64_t last[BC_SETTLE_CONF_CAP + 1];
+    uint32_t count[BC_SETTLE_CONF_CAP + 1];
+    uint64_t total;
+    uint64_t n;
+} bc_pay_sum;
+
+/* Confirmations of a payment at height (0: the mempool) with the node's
+ * best block at tip: tip - height + 1, 0 for the mempool or a height above
+ * tip. */
+uint32_t bc_confirmations(uint32_t height, uint32_t tip);
+
+void bc_pay_sum_init(bc_pay_sum *a);
+void bc_pay_sum_add(bc_pay_sum *a, uint64_t value, uint32_t conf, uint64_t seen_at);
+
+/* The settling rule of bc_settle over summed payments. */
+void bc_settle_sum(bc_settlement *s, const bc_pay_sum *a, uint64_t amount, uint32_t required,
+    uint64_t now, uint64_t expires);
+
+/* tip: the height of the node's best block. A payment
  * at height h has tip - h + 1 confirmations (0 in the mempool). paid: some
  * c >= required has the payments with >= c confirmations summing to at
  * least amount (the largest such c is attested, with their sum); seen:

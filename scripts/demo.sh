@@ -45,8 +45,9 @@ addr=$(rpc "$wport" getnewaddress '["default"]' | sed 's/.*"result":"\([^"]*\)".
 rpc "$nport" generatetoaddress "[120, \"$addr\"]" >/dev/null
 
 xonly=$("$root/build/bitcache" keygen "$dir/watcher.key")
+printf '%s\n' "$key" > "$dir/rpc.pw" && chmod 600 "$dir/rpc.pw"
 nohup "$root/build/bitcache" watch --rpc "http://127.0.0.1:$nport/" --rpc-user x \
-    --rpc-password "$key" --redis "127.0.0.1:$rport" --key "$dir/watcher.key" \
+    --rpc-password-file "$dir/rpc.pw" --redis "127.0.0.1:$rport" --key "$dir/watcher.key" \
     --secret "$dir/secret" --network regtest --poll 500 > "$dir/logs/watcher.log" 2>&1 &
 echo $! > "$dir/logs/watcher.pid"
 

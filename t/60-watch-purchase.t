@@ -43,7 +43,8 @@ is($rec{conf}, 0, '0 confirmations');
 my %pay = @{ $t->redis('HGETALL', "bitcache:pay:$inv->{id}") };
 my ($outpoint) = grep { /^$txid:\d+$/ } keys %pay;
 ok($outpoint, "payment recorded as txid:vout ($outpoint)");
-like($pay{$outpoint} // '', qr/^12345 0$/, 'value, in the mempool');
+like($pay{$outpoint} // '', qr/^12345 0 0{64} \d+ [0-9a-f]{64}$/,
+     'value, in the mempool (no block), first seen, the watcher\'s MAC');
 
 # a block: paid
 my ($block) = @{ $t->mine(1) };
@@ -56,8 +57,8 @@ is($rec{conf}, 1, '1 confirmation attested');
 ok($rec{paid_at} >= time - 60 && $rec{paid_at} <= time, 'paid_at is now');
 like($rec{att}, qr/^[0-9a-f]{128}$/, 'a BIP340 attestation');
 my $height = $t->node_rpc('getblockcount');
-like($t->redis('HGET', "bitcache:pay:$inv->{id}", $outpoint), qr/^12345 $height$/,
-     'the payment now has its block height');
+like($t->redis('HGET', "bitcache:pay:$inv->{id}", $outpoint), qr/^12345 $height $block \d+ [0-9a-f]{64}$/,
+     'the payment now has its block height and hash');
 is($t->redis('HGET', 'bitcache:watcher:tip', 'hash'), $block, 'watcher tip = the mined block');
 
 # the download

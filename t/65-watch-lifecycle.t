@@ -122,7 +122,10 @@ my $h = $t->node_rpc('getblockcount');
 is($t->redis('HGET', 'bitcache:watcher:tip', 'height'), $h, 'the watcher was at the tip');
 my $u = $t->new_invoice('/files/book.pdf');
 my $ghost = 'ab' x 32;
-$t->redis('HSET', "bitcache:pay:$u->{id}", "$ghost:0", '12345 ' . ($h + 1), "$ghost:0:seen", time);
+# MAC'd with the watcher's own key, as it would have written it, for a block
+# that the node has not got at H+1
+chomp(my $planted = `$BcTest::TOOLS/pay_record $BcTest::WATCHER_SECKEY $u->{id} $ghost:0 12345 ${\($h + 1)} ${\('cd' x 32)} ${\time}`);
+$t->redis('HSET', "bitcache:pay:$u->{id}", "$ghost:0", $planted);
 $t->redis('SADD', 'bitcache:watcher:h:' . ($h + 1), $u->{id});
 $t->mine(1);
 my $logged = length $t->watcher_log('w');

@@ -372,7 +372,8 @@ sub watcher_key {
 # Records a payment of invoice $id (hex) as the watcher will: state (paid
 # unless $opt{state}), received, conf, paid_at ($opt{paid_at}, default now)
 # and the BIP340 attestation, signed with $opt{key} (default the test
-# watcher's). Returns the attestation hex.
+# watcher's) for the invoice's network (or $opt{network}'s). Returns the
+# attestation hex.
 sub pay_invoice {
     my ($self, $id, $received, $conf, %opt) = @_;
     my @args = ('--redis', $self->redis_addr, '--key', $opt{key} // $WATCHER_SECKEY);
@@ -380,6 +381,7 @@ sub pay_invoice {
     push @args, '--state', $opt{state} if defined $opt{state};
     push @args, '--prefix', $opt{prefix} if defined $opt{prefix};
     push @args, '--publish', $opt{publish} if defined $opt{publish};
+    push @args, '--network', $opt{network} if defined $opt{network};
     open(my $fh, '-|', "$TOOLS/pay_invoice", @args, $id, $received, $conf)
         or die "pay_invoice: $!";
     my $out = do { local $/; <$fh> } // '';
@@ -491,20 +493,27 @@ sub watcher_keyfile {
 }
 
 # Starts `bitcache watch` against the node and Redis; $name tells several
-# apart (default "watcher"), its log is logs/$name.log; poll (ms), no_secret
-# (run without nginx's secret), args (more arguments).
+# apart (default "watcher"), its log is logs/$name.log; poll (ms), args
+# (more arguments), rpc (the node's URL),
+# rpc_auth: how the node's password is given (argv, file, env, or url: in rpc).
 sub start_watcher {
     my ($self, %opt) = @_;
     my $name = $opt{name} || 'watcher';
-    my @args = ('watch', '--rpc', $opt{rpc} || $self->node_url, '--rpc-user', 'x',
-                '--rpc-password', $NODE_KEY, '--redis', $self->redis_addr,
+    # the node's password: on the command line, or (rpc_auth) from a file or the environment
+    my $auth = $opt{rpc_auth} || 'argv';
+    $self->write_file('rpc.pw', "$NODE_KEY\n", 0600) if $auth eq 'file';
+    my @pw = $auth eq 'argv' ? ('--rpc-password', $NODE_KEY)
+           : $auth eq 'file' ? ('--rpc-password-file', "$self->{dir}/rpc.pw") : ();
+    my @args = ('watch', '--rpc', $opt{rpc} || $self->node_url,
+                ($auth eq 'url' ? () : ('--rpc-user', 'x', @pw)), '--redis', $self->redis_addr,
                 '--key', $self->watcher_keyfile,
-                ($opt{no_secret} ? () : ('--secret', "$self->{dir}/secret")),
+                '--secret', "$self->{dir}/secret",
                 '--network', 'regtest', '--poll', $opt{poll} || 100, @{ $opt{args} || [] });
     my $pid = fork // die;
     if (!$pid) {
         open STDOUT, '>>', "$self->{dir}/logs/$name.log";
         open STDERR, '>&', \*STDOUT;
+        $ENV{BITCACHE_RPC_PASSWORD} = $NODE_KEY if $auth eq 'env';
         exec(($ENV{BC_WATCH_WRAP} ? map { s/\{name\}/$name/r } split(" ", $ENV{BC_WATCH_WRAP}) : ()), $CLI, @args);
         exit 127;
     }

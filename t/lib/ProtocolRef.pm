@@ -48,9 +48,16 @@ sub tagged_hash {
     return sha256($t . $t . $data);
 }
 
+# the genesis block hashes of mainnet, testnet, signet, regtest (as getblockhash shows them)
+our @GENESIS = qw(000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f
+                  000000000933ea01ad0ee984209779baaec3ced90fa3f408719526f8d77f4943
+                  00000008819873e925422c1ff0f99f7cc9bbb232af63a077a480a3633bee1ef6
+                  0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206);
+
 sub payment_msg {
-    my ($id, $spk, $received, $conf, $paid_at) = @_;
-    return tagged_hash('bitcache/v1/payment', $id . lp($spk) . pack('Q> N Q>', $received, $conf, $paid_at));
+    my ($network, $id, $spk, $received, $conf, $paid_at) = @_;
+    return tagged_hash('bitcache/v2/payment', pack('H64', $GENESIS[$network]) . $id . lp($spk)
+                       . pack('Q> N Q>', $received, $conf, $paid_at));
 }
 
 sub token_id {

@@ -4,7 +4,8 @@
  * conf, paid_at and att into inv:<id>.
  *
  *   pay_invoice --redis ADDR --key SECKEYHEX [--prefix P] [--paid-at T]
- *               [--state paid|seen|underpaid] [--publish CHANNEL] ID RECEIVED CONF
+ *               [--state paid|seen|underpaid] [--publish CHANNEL]
+ *               [--network N (sign for N's chain, not the invoice's)] ID RECEIVED CONF
  *   pay_invoice --pubkey SECKEYHEX        prints the x-only public key (hex)
  *
  * Exits 0, 1 (Redis, no such invoice) or 2 (bad arguments). */
@@ -19,6 +20,7 @@
 #include "hex.h"
 #include "invoice.h"
 #include "invoice_record.h"
+#include "network.h"
 #include "schnorr.h"
 #include "script.h"
 
@@ -57,6 +59,7 @@ main(int argc, char **argv)
         { "paid-at", required_argument, NULL, 't' },
         { "state", required_argument, NULL, 's' },
         { "publish", required_argument, NULL, 'P' },
+        { "network", required_argument, NULL, 'n' },
         { NULL, 0, NULL, 0 }
     };
     const char *addr = NULL, *keyhex = NULL, *pubhex = NULL, *prefix = "bitcache:";
@@ -68,8 +71,9 @@ main(int argc, char **argv)
     bc_invoice_state st;
     size_t spklen;
     redisContext *c;
-    redisReply *r;
-    int ch;
+    redisReply *r, *e;
+    bc_network bn;
+    int ch, net = -1;
 
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (ch) {
@@ -79,6 +83,12 @@ main(int argc, char **argv)
         case 'p': prefix = optarg; break;
         case 's': state = optarg; break;
         case 'P': channel = optarg; break;
+        case 'n':
+            if (!bc_network_parse(&bn, optarg)) {
+                return die(2, "--network is not a network", optarg);
+            }
+            net = (int) bn;
+            break;
         case 't':
             if (!bc_parse_uint_n(&paid_at, optarg, strlen(optarg), UINT64_MAX)) {
                 return die(2, "--paid-at is not a unix time", optarg);
@@ -125,16 +135,28 @@ main(int argc, char **argv)
         return die(1, "cannot connect to redis", addr);
     }
     snprintf(key, sizeof(key), "%sinv:%s", prefix, idhex);
-    r = redisCommand(c, "HGET %s spk", key);
-    if (r == NULL || r->type != REDIS_REPLY_STRING || r->len % 2 || r->len / 2 > BC_SPK_MAX
-        || !bc_hex_decode(spk, r->len / 2, r->str, r->len))
+    r = redisCommand(c, "HMGET %s spk network", key);
+    if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+        return die(1, "no invoice with an spk", key);
+    }
+    e = r->element[0];
+    if (e->type != REDIS_REPLY_STRING || e->len % 2 || e->len / 2 > BC_SPK_MAX
+        || !bc_hex_decode(spk, e->len / 2, e->str, e->len))
     {
         return die(1, "no invoice with an spk", key);
     }
-    spklen = r->len / 2;
+    spklen = e->len / 2;
+    if (net < 0) {      /* the invoice's own network unless --network */
+        e = r->element[1];
+        if (e->type != REDIS_REPLY_STRING || e->len != 1 || e->str[0] < '0' || e->str[0] > '3') {
+            return die(1, "no invoice with a network", key);
+        }
+        net = e->str[0] - '0';
+    }
     freeReplyObject(r);
 
-    if (!bc_payment_msg(msg, id, spk, spklen, received, (uint32_t) conf, paid_at)
+    if (!bc_payment_msg(msg, bc_network_genesis((unsigned) net), id, spk, spklen, received,
+                        (uint32_t) conf, paid_at)
         || !bc_schnorr_sign(sig, msg, seckey, NULL))
     {
         return die(1, "cannot sign (is the key valid?)", keyhex);

@@ -10,6 +10,7 @@
 #include "base64url.h"
 #include "hex.h"
 #include "invoice.h"
+#include "network.h"
 #include "tap.h"
 
 static char names[64][32], values[64][512];
@@ -135,10 +136,31 @@ main(void)
     ok(strcmp(hex, v("invoice_mac")) != 0, "another claim hash changes the MAC");
 
     memcpy(id, inv.id, 16);
-    ok(bc_payment_msg(mac, id, spk, inv.spk_len, u("received"), (uint32_t) u("conf"), u("paid_at")),
-       "payment msg");
+    bc_hex_encode(hex, bc_network_genesis(inv.network), 32);
+    is_str(hex, v("genesis"), "the invoice's network's genesis block hash");
+    ok(bc_payment_msg(mac, bc_network_genesis(inv.network), id, spk, inv.spk_len, u("received"),
+                      (uint32_t) u("conf"), u("paid_at")), "payment msg");
     bc_hex_encode(hex, mac, 32);
     is_str(hex, v("payment_msg"), "payment attestation message");
+    bc_payment_msg(mac, bc_network_genesis(BC_TESTNET), id, spk, inv.spk_len, u("received"),
+                   (uint32_t) u("conf"), u("paid_at"));
+    bc_hex_encode(hex, mac, 32);
+    ok(strcmp(hex, v("payment_msg")) != 0, "another network, another message");
+    ok(!bc_payment_msg(mac, bc_network_genesis(9), id, spk, inv.spk_len, 1, 1, 1),
+       "no message for an unknown network");
+    {
+        bc_network net = BC_MAINNET;
+
+        ok(bc_network_from_genesis(&net, v("genesis"), 64) && net == BC_REGTEST,
+           "the vector's genesis is regtest's");
+        ok(bc_network_from_genesis(&net,
+               "000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f", 64)
+           && net == BC_MAINNET, "mainnet's genesis");
+        ok(!bc_network_from_genesis(&net,
+               "000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26e", 64),
+           "an unknown chain");
+        ok(!bc_network_from_genesis(&net, "00", 2), "not a hash");
+    }
 
     ok(bc_invoice_token_id(tid, id, &keys), "token id");
     bc_hex_encode(hex, tid, 16);

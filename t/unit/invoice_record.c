@@ -8,6 +8,7 @@
 
 #include "hex.h"
 #include "invoice_record.h"
+#include "network.h"
 #include "schnorr.h"
 #include "api_request.h"
 #include "tap.h"
@@ -96,7 +97,8 @@ sign(void)
     size_t spklen = strlen(get("spk")) / 2;
 
     bc_hex_decode(spk, spklen, get("spk"), 2 * spklen);
-    bc_payment_msg(msg, id, spk, spklen, strtoull(get("received"), NULL, 10),
+    bc_payment_msg(msg, bc_network_genesis((unsigned) strtoul(get("network"), NULL, 10)), id,
+                   spk, spklen, strtoull(get("received"), NULL, 10),
                    (uint32_t) strtoul(get("conf"), NULL, 10), strtoull(get("paid_at"), NULL, 10));
     bc_schnorr_sign(sig, msg, wseckey, aux);
     bc_hex_encode(hex, sig, 64);

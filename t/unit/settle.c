@@ -64,5 +64,35 @@ main(void)
         bc_settle(&s, p, 1, 100, 1, 10, now, exp);
         ok(s.state == BC_STATE_SEEN && s.conf == 0, "a height above the tip counts as unconfirmed");
     }
+    {
+        /* dust to a paid address: every payment counts, none is dropped */
+        static bc_payment p[5001];
+        size_t i;
+
+        for (i = 0; i < 5000; i++) p[i] = (bc_payment) P(1, 0, 400);
+        p[5000] = (bc_payment) P(100, 9, 300);
+        bc_settle(&s, p, 5001, 100, 1, 10, now, exp);
+        ok(s.state == BC_STATE_PAID && s.received == 100 && s.conf == 2 && s.total == 5100,
+           "5,000 dust payments after the real one: still paid by it");
+        p[5000].value = 50;
+        bc_settle(&s, p, 5001, 100, 0, 10, now, exp);
+        ok(s.state == BC_STATE_PAID && s.received == 5050 && s.conf == 0,
+           "50 confirmed + 5,000 in the mempool: 0-conf paid by all of them");
+    }
+    {
+        bc_pay_sum a;
+
+        bc_pay_sum_init(&a);
+        bc_pay_sum_add(&a, 100, 1000, 400);
+        bc_settle_sum(&s, &a, 100, 6, now, exp);
+        ok(s.state == BC_STATE_PAID && s.conf == BC_SETTLE_CONF_CAP,
+           "1,000 confirmations attested as the cap (255)");
+        bc_pay_sum_add(&a, UINT64_MAX, 3, 400);
+        bc_settle_sum(&s, &a, 200, 1, now, exp);
+        ok(s.total == UINT64_MAX && s.state == BC_STATE_PAID && s.received == UINT64_MAX
+           && s.conf == 3, "sums saturate instead of wrapping");
+    }
+    ok(bc_confirmations(0, 10) == 0 && bc_confirmations(10, 10) == 1 && bc_confirmations(11, 10) == 0
+       && bc_confirmations(1, 10) == 10, "confirmations from the node's height");
     return done_testing();
 }
