@@ -75,10 +75,12 @@ sub load_invoices {
                  index => $addr[$i][0], address => $addr[$i][1], spk => $addr[$i][2],
                  amount => 10_000, confirmations => 1, created => int($now),
                  expires => int($now) + 3600, token_ttl => 3600, max_downloads => 1);
+        my $claim = ProtocolRef::claim_hash($id);
         my $mac = unpack 'H*', ProtocolRef::invoice_mac($keys, { %f, id => pack('H*', $id),
-                                                                 spk => pack('H*', $f{spk}) });
-        push @cmds, ['HSET', "${prefix}inv:$id", v => 1, title => '', %f, mac => $mac,
-                     state => 'new'];
+                                                                 spk => pack('H*', $f{spk}),
+                                                                 title => '', claim_hash => $claim });
+        push @cmds, ['HSET', "${prefix}inv:$id", v => 2, title => '', %f, mac => $mac,
+                     claim => unpack('H*', $claim), state => 'new'];
         push @cmds, ['SET', "${prefix}spk:$addr[$i][2]", $id];
     }
     redis_pipe(@cmds);
