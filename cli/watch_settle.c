@@ -19,6 +19,7 @@
 #include "settle.h"
 #include "token_record.h"
 #include "watch.h"
+#include "watch_reuse.h"
 
 #define SETTLE_BATCH   256
 #define PAY_TTL        (8 * 86400)
@@ -145,6 +146,7 @@ typedef struct {
     int                changed;     /* a new state to attest and write */
     int                revoke, restore;
     int                signed_ok;
+    int                reuse;       /* commands appended by watch_reuse_note */
     bc_invoice_state   from;
     bc_settlement      s;
     uint64_t           paid_at, amount;
@@ -221,6 +223,7 @@ settle_eval(watcher *w, verdict *v, const redisReply *inv, const redisReply *pay
     /* watched until settled, or until no late payment can count any more
      * (an invoice without payments is found by its address if one comes) */
     v->drop = s->state == BC_STATE_PAID || np == 0 || now > rec.inv.expires + WATCH_GRACE;
+    v->reuse = watch_reuse_note(w, v->idhex, &rec, s, np, inv, now);
 }
 
 typedef struct {
@@ -370,6 +373,7 @@ settle_batches(watcher *w, const char *const *ids, size_t n, uint32_t tip, int f
                 return 0;
             }
             settle_eval(w, &v[j], inv, pay, tip, now);
+            cmds += v[j].reuse;
             freeReplyObject(inv);
             freeReplyObject(pay);
         }
