@@ -22,6 +22,8 @@ static void ngx_http_bitcache_index_taken(ngx_http_bitcache_call_t *call,
     redisReply *reply);
 static void ngx_http_bitcache_index_claimed(ngx_http_bitcache_call_t *call,
     redisReply *reply);
+static void ngx_http_bitcache_index_retry(ngx_http_request_t *r,
+    ngx_http_bitcache_index_t *ix);
 
 
 static void
@@ -121,6 +123,18 @@ ngx_http_bitcache_index_taken(ngx_http_bitcache_call_t *call,
                                reply->type == REDIS_REPLY_INTEGER
                                ? reply->integer : 0);
 
+    if (got == BC_INDEX_REPLY_BAD && reply->type == REDIS_REPLY_STRING) {
+        /* the script took it off the set: the next try goes on */
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "bitcache: reuse set of wallet %s listed \"%*s\", "
+                      "not an index (Redis was written to); dropped",
+                      ix->wallet_id, reply->len > 32 ? (size_t) 32
+                                                     : (size_t) reply->len,
+                      reply->str);
+        ngx_http_bitcache_index_retry(r, ix);
+        return;
+    }
+
     if (reply->type == REDIS_REPLY_ERROR || got == BC_INDEX_REPLY_BAD) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "bitcache: derivation counter of wallet %s: %s",
@@ -184,7 +198,6 @@ static void
 ngx_http_bitcache_index_claimed(ngx_http_bitcache_call_t *call,
     redisReply *reply)
 {
-    ngx_int_t                   rc;
     ngx_http_request_t         *r = call->request;
     ngx_http_bitcache_index_t  *ix = call->data;
 
@@ -216,22 +229,32 @@ ngx_http_bitcache_index_claimed(ngx_http_bitcache_call_t *call,
      * backup) or a reusable index listed too early. Never take it over.
      */
 
+    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                  "bitcache: the address at %s index %uD of wallet %s is "
+                  "held by another invoice; taking another index",
+                  ix->reused ? "reusable" : "new", ix->index, ix->wallet_id);
+
+    ngx_http_bitcache_index_retry(r, ix);
+}
+
+
+static void
+ngx_http_bitcache_index_retry(ngx_http_request_t *r,
+    ngx_http_bitcache_index_t *ix)
+{
+    ngx_int_t  rc;
+
     if (++ix->tries >= BC_INDEX_TRIES) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "bitcache: wallet %s: the addresses at %ui indexes in "
-                      "a row, the last %uD, are held by other invoices; "
-                      "no invoice made (check its index: and reuse: "
-                      "records, \"bitcache invoice gap\")",
+                      "bitcache: wallet %s: %ui indexes in a row, the last "
+                      "%uD, were held by other invoices or unusable; no "
+                      "invoice made (check its index: and reuse: records "
+                      "with \"bitcache invoice gap\")",
                       ix->wallet_id, ix->tries, ix->index);
         ngx_http_bitcache_index_fail(r, ix, NGX_HTTP_SERVICE_UNAVAILABLE,
                                      "no free address for this wallet");
         return;
     }
-
-    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                  "bitcache: the address at %s index %uD of wallet %s is "
-                  "held by another invoice; taking another index",
-                  ix->reused ? "reusable" : "new", ix->index, ix->wallet_id);
 
     rc = ngx_http_bitcache_index_try(r, ix);
     if (rc != NGX_OK) {
