@@ -43,7 +43,7 @@ bc_reuse_member_parse(uint32_t *index, const char *s, size_t len)
     uint64_t v = 0;
     size_t i;
 
-    if (len == 0 || len > 10 || (len > 1 && s[0] == '0')) {
+    if (len != 10) {
         return 0;
     }
     for (i = 0; i < len; i++) {
@@ -62,7 +62,7 @@ bc_reuse_member_parse(uint32_t *index, const char *s, size_t len)
 void
 bc_reuse_member(char out[11], uint32_t index)
 {
-    snprintf(out, 11, "%u", (unsigned) (index & 0x7fffffffu));
+    snprintf(out, 11, "%010u", (unsigned) (index & 0x7fffffffu));
 }
 
 bc_index_reply

@@ -3,8 +3,9 @@
  * `bitcache invoice gap`.
  *
  *   index:<wallet id>   counter: indexes handed out (the next is its value)
- *   reuse:<wallet id>   sorted set: member an index in decimal, score the
- *                       unix time from which it may be handed out again
+ *   reuse:<wallet id>   sorted set: member an index as 10 decimal digits,
+ *                       score the unix time from which it may be handed
+ *                       out again
  *   spk:<spk hex>       the invoice id that holds the address, claimed
  *                       with SET NX: one live invoice per address
  *   idx:<legacy id>     the counter of earlier versions, keyed by the
@@ -48,26 +49,35 @@ int bc_wallet_key_id(char out[BC_WALLET_ID_HEX + 1], const bc_wallet *w);
  * be handed out again. */
 uint64_t bc_reuse_after(uint64_t expires);
 
-/* A reuse: member ("0" .. "2147483647", no sign, no leading zero: one
- * spelling per index, so that ZADD never lists an index twice). Returns
+/* A reuse: member: exactly 10 decimal digits, "0000000000" ..
+ * "2147483647": one spelling per index, so that ZADD never lists an index
+ * twice, and members of one score sort (by bytes) in index order. Returns
  * 1, or 0 for anything else. */
 int bc_reuse_member_parse(uint32_t *index, const char *s, size_t len);
 
-/* The member for index; out holds at least 11 bytes. */
+/* The member for index (10 digits and a NUL). */
 void bc_reuse_member(char out[11], uint32_t index);
 
 /* KEYS[1] = reuse:<id>, KEYS[2] = index:<id>, KEYS[3] = idx:<legacy id>;
- * ARGV[1] = now. Takes the lowest-scored reusable index whose time has
- * come (a bulk string, the member) or else the next one (an integer, the
- * counter after INCR: the index is one less). A counter created here
- * starts where the legacy counter stands, so that an upgrade hands out no
- * index in use. */
+ * ARGV[1] = now. Takes a reusable index whose time has come, the lowest
+ * of the first 64 due (so that payments stay near the start of the
+ * wallet), as a bulk string (the member; one that is not a number is
+ * handed back as it is, for the caller to refuse, and so leaves the set);
+ * or else the next one, as an integer (the counter after INCR: the index
+ * is one less). A counter created here starts where the legacy counter
+ * stands, so that an upgrade hands out no index in use. */
 #define BC_SCRIPT_INDEX_TAKE                                                  \
     "local r = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1],"         \
-    " 'LIMIT', 0, 1)\n"                                                       \
-    "if r[1] then\n"                                                          \
-    "  redis.call('ZREM', KEYS[1], r[1])\n"                                   \
-    "  return r[1]\n"                                                         \
+    " 'LIMIT', 0, 64)\n"                                                      \
+    "local best, low = r[1], nil\n"                                           \
+    "for _, m in ipairs(r) do\n"                                              \
+    "  local n = tonumber(m)\n"                                               \
+    "  if n == nil then best = m break end\n"                                 \
+    "  if low == nil or n < low then best, low = m, n end\n"                  \
+    "end\n"                                                                   \
+    "if best then\n"                                                          \
+    "  redis.call('ZREM', KEYS[1], best)\n"                                   \
+    "  return best\n"                                                         \
     "end\n"                                                                   \
     "if redis.call('EXISTS', KEYS[2]) == 0 then\n"                            \
     "  local old = redis.call('GET', KEYS[3])\n"                              \

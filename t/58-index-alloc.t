@@ -131,12 +131,12 @@ is($t->invoice($e->{id})->{index}, 41, '  read only once: index 41');
 my $reuse = "bitcache:reuse:$WID";
 my $now = time;
 # index 2 is live (spelling c's invoice): listed by a Redis writer, never shared
-$t->redis('ZADD', $reuse, $now - 10, 2);
+$t->redis('ZADD', $reuse, $now - 10, '0000000002');
 # index 3's invoice "expired and its grace passed": its claim is gone
 $t->redis('DEL', spk_key($ref[3][2]));
-$t->redis('ZADD', $reuse, $now - 5, 3);
+$t->redis('ZADD', $reuse, $now - 5, '0000000003');
 # index 7 is listed for later
-$t->redis('ZADD', $reuse, $now + 3600, 7);
+$t->redis('ZADD', $reuse, $now + 3600, '0000000007');
 # garbage written into the set
 $t->redis('ZADD', $reuse, $now - 20, 'x1');
 $errlen = length $t->error_log;
@@ -147,7 +147,7 @@ is($t->redis('GET', spk_key($ref[2][2])), $inv{c}{id}, '  index 2 stays the live
 my $log = substr($t->error_log, $errlen);
 like($log, qr/reuse set of wallet $WID listed "x1", not an index .*dropped/, '  the garbage is dropped and logged');
 like($log, qr/the address at reusable index 2 of wallet $WID is held by another invoice/, '  the live index is refused');
-is_deeply($t->redis('ZRANGE', $reuse, 0, -1), ['7'], '  only index 7, whose time has not come, is left');
+is_deeply($t->redis('ZRANGE', $reuse, 0, -1), ['0000000007'], '  only index 7, whose time has not come, is left');
 $n = invoice_ok('/d/book.pdf', 'next');
 is($t->invoice($n->{id})->{index}, 15, '  the counter again: 15');
 

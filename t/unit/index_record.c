@@ -100,18 +100,21 @@ main(void)
     ok(strcmp(id, buf) != 0, "legacy ids of two spellings differ: %s %s", id, buf);
 
     /* reuse: members */
-    ok(bc_reuse_member_parse(&index, "0", 1) && index == 0, "member 0");
+    ok(bc_reuse_member_parse(&index, "0000000000", 10) && index == 0, "member 0");
+    ok(bc_reuse_member_parse(&index, "0000000017", 10) && index == 17, "member 17");
     ok(bc_reuse_member_parse(&index, "2147483647", 10) && index == 2147483647u, "member 2^31-1");
     ok(!bc_reuse_member_parse(&index, "2147483648", 10), "2^31: hardened, refused");
-    ok(!bc_reuse_member_parse(&index, "9999999999", 10), "10 digits past 2^32: refused");
-    ok(!bc_reuse_member_parse(&index, "007", 3), "leading zeros: refused");
+    ok(!bc_reuse_member_parse(&index, "9999999999", 10), "past 2^32: refused");
+    ok(!bc_reuse_member_parse(&index, "17", 2), "unpadded: refused (one spelling per index)");
+    ok(!bc_reuse_member_parse(&index, "00000000017", 11), "11 digits: refused");
     ok(!bc_reuse_member_parse(&index, "", 0), "empty: refused");
-    ok(!bc_reuse_member_parse(&index, "-1", 2), "sign: refused");
-    ok(!bc_reuse_member_parse(&index, "1 ", 2), "space: refused");
-    ok(!bc_reuse_member_parse(&index, "12345678901", 11), "11 digits: refused");
-    ok(!bc_reuse_member_parse(&index, "1\0", 2), "NUL: refused");
+    ok(!bc_reuse_member_parse(&index, "-000000001", 10), "sign: refused");
+    ok(!bc_reuse_member_parse(&index, "000000001 ", 10), "space: refused");
+    ok(!bc_reuse_member_parse(&index, "000000001\0", 10), "NUL: refused");
     bc_reuse_member(m, 4711);
-    is_str(m, "4711", "member of 4711");
+    is_str(m, "0000004711", "member of 4711");
+    bc_reuse_member(m, 2147483647u);
+    is_str(m, "2147483647", "member of 2^31-1");
     ok(bc_reuse_after(1000) == 1000 + 86400 + 300, "reusable a day and 5 minutes after expiry");
 
     /* the index script's replies */
@@ -123,7 +126,7 @@ main(void)
        "INCR past 2^31: refused");
     ok(bc_index_reply_parse(&index, 0, NULL, 0, 0) == BC_INDEX_REPLY_BAD, "INCR 0: refused");
     ok(bc_index_reply_parse(&index, 0, NULL, 0, -5) == BC_INDEX_REPLY_BAD, "negative: refused");
-    ok(bc_index_reply_parse(&index, 1, "17", 2, 0) == BC_INDEX_REPLY_REUSED && index == 17,
+    ok(bc_index_reply_parse(&index, 1, "0000000017", 10, 0) == BC_INDEX_REPLY_REUSED && index == 17,
        "member 17: reused");
     ok(bc_index_reply_parse(&index, 1, "x", 1, 0) == BC_INDEX_REPLY_BAD, "member x: refused");
     ok(bc_index_reply_parse(&index, 1, NULL, 0, 0) == BC_INDEX_REPLY_BAD, "no string: refused");
