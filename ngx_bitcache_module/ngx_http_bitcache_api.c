@@ -30,7 +30,7 @@
 #include "ngx_http_bitcache_status.h"
 
 
-#define NGX_HTTP_BITCACHE_GRACE      86400     /* records outlive expiry */
+#define NGX_HTTP_BITCACHE_GRACE      BC_INVOICE_GRACE  /* records outlive expiry */
 #define NGX_HTTP_BITCACHE_BODY_MAX   8192
 
 
@@ -363,8 +363,8 @@ ngx_http_bitcache_create_indexed(ngx_http_request_t *r,
     title.data = (u_char *) ctx->offer.title;
     title.len = ctx->offer.title_len;
 
-    /* MULTI; HSET inv:<id> ...; EXPIREAT; ZADD watcher:due <expires> <id> (the watcher marks it expired if
-     * nothing paid it by then); EXEC */
+    /* MULTI; HSET inv:<id> ...; EXPIREAT; ZADD watcher:due <expires> <id>
+     * (the watcher marks it expired if nothing paid it by then); EXEC */
     n = 0;
     ngx_str_set(&a[n], "HSET"); n++;
     a[n++] = key;
