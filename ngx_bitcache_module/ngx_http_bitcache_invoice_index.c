@@ -102,7 +102,8 @@ static void
 ngx_http_bitcache_index_taken(ngx_http_bitcache_call_t *call,
     redisReply *reply)
 {
-    char                        spkhex[2 * BC_SPK_MAX + 1], until[NGX_INT64_LEN];
+    char                        spkhex[2 * BC_SPK_MAX + 1],
+                                until[NGX_INT64_LEN];
     ngx_int_t                   rc;
     ngx_str_t                   a[6];
     const char                 *err;

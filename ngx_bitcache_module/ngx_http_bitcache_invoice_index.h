@@ -47,7 +47,7 @@ struct ngx_http_bitcache_index_s {
     /* state */
     ngx_http_bitcache_call_t          call;
     char                              wallet_id[BC_WALLET_ID_HEX + 1];
-    ngx_str_t                         take[6];       /* EVAL script 3 keys now */
+    ngx_str_t                         take[6];   /* EVAL script 3 keys */
     ngx_uint_t                        tries;
 };
 
