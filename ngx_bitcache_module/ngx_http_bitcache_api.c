@@ -30,7 +30,7 @@
 #include "ngx_http_bitcache_status.h"
 
 
-#define NGX_HTTP_BITCACHE_GRACE      BC_INVOICE_GRACE /* records outlive expiry */
+#define NGX_HTTP_BITCACHE_GRACE      BC_INVOICE_GRACE  /* after expiry */
 #define NGX_HTTP_BITCACHE_BODY_MAX   8192
 
 
