@@ -10,16 +10,18 @@
 
 #include "commands.h"
 #include "hex.h"
+#include "index_record.h"
 #include "invoice.h"
 #include "invoice_record.h"
 #include "records.h"
 #include "schnorr.h"
 #include "secret.h"
+#include "wallet.h"
 
 #define USAGE_LIST "usage: bitcache invoice list --redis ADDR [--state S]"
 #define USAGE_SHOW "usage: bitcache invoice show --redis ADDR [--secret FILE] " \
                    "[--watcher-key HEX] ID"
-#define USAGE_GAP  "usage: bitcache invoice gap --redis ADDR"
+#define USAGE_GAP  "usage: bitcache invoice gap --redis ADDR [--wallet W] [--gap-limit N]"
 #define MAX_KV     128
 
 
@@ -273,7 +275,12 @@ done:
     return rc;
 }
 
-/* ---- gap -------------------------------------------------------------- */
+/* ---- gap ------------------------------------------------------------- */
+
+/* A wallet app finds payments by scanning its addresses from index 0 and
+ * stops after gap-limit unused ones in a row (20 for most). An address
+ * that can still be paid (a live invoice or one in its grace, the next to
+ * be handed out) after such a run is a payment the app would not show. */
 
 typedef struct {
     uint32_t index;
@@ -281,29 +288,44 @@ typedef struct {
 } slot;
 
 typedef struct {
-    char      id[17];
-    uint64_t  next;         /* the idx: counter: indices handed out */
+    uint32_t index;
+    uint64_t when;          /* reusable from */
+} reusable;
+
+typedef struct {
+    char      id[BC_WALLET_ID_HEX + 1];
+    uint64_t  counter;      /* index: the next new index */
     int       has_counter;
     char     *wallet;       /* the wallet text, from one of its invoices */
     slot     *slots;
     size_t    nslots, cap;
+    reusable *reuse;
+    size_t    nreuse, rcap;
+    size_t    bad_members;
 } wallet_gap;
 
+typedef struct {
+    wallet_gap *v;
+    size_t      n;
+    const char *only;       /* --wallet: this wallet id only */
+} wallets;
+
 static wallet_gap *
-find_wallet(wallet_gap **ws, size_t *nw, const char *id)
+find_wallet(wallets *ws, const char *id)
 {
     wallet_gap *grown;
     size_t i;
 
-    for (i = 0; i < *nw; i++) {
-        if (strcmp((*ws)[i].id, id) == 0) return &(*ws)[i];
+    if (ws->only != NULL && strcmp(ws->only, id) != 0) return NULL;
+    for (i = 0; i < ws->n; i++) {
+        if (strcmp(ws->v[i].id, id) == 0) return &ws->v[i];
     }
-    grown = realloc(*ws, (*nw + 1) * sizeof(**ws));
+    grown = realloc(ws->v, (ws->n + 1) * sizeof(*grown));
     if (grown == NULL) return NULL;
-    *ws = grown;
-    memset(&grown[*nw], 0, sizeof(grown[0]));
-    snprintf(grown[*nw].id, sizeof(grown[0].id), "%s", id);
-    return &grown[(*nw)++];
+    ws->v = grown;
+    memset(&grown[ws->n], 0, sizeof(grown[0]));
+    snprintf(grown[ws->n].id, sizeof(grown[0].id), "%s", id);
+    return &grown[ws->n++];
 }
 
 static int
@@ -313,6 +335,15 @@ cmp_slots(const void *a, const void *b)
 
     if (x->index != y->index) return x->index < y->index ? -1 : 1;
     return y->used - x->used;       /* of two records of one index, the used one first */
+}
+
+static int
+cmp_reuse(const void *a, const void *b)
+{
+    const reusable *x = a, *y = b;
+
+    if (x->when != y->when) return x->when < y->when ? -1 : 1;
+    return x->index < y->index ? -1 : x->index > y->index;
 }
 
 static int
@@ -334,61 +365,118 @@ add_slot(wallet_gap *w, uint32_t index, int used, const char *wallet, size_t wle
     return 1;
 }
 
-/* The gap limit to set: the largest gap plus half again (at least 10
- * more), rounded up to ten, and never below the usual default of 20. */
-static uint64_t
-recommended_limit(uint64_t largest)
+static int
+add_reuse(wallet_gap *w, uint32_t index, uint64_t when)
 {
-    uint64_t want = largest + (largest / 2 > 10 ? largest / 2 : 10);
+    reusable *grown;
 
-    want = (want + 9) / 10 * 10;
-    return want < 20 ? 20 : want;
+    if (w->nreuse == w->rcap) {
+        w->rcap = w->rcap ? 2 * w->rcap : 64;
+        grown = realloc(w->reuse, w->rcap * sizeof(*grown));
+        if (grown == NULL) return 0;
+        w->reuse = grown;
+    }
+    w->reuse[w->nreuse].index = index;
+    w->reuse[w->nreuse++].when = when;
+    return 1;
 }
 
-static void
-report_wallet(wallet_gap *w)
+/* The gap limit to set: the longest run plus half again (at least 10
+ * more), rounded up to ten. */
+static uint64_t
+recommended_limit(uint64_t run)
 {
-    uint64_t last_used = 0, largest = 0, current, limit, recorded = 0, used = 0, run;
-    int any_used = 0;
-    size_t i;
+    uint64_t want = run + (run / 2 > 10 ? run / 2 : 10);
+
+    return (want + 9) / 10 * 10;
+}
+
+/* Reports one wallet; returns 1 if a wallet app with the gap limit would
+ * miss a payment. */
+static int
+report_wallet(wallet_gap *w, uint64_t limit, uint64_t now)
+{
+    uint64_t reach = 0, next, start, end, longest = 0, run_end = 0, used = 0;
+    int miss;
+    char when[32];
+    size_t j, due_low = (size_t) -1;
 
     qsort(w->slots, w->nslots, sizeof(*w->slots), cmp_slots);
-    if (!w->has_counter && w->nslots > 0) {
-        w->next = (uint64_t) w->slots[w->nslots - 1].index + 1;
-    }
-    for (i = 0; i < w->nslots; i++) {
-        if (i > 0 && w->slots[i].index == w->slots[i - 1].index) continue;
-        if (w->slots[i].index < w->next) recorded++;
-        if (!w->slots[i].used) continue;
-        used++;
-        run = w->slots[i].index - (any_used ? last_used + 1 : 0);
-        if (run > largest) largest = run;
-        last_used = w->slots[i].index;
-        any_used = 1;
-    }
-    current = any_used ? (w->next > last_used + 1 ? w->next - last_used - 1 : 0) : w->next;
-    if (current > largest) largest = current;
-    limit = recommended_limit(largest);
-
-    printf("wallet %s: next index %llu, %llu used, current gap %llu, largest gap %llu",
-           w->id, (unsigned long long) w->next, (unsigned long long) used,
-           (unsigned long long) current, (unsigned long long) largest);
-    if (w->next > recorded) {
-        printf(", %llu indices without a record (counted as unused)",
-               (unsigned long long) (w->next - recorded));
-    }
+    qsort(w->reuse, w->nreuse, sizeof(*w->reuse), cmp_reuse);
     if (!w->has_counter) {
-        printf(", no idx counter");
+        w->counter = w->nslots ? (uint64_t) w->slots[w->nslots - 1].index + 1 : 0;
     }
-    printf("\n  recommendation: ");
-    if (limit <= 20) {
-        printf("the usual gap limit of 20 is enough for ");
+    /* the next index handed out: the lowest reusable one due, else the counter */
+    next = w->counter;
+    for (j = 0; j < w->nreuse; j++) {
+        if (w->reuse[j].when <= now && w->reuse[j].index < next) {
+            next = w->reuse[j].index;
+            due_low = j;
+        }
+    }
+    /* the highest index a payment can still reach: the next one, any
+     * index with a record (live or in its grace), any used one */
+    reach = next;
+    for (j = 0; j < w->nslots; j++) {
+        if (w->slots[j].index > reach) reach = w->slots[j].index;
+    }
+    /* the longest run of unused indexes below it: between used ones,
+     * and from the last used one up to it */
+    start = 0;
+    for (j = 0; j <= w->nslots; j++) {
+        if (j < w->nslots && (!w->slots[j].used
+                              || (j > 0 && w->slots[j - 1].index == w->slots[j].index)))
+        {
+            continue;
+        }
+        end = j < w->nslots ? w->slots[j].index : reach;
+        if (end > start && end - start > longest) {
+            longest = end - start;
+            run_end = end - 1;
+        }
+        if (j < w->nslots) {
+            used++;
+            start = (uint64_t) w->slots[j].index + 1;
+        }
+    }
+    miss = longest >= limit;
+
+    printf("wallet %s: counter %llu%s, %llu used, %zu waiting for reuse, "
+           "highest index a payment can reach %llu, longest unpaid run %llu",
+           w->id, (unsigned long long) w->counter, w->has_counter ? "" : " (no index counter)",
+           (unsigned long long) used, w->nreuse, (unsigned long long) reach,
+           (unsigned long long) longest);
+    if (longest > 0) {
+        printf(" (indexes %llu-%llu)", (unsigned long long) (run_end + 1 - longest),
+               (unsigned long long) run_end);
+    }
+    putchar('\n');
+    if (miss) {
+        printf("  PAST the gap limit of %llu: a wallet app that stops after %llu unused "
+               "addresses misses payments from index %llu on; set its gap limit to %llu "
+               "or more\n", (unsigned long long) limit, (unsigned long long) limit,
+               (unsigned long long) (run_end + 1), (unsigned long long) recommended_limit(longest));
     } else {
-        printf("set the gap limit to %llu or more (largest gap %llu plus margin) for ",
-               (unsigned long long) limit, (unsigned long long) largest);
+        printf("  within the gap limit of %llu\n", (unsigned long long) limit);
     }
+    if (w->nreuse > 0) {
+        printf("  reuse:");
+        for (j = 0; j < w->nreuse && j < 10; j++) {
+            format_time(when, w->reuse[j].when);
+            printf("%s %u from %s%s", j ? "," : "", w->reuse[j].index, when,
+                   w->reuse[j].when <= now ? " (due)" : "");
+        }
+        if (w->nreuse > 10) printf(", and %zu more", w->nreuse - 10);
+        if (due_low != (size_t) -1) printf("; next handed out: %u", w->reuse[due_low].index);
+        putchar('\n');
+    }
+    if (w->bad_members > 0) {
+        printf("  reuse: %zu members that are not indexes (Redis was written to)\n",
+               w->bad_members);
+    }
+    printf("  wallet: ");
     if (w->wallet == NULL) {
-        printf("this wallet (no invoice of it left in Redis)\n");
+        printf("(no invoice of it left in Redis)\n");
     } else if (strlen(w->wallet) > 30) {
         print_clean(stdout, w->wallet, 16);
         printf("...");
@@ -398,53 +486,135 @@ report_wallet(wallet_gap *w)
         print_clean(stdout, w->wallet, strlen(w->wallet));
         putchar('\n');
     }
+    return miss;
+}
+
+/* The wallet id a key name ends with, or NULL. */
+static const char *
+key_wallet_id(const char *key, size_t skip)
+{
+    size_t i;
+
+    if (strlen(key) != skip + BC_WALLET_ID_HEX) return NULL;
+    for (i = skip; key[i]; i++) {
+        if (!((key[i] >= '0' && key[i] <= '9') || (key[i] >= 'a' && key[i] <= 'f'))) return NULL;
+    }
+    return key + skip;
 }
 
 static int
-gap_counters(redisContext *c, const char *cmd, const char *prefix, wallet_gap **ws, size_t *nw)
+gap_counters(redisContext *c, const char *cmd, const char *prefix, wallets *ws)
 {
     char **keys = NULL;
     long nkeys, i;
-    size_t skip = strlen(prefix) + 4;
+    size_t skip = strlen(prefix) + strlen(BC_KEY_INDEX);
     uint64_t next;
     wallet_gap *w;
     redisReply *r;
-    int rc = 0;
+    const char *id;
+    int ok = 1;
 
-    if ((nkeys = scan_keys(c, cmd, prefix, "idx:", &keys)) < 0) {
+    if ((nkeys = scan_keys(c, cmd, prefix, BC_KEY_INDEX, &keys)) < 0) {
         return 0;
     }
-    for (i = 0; i < nkeys && rc == 0; i++) {
+    for (i = 0; i < nkeys && ok; i++) {
+        if ((id = key_wallet_id(keys[i], skip)) == NULL) continue;
         r = redis_run(c, cmd, 2, (const char *[]) { "GET", keys[i] },
                       (size_t[]) { 3, strlen(keys[i]) });
         if (r == NULL) {
-            rc = 1;
+            ok = 0;
             break;
         }
         if (r->type == REDIS_REPLY_STRING && bc_parse_uint_n(&next, r->str, r->len, UINT32_MAX)
-            && strlen(keys[i] + skip) == 16)
+            && (w = find_wallet(ws, id)) != NULL)
         {
-            if ((w = find_wallet(ws, nw, keys[i] + skip)) == NULL) {
-                rc = 1;
+            w->counter = next;
+            w->has_counter = 1;
+        }
+        freeReplyObject(r);
+    }
+    free_keys(keys, nkeys);
+    return ok;
+}
+
+static int
+gap_reuse(redisContext *c, const char *cmd, const char *prefix, wallets *ws)
+{
+    char **keys = NULL;
+    long nkeys, i;
+    size_t skip = strlen(prefix) + strlen(BC_KEY_REUSE), j;
+    uint64_t when;
+    uint32_t index;
+    wallet_gap *w;
+    redisReply *r;
+    const char *id;
+    int ok = 1;
+
+    if ((nkeys = scan_keys(c, cmd, prefix, BC_KEY_REUSE, &keys)) < 0) {
+        return 0;
+    }
+    for (i = 0; i < nkeys && ok; i++) {
+        if ((id = key_wallet_id(keys[i], skip)) == NULL || (w = find_wallet(ws, id)) == NULL) {
+            continue;
+        }
+        r = redis_run(c, cmd, 5, (const char *[]) { "ZRANGE", keys[i], "0", "-1", "WITHSCORES" },
+                      (size_t[]) { 6, strlen(keys[i]), 1, 2, 10 });
+        if (r == NULL) {
+            ok = 0;
+            break;
+        }
+        for (j = 0; r->type == REDIS_REPLY_ARRAY && j + 1 < r->elements && ok; j += 2) {
+            if (r->element[j]->type == REDIS_REPLY_STRING
+                && r->element[j + 1]->type == REDIS_REPLY_STRING
+                && bc_reuse_member_parse(&index, r->element[j]->str, r->element[j]->len)
+                && bc_parse_uint_n(&when, r->element[j + 1]->str, r->element[j + 1]->len,
+                                   UINT64_MAX))
+            {
+                ok = add_reuse(w, index, when);
             } else {
-                w->next = next;
-                w->has_counter = 1;
+                w->bad_members++;
             }
         }
         freeReplyObject(r);
     }
     free_keys(keys, nkeys);
-    return rc == 0;
+    return ok;
+}
+
+/* The wallet id of an invoice's wallet text; the last one is remembered,
+ * since most invoices of a shop share a few wallets. */
+static int
+invoice_wallet_id(char *id, const char *text, size_t len, int network)
+{
+    static char last[1100], last_id[BC_WALLET_ID_HEX + 1];
+    static int last_net = -2;
+    const char *err;
+    bc_wallet w;
+
+    if (len >= sizeof(last)) return 0;
+    if (last_net == network && strlen(last) == len && memcmp(last, text, len) == 0) {
+        memcpy(id, last_id, sizeof(last_id));
+        return 1;
+    }
+    memcpy(last, text, len);
+    last[len] = '\0';
+    last_net = -2;
+    if (!bc_wallet_parse(&w, last, network, &err) || !bc_wallet_key_id(last_id, &w)) {
+        return 0;
+    }
+    last_net = network;
+    memcpy(id, last_id, sizeof(last_id));
+    return 1;
 }
 
 static int
-gap_invoices(redisContext *c, const char *cmd, const char *prefix, wallet_gap **ws, size_t *nw)
+gap_invoices(redisContext *c, const char *cmd, const char *prefix, wallets *ws)
 {
-    const char *argv[6] = { "HMGET", NULL, "wallet", "index", "state", "received" };
-    size_t lens[6] = { 5, 0, 6, 5, 5, 8 };
-    char **keys = NULL, wid[17];
+    const char *argv[7] = { "HMGET", NULL, "wallet", "index", "state", "received", "network" };
+    size_t lens[7] = { 5, 0, 6, 5, 5, 8, 7 };
+    char **keys = NULL, wid[BC_WALLET_ID_HEX + 1];
     long nkeys, i;
-    uint64_t index, received;
+    uint64_t index, received, net;
     wallet_gap *w;
     redisReply *r, **e;
     int ok = 1, used;
@@ -455,25 +625,33 @@ gap_invoices(redisContext *c, const char *cmd, const char *prefix, wallet_gap **
     for (i = 0; i < nkeys && ok; i++) {
         argv[1] = keys[i];
         lens[1] = strlen(keys[i]);
-        if ((r = redis_run(c, cmd, 6, argv, lens)) == NULL) {
+        if ((r = redis_run(c, cmd, 7, argv, lens)) == NULL) {
             ok = 0;
             break;
         }
         e = r->element;
-        if (r->type == REDIS_REPLY_ARRAY && r->elements == 4 && e[0]->type == REDIS_REPLY_STRING
+        if (r->type == REDIS_REPLY_ARRAY && r->elements == 5 && e[0]->type == REDIS_REPLY_STRING
             && e[1]->type == REDIS_REPLY_STRING
-            && bc_parse_uint_n(&index, e[1]->str, e[1]->len, UINT32_MAX))
+            && bc_parse_uint_n(&index, e[1]->str, e[1]->len, 0x7fffffff))
         {
             received = 0;
             if (e[3]->type == REDIS_REPLY_STRING) {
                 bc_parse_uint_n(&received, e[3]->str, e[3]->len, UINT64_MAX);
             }
+            net = (uint64_t) -1;
+            if (e[4]->type != REDIS_REPLY_STRING
+                || !bc_parse_uint_n(&net, e[4]->str, e[4]->len, 3))
+            {
+                net = (uint64_t) -1;
+            }
             used = received > 0 || (e[2]->type == REDIS_REPLY_STRING
                    && (strcmp(e[2]->str, "seen") == 0 || strcmp(e[2]->str, "paid") == 0
                        || strcmp(e[2]->str, "underpaid") == 0));
-            ok = bc_wallet_id(wid, e[0]->str, e[0]->len)
-                 && (w = find_wallet(ws, nw, wid)) != NULL
-                 && add_slot(w, (uint32_t) index, used, e[0]->str, e[0]->len);
+            if (invoice_wallet_id(wid, e[0]->str, e[0]->len, (int) net)
+                && (w = find_wallet(ws, wid)) != NULL)
+            {
+                ok = add_slot(w, (uint32_t) index, used, e[0]->str, e[0]->len);
+            }
         }
         freeReplyObject(r);
     }
@@ -485,34 +663,52 @@ static int
 invoice_gap(int argc, char **argv)
 {
     static const char cmd[] = "invoice gap";
-    wallet_gap *ws = NULL;
-    size_t nw = 0, i;
+    char only[BC_WALLET_ID_HEX + 1];
+    const char *err;
+    wallets ws = { NULL, 0, NULL };
+    uint64_t limit = 20;
+    size_t i;
     record_opts o;
     redisContext *c;
-    int rc;
+    bc_wallet wal;
+    int rc, missing = 0;
 
-    if ((rc = record_opts_parse(&o, argc, argv, cmd, USAGE_GAP, "", "", 0, NULL))) {
+    if ((rc = record_opts_parse(&o, argc, argv, cmd, USAGE_GAP, "wg", "", 0, NULL))) {
         return rc;
+    }
+    if (o.gap_limit != NULL
+        && (!bc_parse_uint_n(&limit, o.gap_limit, strlen(o.gap_limit), 1000000) || limit == 0))
+    {
+        return usage_error(cmd, "--gap-limit: \"%s\" is not a number from 1 to 1000000",
+                           o.gap_limit);
+    }
+    if (o.wallet != NULL) {
+        if (!bc_wallet_parse(&wal, o.wallet, -1, &err) || !bc_wallet_key_id(only, &wal)) {
+            return usage_error(cmd, "--wallet: %s", err);
+        }
+        ws.only = only;
     }
     if ((c = redis_open(&o.ro, cmd)) == NULL) {
         return 1;
     }
     rc = 0;
-    if (!gap_counters(c, cmd, o.ro.prefix, &ws, &nw)
-        || !gap_invoices(c, cmd, o.ro.prefix, &ws, &nw))
+    if (!gap_counters(c, cmd, o.ro.prefix, &ws) || !gap_reuse(c, cmd, o.ro.prefix, &ws)
+        || !gap_invoices(c, cmd, o.ro.prefix, &ws))
     {
         rc = 1;
-    } else if (nw == 0) {
-        printf("no wallet has handed out an address yet\n");
+    } else if (ws.n == 0) {
+        printf(ws.only ? "this wallet has handed out no address yet\n"
+                       : "no wallet has handed out an address yet\n");
     }
-    for (i = 0; i < nw; i++) {
-        if (rc == 0) report_wallet(&ws[i]);
-        free(ws[i].wallet);
-        free(ws[i].slots);
+    for (i = 0; i < ws.n; i++) {
+        if (rc == 0) missing |= report_wallet(&ws.v[i], limit, (uint64_t) time(NULL));
+        free(ws.v[i].wallet);
+        free(ws.v[i].slots);
+        free(ws.v[i].reuse);
     }
-    free(ws);
+    free(ws.v);
     redisFree(c);
-    return rc;
+    return rc ? rc : missing ? 3 : 0;
 }
 
 int

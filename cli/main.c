@@ -19,7 +19,7 @@ static const struct {
     { "product", cmd_product, "product rm --redis ADDR PRODUCT" },
     { "invoice", cmd_invoice, "invoice list --redis ADDR [--state new|seen|paid|underpaid|expired]" },
     { "invoice", cmd_invoice, "invoice show --redis ADDR [--secret FILE] [--watcher-key HEX] ID" },
-    { "invoice", cmd_invoice, "invoice gap --redis ADDR" },
+    { "invoice", cmd_invoice, "invoice gap --redis ADDR [--wallet W] [--gap-limit N]" },
     { "keygen", cmd_keygen, "keygen KEYFILE             write the watcher's key, print its public key" },
     { "watch", cmd_watch, "watch --rpc URL (--rpc-user U --rpc-password-file F | --rpc-cookie FILE) --redis ADDR --key KEYFILE --secret FILE [--network N] [--poll ms] [--lease ms]" },
 };

@@ -18,6 +18,7 @@ record_opts_parse(record_opts *o, int argc, char **argv, const char *cmd,
         { "title", required_argument, NULL, 't' },
         { "state", required_argument, NULL, 'S' },
         { "watcher-key", required_argument, NULL, 'k' },
+        { "gap-limit", required_argument, NULL, 'g' },
         REDIS_LONG_OPTIONS,
         { NULL, 0, NULL, 0 }
     };
@@ -33,6 +34,7 @@ record_opts_parse(record_opts *o, int argc, char **argv, const char *cmd,
     slot['t'] = &o->title;
     slot['S'] = &o->state;
     slot['k'] = &o->watcher_key;
+    slot['g'] = &o->gap_limit;
 
     optind = 1;
     opterr = 0;

@@ -22,6 +22,7 @@
 #include "settle.h"
 #include "token_record.h"
 #include "watch.h"
+#include "watch_reuse.h"
 
 #define SETTLE_BATCH   256
 #define HSCAN_COUNT    "100"      /* a batch holds at most 256 such pages */
@@ -107,6 +108,7 @@ typedef struct {
     int                over_changed; /* only over differs (more was paid) */
     int                revoke, restore;
     int                signed_ok;
+    watch_reuse        reuse;       /* the index's fate (watch_reuse.h) */
     bc_invoice_state   from;
     bc_settlement      s;
     uint64_t           paid_at, amount;
@@ -238,6 +240,7 @@ settle_eval(watcher *w, verdict *v, const redisReply *inv, const redisReply *pag
     /* watched until settled, or until no late payment can count any more
      * (an invoice without payments is found by its address if one comes) */
     v->drop = s->state == BC_STATE_PAID || a->n == 0 || now > rec.inv.expires + WATCH_GRACE;
+    watch_reuse_decide(v->idhex, &rec, s, a->n, inv, now, &v->reuse);
     return 1;
 }
 
@@ -416,6 +419,7 @@ settle_batches(watcher *w, const char *const *ids, size_t n, int from_open, long
         sign_all(w, v, nb);
         for (j = 0; j < nb; j++) {
             pending += settle_write(w, &v[j]);
+            pending += watch_reuse_append(w, &v[j].reuse);
         }
         /* settled ones leave the open set (they may be there from the
          * mempool), the others join it */

@@ -46,3 +46,11 @@ for x in "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff:1
 1767225600"; do
     seed pay_record "$x"
 done
+# wallet ids: the descriptors and keys above, spellings of one key, reuse: members
+mkdir -p "$s/wallet_id"
+cp "$s/descriptor/"* "$s/wallet_id/"
+T=tpubDDPRy5xWxJTuVmsh7YRzK8o2EdMWgn4t41fTLxXRgyRN7EKvN2L8BKCFC1gUfPu8Xp6rr667Yc26zrXsiBZsgBc8dQiYnhPNk2Q7CsBrer5
+for x in 0000000000 0000000007 2147483647 2147483648 007 -1 4294967296 "wpkh($T/0/*)" "wpkh([D34DB33F/84h/1h/0h]$T/0/*)" \
+         "sh(wpkh($T/1/*))" "tr($T/*)" "$T"; do
+    seed wallet_id "$x"
+done

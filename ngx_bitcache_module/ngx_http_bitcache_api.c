@@ -34,11 +34,12 @@
 #include "wallet.h"
 #include "ngx_http_bitcache.h"
 #include "ngx_http_bitcache_call.h"
+#include "ngx_http_bitcache_invoice_index.h"
 #include "ngx_http_bitcache_page.h"
 #include "ngx_http_bitcache_status.h"
 
 
-#define NGX_HTTP_BITCACHE_GRACE      86400     /* records outlive expiry */
+#define NGX_HTTP_BITCACHE_GRACE      BC_INVOICE_GRACE  /* after expiry */
 #define NGX_HTTP_BITCACHE_BODY_MAX   8192
 
 
@@ -47,7 +48,7 @@ typedef struct {
     bc_offer                   offer;
     unsigned char              offer_buf[BC_OFFER_MAX_BYTES];
     bc_wallet                  wallet;
-    char                       wallet_id[17];
+    ngx_http_bitcache_index_t  index;
     bc_invoice                 inv;
     char                       idhex[2 * BC_INVOICE_ID_LEN + 1];
     char                       address[BC_ADDRESS_MAX];
@@ -58,8 +59,8 @@ typedef struct {
 
 
 static void ngx_http_bitcache_create_body(ngx_http_request_t *r);
-static void ngx_http_bitcache_create_indexed(ngx_http_bitcache_call_t *call,
-    redisReply *reply);
+static void ngx_http_bitcache_create_indexed(ngx_http_request_t *r,
+    ngx_http_bitcache_index_t *ix, ngx_int_t rc);
 static void ngx_http_bitcache_create_stored(ngx_http_bitcache_call_t *call,
     redisReply *reply);
 
@@ -226,30 +227,30 @@ ngx_http_bitcache_create_body(ngx_http_request_t *r)
         return;
     }
 
-    /* the next address of this wallet */
-    if (!bc_wallet_id(ctx->wallet_id, wallet, ngx_strlen(wallet))) {
+    /* the invoice's id first: its address is claimed in its name */
+    if (RAND_bytes(ctx->inv.id, BC_INVOICE_ID_LEN) != 1) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
+    bc_hex_encode(ctx->idhex, ctx->inv.id, BC_INVOICE_ID_LEN);
 
-    ngx_str_set(&args[0], "INCR");
-    if (ngx_http_bitcache_key(r, &args[1], "idx:", (u_char *) ctx->wallet_id, 16)
-        != NGX_OK)
-    {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
+    /* a free address of this wallet (ngx_http_bitcache_invoice_index.c) */
+    ctx->index.wallet = &ctx->wallet;
+    ctx->index.wallet_text.data = (u_char *) wallet;
+    ctx->index.wallet_text.len = ngx_strlen(wallet);
+    ctx->index.claim.data = (u_char *) ctx->idhex;
+    ctx->index.claim.len = 2 * BC_INVOICE_ID_LEN;
+    ctx->index.claim_until = (uint64_t) ngx_time() + ctx->offer.invoice_ttl
+                             + NGX_HTTP_BITCACHE_GRACE;
+    ctx->index.done = ngx_http_bitcache_create_indexed;
+    ctx->index.data = ctx;
 
-    rc = ngx_http_bitcache_callv(&ctx->call, r,
-                                 ngx_http_bitcache_create_indexed, ctx, 2, args);
-    if (rc == NGX_DECLINED) {
-        ngx_http_bitcache_api_fail(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                   ctx->call.failure);
-        return;
-    }
-
+    rc = ngx_http_bitcache_index_take(r, &ctx->index);
     if (rc != NGX_OK) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        ngx_http_bitcache_api_fail(r, rc == NGX_ERROR
+                                      ? NGX_HTTP_INTERNAL_SERVER_ERROR : rc,
+                                   rc == NGX_ERROR ? "cannot number the invoice"
+                                                   : ctx->index.failure);
         return;
     }
 
@@ -266,55 +267,35 @@ ngx_http_bitcache_set_num(ngx_http_request_t *r, ngx_str_t *s, uint64_t v)
 
 
 static void
-ngx_http_bitcache_create_indexed(ngx_http_bitcache_call_t *call,
-    redisReply *reply)
+ngx_http_bitcache_create_indexed(ngx_http_request_t *r,
+    ngx_http_bitcache_index_t *ix, ngx_int_t rc)
 {
-    u_char                        id[BC_INVOICE_ID_LEN], mac[32];
+    u_char                        mac[32];
     u_char                        claim[BC_CLAIM_LEN];
-    char                          spkhex[2 * BC_SPK_MAX + 1];
     size_t                        spk_len, i, k;
-    ngx_int_t                     rc;
-    ngx_str_t                     a[24], key, spkkey, duekey, exp, due, multi;
-    const char                   *err;
+    ngx_str_t                     a[24], key, duekey, exp, due, multi;
     ngx_uint_t                    n;
     bc_invoice_argv              *fields;
-    ngx_http_request_t           *r = call->request;
-    ngx_http_bitcache_api_ctx_t  *ctx = call->data;
+    ngx_http_bitcache_api_ctx_t  *ctx = ix->data;
     bc_invoice                   *inv = &ctx->inv;
 
-    if (reply == NULL || reply->type != REDIS_REPLY_INTEGER
-        || reply->integer < 1 || reply->integer > 0x80000000LL)
-    {
-        if (reply != NULL) {
-            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                          "bitcache: derivation counter of wallet %s: %s",
-                          ctx->wallet_id, reply->type == REDIS_REPLY_ERROR
-                          ? reply->str : "out of non-hardened indexes");
-        }
-        ngx_http_bitcache_api_fail(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                   reply ? "cannot number the invoice"
-                                         : call->failure);
+    if (rc != NGX_OK) {
+        ngx_http_bitcache_api_fail(r, rc, ix->failure);
         return;
     }
 
-    inv->index = (uint32_t) (reply->integer - 1);
+    /* the index is taken and its address claimed for this invoice's id */
+    inv->index = ix->index;
+    spk_len = ix->spk_len;
+    ngx_memcpy(ctx->address, ix->address, sizeof(ctx->address));
+    ngx_memcpy(ctx->spk, ix->spk, spk_len);
 
-    err = NULL;
-    spk_len = sizeof(ctx->spk);
-    if (!bc_wallet_derive(ctx->address, sizeof(ctx->address), ctx->spk,
-                          &spk_len, &ctx->wallet, 0, inv->index, &err)
-        || RAND_bytes(id, sizeof(id)) != 1
-        || RAND_bytes(claim, sizeof(claim)) != 1)
-    {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "bitcache: no address at index %uD of wallet %s: %s",
-                      inv->index, ctx->wallet_id, err ? err : "RAND_bytes");
+    if (RAND_bytes(claim, sizeof(claim)) != 1) {
         ngx_http_bitcache_api_fail(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                   "cannot make an address");
+                                   "cannot make a claim");
         return;
     }
 
-    ngx_memcpy(inv->id, id, sizeof(id));
     inv->network = ctx->offer.network;
     inv->amount = ctx->offer.price;
     inv->confirmations = ctx->offer.confirmations;
@@ -357,13 +338,8 @@ ngx_http_bitcache_create_indexed(ngx_http_bitcache_call_t *call,
         return;
     }
 
-    bc_hex_encode(ctx->idhex, id, sizeof(id));
-    bc_hex_encode(spkhex, ctx->spk, spk_len);
-
     if (ngx_http_bitcache_key(r, &key, "inv:", (u_char *) ctx->idhex,
                                   2 * BC_INVOICE_ID_LEN) != NGX_OK
-        || ngx_http_bitcache_key(r, &spkkey, "spk:", (u_char *) spkhex, 2 * spk_len)
-           != NGX_OK
         || ngx_http_bitcache_key(r, &duekey, "watcher:due", (u_char *) "", 0) != NGX_OK)
     {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
@@ -372,8 +348,9 @@ ngx_http_bitcache_create_indexed(ngx_http_bitcache_call_t *call,
 
     /* MULTI; HSET inv:<id> ... (the record's one definition, in
      * libbitcache; at most 16 arguments a command, so in parts);
-     * EXPIREAT; SET spk:<hex> <id> EXAT; ZADD watcher:due <expires> <id>
-     * (the watcher marks it expired if nothing paid it by then); EXEC */
+     * EXPIREAT; ZADD watcher:due <expires> <id> (the watcher marks it
+     * expired if nothing paid it by then); EXEC. The address was claimed
+     * before (ngx_http_bitcache_invoice_index.c). */
     ngx_str_set(&multi, "MULTI");
 
     if (ngx_http_bitcache_queue(1, &multi) != NGX_OK) {
@@ -404,13 +381,6 @@ ngx_http_bitcache_create_indexed(ngx_http_bitcache_call_t *call,
     a[1] = key;
     a[2] = exp;
 
-    ngx_str_set(&a[3], "SET");
-    a[4] = spkkey;
-    a[5].data = (u_char *) ctx->idhex;
-    a[5].len = 2 * BC_INVOICE_ID_LEN;
-    ngx_str_set(&a[6], "EXAT");
-    a[7] = exp;
-
     ngx_http_bitcache_set_num(r, &due, inv->expires);
 
     ngx_str_set(&a[8], "ZADD");
@@ -420,7 +390,6 @@ ngx_http_bitcache_create_indexed(ngx_http_bitcache_call_t *call,
     a[11].len = 2 * BC_INVOICE_ID_LEN;
 
     if (ngx_http_bitcache_queue(3, a) != NGX_OK
-        || ngx_http_bitcache_queue(5, &a[3]) != NGX_OK
         || ngx_http_bitcache_queue(4, &a[8]) != NGX_OK)
     {
         ngx_http_bitcache_api_fail(r, NGX_HTTP_SERVICE_UNAVAILABLE,

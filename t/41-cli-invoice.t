@@ -175,45 +175,81 @@ like($err, qr/no invoice f{32} \(expired or never created\)/, '  and says so');
 
 # --- gap -------------------------------------------------------------------
 $t->redis('FLUSHALL');
-my $W1 = wallet_id($VPUB);
-my $W2 = wallet_id($XPUB);
-my $W3 = '0123456789abcdef';
-# W1: indices 0..9 handed out, payments at 2 and 6
-$t->redis('SET', "bitcache:idx:$W1", 10);
+sub gap { $t->cli('invoice', 'gap', '--redis', $R, @_) }
+# wallet id => its report
+sub reports {
+    my ($out) = @_;
+    return map { /^wallet ([0-9a-f]{16}): / ? ($1 => $_) : () } split /(?=^wallet )/m, $out;
+}
+
+# W1 (the vpub): indexes 0..9, payments at 2 and 6, the last two live
 for my $i (0 .. 9) {
     my $id = invoice(index => $i, expires => $i < 8 ? $now - 100 : $now + 3600);
     $t->pay_invoice($id, 12345, 1) if $i == 2;
     $t->pay_invoice($id, 12345, 0, state => 'seen') if $i == 6;
 }
-# W2: 40 handed out, the first 30 records expired away, none paid
-$t->redis('SET', "bitcache:idx:$W2", 40);
-my %w2 = map { ($_ => invoice(index => $_, wallet => $XPUB)) } 30 .. 39;
-# W3: a counter whose invoices have all gone
-$t->redis('SET', "bitcache:idx:$W3", 5);
+($rc, $out, $err) = gap();
+is($rc, 0, 'gap: within the limit, exit 0') or diag $err;
+my ($W1) = $out =~ /^wallet ([0-9a-f]{16}): /m;
+ok($W1, "one wallet, $W1");
+isnt($W1, wallet_id($VPUB), '  named by the parsed key, not by its text');
+is($out, "wallet $W1: counter 10 (no index counter), 2 used, 0 waiting for reuse, "
+         . "highest index a payment can reach 10, longest unpaid run 3 (indexes 3-5)\n"
+         . "  within the gap limit of 20\n  wallet: vpub5Y6cjg78GGuN...AqvZVnsc\n",
+   '  counter, used, reach, the longest run, the limit');
+$t->redis('SET', "bitcache:index:$W1", 10);
+($rc, $out) = gap('--gap-limit', 3);
+is($rc, 3, '--gap-limit 3: a run of 3 is past it, exit 3');
+like($out, qr/^wallet $W1: counter 10, 2 used, /m, '  the counter read');
+like($out, qr/^  PAST the gap limit of 3: a wallet app that stops after 3 unused addresses misses payments from index 6 on; set its gap limit to 20 or more$/m,
+     '  says what would be missed and what to set');
+($rc, $out) = gap('--gap-limit', 4);
+is($rc, 0, '--gap-limit 4: within');
 
-($rc, $out, $err) = $t->cli('invoice', 'gap', '--redis', $R);
-is($rc, 0, 'gap') or diag $err;
-my %rep = map { /^wallet ([0-9a-f]{16}): (.*)\n  recommendation: (.*)$/ ? ($1 => [$2, $3]) : () }
-          ($out =~ /(wallet [^\n]*\n  [^\n]*)/g);
-is(scalar keys %rep, 3, 'one report per wallet') or diag $out;
-is($rep{$W1}[0], 'next index 10, 2 used, current gap 3, largest gap 3',
-   "W1: gaps 0-1, 3-5 and 7-9: current 3, largest 3");
-is($rep{$W1}[1], 'the usual gap limit of 20 is enough for vpub5Y6cjg78GGuN...AqvZVnsc', '  20 is enough');
-is($rep{$W2}[0], 'next index 40, 0 used, current gap 40, largest gap 40, 30 indices without a record (counted as unused)',
-   'W2: nothing paid: the whole range');
-is($rep{$W2}[1], 'set the gap limit to 60 or more (largest gap 40 plus margin) for xpub661MyMwAqRbc...1EGMcet8', '  60 recommended');
-is($rep{$W3}[0], 'next index 5, 0 used, current gap 5, largest gap 5, 5 indices without a record (counted as unused)', 'W3: counter only');
-like($rep{$W3}[1], qr/this wallet \(no invoice of it left in Redis\)$/, '  says its invoices are gone');
+# W2 (the xpub): 40 handed out, records only for 30..39, none paid
+my %w2 = map { ($_ => invoice(index => $_, wallet => $XPUB, network => 0)) } 30 .. 39;
+($rc, $out) = gap('--wallet', $XPUB);
+is($rc, 3, 'W2: nothing paid over 40 indexes: exit 3');
+my ($W2) = $out =~ /^wallet ([0-9a-f]{16}): /m;
+ok($W2 && $W2 ne $W1, "--wallet shows only that wallet, $W2");
+is(scalar(() = $out =~ /^wallet /mg), 1, '  one report');
+$t->redis('SET', "bitcache:index:$W2", 40);
+($rc, $out) = gap('--wallet', $XPUB);
+like($out, qr/^wallet $W2: counter 40, 0 used, 0 waiting for reuse, highest index a payment can reach 40, longest unpaid run 40 \(indexes 0-39\)$/m,
+     '  the whole range is one run');
+like($out, qr/PAST the gap limit of 20: .* misses payments from index 40 on; set its gap limit to 60 or more/, '  60 recommended');
 
-# a payment at the end closes the current gap, the largest stays
-$t->pay_invoice($w2{39}, 12345, 1);
-($rc, $out) = $t->cli('invoice', 'gap', '--redis', $R);
-like($out, qr/^wallet $W2: next index 40, 1 used, current gap 0, largest gap 39,/m, 'paid at the last index: current gap 0, largest 39');
-like($out, qr/set the gap limit to 60 or more \(largest gap 39 plus margin\)/, '  still 60');
+# their grace over, 0..29 listed for reuse: the next invoice takes index 0
+$t->redis('ZADD', "bitcache:reuse:$W2", map { ($now - 100 + $_, sprintf('%010d', $_)) } 0 .. 29);
+$t->redis('ZADD', "bitcache:reuse:$W2", $now + 3600, '0000000035');
+($rc, $out) = gap('--wallet', $XPUB);
+like($out, qr/^wallet $W2: counter 40, 0 used, 31 waiting for reuse, highest index a payment can reach 39, longest unpaid run 39 /m,
+     'reusable indexes: the live records 30..39 still reachable');
+like($out, qr/^  reuse: 0 from \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(due\), 1 from .* \(due\), .*, and 21 more; next handed out: 0$/m,
+     '  lists them, when, and the next one');
+$t->redis('DEL', map { "bitcache:inv:$w2{$_}" } 30 .. 39);
+($rc, $out) = gap('--wallet', $XPUB);
+is($rc, 0, 'once 30..39 are gone too: exit 0');
+like($out, qr/^wallet $W2: counter 40, 0 used, 31 waiting for reuse, highest index a payment can reach 0, longest unpaid run 0$/m,
+     '  the next payment lands at index 0: no run before it');
+$t->redis('ZADD', "bitcache:reuse:$W2", $now, 'x', $now, '35');
+($rc, $out) = gap('--wallet', $XPUB);
+like($out, qr/^  reuse: 2 members that are not indexes \(Redis was written to\)$/m, 'garbage in the set is reported');
+
+# a counter whose invoices have all gone; a legacy counter is not a wallet
+$t->redis('SET', 'bitcache:index:0123456789abcdef', 5);
+$t->redis('SET', 'bitcache:idx:' . wallet_id($VPUB), 99);
+($rc, $out) = gap();
+is($rc, 0, 'all wallets within the limit: exit 0');
+my %rep = reports($out);
+is_deeply([sort keys %rep], [sort $W1, $W2, '0123456789abcdef'], 'one report per wallet, none for the legacy idx: key');
+like($rep{'0123456789abcdef'}, qr/counter 5, 0 used, .* longest unpaid run 5 .*\n  within the gap limit of 20\n  wallet: \(no invoice of it left in Redis\)\n/,
+     'a counter alone');
 
 $t->redis('FLUSHALL');
-($rc, $out) = $t->cli('invoice', 'gap', '--redis', $R);
+($rc, $out) = gap();
 is($out, "no wallet has handed out an address yet\n", 'an empty Redis');
+is($rc, 0, '  exit 0');
 
 # --- bad arguments ------------------------------------------------------------
 my @bad = (
@@ -234,6 +270,10 @@ my @bad = (
     [ ['invoice', 'gap', '--redis', $R, 'x'], qr/takes no arguments, got "x"/ ],
     [ ['invoice', 'gap'], qr/--redis ADDR is required/ ],
     [ ['invoice', 'gap', '--redis', $R, '--redis-db', '-1'], qr/--redis-db: "-1" is not a database number/ ],
+    [ ['invoice', 'gap', '--redis', $R, '--gap-limit', '0'], qr/--gap-limit: "0" is not a number from 1 to 1000000/ ],
+    [ ['invoice', 'gap', '--redis', $R, '--gap-limit', 'x'], qr/--gap-limit: "x" is not a number/ ],
+    [ ['invoice', 'gap', '--redis', $R, '--wallet', 'xprv9s21ZrQH143K3QTDL4LXw2F7HEK3wJUD2nW2nRk4stbPy6cq3jPPqjiChkVvvNKmPGJxWUtg6LAF2R7ER4QxyYpaGH8uzmoTGs7wYYjsqZB'], qr/--wallet: .*never hold a private key/ ],
+    [ ['invoice', 'list', '--redis', $R, '--gap-limit', '3'], qr/option "--gap-limit" does not apply here/ ],
     [ ['invoice'], qr/invoice: a subcommand is needed.*invoice list --redis ADDR/s ],
     [ ['invoice', 'pay'], qr/invoice: unknown subcommand "pay"/ ],
 );
@@ -242,7 +282,7 @@ $t->cli_refuses(@bad);
 ($rc, $out) = $t->cli('--help');
 like($out, qr/invoice list --redis ADDR \[--state/, '--help lists invoice list');
 like($out, qr/invoice show --redis ADDR \[--secret FILE\] \[--watcher-key HEX\] ID/, 'and invoice show');
-like($out, qr/invoice gap --redis ADDR/, 'and invoice gap');
+like($out, qr/invoice gap --redis ADDR \[--wallet W\] \[--gap-limit N\]/, 'and invoice gap');
 
 $t->stop_redis;
 ($rc, $out, $err) = $t->cli('invoice', 'gap', '--redis', $R);

@@ -70,6 +70,8 @@ sub product_mac {
     return hmac_sha256("product\0" . lp($product) . pack('Q>', $price) . lp($wallet) . lp($title), $k->{invoice});
 }
 
+# the id of earlier versions' counters, idx:<id>: the wallet's text hashed
+# (docs/protocol.md, "Derivation indexes")
 sub wallet_id { unpack('H16', sha256($_[0])) }
 
 1;
