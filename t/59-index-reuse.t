@@ -102,7 +102,7 @@ $t->redis('HSET', "bitcache:inv:$forged", %f, index => 5000, state => 'new', exp
 $t->redis('ZADD', 'bitcache:watcher:due', time - 5, $forged);
 ok($wait->(sub { !defined $t->redis('ZSCORE', 'bitcache:watcher:due', $forged) }, 20), 'a forged due invoice is looked at');
 is($t->redis('ZSCORE', $reuse, sprintf('%010d', 5000)), undef, '  and its index is not listed');
-like($t->watcher_log('w'), qr/invoice $forged: its MAC does not verify; ignored/, '  the watcher says why');
+like($t->watcher_log('w'), qr/invoice $forged: its MAC does not verify; never credited nor signed/, '  the watcher says why');
 $t->redis('DEL', "bitcache:inv:$forged");
 
 # --- a day later -------------------------------------------------------------------
