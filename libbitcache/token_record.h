@@ -1,69 +1,162 @@
-/* The Redis record of a token, tok:<id hex>, and how one atomic command
- * on it answers "may this request download?" (docs/protocol.md).
+/* The Redis record of a token, <prefix>tok:<id hex>: its one definition
+ * (key, fields, the argv and scripts that write it, the parser that reads
+ * it), shared by the nginx module, `bitcache grant`, `bitcache revoke`,
+ * `bitcache invoice show` and the watcher. docs/protocol.md describes it.
  *
- * Field "left" holds BASE + the downloads still allowed, so that a plain
- * HINCRBY left -1 spends a use and says everything at once: a Lua script
- * would cost Redis several times the CPU, and Redis is shared by every
- * nginx host of a shop. Unlimited tokens start near 2^61, revoked ones
- * are set to -2^62, and a missing record shows as a value <= 0 (HINCRBY
- * creates the key, which the caller then deletes). */
+ * Downloads are counted in bytes: a token allows `uses` x the size of each
+ * file it covers (0 = unlimited). The field "b:<file>" holds the bytes
+ * drawn from that file's allowance. Every request draws what it will send
+ * before sending it (BC_SCRIPT_TOKEN_DRAW, atomic, never past the
+ * allowance) and gives back what it did not send when it ends
+ * (BC_SCRIPT_TOKEN_REFUND). A record without "uses" is unknown: refused,
+ * and never created by a draw or a refund, so that losing or flushing
+ * Redis can deny downloads but never reset a count. */
 #ifndef BITCACHE_TOKEN_RECORD_H
 #define BITCACHE_TOKEN_RECORD_H
 
+#include <stddef.h>
 #include <stdint.h>
-
-#define BC_LEFT_BASE        (1LL << 40)
-#define BC_LEFT_UNLIMITED   (1LL << 61)
-#define BC_LEFT_REVOKED     (-(1LL << 62))
 
 #define BC_REDIS_DEFAULT_PREFIX "bitcache:"
 
+#define BC_TOKREC_KIND          "tok:"
+#define BC_TOKREC_USES          "uses"      /* allowed downloads; 0 = unlimited */
+#define BC_TOKREC_PRODUCT       "product"   /* copy of the token's, for operators */
+#define BC_TOKREC_EXPIRES       "expires"   /* copy of the token's, unix seconds */
+#define BC_TOKREC_REVOKED       "revoked"   /* present: revoked */
+#define BC_TOKREC_FILE          "b:"        /* b:<file path>: bytes drawn */
+
+/* Allowances stay below 2^53, where Lua's numbers are still exact. */
+#define BC_TOKREC_BYTES_MAX     ((1LL << 53) - 1)
+
+/* Longest key: prefix (at most 128 bytes) + "tok:" + 32 hex digits. */
+#define BC_TOKREC_KEY_MAX       (128 + 4 + 32 + 1)
+
+/* Writes <prefix>tok:<id hex> (NUL-terminated) to out; returns its length,
+ * or 0 if it does not fit in outlen. */
+size_t bc_tokrec_key(char *out, size_t outlen, const char *prefix,
+    const unsigned char id[16]);
+
+/* The bytes a token allowing uses downloads may draw from a file of size
+ * bytes: uses x size, at most BC_TOKREC_BYTES_MAX; 0 means unlimited
+ * (uses 0). An empty file gets 1, a limit that its draws of 0 never reach. */
+int64_t bc_tokrec_allowance(uint32_t uses, int64_t size);
+
+/* The argv of "HSET <key> uses U product P expires E" (8 strings), which
+ * creates a minted token's record or rewrites it the same (a poll); the
+ * caller adds EXPIREAT <key> <expires>. Strings point into w and its
+ * arguments, which must outlive the argv. */
+typedef struct {
+    const char  *argv[8];
+    size_t       argvlen[8];
+    char         uses[12];
+    char         expires[21];
+} bc_tokrec_write;
+
+void bc_tokrec_hset(bc_tokrec_write *w, const char *key, size_t keylen,
+    uint32_t uses, const unsigned char *product, size_t product_len,
+    uint64_t expires);
+
+/* What BC_SCRIPT_TOKEN_DRAW answered. */
 typedef enum {
     BC_RECORD_ALLOW = 0,
-    BC_RECORD_USED_UP,
+    BC_RECORD_USED_UP,     /* not that many bytes left */
     BC_RECORD_UNKNOWN,     /* no record: never minted, expired, or Redis lost it */
     BC_RECORD_REVOKED
 } bc_record_status;
 
-/* "left" of a new record for a token allowing `uses` downloads (0 = unlimited). */
-long long bc_record_initial_left(uint32_t uses);
-
-/* Classifies the reply of HINCRBY <key> left -1 (a download). */
-bc_record_status bc_record_after_spend(long long left);
-
-/* Classifies the reply of HGET <key> left (HEAD, resume: nothing spent);
- * present is 0 for a nil reply. A used-up token may still resume. */
-bc_record_status bc_record_on_check(int present, long long left);
-
-/* Downloads spent so far, for operators. */
-long long bc_record_spent(uint32_t uses, long long left);
-
+bc_record_status bc_tokrec_draw_result(long long reply);
 const char *bc_record_status_str(bc_record_status st);
 
-/* KEYS[1] = <prefix>tok:<id hex>; ARGV = initial left, allowed uses,
- * product, expires (unix seconds). Creates the record of a newly minted
- * token, living as long as the token. Returns 1, or 0 if the id is taken. */
+/* A record as HGETALL gives it, for operators (`bitcache invoice show`). */
+typedef struct {
+    const char  *name;          /* the file, after "b:" (not NUL-terminated) */
+    size_t       name_len;
+    int64_t      drawn;         /* bytes drawn */
+} bc_tokrec_file;
+
+#define BC_TOKREC_FILES_MAX  64
+
+typedef struct {
+    int             present;    /* has "uses": a token's record */
+    int             revoked;
+    uint32_t        uses;
+    uint64_t        expires;
+    const char     *product;    /* not NUL-terminated; NULL if absent */
+    size_t          product_len;
+    bc_tokrec_file  files[BC_TOKREC_FILES_MAX];
+    size_t          nfiles;     /* those kept; more_files says how many more */
+    size_t          more_files;
+} bc_tokrec;
+
+/* Parses the field/value list kv[0..n) (n even) of HGETALL tok:<id>.
+ * Returns 1, or 0 with a reason in err when a field is malformed (a
+ * record someone wrote by hand). Strings point into kv. */
+int bc_tokrec_parse(bc_tokrec *rec, const char *const *kv, const size_t *kvlen,
+    size_t n, char *err, size_t errlen);
+
+/* KEYS[1] = <prefix>tok:<id hex>; ARGV[1] = "b:<file>", ARGV[2] = bytes to
+ * draw (>= 0), ARGV[3] = the file's allowance (bc_tokrec_allowance; 0 =
+ * unlimited). The hot path's one command (EVALSHA). Returns -1 unknown,
+ * -2 revoked, -3 not enough left, else the bytes left after the draw (0
+ * when unlimited). An unlimited token draws nothing, so needs no refund.
+ * A value that is not a number makes the script fail: the caller answers
+ * 503, never the file. */
+#define BC_SCRIPT_TOKEN_DRAW                                                  \
+    "local r = redis.call('HMGET', KEYS[1], 'uses', 'revoked', ARGV[1])\n"    \
+    "if not r[1] then return -1 end\n"                                        \
+    "if r[2] then return -2 end\n"                                            \
+    "local n, max = tonumber(ARGV[2]), tonumber(ARGV[3])\n"                   \
+    "if max == 0 then return 0 end\n"                                         \
+    "local drawn = 0\n"                                                       \
+    "if r[3] then drawn = tonumber(r[3]) end\n"                               \
+    "if n > 0 and drawn + n > max then return -3 end\n"                       \
+    "if n > 0 then redis.call('HINCRBY', KEYS[1], ARGV[1], n) end\n"          \
+    "return math.max(max - drawn - n, 0)\n"
+
+/* KEYS[1] = <prefix>tok:<id hex>; ARGV[1] = "b:<file>", ARGV[2] = bytes
+ * not sent. Gives them back (fire and forget, when a request ends); a
+ * record or field that is gone stays gone, and a count never goes below 0. */
+#define BC_SCRIPT_TOKEN_REFUND                                                \
+    "local d = tonumber(redis.call('HGET', KEYS[1], ARGV[1]))\n"              \
+    "if not d then return 0 end\n"                                            \
+    "local n = math.min(d, tonumber(ARGV[2]))\n"                              \
+    "if n > 0 then redis.call('HINCRBY', KEYS[1], ARGV[1], -n) end\n"         \
+    "return n\n"
+
+/* KEYS[1] = <prefix>tok:<id hex>; ARGV = (ignored: kept so that callers of
+ * the download-count era still fit), allowed uses, product, expires (unix
+ * seconds). Creates the record of a newly minted token, living as long as
+ * the token. Returns 1, or 0 if the id is taken. */
 #define BC_SCRIPT_TOKEN_CREATE                                                \
     "if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"               \
-    "redis.call('HSET', KEYS[1], 'left', ARGV[1], 'uses', ARGV[2],"           \
+    "redis.call('HSET', KEYS[1], 'uses', ARGV[2],"                            \
     " 'product', ARGV[3], 'expires', ARGV[4])\n"                              \
     "redis.call('EXPIREAT', KEYS[1], ARGV[4])\n"                              \
     "return 1\n"
 
-/* KEYS[1] = <prefix>tok:<id hex>; ARGV[1] = BC_LEFT_REVOKED. Returns 1 if
- * revoked now or before, 0 if there is no such token. */
+/* KEYS[1] = <prefix>tok:<id hex>; ARGV[1] ignored (see CREATE). Returns 1
+ * if revoked now or before, 0 if there is no such token. The bytes drawn
+ * stay as they are. */
 #define BC_SCRIPT_TOKEN_REVOKE                                                \
     "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n"               \
-    "redis.call('HSET', KEYS[1], 'left', ARGV[1], 'revoked', 1)\n"            \
+    "redis.call('HSET', KEYS[1], 'revoked', 1)\n"                             \
     "return 1\n"
 
-/* KEYS[1] = <prefix>tok:<id hex>; ARGV[1] = initial left. Undoes a
+/* KEYS[1] = <prefix>tok:<id hex>; ARGV[1] ignored (see CREATE). Undoes a
  * revocation (the watcher's, after a reorg, once the invoice is paid
- * again). A record that does not exist stays absent. */
+ * again): the token has the bytes it had left, not its whole allowance
+ * again. A record that does not exist stays absent. */
 #define BC_SCRIPT_TOKEN_RESTORE                                               \
     "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n"               \
-    "redis.call('HSET', KEYS[1], 'left', ARGV[1])\n"                          \
     "redis.call('HDEL', KEYS[1], 'revoked')\n"                                \
     "return 1\n"
+
+/* The first argument that callers of the older scripts pass (ignored). */
+#define BC_LEFT_REVOKED     (-(1LL << 62))
+long long bc_record_initial_left(uint32_t uses);
+
+/* SHA1 of a script as 40 hex digits and a NUL, for EVALSHA. */
+void bc_script_sha1(char out[41], const char *script);
 
 #endif

@@ -1,12 +1,15 @@
 /*
  * Access phase: a request for a file in a `bitcache on` location goes on to
- * the static handler only with a valid, paid token.
+ * the static handler only with a valid, paid token that has the bytes the
+ * response will carry left.
  *
  * The token's MAC, expiry and product are checked locally first, so
- * garbage never costs a Redis round trip. Then one atomic script on the
- * worker's Redis connection checks revocation and spends a use. While it
- * runs the request is parked (NGX_DONE, r->main->count held); the reply
- * or a timer resumes the phases.
+ * garbage never costs a Redis round trip. Then the file's size and the
+ * Range header say how many bytes the response will carry, and one atomic
+ * script on the worker's Redis connection checks the record and draws
+ * them (docs/protocol.md). While it runs the request is parked (NGX_DONE,
+ * r->main->count held); the reply or a timer resumes the phases. When the
+ * request ends, what was drawn and not sent is given back.
  */
 
 #include <ngx_config.h>
@@ -14,6 +17,7 @@
 #include <ngx_http.h>
 
 #include "hex.h"
+#include "range.h"
 #include "token.h"
 #include "token_record.h"
 #include "ngx_http_bitcache.h"
@@ -36,9 +40,19 @@ typedef struct {
     ngx_str_t                         product;
     ngx_http_bitcache_call_t          call;
     ngx_str_t                         key;          /* <prefix>tok:<id hex> */
+    ngx_str_t                         field;        /* b:<file path> */
+    off_t                             size;         /* of the file */
+    off_t                             draw;         /* bytes to send */
+    off_t                             allowance;    /* 0: unlimited */
+    off_t                             reserved;     /* drawn in Redis */
+    ngx_uint_t                        parts;        /* ranges to send */
     ngx_http_bitcache_sale_t          sale;
     redisReply                       *catalog;      /* copy kept in the pool */
-    unsigned                          partial_only:1;
+    unsigned                          evaled:1;     /* after NOSCRIPT */
+    unsigned                          unlimited:1;
+    unsigned                          body:1;       /* 200/206 with a body */
+    unsigned                          charge_all:1;
+    unsigned                          cut:1;
     unsigned                          for_sale:1;
     unsigned                          catalog_done:1;
 } ngx_http_bitcache_ctx_t;
@@ -51,8 +65,16 @@ static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
 static ngx_str_t  ngx_http_bitcache_token_name = ngx_string("bitcache_token");
 
 
+/* SHA1 of the scripts, for EVALSHA (computed once, at configuration) */
+static char  ngx_http_bitcache_draw_sha[41];
+static char  ngx_http_bitcache_refund_sha[41];
+
+
 static ngx_int_t ngx_http_bitcache_hide_token(ngx_http_request_t *r,
     ngx_str_t *token);
+static void ngx_http_bitcache_draw_done(ngx_http_bitcache_call_t *call,
+    redisReply *reply);
+static void ngx_http_bitcache_access_cleanup(void *data);
 
 
 static ngx_int_t
@@ -77,13 +99,6 @@ ngx_http_bitcache_find_token(ngx_http_request_t *r, ngx_str_t *token)
 }
 
 
-/*
- * Whether the request can only ever get a part of the file that does not
- * start at byte 0 (a resume, a segment of a download manager) or no body
- * at all (HEAD). Those spend no use. Only one plain "bytes=N-[M]" range
- * with N > 0 qualifies: suffix and multiple ranges may add up to the
- * whole file. The body filter below enforces the rest.
- */
 /*
  * Keep a token given in the query out of every log: copy it, then
  * overwrite it with '*' where it stands in the arguments and in the
@@ -118,64 +133,6 @@ ngx_http_bitcache_hide_token(ngx_http_request_t *r, ngx_str_t *token)
 }
 
 
-static ngx_flag_t
-ngx_http_bitcache_partial_only(ngx_http_request_t *r)
-{
-    u_char     *p, *last;
-    off_t       start, end;
-    ngx_uint_t  digits;
-
-    if (r->method == NGX_HTTP_HEAD) {
-        return 1;
-    }
-
-    if (r->headers_in.range == NULL) {
-        return 0;
-    }
-
-    p = r->headers_in.range->value.data;
-    last = p + r->headers_in.range->value.len;
-
-    if (last - p < 6 || ngx_strncasecmp(p, (u_char *) "bytes=", 6) != 0) {
-        return 0;
-    }
-
-    for (p += 6; p < last && *p == ' '; p++) { /* void */ }
-
-    start = 0;
-    for (digits = 0; p < last && *p >= '0' && *p <= '9'; p++, digits++) {
-        if (start >= NGX_MAX_OFF_T_VALUE / 10) {
-            return 0;
-        }
-        start = start * 10 + (*p - '0');
-    }
-
-    if (digits == 0 || start == 0) {
-        return 0;
-    }
-
-    for ( /* void */ ; p < last && *p == ' '; p++) { /* void */ }
-
-    if (p == last || *p++ != '-') {
-        return 0;
-    }
-
-    for ( /* void */ ; p < last && *p == ' '; p++) { /* void */ }
-
-    end = 0;
-    for (digits = 0; p < last && *p >= '0' && *p <= '9'; p++, digits++) {
-        if (end >= NGX_MAX_OFF_T_VALUE / 10) {
-            return 0;
-        }
-        end = end * 10 + (*p - '0');
-    }
-
-    for ( /* void */ ; p < last && *p == ' '; p++) { /* void */ }
-
-    return p == last && (digits == 0 || end >= start);
-}
-
-
 static void
 ngx_http_bitcache_resume(ngx_http_bitcache_ctx_t *ctx)
 {
@@ -192,44 +149,147 @@ ngx_http_bitcache_resume(ngx_http_bitcache_ctx_t *ctx)
 }
 
 
-/* "left" from an integer (HINCRBY) or bulk string (HGET) reply */
+/*
+ * The file the static handler will send, learnt the way it learns it
+ * (the location's root/alias and open_file_cache settings; only stat()ed
+ * when there is no cache, like try_files). NGX_DECLINED: no regular file
+ * there (missing, a directory, forbidden): nothing to draw.
+ */
 static ngx_int_t
-ngx_http_bitcache_reply_left(redisReply *reply, ngx_flag_t *present,
-    long long *left)
+ngx_http_bitcache_file(ngx_http_request_t *r, ngx_http_bitcache_ctx_t *ctx)
 {
-    char  *end;
+    u_char                    *last;
+    size_t                     root;
+    ngx_str_t                  path;
+    ngx_open_file_info_t       of;
+    ngx_http_core_loc_conf_t  *clcf;
 
-    *present = 1;
-
-    switch (reply->type) {
-
-    case REDIS_REPLY_INTEGER:
-        *left = reply->integer;
-        return NGX_OK;
-
-    case REDIS_REPLY_NIL:
-        *present = 0;
-        *left = 0;
-        return NGX_OK;
-
-    case REDIS_REPLY_STRING:
-        *left = strtoll(reply->str, &end, 10);
-        return (end != reply->str && *end == '\0') ? NGX_OK : NGX_ERROR;
+    if (r->uri.len == 0 || r->uri.data[r->uri.len - 1] == '/') {
+        return NGX_DECLINED;    /* the index module's: redirected, then drawn */
     }
 
-    return NGX_ERROR;
+    last = ngx_http_map_uri_to_path(r, &path, &root, 0);
+    if (last == NULL) {
+        return NGX_ERROR;
+    }
+
+    path.len = last - path.data;
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    ngx_memzero(&of, sizeof(ngx_open_file_info_t));
+
+    of.read_ahead = clcf->read_ahead;
+    of.directio = clcf->directio;
+    of.valid = clcf->open_file_cache_valid;
+    of.min_uses = clcf->open_file_cache_min_uses;
+    of.errors = clcf->open_file_cache_errors;
+    of.events = clcf->open_file_cache_events;
+    of.test_only = 1;
+
+    if (ngx_http_set_disable_symlinks(r, clcf, &path, &of) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_open_cached_file(clcf->open_file_cache, &path, &of, r->pool)
+        != NGX_OK)
+    {
+        if (of.err == 0) {
+            return NGX_ERROR;
+        }
+
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, of.err,
+                       "bitcache: %s \"%V\" failed: nothing to draw",
+                       of.failed, &path);
+        return NGX_DECLINED;
+    }
+
+    if (!of.is_file) {
+        return NGX_DECLINED;
+    }
+
+    ctx->size = of.size;
+
+    /* the field that counts this file: b:<path> */
+    ctx->field.len = sizeof(BC_TOKREC_FILE) - 1 + path.len;
+    ctx->field.data = ngx_pnalloc(r->pool, ctx->field.len);
+    if (ctx->field.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(ngx_cpymem(ctx->field.data, BC_TOKREC_FILE,
+                          sizeof(BC_TOKREC_FILE) - 1),
+               path.data, path.len);
+
+    return NGX_OK;
+}
+
+
+/* The file bytes this request's response will carry (docs/protocol.md). */
+static void
+ngx_http_bitcache_plan(ngx_http_request_t *r, ngx_http_bitcache_ctx_t *ctx)
+{
+    bc_range_plan              plan;
+    ngx_table_elt_t           *range;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    if (r->method != NGX_HTTP_GET) {
+        ctx->draw = 0;          /* HEAD has no body; POST and others: 405 */
+        ctx->parts = 0;
+        return;
+    }
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+    range = r->http_version >= NGX_HTTP_VERSION_10 ? r->headers_in.range : NULL;
+
+    bc_range_plan_get(&plan,
+                      range ? (const char *) range->value.data : NULL,
+                      range ? range->value.len : 0,
+                      ctx->size,
+                      clcf->max_ranges > NGX_MAX_UINT32_VALUE
+                          ? NGX_MAX_UINT32_VALUE : (uint32_t) clcf->max_ranges);
+
+    ctx->draw = plan.bytes;
+    ctx->parts = plan.parts;
+}
+
+
+/* EVALSHA <sha> 1 <key> <field> <bytes> <allowance>; EVAL after NOSCRIPT */
+static ngx_int_t
+ngx_http_bitcache_draw_send(ngx_http_bitcache_ctx_t *ctx)
+{
+    u_char       draw[NGX_OFF_T_LEN + 1], allowance[NGX_OFF_T_LEN + 1];
+    size_t       argvlen[7];
+    const char  *argv[7];
+
+    argv[0] = ctx->evaled ? "EVAL" : "EVALSHA";
+    argv[1] = ctx->evaled ? BC_SCRIPT_TOKEN_DRAW : ngx_http_bitcache_draw_sha;
+    argv[2] = "1";
+    argv[3] = (const char *) ctx->key.data;
+    argvlen[3] = ctx->key.len;
+    argv[4] = (const char *) ctx->field.data;
+    argvlen[4] = ctx->field.len;
+    argv[5] = (const char *) draw;
+    argvlen[5] = ngx_sprintf(draw, "%O", ctx->draw) - draw;
+    argv[6] = (const char *) allowance;
+    argvlen[6] = ngx_sprintf(allowance, "%O", ctx->allowance) - allowance;
+
+    argvlen[0] = ngx_strlen(argv[0]);
+    argvlen[1] = ngx_strlen(argv[1]);
+    argvlen[2] = 1;
+
+    return ngx_http_bitcache_call(&ctx->call, ctx->request,
+                                  ngx_http_bitcache_draw_done, ctx, 7, argv,
+                                  argvlen);
 }
 
 
 static void
-ngx_http_bitcache_redis_done(ngx_http_bitcache_call_t *call, redisReply *reply)
+ngx_http_bitcache_draw_done(ngx_http_bitcache_call_t *call, redisReply *reply)
 {
-    long long                 left;
-    ngx_flag_t                present;
+    ngx_int_t                 rc;
     bc_record_status          st;
     ngx_http_bitcache_ctx_t  *ctx = call->data;
-    const char               *del[2];
-    size_t                    dellen[2];
 
     if (reply == NULL) {
         ctx->state = NGX_HTTP_BITCACHE_UNAVAILABLE;
@@ -238,7 +298,24 @@ ngx_http_bitcache_redis_done(ngx_http_bitcache_call_t *call, redisReply *reply)
         return;
     }
 
-    if (ngx_http_bitcache_reply_left(reply, &present, &left) != NGX_OK) {
+    if (reply->type == REDIS_REPLY_ERROR && !ctx->evaled
+        && ngx_strncmp(reply->str, "NOSCRIPT", 8) == 0)
+    {
+        /* a new or flushed Redis: EVAL runs it and caches it again */
+        ctx->evaled = 1;
+        rc = ngx_http_bitcache_draw_send(ctx);
+
+        if (rc == NGX_OK) {
+            return;
+        }
+
+        ctx->state = NGX_HTTP_BITCACHE_UNAVAILABLE;
+        ctx->reason = rc == NGX_DECLINED ? ctx->call.failure : "out of memory";
+        ngx_http_bitcache_resume(ctx);
+        return;
+    }
+
+    if (reply->type != REDIS_REPLY_INTEGER) {
         ngx_log_error(NGX_LOG_ERR, ctx->request->connection->log, 0,
                       "bitcache: unexpected redis reply: %s",
                       reply->type == REDIS_REPLY_ERROR ? reply->str
@@ -249,24 +326,20 @@ ngx_http_bitcache_redis_done(ngx_http_bitcache_call_t *call, redisReply *reply)
         return;
     }
 
-    st = ctx->partial_only ? bc_record_on_check(present, left)
-                           : bc_record_after_spend(left);
+    st = bc_tokrec_draw_result(reply->integer);
 
     if (st == BC_RECORD_ALLOW) {
         ctx->state = NGX_HTTP_BITCACHE_ALLOWED;
+        ctx->reserved = ctx->allowance ? ctx->draw : 0;
+        ctx->unlimited = ctx->allowance == 0;
+
+        ngx_log_debug3(NGX_LOG_DEBUG_HTTP, ctx->request->connection->log, 0,
+                       "bitcache: drew %O bytes of \"%V\", %L left",
+                       ctx->reserved, &ctx->field, (int64_t) reply->integer);
 
     } else {
         ctx->state = NGX_HTTP_BITCACHE_DENIED;
         ctx->reason = bc_record_status_str(st);
-
-        if (st == BC_RECORD_UNKNOWN && !ctx->partial_only) {
-            /* HINCRBY made a key for a token Redis did not know: drop it */
-            del[0] = "DEL";
-            dellen[0] = 3;
-            del[1] = (const char *) ctx->key.data;
-            dellen[1] = ctx->key.len;
-            (void) ngx_http_bitcache_redis_command(NULL, NULL, 2, del, dellen);
-        }
     }
 
     ngx_http_bitcache_resume(ctx);
@@ -279,8 +352,6 @@ ngx_http_bitcache_check(ngx_http_request_t *r, ngx_http_bitcache_ctx_t *ctx,
 {
     char                            idhex[2 * BC_TOKEN_ID_LEN + 1];
     unsigned char                   buf[BC_TOKEN_MAX_BYTES];
-    const char                     *argv[4];
-    size_t                          argvlen[4];
     bc_token                        t;
     bc_token_status                 st;
     ngx_int_t                       rc;
@@ -295,29 +366,31 @@ ngx_http_bitcache_check(ngx_http_request_t *r, ngx_http_bitcache_ctx_t *ctx,
         return NGX_OK;
     }
 
+    rc = ngx_http_bitcache_file(r, ctx);
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    if (rc == NGX_DECLINED) {
+        /* no file: nothing drawn, and no body of 200/206 may go out */
+        ctx->state = NGX_HTTP_BITCACHE_ALLOWED;
+        return NGX_OK;
+    }
+
+    ngx_http_bitcache_plan(r, ctx);
+    ctx->allowance = bc_tokrec_allowance(t.uses, ctx->size);
+
     bc_hex_encode(idhex, t.id, BC_TOKEN_ID_LEN);
-    if (ngx_http_bitcache_key(r, &ctx->key, "tok:", (u_char *) idhex,
+    if (ngx_http_bitcache_key(r, &ctx->key, BC_TOKREC_KIND, (u_char *) idhex,
                               2 * BC_TOKEN_ID_LEN)
         != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    ctx->partial_only = ngx_http_bitcache_partial_only(r);
-
-    /* one atomic command: a download spends a use (HINCRBY key left -1),
-     * a resume only looks (HGET key left) */
-    argv[0] = ctx->partial_only ? "HGET" : "HINCRBY";
-    argvlen[0] = ngx_strlen(argv[0]);
-    argv[1] = (const char *) ctx->key.data;
-    argvlen[1] = ctx->key.len;
-    argv[2] = "left";
-    argvlen[2] = 4;
-    argv[3] = "-1";
-    argvlen[3] = 2;
-
-    rc = ngx_http_bitcache_call(&ctx->call, r, ngx_http_bitcache_redis_done, ctx,
-                                ctx->partial_only ? 3 : 4, argv, argvlen);
+    /* the hot path's one atomic command */
+    rc = ngx_http_bitcache_draw_send(ctx);
 
     if (rc == NGX_ERROR) {
         return NGX_ERROR;
@@ -331,6 +404,165 @@ ngx_http_bitcache_check(ngx_http_request_t *r, ngx_http_bitcache_ctx_t *ctx,
 
     ctx->state = NGX_HTTP_BITCACHE_WAITING;
     return NGX_OK;
+}
+
+
+/*
+ * Giving back what was drawn and not sent, when the request ends (its
+ * pool is destroyed: finished, failed, or the client went away). Fire and
+ * forget: nobody waits for it; only NOSCRIPT (Redis restarted while the
+ * file was sent) makes it send the script itself.
+ */
+typedef struct {
+    size_t   len[3];
+    u_char  *arg[3];            /* key, field, bytes; copied after it */
+} ngx_http_bitcache_refund_t;
+
+
+static ngx_int_t ngx_http_bitcache_refund_send(ngx_http_bitcache_refund_t *rf,
+    ngx_flag_t eval);
+
+
+static void
+ngx_http_bitcache_refund_done(void *data, redisReply *reply)
+{
+    ngx_http_bitcache_refund_t  *rf = data;
+
+    if (reply != NULL && reply->type == REDIS_REPLY_ERROR) {
+        if (ngx_strncmp(reply->str, "NOSCRIPT", 8) == 0) {
+            (void) ngx_http_bitcache_refund_send(rf, 1);
+
+        } else {
+            ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                          "bitcache: giving back %*s bytes failed: %s",
+                          rf->len[2], rf->arg[2], reply->str);
+        }
+    }
+
+    ngx_free(rf);
+}
+
+
+static ngx_int_t
+ngx_http_bitcache_refund_send(ngx_http_bitcache_refund_t *rf, ngx_flag_t eval)
+{
+    size_t       argvlen[6];
+    const char  *argv[6];
+
+    argv[0] = eval ? "EVAL" : "EVALSHA";
+    argv[1] = eval ? BC_SCRIPT_TOKEN_REFUND : ngx_http_bitcache_refund_sha;
+    argv[2] = "1";
+    argvlen[0] = ngx_strlen(argv[0]);
+    argvlen[1] = ngx_strlen(argv[1]);
+    argvlen[2] = 1;
+    argv[3] = (const char *) rf->arg[0];
+    argvlen[3] = rf->len[0];
+    argv[4] = (const char *) rf->arg[1];
+    argvlen[4] = rf->len[1];
+    argv[5] = (const char *) rf->arg[2];
+    argvlen[5] = rf->len[2];
+
+    if (eval) {
+        /* the copy is freed after this reply: nobody waits for the next */
+        return ngx_http_bitcache_redis_command(NULL, NULL, 6, argv, argvlen)
+               ? NGX_OK : NGX_ERROR;
+    }
+
+    return ngx_http_bitcache_redis_command(ngx_http_bitcache_refund_done, rf,
+                                           6, argv, argvlen)
+           ? NGX_OK : NGX_ERROR;
+}
+
+
+/* The file bytes the response carried, at most what was drawn. */
+static off_t
+ngx_http_bitcache_charged(ngx_http_bitcache_ctx_t *ctx)
+{
+    off_t                sent;
+    ngx_http_request_t  *r = ctx->request;
+
+    if (!ctx->body) {
+        return 0;               /* 304, 416, an error, or no header sent */
+    }
+
+    if (ctx->charge_all) {
+        return ctx->reserved;   /* transformed on the way: count it all */
+    }
+
+    /* as $body_bytes_sent (a multipart body's boundaries count too) */
+    sent = r->connection->sent - (off_t) r->header_size;
+
+    return sent < 0 ? 0 : ngx_min(sent, ctx->reserved);
+}
+
+
+static void
+ngx_http_bitcache_access_cleanup(void *data)
+{
+    u_char                      *p;
+    off_t                        back;
+    ngx_http_bitcache_ctx_t     *ctx = data;
+    ngx_http_bitcache_refund_t  *rf;
+
+    if (ctx->reserved == 0) {
+        return;
+    }
+
+    back = ctx->reserved - ngx_http_bitcache_charged(ctx);
+    if (back <= 0) {
+        return;
+    }
+
+    rf = ngx_alloc(sizeof(ngx_http_bitcache_refund_t) + ctx->key.len
+                   + ctx->field.len + NGX_OFF_T_LEN, ngx_cycle->log);
+    if (rf == NULL) {
+        return;
+    }
+
+    p = (u_char *) (rf + 1);
+    rf->arg[0] = p;
+    rf->len[0] = ctx->key.len;
+    p = ngx_cpymem(p, ctx->key.data, ctx->key.len);
+    rf->arg[1] = p;
+    rf->len[1] = ctx->field.len;
+    p = ngx_cpymem(p, ctx->field.data, ctx->field.len);
+    rf->arg[2] = p;
+    rf->len[2] = ngx_sprintf(p, "%O", back) - p;
+
+    if (ngx_http_bitcache_refund_send(rf, 0) != NGX_OK) {
+        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                      "bitcache: %O bytes not sent could not be given back "
+                      "(no redis)", back);
+        ngx_free(rf);
+    }
+}
+
+
+/*
+ * The module's ctx of r if the access handler made it. The API's handlers
+ * keep another struct under the same module: the cleanup that only the
+ * access handler adds tells the two apart without reading either.
+ */
+static ngx_http_bitcache_ctx_t *
+ngx_http_bitcache_access_ctx(ngx_http_request_t *r)
+{
+    void                *ctx;
+    ngx_pool_cleanup_t  *cln;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_bitcache_module);
+    if (ctx == NULL) {
+        return NULL;
+    }
+
+    for (cln = r->pool->cleanup; cln; cln = cln->next) {
+        if (cln->handler == ngx_http_bitcache_access_cleanup
+            && cln->data == ctx)
+        {
+            return ctx;
+        }
+    }
+
+    return NULL;
 }
 
 
@@ -409,6 +641,7 @@ ngx_http_bitcache_access_handler(ngx_http_request_t *r)
 {
     ngx_int_t                      rc;
     ngx_str_t                      token;
+    ngx_pool_cleanup_t            *cln;
     ngx_http_bitcache_ctx_t       *ctx;
     ngx_http_bitcache_loc_conf_t  *blcf;
 
@@ -418,7 +651,7 @@ ngx_http_bitcache_access_handler(ngx_http_request_t *r)
         return NGX_DECLINED;
     }
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_bitcache_module);
+    ctx = ngx_http_bitcache_access_ctx(r);
 
     if (ctx == NULL) {
         ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_bitcache_ctx_t));
@@ -428,6 +661,16 @@ ngx_http_bitcache_access_handler(ngx_http_request_t *r)
 
         ctx->request = r;
         ngx_http_set_ctx(r, ctx, ngx_http_bitcache_module);
+
+        /* gives back what is drawn and not sent; also marks the ctx as
+         * the access handler's (ngx_http_bitcache_access_ctx) */
+        cln = ngx_pool_cleanup_add(r->pool, 0);
+        if (cln == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        cln->handler = ngx_http_bitcache_access_cleanup;
+        cln->data = ctx;
 
         if (ngx_http_complex_value(r, blcf->product, &ctx->product) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -505,30 +748,69 @@ ngx_http_bitcache_access_handler(ngx_http_request_t *r)
 
 
 /*
- * A use was not spent because the request asked for a part after byte 0.
- * If anything downstream (an If-Range mismatch, gzip, max_ranges 0, a
- * third-party filter) turned it into the whole file, send no body.
+ * nginx's own header filters (not_modified, gzip, range...) run after
+ * this one: a dynamic module's filter is the first called. So the check
+ * comes after the rest of the chain has made the response: a 200 or 206
+ * whose body would carry more of the file than was drawn (an If-Range
+ * that no longer matches, gzip, a filter that nginx's range arithmetic
+ * did not foresee) gets no body: the connection is closed before it.
  */
 static ngx_int_t
 ngx_http_bitcache_header_filter(ngx_http_request_t *r)
 {
+    off_t                     limit, len;
+    size_t                    type_len;
     ngx_int_t                 rc;
     ngx_http_bitcache_ctx_t  *ctx;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_bitcache_module);
+    ctx = ngx_http_bitcache_access_ctx(r);
+
+    if (ctx == NULL || ctx->state != NGX_HTTP_BITCACHE_ALLOWED
+        || ctx->unlimited)
+    {
+        return ngx_http_next_header_filter(r);
+    }
+
+    type_len = r->headers_out.content_type.len + r->headers_out.charset.len;
 
     rc = ngx_http_next_header_filter(r);
 
-    if (ctx != NULL && ctx->partial_only && !r->header_only
-        && r->headers_out.status == NGX_HTTP_OK)
+    if (rc == NGX_ERROR || r->header_only
+        || (r->headers_out.status != NGX_HTTP_OK
+            && r->headers_out.status != NGX_HTTP_PARTIAL_CONTENT))
     {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "bitcache: whole \"%V\" refused to a request that "
-                      "spent no download", &ctx->product);
-        return NGX_ERROR;
+        return rc;              /* no part of the file goes out */
     }
 
-    return rc;
+    len = r->headers_out.content_length_n;
+    limit = ctx->reserved;
+
+    if (r->headers_out.status == NGX_HTTP_PARTIAL_CONTENT && ctx->parts > 1) {
+        /* multipart/byteranges: each part's boundary and headers too */
+        limit += (off_t) (ctx->parts + 1) * (128 + type_len + 3 * NGX_OFF_T_LEN);
+    }
+
+    if (len == -1 && ctx->reserved == ctx->size && ctx->size > 0) {
+        /* the whole file, transformed (gzip): the wire says nothing of
+         * how much of it was sent, so all that was drawn is spent */
+        ctx->body = 1;
+        ctx->charge_all = 1;
+        return rc;
+    }
+
+    if (len >= 0 && len <= limit) {
+        ctx->body = 1;
+        return rc;
+    }
+
+    ctx->cut = 1;
+
+    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                  "bitcache: \"%V\": the response would carry %O bytes, "
+                  "%O were drawn: no body sent", &ctx->product, len,
+                  ctx->reserved);
+
+    return NGX_ERROR;
 }
 
 
@@ -537,11 +819,9 @@ ngx_http_bitcache_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 {
     ngx_http_bitcache_ctx_t  *ctx;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_bitcache_module);
+    ctx = ngx_http_bitcache_access_ctx(r);
 
-    if (ctx != NULL && ctx->partial_only && !r->header_only
-        && r->headers_out.status == NGX_HTTP_OK)
-    {
+    if (ctx != NULL && ctx->cut) {
         return NGX_ERROR;
     }
 
@@ -563,6 +843,15 @@ ngx_http_bitcache_access_init(ngx_conf_t *cf)
     }
 
     *h = ngx_http_bitcache_access_handler;
+
+    bc_script_sha1(ngx_http_bitcache_draw_sha, BC_SCRIPT_TOKEN_DRAW);
+    bc_script_sha1(ngx_http_bitcache_refund_sha, BC_SCRIPT_TOKEN_REFUND);
+
+    if (ngx_http_bitcache_draw_sha[0] == '\0'
+        || ngx_http_bitcache_refund_sha[0] == '\0')
+    {
+        return NGX_ERROR;
+    }
 
     ngx_http_next_header_filter = ngx_http_top_header_filter;
     ngx_http_top_header_filter = ngx_http_bitcache_header_filter;
