@@ -35,17 +35,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_ASSERT(p.status == 200 || p.status == 206 || p.status == 416);
     FUZZ_ASSERT(p.bytes >= 0 && p.bytes <= fsize);
     if (p.status == 200) {
-        FUZZ_ASSERT(p.parts == 1 && p.bytes == fsize);
+        FUZZ_ASSERT(p.parts == 1 && p.bytes == fsize && p.start == 0);
     } else if (p.status == 206) {
         FUZZ_ASSERT(p.parts >= 1 && p.parts <= max && p.bytes > 0);
+        /* one part lies inside the file */
+        FUZZ_ASSERT(p.parts == 1 ? p.start >= 0 && p.start + p.bytes <= fsize
+                                 : p.start == -1);
     } else {
-        FUZZ_ASSERT(p.parts == 0 && p.bytes == 0);
+        FUZZ_ASSERT(p.parts == 0 && p.bytes == 0 && p.start == -1);
     }
 
     /* the header ends at its first NUL, as in nginx */
     bc_range_plan_get(&again, hdr, strlen(hdr), fsize, max);
     FUZZ_ASSERT(again.status == p.status && again.parts == p.parts
-                && again.bytes == p.bytes);
+                && again.bytes == p.bytes && again.start == p.start);
     free(hdr);
     return 0;
 }

@@ -47,11 +47,12 @@ number(const char **pp, const char *end, int64_t *v)
 }
 
 static void
-plan_set(bc_range_plan *p, int status, unsigned parts, int64_t bytes)
+plan_set(bc_range_plan *p, int status, unsigned parts, int64_t bytes, int64_t start)
 {
     p->status = status;
     p->parts = parts;
     p->bytes = bytes;
+    p->start = start;
 }
 
 static int
@@ -81,12 +82,12 @@ bc_range_plan_get(bc_range_plan *p, const char *range, size_t len, int64_t size,
     uint32_t max_ranges)
 {
     const char *s, *end;
-    int64_t start, last, total = 0;
+    int64_t start, last, total = 0, first = 0;
     uint64_t left = max_ranges;     /* ranges allowed before declining */
     unsigned parts = 0;
     int suffix;
 
-    plan_set(p, 200, 1, size);      /* no usable Range: the whole file */
+    plan_set(p, 200, 1, size, 0);   /* no usable Range: the whole file */
 
     if (range != NULL) {
         len = strnlen(range, len);      /* a NUL ends it, as in nginx */
@@ -140,7 +141,9 @@ bc_range_plan_get(bc_range_plan *p, const char *range, size_t len, int64_t size,
                 goto unsatisfiable;
             }
             total += last - start;
-            parts++;
+            if (parts++ == 0) {
+                first = start;
+            }
             if (left-- == 0) {
                 return;                     /* too many: the whole file */
             }
@@ -160,9 +163,9 @@ bc_range_plan_get(bc_range_plan *p, const char *range, size_t len, int64_t size,
     if (total > size) {
         return;                             /* overlaps add up past the file */
     }
-    plan_set(p, 206, parts, total);
+    plan_set(p, 206, parts, total, parts == 1 ? first : -1);
     return;
 
 unsatisfiable:
-    plan_set(p, 416, 0, 0);
+    plan_set(p, 416, 0, 0, -1);
 }

@@ -18,6 +18,8 @@ typedef struct {
     int       status;   /* 200 (the whole file), 206 or 416 */
     unsigned  parts;    /* ranges sent: 1 for 200, 1.. for 206, 0 for 416 */
     int64_t   bytes;    /* bytes of the file in the body */
+    int64_t   start;    /* where a one-part body starts in the file (0 for
+                           200); -1 for multipart and 416 */
 } bc_range_plan;
 
 /* The plan for a GET of a file of size bytes (>= 0). range is the Range

@@ -25,6 +25,10 @@
 #define BC_TOKREC_EXPIRES       "expires"   /* copy of the token's, unix seconds */
 #define BC_TOKREC_REVOKED       "revoked"   /* present: revoked */
 #define BC_TOKREC_FILE          "b:"        /* b:<file path>: bytes drawn */
+#define BC_TOKREC_CUT           "c:"        /* c:<file path>: "<start>-<end>" of
+                                               a cut response (see DRAW) */
+#define BC_TOKREC_RESEND_MAX    16777216    /* the most a resume gets again
+                                               undrawn (in DRAW's text) */
 
 /* Allowances stay below 2^53, where Lua's numbers are still exact. */
 #define BC_TOKREC_BYTES_MAX     ((1LL << 53) - 1)
@@ -96,32 +100,54 @@ int bc_tokrec_parse(bc_tokrec *rec, const char *const *kv, const size_t *kvlen,
     size_t n, char *err, size_t errlen);
 
 /* KEYS[1] = <prefix>tok:<id hex>; ARGV[1] = "b:<file>", ARGV[2] = bytes to
- * draw (>= 0), ARGV[3] = the file's allowance (bc_tokrec_allowance; 0 =
- * unlimited). The hot path's one command (EVALSHA). Returns -1 unknown,
- * -2 revoked, -3 not enough left, else the bytes left after the draw (0
- * when unlimited). An unlimited token draws nothing, so needs no refund.
- * A value that is not a number makes the script fail: the caller answers
- * 503, never the file. */
+ * send (>= 0), ARGV[3] = the file's allowance (bc_tokrec_allowance; 0 =
+ * unlimited), ARGV[4] = where a one-part body starts in the file (-1 for
+ * none), ARGV[5] = "c:<file>". The hot path's one command (EVALSHA).
+ *
+ * Bytes of a cut response were drawn, but the client may not have them
+ * (they sat in socket buffers when it went away): the refund leaves the
+ * drawn part that went out as "c:<file>" = "<start>-<end>", and the next
+ * one-part response that starts inside it sends up to
+ * BC_TOKREC_RESEND_MAX of it again without drawing it, once. So a
+ * download cut and resumed costs one file whatever the buffers held; bytes
+ * sent again undrawn never make a new credit, so a byte goes out at most
+ * twice per time it is drawn, and a credit is never more than what socket
+ * buffers can hold.
+ *
+ * Returns -1 unknown, -2 revoked, -3 not enough left, else the bytes taken
+ * from the credit (the draw is ARGV[2] minus those). An unlimited token
+ * draws nothing. A count that is not a number makes the script fail: the
+ * caller answers 503, never the file. */
 #define BC_SCRIPT_TOKEN_DRAW                                                  \
-    "local r = redis.call('HMGET', KEYS[1], 'uses', 'revoked', ARGV[1])\n"    \
+    "local r = redis.call('HMGET', KEYS[1], 'uses', 'revoked', ARGV[1],"      \
+    " ARGV[5])\n"                                                             \
     "if not r[1] then return -1 end\n"                                        \
     "if r[2] then return -2 end\n"                                            \
-    "local n, max = tonumber(ARGV[2]), tonumber(ARGV[3])\n"                   \
+    "local n, max, s = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])\n" \
     "if max == 0 then return 0 end\n"                                         \
-    "local drawn = 0\n"                                                       \
-    "if r[3] then drawn = tonumber(r[3]) end\n"                               \
-    "if n > 0 and drawn + n > max then return -3 end\n"                       \
-    "if n > 0 then redis.call('HINCRBY', KEYS[1], ARGV[1], n) end\n"          \
-    "return math.max(max - drawn - n, 0)\n"
+    "local free = 0\n"                                                        \
+    "if r[4] and s >= 0 and n > 0 then\n"                                     \
+    "  local a, b = string.match(r[4], '^(%d+)-(%d+)$')\n"                    \
+    "  a, b = tonumber(a), tonumber(b)\n"                                     \
+    "  if a and s >= a and s < b then free = math.min(b - s, n, 16777216) end\n" \
+    "end\n"                                                                   \
+    "local drawn = tonumber(r[3] or '0')\n"                                   \
+    "if n - free > 0 and drawn + n - free > max then return -3 end\n"         \
+    "if free > 0 then redis.call('HDEL', KEYS[1], ARGV[5]) end\n"             \
+    "if n - free > 0 then redis.call('HINCRBY', KEYS[1], ARGV[1], n - free) end\n" \
+    "return free\n"
 
 /* KEYS[1] = <prefix>tok:<id hex>; ARGV[1] = "b:<file>", ARGV[2] = bytes
- * not sent. Gives them back (fire and forget, when a request ends); a
- * record or field that is gone stays gone, and a count never goes below 0. */
+ * drawn and not sent, ARGV[3] = "c:<file>", ARGV[4] = "<start>-<end>" of
+ * a cut one-part response, or "". Gives the bytes back and leaves the
+ * credit (see DRAW), fire and forget when a request ends. A record that is
+ * gone stays gone, and a count never goes below 0. */
 #define BC_SCRIPT_TOKEN_REFUND                                                \
-    "local d = tonumber(redis.call('HGET', KEYS[1], ARGV[1]))\n"              \
-    "if not d then return 0 end\n"                                            \
+    "if redis.call('HEXISTS', KEYS[1], 'uses') == 0 then return 0 end\n"      \
+    "local d = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0') or 0\n"  \
     "local n = math.min(d, tonumber(ARGV[2]))\n"                              \
     "if n > 0 then redis.call('HINCRBY', KEYS[1], ARGV[1], -n) end\n"         \
+    "if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], ARGV[3], ARGV[4]) end\n" \
     "return n\n"
 
 /* KEYS[1] = <prefix>tok:<id hex>; ARGV = (ignored: kept so that callers of

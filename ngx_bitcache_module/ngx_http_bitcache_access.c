@@ -41,9 +41,12 @@ typedef struct {
     ngx_http_bitcache_call_t          call;
     ngx_str_t                         key;          /* <prefix>tok:<id hex> */
     ngx_str_t                         field;        /* b:<file path> */
+    ngx_str_t                         cut_field;    /* c:<file path> */
     off_t                             size;         /* of the file */
     off_t                             draw;         /* bytes to send */
+    off_t                             start;        /* of a one-part body */
     off_t                             allowance;    /* 0: unlimited */
+    off_t                             credit;       /* sent again, undrawn */
     off_t                             reserved;     /* drawn in Redis */
     ngx_uint_t                        parts;        /* ranges to send */
     ngx_http_bitcache_sale_t          sale;
@@ -210,15 +213,21 @@ ngx_http_bitcache_file(ngx_http_request_t *r, ngx_http_bitcache_ctx_t *ctx)
 
     ctx->size = of.size;
 
-    /* the field that counts this file: b:<path> */
+    /* the fields that count this file: b:<path>, c:<path> */
     ctx->field.len = sizeof(BC_TOKREC_FILE) - 1 + path.len;
-    ctx->field.data = ngx_pnalloc(r->pool, ctx->field.len);
+    ctx->field.data = ngx_pnalloc(r->pool, 2 * ctx->field.len);
     if (ctx->field.data == NULL) {
         return NGX_ERROR;
     }
 
     ngx_memcpy(ngx_cpymem(ctx->field.data, BC_TOKREC_FILE,
                           sizeof(BC_TOKREC_FILE) - 1),
+               path.data, path.len);
+
+    ctx->cut_field.len = sizeof(BC_TOKREC_CUT) - 1 + path.len;
+    ctx->cut_field.data = ctx->field.data + ctx->field.len;
+    ngx_memcpy(ngx_cpymem(ctx->cut_field.data, BC_TOKREC_CUT,
+                          sizeof(BC_TOKREC_CUT) - 1),
                path.data, path.len);
 
     return NGX_OK;
@@ -236,6 +245,7 @@ ngx_http_bitcache_plan(ngx_http_request_t *r, ngx_http_bitcache_ctx_t *ctx)
     if (r->method != NGX_HTTP_GET) {
         ctx->draw = 0;          /* HEAD has no body; POST and others: 405 */
         ctx->parts = 0;
+        ctx->start = -1;
         return;
     }
 
@@ -251,16 +261,19 @@ ngx_http_bitcache_plan(ngx_http_request_t *r, ngx_http_bitcache_ctx_t *ctx)
 
     ctx->draw = plan.bytes;
     ctx->parts = plan.parts;
+    ctx->start = plan.start;
 }
 
 
-/* EVALSHA <sha> 1 <key> <field> <bytes> <allowance>; EVAL after NOSCRIPT */
+/* EVALSHA <sha> 1 <key> b:<file> <bytes> <allowance> <start> c:<file>;
+ * EVAL after NOSCRIPT */
 static ngx_int_t
 ngx_http_bitcache_draw_send(ngx_http_bitcache_ctx_t *ctx)
 {
     u_char       draw[NGX_OFF_T_LEN + 1], allowance[NGX_OFF_T_LEN + 1];
-    size_t       argvlen[7];
-    const char  *argv[7];
+    u_char       start[NGX_OFF_T_LEN + 1];
+    size_t       argvlen[9];
+    const char  *argv[9];
 
     argv[0] = ctx->evaled ? "EVAL" : "EVALSHA";
     argv[1] = ctx->evaled ? BC_SCRIPT_TOKEN_DRAW : ngx_http_bitcache_draw_sha;
@@ -273,13 +286,17 @@ ngx_http_bitcache_draw_send(ngx_http_bitcache_ctx_t *ctx)
     argvlen[5] = ngx_sprintf(draw, "%O", ctx->draw) - draw;
     argv[6] = (const char *) allowance;
     argvlen[6] = ngx_sprintf(allowance, "%O", ctx->allowance) - allowance;
+    argv[7] = (const char *) start;
+    argvlen[7] = ngx_sprintf(start, "%O", ctx->start) - start;
+    argv[8] = (const char *) ctx->cut_field.data;
+    argvlen[8] = ctx->cut_field.len;
 
     argvlen[0] = ngx_strlen(argv[0]);
     argvlen[1] = ngx_strlen(argv[1]);
     argvlen[2] = 1;
 
     return ngx_http_bitcache_call(&ctx->call, ctx->request,
-                                  ngx_http_bitcache_draw_done, ctx, 7, argv,
+                                  ngx_http_bitcache_draw_done, ctx, 9, argv,
                                   argvlen);
 }
 
@@ -330,12 +347,13 @@ ngx_http_bitcache_draw_done(ngx_http_bitcache_call_t *call, redisReply *reply)
 
     if (st == BC_RECORD_ALLOW) {
         ctx->state = NGX_HTTP_BITCACHE_ALLOWED;
-        ctx->reserved = ctx->allowance ? ctx->draw : 0;
         ctx->unlimited = ctx->allowance == 0;
+        ctx->credit = ctx->unlimited ? 0 : ngx_min(reply->integer, ctx->draw);
+        ctx->reserved = ctx->unlimited ? 0 : ctx->draw - ctx->credit;
 
         ngx_log_debug3(NGX_LOG_DEBUG_HTTP, ctx->request->connection->log, 0,
-                       "bitcache: drew %O bytes of \"%V\", %L left",
-                       ctx->reserved, &ctx->field, (int64_t) reply->integer);
+                       "bitcache: drew %O bytes of \"%V\" (%O sent again)",
+                       ctx->reserved, &ctx->field, ctx->credit);
 
     } else {
         ctx->state = NGX_HTTP_BITCACHE_DENIED;
@@ -409,13 +427,17 @@ ngx_http_bitcache_check(ngx_http_request_t *r, ngx_http_bitcache_ctx_t *ctx,
 
 /*
  * Giving back what was drawn and not sent, when the request ends (its
- * pool is destroyed: finished, failed, or the client went away). Fire and
- * forget: nobody waits for it; only NOSCRIPT (Redis restarted while the
- * file was sent) makes it send the script itself.
+ * pool is destroyed: finished, failed, or the client went away), and
+ * leaving what a cut response sent as a credit for its resume (see
+ * BC_SCRIPT_TOKEN_DRAW). Fire and forget: nobody waits for it; only
+ * NOSCRIPT (Redis restarted while the file was sent) makes it send the
+ * script itself.
  */
 typedef struct {
-    size_t   len[3];
-    u_char  *arg[3];            /* key, field, bytes; copied after it */
+    size_t   len[4];
+    u_char  *arg[4];            /* key, b:field, bytes, c:field; then window */
+    u_char  *window;
+    size_t   window_len;
 } ngx_http_bitcache_refund_t;
 
 
@@ -446,8 +468,8 @@ ngx_http_bitcache_refund_done(void *data, redisReply *reply)
 static ngx_int_t
 ngx_http_bitcache_refund_send(ngx_http_bitcache_refund_t *rf, ngx_flag_t eval)
 {
-    size_t       argvlen[6];
-    const char  *argv[6];
+    size_t       argvlen[8];
+    const char  *argv[8];
 
     argv[0] = eval ? "EVAL" : "EVALSHA";
     argv[1] = eval ? BC_SCRIPT_TOKEN_REFUND : ngx_http_bitcache_refund_sha;
@@ -461,38 +483,33 @@ ngx_http_bitcache_refund_send(ngx_http_bitcache_refund_t *rf, ngx_flag_t eval)
     argvlen[4] = rf->len[1];
     argv[5] = (const char *) rf->arg[2];
     argvlen[5] = rf->len[2];
+    argv[6] = (const char *) rf->arg[3];
+    argvlen[6] = rf->len[3];
+    argv[7] = (const char *) rf->window;
+    argvlen[7] = rf->window_len;
 
     if (eval) {
         /* the copy is freed after this reply: nobody waits for the next */
-        return ngx_http_bitcache_redis_command(NULL, NULL, 6, argv, argvlen)
+        return ngx_http_bitcache_redis_command(NULL, NULL, 8, argv, argvlen)
                ? NGX_OK : NGX_ERROR;
     }
 
     return ngx_http_bitcache_redis_command(ngx_http_bitcache_refund_done, rf,
-                                           6, argv, argvlen)
+                                           8, argv, argvlen)
            ? NGX_OK : NGX_ERROR;
 }
 
 
-/* The file bytes the response carried, at most what was drawn. */
+/* The body's bytes that left nginx for the client ($body_bytes_sent). */
 static off_t
-ngx_http_bitcache_charged(ngx_http_bitcache_ctx_t *ctx)
+ngx_http_bitcache_body_sent(ngx_http_bitcache_ctx_t *ctx)
 {
     off_t                sent;
     ngx_http_request_t  *r = ctx->request;
 
-    if (!ctx->body) {
-        return 0;               /* 304, 416, an error, or no header sent */
-    }
-
-    if (ctx->charge_all) {
-        return ctx->reserved;   /* transformed on the way: count it all */
-    }
-
-    /* as $body_bytes_sent (a multipart body's boundaries count too) */
     sent = r->connection->sent - (off_t) r->header_size;
 
-    return sent < 0 ? 0 : ngx_min(sent, ctx->reserved);
+    return sent < 0 ? 0 : sent;
 }
 
 
@@ -500,21 +517,51 @@ static void
 ngx_http_bitcache_access_cleanup(void *data)
 {
     u_char                      *p;
-    off_t                        back;
+    off_t                        sent, charged, back, from, end;
     ngx_http_bitcache_ctx_t     *ctx = data;
     ngx_http_bitcache_refund_t  *rf;
 
-    if (ctx->reserved == 0) {
+    if (ctx->state != NGX_HTTP_BITCACHE_ALLOWED || ctx->unlimited
+        || ctx->field.len == 0)
+    {
         return;
     }
 
-    back = ctx->reserved - ngx_http_bitcache_charged(ctx);
-    if (back <= 0) {
+    sent = 0;
+    from = 0;
+    end = -1;
+
+    if (!ctx->body) {
+        charged = 0;            /* 304, 416, an error, or no header sent */
+
+    } else if (ctx->charge_all) {
+        charged = ctx->reserved;  /* transformed on the way: count it all */
+
+    } else {
+        /* a multipart body's boundaries count too: a little more, never less */
+        sent = ngx_http_bitcache_body_sent(ctx);
+        charged = sent > ctx->credit ? sent - ctx->credit : 0;
+        charged = ngx_min(charged, ctx->reserved);
+
+        if (ctx->parts == 1 && ctx->start >= 0 && sent < ctx->draw
+            && sent > ctx->credit)
+        {
+            /* cut: the drawn bytes that went out may be sent again once
+             * (those sent again undrawn make no new credit) */
+            from = ctx->start + ctx->credit;
+            end = ctx->start + sent;
+        }
+    }
+
+    back = ctx->reserved - charged;
+
+    if (back <= 0 && end < 0) {
         return;
     }
 
     rf = ngx_alloc(sizeof(ngx_http_bitcache_refund_t) + ctx->key.len
-                   + ctx->field.len + NGX_OFF_T_LEN, ngx_cycle->log);
+                   + ctx->field.len + ctx->cut_field.len + 3 * NGX_OFF_T_LEN,
+                   ngx_cycle->log);
     if (rf == NULL) {
         return;
     }
@@ -526,8 +573,20 @@ ngx_http_bitcache_access_cleanup(void *data)
     rf->arg[1] = p;
     rf->len[1] = ctx->field.len;
     p = ngx_cpymem(p, ctx->field.data, ctx->field.len);
+    rf->arg[3] = p;
+    rf->len[3] = ctx->cut_field.len;
+    p = ngx_cpymem(p, ctx->cut_field.data, ctx->cut_field.len);
     rf->arg[2] = p;
-    rf->len[2] = ngx_sprintf(p, "%O", back) - p;
+    p = ngx_sprintf(p, "%O", back > 0 ? back : 0);
+    rf->len[2] = p - rf->arg[2];
+    rf->window = p;
+    rf->window_len = end > from
+                     ? (size_t) (ngx_sprintf(p, "%O-%O", from, end) - p)
+                     : 0;
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                   "bitcache: %O bytes sent, %O of %O given back",
+                   sent, back, ctx->reserved);
 
     if (ngx_http_bitcache_refund_send(rf, 0) != NGX_OK) {
         ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
@@ -782,15 +841,16 @@ ngx_http_bitcache_header_filter(ngx_http_request_t *r)
         return rc;              /* no part of the file goes out */
     }
 
+    /* what was drawn, and what a resume may send again undrawn */
     len = r->headers_out.content_length_n;
-    limit = ctx->reserved;
+    limit = ctx->draw;
 
     if (r->headers_out.status == NGX_HTTP_PARTIAL_CONTENT && ctx->parts > 1) {
         /* multipart/byteranges: each part's boundary and headers too */
         limit += (off_t) (ctx->parts + 1) * (128 + type_len + 3 * NGX_OFF_T_LEN);
     }
 
-    if (len == -1 && ctx->reserved == ctx->size && ctx->size > 0) {
+    if (len == -1 && ctx->draw == ctx->size && ctx->size > 0) {
         /* the whole file, transformed (gzip): the wire says nothing of
          * how much of it was sent, so all that was drawn is spent */
         ctx->body = 1;
@@ -808,7 +868,7 @@ ngx_http_bitcache_header_filter(ngx_http_request_t *r)
     ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                   "bitcache: \"%V\": the response would carry %O bytes, "
                   "%O were drawn: no body sent", &ctx->product, len,
-                  ctx->reserved);
+                  ctx->draw);
 
     return NGX_ERROR;
 }

@@ -82,7 +82,7 @@ main(void)
 
     /* the header ends at len, or at a NUL like nginx's */
     bc_range_plan_get(&p, "bytes=0-9,20-29", 9, 1000, ALL);
-    ok(p.status == 206 && p.bytes == 10, "ends at len");
+    ok(p.status == 206 && p.bytes == 10 && p.start == 0, "ends at len");
     bc_range_plan_get(&p, "bytes=0-9\0,20-29", 16, 1000, ALL);
     ok(p.status == 206 && p.bytes == 10, "ends at a NUL");
     /* found by fuzz/range.c: a NUL right after "bytes=" makes it too short */
@@ -92,5 +92,16 @@ main(void)
     /* the largest sizes do not overflow */
     plan_is("bytes=0-", INT64_MAX, ALL, 206, 1, INT64_MAX);
     plan_is("bytes=0-,1-", INT64_MAX, ALL, 416, 0, 0);    /* the sum overflows */
+    /* where a one-part body starts */
+    bc_range_plan_get(&p, "bytes=100-199", 13, 1000, ALL);
+    ok(p.start == 100, "a range starts at its first byte");
+    bc_range_plan_get(&p, "bytes=-10", 9, 1000, ALL);
+    ok(p.start == 990, "a suffix range at size - N");
+    bc_range_plan_get(&p, "bytes=5000-,20-29", 17, 1000, ALL);
+    ok(p.start == 20, "the one satisfiable part");
+    bc_range_plan_get(&p, NULL, 0, 1000, ALL);
+    ok(p.start == 0, "the whole file from 0");
+    bc_range_plan_get(&p, "bytes=0-9,20-29", 15, 1000, ALL);
+    ok(p.start == -1, "multipart: -1");
     return done_testing();
 }
