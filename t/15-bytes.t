@@ -261,6 +261,25 @@ ok(!$r->{headers}{'content-encoding'} || length($r->{content}) == 0,
    'a range gzip would send whole: no body') or diag "status $r->{status}";
 is($t->drawn_settled($tok), length $txt, 'and nothing more stays drawn');
 
+# --- bitcache invoice show reads the token record through the same parser ---------
+{
+    use Digest::SHA qw(hmac_sha256);
+    my $inv = 'ab' x 16;
+    my $tkey = hmac_sha256('bitcache/v1/token', $t->secret_bytes);
+    my $tid = unpack('H32', hmac_sha256("token-id\0" . pack('H*', $inv), $tkey));
+    $t->redis('HSET', "bitcache:inv:$inv", 'v', 1);
+    $t->redis('HSET', "bitcache:tok:$tid", uses => 2, product => "album", expires => int(time) + 60,
+              "b:/srv/a\nb.bin" => 1234, "c:/srv/a\nb.bin" => '0-10', revoked => 1);
+    my ($rc, $out) = $t->cli('invoice', 'show', '--redis', $t->redis_addr,
+                             '--secret', $t->dir . '/secret', $inv);
+    like($out, qr/^token record $tid: 2 downloads of each file, revoked$/m, 'invoice show: the token record');
+    like($out, qr{^  /srv/a\?b\.bin: 1234 bytes drawn$}m, 'and the bytes drawn per file (names kept on one line)');
+    $t->redis('HSET', "bitcache:tok:$tid", uses => 'two');
+    ($rc, $out) = $t->cli('invoice', 'show', '--redis', $t->redis_addr,
+                          '--secret', $t->dir . '/secret', $inv);
+    like($out, qr/^token record $tid: malformed, "uses" is not a number/m, 'a malformed record says so');
+}
+
 # --- Redis down: 503, never a free file -------------------------------------------
 $tok = $t->grant('/files/small.bin', '--uses', 1);
 $t->stop_redis;
