@@ -53,6 +53,38 @@ bc_tokrec_hset(bc_tokrec_write *w, const char *key, size_t keylen, uint32_t uses
     }
 }
 
+void
+bc_tokrec_seed(bc_tokrec_seed_write *w, char *field, const char *key, size_t keylen,
+    const unsigned char *product, size_t product_len)
+{
+    memcpy(field, BC_TOKREC_FILE, 2);
+    memcpy(field + 2, product, product_len);
+    snprintf(w->live, sizeof(w->live), "%lld", BC_TOKREC_LIVE);
+    w->argv[0] = "HSETNX";
+    w->argvlen[0] = 6;
+    w->argv[1] = key;
+    w->argvlen[1] = keylen;
+    w->argv[2] = field;
+    w->argvlen[2] = 2 + product_len;
+    w->argv[3] = w->live;
+    w->argvlen[3] = strlen(w->live);
+}
+
+bc_record_status
+bc_tokrec_fast_result(long long reply, int64_t allowance)
+{
+    if (reply >= BC_TOKREC_REVOKED_BAND) {
+        return BC_RECORD_REVOKED;
+    }
+    if (reply < BC_TOKREC_LIVE) {
+        return BC_RECORD_ASK_SCRIPT;        /* no counter before: new file, or no record */
+    }
+    if (allowance == 0 || reply - BC_TOKREC_LIVE <= allowance) {
+        return BC_RECORD_ALLOW;
+    }
+    return BC_RECORD_ASK_SCRIPT;            /* spent, unless a resume's credit covers it */
+}
+
 bc_record_status
 bc_tokrec_draw_result(long long reply)
 {
@@ -72,6 +104,7 @@ bc_record_status_str(bc_record_status st)
     case BC_RECORD_USED_UP: return "downloads used up";
     case BC_RECORD_UNKNOWN: return "unknown token";
     case BC_RECORD_REVOKED: return "token revoked";
+    case BC_RECORD_ASK_SCRIPT: return "undecided";
     }
     return "?";
 }
@@ -131,7 +164,15 @@ bc_tokrec_parse(bc_tokrec *rec, const char *const *kv, const size_t *kvlen, size
         } else if (is_field(f, flen, BC_TOKREC_REVOKED)) {
             rec->revoked = 1;
         } else if (flen > plen && memcmp(f, BC_TOKREC_FILE, plen) == 0) {
-            if (!parse_dec(val, vlen, BC_TOKREC_BYTES_MAX, &v)) {
+            if (!parse_dec(val, vlen, INT64_MAX, &v)) {
+                snprintf(err, errlen, "a file's count is not a number of bytes");
+                return 0;
+            }
+            if (v >= (uint64_t) BC_TOKREC_REVOKED_BAND) {
+                v -= (uint64_t) BC_TOKREC_REVOKED_BAND;
+            }
+            v = v >= (uint64_t) BC_TOKREC_LIVE ? v - (uint64_t) BC_TOKREC_LIVE : 0;
+            if (v > (uint64_t) BC_TOKREC_BYTES_MAX) {
                 snprintf(err, errlen, "a file's count is not a number of bytes");
                 return 0;
             }

@@ -47,10 +47,12 @@ typedef struct {
     off_t                             start;        /* of a one-part body */
     off_t                             allowance;    /* 0: unlimited */
     off_t                             credit;       /* sent again, undrawn */
+    off_t                             added;        /* by the HINCRBY */
     off_t                             reserved;     /* drawn in Redis */
     ngx_uint_t                        parts;        /* ranges to send */
     ngx_http_bitcache_sale_t          sale;
     redisReply                       *catalog;      /* copy kept in the pool */
+    unsigned                          script:1;     /* HINCRBY undecided */
     unsigned                          evaled:1;     /* after NOSCRIPT */
     unsigned                          unlimited:1;
     unsigned                          body:1;       /* 200/206 with a body */
@@ -213,8 +215,9 @@ ngx_http_bitcache_file(ngx_http_request_t *r, ngx_http_bitcache_ctx_t *ctx)
 
     ctx->size = of.size;
 
-    /* the fields that count this file: b:<path>, c:<path> */
-    ctx->field.len = sizeof(BC_TOKREC_FILE) - 1 + path.len;
+    /* the fields that count this file: b:<uri>, c:<uri> (the URI, so that
+     * a token minted for $uri finds its counter ready) */
+    ctx->field.len = sizeof(BC_TOKREC_FILE) - 1 + r->uri.len;
     ctx->field.data = ngx_pnalloc(r->pool, 2 * ctx->field.len);
     if (ctx->field.data == NULL) {
         return NGX_ERROR;
@@ -222,13 +225,13 @@ ngx_http_bitcache_file(ngx_http_request_t *r, ngx_http_bitcache_ctx_t *ctx)
 
     ngx_memcpy(ngx_cpymem(ctx->field.data, BC_TOKREC_FILE,
                           sizeof(BC_TOKREC_FILE) - 1),
-               path.data, path.len);
+               r->uri.data, r->uri.len);
 
-    ctx->cut_field.len = sizeof(BC_TOKREC_CUT) - 1 + path.len;
+    ctx->cut_field.len = sizeof(BC_TOKREC_CUT) - 1 + r->uri.len;
     ctx->cut_field.data = ctx->field.data + ctx->field.len;
     ngx_memcpy(ngx_cpymem(ctx->cut_field.data, BC_TOKREC_CUT,
                           sizeof(BC_TOKREC_CUT) - 1),
-               path.data, path.len);
+               r->uri.data, r->uri.len);
 
     return NGX_OK;
 }
@@ -265,15 +268,43 @@ ngx_http_bitcache_plan(ngx_http_request_t *r, ngx_http_bitcache_ctx_t *ctx)
 }
 
 
-/* EVALSHA <sha> 1 <key> b:<file> <bytes> <allowance> <start> c:<file>;
- * EVAL after NOSCRIPT */
+/* The hot path's one command: HINCRBY <key> b:<uri> <bytes> */
 static ngx_int_t
-ngx_http_bitcache_draw_send(ngx_http_bitcache_ctx_t *ctx)
+ngx_http_bitcache_draw_fast(ngx_http_bitcache_ctx_t *ctx)
+{
+    u_char       added[NGX_OFF_T_LEN + 1];
+    size_t       argvlen[4];
+    const char  *argv[4];
+
+    /* an unlimited token counts nothing: the command only checks */
+    ctx->added = ctx->allowance ? ctx->draw : 0;
+
+    argv[0] = "HINCRBY";
+    argvlen[0] = 7;
+    argv[1] = (const char *) ctx->key.data;
+    argvlen[1] = ctx->key.len;
+    argv[2] = (const char *) ctx->field.data;
+    argvlen[2] = ctx->field.len;
+    argv[3] = (const char *) added;
+    argvlen[3] = ngx_sprintf(added, "%O", ctx->added) - added;
+
+    return ngx_http_bitcache_call(&ctx->call, ctx->request,
+                                  ngx_http_bitcache_draw_done, ctx, 4, argv,
+                                  argvlen);
+}
+
+
+/* When HINCRBY cannot decide: EVALSHA <sha> 1 <key> b:<uri> <bytes>
+ * <allowance> <start> c:<uri> <added>; EVAL after NOSCRIPT */
+static ngx_int_t
+ngx_http_bitcache_draw_script(ngx_http_bitcache_ctx_t *ctx)
 {
     u_char       draw[NGX_OFF_T_LEN + 1], allowance[NGX_OFF_T_LEN + 1];
-    u_char       start[NGX_OFF_T_LEN + 1];
-    size_t       argvlen[9];
-    const char  *argv[9];
+    u_char       start[NGX_OFF_T_LEN + 1], added[NGX_OFF_T_LEN + 1];
+    size_t       argvlen[10];
+    const char  *argv[10];
+
+    ctx->script = 1;
 
     argv[0] = ctx->evaled ? "EVAL" : "EVALSHA";
     argv[1] = ctx->evaled ? BC_SCRIPT_TOKEN_DRAW : ngx_http_bitcache_draw_sha;
@@ -290,21 +321,40 @@ ngx_http_bitcache_draw_send(ngx_http_bitcache_ctx_t *ctx)
     argvlen[7] = ngx_sprintf(start, "%O", ctx->start) - start;
     argv[8] = (const char *) ctx->cut_field.data;
     argvlen[8] = ctx->cut_field.len;
+    argv[9] = (const char *) added;
+    argvlen[9] = ngx_sprintf(added, "%O", ctx->added) - added;
 
     argvlen[0] = ngx_strlen(argv[0]);
     argvlen[1] = ngx_strlen(argv[1]);
     argvlen[2] = 1;
 
     return ngx_http_bitcache_call(&ctx->call, ctx->request,
-                                  ngx_http_bitcache_draw_done, ctx, 9, argv,
+                                  ngx_http_bitcache_draw_done, ctx, 10, argv,
                                   argvlen);
+}
+
+
+/* Sends the next command of the draw; on failure answers 503. */
+static void
+ngx_http_bitcache_draw_next(ngx_http_bitcache_ctx_t *ctx)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_bitcache_draw_script(ctx);
+
+    if (rc == NGX_OK) {
+        return;
+    }
+
+    ctx->state = NGX_HTTP_BITCACHE_UNAVAILABLE;
+    ctx->reason = rc == NGX_DECLINED ? ctx->call.failure : "out of memory";
+    ngx_http_bitcache_resume(ctx);
 }
 
 
 static void
 ngx_http_bitcache_draw_done(ngx_http_bitcache_call_t *call, redisReply *reply)
 {
-    ngx_int_t                 rc;
     bc_record_status          st;
     ngx_http_bitcache_ctx_t  *ctx = call->data;
 
@@ -315,20 +365,12 @@ ngx_http_bitcache_draw_done(ngx_http_bitcache_call_t *call, redisReply *reply)
         return;
     }
 
-    if (reply->type == REDIS_REPLY_ERROR && !ctx->evaled
+    if (reply->type == REDIS_REPLY_ERROR && ctx->script && !ctx->evaled
         && ngx_strncmp(reply->str, "NOSCRIPT", 8) == 0)
     {
         /* a new or flushed Redis: EVAL runs it and caches it again */
         ctx->evaled = 1;
-        rc = ngx_http_bitcache_draw_send(ctx);
-
-        if (rc == NGX_OK) {
-            return;
-        }
-
-        ctx->state = NGX_HTTP_BITCACHE_UNAVAILABLE;
-        ctx->reason = rc == NGX_DECLINED ? ctx->call.failure : "out of memory";
-        ngx_http_bitcache_resume(ctx);
+        ngx_http_bitcache_draw_next(ctx);
         return;
     }
 
@@ -343,13 +385,31 @@ ngx_http_bitcache_draw_done(ngx_http_bitcache_call_t *call, redisReply *reply)
         return;
     }
 
-    st = bc_tokrec_draw_result(reply->integer);
+    if (!ctx->script) {
+        st = bc_tokrec_fast_result(reply->integer, ctx->allowance);
+
+        if (st == BC_RECORD_ASK_SCRIPT) {
+            /* a file not drawn from yet, no record, or the allowance
+             * spent: the script decides, and undoes the increment */
+            ngx_http_bitcache_draw_next(ctx);
+            return;
+        }
+
+        /* allowed: all added is drawn; revoked: it goes back at the end */
+        ctx->reserved = ctx->added;
+
+    } else {
+        st = bc_tokrec_draw_result(reply->integer);
+
+        if (st == BC_RECORD_ALLOW) {
+            ctx->credit = ngx_min(reply->integer, ctx->draw);
+            ctx->reserved = ctx->allowance ? ctx->draw - ctx->credit : 0;
+        }
+    }
 
     if (st == BC_RECORD_ALLOW) {
         ctx->state = NGX_HTTP_BITCACHE_ALLOWED;
         ctx->unlimited = ctx->allowance == 0;
-        ctx->credit = ctx->unlimited ? 0 : ngx_min(reply->integer, ctx->draw);
-        ctx->reserved = ctx->unlimited ? 0 : ctx->draw - ctx->credit;
 
         ngx_log_debug3(NGX_LOG_DEBUG_HTTP, ctx->request->connection->log, 0,
                        "bitcache: drew %O bytes of \"%V\" (%O sent again)",
@@ -408,7 +468,7 @@ ngx_http_bitcache_check(ngx_http_request_t *r, ngx_http_bitcache_ctx_t *ctx,
     }
 
     /* the hot path's one atomic command */
-    rc = ngx_http_bitcache_draw_send(ctx);
+    rc = ngx_http_bitcache_draw_fast(ctx);
 
     if (rc == NGX_ERROR) {
         return NGX_ERROR;
@@ -521,10 +581,8 @@ ngx_http_bitcache_access_cleanup(void *data)
     ngx_http_bitcache_ctx_t     *ctx = data;
     ngx_http_bitcache_refund_t  *rf;
 
-    if (ctx->state != NGX_HTTP_BITCACHE_ALLOWED || ctx->unlimited
-        || ctx->field.len == 0)
-    {
-        return;
+    if (ctx->unlimited || ctx->field.len == 0) {
+        return;                 /* nothing counted */
     }
 
     sent = 0;

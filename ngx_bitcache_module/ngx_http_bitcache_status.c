@@ -149,7 +149,9 @@ ngx_http_bitcache_status_read(ngx_http_bitcache_call_t *call,
     ngx_int_t                        rc;
     ngx_str_t                        a[4], key;
     bc_token                         t;
+    char                            *field;
     bc_tokrec_write                  rw;
+    bc_tokrec_seed_write             sw;
     ngx_http_request_t              *r = call->request;
     bc_invoice_check_result          check;
     ngx_http_bitcache_status_ctx_t  *ctx = call->data;
@@ -241,10 +243,20 @@ ngx_http_bitcache_status_read(ngx_http_bitcache_call_t *call,
         return;
     }
 
-    /* MULTI; HSET the record (the same on every poll: the bytes drawn
-     * stay); EXPIREAT; EXEC (libbitcache/token_record.h) */
+    /* MULTI; HSET the record (the same on every poll); HSETNX the
+     * product's counter (never reset); EXPIREAT; EXEC
+     * (libbitcache/token_record.h) */
     bc_tokrec_hset(&rw, (const char *) key.data, key.len, t.uses, t.product,
                    t.product_len, t.expires);
+
+    field = ngx_pnalloc(r->pool, sizeof(BC_TOKREC_FILE) - 1 + t.product_len);
+    if (field == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    bc_tokrec_seed(&sw, field, (const char *) key.data, key.len, t.product,
+                   t.product_len);
     ngx_sprintf((u_char *) exp, "%uL%Z", t.expires);
 
     ngx_str_set(&a[0], "MULTI");
@@ -256,6 +268,8 @@ ngx_http_bitcache_status_read(ngx_http_bitcache_call_t *call,
 
     if (ngx_http_bitcache_queue(1, &a[0]) == NGX_OK
         && ngx_http_bitcache_redis_command(NULL, NULL, 8, rw.argv, rw.argvlen)
+           != NULL
+        && ngx_http_bitcache_redis_command(NULL, NULL, 4, sw.argv, sw.argvlen)
            != NULL
         && ngx_http_bitcache_queue(3, &a[1]) == NGX_OK)
     {

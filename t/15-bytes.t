@@ -167,13 +167,27 @@ cmp_ok($t->drawn_settled($tok, 'big.bin') + 0, '>=', $L - 1_000_000,
 is($t->drawn_settled($tok, 'big.bin') <= $L ? 1 : 0, 1, 'and never more than the allowance');
 
 # Redis forgot the scripts (restarted, SCRIPT FLUSH) while a download ran:
-# the draw and the fire-and-forget refund both fall back to EVAL
+# the fire-and-forget refund, then the draw's script, fall back to EVAL
 $tok = $t->grant('/files/big.bin', '--uses', 1);
 my $evals = $t->redis_calls('eval');
 $t->redis('SCRIPT', 'FLUSH');
 $body = cut_download($tok, 1_000_000);
 cmp_ok($t->drawn_settled($tok, 'big.bin'), '<', $L, 'after NOSCRIPT: the refund still landed');
-is($t->redis_calls('eval') - $evals, 2, 'the draw and the refund each sent EVAL once');
+is($t->redis_calls('eval') - $evals, 1, 'the refund sent EVAL once');
+$t->redis('SCRIPT', 'FLUSH');
+$r = get('/files/big.bin', $tok);
+is(sha256_hex($r->{content}), sha256_hex($big), 'the whole file again: the cut part is sent again undrawn');
+is($t->redis_calls('eval') - $evals, 2, 'the script decided it, sent with EVAL after NOSCRIPT');
+is($t->drawn_settled($tok, 'big.bin'), $L, 'one file drawn');
+is(get('/files/big.bin', $tok)->{status}, 402, 'then 402');
+
+# the hot path is one plain HINCRBY; a file not drawn from yet in a product of
+# several files, and an allowance spent, ask the script
+$tok = $t->grant('/files/small.bin', '--uses', 3);
+my %before = map { $_ => $t->redis_calls($_) } qw(hincrby evalsha eval);
+is(get('/files/small.bin', $tok)->{content}, $small, 'a download');
+is($t->redis_calls('hincrby') - $before{hincrby}, 1, 'one HINCRBY');
+is($t->redis_calls('evalsha') + $t->redis_calls('eval') - $before{evalsha} - $before{eval}, 0, 'no script');
 
 # --- eight parallel segments (a download manager) cost one file --------------
 $tok = $t->grant('/files/seg.bin', '--uses', 1);
@@ -269,7 +283,7 @@ is($t->drawn_settled($tok), length $txt, 'and nothing more stays drawn');
     my $tid = unpack('H32', hmac_sha256("token-id\0" . pack('H*', $inv), $tkey));
     $t->redis('HSET', "bitcache:inv:$inv", 'v', 1);
     $t->redis('HSET', "bitcache:tok:$tid", uses => 2, product => "album", expires => int(time) + 60,
-              "b:/srv/a\nb.bin" => 1234, "c:/srv/a\nb.bin" => '0-10', revoked => 1);
+              "b:/srv/a\nb.bin" => (1 << 50) + 1234, "c:/srv/a\nb.bin" => '0-10', revoked => 1);
     my ($rc, $out) = $t->cli('invoice', 'show', '--redis', $t->redis_addr,
                              '--secret', $t->dir . '/secret', $inv);
     like($out, qr/^token record $tid: 2 downloads of each file, revoked$/m, 'invoice show: the token record');

@@ -309,8 +309,10 @@ sub drawn {
     return undef unless %rec;
     my $n = 0;
     for my $f (keys %rec) {
-        next unless $f =~ /^b:/;
-        $n += $rec{$f} if !defined $file || $f =~ /\Q$file\E$/;
+        next unless $f =~ /^b:/ && (!defined $file || $f =~ /\Q$file\E$/);
+        my $v = $rec{$f};
+        $v -= 1 << 51 if $v >= 1 << 51;        # revoked: docs/protocol.md
+        $n += $v - (1 << 50) if $v >= 1 << 50;    # LIVE + bytes drawn
     }
     return $n;
 }

@@ -27,7 +27,7 @@ main(void)
     ok(bc_tokrec_allowance(0, 1000) == 0, "uses 0: unlimited");
     ok(bc_tokrec_allowance(3, 1000) == 3000, "3 x the file");
     ok(bc_tokrec_allowance(3, 0) == 1, "an empty file: a limit never reached");
-    ok(bc_tokrec_allowance(UINT32_MAX, INT64_MAX) == BC_TOKREC_BYTES_MAX, "capped at 2^53-1");
+    ok(bc_tokrec_allowance(UINT32_MAX, INT64_MAX) == BC_TOKREC_BYTES_MAX, "capped at 2^50-1");
     ok(bc_tokrec_allowance(2, BC_TOKREC_BYTES_MAX / 2) == BC_TOKREC_BYTES_MAX - 1, "just below the cap");
 
     bc_tokrec_hset(&w, key, strlen(key), 3, (const unsigned char *) "/f/a.bin", 8, 1767225600);
@@ -53,7 +53,7 @@ main(void)
     kv[0] = "uses"; kv[1] = "3";
     kv[2] = "product"; kv[3] = "/album";
     kv[4] = "expires"; kv[5] = "1767225600";
-    kv[6] = "b:/srv/a.flac"; kv[7] = "1000";
+    kv[6] = "b:/srv/a.flac"; kv[7] = "3377699720528872";   /* 2^51 + 2^50 + 1000: revoked */
     kv[8] = "left"; kv[9] = "1099511627779";
     kv[10] = "revoked"; kv[11] = "1";
     for (i = 0; i < 12; i++) {
@@ -74,7 +74,33 @@ main(void)
     kv[7] = "1e3"; kvlen[7] = 3;
     ok(!bc_tokrec_parse(&rec, kv + 6, kvlen + 6, 2, err, sizeof(err)), "a count not decimal: refused");
     kv[7] = "99999999999999999999"; kvlen[7] = 20;
-    ok(!bc_tokrec_parse(&rec, kv + 6, kvlen + 6, 2, err, sizeof(err)), "a count past 2^53: refused");
+    ok(!bc_tokrec_parse(&rec, kv + 6, kvlen + 6, 2, err, sizeof(err)), "a count past 2^63: refused");
+    kv[7] = "1125899906842624"; kvlen[7] = 16;
+    ok(bc_tokrec_parse(&rec, kv + 6, kvlen + 6, 2, err, sizeof(err)) && rec.files[0].drawn == 0,
+       "LIVE: nothing drawn");
+    kv[7] = "1125899906843624"; kvlen[7] = 16;
+    ok(bc_tokrec_parse(&rec, kv + 6, kvlen + 6, 2, err, sizeof(err)) && rec.files[0].drawn == 1000,
+       "LIVE + 1000");
+
+    /* the hot path's HINCRBY answer */
+    ok(bc_tokrec_fast_result(BC_TOKREC_LIVE + 3000, 3000) == BC_RECORD_ALLOW, "within the allowance");
+    ok(bc_tokrec_fast_result(BC_TOKREC_LIVE + 3001, 3000) == BC_RECORD_ASK_SCRIPT, "past it: the script");
+    ok(bc_tokrec_fast_result(BC_TOKREC_LIVE + 999999, 0) == BC_RECORD_ALLOW, "unlimited");
+    ok(bc_tokrec_fast_result(4096, 3000) == BC_RECORD_ASK_SCRIPT, "no counter before: the script");
+    ok(bc_tokrec_fast_result(0, 0) == BC_RECORD_ASK_SCRIPT, "no counter, unlimited: the script");
+    ok(bc_tokrec_fast_result(-5, 3000) == BC_RECORD_ASK_SCRIPT, "negative: the script");
+    ok(bc_tokrec_fast_result(BC_TOKREC_REVOKED_BAND + BC_TOKREC_LIVE, 0) == BC_RECORD_REVOKED, "revoked");
+    ok(BC_TOKREC_REVOKED_BAND + BC_TOKREC_LIVE + BC_TOKREC_BYTES_MAX < (1LL << 53),
+       "every counter stays exact in Lua");
+    {
+        bc_tokrec_seed_write sw;
+        char field[2 + 8];
+
+        bc_tokrec_seed(&sw, field, key, strlen(key), (const unsigned char *) "/f/a.bin", 8);
+        ok(sw.argvlen[2] == 10 && memcmp(sw.argv[2], "b:/f/a.bin", 10) == 0, "seed field");
+        is_str(sw.argv[0], "HSETNX", "HSETNX");
+        is_str(sw.argv[3], "1125899906842624", "LIVE");
+    }
 
     bc_script_sha1(sha, "return 1");
     is_str(sha, "e0e1f9fabfc9d4800c877a703b823ac0578ff8db", "SHA1 of a script, as Redis names it");
