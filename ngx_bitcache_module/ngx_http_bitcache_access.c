@@ -6,10 +6,12 @@
  * The token's MAC, expiry and product are checked locally first, so
  * garbage never costs a Redis round trip. Then the file's size and the
  * Range header say how many bytes the response will carry, and one atomic
- * script on the worker's Redis connection checks the record and draws
- * them (docs/protocol.md). While it runs the request is parked (NGX_DONE,
- * r->main->count held); the reply or a timer resumes the phases. When the
- * request ends, what was drawn and not sent is given back.
+ * HINCRBY on the worker's Redis connection draws them from the file's
+ * counter, whose answer says allowed or revoked; only when it cannot
+ * decide does a script (docs/protocol.md). While Redis answers the request
+ * is parked (NGX_DONE, r->main->count held); the reply or a timer resumes
+ * the phases. When the request ends, what was drawn and not sent is given
+ * back.
  */
 
 #include <ngx_config.h>
