@@ -874,6 +874,28 @@ ngx_http_bitcache_access_handler(ngx_http_request_t *r)
  * that no longer matches, gzip, a filter that nginx's range arithmetic
  * did not foresee) gets no body: the connection is closed before it.
  */
+/*
+ * nginx runs no access handler for a subrequest (SSI, addition, slice...):
+ * a file of a `bitcache on` location is never the body of one.
+ */
+static ngx_flag_t
+ngx_http_bitcache_unpaid_subrequest(ngx_http_request_t *r)
+{
+    ngx_http_bitcache_loc_conf_t  *blcf;
+
+    if (r == r->main || r->header_only
+        || (r->headers_out.status != NGX_HTTP_OK
+            && r->headers_out.status != NGX_HTTP_PARTIAL_CONTENT))
+    {
+        return 0;
+    }
+
+    blcf = ngx_http_get_module_loc_conf(r, ngx_http_bitcache_module);
+
+    return blcf->enable;
+}
+
+
 static ngx_int_t
 ngx_http_bitcache_header_filter(ngx_http_request_t *r)
 {
@@ -881,6 +903,12 @@ ngx_http_bitcache_header_filter(ngx_http_request_t *r)
     size_t                    type_len;
     ngx_int_t                 rc;
     ngx_http_bitcache_ctx_t  *ctx;
+
+    if (ngx_http_bitcache_unpaid_subrequest(r)) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "bitcache: \"%V\" refused to a subrequest", &r->uri);
+        return NGX_ERROR;
+    }
 
     ctx = ngx_http_bitcache_access_ctx(r);
 
@@ -938,6 +966,10 @@ static ngx_int_t
 ngx_http_bitcache_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 {
     ngx_http_bitcache_ctx_t  *ctx;
+
+    if (ngx_http_bitcache_unpaid_subrequest(r)) {
+        return NGX_ERROR;
+    }
 
     ctx = ngx_http_bitcache_access_ctx(r);
 

@@ -26,6 +26,7 @@ my $b = $t->make_file('album/b.bin', 70_000);
 my $txt = $t->make_file('gz/text.bin', 0) . ('hello bitcache ' x 10000);
 $t->write_file('html/gz/text.txt', $txt);
 my $one = $t->make_file('one/file.bin', 20_000);
+$t->write_file('html/free/page.html', "before<!--# include virtual=\"/files/small.bin\" -->after");
 $t->start_nginx(<<'CONF', workers => 2);
     bitcache_redis %%REDIS%% timeout=2s;
     server {
@@ -39,6 +40,7 @@ $t->start_nginx(<<'CONF', workers => 2);
             gzip on; gzip_types *; gzip_min_length 1;
         }
         location /one/ { bitcache on; max_ranges 0; }
+        location /free/ { ssi on; }
     }
 CONF
 
@@ -122,13 +124,17 @@ is(get('/files/big.bin', $tok, Range => 'bytes=1-')->{status}, 402, 'and nothing
 # curl itself cut by --max-time while slowed down, then resumed twice
 $tok = $t->grant('/files/big.bin', '--uses', 1);
 unlink $part;
-system('curl', '-s', '--limit-rate', '1M', '--max-time', '1', '-o', $part,
+# (-f: an error page is never appended to the file; the refund of a cut lands
+# within milliseconds, which each resume here waits for as a user would)
+system('curl', '-sf', '--limit-rate', '1M', '--max-time', '1', '-o', $part,
        $t->url("/files/big.bin?bitcache_token=$tok"));
 for (1, 2) {
-    system('curl', '-s', '-C', '-', '--limit-rate', '2M', '--max-time', '1', '-o', $part,
+    $t->drawn_settled($tok);
+    system('curl', '-sf', '-C', '-', '--limit-rate', '2M', '--max-time', '1', '-o', $part,
            $t->url("/files/big.bin?bitcache_token=$tok"));
 }
-system('curl', '-s', '-C', '-', '-o', $part, $t->url("/files/big.bin?bitcache_token=$tok"));
+$t->drawn_settled($tok);
+system('curl', '-sf', '-C', '-', '-o', $part, $t->url("/files/big.bin?bitcache_token=$tok"));
 is(sha256_hex(do { open my $f, '<', $part; binmode $f; local $/; <$f> }), sha256_hex($big),
    'cut by curl three times and resumed: the file');
 is($t->drawn_settled($tok, 'big.bin'), $L, 'one file drawn');
@@ -293,6 +299,11 @@ is($t->drawn_settled($tok), length $txt, 'and nothing more stays drawn');
                           '--secret', $t->dir . '/secret', $inv);
     like($out, qr/^token record $tid: malformed, "uses" is not a number/m, 'a malformed record says so');
 }
+
+# --- a subrequest runs no access phase: a paid file is never its body ------------
+$r = $t->get('/free/page.html');
+unlike($r->{content}, qr/\Q@{[substr($small, 0, 64)]}\E/, 'SSI of a paid file: none of its bytes');
+like($t->error_log, qr{"/files/small.bin" refused to a subrequest}, 'logged');
 
 # --- Redis down: 503, never a free file -------------------------------------------
 $tok = $t->grant('/files/small.bin', '--uses', 1);
