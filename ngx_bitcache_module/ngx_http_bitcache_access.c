@@ -18,6 +18,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "conditional.h"
 #include "hex.h"
 #include "range.h"
 #include "token.h"
@@ -45,6 +46,7 @@ typedef struct {
     ngx_str_t                         field;        /* b:<file path> */
     ngx_str_t                         cut_field;    /* c:<file path> */
     off_t                             size;         /* of the file */
+    time_t                            mtime;
     off_t                             draw;         /* bytes to send */
     off_t                             start;        /* of a one-part body */
     off_t                             allowance;    /* 0: unlimited */
@@ -216,6 +218,7 @@ ngx_http_bitcache_file(ngx_http_request_t *r, ngx_http_bitcache_ctx_t *ctx)
     }
 
     ctx->size = of.size;
+    ctx->mtime = of.mtime;
 
     /* the fields that count this file: b:<uri>, c:<uri> (the URI, so that
      * a token minted for $uri finds its counter ready) */
@@ -239,6 +242,83 @@ ngx_http_bitcache_file(ngx_http_request_t *r, ngx_http_bitcache_ctx_t *ctx)
 }
 
 
+/*
+ * Whether nginx's not_modified filter will answer 304 or 412 (no body) to
+ * a GET of the file: its tests, on the Last-Modified and ETag that the
+ * static handler will give (ngx_http_set_etag's "mtime-size" in hex). A
+ * wrong guess costs nothing: the header filter cuts any body not drawn.
+ */
+static ngx_flag_t
+ngx_http_bitcache_no_body(ngx_http_request_t *r, ngx_http_bitcache_ctx_t *ctx,
+    ngx_http_core_loc_conf_t *clcf)
+{
+    u_char             etag_buf[NGX_OFF_T_LEN + NGX_TIME_T_LEN + 3];
+    time_t             t;
+    size_t             etag_len;
+    const char        *etag;
+    ngx_table_elt_t   *h;
+    ngx_http_headers_in_t  *in = &r->headers_in;
+
+    if (r->disable_not_modified) {
+        return 0;
+    }
+
+    etag = NULL;
+    etag_len = 0;
+
+    if (clcf->etag) {
+        etag = (const char *) etag_buf;
+        etag_len = ngx_sprintf(etag_buf, "\"%xT-%xO\"", ctx->mtime, ctx->size)
+                   - etag_buf;
+    }
+
+    if (in->if_unmodified_since) {
+        h = in->if_unmodified_since;
+        t = ngx_parse_http_time(h->value.data, h->value.len);
+        if (t < ctx->mtime) {
+            return 1;                                   /* 412 */
+        }
+    }
+
+    if (in->if_match
+        && !bc_etag_list_match((const char *) in->if_match->value.data,
+                               in->if_match->value.len, etag, etag_len, 0))
+    {
+        return 1;                                       /* 412 */
+    }
+
+    if (in->if_modified_since == NULL && in->if_none_match == NULL) {
+        return 0;
+    }
+
+    if (in->if_modified_since) {
+        if (clcf->if_modified_since == NGX_HTTP_IMS_OFF) {
+            return 0;
+        }
+
+        h = in->if_modified_since;
+        t = ngx_parse_http_time(h->value.data, h->value.len);
+
+        if (t != ctx->mtime
+            && (clcf->if_modified_since == NGX_HTTP_IMS_EXACT
+                || t < ctx->mtime))
+        {
+            return 0;                                   /* modified */
+        }
+    }
+
+    if (in->if_none_match
+        && !bc_etag_list_match((const char *) in->if_none_match->value.data,
+                               in->if_none_match->value.len, etag, etag_len,
+                               1))
+    {
+        return 0;
+    }
+
+    return 1;                                           /* 304 */
+}
+
+
 /* The file bytes this request's response will carry (docs/protocol.md). */
 static void
 ngx_http_bitcache_plan(ngx_http_request_t *r, ngx_http_bitcache_ctx_t *ctx)
@@ -247,14 +327,16 @@ ngx_http_bitcache_plan(ngx_http_request_t *r, ngx_http_bitcache_ctx_t *ctx)
     ngx_table_elt_t           *range;
     ngx_http_core_loc_conf_t  *clcf;
 
-    if (r->method != NGX_HTTP_GET) {
-        ctx->draw = 0;          /* HEAD has no body; POST and others: 405 */
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    if (r->method != NGX_HTTP_GET || ngx_http_bitcache_no_body(r, ctx, clcf)) {
+        /* HEAD, 304 and 412 have no body; POST and others get 405 */
+        ctx->draw = 0;
         ctx->parts = 0;
         ctx->start = -1;
         return;
     }
 
-    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
     range = r->http_version >= NGX_HTTP_VERSION_10 ? r->headers_in.range : NULL;
 
     bc_range_plan_get(&plan,
