@@ -43,8 +43,8 @@ typedef struct {
     ngx_str_t                         product;
     ngx_http_bitcache_call_t          call;
     ngx_str_t                         key;          /* <prefix>tok:<id hex> */
-    ngx_str_t                         field;        /* b:<file path> */
-    ngx_str_t                         cut_field;    /* c:<file path> */
+    ngx_str_t                         field;        /* b:<uri> */
+    ngx_str_t                         cut_field;    /* c:<uri> */
     off_t                             size;         /* of the file */
     time_t                            mtime;
     off_t                             draw;         /* bytes to send */
@@ -252,11 +252,11 @@ static ngx_flag_t
 ngx_http_bitcache_no_body(ngx_http_request_t *r, ngx_http_bitcache_ctx_t *ctx,
     ngx_http_core_loc_conf_t *clcf)
 {
-    u_char             etag_buf[NGX_OFF_T_LEN + NGX_TIME_T_LEN + 3];
-    time_t             t;
-    size_t             etag_len;
-    const char        *etag;
-    ngx_table_elt_t   *h;
+    u_char                  etag_buf[NGX_OFF_T_LEN + NGX_TIME_T_LEN + 3];
+    time_t                  t;
+    size_t                  etag_len;
+    const char             *etag;
+    ngx_table_elt_t        *h;
     ngx_http_headers_in_t  *in = &r->headers_in;
 
     if (r->disable_not_modified) {
