@@ -143,13 +143,20 @@ for size in small large; do
             || { echo "bench: the baseline module does not serve the file" >&2; exit 1; }
     fi
     p=0; b=0; s=0; o=0
+    variants="plain bitcache secure"
+    [ -n "$base_mod" ] && variants="plain bitcache baseline secure"
     for r in $(seq "$rounds"); do
-        p=$(echo "$p + $(rps "$base/plain/$size.bin")" | bc -l)
-        b=$(echo "$b + $(rps "$base/files/$size.bin" "Cookie: bitcache_token=$tok")" | bc -l)
-        if [ -n "$base_mod" ]; then
-            o=$(echo "$o + $(rps "$bbase/files/$size.bin" "Cookie: bitcache_token=$btok")" | bc -l)
-        fi
-        s=$(echo "$s + $(rps "$base$sl")" | bc -l)
+        # each round starts with the next variant, so that none always runs
+        # first or right after another (the machine warms up within a round)
+        order=$(echo $variants | tr ' ' '\n' | awk -v r="$r" '{ v[NR - 1] = $0 } END { for (i = 0; i < NR; i++) print v[(i + r - 1) % NR] }')
+        for v in $order; do
+            case $v in
+            plain)    p=$(echo "$p + $(rps "$base/plain/$size.bin")" | bc -l) ;;
+            bitcache) b=$(echo "$b + $(rps "$base/files/$size.bin" "Cookie: bitcache_token=$tok")" | bc -l) ;;
+            baseline) o=$(echo "$o + $(rps "$bbase/files/$size.bin" "Cookie: bitcache_token=$btok")" | bc -l) ;;
+            secure)   s=$(echo "$s + $(rps "$base$sl")" | bc -l) ;;
+            esac
+        done
     done
     printf '%s: plain %.0f req/s, bitcache %.0f req/s, secure_link %.0f req/s' "$size" \
         "$(echo "$p / $rounds" | bc -l)" "$(echo "$b / $rounds" | bc -l)" "$(echo "$s / $rounds" | bc -l)"
