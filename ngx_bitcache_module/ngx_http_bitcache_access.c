@@ -259,8 +259,11 @@ ngx_http_bitcache_no_body(ngx_http_request_t *r, ngx_http_bitcache_ctx_t *ctx,
     ngx_table_elt_t        *h;
     ngx_http_headers_in_t  *in = &r->headers_in;
 
-    if (r->disable_not_modified) {
-        return 0;
+    if (r->disable_not_modified
+        || (in->if_unmodified_since == NULL && in->if_match == NULL
+            && in->if_modified_since == NULL && in->if_none_match == NULL))
+    {
+        return 0;               /* the usual GET: no ETag to make */
     }
 
     etag = NULL;
