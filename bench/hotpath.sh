@@ -146,9 +146,11 @@ for size in small large; do
     variants="plain bitcache secure"
     [ -n "$base_mod" ] && variants="plain bitcache baseline secure"
     for r in $(seq "$rounds"); do
-        # each round starts with the next variant, so that none always runs
-        # first or right after another (the machine warms up within a round)
-        order=$(echo $variants | tr ' ' '\n' | awk -v r="$r" '{ v[NR - 1] = $0 } END { for (i = 0; i < NR; i++) print v[(i + r - 1) % NR] }')
+        # each round starts with another variant, and every other round runs
+        # them backwards, so that none always runs first, or right after
+        # another (the machine warms up and cools down within a round)
+        order=$(echo $variants | tr ' ' '\n' | awk -v r="$r" '{ v[NR - 1] = $0 } END {
+            for (i = 0; i < NR; i++) { j = (i + int((r - 1) / 2)) % NR; print v[r % 2 ? j : NR - 1 - j] } }')
         for v in $order; do
             case $v in
             plain)    p=$(echo "$p + $(rps "$base/plain/$size.bin")" | bc -l) ;;
