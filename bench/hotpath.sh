@@ -1,9 +1,15 @@
 #!/bin/bash
 # Hot-path benchmark: the same files served by plain nginx static, by the
-# Bitcache paywall with a valid token (one Redis round trip per request),
-# and by nginx's secure_link (the usual alternative: a local MAC only, no
-# use counting, no revocation). Rounds alternate so that the machine's
-# noise hits every variant alike. Prints ratio_small= and ratio_large=.
+# Bitcache paywall with a valid token (one Redis round trip per request:
+# the draw of the bytes it sends), and by nginx's secure_link (the usual
+# alternative: a local MAC only, no counting, no revocation). nginx runs as
+# users run it (worker_processes auto). Rounds alternate so that the
+# machine's noise hits every variant alike. Prints ratio_small= and
+# ratio_large=.
+# With BASELINE_MODULE=<.so> and BASELINE_CLI=<bitcache> (an earlier build),
+# a second nginx loads that module and is measured in the same rounds;
+# baseline_ratio_small= and baseline_ratio_large= are its figures, so that a
+# change is judged before and after in one run.
 # Redis is reached over its unix socket (the setup docs/operations.md
 # recommends when Redis runs on the nginx host); BENCH_REDIS=tcp uses
 # 127.0.0.1 instead.
@@ -13,10 +19,17 @@ secs=${BENCH_SECS:-5}
 rounds=${BENCH_ROUNDS:-3}
 conns=${BENCH_CONNS:-32}
 
+base_mod=${BASELINE_MODULE:-}
+base_cli=${BASELINE_CLI:-}
+if [ -n "$base_mod" ] && [ -z "$base_cli" ]; then
+    echo "bench: BASELINE_MODULE needs BASELINE_CLI (its tokens' records differ)" >&2; exit 2
+fi
+
 dir=$(mktemp -d /tmp/bitcache-bench-XXXXXX)
 chmod 755 "$dir"
 cleanup() {
     [ -f "$dir/nginx.pid" ] && kill -QUIT "$(cat "$dir/nginx.pid")" 2>/dev/null || true
+    [ -f "$dir/base/nginx.pid" ] && kill -QUIT "$(cat "$dir/base/nginx.pid")" 2>/dev/null || true
     [ -n "${redis_pid:-}" ] && kill "$redis_pid" 2>/dev/null || true
     sleep 0.3
     rm -rf "$dir"
@@ -24,7 +37,7 @@ cleanup() {
 trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-rport=$(free_port); hport=$(free_port)
+rport=$(free_port); hport=$(free_port); bport=$(free_port)
 
 mkdir -p "$dir/files"
 head -c 4096 /dev/urandom > "$dir/files/small.bin"
@@ -41,7 +54,7 @@ echo "redis: $redis_addr, $conns connections, ${secs}s x $rounds rounds"
 
 cat > "$dir/nginx.conf" <<CONF
 load_module $root/build/ngx_http_bitcache_module.so;
-worker_processes 1;
+worker_processes auto;
 error_log $dir/error.log warn;
 pid $dir/nginx.pid;
 events { worker_connections 4096; }
@@ -65,11 +78,36 @@ http {
     }
 }
 CONF
+if [ -n "$base_mod" ]; then
+    mkdir -p "$dir/base"
+    cat > "$dir/base/nginx.conf" <<CONF
+load_module $base_mod;
+worker_processes auto;
+error_log $dir/base/error.log warn;
+pid $dir/base/nginx.pid;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    open_file_cache max=100 inactive=60s;
+    bitcache_redis $redis_addr timeout=2s;
+    server {
+        listen 127.0.0.1:$bport backlog=4096;
+        location /files/  { alias $dir/files/; bitcache on; bitcache_secret $dir/secret; }
+    }
+}
+CONF
+fi
+
 for _ in $(seq 50); do redis-cli -p "$rport" ping >/dev/null 2>&1 && break; sleep 0.1; done
 nginx -p "$dir" -c "$dir/nginx.conf"
+[ -n "$base_mod" ] && nginx -p "$dir/base" -c "$dir/base/nginx.conf"
 sleep 0.3
 
-grant() { "$root/build/bitcache" grant --secret "$dir/secret" --redis "127.0.0.1:$rport" --uses 0 --ttl 1d "$1"; }
+# a counted token (the hot path that draws bytes; an unlimited one draws
+# nothing), with downloads enough for every request of the run
+grant() { "${2:-$root/build/bitcache}" grant --secret "$dir/secret" --redis "127.0.0.1:$rport" --uses 4000000000 --ttl 1d "$1"; }
 securelink() {  # /secure/NAME?md5=..&expires=..
     local uri=$1 exp=$(( $(date +%s) + 86400 ))
     local md5; md5=$(printf '%s' "$exp$uri s3cret" | openssl md5 -binary | base64 | tr '+/' '-_' | tr -d '=')
@@ -90,22 +128,49 @@ rps() {  # URL [header] -> requests/s
 }
 
 base="http://127.0.0.1:$hport"
+bbase="http://127.0.0.1:$bport"
 for size in small large; do
     tok=$(grant "/files/$size.bin")
     sl=$(securelink "/secure/$size.bin")
+    urls=("/plain/$size.bin" "/files/$size.bin?bitcache_token=$tok" "$sl")
     # sanity: each variant serves the exact file
-    for u in "/plain/$size.bin" "/files/$size.bin?bitcache_token=$tok" "$sl"; do
+    for u in "${urls[@]}"; do
         curl -sf "$base$u" | cmp -s - "$dir/files/$size.bin" || { echo "bench: $u does not serve the file" >&2; exit 1; }
     done
-    p=0; b=0; s=0
+    if [ -n "$base_mod" ]; then
+        btok=$(grant "/files/$size.bin" "$base_cli")
+        curl -sf "$bbase/files/$size.bin?bitcache_token=$btok" | cmp -s - "$dir/files/$size.bin" \
+            || { echo "bench: the baseline module does not serve the file" >&2; exit 1; }
+    fi
+    p=0; b=0; s=0; o=0
+    variants="plain bitcache secure"
+    [ -n "$base_mod" ] && variants="plain bitcache baseline secure"
     for r in $(seq "$rounds"); do
-        p=$(echo "$p + $(rps "$base/plain/$size.bin")" | bc -l)
-        b=$(echo "$b + $(rps "$base/files/$size.bin" "Cookie: bitcache_token=$tok")" | bc -l)
-        s=$(echo "$s + $(rps "$base$sl")" | bc -l)
+        # each round starts with another variant, and every other round runs
+        # them backwards, so that none always runs first, or right after
+        # another (the machine warms up and cools down within a round)
+        order=$(echo $variants | tr ' ' '\n' | awk -v r="$r" '{ v[NR - 1] = $0 } END {
+            for (i = 0; i < NR; i++) { j = (i + int((r - 1) / 2)) % NR; print v[r % 2 ? j : NR - 1 - j] } }')
+        for v in $order; do
+            case $v in
+            plain)    p=$(echo "$p + $(rps "$base/plain/$size.bin")" | bc -l) ;;
+            bitcache) b=$(echo "$b + $(rps "$base/files/$size.bin" "Cookie: bitcache_token=$tok")" | bc -l) ;;
+            baseline) o=$(echo "$o + $(rps "$bbase/files/$size.bin" "Cookie: bitcache_token=$btok")" | bc -l) ;;
+            secure)   s=$(echo "$s + $(rps "$base$sl")" | bc -l) ;;
+            esac
+        done
     done
-    printf '%s: plain %.0f req/s, bitcache %.0f req/s, secure_link %.0f req/s\n' "$size" \
+    printf '%s: plain %.0f req/s, bitcache %.0f req/s, secure_link %.0f req/s' "$size" \
         "$(echo "$p / $rounds" | bc -l)" "$(echo "$b / $rounds" | bc -l)" "$(echo "$s / $rounds" | bc -l)"
+    [ -n "$base_mod" ] && printf ', baseline bitcache %.0f req/s' "$(echo "$o / $rounds" | bc -l)"
+    printf '\n'
     printf 'ratio_%s=%.3f\n' "$size" "$(echo "$b / $p" | bc -l)"
     printf 'ratio_%s_vs_secure_link=%.3f\n' "$size" "$(echo "$b / $s" | bc -l)"
+    if [ -n "$base_mod" ]; then
+        printf 'baseline_ratio_%s=%.3f\n' "$size" "$(echo "$o / $p" | bc -l)"
+        printf 'baseline_ratio_%s_vs_secure_link=%.3f\n' "$size" "$(echo "$o / $s" | bc -l)"
+    fi
 done
-if grep -E '\[(alert|emerg|crit)\]' "$dir/error.log"; then echo "bench: errors in nginx's log" >&2; exit 1; fi
+if grep -E '\[(alert|emerg|crit)\]' "$dir/error.log" ${base_mod:+"$dir/base/error.log"}; then
+    echo "bench: errors in nginx's log" >&2; exit 1
+fi

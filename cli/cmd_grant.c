@@ -26,8 +26,8 @@ cmd_grant(int argc, char **argv)
         REDIS_LONG_OPTIONS,
         { NULL, 0, NULL, 0 }
     };
-    char token[BC_TOKEN_MAX_CHARS + 1], key[256], idhex[2 * BC_TOKEN_ID_LEN + 1];
-    char left_s[24], uses_s[24], exp_s[24], err[512];
+    char token[BC_TOKEN_MAX_CHARS + 1], key[BC_TOKREC_KEY_MAX];
+    char uses_s[24], exp_s[24], err[512];
     const char *secret = NULL, *argvr[8];
     size_t lens[8];
     uint64_t ttl = 86400, uses = 1;
@@ -101,9 +101,7 @@ cmd_grant(int argc, char **argv)
     if (c == NULL) {
         return 1;
     }
-    bc_hex_encode(idhex, t.id, BC_TOKEN_ID_LEN);
-    snprintf(key, sizeof(key), "%stok:%s", ro.prefix, idhex);
-    snprintf(left_s, sizeof(left_s), "%lld", bc_record_initial_left(t.uses));
+    bc_tokrec_key(key, sizeof(key), ro.prefix, t.id);
     snprintf(uses_s, sizeof(uses_s), "%u", (unsigned) t.uses);
     snprintf(exp_s, sizeof(exp_s), "%llu", (unsigned long long) t.expires);
 
@@ -111,7 +109,7 @@ cmd_grant(int argc, char **argv)
     argvr[1] = BC_SCRIPT_TOKEN_CREATE;
     argvr[2] = "1";
     argvr[3] = key;
-    argvr[4] = left_s;
+    argvr[4] = "";                      /* unused (see the script) */
     argvr[5] = uses_s;
     argvr[6] = argv[optind];
     argvr[7] = exp_s;

@@ -194,7 +194,7 @@ static int
 invoice_show(int argc, char **argv)
 {
     static const char cmd[] = "invoice show";
-    unsigned char id[BC_INVOICE_ID_LEN], xonly[32];
+    unsigned char id[BC_INVOICE_ID_LEN], xonly[32], tid[16];
     const char *kv[MAX_KV], *idhex, *value, *err = NULL;
     char key[256], errbuf[BC_INVOICE_WHY_MAX], expires[32];
     size_t kvlen[MAX_KV], n, i, j, len;
@@ -266,6 +266,9 @@ invoice_show(int argc, char **argv)
         printf("record: malformed, %s\n", errbuf);
     } else {
         show_verdicts(&rec, o.secret ? &keys : NULL, o.watcher_key ? xonly : NULL);
+    }
+    if (o.secret && bc_invoice_token_id(tid, id, &keys)) {
+        (void) print_token_record(c, cmd, o.ro.prefix, tid);   /* its downloads */
     }
     freeReplyObject(r);
     rc = 0;

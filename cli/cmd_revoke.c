@@ -19,8 +19,7 @@ cmd_revoke(int argc, char **argv)
         { NULL, 0, NULL, 0 }
     };
     unsigned char buf[BC_TOKEN_MAX_BYTES];
-    char key[256], idhex[2 * BC_TOKEN_ID_LEN + 1];
-    char revoked_s[24];
+    char key[BC_TOKREC_KEY_MAX], idhex[2 * BC_TOKEN_ID_LEN + 1];
     const char *arg, *argvr[5];
     size_t lens[5];
     redis_opts ro;
@@ -62,13 +61,12 @@ cmd_revoke(int argc, char **argv)
         return 1;
     }
     bc_hex_encode(idhex, t.id, BC_TOKEN_ID_LEN);
-    snprintf(key, sizeof(key), "%stok:%s", ro.prefix, idhex);
+    bc_tokrec_key(key, sizeof(key), ro.prefix, t.id);
     argvr[0] = "EVAL";
     argvr[1] = BC_SCRIPT_TOKEN_REVOKE;
     argvr[2] = "1";
     argvr[3] = key;
-    snprintf(revoked_s, sizeof(revoked_s), "%lld", BC_LEFT_REVOKED);
-    argvr[4] = revoked_s;
+    argvr[4] = "";                      /* unused (see the script) */
     for (ch = 0; ch < 5; ch++) {
         lens[ch] = strlen(argvr[ch]);
     }

@@ -5,6 +5,7 @@
 
 #include "commands.h"
 #include "records.h"
+#include "token_record.h"
 
 int
 record_opts_parse(record_opts *o, int argc, char **argv, const char *cmd,
@@ -259,4 +260,46 @@ format_time(char out[32], unsigned long long t)
     if (gmtime_r(&tt, &tm) == NULL || strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
         snprintf(out, 32, "%llu", t);
     }
+}
+
+int
+print_token_record(redisContext *c, const char *cmd, const char *prefix,
+    const unsigned char tid[16])
+{
+    char key[BC_TOKREC_KEY_MAX], err[128];
+    const char *kv[2 * (BC_TOKREC_FILES_MAX + 8)];
+    size_t kvlen[2 * (BC_TOKREC_FILES_MAX + 8)], n, i;
+    redisReply *r;
+    bc_tokrec rec;
+
+    if (bc_tokrec_key(key, sizeof(key), prefix, tid) == 0
+        || (r = hgetall(c, cmd, key, kv, kvlen, sizeof(kv) / sizeof(kv[0]), &n)) == NULL)
+    {
+        return 1;
+    }
+    printf("token record %s: ", key + strlen(prefix) + strlen(BC_TOKREC_KIND));
+    if (n == 0) {
+        printf("none (not minted yet, expired, or lost)\n");
+    } else if (!bc_tokrec_parse(&rec, kv, kvlen, n, err, sizeof(err))) {
+        printf("malformed, %s\n", err);
+    } else if (!rec.present) {
+        printf("no \"uses\": refused as unknown\n");
+    } else {
+        if (rec.uses) {
+            printf("%u download%s of each file", (unsigned) rec.uses, rec.uses == 1 ? "" : "s");
+        } else {
+            printf("unlimited downloads");
+        }
+        printf("%s\n", rec.revoked ? ", revoked" : "");
+        for (i = 0; i < rec.nfiles; i++) {
+            printf("  ");
+            print_clean(stdout, rec.files[i].name, rec.files[i].name_len);
+            printf(": %lld bytes drawn\n", (long long) rec.files[i].drawn);
+        }
+        if (rec.more_files) {
+            printf("  and %zu more files\n", rec.more_files);
+        }
+    }
+    freeReplyObject(r);
+    return 0;
 }

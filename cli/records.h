@@ -66,6 +66,12 @@ const char *kv_get(const char *const *kv, const size_t *kvlen, size_t n, const c
  * so that one record stays on one line. */
 void print_clean(FILE *out, const char *s, size_t len);
 
+/* Prints the record of the token with id tid (tok:<id>, parsed by
+ * bc_tokrec_parse): downloads allowed, revoked, bytes drawn per file.
+ * Returns 0, or 1 after printing why it could not. */
+int print_token_record(redisContext *c, const char *cmd, const char *prefix,
+    const unsigned char tid[16]);
+
 /* "2026-11-25T12:00:00Z" */
 void format_time(char out[32], unsigned long long t);
 

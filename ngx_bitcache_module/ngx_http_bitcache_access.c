@@ -1,47 +1,28 @@
 /*
  * Access phase: a request for a file in a `bitcache on` location goes on to
- * the static handler only with a valid, paid token.
+ * the static handler only with a valid, paid token that has the bytes the
+ * response will carry left.
  *
  * The token's MAC, expiry and product are checked locally first, so
- * garbage never costs a Redis round trip. Then one atomic script on the
- * worker's Redis connection checks revocation and spends a use. While it
- * runs the request is parked (NGX_DONE, r->main->count held); the reply
- * or a timer resumes the phases.
+ * garbage never costs a Redis round trip. Then the file's size and the
+ * Range header say how many bytes the response will carry, and one atomic
+ * HINCRBY on the worker's Redis connection draws them from the file's
+ * counter, whose answer says allowed or revoked; only when it cannot
+ * decide does a script (docs/protocol.md). While Redis answers the request
+ * is parked (NGX_DONE, r->main->count held); the reply or a timer resumes
+ * the phases. When the request ends, what was drawn and not sent is given
+ * back.
  */
 
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include "hex.h"
 #include "token.h"
 #include "token_record.h"
-#include "ngx_http_bitcache.h"
-#include "ngx_http_bitcache_call.h"
-#include "ngx_http_bitcache_page.h"
+#include "ngx_http_bitcache_access.h"
 
 
-typedef enum {
-    NGX_HTTP_BITCACHE_WAITING = 1,
-    NGX_HTTP_BITCACHE_ALLOWED,
-    NGX_HTTP_BITCACHE_DENIED,
-    NGX_HTTP_BITCACHE_UNAVAILABLE
-} ngx_http_bitcache_state_e;
-
-
-typedef struct {
-    ngx_http_request_t               *request;
-    ngx_http_bitcache_state_e         state;
-    const char                       *reason;
-    ngx_str_t                         product;
-    ngx_http_bitcache_call_t          call;
-    ngx_str_t                         key;          /* <prefix>tok:<id hex> */
-    ngx_http_bitcache_sale_t          sale;
-    redisReply                       *catalog;      /* copy kept in the pool */
-    unsigned                          partial_only:1;
-    unsigned                          for_sale:1;
-    unsigned                          catalog_done:1;
-} ngx_http_bitcache_ctx_t;
 
 
 static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
@@ -78,13 +59,6 @@ ngx_http_bitcache_find_token(ngx_http_request_t *r, ngx_str_t *token)
 
 
 /*
- * Whether the request can only ever get a part of the file that does not
- * start at byte 0 (a resume, a segment of a download manager) or no body
- * at all (HEAD). Those spend no use. Only one plain "bytes=N-[M]" range
- * with N > 0 qualifies: suffix and multiple ranges may add up to the
- * whole file. The body filter below enforces the rest.
- */
-/*
  * Keep a token given in the query out of every log: copy it, then
  * overwrite it with '*' where it stands in the arguments and in the
  * request line ($request, $request_uri, the error log's context).
@@ -118,66 +92,8 @@ ngx_http_bitcache_hide_token(ngx_http_request_t *r, ngx_str_t *token)
 }
 
 
-static ngx_flag_t
-ngx_http_bitcache_partial_only(ngx_http_request_t *r)
-{
-    u_char     *p, *last;
-    off_t       start, end;
-    ngx_uint_t  digits;
-
-    if (r->method == NGX_HTTP_HEAD) {
-        return 1;
-    }
-
-    if (r->headers_in.range == NULL) {
-        return 0;
-    }
-
-    p = r->headers_in.range->value.data;
-    last = p + r->headers_in.range->value.len;
-
-    if (last - p < 6 || ngx_strncasecmp(p, (u_char *) "bytes=", 6) != 0) {
-        return 0;
-    }
-
-    for (p += 6; p < last && *p == ' '; p++) { /* void */ }
-
-    start = 0;
-    for (digits = 0; p < last && *p >= '0' && *p <= '9'; p++, digits++) {
-        if (start >= NGX_MAX_OFF_T_VALUE / 10) {
-            return 0;
-        }
-        start = start * 10 + (*p - '0');
-    }
-
-    if (digits == 0 || start == 0) {
-        return 0;
-    }
-
-    for ( /* void */ ; p < last && *p == ' '; p++) { /* void */ }
-
-    if (p == last || *p++ != '-') {
-        return 0;
-    }
-
-    for ( /* void */ ; p < last && *p == ' '; p++) { /* void */ }
-
-    end = 0;
-    for (digits = 0; p < last && *p >= '0' && *p <= '9'; p++, digits++) {
-        if (end >= NGX_MAX_OFF_T_VALUE / 10) {
-            return 0;
-        }
-        end = end * 10 + (*p - '0');
-    }
-
-    for ( /* void */ ; p < last && *p == ' '; p++) { /* void */ }
-
-    return p == last && (digits == 0 || end >= start);
-}
-
-
-static void
-ngx_http_bitcache_resume(ngx_http_bitcache_ctx_t *ctx)
+void
+ngx_http_bitcache_access_resume(ngx_http_bitcache_ctx_t *ctx)
 {
     ngx_connection_t    *c;
     ngx_http_request_t  *r;
@@ -192,98 +108,13 @@ ngx_http_bitcache_resume(ngx_http_bitcache_ctx_t *ctx)
 }
 
 
-/* "left" from an integer (HINCRBY) or bulk string (HGET) reply */
-static ngx_int_t
-ngx_http_bitcache_reply_left(redisReply *reply, ngx_flag_t *present,
-    long long *left)
-{
-    char  *end;
-
-    *present = 1;
-
-    switch (reply->type) {
-
-    case REDIS_REPLY_INTEGER:
-        *left = reply->integer;
-        return NGX_OK;
-
-    case REDIS_REPLY_NIL:
-        *present = 0;
-        *left = 0;
-        return NGX_OK;
-
-    case REDIS_REPLY_STRING:
-        *left = strtoll(reply->str, &end, 10);
-        return (end != reply->str && *end == '\0') ? NGX_OK : NGX_ERROR;
-    }
-
-    return NGX_ERROR;
-}
-
-
-static void
-ngx_http_bitcache_redis_done(ngx_http_bitcache_call_t *call, redisReply *reply)
-{
-    long long                 left;
-    ngx_flag_t                present;
-    bc_record_status          st;
-    ngx_http_bitcache_ctx_t  *ctx = call->data;
-    const char               *del[2];
-    size_t                    dellen[2];
-
-    if (reply == NULL) {
-        ctx->state = NGX_HTTP_BITCACHE_UNAVAILABLE;
-        ctx->reason = call->failure;
-        ngx_http_bitcache_resume(ctx);
-        return;
-    }
-
-    if (ngx_http_bitcache_reply_left(reply, &present, &left) != NGX_OK) {
-        ngx_log_error(NGX_LOG_ERR, ctx->request->connection->log, 0,
-                      "bitcache: unexpected redis reply: %s",
-                      reply->type == REDIS_REPLY_ERROR ? reply->str
-                                                        : "not a number");
-        ctx->state = NGX_HTTP_BITCACHE_UNAVAILABLE;
-        ctx->reason = "redis error";
-        ngx_http_bitcache_resume(ctx);
-        return;
-    }
-
-    st = ctx->partial_only ? bc_record_on_check(present, left)
-                           : bc_record_after_spend(left);
-
-    if (st == BC_RECORD_ALLOW) {
-        ctx->state = NGX_HTTP_BITCACHE_ALLOWED;
-
-    } else {
-        ctx->state = NGX_HTTP_BITCACHE_DENIED;
-        ctx->reason = bc_record_status_str(st);
-
-        if (st == BC_RECORD_UNKNOWN && !ctx->partial_only) {
-            /* HINCRBY made a key for a token Redis did not know: drop it */
-            del[0] = "DEL";
-            dellen[0] = 3;
-            del[1] = (const char *) ctx->key.data;
-            dellen[1] = ctx->key.len;
-            (void) ngx_http_bitcache_redis_command(NULL, NULL, 2, del, dellen);
-        }
-    }
-
-    ngx_http_bitcache_resume(ctx);
-}
-
-
 static ngx_int_t
 ngx_http_bitcache_check(ngx_http_request_t *r, ngx_http_bitcache_ctx_t *ctx,
     ngx_str_t *token, ngx_http_bitcache_loc_conf_t *blcf)
 {
-    char                            idhex[2 * BC_TOKEN_ID_LEN + 1];
     unsigned char                   buf[BC_TOKEN_MAX_BYTES];
-    const char                     *argv[4];
-    size_t                          argvlen[4];
     bc_token                        t;
     bc_token_status                 st;
-    ngx_int_t                       rc;
 
     st = bc_token_verify(&t, buf, (const char *) token->data, token->len,
                          blcf->keys, (uint64_t) ngx_time(),
@@ -295,42 +126,35 @@ ngx_http_bitcache_check(ngx_http_request_t *r, ngx_http_bitcache_ctx_t *ctx,
         return NGX_OK;
     }
 
-    bc_hex_encode(idhex, t.id, BC_TOKEN_ID_LEN);
-    if (ngx_http_bitcache_key(r, &ctx->key, "tok:", (u_char *) idhex,
-                              2 * BC_TOKEN_ID_LEN)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
+    return ngx_http_bitcache_draw_start(r, ctx, &t);
+}
+
+
+/*
+ * The module's ctx of r if the access handler made it. The API's handlers
+ * keep another struct under the same module: the cleanup that only the
+ * access handler adds tells the two apart without reading either.
+ */
+static ngx_http_bitcache_ctx_t *
+ngx_http_bitcache_access_ctx(ngx_http_request_t *r)
+{
+    void                *ctx;
+    ngx_pool_cleanup_t  *cln;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_bitcache_module);
+    if (ctx == NULL) {
+        return NULL;
     }
 
-    ctx->partial_only = ngx_http_bitcache_partial_only(r);
-
-    /* one atomic command: a download spends a use (HINCRBY key left -1),
-     * a resume only looks (HGET key left) */
-    argv[0] = ctx->partial_only ? "HGET" : "HINCRBY";
-    argvlen[0] = ngx_strlen(argv[0]);
-    argv[1] = (const char *) ctx->key.data;
-    argvlen[1] = ctx->key.len;
-    argv[2] = "left";
-    argvlen[2] = 4;
-    argv[3] = "-1";
-    argvlen[3] = 2;
-
-    rc = ngx_http_bitcache_call(&ctx->call, r, ngx_http_bitcache_redis_done, ctx,
-                                ctx->partial_only ? 3 : 4, argv, argvlen);
-
-    if (rc == NGX_ERROR) {
-        return NGX_ERROR;
+    for (cln = r->pool->cleanup; cln; cln = cln->next) {
+        if (cln->handler == ngx_http_bitcache_draw_cleanup
+            && cln->data == ctx)
+        {
+            return ctx;
+        }
     }
 
-    if (rc == NGX_DECLINED) {
-        ctx->state = NGX_HTTP_BITCACHE_UNAVAILABLE;
-        ctx->reason = ctx->call.failure;
-        return NGX_OK;
-    }
-
-    ctx->state = NGX_HTTP_BITCACHE_WAITING;
-    return NGX_OK;
+    return NULL;
 }
 
 
@@ -361,7 +185,7 @@ ngx_http_bitcache_catalog_done(ngx_http_bitcache_call_t *call,
         }
     }
 
-    ngx_http_bitcache_resume(ctx);
+    ngx_http_bitcache_access_resume(ctx);
 }
 
 
@@ -409,6 +233,7 @@ ngx_http_bitcache_access_handler(ngx_http_request_t *r)
 {
     ngx_int_t                      rc;
     ngx_str_t                      token;
+    ngx_pool_cleanup_t            *cln;
     ngx_http_bitcache_ctx_t       *ctx;
     ngx_http_bitcache_loc_conf_t  *blcf;
 
@@ -418,7 +243,7 @@ ngx_http_bitcache_access_handler(ngx_http_request_t *r)
         return NGX_DECLINED;
     }
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_bitcache_module);
+    ctx = ngx_http_bitcache_access_ctx(r);
 
     if (ctx == NULL) {
         ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_bitcache_ctx_t));
@@ -428,6 +253,16 @@ ngx_http_bitcache_access_handler(ngx_http_request_t *r)
 
         ctx->request = r;
         ngx_http_set_ctx(r, ctx, ngx_http_bitcache_module);
+
+        /* gives back what is drawn and not sent; also marks the ctx as
+         * the access handler's (ngx_http_bitcache_access_ctx) */
+        cln = ngx_pool_cleanup_add(r->pool, 0);
+        if (cln == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        cln->handler = ngx_http_bitcache_draw_cleanup;
+        cln->data = ctx;
 
         if (ngx_http_complex_value(r, blcf->product, &ctx->product) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -505,30 +340,98 @@ ngx_http_bitcache_access_handler(ngx_http_request_t *r)
 
 
 /*
- * A use was not spent because the request asked for a part after byte 0.
- * If anything downstream (an If-Range mismatch, gzip, max_ranges 0, a
- * third-party filter) turned it into the whole file, send no body.
+ * nginx's own header filters (not_modified, gzip, range...) run after
+ * this one: a dynamic module's filter is the first called. So the check
+ * comes after the rest of the chain has made the response: a 200 or 206
+ * whose body would carry more of the file than was drawn (an If-Range
+ * that no longer matches, gzip, a filter that nginx's range arithmetic
+ * did not foresee) gets no body: the connection is closed before it.
  */
+/*
+ * nginx runs no access handler for a subrequest (SSI, addition, slice...):
+ * a file of a `bitcache on` location is never the body of one.
+ */
+static ngx_flag_t
+ngx_http_bitcache_unpaid_subrequest(ngx_http_request_t *r)
+{
+    ngx_http_bitcache_loc_conf_t  *blcf;
+
+    if (r == r->main || r->header_only
+        || (r->headers_out.status != NGX_HTTP_OK
+            && r->headers_out.status != NGX_HTTP_PARTIAL_CONTENT))
+    {
+        return 0;
+    }
+
+    blcf = ngx_http_get_module_loc_conf(r, ngx_http_bitcache_module);
+
+    return blcf->enable;
+}
+
+
 static ngx_int_t
 ngx_http_bitcache_header_filter(ngx_http_request_t *r)
 {
+    off_t                     limit, len;
+    size_t                    type_len;
     ngx_int_t                 rc;
     ngx_http_bitcache_ctx_t  *ctx;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_bitcache_module);
-
-    rc = ngx_http_next_header_filter(r);
-
-    if (ctx != NULL && ctx->partial_only && !r->header_only
-        && r->headers_out.status == NGX_HTTP_OK)
-    {
+    if (ngx_http_bitcache_unpaid_subrequest(r)) {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "bitcache: whole \"%V\" refused to a request that "
-                      "spent no download", &ctx->product);
+                      "bitcache: \"%V\" refused to a subrequest", &r->uri);
         return NGX_ERROR;
     }
 
-    return rc;
+    ctx = ngx_http_bitcache_access_ctx(r);
+
+    if (ctx == NULL || ctx->state != NGX_HTTP_BITCACHE_ALLOWED
+        || ctx->unlimited)
+    {
+        return ngx_http_next_header_filter(r);
+    }
+
+    type_len = r->headers_out.content_type.len + r->headers_out.charset.len;
+
+    rc = ngx_http_next_header_filter(r);
+
+    if (rc == NGX_ERROR || r->header_only
+        || (r->headers_out.status != NGX_HTTP_OK
+            && r->headers_out.status != NGX_HTTP_PARTIAL_CONTENT))
+    {
+        return rc;              /* no part of the file goes out */
+    }
+
+    /* what was drawn, and what a resume may send again undrawn */
+    len = r->headers_out.content_length_n;
+    limit = ctx->draw;
+
+    if (r->headers_out.status == NGX_HTTP_PARTIAL_CONTENT && ctx->parts > 1) {
+        /* multipart/byteranges: each part's boundary and headers too */
+        limit += (off_t) (ctx->parts + 1) * (128 + type_len + 3 * NGX_OFF_T_LEN);
+    }
+
+    if (len == -1 && ctx->draw == ctx->size && ctx->size > 0) {
+        /* the whole file, transformed (gzip): the wire says nothing of
+         * how much of it was sent, so all that was drawn is spent */
+        ctx->body = 1;
+        ctx->charge_all = 1;
+        return rc;
+    }
+
+    if (len >= 0 && len <= limit) {
+        ctx->body = 1;
+        return rc;
+    }
+
+    ctx->cut = 1;
+
+    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                  "bitcache: \"%V\": the response would carry %O bytes, "
+                  "%O were drawn: no body sent", &ctx->product, len,
+                  ctx->draw);
+
+    return NGX_ERROR;
 }
 
 
@@ -537,11 +440,13 @@ ngx_http_bitcache_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 {
     ngx_http_bitcache_ctx_t  *ctx;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_bitcache_module);
+    if (ngx_http_bitcache_unpaid_subrequest(r)) {
+        return NGX_ERROR;
+    }
 
-    if (ctx != NULL && ctx->partial_only && !r->header_only
-        && r->headers_out.status == NGX_HTTP_OK)
-    {
+    ctx = ngx_http_bitcache_access_ctx(r);
+
+    if (ctx != NULL && ctx->cut) {
         return NGX_ERROR;
     }
 
@@ -563,6 +468,10 @@ ngx_http_bitcache_access_init(ngx_conf_t *cf)
     }
 
     *h = ngx_http_bitcache_access_handler;
+
+    if (ngx_http_bitcache_draw_init() != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     ngx_http_next_header_filter = ngx_http_top_header_filter;
     ngx_http_top_header_filter = ngx_http_bitcache_header_filter;

@@ -7,7 +7,7 @@
  * alone is no credential. An invoice whose MAC fails is shown as invalid,
  * nothing of it (no address, no QR, no amount). The token is derived from
  * the invoice, so every poll gets the same one; its Redis record is
- * created with HSETNX, so polling never resets it.
+ * rewritten the same on each poll, never its counts.
  */
 
 #include <ngx_config.h>
@@ -243,11 +243,13 @@ ngx_http_bitcache_status_read(ngx_http_bitcache_call_t *call,
     redisReply *reply)
 {
     char                             err[BC_INVOICE_WHY_MAX], why[BC_INVOICE_WHY_MAX];
-    char                             left[NGX_INT64_LEN + 1], uses[NGX_INT32_LEN + 1];
     char                             exp[NGX_INT64_LEN + 1], tid_hex[33];
     ngx_int_t                        rc;
-    ngx_str_t                        a[16], key;
+    ngx_str_t                        a[4], key;
     bc_token                         t;
+    char                            *field;
+    bc_tokrec_write                  rw;
+    bc_tokrec_seed_write             sw;
     ngx_http_request_t              *r = call->request;
     bc_invoice_check_result          check;
     ngx_http_bitcache_status_ctx_t  *ctx = call->data;
@@ -347,42 +349,42 @@ ngx_http_bitcache_status_read(ngx_http_bitcache_call_t *call,
     }
 
     bc_hex_encode(tid_hex, t.id, BC_TOKEN_ID_LEN);
-    if (ngx_http_bitcache_key(r, &key, "tok:", (u_char *) tid_hex,
+    if (ngx_http_bitcache_key(r, &key, BC_TOKREC_KIND, (u_char *) tid_hex,
                                      2 * BC_TOKEN_ID_LEN) != NGX_OK)
     {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
 
-    ngx_sprintf((u_char *) left, "%L%Z", bc_record_initial_left(t.uses));
-    ngx_sprintf((u_char *) uses, "%uD%Z", t.uses);
+    /* MULTI; HSET the record (the same on every poll); HSETNX the
+     * product's counter (never reset); EXPIREAT; EXEC
+     * (libbitcache/token_record.h) */
+    bc_tokrec_hset(&rw, (const char *) key.data, key.len, t.uses, t.product,
+                   t.product_len, t.expires);
+
+    field = ngx_pnalloc(r->pool, sizeof(BC_TOKREC_FILE) - 1 + t.product_len);
+    if (field == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    bc_tokrec_seed(&sw, field, (const char *) key.data, key.len, t.product,
+                   t.product_len);
     ngx_sprintf((u_char *) exp, "%uL%Z", t.expires);
 
-    /* MULTI; HSETNX left; HSET the rest; EXPIREAT; EXEC */
     ngx_str_set(&a[0], "MULTI");
-    ngx_str_set(&a[1], "HSETNX");
+    ngx_str_set(&a[1], "EXPIREAT");
     a[2] = key;
-    ngx_str_set(&a[3], "left");
-    a[4].data = (u_char *) left; a[4].len = ngx_strlen(left);
-    ngx_str_set(&a[5], "HSET");
-    a[6] = key;
-    ngx_str_set(&a[7], "uses");
-    a[8].data = (u_char *) uses; a[8].len = ngx_strlen(uses);
-    ngx_str_set(&a[9], "product");
-    a[10].data = (u_char *) ctx->rec.inv.product;
-    a[10].len = ctx->rec.inv.product_len;
-    ngx_str_set(&a[11], "expires");
-    a[12].data = (u_char *) exp; a[12].len = ngx_strlen(exp);
-    ngx_str_set(&a[13], "EXPIREAT");
-    a[14] = key;
-    a[15] = a[12];
+    a[3].data = (u_char *) exp; a[3].len = ngx_strlen(exp);
 
     rc = NGX_ERROR;
 
     if (ngx_http_bitcache_queue(1, &a[0]) == NGX_OK
-        && ngx_http_bitcache_queue(4, &a[1]) == NGX_OK
-        && ngx_http_bitcache_queue(8, &a[5]) == NGX_OK
-        && ngx_http_bitcache_queue(3, &a[13]) == NGX_OK)
+        && ngx_http_bitcache_redis_command(NULL, NULL, 8, rw.argv, rw.argvlen)
+           != NULL
+        && ngx_http_bitcache_redis_command(NULL, NULL, 4, sw.argv, sw.argvlen)
+           != NULL
+        && ngx_http_bitcache_queue(3, &a[1]) == NGX_OK)
     {
         ngx_str_set(&a[0], "EXEC");
         rc = ngx_http_bitcache_callv(&ctx->call, r,

@@ -31,7 +31,8 @@ is($p->{product}, '/files/a b.pdf', 'product in the token');
 ok($p->{expires} >= $before + 7200 && $p->{expires} <= time + 7200, 'expires in 2h');
 my $rec = $t->redis('HGETALL', "bitcache:tok:$p->{id}");
 my %h = @$rec;
-is_deeply(\%h, { left => (1 << 40) + 7, uses => 7, product => '/files/a b.pdf', expires => $p->{expires} }, 'Redis record');
+is_deeply(\%h, { uses => 7, product => '/files/a b.pdf', expires => $p->{expires}, 'b:/files/a b.pdf' => 1 << 50 },
+          'Redis record: the file\'s counter ready, nothing drawn');
 my $ttl = $t->redis('TTL', "bitcache:tok:$p->{id}");
 ok($ttl > 7000 && $ttl <= 7200, "record expires with the token (TTL $ttl)");
 
@@ -45,7 +46,7 @@ ok($t->redis('EXISTS', 'shop2:tok:' . parse_token($out)->{id}), 'record under th
 is($rc, 0, 'revoke by id');
 like($out, qr/^revoked $p->{id}$/m, 'says so');
 is($t->redis('HGET', "bitcache:tok:$p->{id}", 'revoked'), 1, 'revoked in Redis');
-is($t->redis('HGET', "bitcache:tok:$p->{id}", 'left'), -(1 << 62), 'left set to the revoked mark');
+is($t->redis('HGET', "bitcache:tok:$p->{id}", 'b:/files/a b.pdf'), (1 << 51) + (1 << 50), 'its counter in the revoked band (docs/protocol.md)');
 ($rc, $out, $err) = $t->cli('revoke', '--redis', $R, '0' x 32);
 is($rc, 1, 'revoking an unknown id exits 1');
 like($err, qr/no token 0{32} \(expired or never granted\)/, 'and says so');

@@ -1,8 +1,9 @@
 #!/usr/bin/perl
 # The hot path on real nginx and redis-server: no token -> 402; a granted
 # token -> the exact file through nginx's static handler (Range, HEAD,
-# ETag, If-Modified-Since), uses counted, bad tokens refused without a
-# Redis call, tokens kept out of the logs.
+# ETag, If-Modified-Since), bytes counted, bad tokens refused without a
+# Redis call, tokens kept out of the logs. (t/15-bytes.t: the byte
+# accounting in depth.)
 use strict;
 use warnings;
 use lib 't/lib';
@@ -57,50 +58,55 @@ is(length $r->{content}, length $big, '10 MiB served');
 is(sha256_hex($r->{content}), sha256_hex($big), 'bytes equal the file');
 ok($r->{headers}{etag}, 'ETag from the static handler');
 ok($r->{headers}{'last-modified'}, 'Last-Modified from the static handler');
-is($t->spent($tok), 1, 'one use spent');
+my $L = length $big;
+is($t->drawn_settled($tok), $L, 'the file\'s size drawn');
 
-# resume: a range after byte 0 spends nothing
+# ranges draw what they send
 $r = $t->get('/files/film.bin', Cookie => "bitcache_token=$tok", Range => 'bytes=1000-1999');
 is($r->{status}, 206, 'cookie token + range: 206');
 is($r->{content}, substr($big, 1000, 1000), 'the right 1000 bytes');
+is($t->drawn_settled($tok), $L + 1000, '1000 bytes drawn');
 $r = $t->get('/files/film.bin', Cookie => "other=1; bitcache_token=$tok", Range => 'bytes=5000000-');
-is($r->{status}, 206, 'open-ended resume: 206');
+is($r->{status}, 206, 'open-ended range: 206');
 is(sha256_hex($r->{content}), sha256_hex(substr($big, 5000000)), 'the rest of the file');
+is($t->drawn_settled($tok), 2 * $L + 1000 - 5000000, 'and its length drawn');
 $r = $t->http('HEAD', "/files/film.bin?bitcache_token=$tok");
 is($r->{status}, 200, 'HEAD with token: 200');
 is($r->{headers}{'content-length'}, length $big, 'HEAD has the length');
-is($t->spent($tok), 1,
-   'resumes and HEAD spent no use');
 
-# conditional requests still work through the paywall
+# conditional requests still work through the paywall, and draw nothing
 my $etag = $r->{headers}{etag};
 $r = $t->get("/files/film.bin?bitcache_token=$tok", 'If-None-Match' => $etag);
 is($r->{status}, 304, 'If-None-Match: 304');
 $r = $t->get("/files/film.bin?bitcache_token=$tok", 'If-Modified-Since' => $r->{headers}{'last-modified'});
 is($r->{status}, 304, 'If-Modified-Since: 304');
+is($t->drawn_settled($tok), 2 * $L + 1000 - 5000000, 'HEAD and 304 drew nothing');
 
-is($t->spent($tok), 3, 'a 304 answer counts as a use (the check precedes it)');
-
-# --- uses run out -------------------------------------------------------------
-$r = $t->get("/files/film.bin?bitcache_token=$tok", Range => 'bytes=0-99');
-is($r->{status}, 402, 'a range from byte 0 is a download: the 4th is refused');
+# --- the allowance runs out -----------------------------------------------------
+$r = $t->get("/files/film.bin?bitcache_token=$tok");
+is($r->{status}, 200, 'a third whole file fits in what is left');
+$r = $t->get("/files/film.bin?bitcache_token=$tok");
+is($r->{status}, 402, 'a fourth does not');
 like($r->{content}, qr/downloads used up/, 'and says why');
-$r = $t->get('/files/film.bin', Cookie => "bitcache_token=$tok", Range => 'bytes=100-');
-is($r->{status}, 206, 'resuming a finished download still works');
-
-for my $range ('bytes=-100', 'bytes=1-10,0-5', 'bytes=10-5', 'bytes=0-', 'bytes=abc') {
+$r = $t->get('/files/film.bin', Cookie => "bitcache_token=$tok", Range => 'bytes=1-');
+is($r->{status}, 402, 'nor the file but its first byte');
+my $left = 3 * $L - $t->drawn_settled($tok);
+$r = $t->get('/files/film.bin', Cookie => "bitcache_token=$tok", Range => 'bytes=0-' . ($left - 1));
+is($r->{status}, 206, "the $left bytes left still go out");
+is($r->{content}, substr($big, 0, $left), 'exactly');
+for my $range ('bytes=0-0', 'bytes=-1', 'bytes=1-10,0-5', 'bytes=0-') {
     $r = $t->get("/files/film.bin?bitcache_token=$tok", Range => $range);
-    is($r->{status}, 402, "Range '$range' spends a use: refused once used up");
+    is($r->{status}, 402, "then Range '$range': 402");
 }
 
-# If-Range that no longer matches would turn a resume into the whole file
+# If-Range that no longer matches would turn a range into the whole file
 my $tok2 = $t->grant('/files/film.bin', '--uses', 1);
 $r = $t->get("/files/film.bin?bitcache_token=$tok2", Range => 'bytes=100-199', 'If-Range' => '"stale"');
 ok($r->{status} != 200 || length($r->{content}) < length($big),
-   'an unspent resume never yields the whole file') or diag "status $r->{status}";
+   'a range never yields the whole file') or diag "status $r->{status}";
 unlike($t->error_log, qr/\[alert\]/, 'refused cleanly');
-like($t->error_log, qr/whole "\/files\/film.bin" refused to a request that spent no download/, 'and logged');
-is($t->spent($tok2), 0, 'nothing spent');
+like($t->error_log, qr/"\/files\/film.bin": the response would carry \d+ bytes, 100 were drawn: no body sent/, 'and logged');
+is($t->drawn_settled($tok2), 0, 'nothing stays drawn');
 $r = $t->get("/files/film.bin?bitcache_token=$tok2");
 is(sha256_hex($r->{content}), sha256_hex($big), 'the token still downloads once');
 
@@ -117,14 +123,14 @@ my %bad = (
     'not base64url'   => 'AQ!!' x 20,
     'empty'           => '',
 );
-my $calls = $t->redis_calls('eval');
+my $calls = $t->redis_calls_all;
 for my $name (sort keys %bad) {
     $r = $t->get("/files/book.pdf?bitcache_token=$bad{$name}", Accept => 'application/json');
     is($r->{status}, 402, "$name token: 402");
 }
 $r = $t->get('/files/book.pdf', Cookie => 'bitcache_token=' . $bad{'8 KiB'});
 is($r->{status}, 402, '8 KiB token in a cookie: 402');
-is($t->redis_calls('eval'), $calls, 'none of them reached Redis');
+is($t->redis_calls_all, $calls, 'none of them reached Redis (every command counted)');
 like($t->error_log, qr/402 for "\/files\/book.pdf": token expired/, 'the log says expired');
 like($t->error_log, qr/402 for "\/files\/book.pdf": bad token MAC/, 'the log says bad MAC');
 like($t->error_log, qr/402 for "\/files\/book.pdf": token is for another product/, 'the log says other product');
@@ -150,9 +156,12 @@ like($r->{content}, qr/token revoked/, 'says revoked');
 $r = $t->get("/files/book.pdf?bitcache_token=$tok3", Range => 'bytes=10-');
 is($r->{status}, 402, 'revoked: no resume either');
 
-# --- a record that is not a number (someone wrote to Redis): fail closed ----
-my $tok4 = $t->grant('/files/book.pdf');
-$t->redis('HSET', 'bitcache:tok:' . TokenRef::parse_token($tok4)->{id}, 'left', 'lots');
+# --- a count that is not a number (someone wrote to Redis): fail closed ----
+my $tok4 = $t->grant('/files/book.pdf', '--uses', 2);
+is($t->get("/files/book.pdf?bitcache_token=$tok4")->{status}, 200, 'a download');
+my $key4 = 'bitcache:tok:' . TokenRef::parse_token($tok4)->{id};
+my ($field) = grep { /^b:/ } @{ $t->redis('HKEYS', $key4) };
+$t->redis('HSET', $key4, $field, 'lots');
 $r = $t->get("/files/book.pdf?bitcache_token=$tok4");
 is($r->{status}, 503, 'a corrupt record: 503, not the file');
 like($t->error_log, qr/unexpected redis reply: ERR hash value is not an integer/, 'logged');

@@ -8,6 +8,7 @@ use warnings;
 use lib 't/lib';
 use Test::More;
 use Time::HiRes qw(sleep time);
+use IO::Socket::INET;
 use BcTest;
 
 plan skip_all => 'valgrind not installed' unless `which valgrind` =~ /valgrind/;
@@ -73,6 +74,26 @@ my $s = decode_json($t->get("/bitcache/invoices/$inv->{id}", Accept => 'applicat
 ok($s->{token}, 'paid: token');
 is($t->get($s->{download_url})->{status}, 200, 'downloads');
 is($t->get("/bitcache/invoices/$inv->{id}")->{status}, 200, 'paid page');
+
+# bytes: a limited token, ranges, a cut download (its refund and credit),
+# and NOSCRIPT after the scripts are flushed (EVAL for the draw and for
+# the fire-and-forget refund)
+my $lim = $t->grant('/files/doc.bin', '--uses', 2);
+is($t->get('/files/doc.bin', Cookie => "bitcache_token=$lim", Range => 'bytes=0-9,100-109')->{status},
+   206, 'multipart range');
+$t->redis('SCRIPT', 'FLUSH');
+{
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $t->{http_port}) or die;
+    print $s "GET /files/doc.bin?bitcache_token=$lim HTTP/1.1\r\nHost: x\r\n\r\n";
+    my $buf;
+    sysread($s, $buf, 1000);
+    close $s;
+}
+sleep 1;
+is($t->get('/files/doc.bin', Cookie => "bitcache_token=$lim", Range => 'bytes=500-')->{content},
+   substr($data, 500), 'the resume after the cut');
+is($t->get('/files/doc.bin', Cookie => "bitcache_token=$lim", 'If-Range' => '"x"', Range => 'bytes=5-9')->{status} == 200
+   ? 'whole' : 'cut', 'cut', 'stale If-Range: no whole file');
 
 $t->stop_redis;
 is($t->get("/files/doc.bin?bitcache_token=$tok")->{status}, 503, 'Redis killed: 503');

@@ -148,6 +148,18 @@ sub redis_calls {
     return $info =~ /cmdstat_\Q$cmd\E:calls=(\d+)/ ? $1 : 0;
 }
 
+# how many commands Redis ran in all, but INFO (which this asks with) and
+# the connection's own (HELLO, PING, AUTH, SELECT, CLIENT)
+sub redis_calls_all {
+    my ($self) = @_;
+    my $info = $self->redis('INFO', 'commandstats');
+    my $n = 0;
+    while ($info =~ /cmdstat_([a-z|]+):calls=(\d+)/g) {
+        $n += $2 unless $1 =~ /^(info|ping|auth|select|hello|client\|.*)$/;
+    }
+    return $n;
+}
+
 # --- nginx ---------------------------------------------------------------
 
 # Wraps an http{} body into a whole nginx.conf; %%REDIS%%, %%DIR%% and
@@ -312,14 +324,36 @@ sub grant {
     return $out;
 }
 
-# downloads spent on a token, from its Redis record (docs/protocol.md)
-sub spent {
-    my ($self, $token) = @_;
+# bytes drawn on a token, from its Redis record (docs/protocol.md): of the
+# file whose path ends in $file, or of all its files; undef without a record
+sub drawn {
+    my ($self, $token, $file) = @_;
     require TokenRef;
     my $p = TokenRef::parse_token($token);
-    my $left = $self->redis('HGET', "bitcache:tok:$p->{id}", 'left');
-    return undef unless defined $left;
-    return $p->{uses} ? (1 << 40) + $p->{uses} - $left : (1 << 61) - $left;
+    my %rec = @{ $self->redis('HGETALL', "bitcache:tok:$p->{id}") || [] };
+    return undef unless %rec;
+    my $n = 0;
+    for my $f (keys %rec) {
+        next unless $f =~ /^b:/ && (!defined $file || $f =~ /\Q$file\E$/);
+        my $v = $rec{$f};
+        $v -= 1 << 51 if $v >= 1 << 51;        # revoked: docs/protocol.md
+        $n += $v - (1 << 50) if $v >= 1 << 50;    # LIVE + bytes drawn
+    }
+    return $n;
+}
+
+# drawn() after the request's refund (sent when it ended) had time to land
+sub drawn_settled {
+    my ($self, @a) = @_;
+    my ($last, $same) = (-1, 0);
+    for (1 .. 40) {
+        my $d = $self->drawn(@a) // return undef;
+        $same = $d == $last ? $same + 1 : 0;
+        return $d if $same >= 2;
+        $last = $d;
+        sleep 0.05;
+    }
+    return $last;
 }
 
 sub secret_bytes {
