@@ -20,8 +20,8 @@ cmd_revoke(int argc, char **argv)
     };
     unsigned char buf[BC_TOKEN_MAX_BYTES];
     char key[BC_TOKREC_KEY_MAX], idhex[2 * BC_TOKEN_ID_LEN + 1];
-    const char *arg, *argvr[5];
-    size_t lens[5];
+    const char *arg, *argvr[4];
+    size_t lens[4];
     redis_opts ro;
     redisContext *c;
     redisReply *r;
@@ -66,11 +66,10 @@ cmd_revoke(int argc, char **argv)
     argvr[1] = BC_SCRIPT_TOKEN_REVOKE;
     argvr[2] = "1";
     argvr[3] = key;
-    argvr[4] = "";                      /* unused (see the script) */
-    for (ch = 0; ch < 5; ch++) {
+    for (ch = 0; ch < 4; ch++) {
         lens[ch] = strlen(argvr[ch]);
     }
-    r = redis_run(c, "revoke", 5, argvr, lens);
+    r = redis_run(c, "revoke", 4, argvr, lens);
     if (r != NULL) {
         if (r->type == REDIS_REPLY_INTEGER && r->integer == 1) {
             printf("revoked %s\n", idhex);

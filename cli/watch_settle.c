@@ -34,13 +34,15 @@ static int
 revoke_token(watcher *w, const char *idhex, const unsigned char id[16])
 {
     unsigned char tid[16];
-    char thex[33], revoked[24];
+    char thex[33], key[BC_TOKREC_KEY_MAX];
 
-    if (!bc_invoice_token_id(tid, id, &w->keys)) return 0;
+    if (!bc_invoice_token_id(tid, id, &w->keys)
+        || !bc_tokrec_key(key, sizeof(key), w->prefix, tid))
+    {
+        return 0;
+    }
     bc_hex_encode(thex, tid, 16);
-    snprintf(revoked, sizeof(revoked), "%lld", BC_LEFT_REVOKED);
-    redisAppendCommand(w->rc, "EVAL %s 1 %stok:%s %s", BC_SCRIPT_TOKEN_REVOKE, w->prefix,
-                       thex, revoked);
+    redisAppendCommand(w->rc, "EVAL %s 1 %s", BC_SCRIPT_TOKEN_REVOKE, key);
     /* remembered, so that a new payment of the invoice gives it back */
     redisAppendCommand(w->rc, "HSET %sinv:%s token_revoked 1", w->prefix, idhex);
     wlog("invoice %s: token %s revoked (if it was minted)", idhex, thex);
@@ -48,21 +50,20 @@ revoke_token(watcher *w, const char *idhex, const unsigned char id[16])
 }
 
 /* The invoice is paid again after its payment vanished in a reorg: the
- * token the watcher revoked works again, with all its downloads. */
+ * token the watcher revoked works again, with the bytes it had left. */
 static int
-restore_token(watcher *w, const char *idhex, const unsigned char id[16],
-    uint32_t max_downloads)
+restore_token(watcher *w, const char *idhex, const unsigned char id[16])
 {
     unsigned char tid[16];
-    char thex[33], left[24];
+    char thex[33], key[BC_TOKREC_KEY_MAX];
 
-    if (!bc_invoice_token_id(tid, id, &w->keys)) {
+    if (!bc_invoice_token_id(tid, id, &w->keys)
+        || !bc_tokrec_key(key, sizeof(key), w->prefix, tid))
+    {
         return 0;
     }
     bc_hex_encode(thex, tid, 16);
-    snprintf(left, sizeof(left), "%lld", bc_record_initial_left(max_downloads));
-    redisAppendCommand(w->rc, "EVAL %s 1 %stok:%s %s", BC_SCRIPT_TOKEN_RESTORE, w->prefix,
-                       thex, left);
+    redisAppendCommand(w->rc, "EVAL %s 1 %s", BC_SCRIPT_TOKEN_RESTORE, key);
     redisAppendCommand(w->rc, "HDEL %sinv:%s token_revoked", w->prefix, idhex);
     wlog("invoice %s: paid again, token %s restored", idhex, thex);
     return 2;
@@ -112,7 +113,7 @@ typedef struct {
     bc_invoice_state   from;
     bc_settlement      s;
     uint64_t           paid_at, amount;
-    uint32_t           required, max_downloads;
+    uint32_t           required;
     unsigned char      msg[32], sig[64];
 } verdict;
 
@@ -218,7 +219,6 @@ settle_eval(watcher *w, verdict *v, const redisReply *inv, const redisReply *pag
     v->from = rec.state;
     v->amount = rec.inv.amount;
     v->required = rec.inv.confirmations;
-    v->max_downloads = rec.inv.max_downloads;
     v->changed = !prev_ok || s->state != rec.state || rec.received != s->received
                  || rec.conf != s->conf || rec.paid_at != v->paid_at;
     if (s->state == BC_STATE_NEW && rec.state == BC_STATE_NEW && !rec.has_att
@@ -337,7 +337,7 @@ settle_write(watcher *w, const verdict *v)
     if (v->revoke) {
         cmds += revoke_token(w, v->idhex, v->id);
     } else if (v->restore) {
-        cmds += restore_token(w, v->idhex, v->id, v->max_downloads);
+        cmds += restore_token(w, v->idhex, v->id);
     }
     return cmds;
 }

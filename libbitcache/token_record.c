@@ -190,12 +190,6 @@ bc_tokrec_parse(bc_tokrec *rec, const char *const *kv, const size_t *kvlen, size
     return 1;
 }
 
-long long
-bc_record_initial_left(uint32_t uses)
-{
-    return uses == 0 ? (1LL << 61) : (1LL << 40) + (long long) uses;
-}
-
 void
 bc_script_sha1(char out[41], const char *script)
 {

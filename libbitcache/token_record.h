@@ -202,7 +202,7 @@ int bc_tokrec_parse(bc_tokrec *rec, const char *const *kv, const size_t *kvlen,
     "redis.call('EXPIREAT', KEYS[1], ARGV[4])\n"                              \
     "return 1\n"
 
-/* KEYS[1] = <prefix>tok:<id hex>; ARGV[1] ignored (see CREATE). Returns 1
+/* KEYS[1] = <prefix>tok:<id hex>. Returns 1
  * if revoked now or before, 0 if there is no such token. Every counter
  * moves into the revoked band, keeping the bytes drawn. */
 #define BC_SCRIPT_TOKEN_REVOKE                                                \
@@ -215,7 +215,7 @@ int bc_tokrec_parse(bc_tokrec *rec, const char *const *kv, const size_t *kvlen,
     "end\n"                                                                   \
     "return 1\n"
 
-/* KEYS[1] = <prefix>tok:<id hex>; ARGV[1] ignored (see CREATE). Undoes a
+/* KEYS[1] = <prefix>tok:<id hex>. Undoes a
  * revocation (the watcher's, after a reorg, once the invoice is paid
  * again): the token has the bytes it had left, not its whole allowance
  * again. A record that does not exist stays absent. */
@@ -230,9 +230,6 @@ int bc_tokrec_parse(bc_tokrec *rec, const char *const *kv, const size_t *kvlen,
     "end\n"                                                                   \
     "return 1\n"
 
-/* The first argument that callers of the older scripts pass (ignored). */
-#define BC_LEFT_REVOKED     (-(1LL << 62))
-long long bc_record_initial_left(uint32_t uses);
 
 /* SHA1 of a script as 40 hex digits and a NUL, for EVALSHA. */
 void bc_script_sha1(char out[41], const char *script);
