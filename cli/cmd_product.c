@@ -1,10 +1,13 @@
 /* bitcache product set|list|rm: a creator's catalog records prod:<product>
- * (price, wallet, title and their MAC), which the module prefers over the
- * location's directives, so that prices change without a reload. */
+ * (price, wallet, title, seq and their MAC), which the module prefers over
+ * the location's directives, so that prices change without a reload. Each
+ * record written has a higher seq than the last (docs/protocol.md, "Catalog
+ * records"), so that nginx can refuse an older one written back. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "amount.h"
 #include "bip21.h"
@@ -19,7 +22,7 @@
 #define USAGE_SET  "usage: bitcache product set PRODUCT --price SATS|\"N BTC\" [--wallet KEY] " \
                    "[--title T] --secret FILE --redis ADDR"
 #define USAGE_LIST "usage: bitcache product list --redis ADDR [--secret FILE]"
-#define USAGE_RM   "usage: bitcache product rm --redis ADDR PRODUCT"
+#define USAGE_RM   "usage: bitcache product rm --secret FILE --redis ADDR PRODUCT"
 
 static int
 load_secret(bc_keys *keys, const char *cmd, const char *path)
@@ -41,21 +44,111 @@ check_product(const char *cmd, const char *product)
     return 0;
 }
 
+/* What prod:<product> holds before a new record is written. */
+enum { CUR_NONE = 0, CUR_FORGED, CUR_LIVE, CUR_WITHDRAWN };
+
+/* The current record at key, read to number the next one: *seq is its seq
+ * when its MAC verifies (a forged record cannot push the numbers up; a
+ * version 1 record counts as 0), *state one of CUR_*. Returns 0, or 1
+ * after printing why Redis did not answer. */
+static int
+current_record(redisContext *c, const char *cmd, const char *key, const char *product,
+    const bc_keys *keys, uint64_t *seq, int *state)
+{
+    const char *kv[16];
+    size_t kvlen[16], n;
+    char err[128];
+    bc_product_record p;
+    redisReply *r;
+
+    *seq = 0;
+    *state = CUR_NONE;
+    if ((r = hgetall(c, cmd, key, kv, kvlen, 16, &n)) == NULL) {
+        return 1;
+    }
+    err[0] = '\0';
+    if (n > 0 && bc_product_record_parse(&p, kv, kvlen, n, err, sizeof(err))
+        && bc_product_record_mac_ok(&p, product, strlen(product), keys))
+    {
+        *seq = p.seq;
+        *state = p.price != 0 ? CUR_LIVE : CUR_WITHDRAWN;
+    } else if (n > 0) {
+        *state = CUR_FORGED;
+        fprintf(stderr, "bitcache %s: the current record does not verify (%s); "
+                "replacing it\n", cmd, err[0] ? err : "BAD MAC");
+    }
+    freeReplyObject(r);
+    return 0;
+}
+
+/* The next record's seq: now in milliseconds, or one past the current one
+ * if the clock is behind it, so that seq only grows. 0: none left. */
+static uint64_t
+next_seq(uint64_t cur)
+{
+    struct timespec ts;
+    uint64_t now;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    now = (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+    if (cur == UINT64_MAX) {
+        return 0;
+    }
+    return now > cur ? now : cur + 1;
+}
+
+/* Numbers, signs and writes rec as the next record of product at key (one
+ * HSET of every field); rm: only over a record that sells or is forged
+ * (rec->seq stays 0 otherwise). Returns 0, or 1 after printing why. */
+static int
+write_record(redisContext *c, const char *cmd, const char *key, const char *product,
+    bc_product_record *rec, const bc_keys *keys, int rm, int *state)
+{
+    const char *argv[2 + BC_PRODUCT_ARGV_MAX];
+    size_t lens[2 + BC_PRODUCT_ARGV_MAX], n;
+    bc_product_argv_buf buf;
+    uint64_t cur;
+    redisReply *r;
+
+    if (current_record(c, cmd, key, product, keys, &cur, state)) {
+        return 1;
+    }
+    if (rm && (*state == CUR_NONE || *state == CUR_WITHDRAWN)) {
+        return 0;
+    }
+    rec->version = BC_PRODUCT_VERSION;
+    if ((rec->seq = next_seq(cur)) == 0) {
+        return run_error(cmd, "the current record's seq is the highest there is");
+    }
+    if (!bc_product_record_sign(rec, product, strlen(product), keys)) {
+        return run_error(cmd, "cannot compute the record's MAC");
+    }
+    argv[0] = "HSET";
+    argv[1] = key;
+    lens[0] = 4;
+    lens[1] = strlen(key);
+    n = bc_product_record_argv(argv + 2, lens + 2, &buf, rec);
+    r = redis_run(c, cmd, (int) (2 + n), argv, lens);
+    if (r == NULL) {
+        return run_error(cmd, "the record was not written");
+    }
+    freeReplyObject(r);
+    return 0;
+}
+
 static int
 product_set(int argc, char **argv)
 {
     static const char cmd[] = "product set";
-    char key[256 + BC_OFFER_FIELD_MAX], mac_hex[65], price_s[24], btc[BC_BTC_AMOUNT_MAX];
-    const char *product, *wallet, *title, *err = NULL, *argvr[10];
-    unsigned char mac[32];
-    size_t lens[10], i;
+    char key[256 + BC_OFFER_FIELD_MAX], btc[BC_BTC_AMOUNT_MAX];
+    const char *product, *wallet, *title, *err = NULL;
     uint64_t price;
+    bc_product_record rec;
     record_opts o;
     bc_wallet w;
     bc_keys keys;
     redisContext *c;
-    redisReply *r;
-    int rc;
+    int rc, state;
 
     if ((rc = record_opts_parse(&o, argc, argv, cmd, USAGE_SET, "spwt", "ps", 1, "PRODUCT"))) {
         return rc;
@@ -81,40 +174,28 @@ product_set(int argc, char **argv)
     if ((rc = load_secret(&keys, cmd, o.secret))) {
         return rc;
     }
-    rc = bc_product_mac(mac, product, strlen(product), price, wallet, strlen(wallet), title,
-                        strlen(title), &keys);
-    bc_keys_clear(&keys);
-    if (!rc) {
-        return run_error(cmd, "cannot compute the record's MAC");
-    }
-    bc_hex_encode(mac_hex, mac, 32);
-    snprintf(price_s, sizeof(price_s), "%llu", (unsigned long long) price);
     snprintf(key, sizeof(key), "%sprod:%s", o.ro.prefix, product);
-
-    c = redis_open(&o.ro, cmd);
-    if (c == NULL) {
+    if ((c = redis_open(&o.ro, cmd)) == NULL) {
+        bc_keys_clear(&keys);
         return 1;
     }
-    /* one HSET writes the whole record: no reader sees a new price with
-     * an old MAC (fields of other versions, if any, are ignored) */
-    argvr[0] = "HSET"; argvr[1] = key;
-    argvr[2] = "price"; argvr[3] = price_s;
-    argvr[4] = "wallet"; argvr[5] = wallet;
-    argvr[6] = "title"; argvr[7] = title;
-    argvr[8] = "mac"; argvr[9] = mac_hex;
-    for (i = 0; i < 10; i++) lens[i] = strlen(argvr[i]);
-    r = redis_run(c, cmd, 10, argvr, lens);
-    rc = r != NULL;
-    if (r) freeReplyObject(r);
+    memset(&rec, 0, sizeof(rec));
+    rec.price = price;
+    rec.wallet = wallet;
+    rec.wallet_len = strlen(wallet);
+    rec.title = title;
+    rec.title_len = strlen(title);
+    rc = write_record(c, cmd, key, product, &rec, &keys, 0, &state);
+    bc_keys_clear(&keys);
     redisFree(c);
-    if (!rc) {
-        return run_error(cmd, "the record was not written");
+    if (rc) {
+        return rc;
     }
     bc_format_btc(btc, price);
     printf("prod:");
     print_clean(stdout, product, strlen(product));
-    printf(" price %llu sats (%s BTC), wallet %s\n", (unsigned long long) price, btc,
-           wallet[0] ? "set" : "- (the location's)");
+    printf(" price %llu sats (%s BTC), wallet %s, seq %llu\n", (unsigned long long) price, btc,
+           wallet[0] ? "set" : "- (the location's)", (unsigned long long) rec.seq);
     return 0;
 }
 
@@ -130,14 +211,23 @@ print_product(const char *product, const char *const *kv, const size_t *kvlen, s
         printf("\tmalformed: %s\n", err);
         return;
     }
-    bc_format_btc(btc, p.price);
-    printf("\t%llu sats\t%s BTC\t", (unsigned long long) p.price, btc);
-    print_clean(stdout, p.title, p.title_len);
-    putchar('\t');
-    if (p.wallet_len) {
-        print_clean(stdout, p.wallet, p.wallet_len);
+    if (p.version >= 2 && p.price == 0) {
+        printf("\twithdrawn");
     } else {
-        putchar('-');
+        bc_format_btc(btc, p.price);
+        printf("\t%llu sats\t%s BTC\t", (unsigned long long) p.price, btc);
+        print_clean(stdout, p.title, p.title_len);
+        putchar('\t');
+        if (p.wallet_len) {
+            print_clean(stdout, p.wallet, p.wallet_len);
+        } else {
+            putchar('-');
+        }
+    }
+    if (p.version >= 2) {
+        printf("\tseq %llu", (unsigned long long) p.seq);
+    } else {
+        printf("\tv1 (no seq: `product set` again)");
     }
     if (keys) {
         printf("\t%s", bc_product_record_mac_ok(&p, product, strlen(product), keys)
@@ -191,49 +281,56 @@ product_list(int argc, char **argv)
     return rc;
 }
 
+/* Withdraws a product with a signed record of price 0 and the next seq
+ * rather than DEL: a module that has seen the product refuses a missing
+ * record (and any older one), so the withdrawal cannot be undone by
+ * writing the last record back. */
 static int
 product_rm(int argc, char **argv)
 {
     static const char cmd[] = "product rm";
     char key[256 + BC_OFFER_FIELD_MAX];
-    const char *argvr[2];
-    size_t lens[2];
+    const char *product;
+    bc_product_record rec;
     record_opts o;
+    bc_keys keys;
     redisContext *c;
-    redisReply *r;
-    int rc;
+    int rc, state;
 
-    if ((rc = record_opts_parse(&o, argc, argv, cmd, USAGE_RM, "", "", 1, "PRODUCT"))) {
+    if ((rc = record_opts_parse(&o, argc, argv, cmd, USAGE_RM, "s", "s", 1, "PRODUCT"))) {
         return rc;
     }
-    if ((rc = check_product(cmd, argv[optind]))) {
+    product = argv[optind];
+    if ((rc = check_product(cmd, product))) {
         return rc;
     }
-    snprintf(key, sizeof(key), "%sprod:%s", o.ro.prefix, argv[optind]);
+    if ((rc = load_secret(&keys, cmd, o.secret))) {
+        return rc;
+    }
+    snprintf(key, sizeof(key), "%sprod:%s", o.ro.prefix, product);
     if ((c = redis_open(&o.ro, cmd)) == NULL) {
+        bc_keys_clear(&keys);
         return 1;
     }
-    argvr[0] = "DEL";
-    argvr[1] = key;
-    lens[0] = 3;
-    lens[1] = strlen(key);
-    r = redis_run(c, cmd, 2, argvr, lens);
-    rc = 1;
-    if (r != NULL) {
-        if (r->type == REDIS_REPLY_INTEGER && r->integer == 1) {
-            printf("removed prod:");
-            print_clean(stdout, argv[optind], strlen(argv[optind]));
-            printf("\n");
-            rc = 0;
-        } else {
-            fprintf(stderr, "bitcache %s: no product \"", cmd);
-            print_clean(stderr, argv[optind], strlen(argv[optind]));
-            fprintf(stderr, "\"\n");
-        }
-        freeReplyObject(r);
-    }
+    memset(&rec, 0, sizeof(rec));
+    rec.wallet = rec.title = "";
+    rc = write_record(c, cmd, key, product, &rec, &keys, 1, &state);
+    bc_keys_clear(&keys);
     redisFree(c);
-    return rc;
+    if (rc) {
+        return rc;
+    }
+    if (rec.seq == 0) {
+        fprintf(stderr, "bitcache %s: no product \"", cmd);
+        print_clean(stderr, product, strlen(product));
+        fprintf(stderr, "\"%s\n", state == CUR_WITHDRAWN ? " (already withdrawn)" : "");
+        return 1;
+    }
+    printf("removed prod:");
+    print_clean(stdout, product, strlen(product));
+    printf(" (withdrawn at seq %llu: the location's directives apply)\n",
+           (unsigned long long) rec.seq);
+    return 0;
 }
 
 int

@@ -184,16 +184,24 @@ bc_invoice_token_id(unsigned char tid[16], const unsigned char id[BC_INVOICE_ID_
 }
 
 int
-bc_product_mac(unsigned char mac[32], const char *product, size_t product_len,
-    uint64_t price, const char *wallet, size_t wallet_len, const char *title,
-    size_t title_len, const bc_keys *keys)
+bc_product_mac(unsigned char mac[32], unsigned version, const char *product,
+    size_t product_len, uint64_t seq, uint64_t price, const char *wallet, size_t wallet_len,
+    const char *title, size_t title_len, const bc_keys *keys)
 {
-    unsigned char buf[8 + 8 + 3 * (2 + BC_OFFER_FIELD_MAX)];
+    unsigned char buf[9 + 8 + 8 + 3 * (2 + BC_OFFER_FIELD_MAX)];
     bc_writer w;
 
     bc_writer_init(&w, buf, sizeof(buf));
-    LABELED(&w, "product");
-    bc_put_lp(&w, product, product_len);
+    if (version == 2) {
+        LABELED(&w, "product2");
+        bc_put_lp(&w, product, product_len);
+        bc_put_uint(&w, seq, 8);
+    } else if (version == 1) {
+        LABELED(&w, "product");
+        bc_put_lp(&w, product, product_len);
+    } else {
+        return 0;
+    }
     bc_put_uint(&w, price, 8);
     bc_put_lp(&w, wallet, wallet_len);
     bc_put_lp(&w, title, title_len);

@@ -83,10 +83,13 @@ int bc_payment_msg(unsigned char msg32[32], const unsigned char genesis[32],
 int bc_invoice_token_id(unsigned char tid[16], const unsigned char id[BC_INVOICE_ID_LEN],
     const bc_keys *keys);
 
-/* The MAC of a creator's catalog record prod:<product>. */
-int bc_product_mac(unsigned char mac[32], const char *product, size_t product_len,
-    uint64_t price, const char *wallet, size_t wallet_len, const char *title,
-    size_t title_len, const bc_keys *keys);
+/* The MAC of a creator's catalog record prod:<product> (docs/protocol.md,
+ * "Catalog records"): version 1 has no seq (seq is ignored); version 2
+ * puts seq inside the MAC, so that an older record cannot pass for a
+ * newer one, and allows price 0 (withdrawn: the location's directives). */
+int bc_product_mac(unsigned char mac[32], unsigned version, const char *product,
+    size_t product_len, uint64_t seq, uint64_t price, const char *wallet, size_t wallet_len,
+    const char *title, size_t title_len, const bc_keys *keys);
 
 /* First 8 bytes of SHA256(wallet text), hex: names idx:<...> counters. */
 int bc_wallet_id(char out[17], const char *wallet, size_t len);

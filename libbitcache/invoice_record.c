@@ -354,7 +354,10 @@ int
 bc_product_record_parse(bc_product_record *p, const char *const *kv, const size_t *kvlen,
     size_t n, char *err, size_t errlen)
 {
-    static const char *const names[] = { "price", "wallet", "title", "mac" };
+    static const char *const names[] = {
+        BC_PRODUCT_F_PRICE, BC_PRODUCT_F_WALLET, BC_PRODUCT_F_TITLE, BC_PRODUCT_F_MAC,
+        BC_PRODUCT_F_SEQ
+    };
     unsigned seen = 0;
     size_t i, f;
 
@@ -368,16 +371,14 @@ bc_product_record_parse(bc_product_record *p, const char *const *kv, const size_
         return 0;
     }
     for (i = 0; i < n; i += 2) {
-        for (f = 0; f < 4; f++) {
+        for (f = 0; f < 5; f++) {
             if (strlen(names[f]) == kvlen[i] && memcmp(names[f], kv[i], kvlen[i]) == 0) {
                 break;
             }
         }
         switch (f) {
         case 0:
-            if (!bc_parse_uint_n(&p->price, kv[i + 1], kvlen[i + 1], BC_MAX_SATS)
-                || p->price == 0)
-            {
+            if (!bc_parse_uint_n(&p->price, kv[i + 1], kvlen[i + 1], BC_MAX_SATS)) {
                 snprintf(err, errlen, "field price is not a number of satoshis "
                          "from 1 to %llu", (unsigned long long) BC_MAX_SATS);
                 return 0;
@@ -402,6 +403,13 @@ bc_product_record_parse(bc_product_record *p, const char *const *kv, const size_
                 return 0;
             }
             break;
+        case 4:
+            if (!bc_parse_uint_n(&p->seq, kv[i + 1], kvlen[i + 1], UINT64_MAX) || p->seq == 0) {
+                snprintf(err, errlen, "field seq is not a number from 1 to %llu",
+                         (unsigned long long) UINT64_MAX);
+                return 0;
+            }
+            break;
         default:
             continue;
         }
@@ -413,6 +421,12 @@ bc_product_record_parse(bc_product_record *p, const char *const *kv, const size_
             return 0;
         }
     }
+    p->version = (seen & (1u << 4)) ? 2 : 1;
+    if (p->version == 1 && p->price == 0) {
+        snprintf(err, errlen, "field price is not a number of satoshis "
+                 "from 1 to %llu", (unsigned long long) BC_MAX_SATS);
+        return 0;
+    }
     return 1;
 }
 
@@ -422,7 +436,62 @@ bc_product_record_mac_ok(const bc_product_record *p, const char *product, size_t
 {
     unsigned char mac[32];
 
-    return bc_product_mac(mac, product, product_len, p->price, p->wallet, p->wallet_len,
-                          p->title, p->title_len, keys)
+    return bc_product_mac(mac, p->version, product, product_len, p->seq, p->price, p->wallet,
+                          p->wallet_len, p->title, p->title_len, keys)
            && CRYPTO_memcmp(mac, p->mac, 32) == 0;
+}
+
+int
+bc_product_record_sign(bc_product_record *p, const char *product, size_t product_len,
+    const bc_keys *keys)
+{
+    return bc_product_mac(p->mac, p->version, product, product_len, p->seq, p->price,
+                          p->wallet, p->wallet_len, p->title, p->title_len, keys);
+}
+
+size_t
+bc_product_record_argv(const char *argv[], size_t lens[], bc_product_argv_buf *buf,
+    const bc_product_record *p)
+{
+    size_t n = 0, i;
+
+    snprintf(buf->price, sizeof(buf->price), "%llu", (unsigned long long) p->price);
+    snprintf(buf->seq, sizeof(buf->seq), "%llu", (unsigned long long) p->seq);
+    bc_hex_encode(buf->mac, p->mac, 32);
+    argv[n] = BC_PRODUCT_F_PRICE;  lens[n++] = sizeof(BC_PRODUCT_F_PRICE) - 1;
+    argv[n] = buf->price;          lens[n++] = strlen(buf->price);
+    argv[n] = BC_PRODUCT_F_WALLET; lens[n++] = sizeof(BC_PRODUCT_F_WALLET) - 1;
+    argv[n] = p->wallet;           lens[n++] = p->wallet_len;
+    argv[n] = BC_PRODUCT_F_TITLE;  lens[n++] = sizeof(BC_PRODUCT_F_TITLE) - 1;
+    argv[n] = p->title;            lens[n++] = p->title_len;
+    if (p->version >= 2) {
+        argv[n] = BC_PRODUCT_F_SEQ; lens[n++] = sizeof(BC_PRODUCT_F_SEQ) - 1;
+        argv[n] = buf->seq;         lens[n++] = strlen(buf->seq);
+    }
+    argv[n] = BC_PRODUCT_F_MAC;    lens[n++] = sizeof(BC_PRODUCT_F_MAC) - 1;
+    argv[n] = buf->mac;            lens[n++] = 64;
+    for (i = 0; i < n; i++) {
+        if (argv[i] == NULL) {      /* an empty wallet or title */
+            argv[i] = "";
+        }
+    }
+    return n;
+}
+
+bc_catalog_verdict
+bc_catalog_decide(const bc_product_record *rec, uint64_t *mark)
+{
+    if (rec == NULL) {
+        /* gone, or rewritten without the secret: a rollback once a
+         * record has been seen, since the directives may be cheaper */
+        return *mark ? BC_CATALOG_ROLLED_BACK : BC_CATALOG_DIRECTIVES;
+    }
+    if (rec->version < 2) {
+        return *mark ? BC_CATALOG_ROLLED_BACK : BC_CATALOG_USE;
+    }
+    if (rec->seq < *mark) {
+        return BC_CATALOG_ROLLED_BACK;
+    }
+    *mark = rec->seq;
+    return rec->price == 0 ? BC_CATALOG_DIRECTIVES : BC_CATALOG_USE;
 }

@@ -126,24 +126,68 @@ bc_invoice_check_result bc_invoice_record_att_check(const bc_invoice_record *rec
 bc_invoice_check_result bc_invoice_check(const bc_invoice_record *rec, const bc_keys *keys,
     const unsigned char watcher_xonly[32], char *why, size_t whylen);
 
-/* A creator's catalog record prod:<product>: price (decimal satoshis),
- * wallet (empty: the location's), title and mac. */
+/* A creator's catalog record prod:<product> (docs/protocol.md, "Catalog
+ * records"): price (decimal satoshis), wallet (empty: the location's),
+ * title, mac, and from version 2 on seq, the record's number (inside the
+ * MAC: a record written back never passes for a newer one). Version 2's
+ * price 0 withdraws the product from the catalog (`bitcache product rm`). */
+#define BC_PRODUCT_F_PRICE   "price"
+#define BC_PRODUCT_F_WALLET  "wallet"
+#define BC_PRODUCT_F_TITLE   "title"
+#define BC_PRODUCT_F_SEQ     "seq"
+#define BC_PRODUCT_F_MAC     "mac"
+#define BC_PRODUCT_VERSION   2          /* what `bitcache product set` writes */
+
 typedef struct {
-    uint64_t      price;
+    unsigned      version;              /* 1: no seq field; 2 */
+    uint64_t      seq;                  /* 0 in version 1 */
+    uint64_t      price;                /* 0: withdrawn (version 2) */
     const char   *wallet;  size_t wallet_len;
     const char   *title;   size_t title_len;
     unsigned char mac[32];
 } bc_product_record;
 
-/* Parses HGETALL's field/value list like bc_invoice_record_parse. Refuses
- * a missing field, a price that is not 1..2.1e15 satoshis, fields longer
- * than BC_OFFER_FIELD_MAX and a mac that is not 64 hex digits. */
+/* Parses HGETALL's field/value list like bc_invoice_record_parse. A record
+ * with a seq field is version 2 (seq 1 .. 2^64-1, price 0 .. 2.1e15),
+ * one without is version 1 (price 1 .. 2.1e15). Refuses a missing field,
+ * fields longer than BC_OFFER_FIELD_MAX and a mac that is not 64 hex
+ * digits; other fields are ignored. */
 int bc_product_record_parse(bc_product_record *p, const char *const *kv, const size_t *kvlen,
     size_t n, char *err, size_t errlen);
 
 /* 1 if the record's mac is bc_product_mac over product and its fields. */
 int bc_product_record_mac_ok(const bc_product_record *p, const char *product,
     size_t product_len, const bc_keys *keys);
+
+/* Computes p->mac for product (p->version, seq, price, wallet, title set).
+ * Returns 1, or 0. */
+int bc_product_record_sign(bc_product_record *p, const char *product, size_t product_len,
+    const bc_keys *keys);
+
+/* The HSET arguments after the key that write p whole (one command, so
+ * that no reader sees a new price with an old MAC): field/value pairs into
+ * argv/lens (room for BC_PRODUCT_ARGV_MAX), the numbers and the MAC's hex
+ * formatted into buf. Returns the number of strings. */
+#define BC_PRODUCT_ARGV_MAX 10
+typedef struct {
+    char price[24], seq[24], mac[65];
+} bc_product_argv_buf;
+size_t bc_product_record_argv(const char *argv[], size_t lens[], bc_product_argv_buf *buf,
+    const bc_product_record *p);
+
+/* What the module does with prod:<product> given the highest seq it has
+ * seen of that product (mark, 0: none). rec is the record if it parsed
+ * and its MAC verifies, else NULL (missing, malformed, forged). */
+typedef enum {
+    BC_CATALOG_USE = 0,         /* sell at the record's price, wallet, title */
+    BC_CATALOG_DIRECTIVES,      /* no record (or withdrawn): the location's */
+    BC_CATALOG_ROLLED_BACK      /* older than the mark, or gone: refuse (503) */
+} bc_catalog_verdict;
+
+/* Decides, and sets *mark to the record's seq when that raises it. A v1
+ * record, a missing or forged one, counts as rolled back once a mark
+ * exists; otherwise they behave as before version 2. */
+bc_catalog_verdict bc_catalog_decide(const bc_product_record *rec, uint64_t *mark);
 
 /* Reads a decimal number of at most max from s[0..len) (digits only, no
  * sign or space). Returns 1, or 0. */

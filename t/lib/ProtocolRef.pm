@@ -8,7 +8,7 @@ use warnings;
 use Digest::SHA qw(hmac_sha256 sha256);
 use MIME::Base64 qw(encode_base64url decode_base64url);
 use Exporter 'import';
-our @EXPORT_OK = qw(keys_of offer invoice_mac claim_hash payment_msg token_id product_mac wallet_id);
+our @EXPORT_OK = qw(keys_of offer invoice_mac claim_hash payment_msg token_id product_mac product2_mac wallet_id);
 
 sub keys_of {
     my ($secret) = @_;
@@ -68,6 +68,13 @@ sub token_id {
 sub product_mac {
     my ($k, $product, $price, $wallet, $title) = @_;
     return hmac_sha256("product\0" . lp($product) . pack('Q>', $price) . lp($wallet) . lp($title), $k->{invoice});
+}
+
+# version 2 of the catalog record: its seq inside the MAC (price 0: withdrawn)
+sub product2_mac {
+    my ($k, $product, $seq, $price, $wallet, $title) = @_;
+    return hmac_sha256("product2\0" . lp($product) . pack('Q> Q>', $seq, $price) . lp($wallet) . lp($title),
+                       $k->{invoice});
 }
 
 # the id of earlier versions' counters, idx:<id>: the wallet's text hashed

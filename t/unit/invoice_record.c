@@ -340,6 +340,105 @@ test_states(void)
        "prefixes and longer names are not states");
 }
 
+/* version 2: seq inside the MAC, price 0 withdraws; and what the module
+ * decides against its high-water mark */
+static void
+test_products_v2(void)
+{
+    bc_product_record p, q;
+    bc_product_argv_buf buf;
+    const char *pk[10], *av[BC_PRODUCT_ARGV_MAX];
+    size_t pl[10], al[BC_PRODUCT_ARGV_MAX], i, n;
+    char mac[65], wallet[512], seq[24], withdrawn[65];
+    uint64_t mark;
+
+    nf = 0;
+    load_vectors();
+    snprintf(mac, sizeof(mac), "%s", get("product2_mac"));
+    snprintf(wallet, sizeof(wallet), "%s", get("wallet"));
+    snprintf(seq, sizeof(seq), "%s", get("product_seq"));
+    snprintf(withdrawn, sizeof(withdrawn), "%s", get("product2_withdrawn_mac"));
+    nf = 0;
+    set("price", "12345");
+    set("wallet", wallet);
+    set("title", "The Book");
+    set("mac", mac);
+    set("seq", seq);
+    for (i = 0; i < 10; i++) {
+        pk[i] = i % 2 ? fval[i / 2] : fname[i / 2];
+        pl[i] = strlen(pk[i]);
+    }
+    ok(bc_product_record_parse(&p, pk, pl, 10, err, sizeof(err)), "v2 record parses (%s)", err);
+    ok(p.version == 2 && p.seq == 1767225600000ull && p.price == 12345, "  version 2, its seq");
+    ok(bc_product_record_mac_ok(&p, "/files/book.pdf", 15, &keys), "  its MAC (Perl reference) verifies");
+    p.seq--;
+    ok(!bc_product_record_mac_ok(&p, "/files/book.pdf", 15, &keys), "  not with another seq");
+    p.seq++;
+    p.version = 1;
+    ok(!bc_product_record_mac_ok(&p, "/files/book.pdf", 15, &keys), "  nor read as version 1 (seq dropped)");
+    ok(!bc_product_record_parse(&q, pk, pl, 8, err, sizeof(err)) || !bc_product_record_mac_ok(&q,
+       "/files/book.pdf", 15, &keys), "  without its seq field it does not verify");
+    p.version = 2;
+
+    /* the writer's argv parses back to the same record */
+    n = bc_product_record_argv(av, al, &buf, &p);
+    ok(n == 10, "argv: five fields");
+    ok(bc_product_record_parse(&q, av, al, n, err, sizeof(err)) && q.version == 2
+       && q.seq == p.seq && q.price == p.price && memcmp(q.mac, p.mac, 32) == 0
+       && bc_product_record_mac_ok(&q, "/files/book.pdf", 15, &keys), "  parses back, MAC ok");
+
+    /* withdrawn: price 0 (v2 only), wallet and title empty */
+    memset(&q, 0, sizeof(q));
+    q.version = 2;
+    q.seq = p.seq + 1;
+    q.wallet = q.title = "";
+    ok(bc_product_record_sign(&q, "/files/book.pdf", 15, &keys), "sign a withdrawal");
+    bc_hex_encode(mac, q.mac, 32);
+    is_str(mac, withdrawn, "  the vector's withdrawn MAC");
+    n = bc_product_record_argv(av, al, &buf, &q);
+    ok(bc_product_record_parse(&q, av, al, n, err, sizeof(err)) && q.price == 0,
+       "  price 0 parses in version 2 (%s)", err);
+
+    pk[9] = "0";
+    pl[9] = 1;
+    ok(!bc_product_record_parse(&q, pk, pl, 10, err, sizeof(err)), "seq 0 refused");
+    is_str(err, "field seq is not a number from 1 to 18446744073709551615", "  says so");
+    pk[9] = "18446744073709551616";
+    pl[9] = 20;
+    ok(!bc_product_record_parse(&q, pk, pl, 10, err, sizeof(err)), "seq 2^64 refused");
+    pk[9] = "-1";
+    pl[9] = 2;
+    ok(!bc_product_record_parse(&q, pk, pl, 10, err, sizeof(err)), "seq -1 refused");
+    pk[9] = "18446744073709551615";
+    pl[9] = 20;
+    ok(bc_product_record_parse(&q, pk, pl, 10, err, sizeof(err)) && q.seq == UINT64_MAX,
+       "seq 2^64-1 parses");
+
+    /* the module's decision against the high-water mark */
+    mark = 0;
+    ok(bc_catalog_decide(NULL, &mark) == BC_CATALOG_DIRECTIVES && mark == 0,
+       "no record, no mark: the directives");
+    q = p;
+    q.version = 1;
+    ok(bc_catalog_decide(&q, &mark) == BC_CATALOG_USE && mark == 0,
+       "a v1 record, no mark: used, no mark made");
+    ok(bc_catalog_decide(&p, &mark) == BC_CATALOG_USE && mark == p.seq,
+       "a v2 record: used, the mark raised to its seq");
+    ok(bc_catalog_decide(&p, &mark) == BC_CATALOG_USE && mark == p.seq, "  read again: used");
+    ok(bc_catalog_decide(&q, &mark) == BC_CATALOG_ROLLED_BACK, "a v1 record after it: rolled back");
+    ok(bc_catalog_decide(NULL, &mark) == BC_CATALOG_ROLLED_BACK && mark == p.seq,
+       "gone (or forged) after it: rolled back, mark kept");
+    q = p;
+    q.seq--;
+    ok(bc_catalog_decide(&q, &mark) == BC_CATALOG_ROLLED_BACK && mark == p.seq,
+       "an older v2 record: rolled back");
+    q.seq = p.seq + 5;
+    q.price = 0;
+    ok(bc_catalog_decide(&q, &mark) == BC_CATALOG_DIRECTIVES && mark == p.seq + 5,
+       "a newer withdrawal: the directives, mark raised");
+    ok(bc_catalog_decide(&p, &mark) == BC_CATALOG_ROLLED_BACK, "  the record before it: rolled back");
+}
+
 static void
 test_products(void)
 {
@@ -385,6 +484,8 @@ test_products(void)
     pl[7] = 4;
     ok(!bc_product_record_parse(&p, pk, pl, 8, err, sizeof(err)), "short mac");
     is_str(err, "field mac is not 64 hex digits", "  says so");
+
+    test_products_v2();
 }
 
 /* the module's writer: what it writes parses back to the same invoice,
