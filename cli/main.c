@@ -16,7 +16,7 @@ static const struct {
     { "derive", cmd_derive, "derive KEY|DESCRIPTOR [--network NET] [--from 0] [--count 10] [--change] [--spk] [--descriptor]" },
     { "product", cmd_product, "product set PRODUCT --price SATS|\"N BTC\" [--wallet KEY] [--title T] --secret FILE --redis ADDR" },
     { "product", cmd_product, "product list --redis ADDR [--secret FILE]" },
-    { "product", cmd_product, "product rm --redis ADDR PRODUCT" },
+    { "product", cmd_product, "product rm --secret FILE --redis ADDR PRODUCT" },
     { "invoice", cmd_invoice, "invoice list --redis ADDR [--state new|seen|paid|underpaid|expired]" },
     { "invoice", cmd_invoice, "invoice show --redis ADDR [--secret FILE] [--watcher-key HEX] ID" },
     { "invoice", cmd_invoice, "invoice gap --redis ADDR [--wallet W] [--gap-limit N]" },

@@ -22,6 +22,7 @@
 typedef struct {
     ngx_http_bitcache_redis_conf_t   redis;
     bc_template                     *default_page;
+    ngx_shm_zone_t                  *catalog_zone;     /* catalog marks */
 } ngx_http_bitcache_main_conf_t;
 
 

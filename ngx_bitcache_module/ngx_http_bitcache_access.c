@@ -21,6 +21,7 @@
 #include "token.h"
 #include "token_record.h"
 #include "ngx_http_bitcache_access.h"
+#include "ngx_http_bitcache_catalog.h"
 
 
 
@@ -175,9 +176,17 @@ ngx_http_bitcache_catalog_done(ngx_http_bitcache_call_t *call,
         /* the reply is freed after this callback: apply it now, copying */
         blcf = ngx_http_get_module_loc_conf(ctx->request,
                                             ngx_http_bitcache_module);
-        ngx_http_bitcache_sale_catalog(ctx->request, blcf, &ctx->sale, reply);
+        if (ngx_http_bitcache_sale_catalog(ctx->request, blcf, &ctx->sale,
+                                           reply)
+            != NGX_OK)
+        {
+            /* never the directives' price instead: it may be lower */
+            ctx->state = NGX_HTTP_BITCACHE_UNAVAILABLE;
+            ctx->reason = "catalog record rolled back";
 
-        if (ngx_http_bitcache_sale_copy(ctx->request, &ctx->sale) != NGX_OK) {
+        } else if (ngx_http_bitcache_sale_copy(ctx->request, &ctx->sale)
+                   != NGX_OK)
+        {
             ctx->state = NGX_HTTP_BITCACHE_UNAVAILABLE;
             ctx->reason = "out of memory";
         } else {

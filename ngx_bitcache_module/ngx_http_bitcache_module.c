@@ -11,6 +11,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_bitcache.h"
+#include "ngx_http_bitcache_catalog.h"
 #include "api_request.h"
 #include "token_record.h"
 #include "amount.h"
@@ -87,6 +88,13 @@ static ngx_command_t  ngx_http_bitcache_commands[] = {
     { ngx_string("bitcache_redis"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
       ngx_http_bitcache_redis,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("bitcache_catalog_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_bitcache_catalog_zone,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
       NULL },
@@ -289,7 +297,7 @@ ngx_http_bitcache_init_main_conf(ngx_conf_t *cf, void *conf)
         ngx_str_set(&bmcf->redis.prefix, BC_REDIS_DEFAULT_PREFIX);
     }
 
-    return NGX_CONF_OK;
+    return ngx_http_bitcache_catalog_init_conf(cf, bmcf);
 }
 
 

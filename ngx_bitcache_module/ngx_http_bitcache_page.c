@@ -107,56 +107,6 @@ ngx_http_bitcache_sale_init(ngx_http_request_t *r,
 }
 
 
-void
-ngx_http_bitcache_sale_catalog(ngx_http_request_t *r,
-    ngx_http_bitcache_loc_conf_t *blcf, ngx_http_bitcache_sale_t *sale,
-    redisReply *reply)
-{
-    char               err[128];
-    size_t             i, n, kvlen[16];
-    const char        *kv[16];
-    bc_product_record  rec;
-
-    if (reply->elements == 0) {
-        return;     /* no record: the directives decide */
-    }
-
-    err[0] = '\0';
-
-    n = reply->elements < 16 ? reply->elements : 16;
-    for (i = 0; i < n; i++) {
-        if (reply->element[i]->type != REDIS_REPLY_STRING) {
-            return;
-        }
-        kv[i] = reply->element[i]->str;
-        kvlen[i] = reply->element[i]->len;
-    }
-
-    if (!bc_product_record_parse(&rec, kv, kvlen, n, err, sizeof(err))
-        || !bc_product_record_mac_ok(&rec, (const char *) sale->product.data,
-                                     sale->product.len, blcf->keys))
-    {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "bitcache: catalog record of \"%V\" ignored: %s",
-                      &sale->product, err[0] ? err
-                      : "its MAC does not verify (written without the secret?)");
-        return;
-    }
-
-    sale->price = rec.price;
-
-    if (rec.wallet_len) {
-        sale->wallet.data = (u_char *) rec.wallet;
-        sale->wallet.len = rec.wallet_len;
-    }
-
-    if (rec.title_len) {
-        sale->title.data = (u_char *) rec.title;
-        sale->title.len = rec.title_len;
-    }
-}
-
-
 ngx_int_t
 ngx_http_bitcache_sale_copy(ngx_http_request_t *r,
     ngx_http_bitcache_sale_t *sale)

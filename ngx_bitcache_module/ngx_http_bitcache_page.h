@@ -30,10 +30,7 @@ ngx_int_t ngx_http_bitcache_sale_init(ngx_http_request_t *r,
     ngx_http_bitcache_loc_conf_t *blcf, ngx_str_t *product,
     ngx_http_bitcache_sale_t *sale);
 
-/* Applies an HGETALL reply of the catalog record if its MAC verifies. */
-void ngx_http_bitcache_sale_catalog(ngx_http_request_t *r,
-    ngx_http_bitcache_loc_conf_t *blcf, ngx_http_bitcache_sale_t *sale,
-    redisReply *reply);
+/* The catalog record's part: ngx_http_bitcache_catalog.h. */
 
 /* Copies the strings that point into a Redis reply into the pool. */
 ngx_int_t ngx_http_bitcache_sale_copy(ngx_http_request_t *r,

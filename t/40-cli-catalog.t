@@ -7,8 +7,9 @@ use strict;
 use warnings;
 use lib 't/lib';
 use Test::More;
+use Time::HiRes ();
 use BcTest;
-use ProtocolRef qw(keys_of product_mac);
+use ProtocolRef qw(keys_of product2_mac);
 
 my $t = BcTest->new;
 $t->start_redis;
@@ -29,20 +30,23 @@ sub record {
 
 sub mac_ok {
     my ($product, $h) = @_;
-    return unpack('H*', product_mac($k, $product, $h->{price}, $h->{wallet}, $h->{title})) eq $h->{mac};
+    return unpack('H*', product2_mac($k, $product, $h->{seq}, $h->{price}, $h->{wallet}, $h->{title})) eq $h->{mac};
 }
 
 # --- set -----------------------------------------------------------------
 my ($rc, $out, $err) = $t->cli('product', 'set', '/files/book.pdf', '--price', '12345',
                                '--secret', $S, '--redis', $R);
 is($rc, 0, 'set with a price in sats') or diag $err;
-like($out, qr{^prod:/files/book\.pdf price 12345 sats \(0\.00012345 BTC\), wallet - \(the location's\)$}, 'says what it wrote');
+like($out, qr{^prod:/files/book\.pdf price 12345 sats \(0\.00012345 BTC\), wallet - \(the location's\), seq \d+$}, 'says what it wrote');
 my $h = record('/files/book.pdf');
-is_deeply([sort keys %$h], [qw(mac price title wallet)], 'fields price, wallet, title, mac');
+is_deeply([sort keys %$h], [qw(mac price seq title wallet)], 'fields price, wallet, title, seq, mac');
+my $t0 = int(Time::HiRes::time() * 1000);
+ok($h->{seq} > $t0 - 60_000 && $h->{seq} <= $t0, 'seq: now in milliseconds');
+my $seq1 = $h->{seq};
 is($h->{price}, '12345', 'price in sats');
 is($h->{wallet}, '', 'no wallet: the location\'s');
 is($h->{title}, '', 'no title');
-ok(mac_ok('/files/book.pdf', $h), 'MAC verifies with the Perl reference (ProtocolRef::product_mac)');
+ok(mac_ok('/files/book.pdf', $h), 'MAC verifies with the Perl reference (ProtocolRef::product2_mac)');
 
 ($rc, $out, $err) = $t->cli('product', 'set', '--secret', $S, '--redis', $R, '--price', '0.0005 BTC',
                             '--wallet', $XPUB, '--title', 'Über Film', '/films/über film.mp4');
@@ -71,6 +75,24 @@ $h = record('/files/book.pdf');
 is($h->{price}, 999, 'new price');
 is($h->{wallet}, $VPUB, 'new wallet (a vpub)');
 ok(mac_ok('/files/book.pdf', $h), 'new MAC verifies');
+cmp_ok($h->{seq}, '>', $seq1, 'and a higher seq');
+
+# a clock behind the current record: seq still grows
+my $future = $h->{seq} + 10_000_000;
+$t->redis('HSET', 'bitcache:prod:/files/book.pdf', seq => $future,
+          mac => unpack('H*', product2_mac($k, '/files/book.pdf', $future, 999, $VPUB, '')));
+($rc) = $t->cli('product', 'set', '/files/book.pdf', '--price', '999', '--wallet', $VPUB,
+                '--secret', $S, '--redis', $R);
+is(record('/files/book.pdf')->{seq}, $future + 1, 'a current record ahead of the clock: its seq + 1');
+# a forged record cannot push the numbers up
+$t->redis('HSET', 'bitcache:prod:/files/book.pdf', seq => '18446744073709551615');
+($rc, $out, $err) = $t->cli('product', 'set', '/files/book.pdf', '--price', '999', '--wallet', $VPUB,
+                            '--secret', $S, '--redis', $R);
+is($rc, 0, 'set over a forged record');
+like($err, qr/the current record does not verify/, '  says so');
+my $s2 = record('/files/book.pdf')->{seq};
+ok($s2 < $future + 1_000_000_000, "  its seq is not counted ($s2)");
+ok(mac_ok('/files/book.pdf', record('/files/book.pdf')), '  MAC verifies');
 
 ($rc) = $t->cli('product', 'set', '/x', '--price', '5', '--secret', $S, '--redis', $R, '--redis-prefix', 'sh*p:');
 is($rc, 0, 'set under a prefix with a glob character');
@@ -83,9 +105,9 @@ my $scans = $t->redis_calls('scan');
 is($rc, 0, 'list') or diag $err;
 my @lines = split /\n/, $out;
 is(scalar @lines, 3, 'one line per product') or diag $out;
-is($lines[0], "/files/book.pdf\t999 sats\t0.00000999 BTC\t\t$VPUB", 'product, sats, BTC, title, wallet');
-is($lines[1], "/films/über film.mp4\t50000 sats\t0.0005 BTC\tÜber Film\t$XPUB", 'with a title');
-is($lines[2], "/p\t700 sats\t0.000007 BTC\t\t-", 'no wallet: -');
+like($lines[0], qr{^/files/book.pdf\t999 sats\t0.00000999 BTC\t\t\Q$VPUB\E\tseq \d+$}, 'product, sats, BTC, title, wallet, seq');
+like($lines[1], qr{^/films/über film.mp4\t50000 sats\t0.0005 BTC\tÜber Film\t\Q$XPUB\E\tseq \d+$}, 'with a title');
+like($lines[2], qr{^/p\t700 sats\t0.000007 BTC\t\t-\tseq \d+$}, 'no wallet: -');
 ok($t->redis_calls('scan') > $scans, 'listed with SCAN');
 is($t->redis_calls('keys'), 0, 'never KEYS');
 
@@ -98,22 +120,35 @@ $t->redis('HSET', 'bitcache:prod:/p', 'price', '1');
 $t->redis('HSET', 'bitcache:prod:/q', 'price', '1', 'wallet', '', 'title', "a\tb\nc", 'mac', 'ab' x 32);
 $t->redis('HSET', 'bitcache:prod:/r', 'price', '1', 'wallet', '', 'title', '');
 ($rc, $out) = $t->cli('product', 'list', '--redis', $R, '--secret', $S);
-like($out, qr{^/p\t1 sats\t0\.00000001 BTC\t\t-\tBAD MAC$}m, 'a lowered price: BAD MAC');
-like($out, qr{^/q\t1 sats\t.*\ta\?b\?c\t-\tBAD MAC$}m, 'a forged record: BAD MAC, control characters shown as ?');
+like($out, qr{^/p\t1 sats\t0\.00000001 BTC\t\t-\tseq \d+\tBAD MAC$}m, 'a lowered price: BAD MAC');
+like($out, qr{^/q\t1 sats\t.*\ta\?b\?c\t-\tv1 \(no seq: `product set` again\)\tBAD MAC$}m, 'a forged v1 record: BAD MAC, control characters shown as ?');
 like($out, qr{^/r\tmalformed: no field mac$}m, 'a record without mac: malformed');
 like($out, qr{^/films/.*\tok$}m, 'the others still ok');
 
 ($rc, $out) = $t->cli('product', 'list', '--redis', $R, '--redis-prefix', 'sh*p:');
-is($out, "/x\t5 sats\t0.00000005 BTC\t\t-\n", 'a prefix lists only its own records');
+like($out, qr{^/x\t5 sats\t0.00000005 BTC\t\t-\tseq \d+\n\z}, 'a prefix lists only its own records');
 
 # --- rm --------------------------------------------------------------------
-($rc, $out, $err) = $t->cli('product', 'rm', '--redis', $R, '/films/über film.mp4');
+my $before = record('/films/über film.mp4');
+($rc, $out, $err) = $t->cli('product', 'rm', '--secret', $S, '--redis', $R, '/films/über film.mp4');
 is($rc, 0, 'rm');
-is($out, "removed prod:/films/über film.mp4\n", 'says so');
-ok(!$t->redis('EXISTS', 'bitcache:prod:/films/über film.mp4'), 'record gone');
-($rc, $out, $err) = $t->cli('product', 'rm', '--redis', $R, '/films/über film.mp4');
+like($out, qr{^removed prod:/films/über film.mp4 \(withdrawn at seq (\d+): the location's directives apply\)\n\z}, 'says so');
+$h = record('/films/über film.mp4');
+is_deeply([@$h{qw(price wallet title)}], [0, '', ''], 'a withdrawal record (price 0), not a DEL');
+cmp_ok($h->{seq}, '>', $before->{seq}, '  with a higher seq');
+ok(mac_ok('/films/über film.mp4', $h), '  MAC verifies (Perl reference)');
+($rc, $out) = $t->cli('product', 'list', '--redis', $R, '--secret', $S);
+like($out, qr{^/films/über film.mp4\twithdrawn\tseq $h->{seq}\tok$}m, 'listed as withdrawn');
+($rc, $out, $err) = $t->cli('product', 'rm', '--secret', $S, '--redis', $R, '/films/über film.mp4');
+is($rc, 1, 'rm again exits 1');
+like($err, qr{no product "/films/über film\.mp4" \(already withdrawn\)}, 'and says so');
+($rc, $out, $err) = $t->cli('product', 'rm', '--secret', $S, '--redis', $R, '/nothing');
 is($rc, 1, 'rm of a missing product exits 1');
-like($err, qr{no product "/films/über film\.mp4"}, 'and says so');
+like($err, qr{no product "/nothing"$}m, 'and says so');
+ok(!$t->redis('EXISTS', 'bitcache:prod:/nothing'), '  and writes nothing');
+# set after rm: sells again, numbered past the withdrawal
+($rc) = $t->cli('product', 'set', '/films/über film.mp4', '--price', '5', '--secret', $S, '--redis', $R);
+cmp_ok(record('/films/über film.mp4')->{seq}, '>', $h->{seq}, 'set after rm: a higher seq still');
 
 # --- bad arguments: exit 2 and a message that names what is wrong ----------
 my @set = ('product', 'set', '--secret', $S, '--redis', $R);
@@ -152,9 +187,10 @@ my @bad = (
     [ ['product', 'list', '--redis', $R, '--frobnicate'], qr/unknown or incomplete option "--frobnicate"/ ],
     [ ['product', 'list'], qr/--redis ADDR is required/ ],
     [ ['product', 'list', '--redis', $R, '--secret', "$dir/nope"], qr/--secret: cannot open/ ],
-    [ ['product', 'rm', '--redis', $R], qr/exactly one PRODUCT is needed/ ],
-    [ ['product', 'rm', '/x'], qr/--redis ADDR is required/ ],
-    [ ['product', 'rm', '--redis', $R, '--secret', $S, '/x'], qr/option "--secret" does not apply here/ ],
+    [ ['product', 'rm', '--secret', $S, '--redis', $R], qr/exactly one PRODUCT is needed/ ],
+    [ ['product', 'rm', '--secret', $S, '/x'], qr/--redis ADDR is required/ ],
+    [ ['product', 'rm', '--redis', $R, '/x'], qr/--secret is required/ ],
+    [ ['product', 'rm', '--redis', $R, '--price', '5', '--secret', $S, '/x'], qr/option "--price" does not apply here/ ],
     [ ['product'], qr/product: a subcommand is needed.*\n.*product set PRODUCT --price/s ],
     [ ['product', 'frob'], qr/product: unknown subcommand "frob"/ ],
 );
@@ -170,7 +206,7 @@ chmod 0600, $S;
 ($rc, $out) = $t->cli('--help');
 like($out, qr/product set PRODUCT --price SATS\|"N BTC"/, '--help lists product set');
 like($out, qr/product list --redis ADDR \[--secret FILE\]/, 'and product list');
-like($out, qr/product rm --redis ADDR PRODUCT/, 'and product rm');
+like($out, qr/product rm --secret FILE --redis ADDR PRODUCT/, 'and product rm');
 
 # Redis not reachable: a run-time failure
 $t->stop_redis;
