@@ -28,6 +28,23 @@ my $KEY = 'bitcache:prod:/files/book.pdf';
 # reuseport: the kernel spreads connections over both workers
 my $http = $t->selling_http('location /files/ { bitcache on; }', price => 12345);
 $http =~ s/(listen 127\.0\.0\.1:%%PORT%%)/$1 reuseport/ or die;
+
+# --- bitcache_catalog_zone: checked by nginx -t ------------------------------
+for my $case (['cat:2m', 0, qr/successful/],
+              ['cat', 1, qr/bitcache_catalog_zone: "cat" is not name:size in .*:\d+/],
+              [':1m', 1, qr/is not name:size/],
+              ['cat:lots', 1, qr/bitcache_catalog_zone: invalid size "lots"/],
+              ['cat:8k', 1, qr/bitcache_catalog_zone "cat" is too small \(at least \d+ bytes\)/]) {
+    my ($v, $fails, $re) = @$case;
+    my ($rc, $out) = $t->nginx_test("bitcache_catalog_zone $v;\n$http");
+    is(!!$rc, !!$fails, "bitcache_catalog_zone $v: " . ($fails ? 'refused' : 'accepted'));
+    like($out, $re, '  says so');
+}
+my ($crc, $cout) = $t->nginx_test("bitcache_catalog_zone a:1m;\nbitcache_catalog_zone b:1m;\n$http");
+like($cout, qr/"bitcache_catalog_zone" directive is duplicate/, 'a second bitcache_catalog_zone: duplicate');
+($crc, $cout) = $t->nginx_test($http =~ s/(server \{)/$1 bitcache_catalog_zone c:1m;/r);
+like($cout, qr/"bitcache_catalog_zone" directive is not allowed here/, 'not in a server block');
+
 $t->start_nginx($http, workers => 2);
 
 sub set_price {
@@ -181,14 +198,14 @@ like((warns())[-1], qr/rolled back: a version 1 record \(no seq\)/, '  logged as
 # --- what remains: a restart forgets the marks (docs/security.md) ------------
 write_back($A);
 $t->stop_nginx;
-$t->start_nginx($http, workers => 2);
+$t->start_nginx("bitcache_catalog_zone catalog:2m;\n$http", workers => 2);
 ($st, $shown) = offer_of();
 is_deeply([$st, $shown], [402, 50000], 'after a restart an older record is believed again (documented)');
 write_back($C);
 offer_of();
 write_back($A);
 ($st) = offer_of();
-is($st, 503, '  until a newer one is seen');
+is($st, 503, '  until a newer one is seen (in a zone named by bitcache_catalog_zone)');
 
 $t->stop_nginx;
 $t->check_log_clean;

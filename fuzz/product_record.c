@@ -1,0 +1,70 @@
+/* The catalog record parser (bc_product_record_parse) and the module's
+ * decision against its high-water mark (bc_catalog_decide), fed
+ * field/value lists as HGETALL gives them (a Redis writer controls every
+ * byte): the input's NUL bytes separate the strings. No crash, no read
+ * outside them, what it keeps lies inside the input, and no record below
+ * the mark is ever used. */
+#include "fuzz.h"
+
+#include "invoice_record.h"
+
+#define MAX_STRINGS 64
+
+static int
+inside(const char *p, size_t len, const char *buf, size_t size)
+{
+    return len == 0 || (p >= buf && p + len <= buf + size);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const char *kv[MAX_STRINGS];
+    size_t kvlen[MAX_STRINGS], n = 0, i, start = 0;
+    char err[128], *copy;
+    uint64_t mark, before;
+    bc_product_record rec;
+    bc_catalog_verdict v;
+
+    if (size > 8192 || (copy = malloc(size ? size : 1)) == NULL) {
+        return 0;
+    }
+    memcpy(copy, data, size);
+    for (i = 0; i <= size && n < MAX_STRINGS; i++) {
+        if (i == size || copy[i] == '\0') {
+            kv[n] = copy + start;
+            kvlen[n] = i - start;
+            n++;
+            start = i + 1;
+        }
+    }
+    n &= ~(size_t) 1;
+
+    if (bc_product_record_parse(&rec, kv, kvlen, n, err, sizeof(err))) {
+        FUZZ_ASSERT(rec.version == 1 || rec.version == 2);
+        FUZZ_ASSERT(rec.version == 2 ? rec.seq >= 1 : (rec.seq == 0 && rec.price >= 1));
+        FUZZ_ASSERT(rec.price <= 2100000000000000ull);
+        FUZZ_ASSERT(rec.wallet_len <= BC_OFFER_FIELD_MAX && rec.title_len <= BC_OFFER_FIELD_MAX);
+        FUZZ_ASSERT(inside(rec.wallet, rec.wallet_len, copy, size));
+        FUZZ_ASSERT(inside(rec.title, rec.title_len, copy, size));
+
+        /* against marks below, at and above the record's seq */
+        for (i = 0; i < 3; i++) {
+            before = mark = i == 0 ? 0 : i == 1 ? rec.seq : rec.seq + 1;
+            v = bc_catalog_decide(&rec, &mark);
+            FUZZ_ASSERT(mark >= before);
+            if (before && (rec.version < 2 || rec.seq < before)) {
+                FUZZ_ASSERT(v == BC_CATALOG_ROLLED_BACK && mark == before);
+            }
+            if (v == BC_CATALOG_USE) {
+                FUZZ_ASSERT(rec.price > 0);
+            }
+        }
+    } else {
+        FUZZ_ASSERT(strlen(err) < sizeof(err));
+        mark = 7;
+        FUZZ_ASSERT(bc_catalog_decide(NULL, &mark) == BC_CATALOG_ROLLED_BACK && mark == 7);
+    }
+    free(copy);
+    return 0;
+}
