@@ -14,7 +14,7 @@ use Time::HiRes qw(sleep time);
 use JSON::PP qw(decode_json);
 use MIME::Base64 qw(decode_base64url);
 use BcTest;
-use ProtocolRef qw(keys_of product_mac);
+use ProtocolRef qw(keys_of product_mac product2_mac);
 
 my $t = BcTest->new;
 $t->start_redis;
@@ -24,6 +24,22 @@ my $S = $t->dir . '/secret';
 my $R = $t->redis_addr;
 my $k = keys_of($t->secret_bytes);
 my $KEY = 'bitcache:prod:/files/book.pdf';
+
+# --- the vectors of t/vectors/selling.txt, recomputed in Perl, as documented ---
+{
+    open my $fh, '<', 't/vectors/selling.txt' or die;
+    my %v = map { /^([^#=]+)=(.*)$/ ? ($1 => $2) : () } <$fh>;
+    my $vk = keys_of(pack 'H*', $v{secret});
+    is(unpack('H*', product2_mac($vk, $v{product}, $v{product_seq}, $v{price}, $v{wallet}, $v{title})),
+       $v{product2_mac}, 'vector product2_mac (ProtocolRef)');
+    is(unpack('H*', product2_mac($vk, $v{product}, $v{product_seq} + 1, 0, '', '')),
+       $v{product2_withdrawn_mac}, 'vector product2_withdrawn_mac');
+    is(unpack('H*', product_mac($vk, $v{product}, $v{price}, $v{wallet}, $v{title})),
+       $v{product_mac}, 'vector product_mac (version 1)');
+    open my $doc, '<', 'docs/protocol.md' or die;
+    my $text = do { local $/; <$doc> };
+    like($text, qr/\Q$_=$v{$_}\E/, "docs/protocol.md gives $_") for qw(product_mac product2_mac product2_withdrawn_mac);
+}
 
 # reuseport: the kernel spreads connections over both workers
 my $http = $t->selling_http('location /files/ { bitcache on; }', price => 12345);
