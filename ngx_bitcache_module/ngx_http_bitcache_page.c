@@ -6,7 +6,6 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include "amount.h"
@@ -14,7 +13,6 @@
 #include "bip21.h"
 #include "hex.h"
 #include "invoice.h"
-#include "invoice_record.h"
 #include "network.h"
 #include "ngx_http_bitcache_page.h"
 
