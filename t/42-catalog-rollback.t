@@ -223,6 +223,30 @@ write_back($A);
 ($st) = offer_of();
 is($st, 503, '  until a newer one is seen (in a zone named by bitcache_catalog_zone)');
 
+# --- a full zone forgets the least recently read marks, and keeps working ------
+$t->stop_nginx;
+$t->start_nginx("bitcache_catalog_zone tiny:32k;\n$http", workers => 1);
+my $N = 400;
+my $sign = sub {
+    my ($i, $seq, $price) = @_;
+    my $p = "/files/p$i";
+    $t->redis('HSET', "bitcache:prod:$p", price => $price, wallet => '', title => '', seq => $seq,
+              mac => unpack('H*', product2_mac($k, $p, $seq, $price, '', '')));
+};
+$sign->($_, 10, 500) for 1 .. $N;
+my $sold = 0;
+for my $i (1 .. $N) {
+    my ($s, $p) = offer_of("/files/p$i");
+    $sold++ if $s == 402 && $p == 500;
+}
+is($sold, $N, "$N products read into a 32k zone: all sold");
+$sign->($_, 5, 100) for 1, $N;
+($st) = offer_of("/files/p$N");
+is($st, 503, 'the most recently read product keeps its mark');
+($st, $shown) = offer_of('/files/p1');
+is_deeply([$st, $shown], [402, 100], 'the least recently read one was forgotten (documented)');
+unlike($t->error_log, qr/no room in bitcache_catalog_zone/, 'eviction made room each time');
+
 $t->stop_nginx;
 $t->check_log_clean;
 done_testing;
