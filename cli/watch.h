@@ -184,11 +184,12 @@ int pay_record_counts(watcher *w, const unsigned char id[16], const bc_pay_recor
     const char **why);
 
 /* Adds the records of one HSCAN page of pay:<id> (the reply's element 1)
- * that count to a, logging those that do not (the first few: *refused
- * counts them). Returns the next cursor ("0": done), or NULL for a
- * malformed reply. */
+ * that count to a, each outpoint once (seen: HSCAN may return a field
+ * twice), logging those that do not (the first few: *refused counts
+ * them). Returns the next cursor ("0": done), or NULL for a malformed
+ * reply or when out of memory. */
 const char *pay_sum_page(watcher *w, const char *idhex, const unsigned char id[16],
-    const redisReply *page, bc_pay_sum *a, unsigned long *refused);
+    const redisReply *page, bc_pay_sum *a, bc_pay_seen *seen, unsigned long *refused);
 
 /* 1 if r (an HGET reply of the outpoint's field) is a record the
  * watcher wrote for this invoice and output, read into p. */

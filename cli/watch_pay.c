@@ -129,7 +129,7 @@ pay_record_counts(watcher *w, const unsigned char id[16], const bc_pay_record *p
 
 const char *
 pay_sum_page(watcher *w, const char *idhex, const unsigned char id[16],
-    const redisReply *page, bc_pay_sum *a, unsigned long *refused)
+    const redisReply *page, bc_pay_sum *a, bc_pay_seen *seen, unsigned long *refused)
 {
     const redisReply *kv, *f, *v;
     const char *why;
@@ -155,7 +155,17 @@ pay_sum_page(watcher *w, const char *idhex, const unsigned char id[16],
             continue;
         }
         if (pay_record_counts(w, id, &p, &why)) {
-            bc_pay_sum_add(a, p.value, bc_confirmations(p.height, w->node_tip), p.seen_at);
+            switch (bc_pay_seen_add(seen, &p)) {
+            case 1:
+                bc_pay_sum_add(a, p.value, bc_confirmations(p.height, w->node_tip),
+                               p.seen_at);
+                break;
+            case 0:         /* HSCAN returned it again: counted once */
+                break;
+            default:
+                wlog("out of memory");
+                return NULL;
+            }
         } else if (why && ++*refused <= REFUSED_LOGGED) {
             wlog("invoice %s: payment %.80s not counted: %s", idhex, f->str, why);
         }

@@ -127,29 +127,34 @@ sum_payments(watcher *w, const verdict *v, const redisReply *page, bc_pay_sum *a
     const char *cursor;
     char next[32];
     unsigned long refused = 0;
+    bc_pay_seen seen;
+    int ok = 0;
 
     bc_pay_sum_init(a);
+    bc_pay_seen_init(&seen);
     r = NULL;
     for (;;) {
-        cursor = pay_sum_page(w, v->idhex, v->id, page, a, &refused);
+        cursor = pay_sum_page(w, v->idhex, v->id, page, a, &seen, &refused);
         if (cursor == NULL) {
             wlog("invoice %s: HSCAN of its payments: bad reply", v->idhex);
-            if (r) freeReplyObject(r);
-            return 0;
+            goto done;
         }
         if (strcmp(cursor, "0") == 0) break;
         snprintf(next, sizeof(next), "%.30s", cursor);
         if (r) freeReplyObject(r);
         r = wcmd(w, "HSCAN %s" BC_KEY_PAY "%s %s COUNT " HSCAN_COUNT, w->prefix, v->idhex,
                  next);
-        if (r == NULL) return 0;
+        if (r == NULL) goto done;
         page = r;
     }
-    if (r) freeReplyObject(r);
     if (refused > 5) {
         wlog("invoice %s: %lu payment records refused in all", v->idhex, refused);
     }
-    return 1;
+    ok = 1;
+done:
+    if (r) freeReplyObject(r);
+    bc_pay_seen_free(&seen);
+    return ok;
 }
 
 /* Evaluates one invoice from its record and its payments' first page;

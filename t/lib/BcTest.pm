@@ -96,6 +96,95 @@ sub start_redis {
 
 sub redis_addr { "127.0.0.1:$_[0]{redis_port}" }
 
+# The end of the RESP value at $pos in $buf, or undef if it is incomplete.
+sub _resp_end {
+    my ($buf, $pos) = @_;
+    my $eol = index($buf, "\r\n", $pos);
+    return undef if $eol < 0;
+    my ($type, $arg) = (substr($buf, $pos, 1), substr($buf, $pos + 1, $eol - $pos - 1));
+    $pos = $eol + 2;
+    if ($type eq '$') {
+        return $pos if $arg < 0;
+        return length($buf) >= $pos + $arg + 2 ? $pos + $arg + 2 : undef;
+    }
+    if ($type eq '*') {
+        for (1 .. ($arg < 0 ? 0 : $arg)) {
+            $pos = _resp_end($buf, $pos) // return undef;
+        }
+    }
+    return $pos;
+}
+
+# Strings of a RESP array of bulk strings (a command)
+sub _resp_strings {
+    my ($raw) = @_;
+    my ($pos, @out) = ($raw =~ /^\*/ ? index($raw, "\r\n") + 2 : 0);
+    while ($pos < length $raw) {
+        my $eol = index($raw, "\r\n", $pos);
+        my $len = substr($raw, $pos + 1, $eol - $pos - 1);
+        push @out, substr($raw, $eol + 2, $len);
+        $pos = $eol + 2 + $len + 2;
+    }
+    return @out;
+}
+
+# A man in the middle between a client (the watcher) and Redis, to play
+# Redis behaviors that are allowed but rare: $filter->(\@command, $reply)
+# returns the reply bytes to pass on. Listens on a free port; returns it.
+sub start_redis_proxy {
+    my ($self, $name, $filter) = @_;
+    my $l = IO::Socket::INET->new(Listen => 16, LocalAddr => '127.0.0.1', LocalPort => 0,
+                                  Proto => 'tcp', ReuseAddr => 1) or die "proxy: $!";
+    my $port = $l->sockport;
+    my $pid = fork // die;
+    if (!$pid) {
+        require IO::Select;
+        my $sel = IO::Select->new($l);
+        my %peer;    # fileno => { c => client, r => redis, cin, rin, cmds }
+        for (;;) {
+            for my $fh ($sel->can_read) {
+                if ($fh == $l) {
+                    my $c = $l->accept or next;
+                    my $r = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                                  PeerPort => $self->{redis_port}) or next;
+                    my $p = { c => $c, r => $r, cin => '', rin => '', cmds => [] };
+                    $peer{ fileno $c } = $peer{ fileno $r } = $p;
+                    $sel->add($c, $r);
+                    next;
+                }
+                my $p = $peer{ fileno $fh } or next;
+                my $n = sysread($fh, my $data, 65536);
+                if (!$n) {
+                    $sel->remove($p->{c}, $p->{r});
+                    delete @peer{ fileno $p->{c}, fileno $p->{r} };
+                    close $p->{c};
+                    close $p->{r};
+                    next;
+                }
+                if ($fh == $p->{c}) {
+                    $p->{cin} .= $data;
+                    while (defined(my $end = _resp_end($p->{cin}, 0))) {
+                        my $cmd = substr($p->{cin}, 0, $end, '');
+                        push @{ $p->{cmds} }, [ _resp_strings($cmd) ];
+                        syswrite($p->{r}, $cmd);
+                    }
+                } else {
+                    $p->{rin} .= $data;
+                    while (defined(my $end = _resp_end($p->{rin}, 0))) {
+                        my $reply = substr($p->{rin}, 0, $end, '');
+                        my $cmd = shift @{ $p->{cmds} } || [];
+                        $reply = $filter->($cmd, $reply);
+                        syswrite($p->{c}, $reply);
+                    }
+                }
+            }
+        }
+        exit 0;
+    }
+    $self->{pids}{$name} = $pid;
+    return $port;
+}
+
 sub stop_redis {
     my ($self, $sig) = @_;
     $self->_stop('redis', $sig || 'KILL');
@@ -495,7 +584,8 @@ sub watcher_keyfile {
 # Starts `bitcache watch` against the node and Redis; $name tells several
 # apart (default "watcher"), its log is logs/$name.log; poll (ms), args
 # (more arguments), rpc (the node's URL),
-# rpc_auth: how the node's password is given (argv, file, env, or url: in rpc).
+# rpc_auth: how the node's password is given (argv, file, env, or url: in rpc),
+# redis (host:port, default the test's Redis).
 sub start_watcher {
     my ($self, %opt) = @_;
     my $name = $opt{name} || 'watcher';
@@ -505,7 +595,7 @@ sub start_watcher {
     my @pw = $auth eq 'argv' ? ('--rpc-password', $NODE_KEY)
            : $auth eq 'file' ? ('--rpc-password-file', "$self->{dir}/rpc.pw") : ();
     my @args = ('watch', '--rpc', $opt{rpc} || $self->node_url,
-                ($auth eq 'url' ? () : ('--rpc-user', 'x', @pw)), '--redis', $self->redis_addr,
+                ($auth eq 'url' ? () : ('--rpc-user', 'x', @pw)), '--redis', $opt{redis} || $self->redis_addr,
                 '--key', $self->watcher_keyfile,
                 '--secret', "$self->{dir}/secret",
                 '--network', 'regtest', '--poll', $opt{poll} || 100, @{ $opt{args} || [] });
