@@ -1,7 +1,7 @@
 /* Output escaping on any bytes: bc_json_escape stays within 6 bytes a
  * byte and gives valid UTF-8 with no quote, backslash (but escapes),
  * control byte or < > &; bc_path_escape stays within 3 bytes a byte
- * and gives only path characters. */
+ * and gives only path characters, never starting with "//". */
 #include "fuzz.h"
 
 #include "escape.h"
@@ -50,6 +50,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     n = bc_path_escape(out, data, size);
     FUZZ_ASSERT(n <= 3 * size);
+    FUZZ_ASSERT(n < 2 || out[0] != '/' || out[1] != '/');
     for (i = 0; i < n; i++) {
         FUZZ_ASSERT(out[i] != 0 && strchr(" \t\r\n\";,'\\<>", out[i]) == NULL
                     && (unsigned char) out[i] > 0x20 && (unsigned char) out[i] < 0x7f);

@@ -92,8 +92,11 @@ bc_path_escape(char *dst, const unsigned char *src, size_t len)
 
     for (i = 0; i < len; i++) {
         c = src[i];
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-            || (c != 0 && strchr("-._~/!$&()*+=:@", c) != NULL))
+        if (((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+             || (c != 0 && strchr("-._~/!$&()*+=:@", c) != NULL))
+            /* "//host" would be a link to another host: %2F is the same
+             * path once nginx decodes it */
+            && !(i == 1 && c == '/' && src[0] == '/'))
         {
             *d++ = (char) c;
         } else {

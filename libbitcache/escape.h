@@ -14,8 +14,10 @@ size_t bc_json_escape(char *dst, const unsigned char *src, size_t len);
 
 /* src[0..len) as a URL path: bytes other than letters, digits, "-._~/"
  * and "!$&()*+=:@" become %XX, so the result holds no space, quote, ';',
- * ',', '%' or control byte. dst needs room for 3 * len bytes; returns the
- * number written (no NUL). */
+ * ',', '%' or control byte; a second '/' at the start becomes %2F, so
+ * the result never starts with "//" (a protocol-relative link to another
+ * host). dst needs room for 3 * len bytes; returns the number written (no
+ * NUL). */
 size_t bc_path_escape(char *dst, const unsigned char *src, size_t len);
 
 #endif
