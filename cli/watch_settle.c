@@ -118,8 +118,8 @@ typedef struct {
 
 /* Sums the payments of pay:<id> that count, from the first HSCAN page
  * (read with the invoice) and the next ones, asked here (the pipeline is
- * empty by now). Memory stays bounded however many payments there are.
- * Returns 1, or 0 on a Redis error. */
+ * empty by now). Returns 1, 0 on a Redis error, -1 when the node did not
+ * answer (nothing can be decided). */
 static int
 sum_payments(watcher *w, const verdict *v, const redisReply *page, bc_pay_sum *a)
 {
@@ -128,15 +128,19 @@ sum_payments(watcher *w, const verdict *v, const redisReply *page, bc_pay_sum *a
     char next[32];
     unsigned long refused = 0;
     bc_pay_seen seen;
-    int ok = 0;
+    int ok = 0, node_down = 0;
 
     bc_pay_sum_init(a);
     bc_pay_seen_init(&seen);
     r = NULL;
     for (;;) {
-        cursor = pay_sum_page(w, v->idhex, v->id, page, a, &seen, &refused);
+        cursor = pay_sum_page(w, v->idhex, v->id, page, a, &seen, &refused, &node_down);
         if (cursor == NULL) {
-            wlog("invoice %s: HSCAN of its payments: bad reply", v->idhex);
+            if (node_down) {
+                ok = -1;
+            } else {
+                wlog("invoice %s: HSCAN of its payments: bad reply", v->idhex);
+            }
             goto done;
         }
         if (strcmp(cursor, "0") == 0) break;
@@ -196,8 +200,12 @@ settle_eval(watcher *w, verdict *v, const redisReply *inv, const redisReply *pag
         wlog("invoice %s: %s; never credited nor signed", v->idhex, why);
         return 1;
     }
-    if (!sum_payments(w, v, page, a)) {
+    switch (sum_payments(w, v, page, a)) {
+    case 0:
         return 0;
+    case -1:
+        v->drop = 0;            /* nothing written; kept open, evaluated again */
+        return 1;
     }
     bc_settle_sum(s, a, rec.inv.amount, rec.inv.confirmations, now, rec.inv.expires);
 

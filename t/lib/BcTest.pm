@@ -139,6 +139,8 @@ sub start_redis_proxy {
     my $pid = fork // die;
     if (!$pid) {
         require IO::Select;
+        require POSIX;
+        $SIG{TERM} = sub { POSIX::_exit(0) };     # stopped by the harness
         my $sel = IO::Select->new($l);
         my %peer;    # fileno => { c => client, r => redis, cin, rin, cmds }
         for (;;) {
@@ -525,6 +527,47 @@ sub stop_node {
 }
 
 sub node_url { "http://127.0.0.1:$_[0]{node_port}/" }
+
+# A relay between the watcher and the node, to play a node that lies or
+# fails: $filter->($request, $status, $reply) gets the decoded JSON-RPC
+# request and the node's answer, returns the (status, reply) to send on.
+# Returns the relay's URL (for start_watcher's rpc).
+sub start_node_relay {
+    my ($self, $name, $filter) = @_;
+    require JSON::PP;
+    require POSIX;
+    my $srv = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 16,
+                                    ReuseAddr => 1) or die "relay: $!";
+    my $port = $srv->sockport;
+    my $pid = fork // die;
+    if ($pid) {
+        close $srv;
+        $self->{pids}{$name} = $pid;
+        return "http://127.0.0.1:$port/";
+    }
+    $SIG{TERM} = sub { POSIX::_exit(0) };
+    my $ua = HTTP::Tiny->new(timeout => 60, keep_alive => 1);
+    while (my $c = $srv->accept) {
+        local $/ = "\r\n";
+        my %h;
+        my $line = <$c> // next;
+        while (defined(my $l = <$c>)) {
+            last if $l eq "\r\n";
+            $h{lc $1} = $2 if $l =~ /^([^:]+):\s*(.*?)\r\n$/;
+        }
+        read($c, my $body, $h{'content-length'} || 0);
+        my $r = $ua->request('POST', $self->node_url, {
+            headers => { 'Content-Type' => 'application/json',
+                         Authorization => $h{authorization} // '' },
+            content => $body });
+        my $req = eval { JSON::PP::decode_json($body) } || {};
+        my ($status, $out) = $filter->($req, $r->{status}, $r->{content});
+        print $c "HTTP/1.1 $status X\r\nContent-Type: application/json\r\n"
+               . 'Content-Length: ' . length($out) . "\r\nConnection: close\r\n\r\n$out";
+        close $c;
+    }
+    POSIX::_exit(0);
+}
 
 sub _jsonrpc {
     my ($self, $port, $method, @params) = @_;

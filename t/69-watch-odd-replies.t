@@ -1,4 +1,6 @@
 #!/usr/bin/perl
+# Replies that are allowed but odd, from Redis and from the node.
+#
 # HSCAN may return a field more than once (Redis documents it: when a hash
 # shrinks between two pages), and a Redis writer can make a hash shrink by
 # adding and deleting fields of its own. The watcher reads an invoice's
@@ -6,6 +8,11 @@
 # half payment counted twice settles the invoice. A proxy between the
 # watcher and Redis plays the duplicate: every later page of pay:<id>
 # repeats the first page's fields.
+#
+# A node that fails to answer (an error for getblockhash at a height it
+# has, as bitcoind does when its work queue is full, or a node that
+# contradicts itself) must not make a paid invoice look unpaid: the
+# evaluation is dropped and made again, nothing is revoked.
 use strict;
 use warnings;
 use lib 't/lib';
@@ -37,7 +44,21 @@ my $proxy = $t->start_redis_proxy('proxy', sub {
     my $f = $first{ $cmd->[1] } or return $reply;
     return $head . '*' . ($m + $f->[0]) . "\r\n" . $pairs . $f->[1];
 });
-$t->start_watcher(name => 'w', redis => "127.0.0.1:$proxy");
+# the node, through a relay that fails getblockhash at one height while
+# the file "flaky" exists
+my $flaky = $t->dir . '/flaky';
+my $fail_at = -1;
+my $rpc = $t->start_node_relay('relay', sub {
+    my ($req, $status, $reply) = @_;
+    if (-e $flaky && ($req->{method} // '') eq 'getblockhash'
+        && ($req->{params}[0] // -1) == (do { open my $f, '<', $flaky; <$f> } // -2))
+    {
+        return (500, qq({"result":null,"error":{"code":-1,"message":"Work queue depth exceeded"},)
+                     . qq("id":$req->{id}}));
+    }
+    return ($status, $reply);
+});
+$t->start_watcher(name => 'w', redis => "127.0.0.1:$proxy", rpc => $rpc);
 
 sub inv { $t->invoice($_[0]) }
 
@@ -72,6 +93,43 @@ $t->mine(1);
 ok($wait->(sub { (inv($a->{id})->{state} // '') eq 'paid' }, 30), 'topped up: paid');
 is(inv($a->{id})->{received}, 12_345, 'received: each payment once');
 ok($t->invoice_status($a->{id})->{token}, 'a token');
+
+# --- the node fails to say which block is at a paid invoice's height ------------------
+my $b = $t->new_invoice('/files/book.pdf');
+$t->send_sats($b->{address}, 12_345);
+$t->mine(1);
+ok($wait->(sub { (inv($b->{id})->{state} // '') eq 'paid' }, 30), 'paid') or diag $t->watcher_log('w');
+my $tok = $t->invoice_status($b->{id})->{token};
+ok($tok, 'a token');
+# deeper than the blocks the watcher checks for a reorg on each round
+for (1 .. 8) {
+    my $h = $t->node_rpc('getblockcount');
+    $t->mine(1);
+    $wait->(sub { ($t->redis('HGET', 'bitcache:watcher:tip', 'height') // 0) == $h + 1 }, 20);
+}
+my ($pay) = grep { !/^0+:/ } @{ $t->redis('HKEYS', "bitcache:pay:$b->{id}") };
+my $height = (split / /, $t->redis('HGET', "bitcache:pay:$b->{id}", $pay))[1];
+$t->write_file('flaky', $height);
+$mark = length $t->watcher_log('w');
+$t->redis('SADD', 'bitcache:watcher:open', $b->{id});    # evaluated again
+for (1 .. 2) {
+    my $h = $t->node_rpc('getblockcount');
+    $t->mine(1);
+    $wait->(sub { ($t->redis('HGET', 'bitcache:watcher:tip', 'height') // 0) == $h + 1 }, 20)
+        or diag 'the watcher did not read block ' . ($h + 1);
+    sleep 0.5;
+}
+like(substr($t->watcher_log('w'), $mark), qr/getblockhash failed/,
+     'the node failed to answer while the invoice was evaluated');
+like(substr($t->watcher_log('w'), $mark), qr/invoice $b->{id}: payment \S+: the node did not say which block is at its height; evaluated again later/,
+     'log: evaluated again later');
+is(inv($b->{id})->{state}, 'paid', 'the node did not answer: still paid');
+ok(!inv($b->{id})->{token_revoked}, 'no token revoked');
+unlink $flaky;
+ok($wait->(sub { !$t->redis('SISMEMBER', 'bitcache:watcher:open', $b->{id}) }, 20),
+   'the node answers again: evaluated, settled, no longer open');
+is(inv($b->{id})->{state}, 'paid', 'still paid');
+is($t->get("/files/book.pdf?bitcache_token=$tok")->{status}, 200, 'the token downloads');
 
 $t->check_log_clean;
 done_testing();
