@@ -49,5 +49,48 @@ sub json_of { my $j = eval { decode_json($_[0]{content}) }; return $j || {} }
         if $link =~ m{^/[^/]};
 }
 
+# --- a Redis writer's records of the wrong type: 503, and the log says why -----------
+{
+    my $id = '0' x 31 . '1';
+    $t->redis('SET', "bitcache:inv:$id", 'x');
+    my $r = $t->get("/bitcache/invoices/$id", Accept => 'application/json');
+    is($r->{status}, 503, 'inv:<id> a string: 503');
+    like($t->error_log, qr/\[warn\].*bitcache: invoice $id unreadable: WRONGTYPE/,
+         'log: the invoice is unreadable, and why');
+    my ($counter) = @{ $t->redis('KEYS', 'bitcache:index:*') };
+    my $n = $t->redis('GET', $counter);
+    $t->redis('SET', $counter, 'not a number');
+    my $offer = json_of($t->get('/files/book.pdf', Accept => 'application/json'))->{offer};
+    $r = $t->raw('POST', '/bitcache/invoices', encode_json({ offer => $offer }),
+                 'Content-Type' => 'application/json', Accept => 'application/json');
+    is($r->{status}, 503, 'a counter that is no number: 503');
+    ok($r->{headers}{'retry-after'}, 'with Retry-After');
+    like($t->error_log, qr/\[error\].*derivation counter of wallet [0-9a-f]{16}: ERR value is not an integer/,
+         'log: the counter, and why');
+    $t->redis('SET', $counter, $n);
+}
+
+# --- the claim among many wrong ones (cookies and headers): found, nothing else -------
+{
+    my $inv = $t->new_invoice('/files/book.pdf');
+    $t->pay_invoice($inv->{id}, 12_345, 1);
+    my $claim = $t->claim_of($inv->{id});
+    my $junk = join '; ', map { 'bitcache_claim=' . ('A' x 43) } 1 .. 100;
+    my $r = $t->raw('GET', "/bitcache/invoices/$inv->{id}", undef, Accept => 'application/json',
+                    Cookie => "$junk; bitcache_claim=$claim");
+    ok(json_of($r)->{token}, 'the right claim after 100 wrong cookies: the token');
+    $r = $t->raw('GET', "/bitcache/invoices/$inv->{id}", undef, Accept => 'application/json',
+                 Cookie => $junk, 'X-Bitcache-Claim' => substr($claim, 0, 42) . '=');
+    ok(!json_of($r)->{token}, 'only wrong ones: no token');
+    $r = $t->raw('GET', "/bitcache/invoices/$inv->{id}", undef, Accept => 'application/json',
+                 Cookie => "bitcache_claim=$claim" . 'x');
+    ok(!json_of($r)->{token}, 'the claim with a byte more: no token');
+    $r = $t->raw('GET', "/bitcache/invoices/$inv->{id}", undef, Accept => 'application/json',
+                 Cookie => "x_bitcache_claim=$claim");
+    ok(!json_of($r)->{token}, 'the claim under another cookie name: no token');
+    is($t->raw('HEAD', "/bitcache/invoices/$inv->{id}", undef, 'X-Bitcache-Claim' => $claim)->{content}, '',
+       'HEAD: no body');
+}
+
 $t->check_log_clean;
 done_testing();
