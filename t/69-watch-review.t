@@ -1,5 +1,6 @@
 #!/usr/bin/perl
-# Replies that are allowed but odd, from Redis and from the node.
+# The attack review of the watcher: replies that are allowed but odd, from
+# Redis and from the node, and records written back by a Redis writer.
 #
 # HSCAN may return a field more than once (Redis documents it: when a hash
 # shrinks between two pages), and a Redis writer can make a hash shrink by
@@ -19,6 +20,8 @@ use lib 't/lib';
 use Test::More;
 use Time::HiRes qw(sleep);
 use BcTest;
+use ProtocolRef qw(keys_of invoice_mac claim_hash);
+use Digest::SHA qw(sha256);
 
 my $wait = \&BcTest::wait_until;
 
@@ -130,6 +133,38 @@ ok($wait->(sub { !$t->redis('SISMEMBER', 'bitcache:watcher:open', $b->{id}) }, 2
    'the node answers again: evaluated, settled, no longer open');
 is(inv($b->{id})->{state}, 'paid', 'still paid');
 is($t->get("/files/book.pdf?bitcache_token=$tok")->{status}, 200, 'the token downloads');
+
+# --- an old invoice written back onto a reused address ------------------------------
+# Invoice A expired unpaid two days ago; its index was reused for B (a
+# buyer's live invoice, same address). A Redis writer who kept A's record
+# (validly MAC'd, forever) writes it back and points spk: at it: B's
+# payment must not settle A, whose claim the writer holds.
+{
+    my $b2 = $t->new_invoice('/files/book.pdf');
+    my %rec = @{ $t->redis('HGETALL', "bitcache:inv:$b2->{id}") };
+    my $aid = unpack('H32', sha256("old invoice $$"));
+    my $claim = 'attacker claim, 32 bytes long...';
+    my %old = (%rec, created => time - 3 * 86400, expires => time - 2 * 86400, state => 'new',
+               claim => unpack('H64', claim_hash($claim)));
+    $old{mac} = unpack('H64', invoice_mac(keys_of($t->secret_bytes), {
+        %old, id => pack('H32', $aid), spk => pack('H*', $old{spk}),
+        claim_hash => pack('H64', $old{claim}) }));
+    $t->redis('HSET', "bitcache:inv:$aid", %old);
+    $t->redis('SET', "bitcache:spk:$old{spk}", $aid);
+    $mark = length $t->watcher_log('w');
+    $t->send_sats($b2->{address}, 12_345);
+    $t->mine(1);
+    ok($wait->(sub { substr($t->watcher_log('w'), $mark) =~ /block \d+ \S+: .*payment/ }, 30),
+       'the block with B\'s payment was read');
+    sleep 1;
+    isnt(inv($aid)->{state} // '', 'paid', 'the old invoice written back: not paid');
+    ok(!inv($aid)->{att}, 'nothing attested for it');
+    require MIME::Base64;
+    my $s = $t->invoice_status($aid, MIME::Base64::encode_base64url($claim));
+    ok(!$s->{token}, 'no token for the writer\'s claim');
+    like(substr($t->watcher_log('w'), $mark), qr/names invoice $aid, but .*expired/,
+         'log: the output names an invoice that expired');
+}
 
 $t->check_log_clean;
 done_testing();
