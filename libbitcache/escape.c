@@ -107,3 +107,24 @@ bc_path_escape(char *dst, const unsigned char *src, size_t len)
     }
     return (size_t) (d - dst);
 }
+
+size_t
+bc_log_escape(char *dst, const unsigned char *src, size_t len)
+{
+    char *d = dst;
+    size_t i;
+    unsigned char c;
+
+    for (i = 0; i < len; i++) {
+        c = src[i];
+        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+            *d++ = (char) c;
+        } else {
+            *d++ = '\\';
+            *d++ = 'x';
+            *d++ = hexd[c >> 4];
+            *d++ = hexd[c & 15];
+        }
+    }
+    return (size_t) (d - dst);
+}

@@ -49,6 +49,29 @@ sub json_of { my $j = eval { decode_json($_[0]{content}) }; return $j || {} }
         if $link =~ m{^/[^/]};
 }
 
+# --- a line break and a terminal escape in the product (the URI): the API's log
+# lines hold them escaped (a forged "[alert]" line would start at the break)
+{
+    my $path = '/files/x%0a2026/01/01%2000:00:00%20%5Bnotice%5D%201%231:%20FORGED%1b%5B31m.pdf';
+    my $r = $t->get($path, Accept => 'application/json');
+    is($r->{status}, 402, 'a product with CR/LF and ESC: 402');
+    my $offer = json_of($r)->{offer};
+    $r = $t->raw('POST', '/bitcache/invoices', encode_json({ offer => $offer }),
+                 'Content-Type' => 'application/json', Accept => 'application/json');
+    is($r->{status}, 201, 'an invoice for it');
+    my $id = json_of($r)->{id} // 'none';
+    like($t->error_log, qr{bitcache: invoice $id for "/files/x\\x0a2026/01/01 00:00:00 \[notice\] 1#1: FORGED\\x1b\[31m\.pdf"},
+         'the invoice\'s log line: the break and the escape as \\x0a, \\x1b');
+    unlike($t->error_log, qr/^2026\/01\/01 00:00:00 \[notice\] 1#1: FORGED\x1b\[31m\.pdf": \d+ sats/m,
+           'no forged line from it');
+  TODO: {
+        local $TODO = 'the 402 line is logged by ngx_http_bitcache_access.c (being rewritten): '
+                    . 'it should use ngx_http_bitcache_log_str too';
+        unlike($t->error_log, qr/^2026\/01\/01 00:00:00 \[notice\] 1#1: FORGED/m,
+               'no forged line from the 402 either');
+    }
+}
+
 # --- a Redis writer's records of the wrong type: 503, and the log says why -----------
 {
     my $id = '0' x 31 . '1';
