@@ -93,6 +93,25 @@ sub json_of { my $j = eval { decode_json($_[0]{content}) }; return $j || {} }
     $t->redis('SET', $counter, $n);
 }
 
+# --- a reuse: member above the counter (never handed out): dropped, not taken -------
+# (an index far past the wallet's gap limit would hide the payment from the
+# creator's wallet)
+{
+    my ($counter) = @{ $t->redis('KEYS', 'bitcache:index:*') };
+    my ($wid) = $counter =~ /index:([0-9a-f]{16})$/;
+    my $n = $t->redis('GET', $counter);
+    $t->redis('ZADD', "bitcache:reuse:$wid", 0, '0999999999');
+    my $offer = json_of($t->get('/files/book.pdf', Accept => 'application/json'))->{offer};
+    my $r = $t->raw('POST', '/bitcache/invoices', encode_json({ offer => $offer }),
+                    'Content-Type' => 'application/json', Accept => 'application/json');
+    is($r->{status}, 201, 'a reuse: member above the counter: an invoice all the same');
+    my $id = json_of($r)->{id} // 'none';
+    is($t->invoice($id)->{index}, $n, 'at the counter\'s next index, not 999999999');
+    is($t->redis('ZCARD', "bitcache:reuse:$wid"), 0, 'the member is dropped');
+    like($t->error_log, qr/reuse set of wallet $wid listed "[^"]*0999999999", not an index/,
+         'log: dropped, and why');
+}
+
 # --- the claim among many wrong ones (cookies and headers): found, nothing else -------
 {
     my $inv = $t->new_invoice('/files/book.pdf');
