@@ -220,6 +220,11 @@ settle_eval(watcher *w, verdict *v, const redisReply *inv, const redisReply *pag
     if (s->state == BC_STATE_PAID) {
         v->paid_at = prev_ok && rec.state == BC_STATE_PAID && rec.paid_at && rec.paid_at <= now
                      ? rec.paid_at : now;
+        /* never after the grace, when no payment counts any more: an old
+         * record written back without its attestation gets no new token */
+        if (v->paid_at > rec.inv.expires + WATCH_GRACE) {
+            v->paid_at = rec.inv.expires + WATCH_GRACE;
+        }
         if (prev_ok && rec.state == BC_STATE_PAID && rec.received == s->received
             && rec.conf <= BC_SETTLE_CONF_CAP)
         {

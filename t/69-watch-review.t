@@ -22,6 +22,7 @@ use Time::HiRes qw(sleep);
 use BcTest;
 use ProtocolRef qw(keys_of invoice_mac claim_hash);
 use Digest::SHA qw(sha256);
+use JSON::PP ();
 
 my $wait = \&BcTest::wait_until;
 
@@ -164,6 +165,46 @@ is($t->get("/files/book.pdf?bitcache_token=$tok")->{status}, 200, 'the token dow
     ok(!$s->{token}, 'no token for the writer\'s claim');
     like(substr($t->watcher_log('w'), $mark), qr/names invoice $aid, but .*expired/,
          'log: the output names an invoice that expired');
+}
+
+# --- an old paid invoice written back, its attestation left out ---------------------
+# The writer kept an invoice paid days ago and its payment record (both
+# MAC'd, forever valid), writes them back without the attestation: the
+# watcher attests it again, and a token that lapsed long ago must not come
+# back with a new expiry (paid_at is never after the invoice's grace).
+{
+    my @addr = map { [split / /] } split /\n/,
+        `$BcTest::CLI derive '$BcTest::TEST_WALLET' --network regtest --count 60 --spk 2>/dev/null`;
+    my ($index, $address, $spkhex) = @{ $addr[55] };
+    my $tmpl = $t->new_invoice('/files/book.pdf');
+    my %rec = @{ $t->redis('HGETALL', "bitcache:inv:$tmpl->{id}") };
+    my $eid = unpack('H32', sha256("old paid invoice $$"));
+    my $claim = 'the buyer of long ago, 32 bytes.';
+    my %old = (%rec, index => $index, address => $address, spk => $spkhex,
+               created => time - 3 * 86400, expires => time - 3 * 86400 + 1200, state => 'new',
+               claim => unpack('H64', claim_hash($claim)));
+    $old{mac} = unpack('H64', invoice_mac(keys_of($t->secret_bytes), {
+        %old, id => pack('H32', $eid), spk => pack('H*', $spkhex),
+        claim_hash => pack('H64', $old{claim}) }));
+    my $txid = $t->send_sats($address, 12_345);
+    my ($blk) = @{ $t->mine(1) };
+    my $height = $t->node_rpc('getblockcount');
+    my ($tx) = grep { $_->{txid} eq $txid }
+        @{ $t->node_rpc('getblock', $blk, JSON::PP::true(), JSON::PP::true())->{tx} };
+    my ($vout) = grep { ($tx->{vout}[$_]{scriptPubKey}{hex} // '') eq $spkhex } 0 .. $#{ $tx->{vout} };
+    my $field = "$txid:$vout";
+    my $value = `$BcTest::TOOLS/pay_record $BcTest::WATCHER_SECKEY $eid $field 12345 $height $blk ${\ (time - 3 * 86400 + 60)}`;
+    chomp $value;
+    ok($value, 'its payment record, as the watcher wrote it then');
+    $t->redis('HSET', "bitcache:inv:$eid", %old);
+    $t->redis('HSET', "bitcache:pay:$eid", $field, $value);
+    $t->redis('SADD', 'bitcache:watcher:open', $eid);
+    $t->mine(1);
+    ok($wait->(sub { (inv($eid)->{state} // '') eq 'paid' }, 30), 'attested again from its records');
+    ok(inv($eid)->{paid_at} <= $old{expires} + 86400, 'paid_at no later than the end of its grace');
+    require MIME::Base64;
+    ok(!$t->invoice_status($eid, MIME::Base64::encode_base64url($claim))->{token},
+       'no token: it lapsed long ago');
 }
 
 $t->check_log_clean;

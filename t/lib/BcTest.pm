@@ -21,7 +21,7 @@ sub new {
     my ($class) = @_;
     my $dir = tempdir('bitcache-test-XXXXXX', TMPDIR => 1, CLEANUP => !$ENV{BC_KEEP});
     chmod 0755, $dir;    # nginx workers run as nobody
-    my $self = bless { dir => $dir, pids => {} }, $class;
+    my $self = bless { dir => $dir, pids => {}, owner => $$ }, $class;
     mkdir "$dir/html";
     mkdir "$dir/logs";
     $self->write_file('secret', scalar `$CLI secret`, 0600);
@@ -140,7 +140,6 @@ sub start_redis_proxy {
     if (!$pid) {
         require IO::Select;
         require POSIX;
-        $SIG{TERM} = sub { POSIX::_exit(0) };     # stopped by the harness
         my $sel = IO::Select->new($l);
         my %peer;    # fileno => { c => client, r => redis, cin, rin, cmds }
         for (;;) {
@@ -181,7 +180,7 @@ sub start_redis_proxy {
                 }
             }
         }
-        exit 0;
+        POSIX::_exit(0);
     }
     $self->{pids}{$name} = $pid;
     return $port;
@@ -423,6 +422,7 @@ sub secret_bytes {
 sub _stop {
     my ($self, $name, $sig) = @_;
     my $pid = delete $self->{pids}{$name} or return;
+    local $?;               # the test's own exit status stays
     kill 'CONT', $pid;
     kill $sig, $pid;
     waitpid $pid, 0;
@@ -438,6 +438,7 @@ sub check_log_clean {
 
 sub DESTROY {
     my ($self) = @_;
+    return if ($self->{owner} // $$) != $$;    # a forked helper's copy: not its servers
     $self->stop_nginx;
     $self->_stop($_, 'TERM') for keys %{ $self->{pids} };
 }
@@ -545,7 +546,6 @@ sub start_node_relay {
         $self->{pids}{$name} = $pid;
         return "http://127.0.0.1:$port/";
     }
-    $SIG{TERM} = sub { POSIX::_exit(0) };
     my $ua = HTTP::Tiny->new(timeout => 60, keep_alive => 1);
     while (my $c = $srv->accept) {
         local $/ = "\r\n";
