@@ -179,16 +179,20 @@ int pay_record_write(watcher *w, const char *id, const outref *o, uint32_t heigh
 /* What a payment record is worth now: 1 if it counts (its MAC is the
  * watcher's, and its block is the node's at its height, or its
  * transaction is in the node's mempool), 0 if not, with the reason in why
- * (NULL when there is nothing worth logging). */
+ * (NULL when there is nothing worth logging), -1 when the node did not
+ * answer (nothing can be said: the invoice is evaluated again later). */
 int pay_record_counts(watcher *w, const unsigned char id[16], const bc_pay_record *p,
     const char **why);
 
 /* Adds the records of one HSCAN page of pay:<id> (the reply's element 1)
- * that count to a, logging those that do not (the first few: *refused
- * counts them). Returns the next cursor ("0": done), or NULL for a
- * malformed reply. */
+ * that count to a, each outpoint once (seen: HSCAN may return a field
+ * twice), logging those that do not (the first few: *refused counts
+ * them). Returns the next cursor ("0": done), or NULL for a malformed
+ * reply, when out of memory, or when the node did not answer (then
+ * *node_down is set). */
 const char *pay_sum_page(watcher *w, const char *idhex, const unsigned char id[16],
-    const redisReply *page, bc_pay_sum *a, unsigned long *refused);
+    const redisReply *page, bc_pay_sum *a, bc_pay_seen *seen, unsigned long *refused,
+    int *node_down);
 
 /* 1 if r (an HGET reply of the outpoint's field) is a record the
  * watcher wrote for this invoice and output, read into p. */

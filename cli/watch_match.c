@@ -114,8 +114,10 @@ drain(watcher *w, long n)
 
 /* Why the invoice record inv (an HGETALL reply) is not one that output o
  * can pay, or NULL if it is: its module MAC verifies, it is for the
- * node's network, and its spk is o's script. Outputs are credited only
- * so, whatever spk:<hex> in Redis says. */
+ * node's network, its spk is o's script, and its grace is not over (its
+ * index may then belong to a newer invoice: an old record written back
+ * must not take that one's payments). Outputs are credited only so,
+ * whatever spk:<hex> in Redis says. */
 static const char *
 invoice_refuses(watcher *w, const char *idhex, const outref *o, const redisReply *inv,
     char *err, size_t errlen)
@@ -148,6 +150,9 @@ invoice_refuses(watcher *w, const char *idhex, const outref *o, const redisReply
     bc_hex_encode(spk, rec.spk, rec.inv.spk_len);
     if (strcmp(spk, o->key + o->hex_at) != 0) {
         return "its address is another script";
+    }
+    if ((uint64_t) time(NULL) > rec.inv.expires + WATCH_GRACE) {
+        return "it expired, and its grace is over (its address may be reused)";
     }
     return NULL;
 }

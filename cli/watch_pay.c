@@ -114,8 +114,9 @@ pay_record_counts(watcher *w, const unsigned char id[16], const bc_pay_record *p
         return 0;
     }
     if (!node_hash_at(w, p->height, node)) {
+        /* not "not counted": a paid invoice would lose its token */
         *why = "the node did not say which block is at its height";
-        return 0;
+        return -1;
     }
     bc_hex_encode(block, p->block, 32);
     if (strcmp(block, node) != 0) {
@@ -129,7 +130,8 @@ pay_record_counts(watcher *w, const unsigned char id[16], const bc_pay_record *p
 
 const char *
 pay_sum_page(watcher *w, const char *idhex, const unsigned char id[16],
-    const redisReply *page, bc_pay_sum *a, unsigned long *refused)
+    const redisReply *page, bc_pay_sum *a, bc_pay_seen *seen, unsigned long *refused,
+    int *node_down)
 {
     const redisReply *kv, *f, *v;
     const char *why;
@@ -154,10 +156,28 @@ pay_sum_page(watcher *w, const char *idhex, const unsigned char id[16],
             }
             continue;
         }
-        if (pay_record_counts(w, id, &p, &why)) {
-            bc_pay_sum_add(a, p.value, bc_confirmations(p.height, w->node_tip), p.seen_at);
-        } else if (why && ++*refused <= REFUSED_LOGGED) {
-            wlog("invoice %s: payment %.80s not counted: %s", idhex, f->str, why);
+        switch (pay_record_counts(w, id, &p, &why)) {
+        case -1:
+            wlog("invoice %s: payment %.80s: %s; evaluated again later", idhex, f->str, why);
+            *node_down = 1;
+            return NULL;
+        case 1:
+            switch (bc_pay_seen_add(seen, &p)) {
+            case 1:
+                bc_pay_sum_add(a, p.value, bc_confirmations(p.height, w->node_tip),
+                               p.seen_at);
+                break;
+            case 0:         /* HSCAN returned it again: counted once */
+                break;
+            default:
+                wlog("out of memory");
+                return NULL;
+            }
+            break;
+        default:
+            if (why && ++*refused <= REFUSED_LOGGED) {
+                wlog("invoice %s: payment %.80s not counted: %s", idhex, f->str, why);
+            }
         }
     }
     return page->element[0]->str;

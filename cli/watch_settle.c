@@ -119,8 +119,8 @@ typedef struct {
 
 /* Sums the payments of pay:<id> that count, from the first HSCAN page
  * (read with the invoice) and the next ones, asked here (the pipeline is
- * empty by now). Memory stays bounded however many payments there are.
- * Returns 1, or 0 on a Redis error. */
+ * empty by now). Returns 1, 0 on a Redis error, -1 when the node did not
+ * answer (nothing can be decided). */
 static int
 sum_payments(watcher *w, const verdict *v, const redisReply *page, bc_pay_sum *a)
 {
@@ -128,29 +128,38 @@ sum_payments(watcher *w, const verdict *v, const redisReply *page, bc_pay_sum *a
     const char *cursor;
     char next[32];
     unsigned long refused = 0;
+    bc_pay_seen seen;
+    int ok = 0, node_down = 0;
 
     bc_pay_sum_init(a);
+    bc_pay_seen_init(&seen);
     r = NULL;
     for (;;) {
-        cursor = pay_sum_page(w, v->idhex, v->id, page, a, &refused);
+        cursor = pay_sum_page(w, v->idhex, v->id, page, a, &seen, &refused, &node_down);
         if (cursor == NULL) {
-            wlog("invoice %s: HSCAN of its payments: bad reply", v->idhex);
-            if (r) freeReplyObject(r);
-            return 0;
+            if (node_down) {
+                ok = -1;
+            } else {
+                wlog("invoice %s: HSCAN of its payments: bad reply", v->idhex);
+            }
+            goto done;
         }
         if (strcmp(cursor, "0") == 0) break;
         snprintf(next, sizeof(next), "%.30s", cursor);
         if (r) freeReplyObject(r);
         r = wcmd(w, "HSCAN %s" BC_KEY_PAY "%s %s COUNT " HSCAN_COUNT, w->prefix, v->idhex,
                  next);
-        if (r == NULL) return 0;
+        if (r == NULL) goto done;
         page = r;
     }
-    if (r) freeReplyObject(r);
     if (refused > 5) {
         wlog("invoice %s: %lu payment records refused in all", v->idhex, refused);
     }
-    return 1;
+    ok = 1;
+done:
+    if (r) freeReplyObject(r);
+    bc_pay_seen_free(&seen);
+    return ok;
 }
 
 /* Evaluates one invoice from its record and its payments' first page;
@@ -192,8 +201,12 @@ settle_eval(watcher *w, verdict *v, const redisReply *inv, const redisReply *pag
         wlog("invoice %s: %s; never credited nor signed", v->idhex, why);
         return 1;
     }
-    if (!sum_payments(w, v, page, a)) {
+    switch (sum_payments(w, v, page, a)) {
+    case 0:
         return 0;
+    case -1:
+        v->drop = 0;            /* nothing written; kept open, evaluated again */
+        return 1;
     }
     bc_settle_sum(s, a, rec.inv.amount, rec.inv.confirmations, now, rec.inv.expires);
 
@@ -208,6 +221,11 @@ settle_eval(watcher *w, verdict *v, const redisReply *inv, const redisReply *pag
     if (s->state == BC_STATE_PAID) {
         v->paid_at = prev_ok && rec.state == BC_STATE_PAID && rec.paid_at && rec.paid_at <= now
                      ? rec.paid_at : now;
+        /* never after the grace, when no payment counts any more: an old
+         * record written back without its attestation gets no new token */
+        if (v->paid_at > rec.inv.expires + WATCH_GRACE) {
+            v->paid_at = rec.inv.expires + WATCH_GRACE;
+        }
         if (prev_ok && rec.state == BC_STATE_PAID && rec.received == s->received
             && rec.conf <= BC_SETTLE_CONF_CAP)
         {

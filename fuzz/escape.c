@@ -1,7 +1,9 @@
 /* Output escaping on any bytes: bc_json_escape stays within 6 bytes a
  * byte and gives valid UTF-8 with no quote, backslash (but escapes),
  * control byte or < > &; bc_path_escape stays within 3 bytes a byte
- * and gives only path characters. */
+ * and gives only path characters, never starting with "//";
+ * bc_log_escape stays within 4 bytes a byte and gives only printable
+ * ASCII without '"'. */
 #include "fuzz.h"
 
 #include "escape.h"
@@ -50,9 +52,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     n = bc_path_escape(out, data, size);
     FUZZ_ASSERT(n <= 3 * size);
+    FUZZ_ASSERT(n < 2 || out[0] != '/' || out[1] != '/');
     for (i = 0; i < n; i++) {
         FUZZ_ASSERT(out[i] != 0 && strchr(" \t\r\n\";,'\\<>", out[i]) == NULL
                     && (unsigned char) out[i] > 0x20 && (unsigned char) out[i] < 0x7f);
+    }
+    n = bc_log_escape(out, data, size);
+    FUZZ_ASSERT(n <= 4 * size);
+    for (i = 0; i < n; i++) {
+        FUZZ_ASSERT((unsigned char) out[i] >= 0x20 && (unsigned char) out[i] < 0x7f
+                    && out[i] != '"');
     }
     free(out);
     return 0;

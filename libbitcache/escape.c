@@ -92,14 +92,38 @@ bc_path_escape(char *dst, const unsigned char *src, size_t len)
 
     for (i = 0; i < len; i++) {
         c = src[i];
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-            || (c != 0 && strchr("-._~/!$&()*+=:@", c) != NULL))
+        if (((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+             || (c != 0 && strchr("-._~/!$&()*+=:@", c) != NULL))
+            /* "//host" would be a link to another host: %2F is the same
+             * path once nginx decodes it */
+            && !(i == 1 && c == '/' && src[0] == '/'))
         {
             *d++ = (char) c;
         } else {
             *d++ = '%';
             *d++ = "0123456789ABCDEF"[c >> 4];
             *d++ = "0123456789ABCDEF"[c & 15];
+        }
+    }
+    return (size_t) (d - dst);
+}
+
+size_t
+bc_log_escape(char *dst, const unsigned char *src, size_t len)
+{
+    char *d = dst;
+    size_t i;
+    unsigned char c;
+
+    for (i = 0; i < len; i++) {
+        c = src[i];
+        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+            *d++ = (char) c;
+        } else {
+            *d++ = '\\';
+            *d++ = 'x';
+            *d++ = hexd[c >> 4];
+            *d++ = hexd[c & 15];
         }
     }
     return (size_t) (d - dst);

@@ -14,8 +14,17 @@ size_t bc_json_escape(char *dst, const unsigned char *src, size_t len);
 
 /* src[0..len) as a URL path: bytes other than letters, digits, "-._~/"
  * and "!$&()*+=:@" become %XX, so the result holds no space, quote, ';',
- * ',', '%' or control byte. dst needs room for 3 * len bytes; returns the
- * number written (no NUL). */
+ * ',', '%' or control byte; a second '/' at the start becomes %2F, so
+ * the result never starts with "//" (a protocol-relative link to another
+ * host). dst needs room for 3 * len bytes; returns the number written (no
+ * NUL). */
 size_t bc_path_escape(char *dst, const unsigned char *src, size_t len);
+
+/* src[0..len) for a log line: printable ASCII as it is but '"' and '\',
+ * which become \x22 and \x5c, like every other byte (control bytes, so
+ * that no line break or terminal escape from a request, Redis or the node
+ * can forge a log line). dst needs room for 4 * len bytes; returns the
+ * number written (no NUL). */
+size_t bc_log_escape(char *dst, const unsigned char *src, size_t len);
 
 #endif

@@ -62,7 +62,10 @@ void bc_reuse_member(char out[11], uint32_t index);
  * ARGV[1] = now. Takes a reusable index whose time has come, the lowest
  * of the first 64 due (so that payments stay near the start of the
  * wallet), as a bulk string (the member; one that is not a number is
- * handed back as it is, for the caller to refuse, and so leaves the set);
+ * handed back as it is, one at or above the counter, never handed out, as
+ * "above:" and the member, for the caller to refuse, and so leaves the
+ * set: an index far past the gap limit would hide a payment from the
+ * creator's wallet);
  * or else the next one, as an integer (the counter after INCR: the index
  * is one less). A counter created here starts where the legacy counter
  * stands, so that an upgrade hands out no index in use. */
@@ -70,9 +73,14 @@ void bc_reuse_member(char out[11], uint32_t index);
     "local r = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1],"         \
     " 'LIMIT', 0, 64)\n"                                                      \
     "local best, low = r[1], nil\n"                                           \
+    "local top = tonumber(redis.call('GET', KEYS[2]) or '0') or 0\n"         \
     "for _, m in ipairs(r) do\n"                                              \
     "  local n = tonumber(m)\n"                                               \
     "  if n == nil then best = m break end\n"                                 \
+    "  if n >= top then\n"                                                    \
+    "    redis.call('ZREM', KEYS[1], m)\n"                                    \
+    "    return 'above:' .. m\n"                                              \
+    "  end\n"                                                                 \
     "  if low == nil or n < low then best, low = m, n end\n"                  \
     "end\n"                                                                   \
     "if best then\n"                                                          \

@@ -1,4 +1,5 @@
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -143,4 +144,69 @@ bc_pay_record_parse(bc_pay_record *p, const char *field, size_t field_len,
     }
     /* one spelling per record: no leading zeros, lower-case hex */
     return bc_pay_value_encode(again, p) == value_len && memcmp(again, value, value_len) == 0;
+}
+
+void
+bc_pay_seen_init(bc_pay_seen *s)
+{
+    memset(s, 0, sizeof(*s));
+}
+
+/* open addressing; slot[i][0] says whether it is used */
+static size_t
+seen_slot(unsigned char (*slot)[37], size_t cap, const unsigned char key[37])
+{
+    size_t i, h = 0;
+
+    for (i = 1; i < 37; i++) {
+        h = h * 31 + key[i];
+    }
+    for (i = h & (cap - 1);; i = (i + 1) & (cap - 1)) {
+        if (slot[i][0] == 0 || memcmp(slot[i], key, 37) == 0) {
+            return i;
+        }
+    }
+}
+
+int
+bc_pay_seen_add(bc_pay_seen *s, const bc_pay_record *p)
+{
+    unsigned char key[37], (*grown)[37];
+    size_t i, cap;
+
+    key[0] = 1;
+    memcpy(key + 1, p->txid, 32);
+    key[33] = (unsigned char) (p->vout >> 24);
+    key[34] = (unsigned char) (p->vout >> 16);
+    key[35] = (unsigned char) (p->vout >> 8);
+    key[36] = (unsigned char) p->vout;
+
+    if (2 * (s->n + 1) > s->cap) {          /* at most half full */
+        cap = s->cap ? 2 * s->cap : 64;
+        if ((grown = calloc(cap, 37)) == NULL) {
+            return -1;
+        }
+        for (i = 0; i < s->cap; i++) {
+            if (s->slot[i][0]) {
+                memcpy(grown[seen_slot(grown, cap, s->slot[i])], s->slot[i], 37);
+            }
+        }
+        free(s->slot);
+        s->slot = grown;
+        s->cap = cap;
+    }
+    i = seen_slot(s->slot, s->cap, key);
+    if (s->slot[i][0]) {
+        return 0;
+    }
+    memcpy(s->slot[i], key, 37);
+    s->n++;
+    return 1;
+}
+
+void
+bc_pay_seen_free(bc_pay_seen *s)
+{
+    free(s->slot);
+    bc_pay_seen_init(s);
 }

@@ -76,4 +76,20 @@ int bc_pay_field_parse(bc_pay_record *p, const char *s, size_t len);
 int bc_pay_record_parse(bc_pay_record *p, const char *field, size_t field_len,
     const char *value, size_t value_len);
 
+/* The outpoints already summed in one reading of pay:<id>. HSCAN may
+ * return a field more than once (when the hash shrinks between pages, as
+ * a Redis writer can make it do): each outpoint must count once. Holds
+ * only records that counted (MAC'd by the watcher for real outputs), so
+ * its size follows the payments, not what else is in the hash. */
+typedef struct {
+    unsigned char (*slot)[37];  /* used | txid | u32 vout */
+    size_t        n, cap;
+} bc_pay_seen;
+
+void bc_pay_seen_init(bc_pay_seen *s);
+/* 1 if p's outpoint is new (now remembered), 0 if seen already, -1 when
+ * out of memory. */
+int bc_pay_seen_add(bc_pay_seen *s, const bc_pay_record *p);
+void bc_pay_seen_free(bc_pay_seen *s);
+
 #endif

@@ -74,5 +74,7 @@ ngx_int_t ngx_http_bitcache_add_header(ngx_http_request_t *r, const char *name,
     ngx_str_t *value);
 ngx_flag_t ngx_http_bitcache_wants_json(ngx_http_request_t *r);
 u_char *ngx_http_bitcache_escape_json(u_char *dst, ngx_str_t *src);
+ngx_str_t *ngx_http_bitcache_log_str(ngx_http_request_t *r, const void *data,
+    size_t len);
 
 #endif /* _NGX_HTTP_BITCACHE_H_INCLUDED_ */

@@ -220,8 +220,10 @@ ngx_http_bitcache_create_body(ngx_http_request_t *r)
 
     if (!bc_wallet_parse(&ctx->wallet, wallet, ctx->offer.network, &err)) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "bitcache: wallet \"%s\" of \"%*s\" is not usable: %s",
-                      wallet, ctx->offer.product_len, ctx->offer.product, err);
+                      "bitcache: wallet \"%s\" of \"%V\" is not usable: %s",
+                      wallet, ngx_http_bitcache_log_str(r, ctx->offer.product,
+                                                        ctx->offer.product_len),
+                      err);
         ngx_http_bitcache_api_fail(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
                                    "the seller's wallet is misconfigured");
         return;
@@ -469,8 +471,9 @@ ngx_http_bitcache_create_stored(ngx_http_bitcache_call_t *call,
     }
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                  "bitcache: invoice %s for \"%*s\": %uL sats to %s (index %uD)",
-                  ctx->idhex, ctx->inv.product_len, ctx->inv.product,
+                  "bitcache: invoice %s for \"%V\": %uL sats to %s (index %uD)",
+                  ctx->idhex, ngx_http_bitcache_log_str(r, ctx->inv.product,
+                                                        ctx->inv.product_len),
                   ctx->inv.amount, ctx->address, ctx->inv.index);
 
     /* <api>/invoices/<id>: the configured URL and a hex id only */

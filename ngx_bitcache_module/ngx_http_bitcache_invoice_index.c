@@ -127,11 +127,13 @@ ngx_http_bitcache_index_taken(ngx_http_bitcache_call_t *call,
     if (got == BC_INDEX_REPLY_BAD && reply->type == REDIS_REPLY_STRING) {
         /* the script took it off the set: the next try goes on */
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "bitcache: reuse set of wallet %s listed \"%*s\", "
+                      "bitcache: reuse set of wallet %s listed \"%V\", "
                       "not an index (Redis was written to); dropped",
-                      ix->wallet_id, reply->len > 32 ? (size_t) 32
-                                                     : (size_t) reply->len,
-                      reply->str);
+                      ix->wallet_id,
+                      ngx_http_bitcache_log_str(r, reply->str,
+                                                reply->len > 32
+                                                ? (size_t) 32
+                                                : (size_t) reply->len));
         ngx_http_bitcache_index_retry(r, ix);
         return;
     }

@@ -39,6 +39,32 @@ ngx_http_bitcache_escape_json(u_char *dst, ngx_str_t *src)
 }
 
 
+/* Bytes from a request, Redis or an offer, made safe for the error log by
+ * libbitcache's bc_log_escape: no line break or terminal escape, no '"'.
+ * Never NULL: a placeholder when out of memory. */
+ngx_str_t *
+ngx_http_bitcache_log_str(ngx_http_request_t *r, const void *data, size_t len)
+{
+    ngx_str_t  *s;
+
+    static ngx_str_t  none = ngx_string("(out of memory)");
+
+    s = ngx_palloc(r->pool, sizeof(ngx_str_t));
+    if (s == NULL) {
+        return &none;
+    }
+
+    s->data = ngx_pnalloc(r->pool, 4 * len + 1);
+    if (s->data == NULL) {
+        return &none;
+    }
+
+    s->len = bc_log_escape((char *) s->data, data, len);
+
+    return s;
+}
+
+
 static u_char *
 ngx_http_bitcache_escape_html(u_char *dst, ngx_str_t *src)
 {

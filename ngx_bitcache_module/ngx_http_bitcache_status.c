@@ -258,6 +258,13 @@ ngx_http_bitcache_status_read(ngx_http_bitcache_call_t *call,
     blcf = ngx_http_get_module_loc_conf(r, ngx_http_bitcache_module);
 
     if (reply == NULL || reply->type != REDIS_REPLY_ARRAY) {
+        if (reply != NULL) {
+            /* WRONGTYPE: inv:<id> is not a hash (Redis was written to) */
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "bitcache: invoice %s unreadable: %s", ctx->idhex,
+                          reply->type == REDIS_REPLY_ERROR ? reply->str
+                                                           : "not a hash");
+        }
         ngx_http_finalize_request(r, NGX_HTTP_SERVICE_UNAVAILABLE);
         return;
     }

@@ -39,7 +39,6 @@ my $api_conf = <<"CONF";
 CONF
 $t->start_nginx($api_conf);
 my $k = keys_of($t->secret_bytes);
-my $idx_key = 'bitcache:idx:' . ProtocolRef::wallet_id($BcTest::TEST_WALLET);
 
 sub json_ok {
     my ($r, $name) = @_;
@@ -66,7 +65,12 @@ my $offer = decode_json($t->get('/files/book.pdf', Accept => 'application/json')
 my $body = encode_json({ offer => $offer });
 my %json = ('Content-Type' => 'application/json', Accept => 'application/json');
 my $zero = 'ab' x 16;
-my $idx = sub { $t->redis('GET', $idx_key) // 0 };
+# indexes handed out: the counters (index:<wallet id>) and the address claims
+my $idx = sub {
+    my $n = 0;
+    $n += $t->redis('GET', $_) // 0 for @{ $t->redis('KEYS', 'bitcache:index:*') };
+    return $n . ' ' . scalar @{ $t->redis('KEYS', 'bitcache:spk:*') };
+};
 
 for my $path ('/bitcache/x/invoices', '/bitcache/invoices/', '/bitcache/invoicesx', '/bitcache/invoices/x',
               '/bitcache/a/b/invoices', '/bitcache/invoices/' . uc($zero), "/bitcache/invoices/$zero/",
@@ -88,8 +92,10 @@ is($t->raw('GET', "/bitcache/x%22,%22state%22:%22paid%22,%22z%22:%22/invoices/$z
    'JSON in the path before /invoices/<id>: 404');
 
 # the %-encoded spelling of the create path is the same path once decoded
+my $before = $idx->();
 my $r = $t->raw('POST', '/bitcache/inv%6fices', $body, %json);
 is($r->{status}, 201, '%-encoded letters in <api>/invoices: the same route (nginx decodes)');
+isnt($idx->(), $before, 'an invoice made: an index used (the check above can fail)');
 my $inv = json_ok($r, 'create');
 like($r->{headers}{location}[0] // '', qr{^(http://127\.0\.0\.1:\d+)?/bitcache/invoices/$inv->{id}$},
      'Location from the configured URL, not the request\'s spelling');

@@ -21,7 +21,7 @@ sub new {
     my ($class) = @_;
     my $dir = tempdir('bitcache-test-XXXXXX', TMPDIR => 1, CLEANUP => !$ENV{BC_KEEP});
     chmod 0755, $dir;    # nginx workers run as nobody
-    my $self = bless { dir => $dir, pids => {} }, $class;
+    my $self = bless { dir => $dir, pids => {}, owner => $$ }, $class;
     mkdir "$dir/html";
     mkdir "$dir/logs";
     $self->write_file('secret', scalar `$CLI secret`, 0600);
@@ -95,6 +95,96 @@ sub start_redis {
 }
 
 sub redis_addr { "127.0.0.1:$_[0]{redis_port}" }
+
+# The end of the RESP value at $pos in $buf, or undef if it is incomplete.
+sub _resp_end {
+    my ($buf, $pos) = @_;
+    my $eol = index($buf, "\r\n", $pos);
+    return undef if $eol < 0;
+    my ($type, $arg) = (substr($buf, $pos, 1), substr($buf, $pos + 1, $eol - $pos - 1));
+    $pos = $eol + 2;
+    if ($type eq '$') {
+        return $pos if $arg < 0;
+        return length($buf) >= $pos + $arg + 2 ? $pos + $arg + 2 : undef;
+    }
+    if ($type eq '*') {
+        for (1 .. ($arg < 0 ? 0 : $arg)) {
+            $pos = _resp_end($buf, $pos) // return undef;
+        }
+    }
+    return $pos;
+}
+
+# Strings of a RESP array of bulk strings (a command)
+sub _resp_strings {
+    my ($raw) = @_;
+    my ($pos, @out) = ($raw =~ /^\*/ ? index($raw, "\r\n") + 2 : 0);
+    while ($pos < length $raw) {
+        my $eol = index($raw, "\r\n", $pos);
+        my $len = substr($raw, $pos + 1, $eol - $pos - 1);
+        push @out, substr($raw, $eol + 2, $len);
+        $pos = $eol + 2 + $len + 2;
+    }
+    return @out;
+}
+
+# A man in the middle between a client (the watcher) and Redis, to play
+# Redis behaviors that are allowed but rare: $filter->(\@command, $reply)
+# returns the reply bytes to pass on. Listens on a free port; returns it.
+sub start_redis_proxy {
+    my ($self, $name, $filter) = @_;
+    my $l = IO::Socket::INET->new(Listen => 16, LocalAddr => '127.0.0.1', LocalPort => 0,
+                                  Proto => 'tcp', ReuseAddr => 1) or die "proxy: $!";
+    my $port = $l->sockport;
+    my $pid = fork // die;
+    if (!$pid) {
+        require IO::Select;
+        require POSIX;
+        my $sel = IO::Select->new($l);
+        my %peer;    # fileno => { c => client, r => redis, cin, rin, cmds }
+        for (;;) {
+            for my $fh ($sel->can_read) {
+                if ($fh == $l) {
+                    my $c = $l->accept or next;
+                    my $r = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                                  PeerPort => $self->{redis_port}) or next;
+                    my $p = { c => $c, r => $r, cin => '', rin => '', cmds => [] };
+                    $peer{ fileno $c } = $peer{ fileno $r } = $p;
+                    $sel->add($c, $r);
+                    next;
+                }
+                my $p = $peer{ fileno $fh } or next;
+                my $n = sysread($fh, my $data, 65536);
+                if (!$n) {
+                    $sel->remove($p->{c}, $p->{r});
+                    delete @peer{ fileno $p->{c}, fileno $p->{r} };
+                    close $p->{c};
+                    close $p->{r};
+                    next;
+                }
+                if ($fh == $p->{c}) {
+                    $p->{cin} .= $data;
+                    while (defined(my $end = _resp_end($p->{cin}, 0))) {
+                        my $cmd = substr($p->{cin}, 0, $end, '');
+                        push @{ $p->{cmds} }, [ _resp_strings($cmd) ];
+                        syswrite($p->{r}, $cmd);
+                    }
+                } else {
+                    $p->{rin} .= $data;
+                    while (defined(my $end = _resp_end($p->{rin}, 0))) {
+                        my $reply = substr($p->{rin}, 0, $end, '');
+                        my $cmd = shift @{ $p->{cmds} } || [];
+                        $reply = $filter->($cmd, $reply);
+                        syswrite($p->{c}, $reply);
+                    }
+                }
+            }
+        }
+        POSIX::_exit(0);
+    }
+    $self->{pids}{$name} = $pid;
+    return $port;
+}
 
 sub stop_redis {
     my ($self, $sig) = @_;
@@ -366,6 +456,7 @@ sub secret_bytes {
 sub _stop {
     my ($self, $name, $sig) = @_;
     my $pid = delete $self->{pids}{$name} or return;
+    local $?;               # the test's own exit status stays
     kill 'CONT', $pid;
     kill $sig, $pid;
     waitpid $pid, 0;
@@ -381,6 +472,7 @@ sub check_log_clean {
 
 sub DESTROY {
     my ($self) = @_;
+    return if ($self->{owner} // $$) != $$;    # a forked helper's copy: not its servers
     $self->stop_nginx;
     $self->_stop($_, 'TERM') for keys %{ $self->{pids} };
 }
@@ -471,6 +563,46 @@ sub stop_node {
 
 sub node_url { "http://127.0.0.1:$_[0]{node_port}/" }
 
+# A relay between the watcher and the node, to play a node that lies or
+# fails: $filter->($request, $status, $reply) gets the decoded JSON-RPC
+# request and the node's answer, returns the (status, reply) to send on.
+# Returns the relay's URL (for start_watcher's rpc).
+sub start_node_relay {
+    my ($self, $name, $filter) = @_;
+    require JSON::PP;
+    require POSIX;
+    my $srv = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 16,
+                                    ReuseAddr => 1) or die "relay: $!";
+    my $port = $srv->sockport;
+    my $pid = fork // die;
+    if ($pid) {
+        close $srv;
+        $self->{pids}{$name} = $pid;
+        return "http://127.0.0.1:$port/";
+    }
+    my $ua = HTTP::Tiny->new(timeout => 60, keep_alive => 1);
+    while (my $c = $srv->accept) {
+        local $/ = "\r\n";
+        my %h;
+        my $line = <$c> // next;
+        while (defined(my $l = <$c>)) {
+            last if $l eq "\r\n";
+            $h{lc $1} = $2 if $l =~ /^([^:]+):\s*(.*?)\r\n$/;
+        }
+        read($c, my $body, $h{'content-length'} || 0);
+        my $r = $ua->request('POST', $self->node_url, {
+            headers => { 'Content-Type' => 'application/json',
+                         Authorization => $h{authorization} // '' },
+            content => $body });
+        my $req = eval { JSON::PP::decode_json($body) } || {};
+        my ($status, $out) = $filter->($req, $r->{status}, $r->{content});
+        print $c "HTTP/1.1 $status X\r\nContent-Type: application/json\r\n"
+               . 'Content-Length: ' . length($out) . "\r\nConnection: close\r\n\r\n$out";
+        close $c;
+    }
+    POSIX::_exit(0);
+}
+
 sub _jsonrpc {
     my ($self, $port, $method, @params) = @_;
     require JSON::PP;
@@ -529,7 +661,8 @@ sub watcher_keyfile {
 # Starts `bitcache watch` against the node and Redis; $name tells several
 # apart (default "watcher"), its log is logs/$name.log; poll (ms), args
 # (more arguments), rpc (the node's URL),
-# rpc_auth: how the node's password is given (argv, file, env, or url: in rpc).
+# rpc_auth: how the node's password is given (argv, file, env, or url: in rpc),
+# redis (host:port, default the test's Redis).
 sub start_watcher {
     my ($self, %opt) = @_;
     my $name = $opt{name} || 'watcher';
@@ -539,7 +672,7 @@ sub start_watcher {
     my @pw = $auth eq 'argv' ? ('--rpc-password', $NODE_KEY)
            : $auth eq 'file' ? ('--rpc-password-file', "$self->{dir}/rpc.pw") : ();
     my @args = ('watch', '--rpc', $opt{rpc} || $self->node_url,
-                ($auth eq 'url' ? () : ('--rpc-user', 'x', @pw)), '--redis', $self->redis_addr,
+                ($auth eq 'url' ? () : ('--rpc-user', 'x', @pw)), '--redis', $opt{redis} || $self->redis_addr,
                 '--key', $self->watcher_keyfile,
                 '--secret', "$self->{dir}/secret",
                 '--network', 'regtest', '--poll', $opt{poll} || 100, @{ $opt{args} || [] });

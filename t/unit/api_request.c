@@ -139,6 +139,13 @@ test_escape(void)
     n = bc_path_escape(out, (const unsigned char *) "/files/a b;c,d\"e'%\r\n\xc3\xbc.pdf", 26);
     out[n] = '\0';
     is_str(out, "/files/a%20b%3Bc%2Cd%22e%27%25%0D%0A%C3%BC.pdf", "path escape");
+    n = bc_path_escape(out, (const unsigned char *) "//evil.example//x", 17);
+    out[n] = '\0';
+    is_str(out, "/%2Fevil.example//x", "a path never starts with \"//\" (another host)");
+    n = bc_log_escape(out, (const unsigned char *) "/x\n2026 [alert] \"\\\x1b[31m\xc3\xbc", 25);
+    out[n] = '\0';
+    is_str(out, "/x\\x0a2026 [alert] \\x22\\x5c\\x1b[31m\\xc3\\xbc",
+           "log escape: no line break, quote, backslash or terminal escape");
 }
 
 static void

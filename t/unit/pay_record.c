@@ -101,6 +101,39 @@ main(void)
     ok(!parses(F, "18446744073709551616 7 0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206 1 "
                   "000102030405060708090a0b0c0d0e0f000102030405060708090a0b0c0d0e0f"),
        "sats beyond 64 bits");
+
+    /* HSCAN may return a field twice: each outpoint is summed once */
+    {
+        bc_pay_seen seen;
+        bc_pay_record a;
+        int fresh = 1, again = 1;
+        unsigned i;
+
+        bc_pay_seen_init(&seen);
+        memset(&a, 0, sizeof(a));
+        a.txid[0] = 7;
+        ok(bc_pay_seen_add(&seen, &a) == 1, "an outpoint is new");
+        ok(bc_pay_seen_add(&seen, &a) == 0, "the same outpoint again is not");
+        a.value = 99; a.height = 4; a.seen_at = 1;
+        ok(bc_pay_seen_add(&seen, &a) == 0, "nor with other sats, height or time");
+        a.vout = 1;
+        ok(bc_pay_seen_add(&seen, &a) == 1, "another output of the transaction is");
+        for (i = 0; i < 5000; i++) {        /* through several growths */
+            memset(&a, 0, sizeof(a));
+            memcpy(a.txid + 8, &i, sizeof(i));
+            a.vout = i % 3;
+            fresh &= bc_pay_seen_add(&seen, &a) == 1;
+        }
+        for (i = 0; i < 5000; i++) {
+            memset(&a, 0, sizeof(a));
+            memcpy(a.txid + 8, &i, sizeof(i));
+            a.vout = i % 3;
+            again &= bc_pay_seen_add(&seen, &a) == 0;
+        }
+        ok(fresh && again && seen.n == 5002, "5,000 outpoints: each new once, then seen");
+        bc_pay_seen_free(&seen);
+    }
+
     bc_hmac_key_free(k);
     bc_hmac_key_free(k2);
     return done_testing();
