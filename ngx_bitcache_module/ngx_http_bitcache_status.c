@@ -43,6 +43,8 @@ typedef struct {
     unsigned                   settled:1;
     unsigned                   claimed:1;    /* the request proved the claim */
     unsigned                   unclaimed:1;  /* settled, shown without token */
+    unsigned                   foreign:1;    /* not paid, asked without the
+                                                claim: no payment details */
 } ngx_http_bitcache_status_ctx_t;
 
 
@@ -294,6 +296,11 @@ ngx_http_bitcache_status_read(ngx_http_bitcache_call_t *call,
 
     ctx->state = bc_invoice_state_str(ctx->rec.state);
 
+    /* the address goes only to whoever created the invoice: someone
+     * handed its URL ("pay this for me") must not pay for another's token */
+    ctx->claimed = ngx_http_bitcache_status_claimed(r,
+                                                    ctx->rec.inv.claim_hash);
+
     if (ctx->rec.state == BC_STATE_NEW
         && (uint64_t) ngx_time() > ctx->rec.inv.expires)
     {
@@ -301,6 +308,7 @@ ngx_http_bitcache_status_read(ngx_http_bitcache_call_t *call,
     }
 
     if (ctx->rec.state != BC_STATE_PAID) {
+        ctx->foreign = !ctx->claimed;
         ngx_http_bitcache_status_send(r, ctx);
         return;
     }
@@ -313,12 +321,10 @@ ngx_http_bitcache_status_read(ngx_http_bitcache_call_t *call,
                       "bitcache: invoice %s marked paid, no token: %s",
                       ctx->idhex, why);
         ctx->state = "unverified";
+        ctx->foreign = !ctx->claimed;
         ngx_http_bitcache_status_send(r, ctx);
         return;
     }
-
-    ctx->claimed = ngx_http_bitcache_status_claimed(r,
-                                                    ctx->rec.inv.claim_hash);
 
     if (!ctx->claimed) {
         /* paid: said to everyone; the token only to its buyer */
@@ -537,8 +543,9 @@ ngx_http_bitcache_status_send(ngx_http_request_t *r,
         due = inv->amount - ctx->rec.received;
     }
 
-    if (!bc_bip21_uri(bip21, sizeof(bip21), inv->address, due,
-                      ngx_http_bitcache_cstr(r, &title), NULL))
+    if (ctx->foreign
+        || !bc_bip21_uri(bip21, sizeof(bip21), inv->address, due,
+                         ngx_http_bitcache_cstr(r, &title), NULL))
     {
         bip21[0] = '\0';
     }
@@ -575,7 +582,7 @@ ngx_http_bitcache_status_send(ngx_http_request_t *r,
     ngx_sprintf(self.data, "%V/invoices/%s", &ctx->base, ctx->idhex);
 
     addr.data = (u_char *) inv->address;
-    addr.len = inv->address_len;
+    addr.len = ctx->foreign ? 0 : inv->address_len;
     bip21s.data = (u_char *) bip21;
     bip21s.len = ngx_strlen(bip21);
 
@@ -613,6 +620,12 @@ ngx_http_bitcache_status_send(ngx_http_request_t *r,
             p = ngx_sprintf(p, ",\"note\":\"paid: the token goes to the buyer "
                             "who created this invoice (its claim cookie, or "
                             "the X-Bitcache-Claim header)\"");
+        }
+        if (ctx->foreign) {
+            p = ngx_sprintf(p, ",\"note\":\"this invoice belongs to the "
+                            "browser or script that created it (its claim "
+                            "cookie, or the X-Bitcache-Claim header): do not "
+                            "pay it; to buy the file, open its page\"");
         }
         if (download.len) {
             p = ngx_sprintf(p, ",\"token\":\"%s\",\"download_url\":\"",
@@ -660,9 +673,7 @@ ngx_http_bitcache_status_send(ngx_http_request_t *r,
     vars[n].name = "api";
     vars[n++].value = ngx_http_bitcache_cstr(r, &ctx->base);
     vars[n].name = "address";
-    vars[n++].value = ngx_http_bitcache_cstr(r,
-                          &(ngx_str_t) { inv->address_len,
-                                         (u_char *) inv->address });
+    vars[n++].value = ngx_http_bitcache_cstr(r, &addr);
     vars[n].name = "bip21"; vars[n++].value = bip21;
     vars[n].name = "qr_svg"; vars[n++].value = (const char *) svg;
     vars[n].name = "expires"; vars[n++].value = exp;
@@ -675,6 +686,7 @@ ngx_http_bitcache_status_send(ngx_http_request_t *r,
     vars[n++].value = ngx_http_bitcache_cstr(r, &self);
     vars[n].name = "paid"; vars[n++].value = download.len ? "1" : "";
     vars[n].name = "unclaimed"; vars[n++].value = ctx->unclaimed ? "1" : "";
+    vars[n].name = "foreign"; vars[n++].value = ctx->foreign ? "1" : "";
     vars[n].name = "seen";
     vars[n++].value = ngx_strcmp(ctx->state, "seen") == 0 ? "1" : "";
     vars[n].name = "underpaid";

@@ -58,6 +58,7 @@ sub status_r {
 # --- creating: the claim, once ---------------------------------------------------
 my $offer = json_of($t->get('/files/book.pdf', Accept => 'application/json'))->{offer};
 my $ua = HTTP::Tiny->new(timeout => 10, max_redirect => 0);
+my $j;
 my $r = $ua->request('POST', $t->url('/bitcache/invoices'), {
     headers => { 'Content-Type' => 'application/json', Accept => 'application/json' },
     content => encode_json({ offer => $offer }) });
@@ -90,6 +91,28 @@ ok($id2, 'Location: <api>/invoices/<id>');
 like($r->{headers}{'set-cookie'} // '', qr{^bitcache_claim=[A-Za-z0-9_-]{43}; Path=/bitcache/invoices/$id2; },
      'form POST: the claim cookie for that invoice');
 
+# --- not paid yet: the address only for the buyer ("pay this for me" phishing) ------
+# Someone handed the invoice's URL must not pay for another's token: without
+# the claim the status shows the state, not the address, BIP21 or QR.
+$r = status_r($id);
+$j = json_of($r);
+is($j->{state}, 'new', 'unpaid, no claim: the state');
+is($j->{claimed}, JSON::PP::false, '  claimed false');
+is($j->{address}, '', '  no address');
+is($j->{bip21}, '', '  no BIP21 link');
+like($j->{note} // '', qr/belongs to the browser or script that created it/, '  says whose it is');
+$r = status_r($id, 'X-Bitcache-Claim' => $claim);
+is(json_of($r)->{address}, $inv->{address}, 'unpaid, with the claim: the address');
+like(json_of($r)->{bip21}, qr/^bitcoin:\Q$inv->{address}\E\?/, '  and the BIP21 link');
+$r = $t->get("/bitcache/invoices/$id");
+is($r->{status}, 200, 'unpaid HTML without the claim: 200');
+unlike($r->{content}, qr/\Q$inv->{address}\E|<svg|bitcoin:/, '  no address, no QR, no BIP21 link');
+like($r->{content}, qr/This invoice belongs to the browser or script that created it: do not pay it/, '  says so');
+unlike($r->{content}, qr/http-equiv="refresh"/, '  no refresh');
+$r = $t->get("/bitcache/invoices/$id", Cookie => "bitcache_claim=$claim");
+like($r->{content}, qr/\Q$inv->{address}\E/, 'unpaid HTML with the claim cookie: the address');
+like($r->{content}, qr/<svg/, '  and the QR code');
+
 # --- paid: the state for everyone, the token for the buyer ------------------------
 $t->pay_invoice($id, 12345, 1);
 my $tokens_before = scalar @{ $t->redis('KEYS', 'bitcache:tok:*') };
@@ -113,7 +136,7 @@ ok(!exists json_of($r)->{token}, 'the claim as a query argument: no token (it wo
 is(scalar @{ $t->redis('KEYS', 'bitcache:tok:*') }, $tokens_before, 'asking without the claim mints nothing');
 
 $r = status_r($id, 'X-Bitcache-Claim' => $claim);
-my $j = json_of($r);
+$j = json_of($r);
 is($j->{state}, 'paid', 'X-Bitcache-Claim: paid');
 is($j->{claimed}, JSON::PP::true, '  claimed');
 like($j->{token} // '', qr/^[A-Za-z0-9_-]+$/, '  the token');
@@ -167,7 +190,7 @@ unlike($logs, qr/\Q$j->{token}\E/, 'the token is in no log');
 
 # --- Chromium: another browser opens the paid invoice's URL -------------------------
 SKIP: {
-    skip 'chromium or playwright-core missing', 10
+    skip 'chromium or playwright-core missing', 20
         unless -x '/usr/bin/chromium' && -d "$BcTest::ROOT/t/node/node_modules/playwright-core";
     for my $js ([js => ()], [nojs => '--no-js']) {
         my ($jn, @jo) = @$js;
@@ -181,6 +204,22 @@ SKIP: {
         ok(!($pg->{fields}{download} && $pg->{fields}{download}{visible}), "$jn: no download link");
         ok(!($pg->{fields}{qr} && $pg->{fields}{qr}{visible}), "$jn: no QR");
         is_deeply($pg->{page_errors} // [], [], "$jn: no script error");
+    }
+    # an unpaid invoice's URL opened by someone else: not theirs to pay
+    my $other = $t->new_invoice('/files/book.pdf');
+    for my $js ([js => ()], [nojs => '--no-js']) {
+        my ($jn, @jo) = @$js;
+        open my $p, '-|', 'node', "$BcTest::ROOT/t/node/page.js",
+            $t->url("/bitcache/invoices/$other->{id}"), @jo, '--wait-ms', 3500 or die;
+        my $out = do { local $/; <$p> };
+        close $p;
+        my $pg = eval { decode_json($out) } || {};
+        ok($pg->{ok}, "unpaid, $jn: page.js ran") or diag $pg->{error};
+        like($pg->{status} // '', qr/^This invoice belongs to the browser or script that created it: do not pay it/,
+             "unpaid, $jn: says it is not theirs to pay");
+        unlike($pg->{body_text} // '', qr/\Q$other->{address}\E/, "unpaid, $jn: no address");
+        ok(!($pg->{fields}{qr} && $pg->{fields}{qr}{visible}), "unpaid, $jn: no QR");
+        is_deeply($pg->{page_errors} // [], [], "unpaid, $jn: no script error");
     }
 }
 

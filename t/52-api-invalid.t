@@ -101,6 +101,7 @@ SKIP: {
     # forged while the buyer's page is open: its poll stops showing the address
     $inv = $t->new_invoice('/files/book.pdf');
     open my $p, '-|', 'node', "$BcTest::ROOT/t/node/page.js", $t->url("/bitcache/invoices/$inv->{id}"),
+        '--cookie', 'bitcache_claim=' . $t->claim_of($inv->{id}),
         '--timeout', 30000, '--wait', '#qr svg', '--wait-text', 'This invoice is invalid' or die;
     # forged only once the page is loaded (a slow Chromium start would
     # otherwise load the invalid page itself)

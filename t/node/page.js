@@ -11,6 +11,7 @@
 //     --dark                prefers-color-scheme: dark
 //     --timeout MS          per step, default 15000
 //     --clipboard           grant clipboard access; prints what the clipboard holds at the end
+//     --cookie NAME=VALUE   a cookie the browser already holds for the URL (e.g. an invoice's claim)
 //   steps, run in the order given, after the page has loaded:
 //     --click SEL           click, then wait for the load that may follow
 //     --wait SEL            wait until SEL is visible
@@ -36,12 +37,17 @@ function usage(msg) {
 const args = process.argv.slice(2);
 const url = args.shift();
 if (!url || url.startsWith('--')) usage('a URL first');
-const opt = { js: true, viewport: [390, 844], dark: false, timeout: 15000, steps: [] };
+const opt = { js: true, viewport: [390, 844], dark: false, timeout: 15000, steps: [], cookies: [] };
 while (args.length) {
   const a = args.shift();
   const val = () => { if (!args.length) usage(`${a} wants a value`); return args.shift(); };
   if (a === '--no-js') opt.js = false;
   else if (a === '--clipboard') opt.clipboard = true;
+  else if (a === '--cookie') {
+    const m = /^([^=;\s]+)=([^;\s]*)$/.exec(val() || '');
+    if (!m) usage('--cookie NAME=VALUE');
+    opt.cookies.push({ name: m[1], value: m[2] });
+  }
   else if (a === '--dark') opt.dark = true;
   else if (a === '--viewport') {
     const m = /^(\d+)x(\d+)$/.exec(val());
@@ -128,6 +134,7 @@ function readPage() {
       out.external.push(u);
       return route.abort();
     });
+    if (opt.cookies.length) await ctx.addCookies(opt.cookies.map((c) => ({ ...c, url })));
     if (opt.clipboard) await ctx.grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
     const page = ctx.pages()[0] || await ctx.newPage();
     page.setDefaultTimeout(opt.timeout);
