@@ -147,6 +147,10 @@ int bc_tokrec_parse(bc_tokrec *rec, const char *const *kv, const size_t *kvlen,
  * undrawn make no new credit, so no byte goes out more than twice per time
  * it was drawn.
  *
+ * A counter below LIVE (the file's first draw) holds only the increments
+ * of racing requests whose scripts have not run yet: they count as drawn
+ * (each script undoes its own), so that racing first draws never all pass.
+ *
  * Returns -1 unknown (and removes what the HINCRBY made), -2 revoked, -3
  * not enough left, else the bytes taken from the credit (the draw is
  * ARGV[2] minus those). A counter that is not a number makes it fail: the
@@ -161,7 +165,7 @@ int bc_tokrec_parse(bc_tokrec *rec, const char *const *kv, const size_t *kvlen,
     "  if r[3] then redis.call('HSET', KEYS[1], ARGV[1], v) end\n"            \
     "  return -2\n"                                                           \
     "end\n"                                                                   \
-    "if v < 1125899906842624 then v = 1125899906842624 end\n"               \
+    "if v < 1125899906842624 then v = 1125899906842624 + math.max(v, 0) end\n" \
     "local free = 0\n"                                                        \
     "if r[4] and s >= 0 and n > 0 then\n"                                     \
     "  local a, b = string.match(r[4], '^(%d+)-(%d+)$')\n"                    \
