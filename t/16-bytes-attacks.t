@@ -65,6 +65,36 @@ is(scalar(grep { $code->{$_} eq '200' && slurp($_) eq $b } keys %$code), 3,
    '3 downloads: three of 20 racing first GETs get the file');
 is($t->drawn_settled($tok, 'b.bin'), 3 * length $b, 'three drawn');
 
+# --- error_page: a response with the error's status carrying a paid file -----
+# error_page 404 /album/a.bin (no "="): the file went out as a 404, and a
+# response that was not 200/206 counted nothing: all of it was given back.
+$tok = $t->grant('album', '--uses', 1);
+my $files = 0;
+for (1 .. 3) {
+    my $r = $t->get('/album/missing', Cookie => "bitcache_token=$tok");
+    $files++ if $r->{content} eq $a;
+}
+is($files, 1, 'error_page 404 to a paid file, 1 download: the file once in 3');
+is($t->drawn_settled($tok, 'a.bin'), length $a, 'drawn');
+
+# --- gzip_static: file.gz is not the file's bytes -------------------------------
+# a range of the original's length covered the whole (smaller) .gz: the
+# compressed file for 639 bytes of a 300000-byte allowance, hundreds of times
+$tok = $t->grant('gz', '--uses', 1);
+my $gzlen = length $gz;
+for (1 .. 3) {
+    my $r = $t->get("/gz/text.txt?bitcache_token=$tok", 'Accept-Encoding' => 'gzip',
+                    Range => 'bytes=0-' . ($gzlen - 1));
+    isnt($r->{content}, $gz, "gzip_static, a range the size of the .gz: not the .gz ($r->{status})");
+}
+is($t->drawn_settled($tok), 0, 'nothing stays drawn');
+my $r = $t->get("/gz/text.txt?bitcache_token=$tok", 'Accept-Encoding' => 'gzip');
+is($r->{status}, 200, 'gzip_static, the whole file: 200');
+is($r->{content}, $gz, 'the .gz');
+is($t->drawn_settled($tok), length $txt, 'drew the whole file');
+is($t->get("/gz/text.txt?bitcache_token=$tok", 'Accept-Encoding' => 'gzip')->{status}, 402,
+   'then 402');
+
 $t->stop_nginx;
 $t->check_log_clean;
 done_testing;
