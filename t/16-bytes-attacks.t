@@ -8,7 +8,9 @@ use strict;
 use warnings;
 use lib 't/lib';
 use Test::More;
+use IO::Socket::INET;
 use BcTest;
+use TokenRef;
 
 my $t = BcTest->new;
 $t->start_redis;
@@ -18,8 +20,16 @@ my $txt = 'hello bitcache ' x 20000;
 $t->write_file('html/gz/text.txt', $txt);
 system('gzip', '-k', '-9', $t->dir . '/html/gz/text.txt') == 0 or die 'gzip';
 my $gz = do { local $/; open my $f, '<', $t->dir . '/html/gz/text.txt.gz' or die; binmode $f; <$f> };
-$t->start_nginx(<<'CONF', workers => 2);
+my $s = $t->make_file('files/s.bin', 100_000);
+my $h2 = BcTest::free_port();
+$t->start_nginx(<<"CONF", workers => 2);
     bitcache_redis %%REDIS%% timeout=2s;
+    server {
+        listen 127.0.0.1:$h2 http2;
+        root %%DIR%%/html;
+        bitcache_secret %%DIR%%/secret;
+        location /files/ { bitcache on; }
+    }
     server {
         listen 127.0.0.1:%%PORT%%;
         root %%DIR%%/html;
@@ -30,8 +40,11 @@ $t->start_nginx(<<'CONF', workers => 2);
             error_page 404 /album/a.bin;
         }
         location /gz/ { bitcache on; bitcache_product gz; gzip_static on; }
+        location /files/ { bitcache on; }
     }
 CONF
+
+my $dir = $t->dir;
 
 sub parallel {
     my ($n, $path, $tok) = @_;
@@ -94,6 +107,59 @@ is($r->{content}, $gz, 'the .gz');
 is($t->drawn_settled($tok), length $txt, 'drew the whole file');
 is($t->get("/gz/text.txt?bitcache_token=$tok", 'Accept-Encoding' => 'gzip')->{status}, 402,
    'then 402');
+
+# --- defences that hold ----------------------------------------------------------
+# HTTP/2 (h2c): a stream's bytes are counted like a connection's
+$tok = $t->grant('/files/s.bin', '--uses', 1);
+my $h2url = "http://127.0.0.1:$h2/files/s.bin?bitcache_token=$tok";
+my $out = `curl -s --http2-prior-knowledge -o $dir/h2.out -w '%{http_code} %{http_version}' '$h2url'`;
+is($out, '200 2', 'HTTP/2: 200');
+is(slurp("$dir/h2.out"), $s, 'the file');
+is($t->drawn_settled($tok), length $s, 'drawn');
+is(`curl -s --http2-prior-knowledge -o /dev/null -w '%{http_code}' -r 1- '$h2url'`, '402',
+   'HTTP/2: then 402 for bytes=1-');
+
+# requests pipelined on one connection: each counts its own bytes (the bytes
+# sent are the connection's, reset for each request)
+sub pipelined {
+    my (@reqs) = @_;
+    my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $t->{http_port}) or die;
+    print $sock join '', @reqs;
+    my $buf = '';
+    while (sysread($sock, $buf, 65536, length $buf)) { }
+    return [ $buf =~ m{HTTP/1\.1 (\d{3}) }g ];
+}
+$tok = $t->grant('/files/s.bin', '--uses', 2);
+my $get = "GET /files/s.bin?bitcache_token=$tok HTTP/1.1\r\nHost: x\r\n";
+my @reqs = (("$get\r\n") x 3, "${get}Range: bytes=0-0,-1\r\nConnection: close\r\n\r\n");
+is(join(' ', @{ pipelined(@reqs) }),
+   '200 200 402 402', 'pipelined, 2 downloads: two 200, then 402 for the file and bytes=0-0,-1');
+is($t->drawn_settled($tok), 2 * length $s, 'two files drawn');
+$tok = $t->grant('/files/s.bin', '--uses', 1);
+$get = "GET /files/s.bin?bitcache_token=$tok HTTP/1.1\r\nHost: x\r\n";
+@reqs = ("HEAD /files/s.bin?bitcache_token=$tok HTTP/1.1\r\nHost: x\r\n\r\n", "$get\r\n",
+            "${get}Range: bytes=1-\r\n\r\n", "GET /files/s.bin?bitcache_token=$tok HTTP/1.0\r\n\r\n");
+is(join(' ', @{ pipelined(@reqs) }),
+   '200 200 402 402', 'keep-alive: HEAD, GET, then 402 for bytes=1- and for HTTP/1.0');
+is($t->drawn_settled($tok), length $s, 'one file drawn');
+
+# a bad token in the query is not overridden by a good one in a cookie
+$tok = $t->grant('/files/s.bin', '--uses', 1);
+is($t->get('/files/s.bin?bitcache_token=x', Cookie => "bitcache_token=$tok")->{status}, 402,
+   'a bad query token and a good cookie: 402');
+
+# a Redis writer's counter that is not a number: 503 with Retry-After, never the file
+my $id = TokenRef::parse_token($tok)->{id};
+$t->redis('HSET', "bitcache:tok:$id", 'b:/files/s.bin', 'abc');
+$r = $t->get("/files/s.bin?bitcache_token=$tok");
+is($r->{status}, 503, 'a counter that is not a number: 503');
+ok($r->{headers}{'retry-after'}, 'with Retry-After');
+$t->redis('DEL', "bitcache:tok:$id");
+$t->redis('SET', "bitcache:tok:$id", 'x');
+is($t->get("/files/s.bin?bitcache_token=$tok")->{status}, 503, 'a record of the wrong type: 503');
+$t->redis('DEL', "bitcache:tok:$id");
+is($t->get("/files/s.bin?bitcache_token=$tok")->{status}, 402, 'no record: 402');
+is($t->redis('EXISTS', "bitcache:tok:$id"), 0, 'and none is left behind');
 
 $t->stop_nginx;
 $t->check_log_clean;
