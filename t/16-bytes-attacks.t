@@ -108,6 +108,33 @@ is($t->drawn_settled($tok), length $txt, 'drew the whole file');
 is($t->get("/gz/text.txt?bitcache_token=$tok", 'Accept-Encoding' => 'gzip')->{status}, 402,
    'then 402');
 
+# --- a chain of cuts, each resume using the credit the last one left ----------
+# (a credit is the drawn part of a cut response, sent again undrawn once):
+# resumed from 16 MiB before each credit's end and cut again, 87 MB of a
+# 48 MiB file allowed once went out. Now a file is sent again undrawn at most
+# 16 MiB in all.
+my $L = 48 * 1024 * 1024;
+$t->make_file('files/big.bin', $L);
+$tok = $t->grant('/files/big.bin', '--uses', 1);
+my $tid = TokenRef::parse_token($tok)->{id};
+my ($got, $from) = (0, 0);
+for my $i (1 .. 12) {
+    my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $t->{http_port}) or die;
+    print $sock "GET /files/big.bin?bitcache_token=$tok HTTP/1.1\r\nHost: x\r\nRange: bytes=$from-\r\n\r\n";
+    my $buf = '';
+    while (length $buf < 20_000_000) { sysread($sock, $buf, 1 << 20, length $buf) or last }
+    close $sock;
+    my ($head, $body) = split /\r\n\r\n/, $buf, 2;
+    last unless $head =~ m{^HTTP/1.1 206};
+    $got += length $body;
+    $t->drawn_settled($tok);
+    my ($c0, $c1) = ($t->redis('HGET', "bitcache:tok:$tid", 'c:/files/big.bin') // '') =~ /^(\d+)-(\d+)$/
+        or last;
+    $from = $c1 - 16 * 1024 * 1024 > $c0 ? $c1 - 16 * 1024 * 1024 : $c0;
+}
+cmp_ok($got, '<=', $L + 16 * 1024 * 1024, "cut and resumed again and again: $got bytes, at most the file and 16 MiB");
+cmp_ok($t->drawn_settled($tok, 'big.bin'), '<=', $L, 'never more than the allowance drawn');
+
 # --- defences that hold ----------------------------------------------------------
 # HTTP/2 (h2c): a stream's bytes are counted like a connection's
 $tok = $t->grant('/files/s.bin', '--uses', 1);
