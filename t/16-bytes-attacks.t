@@ -22,8 +22,16 @@ system('gzip', '-k', '-9', $t->dir . '/html/gz/text.txt') == 0 or die 'gzip';
 my $gz = do { local $/; open my $f, '<', $t->dir . '/html/gz/text.txt.gz' or die; binmode $f; <$f> };
 my $s = $t->make_file('files/s.bin', 100_000);
 my $h2 = BcTest::free_port();
+my $ms = BcTest::free_port();
 $t->start_nginx(<<"CONF", workers => 2);
     bitcache_redis %%REDIS%% timeout=2s;
+    server {
+        listen 127.0.0.1:$ms;
+        root %%DIR%%/html;
+        bitcache_secret %%DIR%%/secret;
+        merge_slashes off;
+        location /album/ { bitcache on; bitcache_product album; }
+    }
     server {
         listen 127.0.0.1:$h2 http2;
         root %%DIR%%/html;
@@ -77,6 +85,17 @@ $code = parallel(20, '/album/b.bin', $tok);
 is(scalar(grep { $code->{$_} eq '200' && slurp($_) eq $b } keys %$code), 3,
    '3 downloads: three of 20 racing first GETs get the file');
 is($t->drawn_settled($tok, 'b.bin'), 3 * length $b, 'three drawn');
+
+# --- one file under several URIs ----------------------------------------------
+# with merge_slashes off, /album//a.bin is /album/a.bin: it had its own counter
+$tok = $t->grant('album', '--uses', 1);
+my $msurl = "http://127.0.0.1:$ms/album";
+is(`curl -s -o /dev/null -w '%{http_code}' '$msurl/a.bin?bitcache_token=$tok'`, '200',
+   'merge_slashes off: the file');
+for my $u ('//a.bin', '///a.bin') {
+    is(`curl -s -o /dev/null -w '%{http_code}' --path-as-is '$msurl$u?bitcache_token=$tok'`, '402',
+       "then $u: 402");
+}
 
 # --- error_page: a response with the error's status carrying a paid file -----
 # error_page 404 /album/a.bin (no "="): the file went out as a 404, and a
