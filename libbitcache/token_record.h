@@ -32,7 +32,7 @@
 #define BC_TOKREC_CUT           "c:"        /* c:<uri>: "<start>-<end>" of a
                                                cut response (see DRAW) */
 #define BC_TOKREC_RESENT        "s:"        /* s:<uri>: bytes sent again
-                                               undrawn, at most RESEND_MAX */
+                                               undrawn, at most RESENT_MAX */
 
 /* A file's counter: LIVE + bytes drawn; revoking adds REVOKED_BAND to every
  * counter (restoring takes it off again), so that one HINCRBY tells a live
@@ -41,8 +41,10 @@
  * 2251799813685248. */
 #define BC_TOKREC_LIVE          (1LL << 50)
 #define BC_TOKREC_REVOKED_BAND  (1LL << 51)
-#define BC_TOKREC_RESEND_MAX    16777216    /* the most a file is sent again
+#define BC_TOKREC_RESEND_MAX    16777216    /* the most a resume gets again
                                                undrawn (in DRAW's text) */
+#define BC_TOKREC_RESENT_MAX    67108864    /* the most a file is sent again
+                                               undrawn in all (DRAW's text) */
 
 /* Allowances stay below 2^50 (1 PiB a file), so that every counter,
  * revoked ones too, stays below 2^53, where Lua's numbers are exact. */
@@ -147,9 +149,9 @@ int bc_tokrec_parse(bc_tokrec *rec, const char *const *kv, const size_t *kvlen,
  * 16 MiB of it again without drawing it, once. So a download cut and
  * resumed costs one file whatever the buffers held; bytes sent again
  * undrawn make no new credit. "s:<uri>" counts the bytes sent again: at
- * most 16 MiB per file in all, however many times a download is cut (a
+ * most 64 MiB per file in all, however many times a download is cut (a
  * chain of cuts and resumes, each credit used, gave up to twice the
- * allowance).
+ * allowance of a file of any size).
  *
  * A counter below LIVE (the file's first draw) holds only the increments
  * of racing requests whose scripts have not run yet: they count as drawn
@@ -175,9 +177,9 @@ int bc_tokrec_parse(bc_tokrec *rec, const char *const *kv, const size_t *kvlen,
     "if r[4] and s >= 0 and n > 0 then\n"                                     \
     "  local a, b = string.match(r[4], '^(%d+)-(%d+)$')\n"                    \
     "  a, b = tonumber(a), tonumber(b)\n"                                     \
-    "  local left = 16777216 - (tonumber(r[5] or '0') or 0)\n"               \
+    "  local left = 67108864 - (tonumber(r[5] or '0') or 0)\n"               \
     "  if a and s >= a and s < b and left > 0 then\n"                         \
-    "    free = math.min(b - s, n, left)\n"                                   \
+    "    free = math.min(b - s, n, 16777216, left)\n"                         \
     "  end\n"                                                                 \
     "end\n"                                                                   \
     "if max > 0 and n > free and v - 1125899906842624 + n - free > max then\n" \
