@@ -58,7 +58,8 @@ sub parallel {
     my ($n, $path, $tok) = @_;
     my $dir = $t->dir . "/par" . int(rand(1e9));
     mkdir $dir;
-    my @args = ('curl', '-s', '--parallel', '--parallel-immediate', '--parallel-max', $n);
+    my @args = ('curl', '-s', '--no-progress-meter', '--parallel', '--parallel-immediate',
+                '--parallel-max', $n);
     push @args, '-o', "$dir/$_", '-w', '%{http_code} %{filename_effective}\n',
         $t->url("$path?bitcache_token=$tok") for 1 .. $n;
     open my $p, '-|', @args or die;
