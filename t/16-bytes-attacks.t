@@ -190,6 +190,12 @@ is(join(' ', @{ pipelined(@reqs) }),
    '200 200 402 402', 'keep-alive: HEAD, GET, then 402 for bytes=1- and for HTTP/1.0');
 is($t->drawn_settled($tok), length $s, 'one file drawn');
 
+# two Range headers: nginx and the draw read the same (the first)
+$tok = $t->grant('/files/s.bin', '--uses', 1);
+$r = $t->get("/files/s.bin?bitcache_token=$tok", Range => ['bytes=0-0', 'bytes=0-']);
+is(length $r->{content}, 1, 'two Range headers: the first one is sent');
+is($t->drawn_settled($tok), 1, 'and drawn');
+
 # a bad token in the query is not overridden by a good one in a cookie
 $tok = $t->grant('/files/s.bin', '--uses', 1);
 is($t->get('/files/s.bin?bitcache_token=x', Cookie => "bitcache_token=$tok")->{status}, 402,
