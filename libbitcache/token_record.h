@@ -31,6 +31,8 @@
 #define BC_TOKREC_FILE          "b:"        /* b:<uri>: LIVE + bytes drawn */
 #define BC_TOKREC_CUT           "c:"        /* c:<uri>: "<start>-<end>" of a
                                                cut response (see DRAW) */
+#define BC_TOKREC_RESENT        "s:"        /* s:<uri>: bytes sent again
+                                               undrawn, at most RESENT_MAX */
 
 /* A file's counter: LIVE + bytes drawn; revoking adds REVOKED_BAND to every
  * counter (restoring takes it off again), so that one HINCRBY tells a live
@@ -41,6 +43,8 @@
 #define BC_TOKREC_REVOKED_BAND  (1LL << 51)
 #define BC_TOKREC_RESEND_MAX    16777216    /* the most a resume gets again
                                                undrawn (in DRAW's text) */
+#define BC_TOKREC_RESENT_MAX    67108864    /* the most a file is sent again
+                                               undrawn in all (DRAW's text) */
 
 /* Allowances stay below 2^50 (1 PiB a file), so that every counter,
  * revoked ones too, stays below 2^53, where Lua's numbers are exact. */
@@ -144,16 +148,23 @@ int bc_tokrec_parse(bc_tokrec *rec, const char *const *kv, const size_t *kvlen,
  * response that starts inside it and finds the allowance spent sends up to
  * 16 MiB of it again without drawing it, once. So a download cut and
  * resumed costs one file whatever the buffers held; bytes sent again
- * undrawn make no new credit, so no byte goes out more than twice per time
- * it was drawn.
+ * undrawn make no new credit. "s:<uri>" counts the bytes sent again: at
+ * most 64 MiB per file in all, however many times a download is cut (a
+ * chain of cuts and resumes, each credit used, gave up to twice the
+ * allowance of a file of any size).
+ *
+ * A counter below LIVE (the file's first draw) holds only the increments
+ * of racing requests whose scripts have not run yet: they count as drawn
+ * (each script undoes its own), so that racing first draws never all pass.
  *
  * Returns -1 unknown (and removes what the HINCRBY made), -2 revoked, -3
  * not enough left, else the bytes taken from the credit (the draw is
  * ARGV[2] minus those). A counter that is not a number makes it fail: the
  * caller answers 503, never the file. */
 #define BC_SCRIPT_TOKEN_DRAW                                                  \
+    "local sf = 's:' .. string.sub(ARGV[5], 3)\n"                             \
     "local r = redis.call('HMGET', KEYS[1], 'uses', 'revoked', ARGV[1],"      \
-    " ARGV[5])\n"                                                             \
+    " ARGV[5], sf)\n"                                                         \
     "if not r[1] then redis.call('DEL', KEYS[1]) return -1 end\n"             \
     "local n, max, s = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])\n" \
     "local v = tonumber(r[3] or '0') - tonumber(ARGV[6])\n"                   \
@@ -161,18 +172,24 @@ int bc_tokrec_parse(bc_tokrec *rec, const char *const *kv, const size_t *kvlen,
     "  if r[3] then redis.call('HSET', KEYS[1], ARGV[1], v) end\n"            \
     "  return -2\n"                                                           \
     "end\n"                                                                   \
-    "if v < 1125899906842624 then v = 1125899906842624 end\n"               \
+    "if v < 1125899906842624 then v = 1125899906842624 + math.max(v, 0) end\n" \
     "local free = 0\n"                                                        \
     "if r[4] and s >= 0 and n > 0 then\n"                                     \
     "  local a, b = string.match(r[4], '^(%d+)-(%d+)$')\n"                    \
     "  a, b = tonumber(a), tonumber(b)\n"                                     \
-    "  if a and s >= a and s < b then free = math.min(b - s, n, 16777216) end\n" \
+    "  local left = 67108864 - (tonumber(r[5] or '0') or 0)\n"               \
+    "  if a and s >= a and s < b and left > 0 then\n"                         \
+    "    free = math.min(b - s, n, 16777216, left)\n"                         \
+    "  end\n"                                                                 \
     "end\n"                                                                   \
     "if max > 0 and n > free and v - 1125899906842624 + n - free > max then\n" \
     "  redis.call('HSET', KEYS[1], ARGV[1], v)\n"                             \
     "  return -3\n"                                                           \
     "end\n"                                                                   \
-    "if free > 0 then redis.call('HDEL', KEYS[1], ARGV[5]) end\n"             \
+    "if free > 0 then\n"                                                      \
+    "  redis.call('HDEL', KEYS[1], ARGV[5])\n"                                \
+    "  redis.call('HINCRBY', KEYS[1], sf, free)\n"                            \
+    "end\n"                                                                   \
     "redis.call('HSET', KEYS[1], ARGV[1], v + n - free)\n"                    \
     "return free\n"
 

@@ -384,6 +384,7 @@ ngx_http_bitcache_header_filter(ngx_http_request_t *r)
     off_t                     limit, len;
     size_t                    type_len;
     ngx_int_t                 rc;
+    ngx_flag_t                encoded, error_file;
     ngx_http_bitcache_ctx_t  *ctx;
 
     if (ngx_http_bitcache_unpaid_subrequest(r)) {
@@ -402,11 +403,17 @@ ngx_http_bitcache_header_filter(ngx_http_request_t *r)
 
     type_len = r->headers_out.content_type.len + r->headers_out.charset.len;
 
+    /* a file sent for an error_page URI keeps the error's status
+     * (err_status) and has a Last-Modified (until nginx's header filter
+     * drops it for that status); nginx's own error pages have none */
+    error_file = r->err_status && r->headers_out.last_modified_time != -1;
+
     rc = ngx_http_next_header_filter(r);
 
     if (rc == NGX_ERROR || r->header_only
         || (r->headers_out.status != NGX_HTTP_OK
-            && r->headers_out.status != NGX_HTTP_PARTIAL_CONTENT))
+            && r->headers_out.status != NGX_HTTP_PARTIAL_CONTENT
+            && !error_file))
     {
         return rc;              /* no part of the file goes out */
     }
@@ -420,15 +427,19 @@ ngx_http_bitcache_header_filter(ngx_http_request_t *r)
         limit += (off_t) (ctx->parts + 1) * (128 + type_len + 3 * NGX_OFF_T_LEN);
     }
 
-    if (len == -1 && ctx->draw == ctx->size && ctx->size > 0) {
-        /* the whole file, transformed (gzip): the wire says nothing of
-         * how much of it was sent, so all that was drawn is spent */
+    /* gzip, or gzip_static's file.gz: not the file's bytes */
+    encoded = r->headers_out.content_encoding != NULL
+              && r->headers_out.content_encoding->value.len != 0;
+
+    if ((len == -1 || encoded) && ctx->draw == ctx->size && ctx->size > 0) {
+        /* the whole file, transformed: the wire says nothing of how much
+         * of it was sent, so all that was drawn is spent */
         ctx->body = 1;
         ctx->charge_all = 1;
         return rc;
     }
 
-    if (len >= 0 && len <= limit) {
+    if (!encoded && len >= 0 && len <= limit) {
         ctx->body = 1;
         return rc;
     }

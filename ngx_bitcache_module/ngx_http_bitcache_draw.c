@@ -27,6 +27,32 @@ static void ngx_http_bitcache_draw_done(ngx_http_bitcache_call_t *call,
 
 
 /*
+ * Writes <kind><uri> to p (kind's length + uri->len at most), runs of '/'
+ * as one: with merge_slashes off "/album//a.bin" is the file "/album/a.bin",
+ * and must not get an allowance of its own.
+ */
+static size_t
+ngx_http_bitcache_file_field(u_char *p, const char *kind, ngx_str_t *uri)
+{
+    u_char      *start;
+    ngx_uint_t   i;
+
+    start = p;
+    p = ngx_cpymem(p, kind, ngx_strlen(kind));
+
+    for (i = 0; i < uri->len; i++) {
+        if (uri->data[i] == '/' && i > 0 && uri->data[i - 1] == '/') {
+            continue;
+        }
+
+        *p++ = uri->data[i];
+    }
+
+    return p - start;
+}
+
+
+/*
  * The file the static handler will send, learnt the way it learns it
  * (the location's root/alias and open_file_cache settings; only stat()ed
  * when there is no cache, like try_files). NGX_DECLINED: no regular file
@@ -90,21 +116,18 @@ ngx_http_bitcache_file(ngx_http_request_t *r, ngx_http_bitcache_ctx_t *ctx)
 
     /* the fields that count this file: b:<uri>, c:<uri> (the URI, so that
      * a token minted for $uri finds its counter ready) */
-    ctx->field.len = sizeof(BC_TOKREC_FILE) - 1 + r->uri.len;
-    ctx->field.data = ngx_pnalloc(r->pool, 2 * ctx->field.len);
+    ctx->field.data = ngx_pnalloc(r->pool, sizeof(BC_TOKREC_FILE) - 1
+                                           + sizeof(BC_TOKREC_CUT) - 1
+                                           + 2 * r->uri.len);
     if (ctx->field.data == NULL) {
         return NGX_ERROR;
     }
 
-    ngx_memcpy(ngx_cpymem(ctx->field.data, BC_TOKREC_FILE,
-                          sizeof(BC_TOKREC_FILE) - 1),
-               r->uri.data, r->uri.len);
-
-    ctx->cut_field.len = sizeof(BC_TOKREC_CUT) - 1 + r->uri.len;
+    ctx->field.len = ngx_http_bitcache_file_field(ctx->field.data,
+                                                  BC_TOKREC_FILE, &r->uri);
     ctx->cut_field.data = ctx->field.data + ctx->field.len;
-    ngx_memcpy(ngx_cpymem(ctx->cut_field.data, BC_TOKREC_CUT,
-                          sizeof(BC_TOKREC_CUT) - 1),
-               r->uri.data, r->uri.len);
+    ctx->cut_field.len = ngx_http_bitcache_file_field(ctx->cut_field.data,
+                                                      BC_TOKREC_CUT, &r->uri);
 
     return NGX_OK;
 }
