@@ -335,7 +335,10 @@ ngx_http_bitcache_access_handler(ngx_http_request_t *r)
     }
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                  "bitcache: 402 for \"%V\": %s", &ctx->product, ctx->reason);
+                  "bitcache: 402 for \"%V\": %s",
+                  ngx_http_bitcache_log_str(r, ctx->product.data,
+                                            ctx->product.len),
+                  ctx->reason);
 
     if (ctx->for_sale) {
         ngx_http_bitcache_offer_page(r, blcf, &ctx->sale, ctx->reason);
@@ -389,7 +392,8 @@ ngx_http_bitcache_header_filter(ngx_http_request_t *r)
 
     if (ngx_http_bitcache_unpaid_subrequest(r)) {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "bitcache: \"%V\" refused to a subrequest", &r->uri);
+                      "bitcache: \"%V\" refused to a subrequest",
+                      ngx_http_bitcache_log_str(r, r->uri.data, r->uri.len));
         return NGX_ERROR;
     }
 
@@ -448,7 +452,9 @@ ngx_http_bitcache_header_filter(ngx_http_request_t *r)
 
     ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                   "bitcache: \"%V\": the response would carry %O bytes, "
-                  "%O were drawn: no body sent", &ctx->product, len,
+                  "%O were drawn: no body sent",
+                  ngx_http_bitcache_log_str(r, ctx->product.data,
+                                            ctx->product.len), len,
                   ctx->draw);
 
     return NGX_ERROR;

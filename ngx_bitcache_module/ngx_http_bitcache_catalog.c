@@ -327,7 +327,9 @@ ngx_http_bitcache_catalog_decide(ngx_http_request_t *r, ngx_str_t *product,
         if (m == NULL) {
             ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                           "bitcache: no room in bitcache_catalog_zone for "
-                          "the mark of \"%V\"", product);
+                          "the mark of \"%V\"",
+                          ngx_http_bitcache_log_str(r, product->data,
+                                                    product->len));
         } else {
             m->node.key = key;
             m->mark = mark;
@@ -400,13 +402,17 @@ ngx_http_bitcache_sale_catalog(ngx_http_request_t *r,
             ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                           "bitcache: catalog record of \"%V\" rolled back: "
                           "seq %uL after seq %uL was seen; not sold until "
-                          "a newer record is written", &sale->product,
+                          "a newer record is written",
+                          ngx_http_bitcache_log_str(r, sale->product.data,
+                                                    sale->product.len),
                           rec->seq, seen);
         } else {
             ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                           "bitcache: catalog record of \"%V\" rolled back: "
                           "%s after seq %uL was seen; not sold until "
-                          "a newer record is written", &sale->product,
+                          "a newer record is written",
+                          ngx_http_bitcache_log_str(r, sale->product.data,
+                                                    sale->product.len),
                           rec ? "a version 1 record (no seq)" : why, seen);
         }
         return NGX_DECLINED;
@@ -415,7 +421,8 @@ ngx_http_bitcache_sale_catalog(ngx_http_request_t *r,
         if (rec == NULL && reply->elements) {
             ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                           "bitcache: catalog record of \"%V\" ignored: %s",
-                          &sale->product, why);
+                          ngx_http_bitcache_log_str(r, sale->product.data,
+                                                    sale->product.len), why);
         }
         return NGX_OK;      /* no record, or withdrawn: the directives */
 

@@ -91,13 +91,16 @@ ngx_http_bitcache_sale_init(ngx_http_request_t *r,
     {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "bitcache: price \"%V\" of \"%V\" %s, not for sale",
-                      &price, product, err);
+                      ngx_http_bitcache_log_str(r, price.data, price.len),
+                      ngx_http_bitcache_log_str(r, product->data, product->len),
+                      err);
         return NGX_ERROR;
     }
 
     if (sale->wallet.len == 0) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "bitcache: no wallet for \"%V\", not for sale", product);
+                      "bitcache: no wallet for \"%V\", not for sale",
+                      ngx_http_bitcache_log_str(r, product->data, product->len));
         return NGX_ERROR;
     }
 
@@ -203,7 +206,9 @@ ngx_http_bitcache_offer_page(ngx_http_request_t *r,
     if (bc_offer_encode(offer, &o, blcf->keys) == 0) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "bitcache: \"%V\" cannot be offered: its product, title "
-                      "or wallet is longer than %d bytes", &sale->product,
+                      "or wallet is longer than %d bytes",
+                      ngx_http_bitcache_log_str(r, sale->product.data,
+                                                sale->product.len),
                       BC_OFFER_FIELD_MAX);
         ngx_http_bitcache_reply(r, NGX_HTTP_PAYMENT_REQUIRED, reason,
                                 &sale->product);

@@ -64,12 +64,8 @@ sub json_of { my $j = eval { decode_json($_[0]{content}) }; return $j || {} }
          'the invoice\'s log line: the break and the escape as \\x0a, \\x1b');
     unlike($t->error_log, qr/^2026\/01\/01 00:00:00 \[notice\] 1#1: FORGED\x1b\[31m\.pdf": \d+ sats/m,
            'no forged line from it');
-  TODO: {
-        local $TODO = 'the 402 line is logged by ngx_http_bitcache_access.c (being rewritten): '
-                    . 'it should use ngx_http_bitcache_log_str too';
-        unlike($t->error_log, qr/^2026\/01\/01 00:00:00 \[notice\] 1#1: FORGED/m,
-               'no forged line from the 402 either');
-    }
+    unlike($t->error_log, qr/^2026\/01\/01 00:00:00 \[notice\] 1#1: FORGED/m,
+           'no forged line from the 402 either');
 }
 
 # --- a Redis writer's records of the wrong type: 503, and the log says why -----------
