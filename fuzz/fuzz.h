@@ -42,6 +42,25 @@ fuzz_wallet(const char *text)
 }
 #endif
 
+/* Splits s[0..size) at NUL bytes into field/value pairs as HGETALL gives
+ * them (a Redis record, every byte a writer's); an odd last string is
+ * dropped. Returns how many strings (even), at most max. */
+static size_t
+fuzz_split_kv(const char *s, size_t size, const char **kv, size_t *kvlen, size_t max)
+{
+    size_t i, n = 0, start = 0;
+
+    for (i = 0; i <= size && n < max; i++) {
+        if (i == size || s[i] == '\0') {
+            kv[n] = s + start;
+            kvlen[n] = i - start;
+            n++;
+            start = i + 1;
+        }
+    }
+    return n & ~(size_t) 1;
+}
+
 /* A property that must hold for every input: crash so libFuzzer keeps it. */
 #define FUZZ_ASSERT(cond) do { if (!(cond)) abort(); } while (0)
 

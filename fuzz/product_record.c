@@ -20,7 +20,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *kv[MAX_STRINGS];
-    size_t kvlen[MAX_STRINGS], n = 0, i, start = 0;
+    size_t kvlen[MAX_STRINGS], n, i;
     char err[128], *copy;
     uint64_t mark, before;
     bc_product_record rec;
@@ -30,15 +30,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     memcpy(copy, data, size);
-    for (i = 0; i <= size && n < MAX_STRINGS; i++) {
-        if (i == size || copy[i] == '\0') {
-            kv[n] = copy + start;
-            kvlen[n] = i - start;
-            n++;
-            start = i + 1;
-        }
-    }
-    n &= ~(size_t) 1;
+    n = fuzz_split_kv(copy, size, kv, kvlen, MAX_STRINGS);
 
     if (bc_product_record_parse(&rec, kv, kvlen, n, err, sizeof(err))) {
         FUZZ_ASSERT(rec.version == 1 || rec.version == 2);
