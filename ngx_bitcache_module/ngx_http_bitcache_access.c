@@ -93,22 +93,6 @@ ngx_http_bitcache_hide_token(ngx_http_request_t *r, ngx_str_t *token)
 }
 
 
-void
-ngx_http_bitcache_access_resume(ngx_http_bitcache_ctx_t *ctx)
-{
-    ngx_connection_t    *c;
-    ngx_http_request_t  *r;
-
-    r = ctx->request;
-    c = r->connection;
-
-    r->main->count--;
-    r->write_event_handler = ngx_http_core_run_phases;
-    ngx_http_core_run_phases(r);
-    ngx_http_run_posted_requests(c);
-}
-
-
 static ngx_int_t
 ngx_http_bitcache_check(ngx_http_request_t *r, ngx_http_bitcache_ctx_t *ctx,
     ngx_str_t *token, ngx_http_bitcache_loc_conf_t *blcf)
@@ -194,7 +178,7 @@ ngx_http_bitcache_catalog_done(ngx_http_bitcache_call_t *call,
         }
     }
 
-    ngx_http_bitcache_access_resume(ctx);
+    ngx_http_bitcache_call_resume(ctx->request);
 }
 
 

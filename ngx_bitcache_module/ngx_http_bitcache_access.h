@@ -57,9 +57,6 @@ typedef struct {
 } ngx_http_bitcache_ctx_t;
 
 
-/* Resumes the phases of a request parked while Redis answers. */
-void ngx_http_bitcache_access_resume(ngx_http_bitcache_ctx_t *ctx);
-
 /* Draws what the response to r will carry from the file's allowance under
  * token t (one HINCRBY; the script when it cannot decide), and sets
  * ctx->state: WAITING (the reply resumes r), ALLOWED (no regular file

@@ -179,3 +179,17 @@ ngx_http_bitcache_key(ngx_http_request_t *r, ngx_str_t *key, const char *kind,
 
     return NGX_OK;
 }
+
+
+void
+ngx_http_bitcache_call_resume(ngx_http_request_t *r)
+{
+    ngx_connection_t  *c;
+
+    c = r->connection;
+
+    r->main->count--;
+    r->write_event_handler = ngx_http_core_run_phases;
+    ngx_http_core_run_phases(r);
+    ngx_http_run_posted_requests(c);
+}

@@ -46,6 +46,10 @@ ngx_int_t ngx_http_bitcache_callv(ngx_http_bitcache_call_t *call,
  * for all, or a clean-up. NGX_ERROR when there is no connection. */
 ngx_int_t ngx_http_bitcache_queue(int argc, ngx_str_t *args);
 
+/* Resumes the phases of r, parked in the access phase (NGX_DONE with
+ * r->main->count held) while Redis answered. */
+void ngx_http_bitcache_call_resume(ngx_http_request_t *r);
+
 /* <prefix><kind><name>, e.g. bitcache:inv:<id hex>, from r's pool. */
 ngx_int_t ngx_http_bitcache_key(ngx_http_request_t *r, ngx_str_t *key,
     const char *kind, const u_char *name, size_t len);

@@ -326,7 +326,7 @@ ngx_http_bitcache_draw_next(ngx_http_bitcache_ctx_t *ctx)
 
     ctx->state = NGX_HTTP_BITCACHE_UNAVAILABLE;
     ctx->reason = rc == NGX_DECLINED ? ctx->call.failure : "out of memory";
-    ngx_http_bitcache_access_resume(ctx);
+    ngx_http_bitcache_call_resume(ctx->request);
 }
 
 
@@ -339,7 +339,7 @@ ngx_http_bitcache_draw_done(ngx_http_bitcache_call_t *call, redisReply *reply)
     if (reply == NULL) {
         ctx->state = NGX_HTTP_BITCACHE_UNAVAILABLE;
         ctx->reason = call->failure;
-        ngx_http_bitcache_access_resume(ctx);
+        ngx_http_bitcache_call_resume(ctx->request);
         return;
     }
 
@@ -359,7 +359,7 @@ ngx_http_bitcache_draw_done(ngx_http_bitcache_call_t *call, redisReply *reply)
                                                         : "not a number");
         ctx->state = NGX_HTTP_BITCACHE_UNAVAILABLE;
         ctx->reason = "redis error";
-        ngx_http_bitcache_access_resume(ctx);
+        ngx_http_bitcache_call_resume(ctx->request);
         return;
     }
 
@@ -398,7 +398,7 @@ ngx_http_bitcache_draw_done(ngx_http_bitcache_call_t *call, redisReply *reply)
         ctx->reason = bc_record_status_str(st);
     }
 
-    ngx_http_bitcache_access_resume(ctx);
+    ngx_http_bitcache_call_resume(ctx->request);
 }
 
 
