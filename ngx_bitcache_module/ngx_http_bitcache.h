@@ -72,6 +72,10 @@ void ngx_http_bitcache_send(ngx_http_request_t *r, ngx_uint_t status,
 
 ngx_int_t ngx_http_bitcache_add_header(ngx_http_request_t *r, const char *name,
     ngx_str_t *value);
+/* Set-Cookie: name=value for path, HttpOnly, SameSite=Lax, Secure on
+ * TLS. The value and path must be safe already (base64url, escaped). */
+ngx_int_t ngx_http_bitcache_set_cookie(ngx_http_request_t *r, const char *name,
+    const char *value, ngx_str_t *path, time_t max_age);
 ngx_flag_t ngx_http_bitcache_wants_json(ngx_http_request_t *r);
 u_char *ngx_http_bitcache_escape_json(u_char *dst, ngx_str_t *src);
 ngx_str_t *ngx_http_bitcache_log_str(ngx_http_request_t *r, const void *data,

@@ -417,25 +417,9 @@ static ngx_int_t
 ngx_http_bitcache_claim_cookie(ngx_http_request_t *r,
     ngx_http_bitcache_api_ctx_t *ctx, ngx_str_t *path)
 {
-    u_char     *p;
-    ngx_str_t   cookie;
-
-    cookie.data = ngx_pnalloc(r->pool, 128 + sizeof(ctx->claim) + path->len);
-    if (cookie.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    p = ngx_sprintf(cookie.data, BC_CLAIM_COOKIE "=%s; Path=%V; Max-Age=%uL; "
-                    "HttpOnly; SameSite=Lax", ctx->claim, path,
-                    (uint64_t) ctx->offer.invoice_ttl + NGX_HTTP_BITCACHE_GRACE);
-#if (NGX_HTTP_SSL)
-    if (r->connection->ssl) {
-        p = ngx_sprintf(p, "; Secure");
-    }
-#endif
-    cookie.len = p - cookie.data;
-
-    return ngx_http_bitcache_add_header(r, "Set-Cookie", &cookie);
+    return ngx_http_bitcache_set_cookie(r, BC_CLAIM_COOKIE, ctx->claim, path,
+                                        (time_t) ctx->offer.invoice_ttl
+                                        + NGX_HTTP_BITCACHE_GRACE);
 }
 
 

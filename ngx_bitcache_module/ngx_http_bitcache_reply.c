@@ -108,6 +108,32 @@ ngx_http_bitcache_add_header(ngx_http_request_t *r, const char *name,
 }
 
 
+ngx_int_t
+ngx_http_bitcache_set_cookie(ngx_http_request_t *r, const char *name,
+    const char *value, ngx_str_t *path, time_t max_age)
+{
+    u_char     *p;
+    ngx_str_t   cookie;
+
+    cookie.data = ngx_pnalloc(r->pool, 96 + ngx_strlen(name) + ngx_strlen(value)
+                                       + path->len + NGX_TIME_T_LEN);
+    if (cookie.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_sprintf(cookie.data, "%s=%s; Path=%V; Max-Age=%T; HttpOnly; "
+                    "SameSite=Lax", name, value, path, max_age);
+#if (NGX_HTTP_SSL)
+    if (r->connection->ssl) {
+        p = ngx_sprintf(p, "; Secure");
+    }
+#endif
+    cookie.len = p - cookie.data;
+
+    return ngx_http_bitcache_add_header(r, "Set-Cookie", &cookie);
+}
+
+
 void
 ngx_http_bitcache_send(ngx_http_request_t *r, ngx_uint_t status,
     const char *type, u_char *body, size_t len)

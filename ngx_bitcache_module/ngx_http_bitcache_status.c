@@ -473,34 +473,14 @@ static ngx_int_t
 ngx_http_bitcache_status_cookie(ngx_http_request_t *r,
     ngx_http_bitcache_status_ctx_t *ctx, ngx_str_t *product_path)
 {
-    u_char     *p;
-    time_t      max_age;
-    ngx_str_t   cookie, path;
-
-    if (product_path != NULL) {
-        path = *product_path;
-
-    } else {
-        ngx_str_set(&path, "/");
-    }
+    time_t     max_age;
+    ngx_str_t  root = ngx_string("/");
 
     max_age = (time_t) (ctx->token_expires - (uint64_t) ngx_time());
 
-    cookie.data = ngx_pnalloc(r->pool, 128 + ngx_strlen(ctx->token) + path.len);
-    if (cookie.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    p = ngx_sprintf(cookie.data, "bitcache_token=%s; Path=%V; Max-Age=%T; "
-                    "HttpOnly; SameSite=Lax", ctx->token, &path, max_age);
-#if (NGX_HTTP_SSL)
-    if (r->connection->ssl) {
-        p = ngx_sprintf(p, "; Secure");
-    }
-#endif
-    cookie.len = p - cookie.data;
-
-    return ngx_http_bitcache_add_header(r, "Set-Cookie", &cookie);
+    return ngx_http_bitcache_set_cookie(r, "bitcache_token", ctx->token,
+                                        product_path ? product_path : &root,
+                                        max_age);
 }
 
 
