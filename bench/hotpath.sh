@@ -52,11 +52,13 @@ redis_pid=$!
 if [ "${BENCH_REDIS:-unix}" = tcp ]; then redis_addr=127.0.0.1:$rport; else redis_addr=unix:$dir/redis.sock; fi
 echo "redis: $redis_addr, $conns connections, ${secs}s x $rounds rounds"
 
-cat > "$dir/nginx.conf" <<CONF
-load_module $root/build/ngx_http_bitcache_module.so;
+# nginx.conf for one nginx: MODULE PREFIX PORT LOCATIONS (users' settings)
+nginx_conf() {
+    cat > "$2/nginx.conf" <<CONF
+load_module $1;
 worker_processes auto;
-error_log $dir/error.log warn;
-pid $dir/nginx.pid;
+error_log $2/error.log warn;
+pid $2/nginx.pid;
 events { worker_connections 4096; }
 http {
     access_log off;
@@ -65,39 +67,25 @@ http {
     open_file_cache max=100 inactive=60s;
     bitcache_redis $redis_addr timeout=2s;
     server {
-        listen 127.0.0.1:$hport backlog=4096;
+        listen 127.0.0.1:$3 backlog=4096;
+$4
+    }
+}
+CONF
+}
+paid="        location /files/  { alias $dir/files/; bitcache on; bitcache_secret $dir/secret; }"
+nginx_conf "$root/build/ngx_http_bitcache_module.so" "$dir" "$hport" "$paid
         location /plain/  { alias $dir/files/; }
-        location /files/  { alias $dir/files/; bitcache on; bitcache_secret $dir/secret; }
         location /secure/ {
             alias $dir/files/;
             secure_link \$arg_md5,\$arg_expires;
-            secure_link_md5 "\$secure_link_expires\$uri s3cret";
-            if (\$secure_link = "") { return 403; }
-            if (\$secure_link = "0") { return 410; }
-        }
-    }
-}
-CONF
+            secure_link_md5 \"\$secure_link_expires\$uri s3cret\";
+            if (\$secure_link = \"\") { return 403; }
+            if (\$secure_link = \"0\") { return 410; }
+        }"
 if [ -n "$base_mod" ]; then
     mkdir -p "$dir/base"
-    cat > "$dir/base/nginx.conf" <<CONF
-load_module $base_mod;
-worker_processes auto;
-error_log $dir/base/error.log warn;
-pid $dir/base/nginx.pid;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    sendfile on;
-    tcp_nopush on;
-    open_file_cache max=100 inactive=60s;
-    bitcache_redis $redis_addr timeout=2s;
-    server {
-        listen 127.0.0.1:$bport backlog=4096;
-        location /files/  { alias $dir/files/; bitcache on; bitcache_secret $dir/secret; }
-    }
-}
-CONF
+    nginx_conf "$base_mod" "$dir/base" "$bport" "$paid"
 fi
 
 for _ in $(seq 50); do redis-cli -p "$rport" ping >/dev/null 2>&1 && break; sleep 0.1; done
