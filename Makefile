@@ -85,14 +85,7 @@ $(BUILD)/nginx/.configured: config scripts/ngx-configure.sh
 	bash scripts/ngx-configure.sh $(NGX_SRC) $(BUILD)/nginx "$(WARN)"
 	touch $@
 
-# nor the library's headers (the token scripts are in token_record.h):
-# recompile the module's objects when one changed
-$(BUILD)/nginx/.lib-headers: $(wildcard libbitcache/*.h) | $(BUILD)/nginx/.configured
-	rm -f $(BUILD)/nginx/objs/addon/*/*.o
-	touch $@
-
-$(MODULE): $(BUILD)/nginx/.configured $(MOD_SRCS) $(BUILD)/libbitcache.a $(BUILD)/page_default.h \
-	    $(BUILD)/nginx/.lib-headers
+$(MODULE): $(BUILD)/nginx/.configured $(MOD_SRCS) $(BUILD)/libbitcache.a $(BUILD)/page_default.h
 	@# nginx's Makefile does not know the library: relink when it changed
 	rm -f $(BUILD)/nginx/objs/ngx_http_bitcache_module.so
 	$(MAKE) -C $(BUILD)/nginx -f objs/Makefile modules
