@@ -7,6 +7,7 @@
 #define BITCACHE_API_REQUEST_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "invoice.h"
 
@@ -25,10 +26,18 @@ int bc_api_url_check(const char *s, size_t len, char *err, size_t errlen);
 typedef enum {
     BC_ROUTE_NONE = 0,      /* 404 */
     BC_ROUTE_CREATE,        /* <api>/invoices */
-    BC_ROUTE_STATUS         /* <api>/invoices/<32 lowercase hex> */
+    BC_ROUTE_STATUS,        /* <api>/invoices/<32 lowercase hex> */
+    BC_ROUTE_WALLETS,       /* <api>/wallets (docs/wallet.md) */
+    BC_ROUTE_WALLET,        /* <api>/wallet */
+    BC_ROUTE_WALLET_RESTORE,  /* <api>/wallet/restore */
+    BC_ROUTE_WALLET_FORGET,   /* <api>/wallet/forget */
+    BC_ROUTE_WALLET_HISTORY,  /* <api>/wallet/history */
+    BC_ROUTE_WALLET_TOPUPS,   /* <api>/wallet/topups */
+    BC_ROUTE_WALLET_BUY,      /* <api>/wallet/buy */
+    BC_ROUTE_WALLET_SETTINGS  /* <api>/wallet/settings */
 } bc_route;
 
-/* Matches the whole (decoded) URI path against the API's two routes under
+/* Matches the whole (decoded) URI path against the API's routes under
  * api (a checked bitcache_api_url); for BC_ROUTE_STATUS, id receives the
  * invoice id. */
 bc_route bc_api_route(const char *uri, size_t len, const char *api, size_t apilen,
@@ -38,6 +47,25 @@ bc_route bc_api_route(const char *uri, size_t len, const char *api, size_t apile
  * (the first non-space byte is '{'), or a form whose field offer= is
  * base64url. Returns 1 and points *offer into body, or 0. */
 int bc_body_offer(const char *body, size_t len, const char **offer, size_t *offer_len);
+
+/* Any field of a POST body: a JSON object's member name (a string, or a
+ * number or true/false as its text; a string with escapes is refused), or
+ * a form's name= (its value as sent: base64url, digits and the recovery
+ * code's characters need no decoding; a value with '%' or '+' is
+ * refused). Returns 1 and points *value into body, or 0. bc_body_offer is
+ * this for "offer". */
+int bc_body_field(const char *body, size_t len, const char *name,
+    const char **value, size_t *value_len);
+
+/* A decimal number of satoshis, 1..2100000000000000, no sign, no leading
+ * zero: 1 and *sats, or 0. */
+int bc_body_sats(const char *s, size_t len, uint64_t *sats);
+
+/* The credential of an Authorization header value: the scheme "Bitcache"
+ * (any case), spaces, then the rest (the code). Returns 1 and points
+ * *code into value, or 0 for another scheme. */
+int bc_auth_bitcache(const char *value, size_t len, const char **code,
+    size_t *code_len);
 
 /* Finds the next cookie called name in one Cookie header value, from *pos
  * on (start with 0); returns 1 with its value and moves *pos past it, or

@@ -48,6 +48,16 @@ typedef struct {
     ngx_str_t                        api_location;     /* ... in this location */
     ngx_str_t                        api_file;         /* ... set there */
     ngx_uint_t                       api_line;
+
+    /* the wallet (docs/wallet.md) */
+    ngx_flag_t                       wallets;          /* bitcache_wallets */
+    ngx_flag_t                       wallet_autobuy;
+    ngx_str_t                        topup_wallet;     /* operator's key */
+    ngx_int_t                        wallet_max_balance;  /* sats */
+    ngx_int_t                        wallet_max_topup;
+    ngx_int_t                        wallet_min_topup;
+    ngx_int_t                        wallet_restore_rate; /* a minute */
+
     unsigned                         api_exact:1;
     unsigned                         api_unchecked:1;  /* regex, named */
 } ngx_http_bitcache_loc_conf_t;

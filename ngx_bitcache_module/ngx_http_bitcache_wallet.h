@@ -1,0 +1,107 @@
+/*
+ * The buyer's Bitcache wallet as the module sees it (docs/wallet.md): the
+ * secret a request carries, the state read and verified, and a purchase
+ * (one compare-and-set script on the state's MAC, retried while racing
+ * purchases move it). Used by the API's wallet routes and by the access
+ * phase (the 402 page's balance and "Buy" button, auto-buy).
+ */
+
+#ifndef _NGX_HTTP_BITCACHE_WALLET_H_INCLUDED_
+#define _NGX_HTTP_BITCACHE_WALLET_H_INCLUDED_
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "invoice.h"
+#include "token.h"
+#include "wallet_record.h"
+#include "ngx_http_bitcache.h"
+#include "ngx_http_bitcache_call.h"
+
+
+/* compare-and-set attempts before a purchase answers 503 "busy" */
+#define NGX_HTTP_BITCACHE_WALLET_TRIES  32
+
+
+typedef enum {
+    NGX_HTTP_BITCACHE_WALLET_LOADED = 0,  /* load: state (and owned) read */
+    NGX_HTTP_BITCACHE_WALLET_BOUGHT,      /* charged; token in w->token */
+    NGX_HTTP_BITCACHE_WALLET_OWNED,       /* no charge; the token again */
+    NGX_HTTP_BITCACHE_WALLET_LOW,         /* balance below the price */
+    NGX_HTTP_BITCACHE_WALLET_OVER_AUTO,   /* auto-buy: price > max_auto */
+    NGX_HTTP_BITCACHE_WALLET_NONE,        /* no wallet with this secret */
+    NGX_HTTP_BITCACHE_WALLET_FROZEN,      /* w->state.frozen says why */
+    NGX_HTTP_BITCACHE_WALLET_INVALID,     /* a record does not verify
+                                             (logged): refused */
+    NGX_HTTP_BITCACHE_WALLET_KEY_REUSED,  /* idempotency key, other product */
+    NGX_HTTP_BITCACHE_WALLET_NETWORK,     /* offer of another network */
+    NGX_HTTP_BITCACHE_WALLET_BUSY,        /* TRIES lost races */
+    NGX_HTTP_BITCACHE_WALLET_UNAVAILABLE  /* Redis: w->failure */
+} ngx_http_bitcache_wallet_outcome_e;
+
+
+typedef struct ngx_http_bitcache_wallet_s  ngx_http_bitcache_wallet_t;
+
+typedef void (*ngx_http_bitcache_wallet_done_pt)(ngx_http_request_t *r,
+    ngx_http_bitcache_wallet_t *w);
+
+struct ngx_http_bitcache_wallet_s {
+    unsigned char                        secret[BC_WALLET_SECRET_LEN];
+    unsigned char                        wid[BC_WALLET_ID_LEN];
+    char                                 widhex[2 * BC_WALLET_ID_LEN + 1];
+
+    bc_wallet_state                      state;      /* verified when
+                                                        outcome != NONE,
+                                                        INVALID */
+    ngx_str_t                            frozen;     /* copied, or empty */
+    ngx_str_t                            owned;      /* wown value for the
+                                                        product, or empty */
+
+    /* a purchase: what the caller sets before ngx_http_bitcache_wallet_buy */
+    bc_offer                             offer;      /* verified, or built
+                                                        from the location */
+    ngx_str_t                            idem;       /* checked key, or empty */
+    unsigned                             again:1;    /* buy an owned one anew */
+    unsigned                             autobuy:1;  /* honor max_auto */
+
+    /* results */
+    ngx_http_bitcache_wallet_outcome_e   outcome;
+    bc_token                             token;      /* BOUGHT, OWNED */
+    const char                          *failure;
+    ngx_uint_t                           tries;
+
+    ngx_http_bitcache_call_t             call;
+    ngx_http_bitcache_wallet_done_pt     done;
+    void                                *data;
+};
+
+
+/* The secret of r's wallet: Authorization: Bitcache <code> first (*header
+ * = 1), else the bitcache_wallet cookie. NGX_OK: w->secret, wid, widhex
+ * set; NGX_DECLINED: none; NGX_ABORT: one that is not a code (err). */
+ngx_int_t ngx_http_bitcache_wallet_credential(ngx_http_request_t *r,
+    ngx_http_bitcache_wallet_t *w, ngx_flag_t *header, char *err,
+    size_t errlen);
+
+/* Reads wal:<wid> (and wown:<wid> <product> when product is not NULL) in
+ * one round trip, verifies them and calls done with w->outcome LOADED,
+ * NONE, INVALID or UNAVAILABLE. NGX_OK: done will run; NGX_DECLINED: no
+ * Redis connection (w->failure; done will not run); NGX_ERROR. */
+ngx_int_t ngx_http_bitcache_wallet_load(ngx_http_request_t *r,
+    ngx_http_bitcache_wallet_t *w, ngx_str_t *product,
+    ngx_http_bitcache_wallet_done_pt done, void *data);
+
+/* Buys w->offer from a loaded wallet (outcome LOADED): all or nothing,
+ * once per idempotency key, never for an owned product unless w->again.
+ * done runs with BOUGHT, OWNED (w->token set), or a refusal. Return
+ * values as ngx_http_bitcache_wallet_load. */
+ngx_int_t ngx_http_bitcache_wallet_buy(ngx_http_request_t *r,
+    ngx_http_bitcache_wallet_t *w, ngx_http_bitcache_wallet_done_pt done,
+    void *data);
+
+/* A short reason for an outcome ("balance too low", ...). */
+const char *ngx_http_bitcache_wallet_outcome_str(
+    ngx_http_bitcache_wallet_outcome_e o);
+
+#endif /* _NGX_HTTP_BITCACHE_WALLET_H_INCLUDED_ */
