@@ -36,6 +36,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
+. "$(dirname "$0")/lib.sh"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 rport=$(free_port); hport=$(free_port); bport=$(free_port)
 
@@ -130,7 +131,7 @@ for size in small large; do
         curl -sf "$bbase/files/$size.bin?bitcache_token=$btok" | cmp -s - "$dir/files/$size.bin" \
             || { echo "bench: the baseline module does not serve the file" >&2; exit 1; }
     fi
-    p=0; b=0; s=0; o=0
+    p=""; b=""; s=""; o=""
     variants="plain bitcache secure"
     [ -n "$base_mod" ] && variants="plain bitcache baseline secure"
     for r in $(seq "$rounds"); do
@@ -141,22 +142,24 @@ for size in small large; do
             for (i = 0; i < NR; i++) { j = (i + int((r - 1) / 2)) % NR; print v[r % 2 ? j : NR - 1 - j] } }')
         for v in $order; do
             case $v in
-            plain)    p=$(echo "$p + $(rps "$base/plain/$size.bin")" | bc -l) ;;
-            bitcache) b=$(echo "$b + $(rps "$base/files/$size.bin" "Cookie: bitcache_token=$tok")" | bc -l) ;;
-            baseline) o=$(echo "$o + $(rps "$bbase/files/$size.bin" "Cookie: bitcache_token=$btok")" | bc -l) ;;
-            secure)   s=$(echo "$s + $(rps "$base$sl")" | bc -l) ;;
+            plain)    p="$p $(rps "$base/plain/$size.bin")" ;;
+            bitcache) b="$b $(rps "$base/files/$size.bin" "Cookie: bitcache_token=$tok")" ;;
+            baseline) o="$o $(rps "$bbase/files/$size.bin" "Cookie: bitcache_token=$btok")" ;;
+            secure)   s="$s $(rps "$base$sl")" ;;
             esac
         done
     done
+    # medians of the rounds' figures, and of the ratios measured within
+    # each round (a round's variants share the machine's mood)
     printf '%s: plain %.0f req/s, bitcache %.0f req/s, secure_link %.0f req/s' "$size" \
-        "$(echo "$p / $rounds" | bc -l)" "$(echo "$b / $rounds" | bc -l)" "$(echo "$s / $rounds" | bc -l)"
-    [ -n "$base_mod" ] && printf ', baseline bitcache %.0f req/s' "$(echo "$o / $rounds" | bc -l)"
-    printf '\n'
-    printf 'ratio_%s=%.3f\n' "$size" "$(echo "$b / $p" | bc -l)"
-    printf 'ratio_%s_vs_secure_link=%.3f\n' "$size" "$(echo "$b / $s" | bc -l)"
+        "$(median $p)" "$(median $b)" "$(median $s)"
+    [ -n "$base_mod" ] && printf ', baseline bitcache %.0f req/s' "$(median $o)"
+    printf ' (median of %s rounds)\n' "$rounds"
+    printf 'ratio_%s=%.3f\n' "$size" "$(ratios "$b" "$p")"
+    printf 'ratio_%s_vs_secure_link=%.3f\n' "$size" "$(ratios "$b" "$s")"
     if [ -n "$base_mod" ]; then
-        printf 'baseline_ratio_%s=%.3f\n' "$size" "$(echo "$o / $p" | bc -l)"
-        printf 'baseline_ratio_%s_vs_secure_link=%.3f\n' "$size" "$(echo "$o / $s" | bc -l)"
+        printf 'baseline_ratio_%s=%.3f\n' "$size" "$(ratios "$o" "$p")"
+        printf 'baseline_ratio_%s_vs_secure_link=%.3f\n' "$size" "$(ratios "$o" "$s")"
     fi
 done
 if grep -E '\[(alert|emerg|crit)\]' "$dir/error.log" ${base_mod:+"$dir/base/error.log"}; then
