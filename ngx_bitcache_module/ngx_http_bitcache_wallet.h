@@ -70,6 +70,13 @@ struct ngx_http_bitcache_wallet_s {
     bc_token                             token;      /* BOUGHT, OWNED */
     const char                          *failure;
     ngx_uint_t                           tries;
+    char                                 token_text[BC_TOKEN_MAX_CHARS + 1];
+                                                     /* w->token encoded */
+
+    /* inside a purchase */
+    bc_wallet_state                      next;       /* the state written */
+    unsigned                             evaled:1;   /* EVAL after NOSCRIPT */
+    unsigned                             renew:1;    /* owned, expired */
 
     ngx_http_bitcache_call_t             call;
     ngx_http_bitcache_wallet_done_pt     done;
