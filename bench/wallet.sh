@@ -94,14 +94,17 @@ base="http://127.0.0.1:$hport"
 
 # a wallet, topped up and credited, auto-buying up to 1 sat: its code
 new_wallet() {
-    local code inv bal
+    local code inv claim bal
     code=$(curl -sf -X POST -H 'Accept: application/json' "$base/bitcache/wallets" | jq -r .code)
     [ -n "$code" ] && [ "$code" != null ] || { echo "bench: POST /wallets failed" >&2; return 1; }
-    inv=$(curl -sf -X POST -H 'Accept: application/json' -H "Authorization: Bitcache $code" \
-        --data "amount=$topup" "$base/bitcache/wallet/topups" | jq -r .id)
+    read -r inv claim < <(curl -sf -X POST -H 'Accept: application/json' -H "Authorization: Bitcache $code" \
+        --data "amount=$topup" "$base/bitcache/wallet/topups" | jq -r '"\(.id) \(.claim)"')
     [ -n "$inv" ] && [ "$inv" != null ] || { echo "bench: POST /wallet/topups failed" >&2; return 1; }
     "$root/build/tools/pay_invoice" --redis "127.0.0.1:$rport" --key "$watcher_seckey" \
         --network regtest "$inv" "$topup" 6 >/dev/null
+    # the settled invoice's status credits the wallet (as the wallet page would)
+    curl -sf -o /dev/null -H 'Accept: application/json' -H "X-Bitcache-Claim: $claim" \
+        "$base/bitcache/invoices/$inv" || { echo "bench: the top-up's status failed" >&2; return 1; }
     bal=$(curl -sf -H 'Accept: application/json' -H "Authorization: Bitcache $code" \
         "$base/bitcache/wallet" | jq -r .balance_sats)
     [ "$bal" = "$topup" ] || { echo "bench: the top-up was not credited ($bal)" >&2; return 1; }
@@ -166,14 +169,19 @@ done
 b=$(printf '%s\n' "${buys[@]}" | median)
 d=$(printf '%s\n' "${downloads[@]}" | median)
 
-# the wallets paid for exactly what was bought: the sum of what they spent
-# is the number of purchases (1 sat each), as their ledgers say
+# the wallets paid for exactly what was bought: 1 sat a purchase
 spent=0
 for c in "${codes[@]}"; do
     bal=$(curl -sf -H 'Accept: application/json' -H "Authorization: Bitcache $c" \
         "$base/bitcache/wallet" | jq -r .balance_sats)
     spent=$((spent + topup - bal))
 done
+# ... and each sat bought one product: as many owned products as sats
+owned=0
+for k in $(redis-cli -p "$rport" --scan --pattern 'bitcache:wown:*'); do
+    owned=$((owned + $(redis-cli -p "$rport" hlen "$k")))
+done
+[ "$owned" = "$spent" ] || { echo "bench: $spent sats spent for $owned products" >&2; exit 1; }
 printf 'wallet: %.0f purchases/s (rounds: %s), token downloads %.0f req/s (rounds: %s), %d sats spent\n' \
     "$b" "${buys[*]}" "$d" "${downloads[*]}" "$spent"
 printf 'wallet_buys_per_sec=%.0f\n' "$b"
