@@ -796,4 +796,60 @@ sub invoice_status {
     return eval { JSON::PP::decode_json($r->{content}) } || {};
 }
 
+# --- the buyer's wallet (docs/wallet.md), over the API ----------------------
+
+# the operator's key that top-ups pay to in the wallet tests
+our $TOPUP_WALLET = "wpkh($TEST_TPUB/1/*)";
+
+# selling_http with the wallet on in the whole server (routes in the API
+# location, balance and Buy on the 402 pages), top-ups to $TOPUP_WALLET
+sub wallet_http {
+    my ($self, $locations, %opt) = @_;
+    return $self->selling_http("bitcache_wallets on;\n        bitcache_topup_wallet \"$TOPUP_WALLET\";\n"
+                               . "        $locations", %opt);
+}
+
+# A request to the API as a script makes it: Accept JSON, Authorization:
+# Bitcache $code (none when undef), $form (a hash ref) as a form body.
+# Returns (status, the decoded JSON or {}, the HTTP::Tiny response).
+sub wallet_api {
+    my ($self, $method, $path, $code, $form, %h) = @_;
+    require JSON::PP;
+    my $ua = HTTP::Tiny->new(timeout => 20, max_redirect => 0, keep_alive => 0);
+    my %headers = (Accept => 'application/json', %h);
+    $headers{Authorization} = "Bitcache $code" if defined $code;
+    my $r = $form ? $ua->post_form($self->url($path), $form, { headers => \%headers })
+                  : $ua->request($method, $self->url($path), { headers => \%headers });
+    my $j = eval { JSON::PP::decode_json($r->{content}) } || {};
+    return ($r->{status}, $j, $r);
+}
+
+# POST <api>/wallets: returns the JSON (wallet, code, ...)
+sub open_wallet {
+    my ($self) = @_;
+    my ($st, $j, $r) = $self->wallet_api('POST', '/bitcache/wallets', undef, {});
+    die "POST /wallets: $st $r->{content}" unless $st == 201 && $j->{code};
+    return $j;
+}
+
+# A top-up of $sats for the wallet of $code, paid as the watcher records a
+# payment and credited by a read of its status; returns the invoice JSON
+sub wallet_topup_paid {
+    my ($self, $code, $sats) = @_;
+    my ($st, $inv, $r) = $self->wallet_api('POST', '/bitcache/wallet/topups', $code,
+                                           { amount => $sats });
+    die "POST /wallet/topups: $st $r->{content}" unless $st == 201 && $inv->{id};
+    $self->{claims}{ $inv->{id} } = $inv->{claim};
+    $self->pay_invoice($inv->{id}, $sats, 6);
+    $self->invoice_status($inv->{id});
+    return $inv;
+}
+
+# GET <api>/wallet as JSON for $code: the balance in sats, or undef
+sub wallet_balance {
+    my ($self, $code) = @_;
+    my ($st, $j) = $self->wallet_api('GET', '/bitcache/wallet', $code);
+    return $st == 200 ? $j->{balance_sats} : undef;
+}
+
 1;
