@@ -269,7 +269,7 @@ run(char **a, size_t n)
             snprintf(out, sizeof(out), "%s\t%u\t%llu\t%llu\t%s", pur, (unsigned) o.uses,
                      (unsigned long long) o.expires, (unsigned long long) o.seq, mac);
         }
-    } else if (strcmp(a[-1], "verify") == 0 && n == 4) {
+    } else if (strcmp(a[-1], "verify") == 0 && n == 3) {
         r = hexn(wid, 16, a[1]) && hexv(text, sizeof(text), &len, a[2]);
         if (r) {
             snprintf(out, sizeof(out), "%d",
