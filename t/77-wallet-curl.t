@@ -19,13 +19,14 @@ my %file = map { $_ => $t->make_file("files/$_.bin", 30_000 + 1000 * length $_) 
 $file{dear} = $t->make_file('dear/x.bin', 5000);
 $file{noauto} = $t->make_file('noauto/n.bin', 7000);
 $t->start_nginx($t->wallet_http(<<'LOC', price => 1000));
+        bitcache_wallets on;
         location /files/ { bitcache on; bitcache_wallet_autobuy on; bitcache_max_downloads 3; }
         location /dear/ { bitcache on; bitcache_price 50000; bitcache_wallet_autobuy on; }
         location /noauto/ { bitcache on; }
 LOC
 
 # a wallet, topped up
-my $w = $t->open_wallet;
+my $w = $t->wallet_open;
 my $code = $w->{code};
 like($code, qr/^bcw1[02-9ac-hj-np-z]{38}$/, 'a recovery code');
 is($t->wallet_balance($code), 0, 'a new wallet holds 0 sats');
@@ -40,14 +41,16 @@ is($r->{status}, 402, 'max_auto_price 0: a GET buys nothing (402)');
 like($r->{content}, qr/max_auto_price/, '... and says why');
 is($t->wallet_balance($code), $bal, '... no charge');
 
-my ($st, $j) = $t->wallet_api('POST', '/bitcache/wallet/settings', $code, { max_auto_price => 5000 });
-is($st, 200, 'max_auto_price set to 5000');
+is($t->wallet_req('POST', '/wallet/settings', $code, 'max_auto_price=5000')->{status}, 200,
+   'max_auto_price set to 5000');
+my ($st, $j);
 
 # buy over the API: the offer of the 402, POSTed with a key
 $r = $t->get('/files/c.bin', Accept => 'application/json');
 my $offer = eval { JSON::PP::decode_json($r->{content})->{offer} };
 ok($offer, 'the 402 carries an offer');
-($st, $j) = $t->wallet_api('POST', '/bitcache/wallet/buy', $code, { offer => $offer, key => 'k1' });
+$r = $t->wallet_req('POST', '/wallet/buy', $code, { offer => $offer, key => 'k1' });
+($st, $j) = ($r->{status}, $r->{json});
 is($st, 200, 'POST /wallet/buy: 200');
 is($j->{state}, 'bought', 'state bought');
 $bal -= 1000;
@@ -55,8 +58,9 @@ is($j->{balance_sats}, $bal, 'the balance after it is in the answer');
 $r = $t->get("/files/c.bin?bitcache_token=$j->{token}");
 is($r->{status}, 200, 'its token downloads');
 ok($r->{content} eq $file{c}, '... the exact bytes');
-my ($st2, $j2) = $t->wallet_api('POST', '/bitcache/wallet/buy', $code, { offer => $offer, key => 'k1' });
-is($st2, 200, 'the same key again: 200');
+$r = $t->wallet_req('POST', '/wallet/buy', $code, { offer => $offer, key => 'k1' });
+is($r->{status}, 200, 'the same key again: 200');
+is($r->{json}{token}, $j->{token}, '... the same token');
 is($t->wallet_balance($code), $bal, '... and no second charge');
 
 # auto-buy: a plain GET with the header buys and downloads
@@ -95,7 +99,7 @@ like($j->{buy_url} // '', qr{^/bitcache/wallet/buy$}, '... and where to buy');
 is($t->wallet_balance($code), $bal, '... no charge');
 
 # wrong codes: 401, never a file, never a charge
-my $other = $t->open_wallet->{code};
+my $other = $t->wallet_open->{code};
 for my $case (['a code with a typo', substr($code, 0, -1) . (substr($code, -1) eq 'q' ? 'p' : 'q')],
               ['garbage', 'x' x 40],
               ['empty', '']) {
@@ -106,7 +110,7 @@ for my $case (['a code with a typo', substr($code, 0, -1) . (substr($code, -1) e
     ok($r->{content} ne $file{b} && length($r->{content}) < 2000, "$name: no file");
 }
 # a well-formed code of no wallet
-my $gone = $t->open_wallet;
+my $gone = $t->wallet_open;
 $t->redis('DEL', "bitcache:wal:$gone->{wallet}");
 $r = $t->get('/files/b.bin', Authorization => "Bitcache $gone->{code}");
 is($r->{status}, 401, 'a code of no wallet: 401');
@@ -114,7 +118,7 @@ like($r->{headers}{'www-authenticate'} // '', qr/^Bitcache\b/, '... WWW-Authenti
 is($t->wallet_balance($code), $bal, 'no charge to anyone');
 
 # a wallet too poor: 402 "balance too low", with the top-up link
-$t->wallet_api('POST', '/bitcache/wallet/settings', $other, { max_auto_price => 5000 });
+$t->wallet_req('POST', '/wallet/settings', $other, 'max_auto_price=5000');
 $r = $t->get('/files/b.bin', Authorization => "Bitcache $other", Accept => 'application/json');
 is($r->{status}, 402, 'an empty wallet: 402');
 $j = eval { JSON::PP::decode_json($r->{content}) } || {};

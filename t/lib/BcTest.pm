@@ -796,49 +796,84 @@ sub invoice_status {
     return eval { JSON::PP::decode_json($r->{content}) } || {};
 }
 
-# --- the buyer's wallet (docs/wallet.md), over the API ----------------------
 
-# the operator's key that top-ups pay to in the wallet tests
-our $TOPUP_WALLET = "wpkh($TEST_TPUB/1/*)";
+# ---- the wallet (docs/wallet.md) ----
 
-# selling_http with the wallet on in the whole server (routes in the API
-# location, balance and Buy on the 402 pages), top-ups to $TOPUP_WALLET
+# selling_http with the wallet routes on in the API location (the top-up
+# key is the test wallet's); $opt{api} adds directives there
 sub wallet_http {
     my ($self, $locations, %opt) = @_;
-    return $self->selling_http("bitcache_wallets on;\n        bitcache_topup_wallet \"$TOPUP_WALLET\";\n"
-                               . "        $locations", %opt);
+    my $http = $self->selling_http($locations, %opt);
+    my $api = $opt{api} // '';
+    $http =~ s{location /bitcache/ \{ bitcache_api; \}}
+              {location /bitcache/ { bitcache_api; bitcache_wallets on; bitcache_topup_wallet "$TEST_WALLET"; $api }};
+    return $http;
 }
 
-# A request to the API as a script makes it: Accept JSON, Authorization:
-# Bitcache $code (none when undef), $form (a hash ref) as a form body.
-# Returns (status, the decoded JSON or {}, the HTTP::Tiny response).
-sub wallet_api {
-    my ($self, $method, $path, $code, $form, %h) = @_;
+# A wallet API request as a script makes it: JSON in and out, the code (if
+# any) as Authorization: Bitcache; $body a hash (JSON) or a string (form)
+sub wallet_req {
+    my ($self, $method, $path, $code, $body, %h) = @_;
     require JSON::PP;
     my $ua = HTTP::Tiny->new(timeout => 20, max_redirect => 0, keep_alive => 0);
-    my %headers = (Accept => 'application/json', %h);
-    $headers{Authorization} = "Bitcache $code" if defined $code;
-    my $r = $form ? $ua->post_form($self->url($path), $form, { headers => \%headers })
-                  : $ua->request($method, $self->url($path), { headers => \%headers });
-    my $j = eval { JSON::PP::decode_json($r->{content}) } || {};
-    return ($r->{status}, $j, $r);
+    $h{Accept} //= 'application/json';
+    $h{Authorization} = "Bitcache $code" if defined $code;
+    my %req = (headers => \%h);
+    if (ref $body) {
+        $h{'Content-Type'} = 'application/json';
+        $req{content} = JSON::PP::encode_json($body);
+    } elsif (defined $body) {
+        $h{'Content-Type'} //= 'application/x-www-form-urlencoded';
+        $req{content} = $body;
+    }
+    my $r = $ua->request($method, $self->url("/bitcache$path"), \%req);
+    $r->{json} = eval { JSON::PP::decode_json($r->{content}) } || {};
+    return $r;
 }
 
-# POST <api>/wallets: returns the JSON (wallet, code, ...)
-sub open_wallet {
+# POST <api>/wallets: { wallet, code, balance_sats, wallet_url }
+sub wallet_open {
     my ($self) = @_;
-    my ($st, $j, $r) = $self->wallet_api('POST', '/bitcache/wallets', undef, {});
-    die "POST /wallets: $st $r->{content}" unless $st == 201 && $j->{code};
-    return $j;
+    my $r = $self->wallet_req('POST', '/wallets');
+    die "POST /wallets: $r->{status} $r->{content}" unless $r->{status} == 201;
+    return $r->{json};
 }
 
-# A top-up of $sats for the wallet of $code, paid as the watcher records a
-# payment and credited by a read of its status; returns the invoice JSON
+# Credits $amount to wallet $wid as an attested top-up would, with the test
+# fixture writer (t/tools/wallet_fixture; no node); $opt{key} signs
+sub wallet_credit {
+    my ($self, $wid, $amount, %opt) = @_;
+    my $inv = unpack 'H*', join '', map { chr int rand 256 } 1 .. 16;
+    my $out = `$TOOLS/wallet_fixture --redis @{[$self->redis_addr]} --secret $self->{dir}/secret --key @{[$opt{key} // $WATCHER_SECKEY]} credit $wid $inv $amount 2>&1`;
+    die "wallet_fixture credit: $out" if $?;
+    return $inv;
+}
+
+# `bitcache wallet audit --no-freeze` as JSON (decoded), or { error => text }
+sub wallet_audit {
+    my ($self, $wid) = @_;
+    require JSON::PP;
+    my (undef, $xonly) = $self->watcher_key;
+    my $out = `$CLI wallet audit --redis @{[$self->redis_addr]} --secret $self->{dir}/secret --watcher-key $xonly --no-freeze --format json $wid 2>&1`;
+    return eval { JSON::PP::decode_json($out) } || { error => $out, exit => $? >> 8 };
+}
+
+# The offer of the 402 page of $path (JSON)
+sub offer_of {
+    my ($self, $path) = @_;
+    require JSON::PP;
+    my $r = $self->get($path, Accept => 'application/json');
+    return eval { JSON::PP::decode_json($r->{content})->{offer} } // die "no offer for $path";
+}
+
+# A top-up of $sats for the wallet of $code over the API, paid as the
+# watcher records a payment and credited by a read of its status (as the
+# wallet page and the invoice page do); returns the invoice JSON
 sub wallet_topup_paid {
     my ($self, $code, $sats) = @_;
-    my ($st, $inv, $r) = $self->wallet_api('POST', '/bitcache/wallet/topups', $code,
-                                           { amount => $sats });
-    die "POST /wallet/topups: $st $r->{content}" unless $st == 201 && $inv->{id};
+    my $r = $self->wallet_req('POST', '/wallet/topups', $code, "amount=$sats");
+    my $inv = $r->{json};
+    die "POST /wallet/topups: $r->{status} $r->{content}" unless $r->{status} == 201 && $inv->{id};
     $self->{claims}{ $inv->{id} } = $inv->{claim};
     $self->pay_invoice($inv->{id}, $sats, 6);
     $self->invoice_status($inv->{id});
@@ -848,8 +883,9 @@ sub wallet_topup_paid {
 # GET <api>/wallet as JSON for $code: the balance in sats, or undef
 sub wallet_balance {
     my ($self, $code) = @_;
-    my ($st, $j) = $self->wallet_api('GET', '/bitcache/wallet', $code);
-    return $st == 200 ? $j->{balance_sats} : undef;
+    my $r = $self->wallet_req('GET', '/wallet', $code);
+    return $r->{status} == 200 ? $r->{json}{balance_sats} : undef;
 }
 
 1;
+
