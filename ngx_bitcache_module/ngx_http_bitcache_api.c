@@ -105,6 +105,10 @@ ngx_http_bitcache_api_handler(ngx_http_request_t *r)
         return ngx_http_bitcache_wallet_topups(r);
     }
 
+    if (route != BC_ROUTE_CREATE && route != BC_ROUTE_STATUS) {
+        return ngx_http_bitcache_wallet_api(r, route);
+    }
+
     ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_bitcache_api_ctx_t));
     if (ctx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

@@ -101,7 +101,7 @@ ngx_http_bitcache_wallet_credential(ngx_http_request_t *r,
 
 /* Parses an HGETALL wal:<wid> reply into w->state and checks its MAC;
  * copies the frozen reason out of the reply. */
-static ngx_http_bitcache_wallet_outcome_e
+ngx_http_bitcache_wallet_outcome_e
 ngx_http_bitcache_wallet_state(ngx_http_request_t *r,
     ngx_http_bitcache_wallet_t *w, redisReply *reply)
 {
