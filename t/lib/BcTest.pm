@@ -888,4 +888,3 @@ sub wallet_balance {
 }
 
 1;
-
