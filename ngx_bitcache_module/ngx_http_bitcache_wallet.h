@@ -78,6 +78,7 @@ struct ngx_http_bitcache_wallet_s {
     bc_wallet_state                      next;       /* the state written */
     unsigned                             evaled:1;   /* EVAL after NOSCRIPT */
     unsigned                             renew:1;    /* owned, expired */
+    ngx_http_bitcache_wallet_done_pt     buy_done;   /* while re-reading */
 
     ngx_http_bitcache_call_t             call;
     ngx_http_bitcache_wallet_done_pt     done;
