@@ -1784,6 +1784,10 @@ ngx_http_bitcache_wallet_api(ngx_http_request_t *r, bc_route route)
         return NGX_DONE;
     }
 
+    if (route == BC_ROUTE_WALLET_TOPUPS) {
+        return ngx_http_bitcache_wallet_topups(r);  /* _wallet_topup.c */
+    }
+
     rc = ngx_http_read_client_request_body(r, ngx_http_bitcache_wapi_body);
     if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
         return rc;
