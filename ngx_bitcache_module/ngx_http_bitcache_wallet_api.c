@@ -63,6 +63,7 @@ struct ngx_http_bitcache_wapi_s {
     size_t                       argvlen[NGX_HTTP_BITCACHE_WAPI_ARGS];
     int                          argc;
     unsigned                     evaled:1;
+    unsigned                     credited:1;  /* settled top-ups credited */
     bc_wallet_state              next_state;
     bc_wallet_state_argv         sa;
     ngx_uint_t                   tries;
@@ -1556,6 +1557,16 @@ ngx_http_bitcache_wapi_loaded(ngx_http_request_t *r,
         ngx_http_bitcache_wapi_ledger(r, ctx,
                                       ngx_http_bitcache_wapi_history_read);
         return;
+    }
+
+    /* settled top-ups first (_wallet_topup.c): the page shows them */
+    if (!ctx->credited) {
+        ctx->credited = 1;
+        if (ngx_http_bitcache_wallet_credit_pending(r, w,
+                ngx_http_bitcache_wapi_loaded, ctx) == NGX_OK)
+        {
+            return;
+        }
     }
 
     ctx->before = 0;
