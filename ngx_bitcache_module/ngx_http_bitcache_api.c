@@ -101,10 +101,6 @@ ngx_http_bitcache_api_handler(ngx_http_request_t *r)
         return NGX_HTTP_NOT_FOUND;
     }
 
-    if (route == BC_ROUTE_WALLET_TOPUPS) {
-        return ngx_http_bitcache_wallet_topups(r);
-    }
-
     if (route != BC_ROUTE_CREATE && route != BC_ROUTE_STATUS) {
         return ngx_http_bitcache_wallet_api(r, route);
     }

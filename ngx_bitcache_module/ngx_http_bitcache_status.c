@@ -460,7 +460,6 @@ ngx_http_bitcache_status_credited(ngx_http_request_t *r,
         break;
     }
 
-    ctx->unclaimed = !ctx->claimed;
     ngx_http_bitcache_status_send(r, ctx);
 }
 

@@ -44,8 +44,10 @@ struct ngx_http_bitcache_pending_s {
     unsigned char                       wid[BC_WALLET_ID_LEN];
     char                                widhex[2 * BC_WALLET_ID_LEN + 1];
     ngx_str_t                           wtop;
+    u_char                            (*ids)[BC_INVOICE_ID_LEN];  /* listed */
     bc_invoice_record                  *recs;     /* n, MAC'd, this wallet's */
     ngx_uint_t                          n;
+    ngx_uint_t                          listed;   /* pending in wtop, all */
     ngx_uint_t                          next;     /* credit_pending */
     ngx_http_bitcache_wallet_t         *wallet;   /* credit_pending */
     ngx_http_bitcache_wallet_done_pt    wallet_done;
@@ -557,6 +559,24 @@ ngx_http_bitcache_pending_record(ngx_http_request_t *r,
 
 
 static void
+ngx_http_bitcache_pending_forget(ngx_http_request_t *r,
+    ngx_http_bitcache_pending_t *p, const u_char *id)
+{
+    char       hex[2 * BC_INVOICE_ID_LEN];
+    ngx_str_t  a[3];
+
+    bc_hex_encode(hex, id, BC_INVOICE_ID_LEN);
+    ngx_str_set(&a[0], "HDEL");
+    a[1] = p->wtop;
+    a[2].data = (u_char *) hex;
+    a[2].len = sizeof(hex);
+
+    /* a clean-up nobody waits for */
+    (void) ngx_http_bitcache_queue(3, a);
+}
+
+
+static void
 ngx_http_bitcache_pending_got(ngx_http_bitcache_call_t *call,
     redisReply *reply)
 {
@@ -564,6 +584,7 @@ ngx_http_bitcache_pending_got(ngx_http_bitcache_call_t *call,
     ngx_uint_t                    i;
     ngx_http_request_t           *r = call->request;
     ngx_http_bitcache_pending_t  *p = call->data;
+
     if (reply == NULL || reply->type != REDIS_REPLY_ARRAY) {
         p->done(r, p, NGX_HTTP_SERVICE_UNAVAILABLE);
         return;
@@ -571,7 +592,7 @@ ngx_http_bitcache_pending_got(ngx_http_bitcache_call_t *call,
 
     p->n = 0;
     for (i = 0; i < reply->elements && i < BC_TOPUP_PENDING_MAX; i++) {
-        rc = ngx_http_bitcache_pending_record(r, p, p->recs[i].inv.id,
+        rc = ngx_http_bitcache_pending_record(r, p, p->ids[i],
                                               reply->element[i],
                                               &p->recs[p->n]);
         if (rc == NGX_ERROR) {
@@ -580,6 +601,13 @@ ngx_http_bitcache_pending_got(ngx_http_bitcache_call_t *call,
         }
         if (rc == NGX_OK) {
             p->n++;
+
+        } else if (reply->element[i]->type == REDIS_REPLY_ARRAY
+                   && reply->element[i]->elements == 0)
+        {
+            /* its record is gone (expired, past its grace): it can
+             * never be credited, so it is pending no more */
+            ngx_http_bitcache_pending_forget(r, p, p->ids[i]);
         }
     }
 
@@ -607,15 +635,16 @@ ngx_http_bitcache_pending_listed(ngx_http_bitcache_call_t *call,
 
     p->recs = ngx_pcalloc(r->pool,
                           BC_TOPUP_PENDING_MAX * sizeof(bc_invoice_record));
-    if (p->recs == NULL) {
+    p->ids = ngx_palloc(r->pool, BC_TOPUP_PENDING_MAX * BC_INVOICE_ID_LEN);
+    if (p->recs == NULL || p->ids == NULL) {
         p->done(r, p, NGX_ERROR);
         return;
     }
 
-    /* the ids of pending ("0") top-ups, kept in recs[].inv.id until the
-     * records replace them */
+    /* the ids of pending ("0") top-ups */
     n = 0;
-    for (i = 0; i + 1 < reply->elements && n < BC_TOPUP_PENDING_MAX; i += 2) {
+    p->listed = 0;
+    for (i = 0; i + 1 < reply->elements; i += 2) {
         k = reply->element[i];
         v = reply->element[i + 1];
 
@@ -628,8 +657,10 @@ ngx_http_bitcache_pending_listed(ngx_http_bitcache_call_t *call,
             continue;
         }
 
-        ngx_memcpy(p->recs[n].inv.id, id, BC_INVOICE_ID_LEN);
-        n++;
+        if (p->listed++ < BC_TOPUP_PENDING_MAX) {
+            ngx_memcpy(p->ids[n], id, BC_INVOICE_ID_LEN);
+            n++;
+        }
     }
 
     if (n == 0) {
@@ -647,7 +678,7 @@ ngx_http_bitcache_pending_listed(ngx_http_bitcache_call_t *call,
     for (i = 0; i < n; i++) {
         char  hex[2 * BC_INVOICE_ID_LEN];
 
-        bc_hex_encode(hex, p->recs[i].inv.id, BC_INVOICE_ID_LEN);
+        bc_hex_encode(hex, p->ids[i], BC_INVOICE_ID_LEN);
         ngx_str_set(&a[0], "HGETALL");
         if (ngx_http_bitcache_key(r, &a[1], "inv:", (u_char *) hex,
                                   2 * BC_INVOICE_ID_LEN) != NGX_OK)
@@ -920,6 +951,13 @@ ngx_http_bitcache_topup_pending(ngx_http_request_t *r,
         ngx_http_bitcache_topup_fail(r, rc == NGX_ERROR
                                         ? NGX_HTTP_INTERNAL_SERVER_ERROR : rc,
                                      "redis unavailable");
+        return;
+    }
+
+    if (p->listed > BC_TOPUP_PENDING_MAX) {
+        ngx_http_bitcache_topup_fail(r, NGX_HTTP_CONFLICT,
+                                     "too many unpaid top-ups: pay them or "
+                                     "let them expire");
         return;
     }
 
