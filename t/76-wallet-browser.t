@@ -87,7 +87,7 @@ like($txid, qr/^[0-9a-f]{64}$/, 'the node paid the top-up');
 $t->mine(1);
 ok(BcTest::wait_until(sub { ($t->wallet_balance($code) // 0) == 50_000 }, 30),
    'credited: 50000 sats') or diag $t->watcher_log . $t->error_log;
-$r = browse('/bitcache/wallet', '--cookie', $cookie, '--screenshot', "$art/76-wallet-balance.png");
+$r = browse('/bitcache/wallet', '--root-cookie', $cookie, '--screenshot', "$art/76-wallet-balance.png");
 is($r->{fields}{'balance-sats'}{text}, '50000', 'the wallet page shows 50000 sats');
 
 # 3. buy three files from their pages: one click each, the second without
@@ -97,7 +97,7 @@ mkdir $dl;
 my $balance = 50_000;
 for my $name (qw(one two three)) {
     my @js = $name eq 'two' ? ('--no-js') : ();
-    $r = browse("/$name/$name.bin", @js, '--cookie', $cookie, '--downloads', $dl,
+    $r = browse("/$name/$name.bin", @js, '--root-cookie', $cookie, '--downloads', $dl,
                 '--summary', '--screenshot', "$art/76-wallet-402-$name.png", '--click', '#buy',
                 '--wait-ms', 1000);
     my $page = $r->{steps}[0]{summary} || {};
@@ -115,7 +115,7 @@ for my $name (qw(one two three)) {
 is($balance, 44_000, 'three purchases: 6000 sats');
 
 # a second view of a bought file's page: "Download again", free
-$r = browse('/one/one.bin', '--cookie', $cookie, '--downloads', $dl, '--summary', '--click', '#buy',
+$r = browse('/one/one.bin', '--root-cookie', $cookie, '--downloads', $dl, '--summary', '--click', '#buy',
             '--wait-ms', 1000);
 is($r->{steps}[0]{summary}{fields}{buy}{text}, 'Download again', 'owned: "Download again"');
 my ($again) = @{ $r->{downloads} || [] };

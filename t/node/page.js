@@ -13,6 +13,7 @@
 //     --clipboard           grant clipboard access; prints what the clipboard holds at the end
 //     --cookie NAME=VALUE   a cookie the browser already holds for the URL (e.g. an invoice's claim,
 //                           a wallet); the cookies it holds at the end are printed ("cookies")
+//     --root-cookie NAME=VALUE  the same for the whole site (Path=/, HttpOnly), as the wallet's is
 //     --downloads DIR       accept downloads, saved in DIR; printed as "downloads" [{url, path}]
 //   steps, run in the order given, after the page has loaded:
 //     --click SEL           click, then wait for the load (or download) that may follow
@@ -46,10 +47,10 @@ while (args.length) {
   const val = () => { if (!args.length) usage(`${a} wants a value`); return args.shift(); };
   if (a === '--no-js') opt.js = false;
   else if (a === '--clipboard') opt.clipboard = true;
-  else if (a === '--cookie') {
+  else if (a === '--cookie' || a === '--root-cookie') {
     const m = /^([^=;\s]+)=([^;\s]*)$/.exec(val() || '');
-    if (!m) usage('--cookie NAME=VALUE');
-    opt.cookies.push({ name: m[1], value: m[2] });
+    if (!m) usage(`${a} NAME=VALUE`);
+    opt.cookies.push({ name: m[1], value: m[2], root: a === '--root-cookie' });
   }
   else if (a === '--downloads') opt.downloads = val();
   else if (a === '--dark') opt.dark = true;
@@ -149,7 +150,12 @@ function readPage() {
       out.external.push(u);
       return route.abort();
     });
-    if (opt.cookies.length) await ctx.addCookies(opt.cookies.map((c) => ({ ...c, url })));
+    if (opt.cookies.length) {
+      const host = new URL(url).hostname;
+      await ctx.addCookies(opt.cookies.map(({ name, value, root }) => (root
+        ? { name, value, domain: host, path: '/', httpOnly: true, sameSite: 'Lax' }
+        : { name, value, url })));
+    }
     if (opt.clipboard) await ctx.grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
     const page = ctx.pages()[0] || await ctx.newPage();
     page.setDefaultTimeout(opt.timeout);
