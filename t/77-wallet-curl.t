@@ -77,6 +77,12 @@ $r = $t->get('/files/a.bin', %$auth, Range => 'bytes=100-199');
 is($r->{status}, 206, 'a Range of an owned file: 206');
 ok($r->{content} eq substr($file{a}, 100, 100), '... the exact range');
 
+# the cookie never auto-buys: another site's <img src> or link of a sold
+# file, loaded by the buyer's browser, spends nothing
+$r = $t->get('/files/b.bin', Cookie => "bitcache_wallet=$code");
+is($r->{status}, 402, 'GET with the wallet cookie (no Authorization): 402, nothing bought');
+is($t->wallet_balance($code), $bal, '... no charge');
+
 # HEAD never buys
 $r = $t->http('HEAD', '/files/b.bin', %$auth);
 is($r->{status}, 402, 'HEAD with Authorization: 402, nothing bought');
