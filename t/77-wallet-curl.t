@@ -11,6 +11,7 @@ use warnings;
 use lib 't/lib';
 use Test::More;
 use JSON::PP;
+use POSIX ();
 use BcTest;
 
 my $t = BcTest->new;
@@ -76,6 +77,24 @@ is($t->wallet_balance($code), $bal, '... and no second charge (owned)');
 $r = $t->get('/files/a.bin', %$auth, Range => 'bytes=100-199');
 is($r->{status}, 206, 'a Range of an owned file: 206');
 ok($r->{content} eq substr($file{a}, 100, 100), '... the exact range');
+
+# ten parallel GETs of one new file: it is paid once, and its token serves
+# what it allows (bitcache_max_downloads 3), the others get 402
+my @kids;
+for my $i (1 .. 10) {
+    my $pid = fork // die;
+    if (!$pid) {
+        my $r = $t->get('/files/e.bin', %$auth);
+        POSIX::_exit($r->{status} == 200 && $r->{content} eq $file{e} ? 0
+                     : $r->{status} == 402 ? 2 : 1);
+    }
+    push @kids, $pid;
+}
+my @rc = map { waitpid($_, 0); $? >> 8 } @kids;
+is(scalar(grep { $_ == 0 } @rc), 3, 'ten parallel auto-buy GETs of one file: three exact copies (max_downloads 3)');
+is(scalar(grep { $_ == 2 } @rc), 7, '... seven 402s');
+$bal -= 1000;
+is($t->wallet_balance($code), $bal, '... and one charge');
 
 # the cookie never auto-buys: another site's <img src> or link of a sold
 # file, loaded by the buyer's browser, spends nothing
