@@ -432,6 +432,50 @@ ngx_http_bitcache_wallet_decide(ngx_http_request_t *r,
 }
 
 
+typedef struct {
+    ngx_event_t                  ev;
+    ngx_http_request_t          *request;
+    ngx_http_bitcache_wallet_t  *wallet;
+} ngx_http_bitcache_wallet_later_t;
+
+
+static void
+ngx_http_bitcache_wallet_later(ngx_event_t *ev)
+{
+    ngx_connection_t                  *c;
+    ngx_http_bitcache_wallet_later_t  *l = ev->data;
+
+    c = l->request->connection;
+
+    ngx_http_bitcache_wallet_finish(l->request, l->wallet,
+                                    l->wallet->outcome);
+    ngx_http_run_posted_requests(c);
+}
+
+
+static ngx_int_t
+ngx_http_bitcache_wallet_post(ngx_http_request_t *r,
+    ngx_http_bitcache_wallet_t *w)
+{
+    ngx_http_bitcache_wallet_later_t  *l;
+
+    l = ngx_pcalloc(r->pool, sizeof(ngx_http_bitcache_wallet_later_t));
+    if (l == NULL) {
+        return NGX_ERROR;
+    }
+
+    l->request = r;
+    l->wallet = w;
+    l->ev.handler = ngx_http_bitcache_wallet_later;
+    l->ev.data = l;
+    l->ev.log = r->connection->log;
+
+    ngx_post_event(&l->ev, &ngx_posted_events);
+
+    return NGX_OK;
+}
+
+
 ngx_int_t
 ngx_http_bitcache_wallet_buy(ngx_http_request_t *r,
     ngx_http_bitcache_wallet_t *w, ngx_http_bitcache_wallet_done_pt done,
@@ -447,6 +491,12 @@ ngx_http_bitcache_wallet_buy(ngx_http_request_t *r,
         if (ngx_http_bitcache_wallet_buy_sha[0] == '\0') {
             return NGX_ERROR;
         }
+    }
+
+    if (ngx_http_bitcache_wallet_decide(r, w) == NGX_DONE) {
+        /* nothing to write (owned, low, frozen...): done still runs after
+         * buy returns, as when Redis answers */
+        return ngx_http_bitcache_wallet_post(r, w);
     }
 
     return ngx_http_bitcache_wallet_attempt(r, w);

@@ -218,7 +218,8 @@ is(cookie_of($r, 'bitcache_wallet'), '', '... and no cookie set');
 $r = $t->wallet_req('GET', '/wallet', $w->{code});
 is($r->{json}{balance_sats}, 1000, '... nothing was bought');
 
-# settings
+# settings (after SCRIPT FLUSH: the script is sent again)
+$t->redis('SCRIPT', 'FLUSH');
 $r = $t->wallet_req('POST', '/wallet/settings', $w->{code}, { max_auto_price => 300 });
 is($r->{status}, 200, 'settings: 200');
 is($r->{json}{max_auto_price}, 300, '... max_auto_price 300');
