@@ -432,6 +432,50 @@ ngx_http_bitcache_wallet_decide(ngx_http_request_t *r,
 }
 
 
+typedef struct {
+    ngx_event_t                  ev;
+    ngx_http_request_t          *request;
+    ngx_http_bitcache_wallet_t  *wallet;
+} ngx_http_bitcache_wallet_later_t;
+
+
+static void
+ngx_http_bitcache_wallet_later(ngx_event_t *ev)
+{
+    ngx_connection_t                  *c;
+    ngx_http_bitcache_wallet_later_t  *l = ev->data;
+
+    c = l->request->connection;
+
+    ngx_http_bitcache_wallet_finish(l->request, l->wallet,
+                                    l->wallet->outcome);
+    ngx_http_run_posted_requests(c);
+}
+
+
+static ngx_int_t
+ngx_http_bitcache_wallet_post(ngx_http_request_t *r,
+    ngx_http_bitcache_wallet_t *w)
+{
+    ngx_http_bitcache_wallet_later_t  *l;
+
+    l = ngx_pcalloc(r->pool, sizeof(ngx_http_bitcache_wallet_later_t));
+    if (l == NULL) {
+        return NGX_ERROR;
+    }
+
+    l->request = r;
+    l->wallet = w;
+    l->ev.handler = ngx_http_bitcache_wallet_later;
+    l->ev.data = l;
+    l->ev.log = r->connection->log;
+
+    ngx_post_event(&l->ev, &ngx_posted_events);
+
+    return NGX_OK;
+}
+
+
 ngx_int_t
 ngx_http_bitcache_wallet_buy(ngx_http_request_t *r,
     ngx_http_bitcache_wallet_t *w, ngx_http_bitcache_wallet_done_pt done,
@@ -447,6 +491,12 @@ ngx_http_bitcache_wallet_buy(ngx_http_request_t *r,
         if (ngx_http_bitcache_wallet_buy_sha[0] == '\0') {
             return NGX_ERROR;
         }
+    }
+
+    if (ngx_http_bitcache_wallet_decide(r, w) == NGX_DONE) {
+        /* nothing to write (owned, low, frozen...): done still runs after
+         * buy returns, as when Redis answers */
+        return ngx_http_bitcache_wallet_post(r, w);
     }
 
     return ngx_http_bitcache_wallet_attempt(r, w);
@@ -706,6 +756,55 @@ ngx_http_bitcache_wallet_changed(ngx_http_request_t *r,
 }
 
 
+/* After "replay": the key bought this product in a purchase this request
+ * has not seen; its ownership record holds the token. */
+static void
+ngx_http_bitcache_wallet_replayed(ngx_http_request_t *r,
+    ngx_http_bitcache_wallet_t *w)
+{
+    ngx_int_t  rc;
+
+    w->done = w->buy_done;
+
+    if (w->outcome != NGX_HTTP_BITCACHE_WALLET_LOADED) {
+        ngx_http_bitcache_wallet_finish(r, w, w->outcome);
+        return;
+    }
+
+    rc = w->owned.len ? ngx_http_bitcache_wallet_owned(r, w, &w->owned)
+                      : NGX_DECLINED;
+
+    ngx_http_bitcache_wallet_finish(r, w,
+                                    rc == NGX_OK
+                                    ? NGX_HTTP_BITCACHE_WALLET_OWNED
+                                    : rc == NGX_ABORT
+                                    ? NGX_HTTP_BITCACHE_WALLET_INVALID
+                                    : NGX_HTTP_BITCACHE_WALLET_BUSY);
+}
+
+
+static void
+ngx_http_bitcache_wallet_reread(ngx_http_request_t *r,
+    ngx_http_bitcache_wallet_t *w)
+{
+    ngx_str_t  product;
+
+    product.data = (u_char *) w->offer.product;
+    product.len = w->offer.product_len;
+    w->buy_done = w->done;
+
+    if (ngx_http_bitcache_wallet_load(r, w, &product,
+                                      ngx_http_bitcache_wallet_replayed,
+                                      w->data)
+        != NGX_OK)
+    {
+        w->done = w->buy_done;
+        ngx_http_bitcache_wallet_finish(r, w,
+                                        NGX_HTTP_BITCACHE_WALLET_UNAVAILABLE);
+    }
+}
+
+
 static void
 ngx_http_bitcache_wallet_bought(ngx_http_bitcache_call_t *call,
     redisReply *reply)
@@ -804,7 +903,13 @@ ngx_http_bitcache_wallet_bought(ngx_http_bitcache_call_t *call,
             v = w->owned;
         }
 
-        rc = v.len ? ngx_http_bitcache_wallet_owned(r, w, &v) : NGX_DECLINED;
+        if (v.len == 0) {
+            /* "replay" before this request saw the purchase: read it */
+            ngx_http_bitcache_wallet_reread(r, w);
+            return;
+        }
+
+        rc = ngx_http_bitcache_wallet_owned(r, w, &v);
 
         if (rc == NGX_OK) {
             ngx_http_bitcache_wallet_finish(r, w,

@@ -78,6 +78,7 @@ struct ngx_http_bitcache_wallet_s {
     bc_wallet_state                      next;       /* the state written */
     unsigned                             evaled:1;   /* EVAL after NOSCRIPT */
     unsigned                             renew:1;    /* owned, expired */
+    ngx_http_bitcache_wallet_done_pt     buy_done;   /* while re-reading */
 
     ngx_http_bitcache_call_t             call;
     ngx_http_bitcache_wallet_done_pt     done;
@@ -102,8 +103,13 @@ ngx_int_t ngx_http_bitcache_wallet_load(ngx_http_request_t *r,
 
 /* Buys w->offer from a loaded wallet (outcome LOADED): all or nothing,
  * once per idempotency key, never for an owned product unless w->again.
- * done runs with BOUGHT, OWNED (w->token set), or a refusal. Return
- * values as ngx_http_bitcache_wallet_load. */
+ * done runs with BOUGHT, OWNED (w->token, w->token_text set), or a
+ * refusal; w->state is then the state after the purchase. Return values
+ * as ngx_http_bitcache_wallet_load.
+ *
+ * For load and buy: done always runs after the function has returned
+ * (from Redis's answer, or a posted event when nothing needs writing),
+ * never inside it; the caller holds r (r->main->count) until done. */
 ngx_int_t ngx_http_bitcache_wallet_buy(ngx_http_request_t *r,
     ngx_http_bitcache_wallet_t *w, ngx_http_bitcache_wallet_done_pt done,
     void *data);

@@ -24,6 +24,7 @@
 #include "bip21.h"
 #include "hex.h"
 #include "network.h"
+#include "request_origin.h"
 #include "token_record.h"
 #include "ngx_http_bitcache.h"
 #include "ngx_http_bitcache_call.h"
@@ -330,54 +331,32 @@ ngx_http_bitcache_wapi_header(ngx_http_request_t *r, const char *name)
 }
 
 
-/* 1 if a browser sent this POST from another site: its Sec-Fetch-Site
- * says so, or its Origin is not this server's. With SameSite=Lax the
- * cookie is not sent on such POSTs; this holds where it is. */
+/* 1 if a browser sent this POST from another site (libbitcache's
+ * bc_request_cross_site on Origin, Sec-Fetch-Site and Host). With
+ * SameSite=Lax the cookie is not sent on such POSTs; this holds where it
+ * is. */
 static ngx_flag_t
 ngx_http_bitcache_wapi_cross_site(ngx_http_request_t *r)
 {
-    u_char           *p;
-    size_t            n;
-    ngx_table_elt_t  *h, *host;
+    int               tls;
+    ngx_table_elt_t  *origin, *fetch, *host;
 
-    h = ngx_http_bitcache_wapi_header(r, "Sec-Fetch-Site");
-    if (h != NULL && h->value.len == sizeof("cross-site") - 1
-        && ngx_strncasecmp(h->value.data, (u_char *) "cross-site",
-                           h->value.len) == 0)
-    {
-        return 1;
-    }
-
-    h = ngx_http_bitcache_wapi_header(r, "Origin");
-    if (h == NULL) {
-        return 0;
-    }
-
+    origin = ngx_http_bitcache_wapi_header(r, "Origin");
+    fetch = ngx_http_bitcache_wapi_header(r, "Sec-Fetch-Site");
     host = r->headers_in.host;
-    if (host == NULL) {
-        return 1;
-    }
 
-    /* scheme://host[:port], as the browser names this server */
-    p = h->value.data;
-    n = h->value.len;
-
+    tls = 0;
 #if (NGX_HTTP_SSL)
-    if (r->connection->ssl) {
-        if (n < 8 || ngx_strncasecmp(p, (u_char *) "https://", 8) != 0) {
-            return 1;
-        }
-        p += 8; n -= 8;
-    } else
+    tls = r->connection->ssl != NULL;
 #endif
-    {
-        if (n < 7 || ngx_strncasecmp(p, (u_char *) "http://", 7) != 0) {
-            return 1;
-        }
-        p += 7; n -= 7;
-    }
 
-    return n != host->value.len || ngx_strncasecmp(p, host->value.data, n) != 0;
+    return bc_request_cross_site(
+               origin ? (const char *) origin->value.data : NULL,
+               origin ? origin->value.len : 0,
+               fetch ? (const char *) fetch->value.data : NULL,
+               fetch ? fetch->value.len : 0,
+               host ? (const char *) host->value.data : NULL,
+               host ? host->value.len : 0, tls);
 }
 
 
