@@ -900,4 +900,25 @@ sub offer_of {
     return eval { JSON::PP::decode_json($r->{content})->{offer} } // die "no offer for $path";
 }
 
+# A top-up of $sats for the wallet of $code over the API, paid as the
+# watcher records a payment and credited by a read of its status (as the
+# wallet page and the invoice page do); returns the invoice JSON
+sub wallet_topup_paid {
+    my ($self, $code, $sats) = @_;
+    my $r = $self->wallet_req('POST', '/wallet/topups', $code, "amount=$sats");
+    my $inv = $r->{json};
+    die "POST /wallet/topups: $r->{status} $r->{content}" unless $r->{status} == 201 && $inv->{id};
+    $self->{claims}{ $inv->{id} } = $inv->{claim};
+    $self->pay_invoice($inv->{id}, $sats, 6);
+    $self->invoice_status($inv->{id});
+    return $inv;
+}
+
+# GET <api>/wallet as JSON for $code: the balance in sats, or undef
+sub wallet_balance {
+    my ($self, $code) = @_;
+    my $r = $self->wallet_req('GET', '/wallet', $code);
+    return $r->{status} == 200 ? $r->{json}{balance_sats} : undef;
+}
+
 1;
