@@ -985,7 +985,9 @@ ngx_http_bitcache_topup_pending(ngx_http_request_t *r,
     ngx_memzero(&offer, sizeof(bc_offer));
     offer.issued = (uint64_t) ngx_time();
     offer.price = ctx->amount;
-    offer.confirmations = (uint8_t) blcf->confirmations;
+    /* never from the mempool: a double spend would leave a balance that
+     * buys files at once */
+    offer.confirmations = (uint8_t) ngx_max(blcf->confirmations, 1);
     offer.invoice_ttl = (uint32_t) blcf->invoice_ttl;
     offer.token_ttl = 0;
     offer.max_downloads = 0;
