@@ -573,7 +573,7 @@ cmd_sales(int argc, char **argv)
     if (count_sold(&s, c, cmd, ro.prefix, &keys, xonly)
         && count_wallets(&s, c, cmd, ro.prefix, &keys))
     {
-        qsort(s.v, s.n, sizeof(*s.v), cmp_rows);
+        if (s.n) qsort(s.v, s.n, sizeof(*s.v), cmp_rows);
         print_sales(&s, format);
         rc = 0;
     }
