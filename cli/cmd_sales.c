@@ -405,7 +405,7 @@ print_sales(const sales *s, const char *format)
             printf("%s{\"id\":", i ? "," : "");
             if (r->creator_id[0]) printf("\"%s\"", r->creator_id);
             else printf("null");
-            printf(",\"wallet\":");
+            printf(",\"creator\":");
             json_str(r->creator, strlen(r->creator));
             printf(",\"products\":[");
             for (k = i; k < j; k++) {
