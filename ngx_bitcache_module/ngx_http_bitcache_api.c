@@ -37,6 +37,7 @@
 #include "ngx_http_bitcache_invoice_index.h"
 #include "ngx_http_bitcache_page.h"
 #include "ngx_http_bitcache_status.h"
+#include "ngx_http_bitcache_wallet.h"
 
 
 #define NGX_HTTP_BITCACHE_GRACE      BC_INVOICE_GRACE  /* after expiry */
@@ -93,6 +94,14 @@ ngx_http_bitcache_api_handler(ngx_http_request_t *r)
 
     if (route == BC_ROUTE_NONE) {
         return NGX_HTTP_NOT_FOUND;
+    }
+
+    if (route == BC_ROUTE_WALLET_TOPUPS) {
+        return NGX_HTTP_NOT_FOUND;      /* w-topup: the top-up invoices */
+    }
+
+    if (route != BC_ROUTE_CREATE && route != BC_ROUTE_STATUS) {
+        return ngx_http_bitcache_wallet_api(r, route);
     }
 
     ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_bitcache_api_ctx_t));

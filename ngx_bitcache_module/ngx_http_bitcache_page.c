@@ -137,6 +137,14 @@ ngx_http_bitcache_send_page(ngx_http_request_t *r,
     ngx_http_bitcache_loc_conf_t *blcf, ngx_uint_t status, bc_tvar *vars,
     size_t nvars)
 {
+    ngx_http_bitcache_send_template(r, blcf->page, status, vars, nvars);
+}
+
+
+void
+ngx_http_bitcache_send_template(ngx_http_request_t *r, bc_template *page,
+    ngx_uint_t status, bc_tvar *vars, size_t nvars)
+{
     u_char          raw[16], *body;
     char            nonce[BC_B64URL_ENCODED_LEN(16) + 1];
     size_t          len;
@@ -160,7 +168,7 @@ ngx_http_bitcache_send_page(ngx_http_request_t *r,
     }
     csp.len = ngx_sprintf(csp.data, NGX_HTTP_BITCACHE_CSP, nonce) - csp.data;
 
-    len = bc_template_render(NULL, 0, blcf->page, vars, nvars);
+    len = bc_template_render(NULL, 0, page, vars, nvars);
     body = ngx_pnalloc(r->pool, len + 1);
     if (body == NULL
         || ngx_http_bitcache_add_header(r, "Content-Security-Policy", &csp)
@@ -169,7 +177,7 @@ ngx_http_bitcache_send_page(ngx_http_request_t *r,
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
-    (void) bc_template_render((char *) body, len + 1, blcf->page, vars, nvars);
+    (void) bc_template_render((char *) body, len + 1, page, vars, nvars);
 
     ngx_http_bitcache_send(r, status, "text/html; charset=utf-8", body, len);
 }

@@ -46,6 +46,10 @@ void ngx_http_bitcache_send_page(ngx_http_request_t *r,
     ngx_http_bitcache_loc_conf_t *blcf, ngx_uint_t status, bc_tvar *vars,
     size_t nvars);
 
+/* The same with another template (the wallet page): same nonce and CSP. */
+void ngx_http_bitcache_send_template(ngx_http_request_t *r, bc_template *page,
+    ngx_uint_t status, bc_tvar *vars, size_t nvars);
+
 /* A NUL-terminated copy of s from the request's pool (NULL: no memory). */
 char *ngx_http_bitcache_cstr(ngx_http_request_t *r, ngx_str_t *s);
 

@@ -442,12 +442,13 @@ ngx_http_bitcache_status_minted(ngx_http_bitcache_call_t *call,
 
 /* The product as a URL path (percent-encoded: no byte of it can end a
  * header or an attribute), or NULL when it is not a path. */
-static ngx_str_t *
-ngx_http_bitcache_status_path(ngx_http_request_t *r, bc_invoice *inv)
+ngx_str_t *
+ngx_http_bitcache_product_path(ngx_http_request_t *r, const char *product,
+    size_t len)
 {
     ngx_str_t  *path;
 
-    if (inv->product_len == 0 || inv->product[0] != '/') {
+    if (len == 0 || product[0] != '/') {
         return NULL;
     }
 
@@ -456,31 +457,47 @@ ngx_http_bitcache_status_path(ngx_http_request_t *r, bc_invoice *inv)
         return NULL;
     }
 
-    path->data = ngx_pnalloc(r->pool, 3 * inv->product_len);
+    path->data = ngx_pnalloc(r->pool, 3 * len);
     if (path->data == NULL) {
         return NULL;
     }
 
     path->len = bc_path_escape((char *) path->data,
-                               (const unsigned char *) inv->product,
-                               inv->product_len);
+                               (const unsigned char *) product, len);
     return path;
 }
 
 
 /* Set-Cookie: the token, scoped to the product's path when it is one. */
-static ngx_int_t
-ngx_http_bitcache_status_cookie(ngx_http_request_t *r,
-    ngx_http_bitcache_status_ctx_t *ctx, ngx_str_t *product_path)
+ngx_int_t
+ngx_http_bitcache_token_cookie(ngx_http_request_t *r, const char *token,
+    uint64_t expires, ngx_str_t *product_path)
 {
     time_t     max_age;
     ngx_str_t  root = ngx_string("/");
 
-    max_age = (time_t) (ctx->token_expires - (uint64_t) ngx_time());
+    max_age = (time_t) (expires - (uint64_t) ngx_time());
 
-    return ngx_http_bitcache_set_cookie(r, "bitcache_token", ctx->token,
+    return ngx_http_bitcache_set_cookie(r, "bitcache_token", token,
                                         product_path ? product_path : &root,
                                         max_age);
+}
+
+
+/* <path>?bitcache_token=<token>: for curl, wget, download managers. */
+ngx_int_t
+ngx_http_bitcache_download_url(ngx_http_request_t *r, ngx_str_t *path,
+    const char *token, ngx_str_t *url)
+{
+    url->data = ngx_pnalloc(r->pool, path->len + 32 + ngx_strlen(token));
+    if (url->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    url->len = ngx_sprintf(url->data, "%V?bitcache_token=%s", path, token)
+               - url->data;
+
+    return NGX_OK;
 }
 
 
@@ -533,21 +550,19 @@ ngx_http_bitcache_status_send(ngx_http_request_t *r,
     /* the download link carries the token: for curl, wget, managers */
     download.len = 0;
     download.data = NULL;
-    path = ngx_http_bitcache_status_path(r, inv);
+    path = ngx_http_bitcache_product_path(r, inv->product, inv->product_len);
 
-    if (ctx->settled && ctx->token_expires > now && path != NULL) {
-        download.data = ngx_pnalloc(r->pool, path->len + 32
-                                             + ngx_strlen(ctx->token));
-        if (download.data == NULL) {
-            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
-        }
-        download.len = ngx_sprintf(download.data, "%V?bitcache_token=%s",
-                                   path, ctx->token) - download.data;
+    if (ctx->settled && ctx->token_expires > now && path != NULL
+        && ngx_http_bitcache_download_url(r, path, ctx->token, &download)
+           != NGX_OK)
+    {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
     }
 
     if (ctx->settled && ctx->token_expires > now
-        && ngx_http_bitcache_status_cookie(r, ctx, path) != NGX_OK)
+        && ngx_http_bitcache_token_cookie(r, ctx->token, ctx->token_expires,
+                                          path) != NGX_OK)
     {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;

@@ -13,6 +13,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "api_request.h"
 #include "invoice.h"
 #include "token.h"
 #include "wallet_record.h"
@@ -70,6 +71,14 @@ struct ngx_http_bitcache_wallet_s {
     bc_token                             token;      /* BOUGHT, OWNED */
     const char                          *failure;
     ngx_uint_t                           tries;
+    char                                 token_text[BC_TOKEN_MAX_CHARS + 1];
+                                                     /* w->token encoded */
+
+    /* inside a purchase */
+    bc_wallet_state                      next;       /* the state written */
+    unsigned                             evaled:1;   /* EVAL after NOSCRIPT */
+    unsigned                             renew:1;    /* owned, expired */
+    ngx_http_bitcache_wallet_done_pt     buy_done;   /* while re-reading */
 
     ngx_http_bitcache_call_t             call;
     ngx_http_bitcache_wallet_done_pt     done;
@@ -99,6 +108,17 @@ ngx_int_t ngx_http_bitcache_wallet_load(ngx_http_request_t *r,
 ngx_int_t ngx_http_bitcache_wallet_buy(ngx_http_request_t *r,
     ngx_http_bitcache_wallet_t *w, ngx_http_bitcache_wallet_done_pt done,
     void *data);
+
+/* Believes an HGETALL wal:<wid> reply (a script's "changed" answer) only
+ * if it verifies: LOADED (w->state, w->frozen set), NONE, INVALID
+ * (logged) or UNAVAILABLE. */
+ngx_http_bitcache_wallet_outcome_e ngx_http_bitcache_wallet_state(
+    ngx_http_request_t *r, ngx_http_bitcache_wallet_t *w, redisReply *reply);
+
+/* The wallet routes of the API location (ngx_http_bitcache_wallet_api.c):
+ * 404 unless bitcache_wallets is on there. Returns NGX_DONE (the answer
+ * follows) or an HTTP status. */
+ngx_int_t ngx_http_bitcache_wallet_api(ngx_http_request_t *r, bc_route route);
 
 /* A short reason for an outcome ("balance too low", ...). */
 const char *ngx_http_bitcache_wallet_outcome_str(

@@ -819,4 +819,73 @@ sub wallet_fixture {
     return $out;
 }
 
+# ---- the wallet (docs/wallet.md) ----
+
+# selling_http with the wallet routes on in the API location (the top-up
+# key is the test wallet's); $opt{api} adds directives there
+sub wallet_http {
+    my ($self, $locations, %opt) = @_;
+    my $http = $self->selling_http($locations, %opt);
+    my $api = $opt{api} // '';
+    $http =~ s{location /bitcache/ \{ bitcache_api; \}}
+              {location /bitcache/ { bitcache_api; bitcache_wallets on; bitcache_topup_wallet "$TEST_WALLET"; $api }};
+    return $http;
+}
+
+# A wallet API request as a script makes it: JSON in and out, the code (if
+# any) as Authorization: Bitcache; $body a hash (JSON) or a string (form)
+sub wallet_req {
+    my ($self, $method, $path, $code, $body, %h) = @_;
+    require JSON::PP;
+    my $ua = HTTP::Tiny->new(timeout => 20, max_redirect => 0, keep_alive => 0);
+    $h{Accept} //= 'application/json';
+    $h{Authorization} = "Bitcache $code" if defined $code;
+    my %req = (headers => \%h);
+    if (ref $body) {
+        $h{'Content-Type'} = 'application/json';
+        $req{content} = JSON::PP::encode_json($body);
+    } elsif (defined $body) {
+        $h{'Content-Type'} //= 'application/x-www-form-urlencoded';
+        $req{content} = $body;
+    }
+    my $r = $ua->request($method, $self->url("/bitcache$path"), \%req);
+    $r->{json} = eval { JSON::PP::decode_json($r->{content}) } || {};
+    return $r;
+}
+
+# POST <api>/wallets: { wallet, code, balance_sats, wallet_url }
+sub wallet_open {
+    my ($self) = @_;
+    my $r = $self->wallet_req('POST', '/wallets');
+    die "POST /wallets: $r->{status} $r->{content}" unless $r->{status} == 201;
+    return $r->{json};
+}
+
+# Credits $amount to wallet $wid as an attested top-up would, with the test
+# fixture writer (t/tools/wallet_fixture; no node); $opt{key} signs
+sub wallet_credit {
+    my ($self, $wid, $amount, %opt) = @_;
+    my $inv = unpack 'H*', join '', map { chr int rand 256 } 1 .. 16;
+    my $out = `$TOOLS/wallet_fixture --redis @{[$self->redis_addr]} --secret $self->{dir}/secret --key @{[$opt{key} // $WATCHER_SECKEY]} credit $wid $inv $amount 2>&1`;
+    die "wallet_fixture credit: $out" if $?;
+    return $inv;
+}
+
+# `bitcache wallet audit --no-freeze` as JSON (decoded), or { error => text }
+sub wallet_audit {
+    my ($self, $wid) = @_;
+    require JSON::PP;
+    my (undef, $xonly) = $self->watcher_key;
+    my $out = `$CLI wallet audit --redis @{[$self->redis_addr]} --secret $self->{dir}/secret --watcher-key $xonly --no-freeze --format json $wid 2>&1`;
+    return eval { JSON::PP::decode_json($out) } || { error => $out, exit => $? >> 8 };
+}
+
+# The offer of the 402 page of $path (JSON)
+sub offer_of {
+    my ($self, $path) = @_;
+    require JSON::PP;
+    my $r = $self->get($path, Accept => 'application/json');
+    return eval { JSON::PP::decode_json($r->{content})->{offer} } // die "no offer for $path";
+}
+
 1;
