@@ -14,6 +14,7 @@
 #include "hex.h"
 #include "invoice.h"
 #include "network.h"
+#include "wallet_topup.h"
 #include "ngx_http_bitcache_page.h"
 
 
@@ -75,6 +76,15 @@ ngx_http_bitcache_sale_init(ngx_http_request_t *r,
 
     if (blcf->price == NULL || blcf->wallet == NULL || blcf->keys == NULL) {
         return NGX_DECLINED;
+    }
+
+    if (bc_topup_reserved((const char *) product->data, product->len)) {
+        /* a file must never pose as a wallet's top-up */
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "bitcache: product \"%V\": \"" BC_WALLET_TOPUP_PREFIX
+                      "\" is reserved for wallet top-ups, not for sale",
+                      ngx_http_bitcache_log_str(r, product->data, product->len));
+        return NGX_ERROR;
     }
 
     sale->product = *product;

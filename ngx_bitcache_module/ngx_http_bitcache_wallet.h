@@ -124,4 +124,22 @@ ngx_int_t ngx_http_bitcache_wallet_api(ngx_http_request_t *r, bc_route route);
 const char *ngx_http_bitcache_wallet_outcome_str(
     ngx_http_bitcache_wallet_outcome_e o);
 
+/* ---- top-ups (ngx_http_bitcache_wallet_topup.c) ---- */
+
+/* POST <api>/wallet/topups: amount (sats) and a credential in, an invoice
+ * paid to bitcache_topup_wallet out, answered as POST <api>/invoices.
+ * Returns NGX_DONE or an HTTP status. */
+ngx_int_t ngx_http_bitcache_wallet_topups(ngx_http_request_t *r);
+
+/* Credits a loaded wallet's (outcome LOADED) top-ups that are pending in
+ * wtop:<wid> and settled (attested, verified), each once: for GET
+ * <api>/wallet before it shows the balance. done runs with w->data =
+ * data, w->state the newest state verified or written, w->outcome as it
+ * was; a top-up that cannot be credited now is logged and left pending
+ * (w->failure says why when Redis failed). NGX_OK: done will run;
+ * NGX_DECLINED: no Redis connection (done will not run); NGX_ERROR. */
+ngx_int_t ngx_http_bitcache_wallet_credit_pending(ngx_http_request_t *r,
+    ngx_http_bitcache_wallet_t *w, ngx_http_bitcache_wallet_done_pt done,
+    void *data);
+
 #endif /* _NGX_HTTP_BITCACHE_WALLET_H_INCLUDED_ */

@@ -63,6 +63,7 @@ struct ngx_http_bitcache_wapi_s {
     size_t                       argvlen[NGX_HTTP_BITCACHE_WAPI_ARGS];
     int                          argc;
     unsigned                     evaled:1;
+    unsigned                     credited:1;  /* settled top-ups credited */
     bc_wallet_state              next_state;
     bc_wallet_state_argv         sa;
     ngx_uint_t                   tries;
@@ -1558,6 +1559,16 @@ ngx_http_bitcache_wapi_loaded(ngx_http_request_t *r,
         return;
     }
 
+    /* settled top-ups first (_wallet_topup.c): the page shows them */
+    if (!ctx->credited) {
+        ctx->credited = 1;
+        if (ngx_http_bitcache_wallet_credit_pending(r, w,
+                ngx_http_bitcache_wapi_loaded, ctx) == NGX_OK)
+        {
+            return;
+        }
+    }
+
     ctx->before = 0;
     ctx->limit = NGX_HTTP_BITCACHE_WAPI_PAGE_MAX;
 
@@ -1782,6 +1793,10 @@ ngx_http_bitcache_wallet_api(ngx_http_request_t *r, bc_route route)
                                     "refused: this request comes from "
                                     "another site", NULL);
         return NGX_DONE;
+    }
+
+    if (route == BC_ROUTE_WALLET_TOPUPS) {
+        return ngx_http_bitcache_wallet_topups(r);  /* _wallet_topup.c */
     }
 
     rc = ngx_http_read_client_request_body(r, ngx_http_bitcache_wapi_body);
