@@ -153,13 +153,39 @@ forged('an ownership record moved to another product', sub {
         or diag $out;
 }
 
-# ---- the module refuses a frozen wallet (when w-core's buy is built in) ------
-SKIP: {
-    skip 'the module has no wallet routes in this build (w-core)', 1
-        unless -e "$BcTest::ROOT/ngx_bitcache_module/ngx_http_bitcache_wallet_api.c";
-    # t/71/t/72 (w-core) test the refusal itself; here: the reason the audit
-    # wrote is the field the module reads
-    like(frozen($changed), qr/^audit /, 'the frozen field the module refuses with');
+# ---- through the module: its purchases audit clean; a forged ledger is
+# found, frozen, and the module then refuses to buy -------------------------
+{
+    $t->make_file("files/$_.bin", 2000) for qw(a b c);
+    $t->start_nginx($t->wallet_http('location /files/ { bitcache on; }', price => 500));
+    my $w = $t->wallet_open;
+    $t->wallet_credit($w->{wallet}, 3000);
+    my $r = $t->wallet_req('POST', '/wallet/buy', $w->{code}, { offer => $t->offer_of('/files/a.bin') });
+    is($r->{status}, 200, 'the module buys from the wallet') or diag $r->{content};
+    $r = $t->wallet_req('POST', '/wallet/buy', $w->{code}, { offer => $t->offer_of('/files/b.bin') });
+    is($r->{json}{balance_sats}, 2000, 'twice');
+    my ($rc, $out) = audit($w->{wallet});
+    is($rc, 0, 'the module\'s purchases audit clean') or diag $out;
+    like($out, qr/3 entries \(1 credit, 3000 sats; 2 debits, 1000 sats\), balance 2000 sats/,
+         'the module\'s ledger adds up');
+    # a Redis writer lowers the price of the first purchase
+    my @l = ledger($w->{wallet});
+    (my $e = $l[1]) =~ s/ debit 500 2500 / debit 5 2995 /;
+    $t->redis('LSET', "bitcache:wled:$w->{wallet}", 1, $e);
+    ($rc, $out) = audit($w->{wallet});
+    is($rc, 1, 'the forged entry is found');
+    $r = $t->wallet_req('POST', '/wallet/buy', $w->{code}, { offer => $t->offer_of('/files/c.bin') });
+    is($r->{status}, 403, 'frozen: the module refuses to buy');
+    like($r->{json}{frozen} // '', qr/^audit \S+: \d+ problems, first: entry 2: its MAC does not verify/,
+         '... and says why');
+    ($rc, $out) = $t->cli('wallet', 'repair', @S, '--watcher-key', $xonly, $w->{wallet});
+    is($rc, 0, 'repair');
+    $r = $t->wallet_req('POST', '/wallet/buy', $w->{code}, { offer => $t->offer_of('/files/c.bin') });
+    is($r->{status}, 200, 'repaired: the module buys again (from the re-signed state)')
+        or diag $r->{content};
+    is($r->{json}{balance_sats}, 2500, '... from the kept balance');
+    is((audit($w->{wallet}))[0], 0, 'and it audits clean');
+    $t->check_log_clean;
 }
 
 # ---- unfreeze refuses while broken ------------------------------------------------
