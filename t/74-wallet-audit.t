@@ -185,6 +185,26 @@ forged('an ownership record moved to another product', sub {
         or diag $r->{content};
     is($r->{json}{balance_sats}, 2500, '... from the kept balance');
     is((audit($w->{wallet}))[0], 0, 'and it audits clean');
+
+    # a Redis writer keeps the state (validly signed) and writes it back
+    # after two purchases: the balance they spent would be there again
+    my $w2 = $t->wallet_open;
+    $t->wallet_credit($w2->{wallet}, 1000);
+    my %old = @{ $t->redis('HGETALL', "bitcache:wal:$w2->{wallet}") };
+    for my $f (qw(a b)) {
+        $r = $t->wallet_req('POST', '/wallet/buy', $w2->{code}, { offer => $t->offer_of("/files/$f.bin") });
+        is($r->{status}, 200, "rollback: bought $f.bin");
+    }
+    $t->redis('HSET', "bitcache:wal:$w2->{wallet}", %old);
+    ($rc, $out) = audit($w2->{wallet});
+    is($rc, 1, 'a state written back: found');
+    like($out, qr/the state says 1 entries, the ledger has 3/, '... the state is behind the ledger');
+    $t->redis('HDEL', "bitcache:wal:$w2->{wallet}", 'frozen');
+    TODO: {
+        local $TODO = 'the buy script does not yet check that the ledger ends at the state (w-lib/w-core)';
+        $r = $t->wallet_req('POST', '/wallet/buy', $w2->{code}, { offer => $t->offer_of('/files/c.bin') });
+        isnt($r->{status}, 200, 'the module does not buy from a state written back');
+    }
     $t->check_log_clean;
 }
 
