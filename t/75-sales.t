@@ -159,6 +159,18 @@ like($out, qr{^  /files/a\.bin: on-chain 1 \(12345 sats\), wallet 2 \(700 sats\)
 like($out, qr/^top-ups \(deposits held for buyers, not sales\): 0 paid on-chain \(0 sats received\), 3 credited/m,
      'text: top-ups apart');
 
+# a product a spreadsheet would take for a formula, with a quote and a line break
+{
+    my $w4 = $t->wallet_fixture('new');
+    $t->wallet_fixture('credit', $w4, 'fe' x 16, 100);
+    $t->wallet_fixture('debit', $w4, qq{=HYPERLINK("x")\n}, 10, 'creator "three"');
+    my ($rc, $out) = $t->cli('sales', @S, '--format', 'csv', '--wallet', 'creator "three"');
+    my @rows = split /\n/, $out;
+    is_deeply([grep { /^product,/ } @rows], [q{product,,"creator ""three""","'=HYPERLINK(""x"")?",0,0,1,10,1,10}],
+              'csv: quotes doubled, a formula defused, the line break gone, a creator by its text')
+        or diag $out;
+}
+
 # ---- arguments --------------------------------------------------------------
 $t->cli_refuses(
     [['sales', @S, '--since', 'yesterday'], qr/--since: "yesterday" is not a date \(YYYY-MM-DD, UTC\) nor unix seconds/],
