@@ -6,13 +6,15 @@
  *     invoice; its module MAC and the watcher's attestation must verify
  *     (the checks that mint a token), else it is skipped and named;
  *   - wallet purchases: the debit entries of every wled:<wid> whose MAC
- *     verifies.
+ *     verifies and that stand in the chain (seq and prev).
  * Top-ups (invoices of product "wallet:<wid>", and the credits of the
  * ledgers) are deposits, not sales: reported apart. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/crypto.h>
 
 #include "commands.h"
 #include "date.h"
@@ -219,14 +221,14 @@ static int
 count_ledger(sales *s, redisContext *c, const char *cmd, const char *prefix, const char *key,
     const bc_keys *keys, unsigned char *buf)
 {
-    unsigned char wid[BC_WALLET_ID_LEN];
+    unsigned char wid[BC_WALLET_ID_LEN], prev[32];
     const char *widhex = key + strlen(prefix) + strlen(BC_KEY_LEDGER);
     char err[128];
     bc_ledger_entry e;
     redisReply *r, *x;
     size_t i;
     row *w;
-    int nomem, ok = 1;
+    int nomem, ok = 1, in_chain;
 
     if (strlen(widhex) != 2 * BC_WALLET_ID_LEN
         || !bc_hex_decode(wid, sizeof(wid), widhex, strlen(widhex)))
@@ -236,12 +238,20 @@ count_ledger(sales *s, redisContext *c, const char *cmd, const char *prefix, con
     r = redis_run(c, cmd, 4, (const char *[]) { "LRANGE", key, "0", "-1" },
                   (size_t[]) { 6, strlen(key), 1, 2 });
     if (r == NULL) return 0;
+    memset(prev, 0, sizeof(prev));
     for (i = 0; ok && r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
         x = r->element[i];
-        if (x->type != REDIS_REPLY_STRING || x->len >= BC_LEDGER_ENTRY_MAX
-            || !bc_ledger_entry_parse(&e, buf, x->str, x->len, err, sizeof(err))
-            || !bc_ledger_entry_ok(x->str, x->len, wid, keys))
-        {
+        /* counted only in the chain: a valid entry copied twice (or one of
+         * another place) has the wrong seq or prev, and is never counted
+         * twice */
+        in_chain = x->type == REDIS_REPLY_STRING && x->len < BC_LEDGER_ENTRY_MAX
+                   && bc_ledger_entry_parse(&e, buf, x->str, x->len, err, sizeof(err))
+                   && bc_ledger_entry_ok(x->str, x->len, wid, keys)
+                   && e.seq == i + 1 && CRYPTO_memcmp(e.prev, prev, 32) == 0;
+        if (x->type != REDIS_REPLY_STRING || !bc_ledger_entry_hash(prev, x->str, x->len)) {
+            memset(prev, 0xff, sizeof(prev));
+        }
+        if (!in_chain) {
             s->bad_entries++;       /* bitcache wallet audit says more */
             continue;
         }
@@ -405,7 +415,7 @@ print_sales(const sales *s, const char *format)
             printf("%s{\"id\":", i ? "," : "");
             if (r->creator_id[0]) printf("\"%s\"", r->creator_id);
             else printf("null");
-            printf(",\"wallet\":");
+            printf(",\"creator\":");
             json_str(r->creator, strlen(r->creator));
             printf(",\"products\":[");
             for (k = i; k < j; k++) {
@@ -573,7 +583,7 @@ cmd_sales(int argc, char **argv)
     if (count_sold(&s, c, cmd, ro.prefix, &keys, xonly)
         && count_wallets(&s, c, cmd, ro.prefix, &keys))
     {
-        qsort(s.v, s.n, sizeof(*s.v), cmp_rows);
+        if (s.n) qsort(s.v, s.n, sizeof(*s.v), cmp_rows);
         print_sales(&s, format);
         rc = 0;
     }

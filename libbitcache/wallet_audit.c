@@ -363,7 +363,7 @@ bc_wallet_audit(bc_wallet_audit_out *out, const bc_wallet_audit_in *in)
                     "in the ledger", (unsigned long long) own[i].o.seq);
         }
     }
-    qsort(credits, ncredits, sizeof(*credits), cmp_credit);
+    if (ncredits) qsort(credits, ncredits, sizeof(*credits), cmp_credit);
     check_topups(&a, credits, ncredits);
     check_state(&a, in->nentries, bal, prev);
     free(buf);

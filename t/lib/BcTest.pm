@@ -797,6 +797,28 @@ sub invoice_status {
 }
 
 
+# --- wallets: records written by the test fixture writer t/tools/wallet_fixture
+# under the test's secret (as the module's routes write them) ----------------
+
+# Runs wallet_fixture (new | credit WID INVOICE AMOUNT | debit WID PRODUCT PRICE
+# SELLER); a leading hash ref gives options: key (the attesting key, default
+# the test watcher's), received, time. Returns its output line (the wallet
+# id, or the entry's seq); dies if it fails.
+sub wallet_fixture {
+    my ($self, @args) = @_;
+    my %opt = ref $args[0] ? %{ shift @args } : ();
+    my @o = ('--redis', $self->redis_addr, '--secret', "$self->{dir}/secret",
+             '--key', $opt{key} // $WATCHER_SECKEY);
+    push @o, '--received', $opt{received} if defined $opt{received};
+    push @o, '--time', $opt{time} if defined $opt{time};
+    open(my $fh, '-|', "$TOOLS/wallet_fixture", @o, @args) or die "wallet_fixture: $!";
+    my $out = do { local $/; <$fh> } // '';
+    close $fh;
+    die "wallet_fixture @args failed (exit " . ($? >> 8) . ")" if $?;
+    chomp $out;
+    return $out;
+}
+
 # ---- the wallet (docs/wallet.md) ----
 
 # selling_http with the wallet routes on in the API location (the top-up
