@@ -195,6 +195,24 @@ is($t->wallet_balance($code), $bal, '... charged 1000');
 $r = $t->get('/files/d.bin', Cookie => "bitcache_token=$tok");
 ok($r->{status} == 200 && $r->{content} eq $file{d}, '... and the token downloads the exact bytes');
 
+# a Redis writer who raises a balance, or plants an ownership, gets nothing:
+# the state's and the ownership's MACs are the module's
+my $rich = $t->wallet_open;
+$t->wallet_credit($rich->{wallet}, 500);
+$t->wallet_req('POST', '/wallet/settings', $rich->{code}, 'max_auto_price=5000');
+$t->redis('HSET', "bitcache:wal:$rich->{wallet}", 'bal', 900_000);
+$r = $t->get('/files/b.bin', Authorization => "Bitcache $rich->{code}");
+is($r->{status}, 403, 'a balance raised in Redis: 403');
+ok($r->{content} ne $file{b}, '... no file');
+my $poor2 = $t->wallet_open;
+$t->wallet_req('POST', '/wallet/settings', $poor2->{code}, 'max_auto_price=5000');
+my $owned = $t->redis('HGET', "bitcache:wown:$w->{wallet}", '/files/a.bin');
+ok($owned, 'an ownership of the first wallet');
+$t->redis('HSET', "bitcache:wown:$poor2->{wallet}", '/files/b.bin', $owned);
+$r = $t->get('/files/b.bin', Authorization => "Bitcache $poor2->{code}");
+isnt($r->{status}, 200, 'an ownership copied to another wallet and product: no file');
+ok($r->{content} ne $file{b}, '... no bytes of it');
+
 # no code in any log
 my $logs = $t->error_log . $t->access_log;
 unlike($logs, qr/\Q$code\E|\Q$other\E/, 'no recovery code in the logs');
