@@ -56,7 +56,8 @@ is($st, 200, 'POST /wallet/buy: 200');
 is($j->{state}, 'bought', 'state bought');
 $bal -= 1000;
 is($j->{balance_sats}, $bal, 'the balance after it is in the answer');
-$r = $t->get("/files/c.bin?bitcache_token=$j->{token}");
+my $ctok = $j->{token};
+$r = $t->get("/files/c.bin?bitcache_token=$ctok");
 is($r->{status}, 200, 'its token downloads');
 ok($r->{content} eq $file{c}, '... the exact bytes');
 $r = $t->wallet_req('POST', '/wallet/buy', $code, { offer => $offer, key => 'k1' });
@@ -212,6 +213,24 @@ $t->redis('HSET', "bitcache:wown:$poor2->{wallet}", '/files/b.bin', $owned);
 $r = $t->get('/files/b.bin', Authorization => "Bitcache $poor2->{code}");
 isnt($r->{status}, 200, 'an ownership copied to another wallet and product: no file');
 ok($r->{content} ne $file{b}, '... no bytes of it');
+
+# a purchase whose bytes are used up: "Buy again", with again=1
+$t->get("/files/c.bin?bitcache_token=$ctok") for 1 .. 2;    # 3 downloads in all
+$r = $t->get('/files/c.bin', Cookie => "bitcache_token=$ctok; bitcache_wallet=$code");
+is($r->{status}, 402, 'the token used up: 402');
+like($r->{content}, qr{Buy again for 1000 sats}, '... "Buy again for 1000 sats"');
+like($r->{content}, qr{<input type="hidden" name="again" value="1">}, '... a form with again=1');
+my ($aoffer) = $r->{content} =~ /name="offer" value="([^"]+)"/;
+my ($akey) = $r->{content} =~ /name="key" value="([^"]+)"/;
+$bal = $t->wallet_balance($code);
+$r = $t->raw('POST', '/bitcache/wallet/buy', "offer=$aoffer&key=$akey&again=1",
+             Cookie => "bitcache_wallet=$code", 'Content-Type' => 'application/x-www-form-urlencoded');
+is($r->{status}, 303, '... which buys it anew: 303');
+$bal -= 1000;
+is($t->wallet_balance($code), $bal, '... for its price');
+($tok) = join("\n", @{ $r->{headers}{'set-cookie'} || [] }) =~ /bitcache_token=([A-Za-z0-9_-]+)/;
+$r = $t->get('/files/c.bin', Cookie => "bitcache_token=$tok");
+ok($r->{status} == 200 && $r->{content} eq $file{c}, '... and its new token downloads the exact bytes');
 
 # no code in any log
 my $logs = $t->error_log . $t->access_log;
