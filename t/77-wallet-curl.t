@@ -232,6 +232,18 @@ is($t->wallet_balance($code), $bal, '... for its price');
 $r = $t->get('/files/c.bin', Cookie => "bitcache_token=$tok");
 ok($r->{status} == 200 && $r->{content} eq $file{c}, '... and its new token downloads the exact bytes');
 
+# a frozen wallet (an audit found it does not add up): no purchase
+my $fz = $t->wallet_open;
+$t->wallet_credit($fz->{wallet}, 5000);
+$t->wallet_req('POST', '/wallet/settings', $fz->{code}, 'max_auto_price=5000');
+$t->redis('HSET', "bitcache:wal:$fz->{wallet}", 'frozen', 'the ledger does not add up');
+$r = $t->get('/files/b.bin', Authorization => "Bitcache $fz->{code}");
+is($r->{status}, 403, 'frozen: auto-buy refused (403)');
+$html = $t->get('/files/b.bin', Cookie => "bitcache_wallet=$fz->{code}")->{content};
+like($html, qr{This wallet is frozen: the ledger does not add up}, 'frozen: the page says why');
+unlike($html, qr{id="buy-form"}, '... no Buy form');
+is($t->wallet_balance($fz->{code}), 5000, '... nothing spent');
+
 # no code in any log
 my $logs = $t->error_log . $t->access_log;
 unlike($logs, qr/\Q$code\E|\Q$other\E/, 'no recovery code in the logs');
