@@ -26,6 +26,7 @@
 #include "network.h"
 #include "request_origin.h"
 #include "token_record.h"
+#include "wallet_topup.h"
 #include "ngx_http_bitcache.h"
 #include "ngx_http_bitcache_call.h"
 #include "ngx_http_bitcache_page.h"
@@ -1038,6 +1039,13 @@ ngx_http_bitcache_wapi_buy(ngx_http_request_t *r, ngx_http_bitcache_wapi_t *ctx)
                       bc_offer_status_str(st));
         ngx_http_bitcache_wapi_fail(r, ctx, NGX_HTTP_BAD_REQUEST, "bad_offer",
                                     bc_offer_status_str(st), NULL);
+        return;
+    }
+
+    if (bc_topup_reserved(w->offer.product, w->offer.product_len)) {
+        /* "wallet:..." names top-ups: never a purchase */
+        ngx_http_bitcache_wapi_fail(r, ctx, NGX_HTTP_BAD_REQUEST, "bad_offer",
+                                    "this offer cannot be bought", NULL);
         return;
     }
 

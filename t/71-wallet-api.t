@@ -261,6 +261,9 @@ is($r->{json}{frozen}, 'audit: entry 3 does not verify', '... with the reason');
 $r = $t->wallet_req('GET', '/wallet', $w->{code});
 is($r->{json}{frozen}, 'audit: entry 3 does not verify', '... GET /wallet says frozen');
 is($r->{json}{balance_sats}, 1000, '... balance unchanged');
+$t->redis('HSET', "bitcache:wal:$w->{wallet}", 'frozen', 'x' x 5000);
+$r = $t->wallet_req('GET', '/wallet', $w->{code});
+is(length $r->{json}{frozen}, 256, 'a frozen reason (not MAC\'d) is shown at most 256 bytes long');
 $t->redis('HDEL', "bitcache:wal:$w->{wallet}", 'frozen');
 
 # the ledger adds up (bitcache wallet audit)
