@@ -107,6 +107,34 @@ ngx_http_bitcache_wapi_url(ngx_http_request_t *r, const char *suffix)
 }
 
 
+/* An error for a browser: the wallet page's frame with the reason, a link
+ * to the wallet page and the restore form. */
+static void
+ngx_http_bitcache_wapi_message(ngx_http_request_t *r, ngx_uint_t status,
+    const char *reason)
+{
+    size_t                          n;
+    ngx_str_t                      *api;
+    bc_tvar                         vars[5];
+    ngx_http_bitcache_main_conf_t  *bmcf;
+
+    bmcf = ngx_http_get_module_main_conf(r, ngx_http_bitcache_module);
+    api = ngx_http_bitcache_wapi_url(r, "");
+    if (api == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    n = 0;
+    vars[n].name = "api"; vars[n++].value = ngx_http_bitcache_cstr(r, api);
+    vars[n].name = "message"; vars[n++].value = reason;
+    vars[n].name = "message_class"; vars[n++].value = "bad";
+    vars[n].name = "back"; vars[n++].value = "1";
+
+    ngx_http_bitcache_send_template(r, bmcf->wallet_page, status, vars, n);
+}
+
+
 /* An error: JSON {"status","error","reason"} and extra members (already
  * JSON), or the short HTML page. */
 static void
@@ -114,7 +142,7 @@ ngx_http_bitcache_wapi_fail(ngx_http_request_t *r, ngx_http_bitcache_wapi_t *ctx
     ngx_uint_t status, const char *error, const char *reason, ngx_str_t *extra)
 {
     u_char     *body, *p;
-    ngx_str_t   why, what = ngx_string("bitcache wallet");
+    ngx_str_t   why;
 
     static ngx_str_t  scheme = ngx_string("Bitcache realm=\"wallet\"");
 
@@ -127,7 +155,7 @@ ngx_http_bitcache_wapi_fail(ngx_http_request_t *r, ngx_http_bitcache_wapi_t *ctx
     }
 
     if (ctx == NULL || !ctx->json) {
-        ngx_http_bitcache_reply(r, status, reason, &what);
+        ngx_http_bitcache_wapi_message(r, status, reason);
         return;
     }
 
@@ -234,8 +262,8 @@ ngx_http_bitcache_wapi_refuse(ngx_http_request_t *r,
         ngx_http_bitcache_wapi_fail(r, ctx, NGX_HTTP_PAYMENT_REQUIRED,
                                     "balance_too_low",
                                     ctx->json ? "balance too low"
-                                    : "balance too low: top up on your "
-                                      "wallet page", &extra);
+                                    : "Balance too low for this file: top "
+                                      "up on your wallet page.", &extra);
         return;
 
     case NGX_HTTP_BITCACHE_WALLET_FROZEN:
@@ -1498,7 +1526,7 @@ ngx_http_bitcache_wapi_no_wallet(ngx_http_request_t *r,
 {
     size_t                          n;
     ngx_str_t                      *api;
-    bc_tvar                         vars[4];
+    bc_tvar                         vars[5];
     ngx_http_bitcache_main_conf_t  *bmcf;
 
     if (ctx->json) {
@@ -1518,6 +1546,7 @@ ngx_http_bitcache_wapi_no_wallet(ngx_http_request_t *r,
     vars[n].name = "api"; vars[n++].value = ngx_http_bitcache_cstr(r, api);
     vars[n].name = "message"; vars[n++].value = message;
     vars[n].name = "message_class"; vars[n++].value = "bad";
+    vars[n].name = "open"; vars[n++].value = "1";
 
     ngx_http_bitcache_send_template(r, bmcf->wallet_page, NGX_HTTP_OK, vars, n);
 }

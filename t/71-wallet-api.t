@@ -203,6 +203,13 @@ is($r->{status}, 402, 'd.bin on a balance of 0: 402');
 is($r->{json}{error}, 'balance_too_low', '... balance too low');
 is($r->{json}{topup_url}, '/bitcache/wallet/topups', '... with the top-up link');
 is($r->{json}{balance_sats}, 0, '... balance 0');
+$r = $ua->request('POST', $t->url('/bitcache/wallet/buy'), {
+    headers => { Cookie => "bitcache_wallet=$w->{code}", 'Content-Type' => 'application/x-www-form-urlencoded' },
+    content => "offer=$offer{'d.bin'}" });
+is($r->{status}, 402, 'the same from a form: 402');
+like($r->{content}, qr/id="message"[^>]*>Balance too low for this file/, '... a page that says so');
+like($r->{content}, qr{id="back" class="btn" href="/bitcache/wallet"}, '... with the way to top up');
+unlike($r->{content}, qr/id="open-form"/, '... and no "open a wallet"');
 
 # cross-site POSTs carry the cookie in some browsers: refused anyway
 $t->wallet_credit($w->{wallet}, 1000);
