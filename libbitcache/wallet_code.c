@@ -121,7 +121,6 @@ bc_wallet_code_decode(unsigned char secret[BC_WALLET_SECRET_LEN], const char *s,
 done:
     OPENSSL_cleanse(code, sizeof(code));
     OPENSSL_cleanse(five, sizeof(five));
-    acc = 0;
     return ok;
 }
 

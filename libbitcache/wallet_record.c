@@ -194,7 +194,7 @@ bc_wallet_state_parse(bc_wallet_state *s, const unsigned char wid[BC_WALLET_ID_L
             break;
         case 1:
             good = dec_parse(val, vlen, 255, &v) && bc_network_genesis((unsigned) v) != NULL;
-            s->network = (uint8_t) v;
+            s->network = good ? (uint8_t) v : 0;
             break;
         case 2:
             good = dec_parse(val, vlen, UINT64_MAX, &s->created);
@@ -341,6 +341,8 @@ bc_ledger_entry_encode(char *out, size_t outlen, bc_ledger_entry *e,
 
 #define ENTRY_TOKENS_MAX 15
 
+/* Splits at single spaces into at most max fields (empty ones included);
+ * returns their number, or max + 1 when there are more (not stored). */
 static size_t
 split(const char *s, size_t len, const char **tok, size_t *toklen, size_t max)
 {
@@ -379,8 +381,8 @@ int
 bc_ledger_entry_parse(bc_ledger_entry *e, unsigned char *buf, const char *s,
     size_t len, char *err, size_t errlen)
 {
-    const char *t[ENTRY_TOKENS_MAX + 1];
-    size_t tl[ENTRY_TOKENS_MAX + 1], n, i;
+    const char *t[ENTRY_TOKENS_MAX];
+    size_t tl[ENTRY_TOKENS_MAX], n, i;
     uint64_t v;
     const char *bad = NULL;
 
@@ -390,7 +392,11 @@ bc_ledger_entry_parse(bc_ledger_entry *e, unsigned char *buf, const char *s,
         return 0;
     }
     n = split(s, len, t, tl, ENTRY_TOKENS_MAX);
-    for (i = 0; i < n && i <= ENTRY_TOKENS_MAX; i++) {
+    if (n > ENTRY_TOKENS_MAX) {
+        snprintf(err, errlen, "entry has too many fields");
+        return 0;
+    }
+    for (i = 0; i < n; i++) {
         if (tl[i] == 0) {
             snprintf(err, errlen, "entry has an empty field");
             return 0;
@@ -561,8 +567,8 @@ bc_wallet_owned_parse(bc_wallet_owned *o, const char *s, size_t len,
     const unsigned char wid[BC_WALLET_ID_LEN], const char *product, size_t product_len,
     const bc_keys *keys, char *err, size_t errlen)
 {
-    const char *t[6];
-    size_t tl[6];
+    const char *t[5];
+    size_t tl[5];
     uint64_t v;
     unsigned char mac[32];
 
