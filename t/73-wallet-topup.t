@@ -34,6 +34,7 @@ $t->start_nginx($t->selling_http(<<"LOC"));
         bitcache_wallet_max_balance 50000;
         location /files/ { bitcache on; }
         location /evil/ { bitcache on; bitcache_product "wallet:\$arg_w"; }
+        location /bc0/ { bitcache_api; bitcache_api_url /bc0; bitcache_confirmations 0; }
 LOC
 $t->start_watcher;
 
@@ -165,6 +166,11 @@ ok(credited($b), 'over-paid top-up credited');
 is(balance($wid), 27_000, 'with what was received (7000)');
 like(ledger($wid)->[1] // '', qr/^w1 2 credit 7000 27000 /, 'entry 2: 7000');
 
+my $audit = $t->wallet_audit($wid);
+ok($audit->{ok}, 'bitcache wallet audit: the credits verify (attestations, chain)') or diag explain $audit;
+is($audit->{credited_sats}, 27_000, '... 27000 credited');
+is($audit->{balance_sats}, 27_000, '... balance 27000');
+
 my $c = topup($code, 5_000)->{json};
 pay_and_mine($c, 3_000);
 ok($wait->(sub { ($t->invoice($c->{id})->{state} // '') eq 'underpaid' }, 30), 'under-paid: underpaid');
@@ -189,6 +195,13 @@ is($r->{status}, 201, 'exactly the room: 201');
 my $big = $r->{json};
 $r = topup($code, 1_000);
 is($r->{status}, 409, 'and then no more');
+
+$r = post('/bc0/wallet/topups', 'amount=1000', Authorization => "Bitcache $code");
+is($r->{status}, 409, 'an API location of 0 confirmations: the same limits');
+my ($wid0, $code0) = open_wallet();
+$r = post('/bc0/wallet/topups', 'amount=1000', Authorization => "Bitcache $code0");
+is($r->{status}, 201, 'a top-up there');
+is($t->invoice($r->{json}{id} // '')->{confirmations}, 1, '... needs 1 confirmation all the same');
 
 $r = topup(undef, 1000);
 is($r->{status}, 401, 'no credential: 401');
