@@ -203,6 +203,10 @@ $r = post('/bc0/wallet/topups', 'amount=1000', Authorization => "Bitcache $code0
 is($r->{status}, 201, 'a top-up there');
 is($t->invoice($r->{json}{id} // '')->{confirmations}, 1, '... needs 1 confirmation all the same');
 
+$r = post('/bitcache/wallet/topups', 'amount=1000', Cookie => "bitcache_wallet=$code",
+          Origin => 'https://evil.example');
+is($r->{status}, 403, 'with the cookie from another site: 403');
+
 $r = topup(undef, 1000);
 is($r->{status}, 401, 'no credential: 401');
 $r = topup('bcw1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq', 1000);
@@ -245,6 +249,7 @@ pay_and_mine($e, 3_000);
 ok($wait->(sub { ($t->invoice($e->{id})->{state} // '') eq 'paid' }, 30), "wallet 2's top-up paid");
 $s = status($e->{id}, $e->{claim});
 ok(!$s->{credited}, 'moved to wtop of wallet 3: credits no one');
+like($s->{note} // '', qr/not credited/, '... and says so');
 is(balance($wid3), 0, 'not wallet 3 (the product names wallet 2)');
 is(balance($wid2), 0, 'nor wallet 2 (not listed in its wtop)');
 like($t->error_log, qr/invoice $e->{id} is not a top-up listed in wtop:$wid2/, 'logged');
