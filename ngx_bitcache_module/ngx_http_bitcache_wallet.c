@@ -25,6 +25,7 @@
 
 #define NGX_HTTP_BITCACHE_WALLET_KV_MAX  64   /* fields of wal:<wid> read */
 #define NGX_HTTP_BITCACHE_BUY_ARGS       32   /* EVALSHA sha 5 KEYS[5] ARGV[24] */
+#define NGX_HTTP_BITCACHE_FROZEN_MAX     256  /* bytes of the reason shown */
 
 
 /* SHA1 of the buy script for EVALSHA, computed on first use */
@@ -160,6 +161,8 @@ ngx_http_bitcache_wallet_state(ngx_http_request_t *r,
     w->frozen.len = 0;
 
     if (s.frozen != NULL) {
+        /* not MAC'd: whoever writes Redis chooses this text; keep it short */
+        s.frozen_len = ngx_min(s.frozen_len, NGX_HTTP_BITCACHE_FROZEN_MAX);
         w->frozen.data = ngx_pnalloc(r->pool, s.frozen_len + 1);
         if (w->frozen.data == NULL) {
             return NGX_HTTP_BITCACHE_WALLET_UNAVAILABLE;

@@ -26,6 +26,7 @@
 #include "network.h"
 #include "request_origin.h"
 #include "token_record.h"
+#include "wallet_topup.h"
 #include "ngx_http_bitcache.h"
 #include "ngx_http_bitcache_call.h"
 #include "ngx_http_bitcache_page.h"
@@ -106,6 +107,34 @@ ngx_http_bitcache_wapi_url(ngx_http_request_t *r, const char *suffix)
 }
 
 
+/* An error for a browser: the wallet page's frame with the reason, a link
+ * to the wallet page and the restore form. */
+static void
+ngx_http_bitcache_wapi_message(ngx_http_request_t *r, ngx_uint_t status,
+    const char *reason)
+{
+    size_t                          n;
+    ngx_str_t                      *api;
+    bc_tvar                         vars[5];
+    ngx_http_bitcache_main_conf_t  *bmcf;
+
+    bmcf = ngx_http_get_module_main_conf(r, ngx_http_bitcache_module);
+    api = ngx_http_bitcache_wapi_url(r, "");
+    if (api == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    n = 0;
+    vars[n].name = "api"; vars[n++].value = ngx_http_bitcache_cstr(r, api);
+    vars[n].name = "message"; vars[n++].value = reason;
+    vars[n].name = "message_class"; vars[n++].value = "bad";
+    vars[n].name = "back"; vars[n++].value = "1";
+
+    ngx_http_bitcache_send_template(r, bmcf->wallet_page, status, vars, n);
+}
+
+
 /* An error: JSON {"status","error","reason"} and extra members (already
  * JSON), or the short HTML page. */
 static void
@@ -113,7 +142,7 @@ ngx_http_bitcache_wapi_fail(ngx_http_request_t *r, ngx_http_bitcache_wapi_t *ctx
     ngx_uint_t status, const char *error, const char *reason, ngx_str_t *extra)
 {
     u_char     *body, *p;
-    ngx_str_t   why, what = ngx_string("bitcache wallet");
+    ngx_str_t   why;
 
     static ngx_str_t  scheme = ngx_string("Bitcache realm=\"wallet\"");
 
@@ -126,7 +155,7 @@ ngx_http_bitcache_wapi_fail(ngx_http_request_t *r, ngx_http_bitcache_wapi_t *ctx
     }
 
     if (ctx == NULL || !ctx->json) {
-        ngx_http_bitcache_reply(r, status, reason, &what);
+        ngx_http_bitcache_wapi_message(r, status, reason);
         return;
     }
 
@@ -233,8 +262,8 @@ ngx_http_bitcache_wapi_refuse(ngx_http_request_t *r,
         ngx_http_bitcache_wapi_fail(r, ctx, NGX_HTTP_PAYMENT_REQUIRED,
                                     "balance_too_low",
                                     ctx->json ? "balance too low"
-                                    : "balance too low: top up on your "
-                                      "wallet page", &extra);
+                                    : "Balance too low for this file: top "
+                                      "up on your wallet page.", &extra);
         return;
 
     case NGX_HTTP_BITCACHE_WALLET_FROZEN:
@@ -1041,6 +1070,13 @@ ngx_http_bitcache_wapi_buy(ngx_http_request_t *r, ngx_http_bitcache_wapi_t *ctx)
         return;
     }
 
+    if (bc_topup_reserved(w->offer.product, w->offer.product_len)) {
+        /* "wallet:..." names top-ups: never a purchase */
+        ngx_http_bitcache_wapi_fail(r, ctx, NGX_HTTP_BAD_REQUEST, "bad_offer",
+                                    "this offer cannot be bought", NULL);
+        return;
+    }
+
     /* once per idempotency key: the header, else the form's key= */
     h = ngx_http_bitcache_wapi_header(r, "Idempotency-Key");
     if (h != NULL) {
@@ -1490,7 +1526,7 @@ ngx_http_bitcache_wapi_no_wallet(ngx_http_request_t *r,
 {
     size_t                          n;
     ngx_str_t                      *api;
-    bc_tvar                         vars[4];
+    bc_tvar                         vars[5];
     ngx_http_bitcache_main_conf_t  *bmcf;
 
     if (ctx->json) {
@@ -1510,6 +1546,7 @@ ngx_http_bitcache_wapi_no_wallet(ngx_http_request_t *r,
     vars[n].name = "api"; vars[n++].value = ngx_http_bitcache_cstr(r, api);
     vars[n].name = "message"; vars[n++].value = message;
     vars[n].name = "message_class"; vars[n++].value = "bad";
+    vars[n].name = "open"; vars[n++].value = "1";
 
     ngx_http_bitcache_send_template(r, bmcf->wallet_page, NGX_HTTP_OK, vars, n);
 }

@@ -203,6 +203,13 @@ is($r->{status}, 402, 'd.bin on a balance of 0: 402');
 is($r->{json}{error}, 'balance_too_low', '... balance too low');
 is($r->{json}{topup_url}, '/bitcache/wallet/topups', '... with the top-up link');
 is($r->{json}{balance_sats}, 0, '... balance 0');
+$r = $ua->request('POST', $t->url('/bitcache/wallet/buy'), {
+    headers => { Cookie => "bitcache_wallet=$w->{code}", 'Content-Type' => 'application/x-www-form-urlencoded' },
+    content => "offer=$offer{'d.bin'}" });
+is($r->{status}, 402, 'the same from a form: 402');
+like($r->{content}, qr/id="message"[^>]*>Balance too low for this file/, '... a page that says so');
+like($r->{content}, qr{id="back" class="btn" href="/bitcache/wallet"}, '... with the way to top up');
+unlike($r->{content}, qr/id="open-form"/, '... and no "open a wallet"');
 
 # cross-site POSTs carry the cookie in some browsers: refused anyway
 $t->wallet_credit($w->{wallet}, 1000);
@@ -218,7 +225,8 @@ is(cookie_of($r, 'bitcache_wallet'), '', '... and no cookie set');
 $r = $t->wallet_req('GET', '/wallet', $w->{code});
 is($r->{json}{balance_sats}, 1000, '... nothing was bought');
 
-# settings
+# settings (after SCRIPT FLUSH: the script is sent again)
+$t->redis('SCRIPT', 'FLUSH');
 $r = $t->wallet_req('POST', '/wallet/settings', $w->{code}, { max_auto_price => 300 });
 is($r->{status}, 200, 'settings: 200');
 is($r->{json}{max_auto_price}, 300, '... max_auto_price 300');
@@ -260,6 +268,9 @@ is($r->{json}{frozen}, 'audit: entry 3 does not verify', '... with the reason');
 $r = $t->wallet_req('GET', '/wallet', $w->{code});
 is($r->{json}{frozen}, 'audit: entry 3 does not verify', '... GET /wallet says frozen');
 is($r->{json}{balance_sats}, 1000, '... balance unchanged');
+$t->redis('HSET', "bitcache:wal:$w->{wallet}", 'frozen', 'x' x 5000);
+$r = $t->wallet_req('GET', '/wallet', $w->{code});
+is(length $r->{json}{frozen}, 256, 'a frozen reason (not MAC\'d) is shown at most 256 bytes long');
 $t->redis('HDEL', "bitcache:wal:$w->{wallet}", 'frozen');
 
 # the ledger adds up (bitcache wallet audit)
