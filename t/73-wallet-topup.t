@@ -190,6 +190,13 @@ is($r->{status}, 400, 'not a number: 400');
 $r = topup($code, 17_001);
 is($r->{status}, 409, 'balance + pending + amount > max_balance: 409');
 like($r->{json}{reason} // '', qr/at most 50000 sats.*room for 17000/, 'with the room left');
+my $page = $ua->request('POST', $t->url('/bitcache/wallet/topups'), {
+    headers => { 'Content-Type' => 'application/x-www-form-urlencoded', Accept => 'text/html',
+                 Authorization => "Bitcache $code" },
+    content => 'amount=17001' });
+is($page->{status}, 409, 'from a form: 409 too');
+like($page->{content}, qr/room for 17000/, '... in the wallet page\'s frame, with the reason');
+unlike($page->{content}, qr/Invalid invoice/, '... not an invoice error');
 $r = topup($code, 17_000);
 is($r->{status}, 201, 'exactly the room: 201');
 my $big = $r->{json};
