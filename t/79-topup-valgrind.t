@@ -2,7 +2,7 @@
 # Wallet top-ups under valgrind (nginx in one process, memcheck), without a
 # node: the payment attested as the watcher would (pay_invoice). A top-up
 # made (JSON and form), refused by each limit, credited by its status (the
-# claim and without), credited before, a replayed wtop entry, a broken
+# claim and without), credited before, credited after a purchase, a replayed wtop entry, a broken
 # ledger, an unlisted top-up, a forged attestation, and the wallet page
 # crediting pending ones. No invalid read, write, free or use of
 # uninitialised memory may be reported.
@@ -16,10 +16,12 @@ plan skip_all => 'valgrind not installed' unless `which valgrind` =~ /valgrind/;
 plan skip_all => 'module or tools not built (make all unit)' unless -f $BcTest::MODULE;
 
 my $t = BcTest->new; $t->start_redis;
+$t->make_file('files/book.pdf', 3000);
 $t->{http_port} = BcTest::free_port();
 my $conf = $t->write_file('nginx.conf', "master_process off;\ndaemon off;\n"
     . $t->nginx_conf($t->wallet_http('location /files/ { bitcache on; }',
-                     api => 'bitcache_wallet_max_balance 14000; bitcache_wallet_max_topup 9000;')));
+                     api => 'bitcache_wallet_max_balance 14000; bitcache_wallet_max_topup 9000;',
+                     price => 500)));
 my $vlog = $t->dir . '/valgrind.log';
 my $pid = fork // die;
 if (!$pid) { exec 'valgrind', '--tool=memcheck', '--error-exitcode=99', '--track-origins=yes', '--errors-for-leak-kinds=none', "--log-file=$vlog", 'nginx', '-p', $t->dir, '-c', $conf; exit 127; }
@@ -52,27 +54,31 @@ $t->redis('HSET', "bitcache:wtop:$wid", $a->{id}, '0');
 $st->($a, 1);
 is($bal->($wid), 6000, 'wtop replayed: the ledger has it');
 $t->redis('HSET', "bitcache:wtop:$wid", $a->{id}, '1');
+is($t->wallet_req('POST', '/wallet/buy', $w->{code}, { offer => $t->offer_of('/files/book.pdf') })->{json}{state},
+   'bought', 'a purchase: a debit entry in the ledger');
+is($bal->($wid), 5500, 'balance 5500');
 my $b = $top->(undef, 2000)->{json};
 $t->pay_invoice($b->{id}, 2000, 1);
 is($t->wallet_req('GET', '/wallet', $w->{code})->{status}, 200, 'the page credits the pending one');
-is($bal->($wid), 8000, 'balance 8000');
+is($bal->($wid), 7500, 'balance 7500: credited after the debit (the chain checked across it)');
 my $c = $top->(undef, 2000)->{json};
 $t->pay_invoice($c->{id}, 2000, 1, key => 'aa' x 32);
 $st->($c, 1);
-is($bal->($wid), 8000, 'a forged attestation: nothing');
+is($bal->($wid), 7500, 'a forged attestation: nothing');
 my $d = $top->(undef, 2000)->{json};
 $t->pay_invoice($d->{id}, 2000, 1);
 $t->redis('HDEL', "bitcache:wtop:$wid", $d->{id});
 $st->($d, 1);
-is($bal->($wid), 8000, 'not listed: nothing');
+is($bal->($wid), 7500, 'not listed: nothing');
 $t->redis('HSET', "bitcache:wtop:$wid", $d->{id}, '0');
 $t->redis('RPUSH', "bitcache:wled:$wid", 'garbage');
 $st->($d, 1);
-is($bal->($wid), 8000, 'a broken ledger: nothing');
+is($bal->($wid), 7500, 'a broken ledger: nothing');
 $t->redis('RPOP', "bitcache:wled:$wid");
 $st->($d, 1);
-is($bal->($wid), 10000, 'mended: credited');
+is($bal->($wid), 9500, 'mended: credited');
 is($t->get("/bitcache/invoices/$d->{id}", 'X-Bitcache-Claim' => $d->{claim})->{status}, 200, 'the HTML page');
+ok($t->wallet_audit($wid)->{ok}, 'the audit: credits and the debit verify');
 
 kill 'QUIT', $pid; waitpid $pid, 0; delete $t->{pids}{valgrind};
 my $log = do { local $/; open my $fh, '<', $vlog; <$fh> };
