@@ -702,6 +702,10 @@ ngx_http_bitcache_status_send(ngx_http_request_t *r,
             if (bal[0]) {
                 p = ngx_sprintf(p, ",\"balance_sats\":%s", bal);
             }
+            if (ctx->rec.state == BC_STATE_PAID && !ctx->credited) {
+                p = ngx_sprintf(p, ",\"note\":\"paid, not credited to a "
+                                "wallet: ask the site's operator\"");
+            }
             p = ngx_sprintf(p, ",\"wallet_url\":\"");
             p = ngx_http_bitcache_escape_json(p, &wallet);
             p = ngx_sprintf(p, "\"");

@@ -108,8 +108,8 @@ ngx_http_bitcache_wapi_url(ngx_http_request_t *r, const char *suffix)
 
 
 /* An error for a browser: the wallet page's frame with the reason, a link
- * to the wallet page and the restore form. */
-static void
+ * to the wallet page and the restore form (also the top-ups'). */
+void
 ngx_http_bitcache_wapi_message(ngx_http_request_t *r, ngx_uint_t status,
     const char *reason)
 {

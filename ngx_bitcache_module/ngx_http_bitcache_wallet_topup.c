@@ -740,6 +740,12 @@ ngx_http_bitcache_topup_fail(ngx_http_request_t *r, ngx_uint_t status,
 {
     ngx_str_t  what = ngx_string("bitcache wallet");
 
+    if (!ngx_http_bitcache_wants_json(r)) {
+        /* a form on the wallet page: the answer in its frame */
+        ngx_http_bitcache_wapi_message(r, status, reason);
+        return;
+    }
+
     ngx_http_bitcache_reply(r, status, reason, &what);
 }
 

@@ -34,6 +34,7 @@ $t->start_nginx($t->selling_http(<<"LOC"));
         bitcache_wallet_max_balance 50000;
         location /files/ { bitcache on; }
         location /evil/ { bitcache on; bitcache_product "wallet:\$arg_w"; }
+        location /bc0/ { bitcache_api; bitcache_api_url /bc0; bitcache_confirmations 0; }
 LOC
 $t->start_watcher;
 
@@ -165,6 +166,11 @@ ok(credited($b), 'over-paid top-up credited');
 is(balance($wid), 27_000, 'with what was received (7000)');
 like(ledger($wid)->[1] // '', qr/^w1 2 credit 7000 27000 /, 'entry 2: 7000');
 
+my $audit = $t->wallet_audit($wid);
+ok($audit->{ok}, 'bitcache wallet audit: the credits verify (attestations, chain)') or diag explain $audit;
+is($audit->{credited_sats}, 27_000, '... 27000 credited');
+is($audit->{balance_sats}, 27_000, '... balance 27000');
+
 my $c = topup($code, 5_000)->{json};
 pay_and_mine($c, 3_000);
 ok($wait->(sub { ($t->invoice($c->{id})->{state} // '') eq 'underpaid' }, 30), 'under-paid: underpaid');
@@ -184,11 +190,29 @@ is($r->{status}, 400, 'not a number: 400');
 $r = topup($code, 17_001);
 is($r->{status}, 409, 'balance + pending + amount > max_balance: 409');
 like($r->{json}{reason} // '', qr/at most 50000 sats.*room for 17000/, 'with the room left');
+my $page = $ua->request('POST', $t->url('/bitcache/wallet/topups'), {
+    headers => { 'Content-Type' => 'application/x-www-form-urlencoded', Accept => 'text/html',
+                 Authorization => "Bitcache $code" },
+    content => 'amount=17001' });
+is($page->{status}, 409, 'from a form: 409 too');
+like($page->{content}, qr/room for 17000/, '... in the wallet page\'s frame, with the reason');
+unlike($page->{content}, qr/Invalid invoice/, '... not an invoice error');
 $r = topup($code, 17_000);
 is($r->{status}, 201, 'exactly the room: 201');
 my $big = $r->{json};
 $r = topup($code, 1_000);
 is($r->{status}, 409, 'and then no more');
+
+$r = post('/bc0/wallet/topups', 'amount=1000', Authorization => "Bitcache $code");
+is($r->{status}, 409, 'an API location of 0 confirmations: the same limits');
+my ($wid0, $code0) = open_wallet();
+$r = post('/bc0/wallet/topups', 'amount=1000', Authorization => "Bitcache $code0");
+is($r->{status}, 201, 'a top-up there');
+is($t->invoice($r->{json}{id} // '')->{confirmations}, 1, '... needs 1 confirmation all the same');
+
+$r = post('/bitcache/wallet/topups', 'amount=1000', Cookie => "bitcache_wallet=$code",
+          Origin => 'https://evil.example');
+is($r->{status}, 403, 'with the cookie from another site: 403');
 
 $r = topup(undef, 1000);
 is($r->{status}, 401, 'no credential: 401');
@@ -232,6 +256,7 @@ pay_and_mine($e, 3_000);
 ok($wait->(sub { ($t->invoice($e->{id})->{state} // '') eq 'paid' }, 30), "wallet 2's top-up paid");
 $s = status($e->{id}, $e->{claim});
 ok(!$s->{credited}, 'moved to wtop of wallet 3: credits no one');
+like($s->{note} // '', qr/not credited/, '... and says so');
 is(balance($wid3), 0, 'not wallet 3 (the product names wallet 2)');
 is(balance($wid2), 0, 'nor wallet 2 (not listed in its wtop)');
 like($t->error_log, qr/invoice $e->{id} is not a top-up listed in wtop:$wid2/, 'logged');
