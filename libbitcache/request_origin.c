@@ -17,7 +17,9 @@ bc_request_cross_site(const char *origin, size_t origin_len,
     const char *scheme = tls ? "https://" : "http://";
     size_t slen = tls ? 8 : 7;
 
-    if (fetch_site != NULL && same_ci(fetch_site, fetch_site_len, "cross-site", 10)) {
+    if (fetch_site != NULL
+        && same_ci(fetch_site, fetch_site_len, "cross-site", 10))
+    {
         return 1;
     }
     if (origin == NULL) {

@@ -24,7 +24,8 @@
 
 
 #define NGX_HTTP_BITCACHE_WALLET_KV_MAX  64   /* fields of wal:<wid> read */
-#define NGX_HTTP_BITCACHE_BUY_ARGS       32   /* EVALSHA sha 5 KEYS[5] ARGV[24] */
+/* EVALSHA sha 5 KEYS[5] ARGV[24] */
+#define NGX_HTTP_BITCACHE_BUY_ARGS       32
 #define NGX_HTTP_BITCACHE_FROZEN_MAX     256  /* bytes of the reason shown */
 
 
@@ -518,7 +519,8 @@ ngx_http_bitcache_wallet_attempt(ngx_http_request_t *r,
     char                           readmac[65], uses[NGX_INT32_LEN + 1];
     char                           expires[NGX_INT64_LEN + 1];
     char                           phex[2 * BC_TOKEN_ID_LEN + 1];
-    size_t                         i, elen, olen, argvlen[NGX_HTTP_BITCACHE_BUY_ARGS];
+    size_t                         i, elen, olen;
+    size_t                         argvlen[NGX_HTTP_BITCACHE_BUY_ARGS];
     uint64_t                       now;
     ngx_int_t                      rc;
     ngx_str_t                      keys[5], idem;
@@ -870,7 +872,8 @@ ngx_http_bitcache_wallet_bought(ngx_http_bitcache_call_t *call,
 
     if (ngx_http_bitcache_wallet_word(reply, "frozen")) {
         w->frozen.len = 0;
-        if (reply->elements > 1 && reply->element[1]->type == REDIS_REPLY_STRING)
+        if (reply->elements > 1
+            && reply->element[1]->type == REDIS_REPLY_STRING)
         {
             v.data = (u_char *) reply->element[1]->str;
             v.len = reply->element[1]->len;
@@ -898,7 +901,8 @@ ngx_http_bitcache_wallet_bought(ngx_http_bitcache_call_t *call,
         /* the product's ownership: from the answer, or as read ("replay":
          * this key bought it, whose ownership the read saw or the next
          * "changed" brings) */
-        if (reply->elements > 1 && reply->element[1]->type == REDIS_REPLY_STRING)
+        if (reply->elements > 1
+            && reply->element[1]->type == REDIS_REPLY_STRING)
         {
             v.data = (u_char *) reply->element[1]->str;
             v.len = reply->element[1]->len;
@@ -920,7 +924,8 @@ ngx_http_bitcache_wallet_bought(ngx_http_bitcache_call_t *call,
             return;
         }
 
-        if (rc == NGX_DECLINED && v.len && w->tries < NGX_HTTP_BITCACHE_WALLET_TRIES)
+        if (rc == NGX_DECLINED && v.len
+            && w->tries < NGX_HTTP_BITCACHE_WALLET_TRIES)
         {
             /* its token expired meanwhile: bought anew (decide sees it) */
             if (v.data != w->owned.data) {
@@ -928,7 +933,9 @@ ngx_http_bitcache_wallet_bought(ngx_http_bitcache_call_t *call,
                 w->owned.len = w->owned.data ? v.len : 0;
             }
 
-            if (w->owned.len && ngx_http_bitcache_wallet_attempt(r, w) == NGX_OK) {
+            if (w->owned.len
+                && ngx_http_bitcache_wallet_attempt(r, w) == NGX_OK)
+            {
                 return;
             }
         }

@@ -138,8 +138,8 @@ ngx_http_bitcache_wapi_message(ngx_http_request_t *r, ngx_uint_t status,
 /* An error: JSON {"status","error","reason"} and extra members (already
  * JSON), or the short HTML page. */
 static void
-ngx_http_bitcache_wapi_fail(ngx_http_request_t *r, ngx_http_bitcache_wapi_t *ctx,
-    ngx_uint_t status, const char *error, const char *reason, ngx_str_t *extra)
+ngx_http_bitcache_wapi_fail(ngx_http_request_t *r,
+    ngx_http_bitcache_wapi_t *ctx, ngx_uint_t status, const char *error, const char *reason, ngx_str_t *extra)
 {
     u_char     *body, *p;
     ngx_str_t   why;
@@ -451,7 +451,8 @@ ngx_http_bitcache_wapi_field(ngx_http_bitcache_wapi_t *ctx, const char *name,
 
 /* Runs ctx's script (EVALSHA, EVAL after NOSCRIPT); next gets the answer. */
 static ngx_int_t
-ngx_http_bitcache_wapi_run(ngx_http_request_t *r, ngx_http_bitcache_wapi_t *ctx);
+ngx_http_bitcache_wapi_run(ngx_http_request_t *r,
+    ngx_http_bitcache_wapi_t *ctx);
 
 static void
 ngx_http_bitcache_wapi_answer(ngx_http_bitcache_call_t *call,
@@ -495,7 +496,8 @@ ngx_http_bitcache_wapi_answer(ngx_http_bitcache_call_t *call,
 
 
 static ngx_int_t
-ngx_http_bitcache_wapi_run(ngx_http_request_t *r, ngx_http_bitcache_wapi_t *ctx)
+ngx_http_bitcache_wapi_run(ngx_http_request_t *r,
+    ngx_http_bitcache_wapi_t *ctx)
 {
     return ngx_http_bitcache_call(&ctx->call, r, ngx_http_bitcache_wapi_answer,
                                   ctx, ctx->argc, ctx->argv, ctx->argvlen);
@@ -1365,7 +1367,8 @@ ngx_http_bitcache_wapi_page_read(ngx_http_request_t *r,
     ngx_http_bitcache_wapi_t *ctx, redisReply *reply)
 {
     u_char                          *top, *pur, *tp, *pp, *body, *p;
-    char                             bal[NGX_INT64_LEN + 1], btc[BC_BTC_AMOUNT_MAX];
+    char                             bal[NGX_INT64_LEN + 1];
+    char                             btc[BC_BTC_AMOUNT_MAX];
     char                             maxa[NGX_INT64_LEN + 1], when[64];
     char                             hint[16], code[BC_WALLET_CODE_CHARS + 1];
     char                             hex[2 * BC_INVOICE_ID_LEN + 1];
