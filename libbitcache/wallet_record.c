@@ -377,14 +377,91 @@ b64_field(const char **out, size_t *outlen, unsigned char **buf, const char *s, 
     return 1;
 }
 
+/* The fields after prev of a credit (t[7..13]); NULL, or the bad one. */
+static const char *
+parse_credit(bc_ledger_entry *e, const char **t, const size_t *tl)
+{
+    uint64_t v;
+
+    if (!hex_lower(e->invoice, BC_INVOICE_ID_LEN, t[7], tl[7])) {
+        return "invoice";
+    }
+    if (!dec_parse(t[8], tl[8], 255, &v) || bc_network_genesis((unsigned) v) == NULL) {
+        return "network";
+    }
+    e->network = (uint8_t) v;
+    /* what arrived is what is credited */
+    if (!dec_parse(t[9], tl[9], BC_MAX_SATS, &e->received) || e->received == 0
+        || e->received != e->amount)
+    {
+        return "received";
+    }
+    if (!dec_parse(t[10], tl[10], UINT32_MAX, &v)) {
+        return "conf";
+    }
+    e->conf = (uint32_t) v;
+    if (!dec_parse(t[11], tl[11], UINT64_MAX, &e->paid_at)) {
+        return "paid_at";
+    }
+    if (tl[12] % 2 != 0 || tl[12] > 2 * BC_SPK_MAX
+        || !hex_lower(e->spk, tl[12] / 2, t[12], tl[12]))
+    {
+        return "spk";
+    }
+    e->spk_len = tl[12] / 2;
+    return hex_lower(e->att, 64, t[13], tl[13]) ? NULL : "att";
+}
+
+/* The fields after prev of a debit (t[7..11]); NULL, or the bad one. */
+static const char *
+parse_debit(bc_ledger_entry *e, unsigned char *buf, const char **t, const size_t *tl)
+{
+    uint64_t v;
+
+    if (!hex_lower(e->purchase, 16, t[7], tl[7])) {
+        return "purchase";
+    }
+    if (!dec_parse(t[8], tl[8], UINT32_MAX, &v)) {
+        return "uses";
+    }
+    e->uses = (uint32_t) v;
+    if (!dec_parse(t[9], tl[9], UINT64_MAX, &e->expires)) {
+        return "expires";
+    }
+    if (!b64_field(&e->product, &e->product_len, &buf, t[10], tl[10])) {
+        return "product";
+    }
+    return b64_field(&e->seller, &e->seller_len, &buf, t[11], tl[11]) ? NULL : "seller";
+}
+
+/* The fields every entry has (t[1], t[3..6]); NULL, or the bad one. */
+static const char *
+parse_common(bc_ledger_entry *e, const char **t, const size_t *tl)
+{
+    if (!dec_parse(t[1], tl[1], UINT64_MAX, &e->seq) || e->seq == 0) {
+        return "seq";
+    }
+    if (!dec_parse(t[3], tl[3], BC_MAX_SATS, &e->amount)) {
+        return "amount";
+    }
+    if (!dec_parse(t[4], tl[4], BC_MAX_SATS, &e->balance)) {
+        return "balance";
+    }
+    if (!dec_parse(t[5], tl[5], UINT64_MAX, &e->time)) {
+        return "time";
+    }
+    if (!hex_lower(e->prev, 32, t[6], tl[6]) || (e->seq == 1 && !is_zero(e->prev, 32))) {
+        return "prev";
+    }
+    return NULL;
+}
+
 int
 bc_ledger_entry_parse(bc_ledger_entry *e, unsigned char *buf, const char *s,
     size_t len, char *err, size_t errlen)
 {
-    const char *t[ENTRY_TOKENS_MAX];
+    const char *t[ENTRY_TOKENS_MAX], *bad;
     size_t tl[ENTRY_TOKENS_MAX], n, i;
-    uint64_t v;
-    const char *bad = NULL;
 
     memset(e, 0, sizeof(*e));
     if (len >= BC_LEDGER_ENTRY_MAX) {
@@ -408,69 +485,20 @@ bc_ledger_entry_parse(bc_ledger_entry *e, unsigned char *buf, const char *s,
     }
     if (tl[2] == 6 && memcmp(t[2], "credit", 6) == 0) {
         e->kind = BC_ENTRY_CREDIT;
-        if (n != 15) {
-            snprintf(err, errlen, "a credit has 15 fields");
-            return 0;
-        }
     } else if (tl[2] == 5 && memcmp(t[2], "debit", 5) == 0) {
         e->kind = BC_ENTRY_DEBIT;
-        if (n != 13) {
-            snprintf(err, errlen, "a debit has 13 fields");
-            return 0;
-        }
     } else {
         snprintf(err, errlen, "entry is neither credit nor debit");
         return 0;
     }
-
-    if (!dec_parse(t[1], tl[1], UINT64_MAX, &e->seq) || e->seq == 0) {
-        bad = "seq";
-    } else if (!dec_parse(t[3], tl[3], BC_MAX_SATS, &e->amount)) {
-        bad = "amount";
-    } else if (!dec_parse(t[4], tl[4], BC_MAX_SATS, &e->balance)) {
-        bad = "balance";
-    } else if (!dec_parse(t[5], tl[5], UINT64_MAX, &e->time)) {
-        bad = "time";
-    } else if (!hex_lower(e->prev, 32, t[6], tl[6])
-               || (e->seq == 1 && !is_zero(e->prev, 32)))
-    {
-        bad = "prev";
+    if (n != (e->kind == BC_ENTRY_CREDIT ? 15 : 13)) {
+        snprintf(err, errlen, e->kind == BC_ENTRY_CREDIT ? "a credit has 15 fields"
+                 : "a debit has 13 fields");
+        return 0;
     }
-
-    if (bad == NULL && e->kind == BC_ENTRY_CREDIT) {
-        if (!hex_lower(e->invoice, BC_INVOICE_ID_LEN, t[7], tl[7])) {
-            bad = "invoice";
-        } else if (!dec_parse(t[8], tl[8], 255, &v) || bc_network_genesis((unsigned) v) == NULL) {
-            bad = "network";
-        } else if ((e->network = (uint8_t) v, !dec_parse(t[9], tl[9], BC_MAX_SATS, &e->received))
-                   || e->received == 0 || e->received != e->amount)
-        {
-            bad = "received";
-        } else if (!dec_parse(t[10], tl[10], UINT32_MAX, &v)) {
-            bad = "conf";
-        } else if ((e->conf = (uint32_t) v, !dec_parse(t[11], tl[11], UINT64_MAX, &e->paid_at))) {
-            bad = "paid_at";
-        } else if (tl[12] % 2 != 0 || tl[12] > 2 * BC_SPK_MAX
-                   || !hex_lower(e->spk, tl[12] / 2, t[12], tl[12]))
-        {
-            bad = "spk";
-        } else if (!hex_lower(e->att, 64, t[13], tl[13])) {
-            bad = "att";
-        } else {
-            e->spk_len = tl[12] / 2;
-        }
-    } else if (bad == NULL) {
-        if (!hex_lower(e->purchase, 16, t[7], tl[7])) {
-            bad = "purchase";
-        } else if (!dec_parse(t[8], tl[8], UINT32_MAX, &v)) {
-            bad = "uses";
-        } else if ((e->uses = (uint32_t) v, !dec_parse(t[9], tl[9], UINT64_MAX, &e->expires))) {
-            bad = "expires";
-        } else if (!b64_field(&e->product, &e->product_len, &buf, t[10], tl[10])) {
-            bad = "product";
-        } else if (!b64_field(&e->seller, &e->seller_len, &buf, t[11], tl[11])) {
-            bad = "seller";
-        }
+    bad = parse_common(e, t, tl);
+    if (bad == NULL) {
+        bad = e->kind == BC_ENTRY_CREDIT ? parse_credit(e, t, tl) : parse_debit(e, buf, t, tl);
     }
     if (bad == NULL && !hex_lower(e->mac, 32, t[n - 1], tl[n - 1])) {
         bad = "mac";

@@ -453,6 +453,41 @@ sub secret_bytes {
     return pack('H*', $hex);
 }
 
+# --- wallet records, made as libbitcache makes them ---------------------------
+
+# Runs build/tools/wallet_tool (libbitcache's wallet records behind a line
+# protocol, see t/tools/wallet_tool.c): each argument an array ref of fields;
+# returns one answer per line ("error" when refused). E.g.
+#   my ($code, $wid) = split /\t/, ($t->wallet_tool(['code', $secret_hex]))[0];
+#   my ($mac) = $t->wallet_tool(['state', $t->secret_hex, $wid, 3, $created, $seq, $bal, $head, 0]);
+sub wallet_tool {
+    my ($self, @lines) = @_;
+    my $in = "$self->{dir}/wallet_tool.in";
+    open my $fh, '>:raw', $in or die "$in: $!";
+    print $fh join("\t", @$_), "\n" for @lines;
+    close $fh;
+    my @out = `$BcTest::TOOLS/wallet_tool < $in`;
+    die "wallet_tool failed: $?" if $?;
+    chomp @out;
+    return @out;
+}
+
+# the bitcache secret of this test, in hex (what wallet_tool's KEY is)
+sub secret_hex { unpack 'H*', $_[0]->secret_bytes }
+
+# A wallet's state (wal:<wid>) as the module writes it, with its MAC:
+# wallet_state($wid, seq => , bal => , head => , auto => , net => , created => )
+# returns the field/value list for HSET.
+sub wallet_state {
+    my ($self, $wid, %s) = @_;
+    my @f = (net => $s{net} // 3, created => $s{created} // 1767225600, seq => $s{seq} // 0,
+             bal => $s{bal} // 0, head => $s{head} // ('00' x 32), auto => $s{auto} // 0);
+    my %f = @f;
+    my ($mac) = $self->wallet_tool(['state', $self->secret_hex, $wid, @f{qw(net created seq bal head auto)}]);
+    die "wallet_state: refused" if $mac eq 'error';
+    return (v => 1, @f, mac => $mac);
+}
+
 sub _stop {
     my ($self, $name, $sig) = @_;
     my $pid = delete $self->{pids}{$name} or return;
@@ -885,41 +920,6 @@ sub wallet_balance {
     my ($self, $code) = @_;
     my $r = $self->wallet_req('GET', '/wallet', $code);
     return $r->{status} == 200 ? $r->{json}{balance_sats} : undef;
-}
-
-# --- wallet records, made as libbitcache makes them ---------------------------
-
-# Runs build/tools/wallet_tool (libbitcache's wallet records behind a line
-# protocol, see t/tools/wallet_tool.c): each argument an array ref of fields;
-# returns one answer per line ("error" when refused). E.g.
-#   my ($code, $wid) = split /\t/, ($t->wallet_tool(['code', $secret_hex]))[0];
-#   my ($mac) = $t->wallet_tool(['state', $t->secret_hex, $wid, 3, $created, $seq, $bal, $head, 0]);
-sub wallet_tool {
-    my ($self, @lines) = @_;
-    my $in = "$self->{dir}/wallet_tool.in";
-    open my $fh, '>:raw', $in or die "$in: $!";
-    print $fh join("\t", @$_), "\n" for @lines;
-    close $fh;
-    my @out = `$TOOLS/wallet_tool < $in`;
-    die "wallet_tool failed: $?" if $?;
-    chomp @out;
-    return @out;
-}
-
-# the bitcache secret of this test, in hex (what wallet_tool's KEY is)
-sub secret_hex { unpack 'H*', $_[0]->secret_bytes }
-
-# A wallet's state (wal:<wid>) as the module writes it, with its MAC:
-# wallet_state($wid, seq => , bal => , head => , auto => , net => , created => )
-# returns the field/value list for HSET.
-sub wallet_state {
-    my ($self, $wid, %s) = @_;
-    my @f = (net => $s{net} // 3, created => $s{created} // 1767225600, seq => $s{seq} // 0,
-             bal => $s{bal} // 0, head => $s{head} // ('00' x 32), auto => $s{auto} // 0);
-    my %f = @f;
-    my ($mac) = $self->wallet_tool(['state', $self->secret_hex, $wid, @f{qw(net created seq bal head auto)}]);
-    die "wallet_state: refused" if $mac eq 'error';
-    return (v => 1, @f, mac => $mac);
 }
 
 1;
