@@ -78,6 +78,11 @@ $(BUILD)/page_default.h: ngx_bitcache_module/page_default.html scripts/embed.sh
 	@mkdir -p $(dir $@)
 	sh scripts/embed.sh ngx_http_bitcache_page_default $< > $@.tmp && mv -f $@.tmp $@
 
+# the wallet page (GET <api>/wallet), embedded the same way
+$(BUILD)/wallet_default.h: ngx_bitcache_module/wallet_default.html scripts/embed.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed.sh ngx_http_bitcache_wallet_default $< > $@.tmp && mv -f $@.tmp $@
+
 # The module is built by nginx's own build system from Debian's nginx-dev
 # tree with Debian's configure flags, so that the packaged nginx loads it.
 module: $(MODULE)
@@ -85,7 +90,7 @@ $(BUILD)/nginx/.configured: config scripts/ngx-configure.sh
 	bash scripts/ngx-configure.sh $(NGX_SRC) $(BUILD)/nginx "$(WARN)"
 	touch $@
 
-$(MODULE): $(BUILD)/nginx/.configured $(MOD_SRCS) $(BUILD)/libbitcache.a $(BUILD)/page_default.h
+$(MODULE): $(BUILD)/nginx/.configured $(MOD_SRCS) $(BUILD)/libbitcache.a $(BUILD)/page_default.h $(BUILD)/wallet_default.h
 	@# nginx's Makefile does not know the library: relink when it changed
 	rm -f $(BUILD)/nginx/objs/ngx_http_bitcache_module.so
 	$(MAKE) -C $(BUILD)/nginx -f objs/Makefile modules

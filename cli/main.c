@@ -20,6 +20,12 @@ static const struct {
     { "invoice", cmd_invoice, "invoice list --redis ADDR [--state new|seen|paid|underpaid|expired]" },
     { "invoice", cmd_invoice, "invoice show --redis ADDR [--secret FILE] [--watcher-key HEX] ID" },
     { "invoice", cmd_invoice, "invoice gap --redis ADDR [--wallet W] [--gap-limit N]" },
+    { "wallet", cmd_wallet, "wallet show --redis ADDR [--secret FILE] [--format text|json] ID" },
+    { "wallet", cmd_wallet, "wallet audit --redis ADDR --secret FILE [--watcher-key HEX] [--no-freeze] [--format text|json] ID" },
+    { "wallet", cmd_wallet, "wallet freeze --redis ADDR --reason TEXT ID" },
+    { "wallet", cmd_wallet, "wallet unfreeze --redis ADDR --secret FILE [--watcher-key HEX] [--force] ID" },
+    { "wallet", cmd_wallet, "wallet repair --redis ADDR --secret FILE [--watcher-key HEX] ID" },
+    { "sales", cmd_sales, "sales --redis ADDR --secret FILE --watcher-key HEX [--product P] [--wallet KEY] [--since DATE] [--format text|csv|json]" },
     { "keygen", cmd_keygen, "keygen KEYFILE             write the watcher's key, print its public key" },
     { "watch", cmd_watch, "watch --rpc URL (--rpc-user U --rpc-password-file F | --rpc-cookie FILE) --redis ADDR --key KEYFILE --secret FILE [--network N] [--poll ms] [--lease ms]" },
 };

@@ -340,6 +340,14 @@ settle_write(watcher *w, const verdict *v)
                            over_s, s->late);
         redisAppendCommand(w->rc, "PUBLISH %sevents %s", w->prefix, v->idhex);
         cmds += 2;
+        if (s->state == BC_STATE_PAID || v->from == BC_STATE_PAID) {
+            /* the durable copy `bitcache sales` counts (no TTL; a reorg
+             * copies the unpaid state over it) */
+            redisAppendCommand(w->rc, "COPY %sinv:%s %s" BC_KEY_SOLD "%s REPLACE", w->prefix,
+                               v->idhex, w->prefix, v->idhex);
+            redisAppendCommand(w->rc, "PERSIST %s" BC_KEY_SOLD "%s", w->prefix, v->idhex);
+            cmds += 2;
+        }
         wlog("invoice %s: %s -> %s, %llu of %llu sats, %u of %u confirmations%s%s%s",
              v->idhex, bc_invoice_state_str(v->from), bc_invoice_state_str(s->state),
              (unsigned long long) s->received, (unsigned long long) v->amount, s->conf,

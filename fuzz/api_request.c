@@ -1,10 +1,18 @@
 /* The API's request parsers on any bytes: routes (under a fixed and under
- * an input-given API URL), bitcache_api_url checks, the offer in a body,
+ * an input-given API URL), bitcache_api_url checks, the offer and the
+ * wallet's fields in a body, amounts in sats, the Authorization header,
  * cookies and claims. Properties: a route that matches re-spells exactly
- * the input; an offer lies inside the body; a cookie value lies inside the
- * header and holds no ';'; an accepted API URL has only safe bytes. */
+ * the input; an offer or field lies inside the body (a form value without
+ * '%' or '+', a JSON string without escapes); sats are the decimal
+ * spelling of a number in 1..21e6 BTC; a Bitcache credential follows the
+ * scheme inside the header; a cookie value lies inside the header and
+ * holds no ';'; an accepted API URL has only safe bytes. */
 #include "fuzz.h"
 
+#include <stdio.h>
+#include <strings.h>
+
+#include "amount.h"
 #include "api_request.h"
 #include "hex.h"
 
@@ -15,7 +23,17 @@ check_route(const char *s, size_t n, const char *api, size_t apilen)
     char again[BC_API_URL_MAX + 64], hex[2 * BC_INVOICE_ID_LEN + 1];
     bc_route r = bc_api_route(s, n, api, apilen, id);
 
-    if (r == BC_ROUTE_CREATE) {
+    static const char *const wallet[] = {
+        "/wallets", "/wallet", "/wallet/restore", "/wallet/forget", "/wallet/history",
+        "/wallet/topups", "/wallet/buy", "/wallet/settings",
+    };
+
+    if (r >= BC_ROUTE_WALLETS && r <= BC_ROUTE_WALLET_SETTINGS) {
+        const char *p = wallet[r - BC_ROUTE_WALLETS];
+
+        FUZZ_ASSERT(n == apilen + strlen(p) && memcmp(s, api, apilen) == 0
+                    && memcmp(s + apilen, p, strlen(p)) == 0);
+    } else if (r == BC_ROUTE_CREATE) {
         FUZZ_ASSERT(n == apilen + 9 && memcmp(s + apilen, "/invoices", 9) == 0);
     } else if (r == BC_ROUTE_STATUS) {
         bc_hex_encode(hex, id, sizeof(id));
@@ -24,6 +42,55 @@ check_route(const char *s, size_t n, const char *api, size_t apilen)
         memcpy(again + apilen, "/invoices/", 10);
         memcpy(again + apilen + 10, hex, 32);
         FUZZ_ASSERT(n == apilen + 42 && memcmp(again, s, n) == 0);
+    }
+}
+
+static void
+check_sats(const char *s, size_t n)
+{
+    uint64_t sats;
+    char again[32];
+
+    if (bc_body_sats(s, n, &sats)) {
+        FUZZ_ASSERT(sats >= 1 && sats <= BC_MAX_SATS);
+        snprintf(again, sizeof(again), "%llu", (unsigned long long) sats);
+        FUZZ_ASSERT(strlen(again) == n && memcmp(again, s, n) == 0);
+    }
+}
+
+static void
+check_fields(const char *s, size_t n)
+{
+    static const char *const names[] = {
+        "offer", "code", "amount", "key", "again", "max_auto_price",
+    };
+    const char *v, *o;
+    size_t vlen, olen, i, k, start = 0;
+    int json;
+
+    while (start < n && memchr(" \t\r\n", s[start], 4) != NULL) {
+        start++;
+    }
+    json = start < n && s[start] == '{';
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (!bc_body_field(s, n, names[i], &v, &vlen)) {
+            continue;
+        }
+        FUZZ_ASSERT(v > s && v + vlen <= s + n && vlen > 0);
+        for (k = 0; k < vlen; k++) {
+            FUZZ_ASSERT(json ? v[k] != '\\' || v[-1] != '"' : v[k] != '%' && v[k] != '+'
+                        && v[k] != '&');
+        }
+        if (!json) {
+            FUZZ_ASSERT(v - s >= (ptrdiff_t) strlen(names[i]) + 1 && v[-1] == '='
+                        && memcmp(v - 1 - strlen(names[i]), names[i], strlen(names[i])) == 0);
+        }
+        check_sats(v, vlen);
+    }
+    /* the offer is the field "offer", a JSON string */
+    if (bc_body_offer(s, n, &o, &olen)) {
+        FUZZ_ASSERT(bc_body_field(s, n, "offer", &v, &vlen) && v == o && vlen == olen);
+        FUZZ_ASSERT(!json || o[-1] == '"');
     }
 }
 
@@ -57,6 +124,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (bc_body_offer(s, n, &v, &vlen)) {
         FUZZ_ASSERT(v >= s && v + vlen <= s + n && vlen > 0);
+    }
+
+    check_fields(s, n);
+    check_sats(s, n);
+    if (bc_auth_bitcache(s, n, &v, &vlen)) {
+        FUZZ_ASSERT(n >= 8 && strncasecmp(s, "Bitcache", 8) == 0 && v >= s + 8
+                    && v + vlen <= s + n && (n == 8 || s[8] == ' ' || s[8] == '\t'));
+        FUZZ_ASSERT(vlen == 0 || (v[0] != ' ' && v[0] != '\t' && v[vlen - 1] != ' '
+                                  && v[vlen - 1] != '\t'));
     }
 
     pos = 0;

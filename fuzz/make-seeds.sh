@@ -54,3 +54,18 @@ for x in 0000000000 0000000007 2147483647 2147483648 007 -1 4294967296 "wpkh($T/
          "sh(wpkh($T/1/*))" "tr($T/*)" "$T"; do
     seed wallet_id "$x"
 done
+# wallet records (t/vectors/wallet.txt): recovery codes as typed, ledger
+# entries, ownership values, a state as HGETALL gives it (NUL-separated),
+# idempotency keys
+mkdir -p "$s/wallet_code" "$s/wallet_record"
+w() { grep "^$1=" $v/wallet.txt | cut -d= -f2-; }
+code=$(w code)
+for x in "$code" "$(printf %s "$code" | tr a-z A-Z)" "bcw1 5zs6 9gay-5kn2 029f" "$(printf %s "$code" | sed 's/.\{6\}/&-/g')" \
+         "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4" "bcw1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq"; do
+    seed wallet_code "$x"
+done
+for k in credit_text debit_text owned; do seed wallet_record "$(w $k)"; done
+for x in key-1 A_b-9; do seed wallet_record "$x"; done
+st=$(printf 'v\0001\000net\0003\000created\0001767225600\000seq\0002\000bal\00037655\000head\000%s\000auto\000500\000mac\000%s\000frozen\000audit' \
+     "$(w debit_hash)" "$(w state2_mac)" | od -An -tx1 | tr -d ' \n')
+printf '%s' "$st" | perl -ne 'print pack("H*", $_)' > "$s/wallet_record/$(printf '%s' "$st" | sha1sum | cut -c1-40)"

@@ -1,12 +1,15 @@
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/crypto.h>
 
+#include "amount.h"
 #include "api_request.h"
 #include "base64url.h"
 #include "hash.h"
 #include "hex.h"
+#include "wallet_record.h"
 
 static int
 unreserved(unsigned char c)
@@ -52,33 +55,63 @@ bc_api_url_check(const char *s, size_t len, char *err, size_t errlen)
     return 1;
 }
 
-bc_route
-bc_api_route(const char *uri, size_t len, const char *api, size_t apilen,
-    unsigned char id[BC_INVOICE_ID_LEN])
+static bc_route
+invoice_route(const char *rest, size_t len, unsigned char id[BC_INVOICE_ID_LEN])
 {
-    static const char inv[] = "/invoices";
-    size_t base = apilen + sizeof(inv) - 1, i;
+    size_t i;
     char c;
 
-    if (len < base || memcmp(uri, api, apilen) != 0
-        || memcmp(uri + apilen, inv, sizeof(inv) - 1) != 0)
-    {
-        return BC_ROUTE_NONE;
-    }
-    if (len == base) {
+    if (len == 0) {
         return BC_ROUTE_CREATE;
     }
-    if (len != base + 1 + 2 * BC_INVOICE_ID_LEN || uri[base] != '/') {
+    if (len != 1 + 2 * BC_INVOICE_ID_LEN || rest[0] != '/') {
         return BC_ROUTE_NONE;
     }
-    for (i = base + 1; i < len; i++) {
-        c = uri[i];
+    for (i = 1; i < len; i++) {
+        c = rest[i];
         if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
             return BC_ROUTE_NONE;    /* lower case only: one spelling per id */
         }
     }
-    return bc_hex_decode(id, BC_INVOICE_ID_LEN, uri + base + 1, 2 * BC_INVOICE_ID_LEN)
+    return bc_hex_decode(id, BC_INVOICE_ID_LEN, rest + 1, 2 * BC_INVOICE_ID_LEN)
            ? BC_ROUTE_STATUS : BC_ROUTE_NONE;
+}
+
+bc_route
+bc_api_route(const char *uri, size_t len, const char *api, size_t apilen,
+    unsigned char id[BC_INVOICE_ID_LEN])
+{
+    static const struct {
+        const char  *path;
+        bc_route     route;
+    } exact[] = {
+        { "/wallets", BC_ROUTE_WALLETS },
+        { "/wallet", BC_ROUTE_WALLET },
+        { "/wallet/restore", BC_ROUTE_WALLET_RESTORE },
+        { "/wallet/forget", BC_ROUTE_WALLET_FORGET },
+        { "/wallet/history", BC_ROUTE_WALLET_HISTORY },
+        { "/wallet/topups", BC_ROUTE_WALLET_TOPUPS },
+        { "/wallet/buy", BC_ROUTE_WALLET_BUY },
+        { "/wallet/settings", BC_ROUTE_WALLET_SETTINGS },
+    };
+    static const char inv[] = "/invoices";
+    const char *rest;
+    size_t n, i;
+
+    if (len < apilen || memcmp(uri, api, apilen) != 0) {
+        return BC_ROUTE_NONE;
+    }
+    rest = uri + apilen;
+    n = len - apilen;
+    if (n >= sizeof(inv) - 1 && memcmp(rest, inv, sizeof(inv) - 1) == 0) {
+        return invoice_route(rest + sizeof(inv) - 1, n - (sizeof(inv) - 1), id);
+    }
+    for (i = 0; i < sizeof(exact) / sizeof(exact[0]); i++) {
+        if (n == strlen(exact[i].path) && memcmp(rest, exact[i].path, n) == 0) {
+            return exact[i].route;
+        }
+    }
+    return BC_ROUTE_NONE;
 }
 
 /* ---- the offer in a body ------------------------------------------------ */
@@ -153,10 +186,59 @@ json_skip_value(const char *s, size_t len, size_t i)
     return 0;
 }
 
+/* A JSON member's value as the text it is sent as: a string without
+ * escapes (its inside), or a number, true or false. 0 for anything else
+ * (an object, an array, null, a string with escapes, an empty string). */
 static int
-json_offer(const char *s, size_t len, const char **offer, size_t *offer_len)
+json_scalar(const char *s, size_t len, size_t v, int string_only, const char **value,
+    size_t *value_len)
 {
-    size_t i, k, kend, v, vend;
+    size_t end, i;
+    int esc;
+
+    if (s[v] == '"') {
+        if ((end = json_string_end(s, len, v, &esc)) == 0 || esc || end - v == 2) {
+            return 0;
+        }
+        *value = s + v + 1;
+        *value_len = end - v - 2;
+        return 1;
+    }
+    if (string_only) {
+        return 0;
+    }
+    end = v;
+    if (s[v] >= 'a' && s[v] <= 'z') {
+        while (end < len && s[end] >= 'a' && s[end] <= 'z') {
+            end++;
+        }
+        if (!(end - v == 4 && memcmp(s + v, "true", 4) == 0)
+            && !(end - v == 5 && memcmp(s + v, "false", 5) == 0))
+        {
+            return 0;                       /* null, or a word that is no value */
+        }
+    } else {
+        while (end < len && ((s[end] >= '0' && s[end] <= '9') || s[end] == '-'
+                             || s[end] == '+' || s[end] == '.' || s[end] == 'e'
+                             || s[end] == 'E'))
+        {
+            end++;
+        }
+    }
+    i = skip_ws(s, len, end);
+    if (end == v || i >= len || (s[i] != ',' && s[i] != '}')) {
+        return 0;
+    }
+    *value = s + v;
+    *value_len = end - v;
+    return 1;
+}
+
+static int
+json_field(const char *s, size_t len, const char *name, size_t nlen, int string_only,
+    const char **value, size_t *value_len)
+{
+    size_t i, k, kend, v;
     int esc;
 
     i = skip_ws(s, len, 0) + 1;             /* past '{' */
@@ -174,37 +256,38 @@ json_offer(const char *s, size_t len, const char **offer, size_t *offer_len)
         if (v >= len) {
             return 0;
         }
-        if (kend - 1 - k == 5 && !esc && memcmp(s + k, "offer", 5) == 0) {
-            if (s[v] != '"' || (vend = json_string_end(s, len, v, &esc)) == 0 || esc
-                || vend - v == 2)
-            {
-                return 0;                   /* an offer is base64url: no escapes */
-            }
-            *offer = s + v + 1;
-            *offer_len = vend - v - 2;
-            return 1;
+        if (kend - 1 - k == nlen && !esc && memcmp(s + k, name, nlen) == 0) {
+            return json_scalar(s, len, v, string_only, value, value_len);
         }
         if ((i = json_skip_value(s, len, v)) == 0 || i == v) {
             return 0;
         }
         i = skip_ws(s, len, i);
         if (i >= len || s[i] != ',') {
-            return 0;                       /* '}' or junk: no offer */
+            return 0;                       /* '}' or junk: no such member */
         }
         i++;
     }
 }
 
+/* The first non-empty name=value; a value that would need decoding
+ * ('%' or '+') is refused, not decoded: no field here needs either. */
 static int
-form_offer(const char *s, size_t len, const char **offer, size_t *offer_len)
+form_field(const char *s, size_t len, const char *name, size_t nlen,
+    const char **value, size_t *value_len)
 {
-    size_t i = 0, end;
+    size_t i = 0, end, j;
 
     while (i < len) {
         for (end = i; end < len && s[end] != '&'; end++) { /* void */ }
-        if (end - i > 6 && memcmp(s + i, "offer=", 6) == 0) {
-            *offer = s + i + 6;
-            *offer_len = end - i - 6;
+        if (end - i > nlen + 1 && memcmp(s + i, name, nlen) == 0 && s[i + nlen] == '=') {
+            for (j = i + nlen + 1; j < end; j++) {
+                if (s[j] == '%' || s[j] == '+') {
+                    return 0;
+                }
+            }
+            *value = s + i + nlen + 1;
+            *value_len = end - i - nlen - 1;
             return 1;
         }
         i = end + 1;
@@ -212,15 +295,75 @@ form_offer(const char *s, size_t len, const char **offer, size_t *offer_len)
     return 0;
 }
 
+static int
+body_field(const char *body, size_t len, const char *name, int string_only,
+    const char **value, size_t *value_len)
+{
+    size_t i = skip_ws(body, len, 0), nlen = strlen(name);
+
+    if (nlen == 0) {
+        return 0;
+    }
+    if (i < len && body[i] == '{') {
+        return json_field(body, len, name, nlen, string_only, value, value_len);
+    }
+    return form_field(body, len, name, nlen, value, value_len);
+}
+
+int
+bc_body_field(const char *body, size_t len, const char *name,
+    const char **value, size_t *value_len)
+{
+    return body_field(body, len, name, 0, value, value_len);
+}
+
+/* an offer is a JSON string: {"offer":1} is no offer */
 int
 bc_body_offer(const char *body, size_t len, const char **offer, size_t *offer_len)
 {
-    size_t i = skip_ws(body, len, 0);
+    return body_field(body, len, "offer", 1, offer, offer_len);
+}
 
-    if (i < len && body[i] == '{') {
-        return json_offer(body, len, offer, offer_len);
+int
+bc_body_sats(const char *s, size_t len, uint64_t *sats)
+{
+    uint64_t v = 0;
+    size_t i;
+
+    if (len == 0 || len > 16 || s[0] == '0') {
+        return 0;
     }
-    return form_offer(body, len, offer, offer_len);
+    for (i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            return 0;
+        }
+        v = v * 10 + (uint64_t) (s[i] - '0');       /* 16 digits: no overflow */
+    }
+    if (v > BC_MAX_SATS) {
+        return 0;
+    }
+    *sats = v;
+    return 1;
+}
+
+int
+bc_auth_bitcache(const char *value, size_t len, const char **code, size_t *code_len)
+{
+    static const char scheme[] = BC_WALLET_AUTH_SCHEME;
+    size_t n = sizeof(scheme) - 1, i, end;
+
+    if (len < n || strncasecmp(value, scheme, n) != 0
+        || (len > n && value[n] != ' ' && value[n] != '\t'))
+    {
+        return 0;
+    }
+    for (i = n; i < len && (value[i] == ' ' || value[i] == '\t'); i++) { /* void */ }
+    for (end = len; end > i && (value[end - 1] == ' ' || value[end - 1] == '\t'); end--) {
+        /* void */
+    }
+    *code = value + i;
+    *code_len = end - i;
+    return 1;
 }
 
 /* ---- cookies and the claim ---------------------------------------------- */

@@ -62,8 +62,9 @@ int bc_body_field(const char *body, size_t len, const char *name,
 int bc_body_sats(const char *s, size_t len, uint64_t *sats);
 
 /* The credential of an Authorization header value: the scheme "Bitcache"
- * (any case), spaces, then the rest (the code). Returns 1 and points
- * *code into value, or 0 for another scheme. */
+ * (any case), spaces, then the rest (the code, trailing spaces cut).
+ * Returns 1 and points *code into value (empty for the scheme alone: a
+ * wrong code, not another scheme), or 0 for another scheme. */
 int bc_auth_bitcache(const char *value, size_t len, const char **code,
     size_t *code_len);
 

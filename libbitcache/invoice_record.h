@@ -38,6 +38,13 @@ typedef enum {
     BC_INV_NFIELDS
 } bc_invoice_field;
 
+/* sold:<id>: the watcher's copy of inv:<id> (every field, no TTL), made
+ * when it attests the invoice paid and again at each later change of its
+ * settlement, so that `bitcache sales` can count a sale after the invoice
+ * record expired. Read like inv:<id>, and believed only as far as its MAC
+ * and attestation verify. */
+#define BC_KEY_SOLD "sold:"
+
 /* The field's name in Redis ("amount", ...). */
 const char *bc_invoice_field_name(bc_invoice_field f);
 

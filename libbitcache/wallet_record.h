@@ -224,7 +224,8 @@ int bc_wallet_idem_ok(const char *s, size_t len);
  * the entry, ARGV[19] = product, ARGV[20] = ownership value, ARGV[21] =
  * token uses, ARGV[22] = token expires (unix seconds), ARGV[23] = the
  * idempotency key or "", ARGV[24] = "again" to buy an owned product anew,
- * else "".
+ * else "" (the module also passes "again" when the ownership it read has
+ * expired or does not verify: the script does not read the value).
  *
  * All or nothing: answers
  *   {"frozen", reason}                 the wallet is frozen: nothing done
@@ -246,7 +247,11 @@ extern const char bc_script_wallet_buy[];
  * entry, ARGV[19] = the invoice id hex. Answers {"done", seq} if wtop says
  * it was credited (nothing written), {"unknown"} if the invoice is not a
  * top-up of this wallet, {"changed", <HGETALL wal>}, or {"ok"}. A frozen
- * wallet is still credited: money received is never refused. */
+ * wallet is still credited: money received is never refused.
+ * wtop is not authenticated: a Redis writer can set an invoice back to
+ * "0". Before crediting, the caller makes sure that no credit entry of
+ * the ledger (verified as a chain up to the state's head) names the
+ * invoice. */
 extern const char bc_script_wallet_credit[];
 
 /* KEYS[1] = wal:<wid>. ARGV[1] = mac read (hex) or "" to create (only if

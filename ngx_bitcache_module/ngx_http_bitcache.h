@@ -22,6 +22,7 @@
 typedef struct {
     ngx_http_bitcache_redis_conf_t   redis;
     bc_template                     *default_page;
+    bc_template                     *wallet_page;      /* GET <api>/wallet */
     ngx_shm_zone_t                  *catalog_zone;     /* catalog marks */
 } ngx_http_bitcache_main_conf_t;
 
@@ -53,6 +54,8 @@ typedef struct {
     ngx_flag_t                       wallets;          /* bitcache_wallets */
     ngx_flag_t                       wallet_autobuy;
     ngx_str_t                        topup_wallet;     /* operator's key */
+    ngx_str_t                        topup_file;       /* where it was set */
+    ngx_uint_t                       topup_line;
     ngx_int_t                        wallet_max_balance;  /* sats */
     ngx_int_t                        wallet_max_topup;
     ngx_int_t                        wallet_min_topup;
@@ -88,6 +91,8 @@ ngx_int_t ngx_http_bitcache_set_cookie(ngx_http_request_t *r, const char *name,
     const char *value, ngx_str_t *path, time_t max_age);
 ngx_flag_t ngx_http_bitcache_wants_json(ngx_http_request_t *r);
 u_char *ngx_http_bitcache_escape_json(u_char *dst, ngx_str_t *src);
+/* & < > " ' as entities: dst needs room for 6 * src->len bytes. */
+u_char *ngx_http_bitcache_escape_html(u_char *dst, ngx_str_t *src);
 ngx_str_t *ngx_http_bitcache_log_str(ngx_http_request_t *r, const void *data,
     size_t len);
 

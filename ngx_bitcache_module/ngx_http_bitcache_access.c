@@ -318,6 +318,13 @@ ngx_http_bitcache_access_handler(ngx_http_request_t *r)
         }
     }
 
+    if (ctx->for_sale && blcf->wallets) {
+        rc = ngx_http_bitcache_access_wallet(r, ctx, blcf);
+        if (rc != NGX_DECLINED) {
+            return rc;
+        }
+    }
+
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "bitcache: 402 for \"%V\": %s",
                   ngx_http_bitcache_log_str(r, ctx->product.data,
@@ -325,7 +332,11 @@ ngx_http_bitcache_access_handler(ngx_http_request_t *r)
                   ctx->reason);
 
     if (ctx->for_sale) {
-        ngx_http_bitcache_offer_page(r, blcf, &ctx->sale, ctx->reason);
+        ngx_http_bitcache_offer_page(r, blcf, &ctx->sale, ctx->reason,
+                                     blcf->wallets
+                                     ? ngx_http_bitcache_wallet_view(r, ctx,
+                                                                     blcf)
+                                     : NULL);
     } else {
         ngx_http_bitcache_reply(r, NGX_HTTP_PAYMENT_REQUIRED, ctx->reason,
                                 &ctx->product);

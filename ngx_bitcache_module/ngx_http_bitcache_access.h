@@ -16,6 +16,7 @@
 #include "ngx_http_bitcache.h"
 #include "ngx_http_bitcache_call.h"
 #include "ngx_http_bitcache_page.h"
+#include "ngx_http_bitcache_wallet.h"
 
 
 typedef enum {
@@ -24,6 +25,13 @@ typedef enum {
     NGX_HTTP_BITCACHE_DENIED,
     NGX_HTTP_BITCACHE_UNAVAILABLE
 } ngx_http_bitcache_state_e;
+
+
+typedef enum {
+    NGX_HTTP_BITCACHE_WSTEP_NONE = 0,
+    NGX_HTTP_BITCACHE_WSTEP_WAITING,    /* load, then buy: Redis answers */
+    NGX_HTTP_BITCACHE_WSTEP_DONE        /* decided: the page shows it */
+} ngx_http_bitcache_wallet_step_e;
 
 
 typedef struct {
@@ -46,6 +54,8 @@ typedef struct {
     ngx_uint_t                        parts;        /* ranges to send */
     ngx_http_bitcache_sale_t          sale;
     redisReply                       *catalog;      /* copy kept in the pool */
+    ngx_http_bitcache_wallet_t       *wallet;       /* the buyer's, if sent */
+    ngx_http_bitcache_wallet_step_e   wallet_step;
     unsigned                          script:1;     /* HINCRBY undecided */
     unsigned                          evaled:1;     /* after NOSCRIPT */
     unsigned                          unlimited:1;
@@ -54,6 +64,8 @@ typedef struct {
     unsigned                          cut:1;
     unsigned                          for_sale:1;
     unsigned                          catalog_done:1;
+    unsigned                          wallet_header:1;  /* Authorization */
+    unsigned                          autobuy:1;    /* a GET that buys */
 } ngx_http_bitcache_ctx_t;
 
 
@@ -67,6 +79,20 @@ ngx_int_t ngx_http_bitcache_draw_start(ngx_http_request_t *r,
 /* The pool cleanup of the access ctx: gives back what was drawn and not
  * sent. It also marks the ctx as the access handler's. */
 void ngx_http_bitcache_draw_cleanup(void *data);
+
+/* The wallet's part of a refused request for a file on sale
+ * (ngx_http_bitcache_access_wallet.c, bitcache_wallets on): loads the
+ * wallet a request names, and with auto-buy buys the file and draws it.
+ * Returns NGX_DECLINED: on to the 402 page (with
+ * ngx_http_bitcache_wallet_view); NGX_DONE: parked, or answered; NGX_OK:
+ * the file goes out; or an HTTP status. */
+ngx_int_t ngx_http_bitcache_access_wallet(ngx_http_request_t *r,
+    ngx_http_bitcache_ctx_t *ctx, ngx_http_bitcache_loc_conf_t *blcf);
+
+/* What the 402 page shows of ctx's wallet; NULL: none loaded. */
+ngx_http_bitcache_wallet_view_t *ngx_http_bitcache_wallet_view(
+    ngx_http_request_t *r, ngx_http_bitcache_ctx_t *ctx,
+    ngx_http_bitcache_loc_conf_t *blcf);
 
 /* Computes the scripts' SHA1 for EVALSHA, once. */
 ngx_int_t ngx_http_bitcache_draw_init(void);

@@ -32,11 +32,14 @@
 #include "network.h"
 #include "script.h"
 #include "wallet.h"
+#include "wallet_topup.h"
 #include "ngx_http_bitcache.h"
+#include "ngx_http_bitcache_api.h"
 #include "ngx_http_bitcache_call.h"
 #include "ngx_http_bitcache_invoice_index.h"
 #include "ngx_http_bitcache_page.h"
 #include "ngx_http_bitcache_status.h"
+#include "ngx_http_bitcache_wallet.h"
 
 
 #define NGX_HTTP_BITCACHE_GRACE      BC_INVOICE_GRACE  /* after expiry */
@@ -55,10 +58,13 @@ typedef struct {
     unsigned char              spk[BC_SPK_MAX];
     char                       claim[BC_CLAIM_CHARS + 1];
     ngx_flag_t                 json;
+    ngx_str_t                  topups;     /* wtop:<wid>, or empty */
 } ngx_http_bitcache_api_ctx_t;
 
 
 static void ngx_http_bitcache_create_body(ngx_http_request_t *r);
+static void ngx_http_bitcache_create_offered(ngx_http_request_t *r,
+    ngx_http_bitcache_api_ctx_t *ctx);
 static void ngx_http_bitcache_create_indexed(ngx_http_request_t *r,
     ngx_http_bitcache_index_t *ix, ngx_int_t rc);
 static void ngx_http_bitcache_create_stored(ngx_http_bitcache_call_t *call,
@@ -93,6 +99,10 @@ ngx_http_bitcache_api_handler(ngx_http_request_t *r)
 
     if (route == BC_ROUTE_NONE) {
         return NGX_HTTP_NOT_FOUND;
+    }
+
+    if (route != BC_ROUTE_CREATE && route != BC_ROUTE_STATUS) {
+        return ngx_http_bitcache_wallet_api(r, route);
     }
 
     ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_bitcache_api_ctx_t));
@@ -177,10 +187,8 @@ ngx_http_bitcache_body_offer(ngx_http_request_t *r, ngx_str_t *offer)
 static void
 ngx_http_bitcache_create_body(ngx_http_request_t *r)
 {
-    char                          *wallet;
     ngx_int_t                      rc;
-    ngx_str_t                      offer, args[2];
-    const char                    *err;
+    ngx_str_t                      offer;
     bc_offer_status                st;
     ngx_http_bitcache_api_ctx_t   *ctx;
     ngx_http_bitcache_loc_conf_t  *blcf;
@@ -209,6 +217,54 @@ ngx_http_bitcache_create_body(ngx_http_request_t *r)
                                    bc_offer_status_str(st));
         return;
     }
+
+    if (bc_topup_reserved(ctx->offer.product, ctx->offer.product_len)) {
+        /* only POST <api>/wallet/topups makes a top-up's invoice */
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "bitcache: an offer of \"%V\": \"" BC_WALLET_TOPUP_PREFIX
+                      "\" is reserved for top-ups, no invoice",
+                      ngx_http_bitcache_log_str(r, ctx->offer.product,
+                                                ctx->offer.product_len));
+        ngx_http_bitcache_api_fail(r, NGX_HTTP_BAD_REQUEST,
+                                   "this offer cannot be bought");
+        return;
+    }
+
+    ngx_http_bitcache_create_offered(r, ctx);
+}
+
+
+void
+ngx_http_bitcache_invoice_create(ngx_http_request_t *r, const bc_offer *offer,
+    ngx_str_t *topups)
+{
+    ngx_http_bitcache_api_ctx_t  *ctx;
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_bitcache_api_ctx_t));
+    if (ctx == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ctx->offer = *offer;
+    ctx->json = ngx_http_bitcache_wants_json(r);
+    if (topups != NULL) {
+        ctx->topups = *topups;
+    }
+
+    ngx_http_bitcache_create_offered(r, ctx);
+}
+
+
+/* From a verified offer: the seller's wallet, an id, an index. */
+static void
+ngx_http_bitcache_create_offered(ngx_http_request_t *r,
+    ngx_http_bitcache_api_ctx_t *ctx)
+{
+    char         *wallet;
+    ngx_int_t     rc;
+    ngx_str_t     args[1];
+    const char   *err;
 
     args[0].data = (u_char *) ctx->offer.wallet;
     args[0].len = ctx->offer.wallet_len;
@@ -275,7 +331,7 @@ ngx_http_bitcache_create_indexed(ngx_http_request_t *r,
     u_char                        mac[32];
     u_char                        claim[BC_CLAIM_LEN];
     size_t                        spk_len, i, k;
-    ngx_str_t                     a[24], key, duekey, exp, due, multi;
+    ngx_str_t                     a[24], key, duekey, exp, due, multi, zero;
     ngx_uint_t                    n;
     bc_invoice_argv              *fields;
     ngx_http_bitcache_api_ctx_t  *ctx = ix->data;
@@ -391,8 +447,17 @@ ngx_http_bitcache_create_indexed(ngx_http_request_t *r,
     a[11].data = (u_char *) ctx->idhex;
     a[11].len = 2 * BC_INVOICE_ID_LEN;
 
+    /* a top-up: listed pending in its wallet's wtop:<wid> */
+    ngx_str_set(&a[12], "HSET");
+    a[13] = ctx->topups;
+    a[14].data = (u_char *) ctx->idhex;
+    a[14].len = 2 * BC_INVOICE_ID_LEN;
+    ngx_str_set(&zero, "0");
+    a[15] = zero;
+
     if (ngx_http_bitcache_queue(3, a) != NGX_OK
-        || ngx_http_bitcache_queue(4, &a[8]) != NGX_OK)
+        || ngx_http_bitcache_queue(4, &a[8]) != NGX_OK
+        || (ctx->topups.len && ngx_http_bitcache_queue(4, &a[12]) != NGX_OK))
     {
         ngx_http_bitcache_api_fail(r, NGX_HTTP_SERVICE_UNAVAILABLE,
                                    "redis unavailable");

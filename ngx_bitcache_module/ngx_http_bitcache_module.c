@@ -20,6 +20,7 @@
 #include "tweak_table.h"
 #include "wallet.h"
 #include "page_default.h"
+#include "wallet_default.h"
 
 
 #define NGX_HTTP_BITCACHE_DEFAULT_TIMEOUT    1000
@@ -28,6 +29,10 @@
 #define NGX_HTTP_BITCACHE_DEFAULT_INVOICE_TTL 3600
 #define NGX_HTTP_BITCACHE_DEFAULT_CONFS      1
 #define NGX_HTTP_BITCACHE_DEFAULT_API        "/bitcache"
+#define NGX_HTTP_BITCACHE_DEFAULT_MAX_BALANCE 10000000
+#define NGX_HTTP_BITCACHE_DEFAULT_MAX_TOPUP  1000000
+#define NGX_HTTP_BITCACHE_DEFAULT_MIN_TOPUP  1000
+#define NGX_HTTP_BITCACHE_DEFAULT_RESTORES   10
 
 
 static void *ngx_http_bitcache_create_main_conf(ngx_conf_t *cf);
@@ -65,6 +70,12 @@ static char *ngx_http_bitcache_watcher_key(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_bitcache_check_wallet(ngx_conf_t *cf,
     ngx_http_bitcache_loc_conf_t *conf);
+static char *ngx_http_bitcache_sats(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_bitcache_topup_wallet(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_bitcache_merge_wallets(ngx_conf_t *cf,
+    ngx_http_bitcache_loc_conf_t *prev, ngx_http_bitcache_loc_conf_t *conf);
 
 
 static ngx_conf_num_bounds_t  ngx_http_bitcache_downloads_bounds = {
@@ -73,6 +84,15 @@ static ngx_conf_num_bounds_t  ngx_http_bitcache_downloads_bounds = {
 
 static ngx_conf_num_bounds_t  ngx_http_bitcache_confirmations_bounds = {
     ngx_conf_check_num_bounds, 0, 100
+};
+
+/* satoshis: at most all there will ever be */
+static ngx_conf_num_bounds_t  ngx_http_bitcache_sats_bounds = {
+    ngx_conf_check_num_bounds, 1, 2100000000000000LL
+};
+
+static ngx_conf_num_bounds_t  ngx_http_bitcache_restore_bounds = {
+    ngx_conf_check_num_bounds, 1, 1000000
 };
 
 
@@ -190,6 +210,56 @@ static ngx_command_t  ngx_http_bitcache_commands[] = {
       0,
       NULL },
 
+    /* the wallet (docs/wallet.md) */
+    { ngx_string("bitcache_wallets"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_bitcache_loc_conf_t, wallets),
+      NULL },
+
+    { ngx_string("bitcache_wallet_autobuy"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_bitcache_loc_conf_t, wallet_autobuy),
+      NULL },
+
+    { ngx_string("bitcache_topup_wallet"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_bitcache_topup_wallet,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("bitcache_wallet_max_balance"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_bitcache_sats,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_bitcache_loc_conf_t, wallet_max_balance),
+      &ngx_http_bitcache_sats_bounds },
+
+    { ngx_string("bitcache_wallet_max_topup"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_bitcache_sats,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_bitcache_loc_conf_t, wallet_max_topup),
+      &ngx_http_bitcache_sats_bounds },
+
+    { ngx_string("bitcache_wallet_min_topup"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_bitcache_sats,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_bitcache_loc_conf_t, wallet_min_topup),
+      &ngx_http_bitcache_sats_bounds },
+
+    { ngx_string("bitcache_wallet_restore_rate"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_bitcache_sats,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_bitcache_loc_conf_t, wallet_restore_rate),
+      &ngx_http_bitcache_restore_bounds },
+
       ngx_null_command
 };
 
@@ -289,6 +359,17 @@ ngx_http_bitcache_init_main_conf(ngx_conf_t *cf, void *conf)
         return NGX_CONF_ERROR;
     }
 
+    bmcf->wallet_page = ngx_http_bitcache_compile_page(cf,
+                            ngx_http_bitcache_wallet_default,
+                            sizeof(ngx_http_bitcache_wallet_default) - 1,
+                            err, sizeof(err));
+    if (bmcf->wallet_page == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "bitcache: the built-in wallet page does not "
+                           "compile: %s", err);
+        return NGX_CONF_ERROR;
+    }
+
     if (bmcf->redis.timeout == 0) {
         bmcf->redis.timeout = NGX_HTTP_BITCACHE_DEFAULT_TIMEOUT;
     }
@@ -324,6 +405,12 @@ ngx_http_bitcache_create_loc_conf(ngx_conf_t *cf)
     blcf->network = NGX_CONF_UNSET;
     blcf->invoice_ttl = NGX_CONF_UNSET;
     blcf->confirmations = NGX_CONF_UNSET;
+    blcf->wallets = NGX_CONF_UNSET;
+    blcf->wallet_autobuy = NGX_CONF_UNSET;
+    blcf->wallet_max_balance = NGX_CONF_UNSET;
+    blcf->wallet_max_topup = NGX_CONF_UNSET;
+    blcf->wallet_min_topup = NGX_CONF_UNSET;
+    blcf->wallet_restore_rate = NGX_CONF_UNSET;
 
     return blcf;
 }
@@ -381,7 +468,9 @@ ngx_http_bitcache_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         conf->watcher_key = prev->watcher_key;
     }
 
-    if (ngx_http_bitcache_check_wallet(cf, conf) != NGX_CONF_OK) {
+    if (ngx_http_bitcache_check_wallet(cf, conf) != NGX_CONF_OK
+        || ngx_http_bitcache_merge_wallets(cf, prev, conf) != NGX_CONF_OK)
+    {
         return NGX_CONF_ERROR;
     }
 
@@ -490,6 +579,145 @@ ngx_http_bitcache_check_wallet(ngx_conf_t *cf,
                       "in %V:%ui", &conf->wallet->value,
                       bc_network_get((bc_network) conf->network)->name, err,
                       &conf->wallet_file, conf->wallet_line);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * The wallet's directives: defaults, the top-up limits that must make
+ * sense together, and the operator's key, parsed here so that a typo, a
+ * private key or a key of another network stops nginx -t.
+ */
+static char *
+ngx_http_bitcache_merge_wallets(ngx_conf_t *cf,
+    ngx_http_bitcache_loc_conf_t *prev, ngx_http_bitcache_loc_conf_t *conf)
+{
+    u_char      *text;
+    bc_wallet    w;
+    const char  *err;
+
+    ngx_conf_merge_value(conf->wallets, prev->wallets, 0);
+    ngx_conf_merge_value(conf->wallet_autobuy, prev->wallet_autobuy, 0);
+    ngx_conf_merge_value(conf->wallet_max_balance, prev->wallet_max_balance,
+                         NGX_HTTP_BITCACHE_DEFAULT_MAX_BALANCE);
+    ngx_conf_merge_value(conf->wallet_max_topup, prev->wallet_max_topup,
+                         NGX_HTTP_BITCACHE_DEFAULT_MAX_TOPUP);
+    ngx_conf_merge_value(conf->wallet_min_topup, prev->wallet_min_topup,
+                         NGX_HTTP_BITCACHE_DEFAULT_MIN_TOPUP);
+    ngx_conf_merge_value(conf->wallet_restore_rate, prev->wallet_restore_rate,
+                         NGX_HTTP_BITCACHE_DEFAULT_RESTORES);
+
+    if (conf->topup_wallet.data == NULL) {
+        conf->topup_wallet = prev->topup_wallet;
+        conf->topup_file = prev->topup_file;
+        conf->topup_line = prev->topup_line;
+    }
+
+    if (conf->wallet_min_topup > conf->wallet_max_topup
+        || conf->wallet_max_topup > conf->wallet_max_balance)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "bitcache: the wallet limits do not fit together: "
+                           "\"bitcache_wallet_min_topup\" %i <= "
+                           "\"bitcache_wallet_max_topup\" %i <= "
+                           "\"bitcache_wallet_max_balance\" %i is needed",
+                           conf->wallet_min_topup, conf->wallet_max_topup,
+                           conf->wallet_max_balance);
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->topup_wallet.data != NULL) {
+        text = ngx_pnalloc(cf->temp_pool, conf->topup_wallet.len + 1);
+        if (text == NULL) {
+            return NGX_CONF_ERROR;
+        }
+        ngx_cpystrn(text, conf->topup_wallet.data, conf->topup_wallet.len + 1);
+
+        if (!bc_wallet_parse(&w, (const char *) text, (int) conf->network,
+                             &err))
+        {
+            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                          "\"bitcache_topup_wallet\": \"%V\" is not usable "
+                          "on %s: %s in %V:%ui", &conf->topup_wallet,
+                          bc_network_get((bc_network) conf->network)->name,
+                          err, &conf->topup_file, conf->topup_line);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (conf->api && conf->wallets && conf->topup_wallet.data == NULL) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"bitcache_wallets on\" in the \"bitcache_api\" "
+                      "location needs \"bitcache_topup_wallet\" (the "
+                      "operator's key that top-ups pay to) in %V:%ui",
+                      &conf->api_file, conf->api_line);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_bitcache_topup_wallet(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_bitcache_loc_conf_t  *blcf = conf;
+
+    ngx_str_t  *value;
+
+    if (blcf->topup_wallet.data != NULL) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (value[1].len == 0 || ngx_strlchr(value[1].data,
+                                         value[1].data + value[1].len, '$'))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"bitcache_topup_wallet\": \"%V\": an extended "
+                           "public key or descriptor is needed (no variables)",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    /* parsed once the location's network is known (merge) */
+    blcf->topup_wallet = value[1];
+    blcf->topup_file = cf->conf_file->file.name;
+    blcf->topup_line = cf->conf_file->line;
+
+    return NGX_CONF_OK;
+}
+
+
+/* An amount of satoshis (or a count) within the directive's bounds. */
+static char *
+ngx_http_bitcache_sats(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_int_t              *n;
+    ngx_str_t              *value;
+    ngx_conf_num_bounds_t  *bounds;
+
+    n = (ngx_int_t *) ((char *) conf + cmd->offset);
+
+    if (*n != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    bounds = cmd->post;
+
+    *n = ngx_atoi(value[1].data, value[1].len);
+
+    if (*n == NGX_ERROR || *n < bounds->low || *n > bounds->high) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\": invalid number \"%V\", expected a whole "
+                           "number from %i to %i", &cmd->name, &value[1],
+                           bounds->low, bounds->high);
         return NGX_CONF_ERROR;
     }
 
@@ -956,58 +1184,89 @@ ngx_http_bitcache_api_url(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/* 1 if the location of bitcache_api receives <api><suffix>: = that
+ * route, a prefix of it, or (for the invoices) one under it. */
+static ngx_flag_t
+ngx_http_bitcache_api_receives(ngx_conf_t *cf,
+    ngx_http_bitcache_loc_conf_t *conf, const char *suffix, ngx_str_t *route)
+{
+    u_char     *p;
+    size_t      n;
+    ngx_str_t   loc;
+
+    loc = conf->api_location;
+    n = ngx_strlen(suffix);
+
+    route->len = conf->api_url.len + n;
+    route->data = ngx_pnalloc(cf->pool, route->len);
+    if (route->data == NULL) {
+        return 0;
+    }
+    p = ngx_cpymem(route->data, conf->api_url.data, conf->api_url.len);
+    ngx_memcpy(p, suffix, n);
+
+    if (conf->api_exact
+        ? (loc.len == route->len
+           && ngx_strncmp(loc.data, route->data, route->len) == 0)
+        : (loc.len <= route->len
+           && ngx_strncmp(loc.data, route->data, loc.len) == 0))
+    {
+        return 1;
+    }
+
+    return loc.len > route->len
+           && ngx_strncmp(loc.data, route->data, route->len) == 0
+           && loc.data[route->len] == '/';
+}
+
+
 /*
  * The location of bitcache_api must receive <api>/invoices (and the
- * status URLs under it) for the bitcache_api_url that applies there:
- * otherwise every page would send buyers to a URL that this location
- * never answers, or the API would answer at a URL no page names.
+ * status URLs under it) for the bitcache_api_url that applies there, and
+ * with bitcache_wallets on the wallet's routes too: otherwise every page
+ * would send buyers to a URL that this location never answers, or the API
+ * would answer at a URL no page names.
  */
 static char *
 ngx_http_bitcache_check_api(ngx_conf_t *cf, ngx_http_bitcache_loc_conf_t *conf)
 {
-    u_char     *p;
-    ngx_str_t   route, loc;
+    ngx_str_t    route;
+    ngx_uint_t   i;
+
+    static const char  *routes[] = {
+        "/invoices", "/wallets", "/wallet", "/wallet/buy", "/wallet/restore",
+        NULL
+    };
 
     if (conf->api_unchecked) {
         return NGX_CONF_OK;     /* regex or named: cannot tell, see docs */
     }
 
-    loc = conf->api_location;
+    for (i = 0; routes[i]; i++) {
+        if (i > 0 && !conf->wallets) {
+            break;
+        }
 
-    route.len = conf->api_url.len + sizeof("/invoices") - 1;
-    route.data = ngx_pnalloc(cf->pool, route.len);
-    if (route.data == NULL) {
+        if (ngx_http_bitcache_api_receives(cf, conf, routes[i], &route)) {
+            continue;
+        }
+
+        if (route.data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"bitcache_api\" in location \"%s%V\" never receives "
+                      "\"%V\", where bitcache_api_url \"%V\" sends buyers: "
+                      "set \"bitcache_api_url\" to this location's path (in "
+                      "it or in the server) in %V:%ui",
+                      conf->api_exact ? "= " : "", &conf->api_location, &route,
+                      &conf->api_url, &conf->api_file, conf->api_line);
+
         return NGX_CONF_ERROR;
     }
-    p = ngx_cpymem(route.data, conf->api_url.data, conf->api_url.len);
-    ngx_memcpy(p, "/invoices", sizeof("/invoices") - 1);
 
-    /* = <api>/invoices, or a prefix of it, or one under <api>/invoices/ */
-    if (conf->api_exact
-        ? (loc.len == route.len
-           && ngx_strncmp(loc.data, route.data, route.len) == 0)
-        : (loc.len <= route.len
-           && ngx_strncmp(loc.data, route.data, loc.len) == 0))
-    {
-        return NGX_CONF_OK;
-    }
-
-    if (loc.len > route.len
-        && ngx_strncmp(loc.data, route.data, route.len) == 0
-        && loc.data[route.len] == '/')
-    {
-        return NGX_CONF_OK;
-    }
-
-    ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                  "\"bitcache_api\" in location \"%s%V\" never receives "
-                  "\"%V\", where bitcache_api_url \"%V\" sends buyers: set "
-                  "\"bitcache_api_url\" to this location's path (in it or in "
-                  "the server) in %V:%ui",
-                  conf->api_exact ? "= " : "", &loc, &route, &conf->api_url,
-                  &conf->api_file, conf->api_line);
-
-    return NGX_CONF_ERROR;
+    return NGX_CONF_OK;
 }
 
 

@@ -14,6 +14,7 @@
 #include "hex.h"
 #include "invoice.h"
 #include "network.h"
+#include "wallet_topup.h"
 #include "ngx_http_bitcache_page.h"
 
 
@@ -77,6 +78,15 @@ ngx_http_bitcache_sale_init(ngx_http_request_t *r,
         return NGX_DECLINED;
     }
 
+    if (bc_topup_reserved((const char *) product->data, product->len)) {
+        /* a file must never pose as a wallet's top-up */
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "bitcache: product \"%V\": \"" BC_WALLET_TOPUP_PREFIX
+                      "\" is reserved for wallet top-ups, not for sale",
+                      ngx_http_bitcache_log_str(r, product->data, product->len));
+        return NGX_ERROR;
+    }
+
     sale->product = *product;
     sale->title = *product;
 
@@ -137,6 +147,14 @@ ngx_http_bitcache_send_page(ngx_http_request_t *r,
     ngx_http_bitcache_loc_conf_t *blcf, ngx_uint_t status, bc_tvar *vars,
     size_t nvars)
 {
+    ngx_http_bitcache_send_template(r, blcf->page, status, vars, nvars);
+}
+
+
+void
+ngx_http_bitcache_send_template(ngx_http_request_t *r, bc_template *page,
+    ngx_uint_t status, bc_tvar *vars, size_t nvars)
+{
     u_char          raw[16], *body;
     char            nonce[BC_B64URL_ENCODED_LEN(16) + 1];
     size_t          len;
@@ -160,7 +178,7 @@ ngx_http_bitcache_send_page(ngx_http_request_t *r,
     }
     csp.len = ngx_sprintf(csp.data, NGX_HTTP_BITCACHE_CSP, nonce) - csp.data;
 
-    len = bc_template_render(NULL, 0, blcf->page, vars, nvars);
+    len = bc_template_render(NULL, 0, page, vars, nvars);
     body = ngx_pnalloc(r->pool, len + 1);
     if (body == NULL
         || ngx_http_bitcache_add_header(r, "Content-Security-Policy", &csp)
@@ -169,39 +187,156 @@ ngx_http_bitcache_send_page(ngx_http_request_t *r,
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
-    (void) bc_template_render((char *) body, len + 1, blcf->page, vars, nvars);
+    (void) bc_template_render((char *) body, len + 1, page, vars, nvars);
 
     ngx_http_bitcache_send(r, status, "text/html; charset=utf-8", body, len);
 }
 
 
 void
+ngx_http_bitcache_sale_offer(ngx_http_bitcache_loc_conf_t *blcf,
+    ngx_http_bitcache_sale_t *sale, bc_offer *o)
+{
+    ngx_memzero(o, sizeof(bc_offer));
+    o->issued = (uint64_t) ngx_time();
+    o->price = sale->price;
+    o->confirmations = (uint8_t) blcf->confirmations;
+    o->invoice_ttl = (uint32_t) blcf->invoice_ttl;
+    o->token_ttl = (uint32_t) blcf->token_ttl;
+    o->max_downloads = (uint32_t) blcf->max_downloads;
+    o->network = (uint8_t) blcf->network;
+    o->wallet = (const char *) sale->wallet.data;
+    o->wallet_len = sale->wallet.len;
+    o->product = (const char *) sale->product.data;
+    o->product_len = sale->product.len;
+    o->title = (const char *) sale->title.data;
+    o->title_len = sale->title.len;
+}
+
+
+/* The 402 as JSON: the offer, and where a wallet buys it. */
+static void
+ngx_http_bitcache_offer_json(ngx_http_request_t *r,
+    ngx_http_bitcache_loc_conf_t *blcf, ngx_http_bitcache_sale_t *sale,
+    const char *reason, ngx_http_bitcache_wallet_view_t *wv,
+    const char *offer, const char *sats, const char *btc,
+    const char *network)
+{
+    u_char  *body, *p;
+    size_t   n;
+
+    n = 640 + 6 * (sale->product.len + sale->title.len)
+        + 18 * blcf->api_url.len + 6 * (wv ? wv->frozen.len : 0)
+        + ngx_strlen(offer) + ngx_strlen(reason);
+    body = ngx_pnalloc(r->pool, n);
+    if (body == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    p = ngx_sprintf(body, "{\"status\":402,\"error\":\"payment_required\","
+                    "\"reason\":\"%s\",\"product\":\"", reason);
+    p = ngx_http_bitcache_escape_json(p, &sale->product);
+    p = ngx_sprintf(p, "\",\"title\":\"");
+    p = ngx_http_bitcache_escape_json(p, &sale->title);
+    p = ngx_sprintf(p, "\",\"price_sats\":%s,\"price_btc\":\"%s\","
+                    "\"network\":\"%s\",\"confirmations\":%i,"
+                    "\"offer\":\"%s\",\"invoices_url\":\"",
+                    sats, btc, network, blcf->confirmations, offer);
+    p = ngx_http_bitcache_escape_json(p, &blcf->api_url);
+    p = ngx_sprintf(p, "/invoices\"");
+
+    if (blcf->wallets) {
+        p = ngx_sprintf(p, ",\"wallet_url\":\"");
+        p = ngx_http_bitcache_escape_json(p, &blcf->api_url);
+        p = ngx_sprintf(p, "/wallet\",\"buy_url\":\"");
+        p = ngx_http_bitcache_escape_json(p, &blcf->api_url);
+        p = ngx_sprintf(p, "/wallet/buy\"");
+    }
+
+    if (wv) {
+        p = ngx_sprintf(p, ",\"balance_sats\":%uL,\"owned\":%s,\"again\":%s",
+                        wv->balance, wv->owned ? "true" : "false",
+                        wv->again ? "true" : "false");
+        if (wv->frozen.len) {
+            p = ngx_sprintf(p, ",\"frozen\":\"");
+            p = ngx_http_bitcache_escape_json(p, &wv->frozen);
+            p = ngx_sprintf(p, "\"");
+        }
+    }
+
+    p = ngx_sprintf(p, "}\n");
+
+    ngx_http_bitcache_send(r, NGX_HTTP_PAYMENT_REQUIRED, "application/json",
+                           body, p - body);
+}
+
+
+/*
+ * The wallet's part of the page. The "Buy" form carries a fresh random
+ * idempotency key: a double click, or a resent form, buys once; another
+ * view of the page is another purchase.
+ */
+static ngx_int_t
+ngx_http_bitcache_wallet_vars(ngx_http_request_t *r,
+    ngx_http_bitcache_sale_t *sale, ngx_http_bitcache_wallet_view_t *wv,
+    bc_tvar *vars, size_t *n)
+{
+    u_char      raw[16];
+    char       *key, *bal, *btc;
+    ngx_flag_t  can;
+
+    vars[*n].name = "wallets"; vars[(*n)++].value = "1";
+
+    if (wv == NULL) {
+        return NGX_OK;
+    }
+
+    key = ngx_pnalloc(r->pool, BC_B64URL_ENCODED_LEN(16) + 1);
+    bal = ngx_pnalloc(r->pool, NGX_INT64_LEN + 1);
+    btc = ngx_pnalloc(r->pool, BC_BTC_AMOUNT_MAX);
+    if (key == NULL || bal == NULL || btc == NULL
+        || RAND_bytes(raw, sizeof(raw)) != 1)
+    {
+        return NGX_ERROR;
+    }
+    bc_b64url_encode(key, raw, sizeof(raw));
+    ngx_sprintf((u_char *) bal, "%uL%Z", wv->balance);
+    bc_format_btc(btc, wv->balance);
+
+    /* owned and not used up: "Download again" costs nothing */
+    can = (wv->owned && !wv->again) || wv->balance >= sale->price;
+
+    vars[*n].name = "wallet"; vars[(*n)++].value = "1";
+    vars[*n].name = "balance_sats"; vars[(*n)++].value = bal;
+    vars[*n].name = "balance_btc"; vars[(*n)++].value = btc;
+    vars[*n].name = "buy_key"; vars[(*n)++].value = key;
+    vars[*n].name = "owned";
+    vars[(*n)++].value = wv->owned && !wv->again ? "1" : "";
+    vars[*n].name = "again"; vars[(*n)++].value = wv->again ? "1" : "";
+    vars[*n].name = "frozen";
+    vars[(*n)++].value = wv->frozen.len
+                         ? ngx_http_bitcache_cstr(r, &wv->frozen) : "";
+    vars[*n].name = "can_buy"; vars[(*n)++].value = can ? "1" : "";
+    vars[*n].name = "low"; vars[(*n)++].value = can ? "" : "1";
+
+    return NGX_OK;
+}
+
+
+void
 ngx_http_bitcache_offer_page(ngx_http_request_t *r,
     ngx_http_bitcache_loc_conf_t *blcf, ngx_http_bitcache_sale_t *sale,
-    const char *reason)
+    const char *reason, ngx_http_bitcache_wallet_view_t *wv)
 {
-    u_char      *body, *p;
     char         sats[NGX_INT64_LEN + 1], btc[BC_BTC_AMOUNT_MAX];
     char         offer[BC_OFFER_MAX_CHARS + 1];
     size_t       n;
     bc_offer     o;
-    bc_tvar      vars[12];
+    bc_tvar      vars[24];
     const char  *network;
 
-    ngx_memzero(&o, sizeof(bc_offer));
-    o.issued = (uint64_t) ngx_time();
-    o.price = sale->price;
-    o.confirmations = (uint8_t) blcf->confirmations;
-    o.invoice_ttl = (uint32_t) blcf->invoice_ttl;
-    o.token_ttl = (uint32_t) blcf->token_ttl;
-    o.max_downloads = (uint32_t) blcf->max_downloads;
-    o.network = (uint8_t) blcf->network;
-    o.wallet = (const char *) sale->wallet.data;
-    o.wallet_len = sale->wallet.len;
-    o.product = (const char *) sale->product.data;
-    o.product_len = sale->product.len;
-    o.title = (const char *) sale->title.data;
-    o.title_len = sale->title.len;
+    ngx_http_bitcache_sale_offer(blcf, sale, &o);
 
     if (bc_offer_encode(offer, &o, blcf->keys) == 0) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
@@ -220,28 +355,8 @@ ngx_http_bitcache_offer_page(ngx_http_request_t *r,
     network = bc_network_get((bc_network) blcf->network)->name;
 
     if (ngx_http_bitcache_wants_json(r)) {
-        n = 512 + 6 * (sale->product.len + sale->title.len + blcf->api_url.len)
-            + ngx_strlen(offer) + ngx_strlen(reason);
-        body = ngx_pnalloc(r->pool, n);
-        if (body == NULL) {
-            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
-        }
-
-        p = ngx_sprintf(body, "{\"status\":402,\"error\":\"payment_required\","
-                        "\"reason\":\"%s\",\"product\":\"", reason);
-        p = ngx_http_bitcache_escape_json(p, &sale->product);
-        p = ngx_sprintf(p, "\",\"title\":\"");
-        p = ngx_http_bitcache_escape_json(p, &sale->title);
-        p = ngx_sprintf(p, "\",\"price_sats\":%s,\"price_btc\":\"%s\","
-                        "\"network\":\"%s\",\"confirmations\":%i,"
-                        "\"offer\":\"%s\",\"invoices_url\":\"",
-                        sats, btc, network, blcf->confirmations, offer);
-        p = ngx_http_bitcache_escape_json(p, &blcf->api_url);
-        p = ngx_sprintf(p, "/invoices\"}\n");
-
-        ngx_http_bitcache_send(r, NGX_HTTP_PAYMENT_REQUIRED, "application/json",
-                               body, p - body);
+        ngx_http_bitcache_offer_json(r, blcf, sale, reason, wv, offer, sats,
+                                     btc, network);
         return;
     }
 
@@ -258,5 +373,13 @@ ngx_http_bitcache_offer_page(ngx_http_request_t *r,
     vars[n++].value = ngx_http_bitcache_cstr(r, &blcf->api_url);
     vars[n].name = "reason"; vars[n++].value = reason;
 
+    if (blcf->wallets
+        && ngx_http_bitcache_wallet_vars(r, sale, wv, vars, &n) != NGX_OK)
+    {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    /* send_page adds the nonce: one slot is left for it */
     ngx_http_bitcache_send_page(r, blcf, NGX_HTTP_PAYMENT_REQUIRED, vars, n);
 }

@@ -12,6 +12,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "invoice.h"
 #include "template.h"
 #include "ngx_http_bitcache.h"
 
@@ -36,15 +37,34 @@ ngx_int_t ngx_http_bitcache_sale_init(ngx_http_request_t *r,
 ngx_int_t ngx_http_bitcache_sale_copy(ngx_http_request_t *r,
     ngx_http_bitcache_sale_t *sale);
 
-/* Sends the 402 payment page (or JSON) with a signed offer; finalizes r. */
+/* What the 402 page shows of the buyer's wallet (bitcache_wallets on):
+ * NULL when the request carries none that loaded. */
+typedef struct {
+    uint64_t    balance;        /* satoshis, from the verified state */
+    ngx_str_t   frozen;         /* why, or empty */
+    unsigned    owned:1;        /* bought, not expired: no charge again */
+    unsigned    again:1;        /* owned but used up: buy it anew */
+} ngx_http_bitcache_wallet_view_t;
+
+/* The offer of sale under blcf's terms, issued now (the 402's, and what
+ * an auto-buy buys). The strings point into sale. */
+void ngx_http_bitcache_sale_offer(ngx_http_bitcache_loc_conf_t *blcf,
+    ngx_http_bitcache_sale_t *sale, bc_offer *o);
+
+/* Sends the 402 payment page (or JSON) with a signed offer, and the
+ * wallet's balance and "Buy" form when wv is set; finalizes r. */
 void ngx_http_bitcache_offer_page(ngx_http_request_t *r,
     ngx_http_bitcache_loc_conf_t *blcf, ngx_http_bitcache_sale_t *sale,
-    const char *reason);
+    const char *reason, ngx_http_bitcache_wallet_view_t *wv);
 
 /* Renders blcf->page with vars (a nonce is added) and sends it. */
 void ngx_http_bitcache_send_page(ngx_http_request_t *r,
     ngx_http_bitcache_loc_conf_t *blcf, ngx_uint_t status, bc_tvar *vars,
     size_t nvars);
+
+/* The same with another template (the wallet page): same nonce and CSP. */
+void ngx_http_bitcache_send_template(ngx_http_request_t *r, bc_template *page,
+    ngx_uint_t status, bc_tvar *vars, size_t nvars);
 
 /* A NUL-terminated copy of s from the request's pool (NULL: no memory). */
 char *ngx_http_bitcache_cstr(ngx_http_request_t *r, ngx_str_t *s);

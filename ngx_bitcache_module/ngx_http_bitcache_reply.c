@@ -65,7 +65,7 @@ ngx_http_bitcache_log_str(ngx_http_request_t *r, const void *data, size_t len)
 }
 
 
-static u_char *
+u_char *
 ngx_http_bitcache_escape_html(u_char *dst, ngx_str_t *src)
 {
     u_char      c;

@@ -8,6 +8,10 @@
  * nothing of it (no address, no QR, no amount). The token is derived from
  * the invoice, so every poll gets the same one; its Redis record is
  * rewritten the same on each poll, never its counts.
+ *
+ * A wallet top-up (product "wallet:<wid>") never mints a token: once
+ * settled it is credited to that wallet (ngx_http_bitcache_wallet_topup.c),
+ * whoever asks first, once.
  */
 
 #include <ngx_config.h>
@@ -23,10 +27,12 @@
 #include "qr_svg.h"
 #include "token.h"
 #include "token_record.h"
+#include "wallet_topup.h"
 #include "ngx_http_bitcache.h"
 #include "ngx_http_bitcache_call.h"
 #include "ngx_http_bitcache_page.h"
 #include "ngx_http_bitcache_status.h"
+#include "ngx_http_bitcache_wallet_topup.h"
 
 
 typedef struct {
@@ -45,6 +51,9 @@ typedef struct {
     unsigned                   unclaimed:1;  /* settled, shown without token */
     unsigned                   foreign:1;    /* not paid, asked without the
                                                 claim: no payment details */
+    unsigned                   topup:1;      /* a wallet's top-up */
+    unsigned                   credited:1;   /* ... credited (now or before) */
+    ngx_http_bitcache_credit_t  credit;
 } ngx_http_bitcache_status_ctx_t;
 
 
@@ -54,6 +63,8 @@ static void ngx_http_bitcache_status_minted(ngx_http_bitcache_call_t *call,
     redisReply *reply);
 static void ngx_http_bitcache_status_send(ngx_http_request_t *r,
     ngx_http_bitcache_status_ctx_t *ctx);
+static void ngx_http_bitcache_status_credited(ngx_http_request_t *r,
+    ngx_http_bitcache_credit_t *c);
 
 
 ngx_int_t
@@ -295,6 +306,8 @@ ngx_http_bitcache_status_read(ngx_http_bitcache_call_t *call,
     }
 
     ctx->state = bc_invoice_state_str(ctx->rec.state);
+    ctx->topup = bc_topup_reserved(ctx->rec.inv.product,
+                                   ctx->rec.inv.product_len);
 
     /* the address goes only to whoever created the invoice: someone
      * handed its URL ("pay this for me") must not pay for another's token */
@@ -323,6 +336,20 @@ ngx_http_bitcache_status_read(ngx_http_bitcache_call_t *call,
         ctx->state = "unverified";
         ctx->foreign = !ctx->claimed;
         ngx_http_bitcache_status_send(r, ctx);
+        return;
+    }
+
+    if (ctx->topup) {
+        /* a top-up: credited to its wallet, never a token */
+        ctx->credit.rec = &ctx->rec;
+        rc = ngx_http_bitcache_wallet_credit(r, &ctx->credit,
+                                             ngx_http_bitcache_status_credited,
+                                             ctx);
+        if (rc != NGX_OK) {
+            ngx_http_finalize_request(r, rc == NGX_DECLINED
+                                         ? NGX_HTTP_SERVICE_UNAVAILABLE
+                                         : NGX_HTTP_INTERNAL_SERVER_ERROR);
+        }
         return;
     }
 
@@ -411,6 +438,33 @@ ngx_http_bitcache_status_read(ngx_http_bitcache_call_t *call,
 
 
 static void
+ngx_http_bitcache_status_credited(ngx_http_request_t *r,
+    ngx_http_bitcache_credit_t *c)
+{
+    ngx_http_bitcache_status_ctx_t  *ctx = c->data;
+
+    switch (c->outcome) {
+
+    case NGX_HTTP_BITCACHE_CREDITED:
+    case NGX_HTTP_BITCACHE_CREDITED_BEFORE:
+        ctx->credited = 1;
+        break;
+
+    case NGX_HTTP_BITCACHE_CREDIT_BUSY:
+    case NGX_HTTP_BITCACHE_CREDIT_UNAVAILABLE:
+        ngx_http_finalize_request(r, NGX_HTTP_SERVICE_UNAVAILABLE);
+        return;
+
+    default:
+        /* paid, not credited (logged): the operator has to look */
+        break;
+    }
+
+    ngx_http_bitcache_status_send(r, ctx);
+}
+
+
+static void
 ngx_http_bitcache_status_minted(ngx_http_bitcache_call_t *call,
     redisReply *reply)
 {
@@ -442,12 +496,13 @@ ngx_http_bitcache_status_minted(ngx_http_bitcache_call_t *call,
 
 /* The product as a URL path (percent-encoded: no byte of it can end a
  * header or an attribute), or NULL when it is not a path. */
-static ngx_str_t *
-ngx_http_bitcache_status_path(ngx_http_request_t *r, bc_invoice *inv)
+ngx_str_t *
+ngx_http_bitcache_product_path(ngx_http_request_t *r, const char *product,
+    size_t len)
 {
     ngx_str_t  *path;
 
-    if (inv->product_len == 0 || inv->product[0] != '/') {
+    if (len == 0 || product[0] != '/') {
         return NULL;
     }
 
@@ -456,31 +511,47 @@ ngx_http_bitcache_status_path(ngx_http_request_t *r, bc_invoice *inv)
         return NULL;
     }
 
-    path->data = ngx_pnalloc(r->pool, 3 * inv->product_len);
+    path->data = ngx_pnalloc(r->pool, 3 * len);
     if (path->data == NULL) {
         return NULL;
     }
 
     path->len = bc_path_escape((char *) path->data,
-                               (const unsigned char *) inv->product,
-                               inv->product_len);
+                               (const unsigned char *) product, len);
     return path;
 }
 
 
 /* Set-Cookie: the token, scoped to the product's path when it is one. */
-static ngx_int_t
-ngx_http_bitcache_status_cookie(ngx_http_request_t *r,
-    ngx_http_bitcache_status_ctx_t *ctx, ngx_str_t *product_path)
+ngx_int_t
+ngx_http_bitcache_token_cookie(ngx_http_request_t *r, const char *token,
+    uint64_t expires, ngx_str_t *product_path)
 {
     time_t     max_age;
     ngx_str_t  root = ngx_string("/");
 
-    max_age = (time_t) (ctx->token_expires - (uint64_t) ngx_time());
+    max_age = (time_t) (expires - (uint64_t) ngx_time());
 
-    return ngx_http_bitcache_set_cookie(r, "bitcache_token", ctx->token,
+    return ngx_http_bitcache_set_cookie(r, "bitcache_token", token,
                                         product_path ? product_path : &root,
                                         max_age);
+}
+
+
+/* <path>?bitcache_token=<token>: for curl, wget, download managers. */
+ngx_int_t
+ngx_http_bitcache_download_url(ngx_http_request_t *r, ngx_str_t *path,
+    const char *token, ngx_str_t *url)
+{
+    url->data = ngx_pnalloc(r->pool, path->len + 32 + ngx_strlen(token));
+    if (url->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    url->len = ngx_sprintf(url->data, "%V?bitcache_token=%s", path, token)
+               - url->data;
+
+    return NGX_OK;
 }
 
 
@@ -494,11 +565,12 @@ ngx_http_bitcache_status_send(ngx_http_request_t *r,
     char                            sats[NGX_INT64_LEN + 1], conf[NGX_INT32_LEN + 1];
     char                            need[NGX_INT32_LEN + 1], exp[NGX_INT64_LEN + 1];
     char                            left[NGX_INT64_LEN + 1];
+    char                            bal[NGX_INT64_LEN + 1];
     size_t                          n, svglen;
     uint64_t                        now, secs, due;
     ngx_str_t                       title, product, download, self, addr,
-                                    bip21s, *path;
-    bc_tvar                         vars[32];
+                                    bip21s, *path, wallet;
+    bc_tvar                         vars[36];
     bc_invoice                     *inv = &ctx->rec.inv;
     ngx_http_bitcache_loc_conf_t   *blcf;
 
@@ -533,21 +605,19 @@ ngx_http_bitcache_status_send(ngx_http_request_t *r,
     /* the download link carries the token: for curl, wget, managers */
     download.len = 0;
     download.data = NULL;
-    path = ngx_http_bitcache_status_path(r, inv);
+    path = ngx_http_bitcache_product_path(r, inv->product, inv->product_len);
 
-    if (ctx->settled && ctx->token_expires > now && path != NULL) {
-        download.data = ngx_pnalloc(r->pool, path->len + 32
-                                             + ngx_strlen(ctx->token));
-        if (download.data == NULL) {
-            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
-        }
-        download.len = ngx_sprintf(download.data, "%V?bitcache_token=%s",
-                                   path, ctx->token) - download.data;
+    if (ctx->settled && ctx->token_expires > now && path != NULL
+        && ngx_http_bitcache_download_url(r, path, ctx->token, &download)
+           != NGX_OK)
+    {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
     }
 
     if (ctx->settled && ctx->token_expires > now
-        && ngx_http_bitcache_status_cookie(r, ctx, path) != NGX_OK)
+        && ngx_http_bitcache_token_cookie(r, ctx->token, ctx->token_expires,
+                                          path) != NGX_OK)
     {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
@@ -561,6 +631,25 @@ ngx_http_bitcache_status_send(ngx_http_request_t *r,
     }
     ngx_sprintf(self.data, "%V/invoices/%s", &ctx->base, ctx->idhex);
 
+    /* a top-up's page links to the wallet; its balance only to the
+     * buyer who made it (the claim) */
+    wallet.len = 0;
+    wallet.data = NULL;
+    bal[0] = '\0';
+    if (ctx->topup) {
+        wallet.len = ctx->base.len + sizeof("/wallet") - 1;
+        wallet.data = ngx_pnalloc(r->pool, wallet.len);
+        if (wallet.data == NULL) {
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+        ngx_sprintf(wallet.data, "%V/wallet", &ctx->base);
+
+        if (ctx->credited && ctx->claimed && ctx->credit.has_state) {
+            ngx_sprintf((u_char *) bal, "%uL%Z", ctx->credit.state.balance);
+        }
+    }
+
     addr.data = (u_char *) inv->address;
     addr.len = ctx->foreign ? 0 : inv->address_len;
     bip21s.data = (u_char *) bip21;
@@ -568,7 +657,7 @@ ngx_http_bitcache_status_send(ngx_http_request_t *r,
 
     if (ctx->json) {
         n = 1024 + 6 * (title.len + product.len + addr.len + bip21s.len
-                        + download.len + self.len);
+                        + download.len + self.len + wallet.len);
         body = ngx_pnalloc(r->pool, n);
         if (body == NULL) {
             ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
@@ -606,6 +695,20 @@ ngx_http_bitcache_status_send(ngx_http_request_t *r,
                             "browser or script that created it (its claim "
                             "cookie, or the X-Bitcache-Claim header): do not "
                             "pay it; to buy the file, open its page\"");
+        }
+        if (ctx->topup) {
+            p = ngx_sprintf(p, ",\"topup\":true,\"credited\":%s",
+                            ctx->credited ? "true" : "false");
+            if (bal[0]) {
+                p = ngx_sprintf(p, ",\"balance_sats\":%s", bal);
+            }
+            if (ctx->rec.state == BC_STATE_PAID && !ctx->credited) {
+                p = ngx_sprintf(p, ",\"note\":\"paid, not credited to a "
+                                "wallet: ask the site's operator\"");
+            }
+            p = ngx_sprintf(p, ",\"wallet_url\":\"");
+            p = ngx_http_bitcache_escape_json(p, &wallet);
+            p = ngx_sprintf(p, "\"");
         }
         if (download.len) {
             p = ngx_sprintf(p, ",\"token\":\"%s\",\"download_url\":\"",
@@ -675,6 +778,11 @@ ngx_http_bitcache_status_send(ngx_http_request_t *r,
     vars[n++].value = ngx_strcmp(ctx->state, "expired") == 0 ? "1" : "";
     vars[n].name = "download_url";
     vars[n++].value = download.len ? ngx_http_bitcache_cstr(r, &download) : "";
+    vars[n].name = "topup"; vars[n++].value = ctx->topup ? "1" : "";
+    vars[n].name = "credited"; vars[n++].value = ctx->credited ? "1" : "";
+    vars[n].name = "balance_sats"; vars[n++].value = bal;
+    vars[n].name = "wallet_url";
+    vars[n++].value = wallet.len ? ngx_http_bitcache_cstr(r, &wallet) : "";
 
     ngx_http_bitcache_send_page(r, blcf, NGX_HTTP_OK, vars, n);
 }

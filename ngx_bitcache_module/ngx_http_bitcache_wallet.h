@@ -13,6 +13,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "api_request.h"
 #include "invoice.h"
 #include "token.h"
 #include "wallet_record.h"
@@ -70,6 +71,14 @@ struct ngx_http_bitcache_wallet_s {
     bc_token                             token;      /* BOUGHT, OWNED */
     const char                          *failure;
     ngx_uint_t                           tries;
+    char                                 token_text[BC_TOKEN_MAX_CHARS + 1];
+                                                     /* w->token encoded */
+
+    /* inside a purchase */
+    bc_wallet_state                      next;       /* the state written */
+    unsigned                             evaled:1;   /* EVAL after NOSCRIPT */
+    unsigned                             renew:1;    /* owned, expired */
+    ngx_http_bitcache_wallet_done_pt     buy_done;   /* while re-reading */
 
     ngx_http_bitcache_call_t             call;
     ngx_http_bitcache_wallet_done_pt     done;
@@ -94,14 +103,53 @@ ngx_int_t ngx_http_bitcache_wallet_load(ngx_http_request_t *r,
 
 /* Buys w->offer from a loaded wallet (outcome LOADED): all or nothing,
  * once per idempotency key, never for an owned product unless w->again.
- * done runs with BOUGHT, OWNED (w->token set), or a refusal. Return
- * values as ngx_http_bitcache_wallet_load. */
+ * done runs with BOUGHT, OWNED (w->token, w->token_text set), or a
+ * refusal; w->state is then the state after the purchase. Return values
+ * as ngx_http_bitcache_wallet_load.
+ *
+ * For load and buy: done always runs after the function has returned
+ * (from Redis's answer, or a posted event when nothing needs writing),
+ * never inside it; the caller holds r (r->main->count) until done. */
 ngx_int_t ngx_http_bitcache_wallet_buy(ngx_http_request_t *r,
     ngx_http_bitcache_wallet_t *w, ngx_http_bitcache_wallet_done_pt done,
     void *data);
 
+/* Believes an HGETALL wal:<wid> reply (a script's "changed" answer) only
+ * if it verifies: LOADED (w->state, w->frozen set), NONE, INVALID
+ * (logged) or UNAVAILABLE. */
+ngx_http_bitcache_wallet_outcome_e ngx_http_bitcache_wallet_state(
+    ngx_http_request_t *r, ngx_http_bitcache_wallet_t *w, redisReply *reply);
+
+/* The wallet routes of the API location (ngx_http_bitcache_wallet_api.c):
+ * 404 unless bitcache_wallets is on there. Returns NGX_DONE (the answer
+ * follows) or an HTTP status. */
+ngx_int_t ngx_http_bitcache_wallet_api(ngx_http_request_t *r, bc_route route);
+
 /* A short reason for an outcome ("balance too low", ...). */
 const char *ngx_http_bitcache_wallet_outcome_str(
     ngx_http_bitcache_wallet_outcome_e o);
+
+/* ---- top-ups (ngx_http_bitcache_wallet_topup.c) ---- */
+
+/* A browser's error: the wallet page's frame with the reason and a link
+ * to the wallet (ngx_http_bitcache_wallet_api.c); finalizes r. */
+void ngx_http_bitcache_wapi_message(ngx_http_request_t *r, ngx_uint_t status,
+    const char *reason);
+
+/* POST <api>/wallet/topups: amount (sats) and a credential in, an invoice
+ * paid to bitcache_topup_wallet out, answered as POST <api>/invoices.
+ * Returns NGX_DONE or an HTTP status. */
+ngx_int_t ngx_http_bitcache_wallet_topups(ngx_http_request_t *r);
+
+/* Credits a loaded wallet's (outcome LOADED) top-ups that are pending in
+ * wtop:<wid> and settled (attested, verified), each once: for GET
+ * <api>/wallet before it shows the balance. done runs with w->data =
+ * data, w->state the newest state verified or written, w->outcome as it
+ * was; a top-up that cannot be credited now is logged and left pending
+ * (w->failure says why when Redis failed). NGX_OK: done will run;
+ * NGX_DECLINED: no Redis connection (done will not run); NGX_ERROR. */
+ngx_int_t ngx_http_bitcache_wallet_credit_pending(ngx_http_request_t *r,
+    ngx_http_bitcache_wallet_t *w, ngx_http_bitcache_wallet_done_pt done,
+    void *data);
 
 #endif /* _NGX_HTTP_BITCACHE_WALLET_H_INCLUDED_ */

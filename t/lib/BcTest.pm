@@ -453,6 +453,41 @@ sub secret_bytes {
     return pack('H*', $hex);
 }
 
+# --- wallet records, made as libbitcache makes them ---------------------------
+
+# Runs build/tools/wallet_tool (libbitcache's wallet records behind a line
+# protocol, see t/tools/wallet_tool.c): each argument an array ref of fields;
+# returns one answer per line ("error" when refused). E.g.
+#   my ($code, $wid) = split /\t/, ($t->wallet_tool(['code', $secret_hex]))[0];
+#   my ($mac) = $t->wallet_tool(['state', $t->secret_hex, $wid, 3, $created, $seq, $bal, $head, 0]);
+sub wallet_tool {
+    my ($self, @lines) = @_;
+    my $in = "$self->{dir}/wallet_tool.in";
+    open my $fh, '>:raw', $in or die "$in: $!";
+    print $fh join("\t", @$_), "\n" for @lines;
+    close $fh;
+    my @out = `$BcTest::TOOLS/wallet_tool < $in`;
+    die "wallet_tool failed: $?" if $?;
+    chomp @out;
+    return @out;
+}
+
+# the bitcache secret of this test, in hex (what wallet_tool's KEY is)
+sub secret_hex { unpack 'H*', $_[0]->secret_bytes }
+
+# A wallet's state (wal:<wid>) as the module writes it, with its MAC:
+# wallet_state($wid, seq => , bal => , head => , auto => , net => , created => )
+# returns the field/value list for HSET.
+sub wallet_state {
+    my ($self, $wid, %s) = @_;
+    my @f = (net => $s{net} // 3, created => $s{created} // 1767225600, seq => $s{seq} // 0,
+             bal => $s{bal} // 0, head => $s{head} // ('00' x 32), auto => $s{auto} // 0);
+    my %f = @f;
+    my ($mac) = $self->wallet_tool(['state', $self->secret_hex, $wid, @f{qw(net created seq bal head auto)}]);
+    die "wallet_state: refused" if $mac eq 'error';
+    return (v => 1, @f, mac => $mac);
+}
+
 sub _stop {
     my ($self, $name, $sig) = @_;
     my $pid = delete $self->{pids}{$name} or return;
@@ -794,6 +829,119 @@ sub invoice_status {
     my $r = $self->get("/bitcache/invoices/$id", Accept => 'application/json',
                        (defined $claim && length $claim ? ('X-Bitcache-Claim' => $claim) : ()));
     return eval { JSON::PP::decode_json($r->{content}) } || {};
+}
+
+
+# --- wallets: records written by the test fixture writer t/tools/wallet_fixture
+# under the test's secret (as the module's routes write them) ----------------
+
+# Runs wallet_fixture (new | credit WID INVOICE AMOUNT | debit WID PRODUCT PRICE
+# SELLER); a leading hash ref gives options: key (the attesting key, default
+# the test watcher's), received, time. Returns its output line (the wallet
+# id, or the entry's seq); dies if it fails.
+sub wallet_fixture {
+    my ($self, @args) = @_;
+    my %opt = ref $args[0] ? %{ shift @args } : ();
+    my @o = ('--redis', $self->redis_addr, '--secret', "$self->{dir}/secret",
+             '--key', $opt{key} // $WATCHER_SECKEY);
+    push @o, '--received', $opt{received} if defined $opt{received};
+    push @o, '--time', $opt{time} if defined $opt{time};
+    open(my $fh, '-|', "$TOOLS/wallet_fixture", @o, @args) or die "wallet_fixture: $!";
+    my $out = do { local $/; <$fh> } // '';
+    close $fh;
+    die "wallet_fixture @args failed (exit " . ($? >> 8) . ")" if $?;
+    chomp $out;
+    return $out;
+}
+
+# ---- the wallet (docs/wallet.md) ----
+
+# selling_http with the wallet routes on in the API location (the top-up
+# key is the test wallet's); $opt{api} adds directives there
+sub wallet_http {
+    my ($self, $locations, %opt) = @_;
+    my $http = $self->selling_http($locations, %opt);
+    my $api = $opt{api} // '';
+    $http =~ s{location /bitcache/ \{ bitcache_api; \}}
+              {location /bitcache/ { bitcache_api; bitcache_wallets on; bitcache_topup_wallet "$TEST_WALLET"; $api }};
+    return $http;
+}
+
+# A wallet API request as a script makes it: JSON in and out, the code (if
+# any) as Authorization: Bitcache; $body a hash (JSON) or a string (form)
+sub wallet_req {
+    my ($self, $method, $path, $code, $body, %h) = @_;
+    require JSON::PP;
+    my $ua = HTTP::Tiny->new(timeout => 20, max_redirect => 0, keep_alive => 0);
+    $h{Accept} //= 'application/json';
+    $h{Authorization} = "Bitcache $code" if defined $code;
+    my %req = (headers => \%h);
+    if (ref $body) {
+        $h{'Content-Type'} = 'application/json';
+        $req{content} = JSON::PP::encode_json($body);
+    } elsif (defined $body) {
+        $h{'Content-Type'} //= 'application/x-www-form-urlencoded';
+        $req{content} = $body;
+    }
+    my $r = $ua->request($method, $self->url("/bitcache$path"), \%req);
+    $r->{json} = eval { JSON::PP::decode_json($r->{content}) } || {};
+    return $r;
+}
+
+# POST <api>/wallets: { wallet, code, balance_sats, wallet_url }
+sub wallet_open {
+    my ($self) = @_;
+    my $r = $self->wallet_req('POST', '/wallets');
+    die "POST /wallets: $r->{status} $r->{content}" unless $r->{status} == 201;
+    return $r->{json};
+}
+
+# Credits $amount to wallet $wid as an attested top-up would, with the test
+# fixture writer (t/tools/wallet_fixture; no node); $opt{key} signs
+sub wallet_credit {
+    my ($self, $wid, $amount, %opt) = @_;
+    my $inv = unpack 'H*', join '', map { chr int rand 256 } 1 .. 16;
+    my $out = `$TOOLS/wallet_fixture --redis @{[$self->redis_addr]} --secret $self->{dir}/secret --key @{[$opt{key} // $WATCHER_SECKEY]} credit $wid $inv $amount 2>&1`;
+    die "wallet_fixture credit: $out" if $?;
+    return $inv;
+}
+
+# `bitcache wallet audit --no-freeze` as JSON (decoded), or { error => text }
+sub wallet_audit {
+    my ($self, $wid) = @_;
+    require JSON::PP;
+    my (undef, $xonly) = $self->watcher_key;
+    my $out = `$CLI wallet audit --redis @{[$self->redis_addr]} --secret $self->{dir}/secret --watcher-key $xonly --no-freeze --format json $wid 2>&1`;
+    return eval { JSON::PP::decode_json($out) } || { error => $out, exit => $? >> 8 };
+}
+
+# The offer of the 402 page of $path (JSON)
+sub offer_of {
+    my ($self, $path) = @_;
+    require JSON::PP;
+    my $r = $self->get($path, Accept => 'application/json');
+    return eval { JSON::PP::decode_json($r->{content})->{offer} } // die "no offer for $path";
+}
+
+# A top-up of $sats for the wallet of $code over the API, paid as the
+# watcher records a payment and credited by a read of its status (as the
+# wallet page and the invoice page do); returns the invoice JSON
+sub wallet_topup_paid {
+    my ($self, $code, $sats) = @_;
+    my $r = $self->wallet_req('POST', '/wallet/topups', $code, "amount=$sats");
+    my $inv = $r->{json};
+    die "POST /wallet/topups: $r->{status} $r->{content}" unless $r->{status} == 201 && $inv->{id};
+    $self->{claims}{ $inv->{id} } = $inv->{claim};
+    $self->pay_invoice($inv->{id}, $sats, 6);
+    $self->invoice_status($inv->{id});
+    return $inv;
+}
+
+# GET <api>/wallet as JSON for $code: the balance in sats, or undef
+sub wallet_balance {
+    my ($self, $code) = @_;
+    my $r = $self->wallet_req('GET', '/wallet', $code);
+    return $r->{status} == 200 ? $r->{json}{balance_sats} : undef;
 }
 
 1;

@@ -11,9 +11,13 @@
 //     --dark                prefers-color-scheme: dark
 //     --timeout MS          per step, default 15000
 //     --clipboard           grant clipboard access; prints what the clipboard holds at the end
-//     --cookie NAME=VALUE   a cookie the browser already holds for the URL (e.g. an invoice's claim)
+//     --cookie NAME=VALUE   a cookie the browser already holds for the URL (e.g. an invoice's claim,
+//                           a wallet); the cookies it holds at the end are printed ("cookies")
+//     --root-cookie NAME=VALUE  the same for the whole site (Path=/, HttpOnly), as the wallet's is
+//     --downloads DIR       accept downloads, saved in DIR; printed as "downloads" [{url, path}]
 //   steps, run in the order given, after the page has loaded:
-//     --click SEL           click, then wait for the load that may follow
+//     --click SEL           click, then wait for the load (or download) that may follow
+//     --fill SEL=TEXT       type TEXT into the field SEL
 //     --wait SEL            wait until SEL is visible
 //     --wait-text TEXT      wait until the body's text contains TEXT
 //     --wait-ms MS          sleep
@@ -43,18 +47,19 @@ while (args.length) {
   const val = () => { if (!args.length) usage(`${a} wants a value`); return args.shift(); };
   if (a === '--no-js') opt.js = false;
   else if (a === '--clipboard') opt.clipboard = true;
-  else if (a === '--cookie') {
+  else if (a === '--cookie' || a === '--root-cookie') {
     const m = /^([^=;\s]+)=([^;\s]*)$/.exec(val() || '');
-    if (!m) usage('--cookie NAME=VALUE');
-    opt.cookies.push({ name: m[1], value: m[2] });
+    if (!m) usage(`${a} NAME=VALUE`);
+    opt.cookies.push({ name: m[1], value: m[2], root: a === '--root-cookie' });
   }
+  else if (a === '--downloads') opt.downloads = val();
   else if (a === '--dark') opt.dark = true;
   else if (a === '--viewport') {
     const m = /^(\d+)x(\d+)$/.exec(val());
     if (!m) usage('--viewport WxH');
     opt.viewport = [Number(m[1]), Number(m[2])];
   } else if (a === '--timeout') opt.timeout = Number(val());
-  else if (['--click', '--wait', '--wait-text', '--wait-ms', '--screenshot', '--shot'].includes(a))
+  else if (['--click', '--fill', '--wait', '--wait-text', '--wait-ms', '--screenshot', '--shot'].includes(a))
     opt.steps.push([a, val()]);
   else if (a === '--summary' || a === '--back') opt.steps.push([a]);
   else usage(`unknown option ${a}`);
@@ -91,10 +96,19 @@ function readPage() {
     state: $('status') ? $('status').getAttribute('data-state') : null,
     countdown: text('countdown'),
     fields: Object.fromEntries(['title', 'price-btc', 'price-sats', 'address', 'qr', 'bip21', 'copy',
-      'countdown', 'status', 'download', 'pay', 'offer-form', 'reason', 'pay-box', 'download-box']
+      'countdown', 'status', 'download', 'pay', 'offer-form', 'reason', 'pay-box', 'download-box',
+      'wallet-box', 'wallet-balance', 'balance-sats', 'buy', 'buy-form', 'wallet-low', 'topup',
+      'wallet-link', 'wallet-frozen']
       .map((id) => [id, field(id)])),
     form: form ? { method: form.getAttribute('method'), action: form.action,
                    offer: offer ? offer.value : null } : null,
+    buy_form: (() => {
+      const f = $('buy-form');
+      if (!f) return null;
+      const v = (n) => { const i = f.querySelector(`input[name="${n}"]`); return i ? i.value : null; };
+      return { method: f.getAttribute('method'), action: f.action, offer: v('offer'), key: v('key'),
+               again: v('again') };
+    })(),
     qr_svg: svg ? svg.outerHTML : null,
     qr_box: qr ? (({ width, height }) => ({ width, height }))(qr.getBoundingClientRect()) : null,
     meta_refresh: refresh ? refresh.getAttribute('content') : null,
@@ -111,7 +125,8 @@ function readPage() {
   const origin = new URL(url).origin;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bitcache-chromium-'));
   const out = { requests: [], external: [], console: [], page_errors: [], dialogs: [],
-                responses: [], steps: [] };
+                responses: [], steps: [], downloads: [] };
+  const saving = [];
   let ctx;
   try {
     ctx = await chromium.launchPersistentContext(dataDir, {
@@ -126,6 +141,7 @@ function readPage() {
       hasTouch: opt.viewport[0] < 600,
       colorScheme: opt.dark ? 'dark' : 'light',
       timeout: opt.timeout,
+      acceptDownloads: !!opt.downloads,
     });
     // nothing may leave for another host: record it and abort it
     await ctx.route('**/*', (route) => {
@@ -134,7 +150,12 @@ function readPage() {
       out.external.push(u);
       return route.abort();
     });
-    if (opt.cookies.length) await ctx.addCookies(opt.cookies.map((c) => ({ ...c, url })));
+    if (opt.cookies.length) {
+      const host = new URL(url).hostname;
+      await ctx.addCookies(opt.cookies.map(({ name, value, root }) => (root
+        ? { name, value, domain: host, path: '/', httpOnly: true, sameSite: 'Lax' }
+        : { name, value, url })));
+    }
     if (opt.clipboard) await ctx.grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
     const page = ctx.pages()[0] || await ctx.newPage();
     page.setDefaultTimeout(opt.timeout);
@@ -144,6 +165,13 @@ function readPage() {
       if (m.type() === 'error' || m.type() === 'warning') out.console.push(`${m.type()}: ${m.text()}`);
     });
     page.on('pageerror', (e) => out.page_errors.push(String(e)));
+    page.on('download', (d) => {
+      if (!opt.downloads) return;
+      const file = path.join(opt.downloads, `${out.downloads.length}-${d.suggestedFilename()}`);
+      const entry = { url: d.url(), path: file };
+      out.downloads.push(entry);
+      saving.push(d.saveAs(file).catch((e) => { entry.error = String(e); }));
+    });
     page.on('dialog', (d) => { out.dialogs.push(`${d.type()}: ${d.message()}`); d.dismiss().catch(() => {}); });
 
     const resp = await page.goto(url, { waitUntil: 'load' });
@@ -156,6 +184,9 @@ function readPage() {
         const r = await Promise.race([nav, new Promise((res) => setTimeout(res, 1500, null))]);
         if (r) out.steps.push({ click: arg, status: r.status(), url: r.url() });
         else out.steps.push({ click: arg });
+      } else if (step === '--fill') {
+        const i = arg.indexOf('=');
+        await page.locator(arg.slice(0, i)).first().fill(arg.slice(i + 1));
       } else if (step === '--wait') {
         await page.locator(arg).first().waitFor({ state: 'visible' });
       } else if (step === '--wait-text') {
@@ -173,7 +204,10 @@ function readPage() {
         out.steps.push({ summary: await page.evaluate(readPage) });
       }
     }
+    await Promise.all(saving);
     Object.assign(out, await page.evaluate(readPage));
+    out.cookies = (await ctx.cookies()).map((c) => ({ name: c.name, value: c.value, httpOnly: c.httpOnly,
+                                                      path: c.path, sameSite: c.sameSite }));
     if (opt.clipboard) {
       out.clipboard = await page.evaluate(() => navigator.clipboard.readText()).catch((e) => `(${e})`);
     }

@@ -2,6 +2,7 @@
  * escaping (libbitcache/escape.c): exact routes, bitcache_api_url checks,
  * the offer in JSON and form bodies, cookies, claims, JSON and path
  * escaping; every crash the fuzz targets found is a case here. */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -47,6 +48,34 @@ test_routes(void)
     }
     ok(bc_api_route("/bitcache/invoices\0", 19, "/bitcache", 9, id) == BC_ROUTE_NONE,
        "a NUL after /invoices");
+
+    static const struct { const char *uri; bc_route r; } wr[] = {
+        { "/bitcache/wallets", BC_ROUTE_WALLETS },
+        { "/bitcache/wallet", BC_ROUTE_WALLET },
+        { "/bitcache/wallet/restore", BC_ROUTE_WALLET_RESTORE },
+        { "/bitcache/wallet/forget", BC_ROUTE_WALLET_FORGET },
+        { "/bitcache/wallet/history", BC_ROUTE_WALLET_HISTORY },
+        { "/bitcache/wallet/topups", BC_ROUTE_WALLET_TOPUPS },
+        { "/bitcache/wallet/buy", BC_ROUTE_WALLET_BUY },
+        { "/bitcache/wallet/settings", BC_ROUTE_WALLET_SETTINGS },
+        { "/shop/api/wallet/buy", BC_ROUTE_NONE },
+        { "/bitcache/wallet/", BC_ROUTE_NONE },
+        { "/bitcache/wallets/", BC_ROUTE_NONE },
+        { "/bitcache/wallet/buy/", BC_ROUTE_NONE },
+        { "/bitcache/wallet/Buy", BC_ROUTE_NONE },
+        { "/bitcache/wallet/buyx", BC_ROUTE_NONE },
+        { "/bitcache/walletx", BC_ROUTE_NONE },
+        { "/bitcache/wallet//buy", BC_ROUTE_NONE },
+        { "/bitcache/wallet/restore/x", BC_ROUTE_NONE },
+        { "/bitcachewallet", BC_ROUTE_NONE },
+        { "/bitcache/x/wallet", BC_ROUTE_NONE },
+    };
+    for (i = 0; i < sizeof(wr) / sizeof(wr[0]); i++) {
+        ok(route(wr[i].uri, "/bitcache") == wr[i].r, "wallet route %s", wr[i].uri);
+    }
+    ok(route("/shop/api/wallet/buy", "/shop/api") == BC_ROUTE_WALLET_BUY, "under a deeper API URL");
+    ok(bc_api_route("/bitcache/wallet\0", 17, "/bitcache", 9, id) == BC_ROUTE_NONE,
+       "a NUL after /wallet");
 }
 
 static void
@@ -103,6 +132,90 @@ test_offer(void)
     ok(offer("x=1&offer=abc&y=2", "abc"), "form, among others");
     ok(offer("xoffer=abc", NULL), "form: another field");
     ok(offer("offer=", NULL), "form: empty");
+}
+
+static int
+field(const char *body, const char *name, const char *want)
+{
+    const char *v = NULL;
+    size_t n = 0;
+    int got = bc_body_field(body, strlen(body), name, &v, &n);
+
+    if (want == NULL) {
+        return !got;
+    }
+    return got && n == strlen(want) && memcmp(v, want, n) == 0;
+}
+
+static void
+test_field(void)
+{
+    ok(field("{\"amount\": 5000 }", "amount", "5000"), "JSON number as its text");
+    ok(field("{\"amount\":\"5000\"}", "amount", "5000"), "JSON string");
+    ok(field("{\"again\":true,\"x\":1}", "again", "true"), "JSON true");
+    ok(field("{\"again\":false}", "again", "false"), "JSON false");
+    ok(field("{\"again\":null}", "again", NULL), "JSON null refused");
+    ok(field("{\"again\":nope}", "again", NULL), "JSON bare word refused");
+    ok(field("{\"amount\":12 34}", "amount", NULL), "JSON junk after a number");
+    ok(field("{\"amount\":[1]}", "amount", NULL), "JSON array refused");
+    ok(field("{\"amount\":{\"a\":1}}", "amount", NULL), "JSON object refused");
+    ok(field("{\"code\":\"bcw1\\u0041\"}", "code", NULL), "JSON escapes refused");
+    ok(field("{\"a\":{\"code\":\"x\"},\"code\":\"y\"}", "code", "y"), "JSON top level only");
+    ok(field("{\"code\":\"x\",\"code\":\"y\"}", "code", "x"), "JSON: the first one");
+    ok(field("{\"amount\":-1}", "amount", "-1"), "JSON negative number as text (bc_body_sats refuses)");
+    ok(field("{\"amount\":1", "amount", NULL), "JSON unterminated");
+    ok(field("amount=5000&key=k1", "key", "k1") && field("amount=5000&key=k1", "amount", "5000"),
+       "form fields");
+    ok(field("code=bcw1-abc def", "code", "bcw1-abc def"), "form value as sent");
+    ok(field("code=a%20b", "code", NULL) && field("code=a+b", "code", NULL), "form: '%%', '+' refused");
+    ok(field("code=&code=x", "code", "x"), "form: an empty value is skipped");
+    ok(field("xcode=1&codex=2", "code", NULL), "form: other names");
+    ok(field("code", "code", NULL) && field("", "code", NULL), "form: no value");
+    ok(field("a=1", "", NULL), "empty name");
+}
+
+static void
+test_sats(void)
+{
+    uint64_t v = 0;
+    static const char *const bad[] = {
+        "", "0", "01", "-1", "+1", " 1", "1 ", "1.5", "1e3", "2100000000000001",
+        "99999999999999999999999", "18446744073709551617", "abc",
+    };
+    size_t i;
+
+    ok(bc_body_sats("1", 1, &v) && v == 1, "1 sat");
+    ok(bc_body_sats("2100000000000000", 16, &v) && v == 2100000000000000ULL, "21e6 BTC");
+    ok(bc_body_sats("5000", 4, &v) && v == 5000, "5000");
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ok(!bc_body_sats(bad[i], strlen(bad[i]), &v), "sats refused: \"%s\"", bad[i]);
+    }
+    ok(!bc_body_sats("1\0", 2, &v), "a NUL");
+}
+
+static int
+auth(const char *h, const char *want)
+{
+    const char *c = NULL;
+    size_t n = 0;
+    int got = bc_auth_bitcache(h, strlen(h), &c, &n);
+
+    if (want == NULL) {
+        return !got;
+    }
+    return got && n == strlen(want) && memcmp(c, want, n) == 0;
+}
+
+static void
+test_auth(void)
+{
+    ok(auth("Bitcache bcw1abc", "bcw1abc"), "Bitcache <code>");
+    ok(auth("bitcache   bcw1abc  ", "bcw1abc"), "any case, spaces");
+    ok(auth("BITCACHE\tbcw1 abc", "bcw1 abc"), "tab; the rest as it is");
+    ok(auth("Bitcache", ""), "the scheme alone: an empty code (401, not another scheme)");
+    ok(auth("Bearer xyz", NULL) && auth("Basic Yml0Y2FjaGU=", NULL), "other schemes");
+    ok(auth("Bitcachex bcw1", NULL) && auth("Bitcach", NULL) && auth("", NULL), "not the scheme");
+    ok(auth(" Bitcache bcw1", NULL), "a leading space");
 }
 
 static void
@@ -171,6 +284,9 @@ main(void)
     test_routes();
     test_api_url();
     test_offer();
+    test_field();
+    test_sats();
+    test_auth();
     test_cookies();
     test_escape();
     test_claim();

@@ -1,0 +1,191 @@
+#!/bin/bash
+# Wallet benchmark: purchases from funded Bitcache wallets through nginx,
+# each of a product not bought before (auto-buy: a GET with
+# `Authorization: Bitcache <code>` of a file the wallet does not own buys
+# it, then the file is served in the same request), against token
+# downloads of the same file in the same run. nginx runs as users run it
+# (worker_processes auto), Redis on the same host over its unix socket
+# (BENCH_REDIS=tcp: 127.0.0.1). Rounds alternate the two, the figures are
+# the medians. Prints wallet_buys_per_sec= and wallet_buy_ratio= (buys per
+# token download). The goal (docs/wallet.md): 2,000 purchases/s on a
+# 2-core machine.
+#
+# The wallets are funded as buyers fund them: a top-up invoice, paid as the
+# watcher records a payment (build/tools/pay_invoice with the test watcher
+# key), credited when the wallet is read. Purchases rotate over
+# BENCH_WALLETS wallets (default 64), so that the connections do not all
+# race on one wallet's state (BENCH_WALLETS=1 measures exactly that race).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+secs=${BENCH_SECS:-5}
+rounds=${BENCH_ROUNDS:-3}
+conns=${BENCH_CONNS:-32}
+nwallets=${BENCH_WALLETS:-64}
+topup=1000000           # sats per wallet: a million 1-sat purchases
+watcher_seckey=b7e151628aed2a6abf7158809cf4f3c762e7160f38b4da56a784d9045190cfef
+tpub=tpubDDPRy5xWxJTuVmsh7YRzK8o2EdMWgn4t41fTLxXRgyRN7EKvN2L8BKCFC1gUfPu8Xp6rr667Yc26zrXsiBZsgBc8dQiYnhPNk2Q7CsBrer5
+
+dir=$(mktemp -d /tmp/bitcache-bench-wallet-XXXXXX)
+chmod 755 "$dir"
+cleanup() {
+    [ -f "$dir/nginx.pid" ] && kill -QUIT "$(cat "$dir/nginx.pid")" 2>/dev/null || true
+    [ -n "${redis_pid:-}" ] && kill "$redis_pid" 2>/dev/null || true
+    sleep 0.3
+    rm -rf "$dir"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+rport=$(free_port); hport=$(free_port)
+
+mkdir -p "$dir/files"
+head -c 4096 /dev/urandom > "$dir/files/small.bin"
+chmod 644 "$dir"/files/*
+"$root/build/bitcache" secret > "$dir/secret"; chmod 600 "$dir/secret"
+xonly=$("$root/build/tools/pay_invoice" --pubkey "$watcher_seckey")
+
+redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no \
+    --unixsocket "$dir/redis.sock" --unixsocketperm 777 --logfile "$dir/redis.log" &
+redis_pid=$!
+if [ "${BENCH_REDIS:-unix}" = tcp ]; then redis_addr=127.0.0.1:$rport; else redis_addr=unix:$dir/redis.sock; fi
+echo "redis: $redis_addr, $conns connections, $nwallets wallets, ${secs}s x $rounds rounds"
+
+# every /buy/<name> is its own product (the URI), served from one small
+# file: as many products as purchases, without as many files
+cat > "$dir/nginx.conf" <<CONF
+load_module $root/build/ngx_http_bitcache_module.so;
+worker_processes auto;
+error_log $dir/error.log warn;
+pid $dir/nginx.pid;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    open_file_cache max=100 inactive=60s;
+    bitcache_redis $redis_addr timeout=2s;
+    server {
+        listen 127.0.0.1:$hport backlog=4096;
+        bitcache_secret $dir/secret;
+        bitcache_network regtest;
+        bitcache_watcher_key $xonly;
+        bitcache_wallet "wpkh($tpub/0/*)";
+        bitcache_wallets on;
+        location ~ ^/buy/[A-Za-z0-9-]+\$ {
+            alias $dir/files/small.bin;
+            bitcache on;
+            bitcache_price 1;
+            bitcache_token_ttl 1d;
+            bitcache_wallet_autobuy on;
+        }
+        location /bitcache/ {
+            bitcache_api;
+            bitcache_topup_wallet "wpkh($tpub/1/*)";
+            bitcache_wallet_max_topup $topup;
+        }
+    }
+}
+CONF
+
+for _ in $(seq 50); do redis-cli -p "$rport" ping >/dev/null 2>&1 && break; sleep 0.1; done
+nginx -p "$dir" -c "$dir/nginx.conf"
+sleep 0.3
+base="http://127.0.0.1:$hport"
+
+# a wallet, topped up and credited, auto-buying up to 1 sat: its code
+new_wallet() {
+    local code inv claim bal
+    code=$(curl -sf -X POST -H 'Accept: application/json' "$base/bitcache/wallets" | jq -r .code)
+    [ -n "$code" ] && [ "$code" != null ] || { echo "bench: POST /wallets failed" >&2; return 1; }
+    read -r inv claim < <(curl -sf -X POST -H 'Accept: application/json' -H "Authorization: Bitcache $code" \
+        --data "amount=$topup" "$base/bitcache/wallet/topups" | jq -r '"\(.id) \(.claim)"')
+    [ -n "$inv" ] && [ "$inv" != null ] || { echo "bench: POST /wallet/topups failed" >&2; return 1; }
+    "$root/build/tools/pay_invoice" --redis "127.0.0.1:$rport" --key "$watcher_seckey" \
+        --network regtest "$inv" "$topup" 6 >/dev/null
+    # the settled invoice's status credits the wallet (as the wallet page would)
+    curl -sf -o /dev/null -H 'Accept: application/json' -H "X-Bitcache-Claim: $claim" \
+        "$base/bitcache/invoices/$inv" || { echo "bench: the top-up's status failed" >&2; return 1; }
+    bal=$(curl -sf -H 'Accept: application/json' -H "Authorization: Bitcache $code" \
+        "$base/bitcache/wallet" | jq -r .balance_sats)
+    [ "$bal" = "$topup" ] || { echo "bench: the top-up was not credited ($bal)" >&2; return 1; }
+    curl -sf -o /dev/null -X POST -H 'Accept: application/json' -H "Authorization: Bitcache $code" \
+        --data 'max_auto_price=1' "$base/bitcache/wallet/settings" \
+        || { echo "bench: POST /wallet/settings failed" >&2; return 1; }
+    echo "$code"
+}
+codes=()
+for _ in $(seq "$nwallets"); do codes+=("$(new_wallet)"); done
+
+# sanity: a purchase serves the exact file, a second GET does not charge,
+# and the token of a grant serves it too
+auth="Authorization: Bitcache ${codes[0]}"
+curl -sf -H "$auth" "$base/buy/check" | cmp -s - "$dir/files/small.bin" \
+    || { echo "bench: an auto-buy does not serve the file" >&2; exit 1; }
+curl -sf -H "$auth" "$base/buy/check" | cmp -s - "$dir/files/small.bin" \
+    || { echo "bench: an owned product does not serve the file again" >&2; exit 1; }
+bal=$(curl -sf -H 'Accept: application/json' -H "$auth" "$base/bitcache/wallet" | jq -r .balance_sats)
+[ "$bal" = $((topup - 1)) ] || { echo "bench: one purchase, yet the balance is $bal" >&2; exit 1; }
+tok=$("$root/build/bitcache" grant --secret "$dir/secret" --redis "127.0.0.1:$rport" \
+    --uses 4000000000 --ttl 1d /buy/token)
+curl -sf "$base/buy/token?bitcache_token=$tok" | cmp -s - "$dir/files/small.bin" \
+    || { echo "bench: the token does not serve the file" >&2; exit 1; }
+
+# wrk: each request a product never asked for before (round, counter),
+# from the wallets in turn
+cat > "$dir/buy.lua" <<'LUA'
+local n, tag, codes = 0, "", {}
+function init(args)
+    tag = args[1]
+    for i = 2, #args do codes[#codes + 1] = args[i] end
+end
+function request()
+    n = n + 1
+    return wrk.format("GET", "/buy/" .. tag .. "-" .. n,
+                      { ["Authorization"] = "Bitcache " .. codes[(n % #codes) + 1] })
+end
+LUA
+
+rps() {  # wrk arguments -> requests/s; every answer must be a 2xx
+    local out
+    out=$(wrk -t1 -c"$conns" -d"${secs}s" "$@")
+    if echo "$out" | grep -q 'Non-2xx'; then
+        echo "bench: non-2xx answers" >&2; echo "$out" >&2; exit 1
+    fi
+    echo "$out" | awk '/Requests\/sec/ {print $2}'
+}
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+buys=(); downloads=()
+for r in $(seq "$rounds"); do
+    # every other round starts with the other one
+    for v in $( [ $((r % 2)) = 1 ] && echo "buy token" || echo "token buy"); do
+        case $v in
+        buy)   buys+=("$(rps -s "$dir/buy.lua" "$base" -- "r$r" "${codes[@]}")") ;;
+        token) downloads+=("$(rps -H "Cookie: bitcache_token=$tok" "$base/buy/token")") ;;
+        esac
+    done
+done
+
+b=$(printf '%s\n' "${buys[@]}" | median)
+d=$(printf '%s\n' "${downloads[@]}" | median)
+
+# the wallets paid for exactly what was bought: 1 sat a purchase
+spent=0
+for c in "${codes[@]}"; do
+    bal=$(curl -sf -H 'Accept: application/json' -H "Authorization: Bitcache $c" \
+        "$base/bitcache/wallet" | jq -r .balance_sats)
+    spent=$((spent + topup - bal))
+done
+# ... and each sat bought one product: as many owned products as sats
+owned=0
+for k in $(redis-cli -p "$rport" --scan --pattern 'bitcache:wown:*'); do
+    owned=$((owned + $(redis-cli -p "$rport" hlen "$k")))
+done
+[ "$owned" = "$spent" ] || { echo "bench: $spent sats spent for $owned products" >&2; exit 1; }
+printf 'wallet: %.0f purchases/s (rounds: %s), token downloads %.0f req/s (rounds: %s), %d sats spent\n' \
+    "$b" "${buys[*]}" "$d" "${downloads[*]}" "$spent"
+printf 'wallet_buys_per_sec=%.0f\n' "$b"
+printf 'wallet_buy_ratio=%.3f\n' "$(echo "$b / $d" | bc -l)"
+if grep -E '\[(alert|emerg|crit)\]' "$dir/error.log"; then
+    echo "bench: errors in nginx's log" >&2; exit 1
+fi
