@@ -13,6 +13,9 @@ wport=${BITCACHE_DEMO_WALLET_PORT:-18403}
 key=demo
 # the creator's wallet: a testnet/regtest account key (its private half is not here)
 wallet="wpkh(tpubDDPRy5xWxJTuVmsh7YRzK8o2EdMWgn4t41fTLxXRgyRN7EKvN2L8BKCFC1gUfPu8Xp6rr667Yc26zrXsiBZsgBc8dQiYnhPNk2Q7CsBrer5/0/*)"
+# the operator's key that Bitcache wallet top-ups pay to (here the same test
+# account's other chain; a real shop uses a key of its own)
+topup="wpkh(tpubDDPRy5xWxJTuVmsh7YRzK8o2EdMWgn4t41fTLxXRgyRN7EKvN2L8BKCFC1gUfPu8Xp6rr667Yc26zrXsiBZsgBc8dQiYnhPNk2Q7CsBrer5/1/*)"
 
 bash "$root/scripts/demo-stop.sh" >/dev/null 2>&1 || true
 rm -rf "$dir"
@@ -52,7 +55,7 @@ nohup "$root/build/bitcache" watch --rpc "http://127.0.0.1:$nport/" --rpc-user x
 echo $! > "$dir/logs/watcher.pid"
 
 sed -e "s|@ROOT@|$root|g" -e "s|@DIR@|$dir|g" -e "s|@PORT@|$port|g" -e "s|@RPORT@|$rport|g" \
-    -e "s|@WALLET@|$wallet|g" -e "s|@WATCHER@|$xonly|g" \
+    -e "s|@WALLET@|$wallet|g" -e "s|@TOPUP@|$topup|g" -e "s|@WATCHER@|$xonly|g" \
     "$root/conf.example/demo.conf.in" > "$dir/nginx.conf"
 nginx -t -q -p "$dir" -c "$dir/nginx.conf"
 nginx -p "$dir" -c "$dir/nginx.conf"
@@ -82,6 +85,10 @@ Bitcache demo is running: a shop on a regtest bitcoin node.
   Pay:    $dir/pay ADDRESS AMOUNT_BTC     (the demo buyer's wallet sends, one block is mined)
           then the page shows the download link, and the file downloads
   Free:   http://127.0.0.1:$port/free/sample.txt
+  Wallet: http://127.0.0.1:$port/bitcache/wallet   open a Bitcache wallet, top up (pay it as above),
+          then buy files in one click from their pages; scripts:
+          curl -H 'Authorization: Bitcache CODE' -O http://127.0.0.1:$port/files/novel.txt
+          (after setting "max auto-buy price" on the wallet page)
 
   Creator: build/bitcache product set /files/novel.txt --price "0.0002 BTC" --title "A Novel" \\
              --secret $dir/secret --redis 127.0.0.1:$rport
