@@ -1,0 +1,85 @@
+#!/usr/bin/perl
+# Attacks on the Bitcache wallet (docs/security.md "The Bitcache wallet"),
+# one case per attack, named after it. A case that still breaks the claim
+# is a TODO with the exact reproduction.
+use strict;
+use warnings;
+use lib 't/lib';
+use Test::More;
+use JSON::PP qw(decode_json encode_json);
+use BcTest;
+
+plan skip_all => 'module or tools not built (make all unit)'
+    unless -f $BcTest::MODULE && -x "$BcTest::TOOLS/wallet_fixture";
+
+my $t = BcTest->new;
+$t->start_redis;
+my $dir = $t->dir;
+
+# A Redis writer sees every command the module sends (MONITOR, or a man in
+# the middle): here a proxy that keeps the buy script's arguments
+my $cap = "$dir/buy-args";
+my $proxy = $t->start_redis_proxy('proxy', sub {
+    my ($cmd, $reply) = @_;
+    if (@$cmd == 32 && $cmd->[0] =~ /^EVAL/) {
+        open my $fh, '>>', $cap or die;
+        print $fh encode_json($cmd), "\n";
+        close $fh;
+    }
+    return $reply;
+});
+sub captured {
+    open my $fh, '<', $cap or return ();
+    return map { decode_json($_) } <$fh>;
+}
+
+my %file = map { $_ => $t->make_file("files/$_.bin", 2000 + length $_) } qw(a b c d e f g h);
+my $http = $t->wallet_http(<<'LOC', price => 1000);
+        bitcache_wallets on;
+        location /files/ { bitcache on; bitcache_wallet_autobuy on; }
+LOC
+$http =~ s/%%REDIS%%/127.0.0.1:$proxy/;
+$t->start_nginx($http);
+
+sub wallet {
+    my ($sats) = @_;
+    my $w = $t->wallet_open;
+    $t->wallet_credit($w->{wallet}, $sats) if $sats;
+    return $w;
+}
+
+# ---- a Redis writer keeps the signed records of a purchase that was never
+# written (the script answered "key": nothing charged) and plants them ----
+{
+    my $w = wallet(5000);
+    my $wid = $w->{wallet};
+    is($t->wallet_balance($w->{code}), 5000, 'a wallet of 5000 sats');
+    $t->redis('SET', "bitcache:widem:$wid:k1", '/files/other.bin');
+    my $r = $t->wallet_req('POST', '/wallet/buy', $w->{code},
+                           { offer => $t->offer_of('/files/a.bin'), key => 'k1' });
+    is($r->{status}, 409, 'the key made to name another product: 409, nothing bought');
+    my ($args) = grep { $_->[26] eq '/files/a.bin' } captured();
+    ok($args, 'the buy script was sent the signed ownership and entry');
+    my ($product, $own, $uses, $exp) = @$args[26, 27, 28, 29];
+    my ($phex) = $args->[6] =~ /tok:([0-9a-f]{32})$/;
+    $t->redis('HSET', "bitcache:wown:$wid", $product, $own);
+    $t->redis('HSET', "bitcache:tok:$phex", 'uses', $uses, 'product', $product,
+              'expires', $exp, "b:$product", '1125899906842624');
+    $r = $t->wallet_req('POST', '/wallet/buy', $w->{code}, { offer => $t->offer_of('/files/a.bin') });
+    TODO: {
+        local $TODO = 'an ownership signed for a purchase the script never wrote is believed '
+            . '(OPEN: the module MACs wown/wled values before the compare-and-set; it must check '
+            . 'that the debit is in the chain the state\'s head names)';
+        ok(!($r->{status} == 200 && $r->{json}{state} eq 'owned'),
+           'a Redis writer plants the ownership of an unwritten purchase: not owned for free')
+            or diag("answer $r->{status}: state $r->{json}{state}, charged "
+                    . ($r->{json}{charged_sats} // '?') . ", balance " . ($r->{json}{balance_sats} // '?'));
+        my $g = $t->get("/files/a.bin?bitcache_token=" . ($r->{json}{token} // 'x'));
+        isnt($g->{status}, 200, '... and its token downloads nothing');
+        is($t->wallet_balance($w->{code}) < 5000 || $g->{status} != 200, 1,
+           '... a file is never had without the balance going down');
+    }
+}
+
+$t->check_log_clean;
+done_testing;
