@@ -1115,32 +1115,41 @@ ngx_http_bitcache_wapi_buy(ngx_http_request_t *r, ngx_http_bitcache_wapi_t *ctx)
 
 typedef struct {
     bc_ledger_entry   e;
-    ngx_flag_t        ok;           /* MAC, seq (and head) verified */
+    ngx_flag_t        ok;           /* MAC, seq and chain verified */
+    unsigned char     hash[32];     /* of its text: the next one's prev */
     char             *token;        /* a debit's, while it lasts */
     ngx_str_t         url;
 } ngx_http_bitcache_wapi_entry_t;
 
 
-/* Verifies the entries of LRANGE (index i holds seq first + i); the
- * newest must hash to the state's head when it is the state's last. */
+/* Verifies the entries of LRANGE, which reads up to the state's last
+ * (index i holds seq first + i): an entry is shown (and its token minted
+ * again) only if its MAC verifies and it stands in the chain that ends
+ * at the state's head; a MAC alone is not enough, since the module MACs
+ * the entry of every purchase it tries, also of those the script did not
+ * write (a Redis writer sees them). *n in: the entries read; out: those
+ * before ctx->before, en[0 .. *n). */
 static ngx_http_bitcache_wapi_entry_t *
 ngx_http_bitcache_wapi_entries(ngx_http_request_t *r,
-    ngx_http_bitcache_wapi_t *ctx, redisReply *reply, uint64_t first)
+    ngx_http_bitcache_wapi_t *ctx, redisReply *reply, uint64_t *first_out,
+    size_t *count)
 {
+    uint64_t                         first;
     char                             err[128];
     u_char                          *buf;
     size_t                           i, n;
     bc_token                         t;
     ngx_str_t                       *path;
-    unsigned char                    hash[32];
+    ngx_flag_t                       ok;
     redisReply                      *el;
-    ngx_http_bitcache_wapi_entry_t  *en;
+    ngx_http_bitcache_wapi_entry_t  *en, *x;
     ngx_http_bitcache_wallet_t      *w = &ctx->w;
     ngx_http_bitcache_loc_conf_t    *blcf;
 
     blcf = ngx_http_get_module_loc_conf(r, ngx_http_bitcache_module);
 
     n = reply->elements;
+    first = (uint64_t) n <= w->state.seq ? w->state.seq + 1 - n : 1;
     en = ngx_pcalloc(r->pool, (n + 1) * sizeof(ngx_http_bitcache_wapi_entry_t));
     if (en == NULL) {
         return NULL;
@@ -1163,9 +1172,7 @@ ngx_http_bitcache_wapi_entries(ngx_http_request_t *r,
             || !bc_ledger_entry_parse(&en[i].e, buf, el->str, el->len, err,
                                       sizeof(err))
             || en[i].e.seq != first + i
-            || (en[i].e.seq == w->state.seq
-                && (!bc_ledger_entry_hash(hash, el->str, el->len)
-                    || ngx_memcmp(hash, w->state.head, 32) != 0)))
+            || !bc_ledger_entry_hash(en[i].hash, el->str, el->len))
         {
             ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                           "bitcache: wallet %s: ledger entry %uL does not "
@@ -1176,6 +1183,42 @@ ngx_http_bitcache_wapi_entries(ngx_http_request_t *r,
         }
 
         en[i].ok = 1;
+    }
+
+    /* the chain, from the state's head back: the newest must be the
+     * state's last and hash to its head, each one before it must be the
+     * prev of the one after */
+    for (i = n; i > 0; i--) {
+        x = &en[i - 1];
+
+        if (!x->ok) {
+            continue;
+        }
+
+        if (i == n) {
+            ok = x->e.seq == w->state.seq
+                 && ngx_memcmp(x->hash, w->state.head, 32) == 0;
+        } else {
+            ok = en[i].ok && ngx_memcmp(en[i].e.prev, x->hash, 32) == 0;
+        }
+
+        if (!ok) {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "bitcache: wallet %s: ledger entry %uL is not in "
+                          "the chain of the state's head (written by "
+                          "hand?): not shown", w->widhex, x->e.seq);
+            x->ok = 0;
+        }
+    }
+
+    *count = ctx->before > first ? ngx_min((uint64_t) n, ctx->before - first)
+                                 : 0;
+    *first_out = *count ? first : ctx->before;
+
+    for (i = 0; i < *count; i++) {
+        if (!en[i].ok) {
+            continue;
+        }
 
         if (en[i].e.kind != BC_ENTRY_DEBIT
             || en[i].e.expires <= (uint64_t) ngx_time())
@@ -1258,7 +1301,7 @@ ngx_http_bitcache_wapi_history_read(ngx_http_request_t *r,
     ngx_http_bitcache_wapi_t *ctx, redisReply *reply)
 {
     u_char                          *body, *p;
-    size_t                           i, size;
+    size_t                           i, n, size;
     uint64_t                         first;
     ngx_http_bitcache_wapi_entry_t  *en;
 
@@ -1268,15 +1311,14 @@ ngx_http_bitcache_wapi_history_read(ngx_http_request_t *r,
         return;
     }
 
-    first = ctx->before - reply->elements;
-    en = ngx_http_bitcache_wapi_entries(r, ctx, reply, first);
+    en = ngx_http_bitcache_wapi_entries(r, ctx, reply, &first, &n);
     if (en == NULL) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
 
     size = 64;
-    for (i = 0; i < reply->elements; i++) {
+    for (i = 0; i < n; i++) {
         size += ngx_http_bitcache_wapi_entry_size(&en[i]);
     }
 
@@ -1288,7 +1330,7 @@ ngx_http_bitcache_wapi_history_read(ngx_http_request_t *r,
 
     /* newest first */
     p = ngx_sprintf(body, "{\"entries\":[");
-    for (i = reply->elements; i > 0; i--) {
+    for (i = n; i > 0; i--) {
         p = ngx_http_bitcache_wapi_entry_json(p, &en[i - 1]);
         if (i > 1) {
             *p++ = ',';
@@ -1305,8 +1347,9 @@ ngx_http_bitcache_wapi_history_read(ngx_http_request_t *r,
 }
 
 
-/* LRANGE wled:<wid> for the entries with seq in [before - limit, before),
- * never past the state that was read (its head checks the newest). */
+/* LRANGE wled:<wid> for the entries with seq in [before - limit, before)
+ * and on to the state's last, whose head anchors the chain that shows
+ * them (ngx_http_bitcache_wapi_entries); never past the state read. */
 static void
 ngx_http_bitcache_wapi_ledger(ngx_http_request_t *r,
     ngx_http_bitcache_wapi_t *ctx, ngx_http_bitcache_wapi_pt next)
@@ -1350,7 +1393,7 @@ ngx_http_bitcache_wapi_ledger(ngx_http_request_t *r,
                       - lo;
     ctx->argv[3] = (const char *) hi;
     ctx->argvlen[3] = ngx_sprintf(hi, "%uL", ctx->before > 1
-                                             ? ctx->before - 2 : 0) - hi;
+                                             ? ctx->w.state.seq - 1 : 0) - hi;
     ctx->argc = 4;
     ctx->next = next;
 
@@ -1373,7 +1416,7 @@ ngx_http_bitcache_wapi_page_read(ngx_http_request_t *r,
     char                             hint[16], code[BC_WALLET_CODE_CHARS + 1];
     char                             hex[2 * BC_INVOICE_ID_LEN + 1];
     size_t                           i, n, size, tn, pn;
-    uint64_t                         first;
+    uint64_t                         first = 1;
     ngx_str_t                        s, *api;
     bc_tvar                          vars[24];
     ngx_http_bitcache_wapi_entry_t  *en, *x;
@@ -1384,8 +1427,7 @@ ngx_http_bitcache_wapi_page_read(ngx_http_request_t *r,
 
     n = (reply != NULL && reply->type == REDIS_REPLY_ARRAY) ? reply->elements
                                                             : 0;
-    first = ctx->before - n;
-    en = n ? ngx_http_bitcache_wapi_entries(r, ctx, reply, first)
+    en = n ? ngx_http_bitcache_wapi_entries(r, ctx, reply, &first, &n)
            : ngx_pcalloc(r->pool, sizeof(ngx_http_bitcache_wapi_entry_t));
     if (en == NULL) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);

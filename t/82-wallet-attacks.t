@@ -81,5 +81,40 @@ sub wallet {
     }
 }
 
+# ---- ... or puts its signed debit entry into the ledger, where the
+# history shows a download link with a token for it ----
+{
+    my $w = wallet(5000);
+    my $wid = $w->{wallet};
+    $t->redis('SET', "bitcache:widem:$wid:k2", '/files/other.bin');
+    my $r = $t->wallet_req('POST', '/wallet/buy', $w->{code},
+                           { offer => $t->offer_of('/files/d.bin'), key => 'k2' });
+    is($r->{status}, 409, 'a purchase of d refused by the script (key): nothing charged');
+    my ($args) = grep { $_->[26] eq '/files/d.bin' } captured();
+    my ($entry, $product, $uses, $exp) = @$args[25, 26, 28, 29];
+    my ($phex) = $args->[6] =~ /tok:([0-9a-f]{32})$/;
+    # two real purchases: the entry of d would have been seq 2 (of 3)
+    for my $f (qw(e f)) {
+        $r = $t->wallet_req('POST', '/wallet/buy', $w->{code}, { offer => $t->offer_of("/files/$f.bin") });
+        is($r->{json}{state}, 'bought', "$f bought");
+    }
+    $t->redis('LSET', "bitcache:wled:$wid", 1, $entry);
+    $t->redis('HSET', "bitcache:tok:$phex", 'uses', $uses, 'product', $product,
+              'expires', $exp, "b:$product", '1125899906842624');
+    for my $page (['/wallet/history', 'history'], ['/wallet/history?before=3&limit=5', 'history before 3'],
+                  ['/wallet', 'wallet page']) {
+        $r = $t->wallet_req('GET', $page->[0], $w->{code});
+        my @e = @{ $r->{json}{entries} // $r->{json}{purchases} // [] };
+        my ($d) = grep { ($_->{product} // '') eq '/files/d.bin' } @e;
+        ok(!$d || !$d->{download_url}, "the planted entry: $page->[1] gives no download link for d")
+            or diag(encode_json($d));
+        if ($d && $d->{download_url}) {
+            my $g = $t->get($d->{download_url});
+            isnt($g->{status}, 200, '... which would download d for free');
+        }
+    }
+    is($t->wallet_balance($w->{code}), 3000, '... the balance paid for e and f only');
+}
+
 $t->check_log_clean;
 done_testing;
