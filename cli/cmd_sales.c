@@ -6,7 +6,8 @@
  *     invoice; its module MAC and the watcher's attestation must verify
  *     (the checks that mint a token), else it is skipped and named;
  *   - wallet purchases: the debit entries of every wled:<wid> whose MAC
- *     verifies and that stand in the chain (seq and prev).
+ *     verifies and that stand in the chain (seq and prev) that ends at
+ *     the head of the wallet's state (wal:<wid>, MAC'd).
  * Top-ups (invoices of product "wallet:<wid>", and the credits of the
  * ledgers) are deposits, not sales: reported apart. */
 #include <getopt.h>
@@ -217,6 +218,48 @@ count_sold(sales *s, redisContext *c, const char *cmd, const char *prefix, const
 
 /* ---- wallet purchases: wled:<wid> --------------------------------------- */
 
+/* The state wal:<wid> of a ledger, if it verifies: 1, else 0. */
+static int
+ledger_state(bc_wallet_state *st, redisContext *c, const char *cmd, const char *prefix,
+    const char *widhex, const unsigned char *wid, const bc_keys *keys)
+{
+    char key[512], err[128];
+    const char **kv = NULL;
+    size_t *kvlen = NULL, i;
+    redisReply *r;
+    int ok = 0;
+
+    if ((size_t) snprintf(key, sizeof(key), "%s%s%s", prefix, BC_KEY_WALLET, widhex)
+        >= sizeof(key))
+    {
+        return 0;
+    }
+    r = redis_run(c, cmd, 2, (const char *[]) { "HGETALL", key }, (size_t[]) { 7, strlen(key) });
+    if (r == NULL) return 0;
+    if (r->type == REDIS_REPLY_ARRAY && r->elements > 0
+        && (kv = calloc(r->elements, sizeof(*kv))) != NULL
+        && (kvlen = calloc(r->elements, sizeof(*kvlen))) != NULL)
+    {
+        for (i = 0; i < r->elements && r->element[i]->type == REDIS_REPLY_STRING; i++) {
+            kv[i] = r->element[i]->str;
+            kvlen[i] = r->element[i]->len;
+        }
+        ok = i == r->elements
+             && bc_wallet_state_parse(st, wid, kv, kvlen, r->elements, err, sizeof(err))
+             && bc_wallet_state_ok(st, keys);
+    }
+    st->frozen = NULL;          /* pointed into r */
+    free(kv);
+    free(kvlen);
+    freeReplyObject(r);
+    return ok;
+}
+
+/* Counts the debits of wled:<wid> that stand in the chain that ends at
+ * the head of the wallet's state (MAC'd): a MAC'd entry is not enough,
+ * since the module MACs the entry of every purchase it tries, also of one
+ * the buy script did not write; appended past the head, or in a chain
+ * that does not reach it, an entry counts nothing. */
 static int
 count_ledger(sales *s, redisContext *c, const char *cmd, const char *prefix, const char *key,
     const bc_keys *keys, unsigned char *buf)
@@ -225,8 +268,9 @@ count_ledger(sales *s, redisContext *c, const char *cmd, const char *prefix, con
     const char *widhex = key + strlen(prefix) + strlen(BC_KEY_LEDGER);
     char err[128];
     bc_ledger_entry e;
+    bc_wallet_state st;
     redisReply *r, *x;
-    size_t i;
+    size_t i, good;
     row *w;
     int nomem, ok = 1, in_chain;
 
@@ -235,24 +279,41 @@ count_ledger(sales *s, redisContext *c, const char *cmd, const char *prefix, con
     {
         return 1;               /* not a ledger's name */
     }
+    memset(&st, 0, sizeof(st));
+    if (!ledger_state(&st, c, cmd, prefix, widhex, wid, keys)) {
+        st.seq = 0;             /* no state that verifies: nothing anchors */
+        memset(st.head, 0xff, sizeof(st.head));
+    }
     r = redis_run(c, cmd, 4, (const char *[]) { "LRANGE", key, "0", "-1" },
                   (size_t[]) { 6, strlen(key), 1, 2 });
     if (r == NULL) return 0;
+    if (r->type != REDIS_REPLY_ARRAY) {
+        freeReplyObject(r);
+        return 1;
+    }
+    /* the entries 1..seq of the state, each MAC'd and chained to the one
+     * before, the last hashing to the state's head */
     memset(prev, 0, sizeof(prev));
-    for (i = 0; ok && r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
+    good = st.seq <= r->elements ? (size_t) st.seq : 0;
+    for (i = 0; i < good; i++) {
         x = r->element[i];
-        /* counted only in the chain: a valid entry copied twice (or one of
-         * another place) has the wrong seq or prev, and is never counted
-         * twice */
+        /* a valid entry copied twice (or one of another place) has the
+         * wrong seq or prev */
         in_chain = x->type == REDIS_REPLY_STRING && x->len < BC_LEDGER_ENTRY_MAX
                    && bc_ledger_entry_parse(&e, buf, x->str, x->len, err, sizeof(err))
                    && bc_ledger_entry_ok(x->str, x->len, wid, keys)
-                   && e.seq == i + 1 && CRYPTO_memcmp(e.prev, prev, 32) == 0;
-        if (x->type != REDIS_REPLY_STRING || !bc_ledger_entry_hash(prev, x->str, x->len)) {
-            memset(prev, 0xff, sizeof(prev));
-        }
-        if (!in_chain) {
-            s->bad_entries++;       /* bitcache wallet audit says more */
+                   && e.seq == i + 1 && CRYPTO_memcmp(e.prev, prev, 32) == 0
+                   && bc_ledger_entry_hash(prev, x->str, x->len);
+        if (!in_chain) break;
+    }
+    if (i < good || CRYPTO_memcmp(prev, st.head, 32) != 0) {
+        good = 0;
+    }
+    s->bad_entries += r->elements - good;       /* bitcache wallet audit says more */
+    for (i = 0; ok && i < good; i++) {
+        x = r->element[i];
+        if (!bc_ledger_entry_parse(&e, buf, x->str, x->len, err, sizeof(err))) {
+            s->bad_entries++;
             continue;
         }
         if (e.time < s->since) continue;

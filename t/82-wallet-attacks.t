@@ -116,5 +116,30 @@ sub wallet {
     is($t->wallet_balance($w->{code}), 3000, '... the balance paid for e and f only');
 }
 
+# ---- ... or appends it to the ledger (chained to the last entry, but
+# past the state's head) to make `bitcache sales` owe a creator for a
+# purchase that never happened ----
+{
+    my (undef, $xonly) = $t->watcher_key;
+    my @S = ('--redis', $t->redis_addr, '--secret', "$dir/secret", '--watcher-key', $xonly);
+    my $w = wallet(5000);
+    my $wid = $w->{wallet};
+    $t->redis('SET', "bitcache:widem:$wid:k3", '/files/other.bin');
+    my $r = $t->wallet_req('POST', '/wallet/buy', $w->{code},
+                           { offer => $t->offer_of('/files/g.bin'), key => 'k3' });
+    is($r->{status}, 409, 'a purchase of g refused by the script (key): nothing charged');
+    my ($args) = grep { $_->[26] eq '/files/g.bin' } captured();
+    my $sales = sub {
+        my ($rc, $out, $err) = $t->cli('sales', @S, '--format', 'json', '--product', '/files/g.bin');
+        my $j = eval { decode_json($out) } || {};
+        return ($j->{total}{wallet}{count} // -1, $out);
+    };
+    my ($before) = $sales->();
+    $t->redis('RPUSH', "bitcache:wled:$wid", $args->[25]);
+    my ($after, $out) = $sales->();
+    is($after, $before, 'the refused purchase\'s entry appended past the head: bitcache sales counts no sale of g')
+        or diag($out);
+}
+
 $t->check_log_clean;
 done_testing;
