@@ -79,6 +79,12 @@ sub wallet {
         is($t->wallet_balance($w->{code}) < 5000 || $g->{status} != 200, 1,
            '... a file is never had without the balance going down');
     }
+    # the audit, at least, finds the planted ownership (no debit of it)
+    my (undef, $xonly) = $t->watcher_key;
+    my ($rc, $out) = $t->cli('wallet', 'audit', '--redis', $t->redis_addr, '--secret', "$dir/secret",
+                             '--watcher-key', $xonly, '--no-freeze', $wid);
+    is($rc, 1, 'bitcache wallet audit finds the planted ownership: exit 1') or diag $out;
+    like($out, qr{ownership record names entry 2, which is not a purchase}, '... an ownership of no purchase') or diag $out;
 }
 
 # ---- ... or puts its signed debit entry into the ledger, where the
