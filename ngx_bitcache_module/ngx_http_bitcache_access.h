@@ -69,6 +69,12 @@ typedef struct {
 } ngx_http_bitcache_ctx_t;
 
 
+/* The regular file the static handler will send for r (its size and
+ * counter fields into ctx): NGX_OK, NGX_DECLINED when there is none
+ * (missing, a directory, forbidden, a URI ending in '/'), NGX_ERROR. */
+ngx_int_t ngx_http_bitcache_file(ngx_http_request_t *r,
+    ngx_http_bitcache_ctx_t *ctx);
+
 /* Draws what the response to r will carry from the file's allowance under
  * token t (one HINCRBY; the script when it cannot decide), and sets
  * ctx->state: WAITING (the reply resumes r), ALLOWED (no regular file

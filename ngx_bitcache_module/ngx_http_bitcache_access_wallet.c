@@ -123,6 +123,29 @@ ngx_http_bitcache_wallet_begin(ngx_http_request_t *r,
     ctx->autobuy = header && blcf->wallet_autobuy
                    && r->method == NGX_HTTP_GET && ctx->reserved == 0;
 
+    /* and only a file that is there: a product per URI ($uri, the
+     * default) of a missing file, a directory or a typo would be charged
+     * and answered 404, once for every URL a script is handed. A URI
+     * ending in '/' buys only a product that is not that URI (a whole
+     * directory sold as one): its index is drawn after the redirect */
+    if (ctx->autobuy) {
+        rc = ngx_http_bitcache_file(r, ctx);
+
+        if (rc == NGX_ERROR) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (rc == NGX_DECLINED
+            && (r->uri.len == 0 || r->uri.data[r->uri.len - 1] != '/'
+                || (ctx->product.len == r->uri.len
+                    && ngx_strncmp(ctx->product.data, r->uri.data,
+                                   r->uri.len) == 0)))
+        {
+            ctx->autobuy = 0;
+            ctx->reason = "no file at this address: nothing bought";
+        }
+    }
+
     rc = ngx_http_bitcache_wallet_load(r, w, &ctx->product,
                                        ngx_http_bitcache_wallet_loaded, ctx);
 

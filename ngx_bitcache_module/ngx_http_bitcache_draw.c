@@ -58,7 +58,7 @@ ngx_http_bitcache_file_field(u_char *p, const char *kind, ngx_str_t *uri)
  * when there is no cache, like try_files). NGX_DECLINED: no regular file
  * there (missing, a directory, forbidden): nothing to draw.
  */
-static ngx_int_t
+ngx_int_t
 ngx_http_bitcache_file(ngx_http_request_t *r, ngx_http_bitcache_ctx_t *ctx)
 {
     u_char                    *last;

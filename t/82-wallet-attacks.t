@@ -147,5 +147,27 @@ sub wallet {
         or diag($out);
 }
 
+# ---- a third party hands a buyer's script URLs of files that do not exist
+# (a link list, a typo): with bitcache_product $uri each one is a product
+# of its own, and auto-buy charged for every one, then answered 404 ----
+{
+    my $w = wallet(10000);
+    my %A = (Authorization => "Bitcache $w->{code}");
+    is($t->wallet_req('POST', '/wallet/settings', $w->{code}, 'max_auto_price=5000')->{status}, 200,
+       'max_auto_price 5000');
+    mkdir "$dir/html/files/sub";
+    for my $u ('/files/nope.bin', '/files/nope2.bin', '/files/a.bin/', '/files/sub/', '/files/sub') {
+        my $r = $t->get($u, %A);
+        isnt($r->{status}, 200, "auto-buy of $u (no file there): not served");
+        is($t->wallet_balance($w->{code}), 10000, "... and nothing charged for it");
+    }
+    my $r = $t->get('/files/nope.bin', %A, Accept => 'application/json');
+    my $j = eval { decode_json($r->{content}) } || {};
+    like($j->{reason} // '', qr/no file/, '... the 402 says why') or diag $r->{content};
+    $r = $t->get('/files/h.bin', %A);
+    is($r->{status}, 200, 'a file that exists is still auto-bought');
+    is($t->wallet_balance($w->{code}), 9000, '... for its price');
+}
+
 $t->check_log_clean;
 done_testing;
