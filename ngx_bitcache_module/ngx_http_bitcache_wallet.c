@@ -39,6 +39,10 @@ static void ngx_http_bitcache_wallet_bought(ngx_http_bitcache_call_t *call,
     redisReply *reply);
 static ngx_int_t ngx_http_bitcache_wallet_attempt(ngx_http_request_t *r,
     ngx_http_bitcache_wallet_t *w);
+static ngx_int_t ngx_http_bitcache_wallet_owned_check(ngx_http_request_t *r,
+    ngx_http_bitcache_wallet_t *w);
+static void ngx_http_bitcache_wallet_owned_read(ngx_http_bitcache_call_t *call,
+    redisReply *reply);
 
 
 /* ---- the credential ---- */
@@ -361,6 +365,8 @@ ngx_http_bitcache_wallet_owned(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
+    w->owned_seq = o.seq;
+
     return NGX_OK;
 }
 
@@ -498,8 +504,14 @@ ngx_http_bitcache_wallet_buy(ngx_http_request_t *r,
     }
 
     if (ngx_http_bitcache_wallet_decide(r, w) == NGX_DONE) {
-        /* nothing to write (owned, low, frozen...): done still runs after
-         * buy returns, as when Redis answers */
+        if (w->outcome == NGX_HTTP_BITCACHE_WALLET_OWNED
+            && ngx_http_bitcache_wallet_owned_check(r, w) == NGX_OK)
+        {
+            return NGX_OK;          /* its debit is read, then done runs */
+        }
+
+        /* nothing to write (low, frozen...): done still runs after buy
+         * returns, as when Redis answers */
         return ngx_http_bitcache_wallet_post(r, w);
     }
 
@@ -535,7 +547,11 @@ ngx_http_bitcache_wallet_attempt(ngx_http_request_t *r,
 
     rc = ngx_http_bitcache_wallet_decide(r, w);
     if (rc == NGX_DONE) {
-        ngx_http_bitcache_wallet_finish(r, w, w->outcome);
+        if (w->outcome != NGX_HTTP_BITCACHE_WALLET_OWNED
+            || ngx_http_bitcache_wallet_owned_check(r, w) != NGX_OK)
+        {
+            ngx_http_bitcache_wallet_finish(r, w, w->outcome);
+        }
         return NGX_OK;
     }
 
@@ -779,6 +795,14 @@ ngx_http_bitcache_wallet_replayed(ngx_http_request_t *r,
     rc = w->owned.len ? ngx_http_bitcache_wallet_owned(r, w, &w->owned)
                       : NGX_DECLINED;
 
+    if (rc == NGX_OK) {
+        w->outcome = NGX_HTTP_BITCACHE_WALLET_OWNED;
+        if (ngx_http_bitcache_wallet_owned_check(r, w) != NGX_OK) {
+            ngx_http_bitcache_wallet_finish(r, w, w->outcome);
+        }
+        return;
+    }
+
     ngx_http_bitcache_wallet_finish(r, w,
                                     rc == NGX_OK
                                     ? NGX_HTTP_BITCACHE_WALLET_OWNED
@@ -919,8 +943,10 @@ ngx_http_bitcache_wallet_bought(ngx_http_bitcache_call_t *call,
         rc = ngx_http_bitcache_wallet_owned(r, w, &v);
 
         if (rc == NGX_OK) {
-            ngx_http_bitcache_wallet_finish(r, w,
-                                            NGX_HTTP_BITCACHE_WALLET_OWNED);
+            w->outcome = NGX_HTTP_BITCACHE_WALLET_OWNED;
+            if (ngx_http_bitcache_wallet_owned_check(r, w) != NGX_OK) {
+                ngx_http_bitcache_wallet_finish(r, w, w->outcome);
+            }
             return;
         }
 
@@ -951,6 +977,202 @@ ngx_http_bitcache_wallet_bought(ngx_http_bitcache_call_t *call,
                   w->widhex);
     w->failure = "wallet script failed";
     ngx_http_bitcache_wallet_finish(r, w, NGX_HTTP_BITCACHE_WALLET_UNAVAILABLE);
+}
+
+
+/* ---- believing an ownership ---- */
+
+/* An ownership value's MAC proves only that the module made it: it makes
+ * one for every purchase it tries, also for one the script does not write
+ * ("key", "frozen", "changed", a lost answer), and a Redis writer sees it
+ * in the script's arguments. So OWNED is answered only once the debit the
+ * ownership names stands in the chain that ends at the head of the state
+ * (MAC'd): MULTI; HGETALL wal; LRANGE wled <seq - 1> -1; EXEC, the entries
+ * from the debit to the state's last, each hashing to the next one's prev
+ * and the last to the head. NGX_OK: started, done runs with OWNED, or
+ * INVALID (logged), FROZEN, UNAVAILABLE; else w->outcome set (done not
+ * run). */
+static ngx_int_t
+ngx_http_bitcache_wallet_owned_check(ngx_http_request_t *r,
+    ngx_http_bitcache_wallet_t *w)
+{
+    u_char     *lo;
+    ngx_int_t   rc;
+    ngx_str_t   a[4], wal, led;
+
+    if (w->owned_seq == 0) {
+        w->outcome = NGX_HTTP_BITCACHE_WALLET_INVALID;
+        return NGX_DECLINED;
+    }
+
+    lo = ngx_pnalloc(r->pool, NGX_INT64_LEN);
+    if (lo == NULL
+        || ngx_http_bitcache_key(r, &wal, BC_KEY_WALLET, (u_char *) w->widhex,
+                                 2 * BC_WALLET_ID_LEN) != NGX_OK
+        || ngx_http_bitcache_key(r, &led, BC_KEY_LEDGER, (u_char *) w->widhex,
+                                 2 * BC_WALLET_ID_LEN) != NGX_OK)
+    {
+        w->failure = "out of memory";
+        w->outcome = NGX_HTTP_BITCACHE_WALLET_UNAVAILABLE;
+        return NGX_ERROR;
+    }
+
+    ngx_str_set(&a[0], "MULTI");
+    if (ngx_http_bitcache_queue(1, a) != NGX_OK) {
+        goto unavailable;
+    }
+
+    ngx_str_set(&a[0], "HGETALL");
+    a[1] = wal;
+    if (ngx_http_bitcache_queue(2, a) != NGX_OK) {
+        goto unavailable;
+    }
+
+    ngx_str_set(&a[0], "LRANGE");
+    a[1] = led;
+    a[2].data = lo;
+    a[2].len = ngx_sprintf(lo, "%uL", w->owned_seq - 1) - lo;
+    ngx_str_set(&a[3], "-1");
+    if (ngx_http_bitcache_queue(4, a) != NGX_OK) {
+        goto unavailable;
+    }
+
+    ngx_str_set(&a[0], "EXEC");
+    rc = ngx_http_bitcache_callv(&w->call, r,
+                                 ngx_http_bitcache_wallet_owned_read, w, 1, a);
+    if (rc == NGX_OK) {
+        return NGX_OK;
+    }
+
+    w->failure = rc == NGX_DECLINED ? w->call.failure : "out of memory";
+    w->outcome = NGX_HTTP_BITCACHE_WALLET_UNAVAILABLE;
+    return rc;
+
+unavailable:
+
+    w->failure = "redis unavailable";
+    w->outcome = NGX_HTTP_BITCACHE_WALLET_UNAVAILABLE;
+    return NGX_DECLINED;
+}
+
+
+/* 1 if the entries (LRANGE from the ownership's debit on) are the chain
+ * from that debit to w->state's head, and the debit is the purchase of
+ * w->token. */
+static ngx_flag_t
+ngx_http_bitcache_wallet_owned_chain(ngx_http_request_t *r,
+    ngx_http_bitcache_wallet_t *w, redisReply *list, char *err, size_t errlen)
+{
+    u_char           *buf;
+    size_t            i, n;
+    redisReply       *el;
+    unsigned char     want[32], hash[32];
+    bc_ledger_entry   e;
+
+    if (list->type != REDIS_REPLY_ARRAY || w->owned_seq > w->state.seq) {
+        ngx_snprintf((u_char *) err, errlen, "its debit %uL is not in the "
+                     "ledger of %uL entries%Z", w->owned_seq, w->state.seq);
+        return 0;
+    }
+
+    n = (size_t) (w->state.seq - w->owned_seq + 1);
+    if (list->elements != n) {
+        ngx_snprintf((u_char *) err, errlen, "the ledger does not have the "
+                     "state's %uL entries%Z", w->state.seq);
+        return 0;
+    }
+
+    ngx_memzero(&e, sizeof(bc_ledger_entry));
+    ngx_memcpy(want, w->state.head, 32);
+
+    for (i = n; i > 0; i--) {
+        el = list->element[i - 1];
+
+        if (el->type != REDIS_REPLY_STRING) {
+            ngx_snprintf((u_char *) err, errlen, "entry %uL is not a "
+                         "string%Z", w->owned_seq + i - 1);
+            return 0;
+        }
+
+        buf = ngx_pnalloc(r->pool, el->len + 1);
+        if (buf == NULL) {
+            ngx_snprintf((u_char *) err, errlen, "out of memory%Z");
+            return 0;
+        }
+
+        if (!bc_ledger_entry_hash(hash, el->str, el->len)
+            || ngx_memcmp(hash, want, 32) != 0
+            || !bc_ledger_entry_parse(&e, buf, el->str, el->len, err, errlen)
+            || e.seq != w->owned_seq + i - 1)
+        {
+            ngx_snprintf((u_char *) err, errlen, "entry %uL is not in the "
+                         "chain of the state's head%Z", w->owned_seq + i - 1);
+            return 0;
+        }
+
+        ngx_memcpy(want, e.prev, 32);
+    }
+
+    /* e is the entry of the ownership's seq */
+    if (e.kind != BC_ENTRY_DEBIT
+        || ngx_memcmp(e.purchase, w->token.id, BC_TOKEN_ID_LEN) != 0
+        || e.uses != w->token.uses || e.expires != w->token.expires
+        || e.product_len != w->offer.product_len
+        || ngx_memcmp(e.product, w->offer.product, e.product_len) != 0)
+    {
+        ngx_snprintf((u_char *) err, errlen, "entry %uL is not its "
+                     "purchase%Z", w->owned_seq);
+        return 0;
+    }
+
+    return 1;
+}
+
+
+static void
+ngx_http_bitcache_wallet_owned_read(ngx_http_bitcache_call_t *call,
+    redisReply *reply)
+{
+    char                                err[128];
+    ngx_http_request_t                 *r = call->request;
+    ngx_http_bitcache_wallet_t         *w = call->data;
+    ngx_http_bitcache_wallet_outcome_e  o;
+
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
+        || reply->elements != 2)
+    {
+        w->failure = reply ? "wallet unreadable" : call->failure;
+        ngx_http_bitcache_wallet_finish(r, w,
+                                        NGX_HTTP_BITCACHE_WALLET_UNAVAILABLE);
+        return;
+    }
+
+    o = ngx_http_bitcache_wallet_state(r, w, reply->element[0]);
+    if (o != NGX_HTTP_BITCACHE_WALLET_LOADED) {
+        ngx_http_bitcache_wallet_finish(r, w, o);
+        return;
+    }
+
+    if (w->frozen.len) {
+        ngx_http_bitcache_wallet_finish(r, w, NGX_HTTP_BITCACHE_WALLET_FROZEN);
+        return;
+    }
+
+    if (!ngx_http_bitcache_wallet_owned_chain(r, w, reply->element[1], err,
+                                              sizeof(err)))
+    {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "bitcache: wallet %s: its ownership of \"%V\" names no "
+                      "purchase of its ledger (%s; written by hand?): "
+                      "refused", w->widhex,
+                      ngx_http_bitcache_log_str(r, w->offer.product,
+                                                w->offer.product_len), err);
+        ngx_http_bitcache_wallet_finish(r, w,
+                                        NGX_HTTP_BITCACHE_WALLET_INVALID);
+        return;
+    }
+
+    ngx_http_bitcache_wallet_finish(r, w, NGX_HTTP_BITCACHE_WALLET_OWNED);
 }
 
 

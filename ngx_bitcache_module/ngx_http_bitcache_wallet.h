@@ -78,6 +78,8 @@ struct ngx_http_bitcache_wallet_s {
     bc_wallet_state                      next;       /* the state written */
     unsigned                             evaled:1;   /* EVAL after NOSCRIPT */
     unsigned                             renew:1;    /* owned, expired */
+    uint64_t                             owned_seq;  /* the debit of w->token
+                                                        when owned */
     ngx_http_bitcache_wallet_done_pt     buy_done;   /* while re-reading */
 
     ngx_http_bitcache_call_t             call;
