@@ -123,24 +123,19 @@ ngx_http_bitcache_wallet_begin(ngx_http_request_t *r,
     ctx->autobuy = header && blcf->wallet_autobuy
                    && r->method == NGX_HTTP_GET && ctx->reserved == 0;
 
-    /* and only a file that is there: a product per URI ($uri, the
-     * default) of a missing file, a directory or a typo would be charged
-     * and answered 404, once for every URL a script is handed. A URI
-     * ending in '/' buys only a product that is not that URI (a whole
-     * directory sold as one): its index is drawn after the redirect */
-    if (ctx->autobuy) {
+    /* and, where each URL is a product of its own (a product with
+     * variables: $uri, the default), only a file that is there: a missing
+     * file, a directory or a typo would be charged and answered 404, once
+     * for every URL a script is handed. A constant product (a directory
+     * sold as one) is the same purchase from any of its URLs. */
+    if (ctx->autobuy && blcf->product->lengths != NULL) {
         rc = ngx_http_bitcache_file(r, ctx);
 
         if (rc == NGX_ERROR) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        if (rc == NGX_DECLINED
-            && (r->uri.len == 0 || r->uri.data[r->uri.len - 1] != '/'
-                || (ctx->product.len == r->uri.len
-                    && ngx_strncmp(ctx->product.data, r->uri.data,
-                                   r->uri.len) == 0)))
-        {
+        if (rc == NGX_DECLINED) {
             ctx->autobuy = 0;
             ctx->reason = "no file at this address: nothing bought";
         }

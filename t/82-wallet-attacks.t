@@ -45,7 +45,9 @@ my %file = map { $_ => $t->make_file("files/$_.bin", 2000 + length $_) } qw(a b 
 my $http = $t->wallet_http(<<'LOC', price => 1000);
         bitcache_wallets on;
         location /files/ { bitcache on; bitcache_wallet_autobuy on; }
+        location /course/ { bitcache on; bitcache_product /course/; bitcache_wallet_autobuy on; }
 LOC
+$t->make_file('course/index.html', 100);
 $http =~ s/%%REDIS%%/127.0.0.1:$proxy/;
 $t->start_nginx($http);
 
@@ -187,6 +189,12 @@ sub wallet {
     $r = $t->get('/files/h.bin', %A);
     is($r->{status}, 200, 'a file that exists is still auto-bought');
     is($t->wallet_balance($w->{code}), 9000, '... for its price');
+    $r = $t->get('/course/', %A);
+    is($r->{status}, 200, 'a directory sold as one product (bitcache_product /course/): its index auto-bought');
+    is($t->wallet_balance($w->{code}), 8000, '... once');
+    $r = $t->get('/course/index.html', %A);
+    is($r->{status}, 200, '... and owned for its files');
+    is($t->wallet_balance($w->{code}), 8000, '... not charged again');
 }
 
 # ---- the MAC'd state of a credit the script did not write (a fork of the
