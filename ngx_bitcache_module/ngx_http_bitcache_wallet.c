@@ -359,6 +359,14 @@ ngx_http_bitcache_wallet_owned(ngx_http_request_t *r,
         return NGX_DECLINED;
     }
 
+    if (w->state.seq > o.seq
+        && w->state.seq - o.seq >= NGX_HTTP_BITCACHE_WALLET_CHAIN_MAX)
+    {
+        /* too far back to walk the chain to it (owned_check): as if its
+         * token had expired, bought anew */
+        return NGX_DECLINED;
+    }
+
     if (ngx_http_bitcache_wallet_token(r, w, o.purchase, o.uses, o.expires)
         != NGX_OK)
     {
@@ -1076,6 +1084,12 @@ ngx_http_bitcache_wallet_owned_chain(ngx_http_request_t *r,
     }
 
     n = (size_t) (w->state.seq - w->owned_seq + 1);
+    if (n > NGX_HTTP_BITCACHE_WALLET_CHAIN_MAX) {
+        ngx_snprintf((u_char *) err, errlen, "its debit %uL is more than %d "
+                     "entries back%Z", w->owned_seq,
+                     NGX_HTTP_BITCACHE_WALLET_CHAIN_MAX);
+        return 0;
+    }
     if (list->elements != n) {
         ngx_snprintf((u_char *) err, errlen, "the ledger does not have the "
                      "state's %uL entries%Z", w->state.seq);

@@ -24,6 +24,11 @@
 /* compare-and-set attempts before a purchase answers 503 "busy" */
 #define NGX_HTTP_BITCACHE_WALLET_TRIES  32
 
+/* ledger entries a request walks back from the state's head, at most, to
+ * believe an older one (an ownership's debit, a history page's tokens):
+ * beyond, an ownership is bought anew, and a page shows no download links */
+#define NGX_HTTP_BITCACHE_WALLET_CHAIN_MAX  4096
+
 
 typedef enum {
     NGX_HTTP_BITCACHE_WALLET_LOADED = 0,  /* load: state (and owned) read */

@@ -54,6 +54,8 @@ struct ngx_http_bitcache_wapi_s {
     unsigned char                offer_buf[BC_OFFER_MAX_BYTES];
     char                         code[BC_WALLET_CODE_CHARS + 1];  /* new */
     uint64_t                     max_auto;    /* settings */
+    unsigned                     anchored:1;  /* the page's read goes on
+                                                     to the state's head */
     uint64_t                     before;      /* history */
     uint64_t                     limit;
 
@@ -1149,7 +1151,11 @@ ngx_http_bitcache_wapi_entries(ngx_http_request_t *r,
     blcf = ngx_http_get_module_loc_conf(r, ngx_http_bitcache_module);
 
     n = reply->elements;
-    first = (uint64_t) n <= w->state.seq ? w->state.seq + 1 - n : 1;
+    if (ctx->anchored) {
+        first = (uint64_t) n <= w->state.seq ? w->state.seq + 1 - n : 1;
+    } else {
+        first = (uint64_t) n < ctx->before ? ctx->before - n : 1;
+    }
     en = ngx_pcalloc(r->pool, (n + 1) * sizeof(ngx_http_bitcache_wapi_entry_t));
     if (en == NULL) {
         return NULL;
@@ -1188,7 +1194,7 @@ ngx_http_bitcache_wapi_entries(ngx_http_request_t *r,
     /* the chain, from the state's head back: the newest must be the
      * state's last and hash to its head, each one before it must be the
      * prev of the one after */
-    for (i = n; i > 0; i--) {
+    for (i = n; ctx->anchored && i > 0; i--) {
         x = &en[i - 1];
 
         if (!x->ok) {
@@ -1216,7 +1222,9 @@ ngx_http_bitcache_wapi_entries(ngx_http_request_t *r,
     *first_out = *count ? first : ctx->before;
 
     for (i = 0; i < *count; i++) {
-        if (!en[i].ok) {
+        if (!en[i].ok || !ctx->anchored) {
+            /* a page too far back to walk to the head: its entries as
+             * their MACs say, but no token: a MAC proves no payment */
             continue;
         }
 
@@ -1349,7 +1357,8 @@ ngx_http_bitcache_wapi_history_read(ngx_http_request_t *r,
 
 /* LRANGE wled:<wid> for the entries with seq in [before - limit, before)
  * and on to the state's last, whose head anchors the chain that shows
- * them (ngx_http_bitcache_wapi_entries); never past the state read. */
+ * them (ngx_http_bitcache_wapi_entries), unless that is more than
+ * NGX_HTTP_BITCACHE_WALLET_CHAIN_MAX entries; never past the state read. */
 static void
 ngx_http_bitcache_wapi_ledger(ngx_http_request_t *r,
     ngx_http_bitcache_wapi_t *ctx, ngx_http_bitcache_wapi_pt next)
@@ -1392,8 +1401,11 @@ ngx_http_bitcache_wapi_ledger(ngx_http_request_t *r,
     ctx->argvlen[2] = ngx_sprintf(lo, "%uL", ctx->before > 1 ? first - 1 : 1)
                       - lo;
     ctx->argv[3] = (const char *) hi;
-    ctx->argvlen[3] = ngx_sprintf(hi, "%uL", ctx->before > 1
-                                             ? ctx->w.state.seq - 1 : 0) - hi;
+    ctx->anchored = ctx->w.state.seq + 1 - first
+                    <= NGX_HTTP_BITCACHE_WALLET_CHAIN_MAX;
+    ctx->argvlen[3] = ngx_sprintf(hi, "%uL", ctx->before <= 1 ? 0
+                                  : ctx->anchored ? ctx->w.state.seq - 1
+                                  : ctx->before - 2) - hi;
     ctx->argc = 4;
     ctx->next = next;
 
