@@ -68,6 +68,10 @@ typedef struct {
 
 static ngx_int_t ngx_http_bitcache_credit_read(ngx_http_request_t *r,
     ngx_http_bitcache_credit_t *c);
+static ngx_int_t ngx_http_bitcache_credit_peek(ngx_http_request_t *r,
+    ngx_http_bitcache_credit_t *c);
+static ngx_int_t ngx_http_bitcache_credit_state(ngx_http_request_t *r,
+    ngx_http_bitcache_credit_t *c, redisReply *reply, bc_wallet_state *s);
 static void ngx_http_bitcache_credit_got(ngx_http_bitcache_call_t *call,
     redisReply *reply);
 static void ngx_http_bitcache_credit_evaled(ngx_http_bitcache_call_t *call,
@@ -135,7 +139,101 @@ ngx_http_bitcache_wallet_credit(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    return ngx_http_bitcache_credit_read(r, c);
+    return ngx_http_bitcache_credit_peek(r, c);
+}
+
+
+/* MULTI; HGETALL wal; HGET wtop <id>; EXEC: a top-up credited before is
+ * answered without the ledger, which only a pending one needs (every poll
+ * of a paid top-up's status, by anyone, would read the whole ledger). */
+static void
+ngx_http_bitcache_credit_peeked(ngx_http_bitcache_call_t *call,
+    redisReply *reply)
+{
+    uint64_t                     seq;
+    ngx_int_t                    rc;
+    redisReply                  *t;
+    bc_wallet_state              s;
+    ngx_http_request_t          *r = call->request;
+    ngx_http_bitcache_credit_t  *c = call->data;
+
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
+        || reply->elements != 2)
+    {
+        c->failure = reply ? "wallet unreadable" : call->failure;
+        ngx_http_bitcache_credit_end(r, c,
+                                     NGX_HTTP_BITCACHE_CREDIT_UNAVAILABLE);
+        return;
+    }
+
+    t = reply->element[1];
+
+    if (t->type == REDIS_REPLY_STRING
+        && bc_topup_wtop_value(&seq, t->str, t->len) && seq != 0)
+    {
+        rc = ngx_http_bitcache_credit_state(r, c, reply->element[0], &s);
+        if (rc == NGX_ERROR) {
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        if (rc == NGX_OK && s.network == c->rec->inv.network) {
+            c->state = s;
+            c->has_state = 1;
+            ngx_http_bitcache_credit_end(r, c,
+                                         NGX_HTTP_BITCACHE_CREDITED_BEFORE);
+            return;
+        }
+    }
+
+    /* pending, not listed, or anything odd: the whole read decides */
+    if (ngx_http_bitcache_credit_read(r, c) != NGX_OK) {
+        if (c->failure == NULL) {
+            c->failure = "redis unavailable";
+        }
+        ngx_http_bitcache_credit_end(r, c,
+                                     NGX_HTTP_BITCACHE_CREDIT_UNAVAILABLE);
+    }
+}
+
+
+static ngx_int_t
+ngx_http_bitcache_credit_peek(ngx_http_request_t *r,
+    ngx_http_bitcache_credit_t *c)
+{
+    ngx_int_t  rc;
+    ngx_str_t  a[3];
+
+    ngx_str_set(&a[0], "MULTI");
+    if (ngx_http_bitcache_queue(1, a) != NGX_OK) {
+        c->failure = "redis unavailable";
+        return NGX_DECLINED;
+    }
+
+    ngx_str_set(&a[0], "HGETALL");
+    a[1] = c->keys[0];
+    if (ngx_http_bitcache_queue(2, a) != NGX_OK) {
+        c->failure = "redis unavailable";
+        return NGX_DECLINED;
+    }
+
+    ngx_str_set(&a[0], "HGET");
+    a[1] = c->keys[2];
+    a[2].data = (u_char *) c->idhex;
+    a[2].len = 2 * BC_INVOICE_ID_LEN;
+    if (ngx_http_bitcache_queue(3, a) != NGX_OK) {
+        c->failure = "redis unavailable";
+        return NGX_DECLINED;
+    }
+
+    ngx_str_set(&a[0], "EXEC");
+    rc = ngx_http_bitcache_callv(&c->call, r, ngx_http_bitcache_credit_peeked,
+                                 c, 1, a);
+    if (rc == NGX_DECLINED) {
+        c->failure = c->call.failure;
+    }
+
+    return rc;
 }
 
 

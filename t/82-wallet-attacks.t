@@ -19,7 +19,7 @@ my $dir = $t->dir;
 # A Redis writer sees every command the module sends (MONITOR, or a man in
 # the middle): here a proxy that keeps the buy script's arguments
 my $cap = "$dir/buy-args";
-my $armed;       # (in the proxy) HDEL this wtop entry once its read is answered
+my ($armed, $last);   # (in the proxy) HDEL this wtop entry once its read is answered
 my $proxy = $t->start_redis_proxy('proxy', sub {
     my ($cmd, $reply) = @_;
     if ((@$cmd == 32 || @$cmd == 25) && $cmd->[0] =~ /^EVAL/) {
@@ -27,13 +27,16 @@ my $proxy = $t->start_redis_proxy('proxy', sub {
         print $fh encode_json($cmd), "\n";
         close $fh;
     }
-    if (-e "$dir/arm" && @$cmd == 3 && $cmd->[0] eq 'HGET' && $cmd->[1] =~ /:wtop:/) {
+    # the credit's read: MULTI; HGETALL wal; LRANGE wled; HGET wtop; EXEC
+    if (-e "$dir/arm" && @$cmd == 3 && $cmd->[0] eq 'HGET' && $cmd->[1] =~ /:wtop:/
+        && ($last // '') eq 'LRANGE') {
         $armed = [@$cmd[1, 2]];
     } elsif ($armed && $cmd->[0] eq 'EXEC') {
         $t->redis('HDEL', @$armed);     # after the module's read, before its script
         undef $armed;
         unlink "$dir/arm";
     }
+    $last = $cmd->[0];
     return $reply;
 });
 sub captured {
@@ -228,6 +231,20 @@ sub wallet {
            'the fork (credited, the purchase of c gone) is refused: c is never had for free')
             or diag("balance $bal, and c's token downloads: " . $t->get("/files/c.bin?bitcache_token=$tok")->{status});
     }
+}
+
+# ---- anyone polls the status of a credited top-up (no claim needed): each
+# poll read the wallet's whole ledger (a wallet of many cheap purchases
+# made it a heavy read for a cheap request) ----
+{
+    my $w = wallet(0);
+    my $inv = $t->wallet_topup_paid($w->{code}, 3000);
+    is($t->wallet_balance($w->{code}), 3000, 'a top-up credited');
+    my $before = $t->redis_calls('lrange');
+    $t->invoice_status($inv->{id}, '') for 1 .. 5;
+    is($t->redis_calls('lrange'), $before, 'five polls of its status read no ledger');
+    is($t->invoice_status($inv->{id})->{credited}, JSON::PP::true(), '... and still say credited')
+        or diag(encode_json($t->invoice_status($inv->{id})));
 }
 
 $t->check_log_clean;
