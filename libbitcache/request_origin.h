@@ -9,8 +9,9 @@
 
 /* 1 if the request comes from another site: Sec-Fetch-Site is
  * "cross-site" (any case), or an Origin is present and is not
- * "<scheme>://<host>" for this request (https when tls, host compared
- * without case), "null" included; 0 otherwise, and when neither header is
+ * "https://<host>" or, unless tls, "http://<host>" for this request (a
+ * proxy that ends TLS in front of nginx forwards https Origins over plain
+ * HTTP; host compared without case), "null" included; 0 otherwise, and when neither header is
  * present (scripts, old browsers: SameSite=Lax keeps the cookie off their
  * cross-site POSTs). A header is absent when its pointer is NULL; host
  * NULL (HTTP/1.0 without Host) makes any Origin foreign. */

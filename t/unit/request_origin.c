@@ -19,8 +19,10 @@ main(void)
        "https on TLS");
     ok(bc_request_cross_site(S("http://shop.example"), NULL, 0, S("shop.example"), 1),
        "http Origin on a TLS request");
-    ok(bc_request_cross_site(S("https://shop.example"), NULL, 0, S("shop.example"), 0),
-       "https Origin on a plain request");
+    ok(!bc_request_cross_site(S("https://shop.example"), NULL, 0, S("shop.example"), 0),
+       "https Origin on plain HTTP (TLS ended by a proxy): same site");
+    ok(bc_request_cross_site(S("https://evil.example"), NULL, 0, S("shop.example"), 0),
+       "https Origin of another host on plain HTTP");
     ok(bc_request_cross_site(S("http://evil.example"), NULL, 0, S("shop.example"), 0),
        "another host");
     ok(bc_request_cross_site(S("http://shop.example.evil"), NULL, 0, S("shop.example"), 0),
