@@ -15,10 +15,12 @@
 #include <openssl/rand.h>
 
 #include "api_request.h"
+#include "hash.h"
 #include "hex.h"
 #include "token_record.h"
 #include "ngx_http_bitcache.h"
 #include "ngx_http_bitcache_call.h"
+#include "ngx_http_bitcache_marks.h"
 #include "ngx_http_bitcache_page.h"
 #include "ngx_http_bitcache_wallet.h"
 
@@ -99,6 +101,100 @@ ngx_http_bitcache_wallet_credential(ngx_http_request_t *r,
 }
 
 
+/* ---- rollbacks ---- */
+
+#define NGX_HTTP_BITCACHE_WALLET_MARK_TAG  "bitcache/v1/wallet-mark"
+
+
+static ngx_int_t
+ngx_http_bitcache_wallet_raise(void *data, uint64_t *mark)
+{
+    uint64_t  seq = *(uint64_t *) data;
+
+    if (seq < *mark) {
+        return NGX_DECLINED;
+    }
+
+    *mark = seq;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_bitcache_wallet_mark(ngx_http_request_t *r,
+    const unsigned char wid[BC_WALLET_ID_LEN], const char *widhex,
+    uint64_t seq)
+{
+    u_char                          key[32];
+    uint64_t                        seen;
+    ngx_int_t                       rc;
+    ngx_flag_t                      full;
+    ngx_http_bitcache_main_conf_t  *bmcf;
+
+    bmcf = ngx_http_get_module_main_conf(r, ngx_http_bitcache_module);
+
+    /* tagged: a wallet's key never meets a product's (plain SHA-256) */
+    if (bmcf->catalog_zone == NULL
+        || !bc_tagged_hash(key, NGX_HTTP_BITCACHE_WALLET_MARK_TAG, wid,
+                           BC_WALLET_ID_LEN))
+    {
+        return NGX_DECLINED;                /* fail closed */
+    }
+
+    rc = ngx_http_bitcache_marks_update(bmcf->catalog_zone, key,
+                                        ngx_http_bitcache_wallet_raise, &seq,
+                                        &seen, &full);
+
+    if (full) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "bitcache: no room in bitcache_catalog_zone for the "
+                      "mark of wallet %s", widhex);
+    }
+
+    if (rc == NGX_DECLINED) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "bitcache: wallet %s: its state was rolled back: seq "
+                      "%uL after seq %uL was seen; refused", widhex, seq,
+                      seen);
+    }
+
+    return rc;
+}
+
+
+ngx_flag_t
+ngx_http_bitcache_wallet_rolled_back(ngx_http_request_t *r,
+    const char *widhex, redisReply *reply)
+{
+    redisReply  *e;
+
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
+        || reply->elements < 1)
+    {
+        return 0;
+    }
+
+    e = reply->element[0];
+
+    if (e->type != REDIS_REPLY_STRING || e->len != 6
+        || ngx_strncmp(e->str, "ledger", 6) != 0)
+    {
+        return 0;
+    }
+
+    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                  "bitcache: wallet %s: its state does not match its ledger "
+                  "(rolled back?): the ledger has %L entries; refused",
+                  widhex,
+                  (reply->elements > 1
+                   && reply->element[1]->type == REDIS_REPLY_INTEGER)
+                  ? (int64_t) reply->element[1]->integer : (int64_t) -1);
+
+    return 1;
+}
+
+
 /* ---- reading and verifying ---- */
 
 /* Parses an HGETALL wal:<wid> reply into w->state and checks its MAC;
@@ -156,6 +252,12 @@ ngx_http_bitcache_wallet_state(ngx_http_request_t *r,
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "bitcache: wallet %s: its state's MAC does not verify "
                       "(written by hand?): refused", w->widhex);
+        return NGX_HTTP_BITCACHE_WALLET_INVALID;
+    }
+
+    /* a state older than one seen (written back) is refused; a newer one
+     * raises the mark */
+    if (ngx_http_bitcache_wallet_mark(r, w->wid, w->widhex, s.seq) != NGX_OK) {
         return NGX_HTTP_BITCACHE_WALLET_INVALID;
     }
 
@@ -861,12 +963,20 @@ ngx_http_bitcache_wallet_bought(ngx_http_bitcache_call_t *call,
                                                 w->offer.product_len),
                       w->offer.price, w->next.seq);
         w->state = w->next;
+        (void) ngx_http_bitcache_wallet_mark(r, w->wid, w->widhex,
+                                             w->next.seq);
         ngx_http_bitcache_wallet_finish(r, w, NGX_HTTP_BITCACHE_WALLET_BOUGHT);
         return;
     }
 
     if (ngx_http_bitcache_wallet_word(reply, "changed")) {
         ngx_http_bitcache_wallet_changed(r, w, reply);
+        return;
+    }
+
+    if (ngx_http_bitcache_wallet_rolled_back(r, w->widhex, reply)) {
+        ngx_http_bitcache_wallet_finish(r, w,
+                                        NGX_HTTP_BITCACHE_WALLET_INVALID);
         return;
     }
 

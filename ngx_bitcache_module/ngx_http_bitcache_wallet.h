@@ -120,6 +120,21 @@ ngx_int_t ngx_http_bitcache_wallet_buy(ngx_http_request_t *r,
 ngx_http_bitcache_wallet_outcome_e ngx_http_bitcache_wallet_state(
     ngx_http_request_t *r, ngx_http_bitcache_wallet_t *w, redisReply *reply);
 
+/* The wallet's high-water mark (the highest seq of a state that
+ * verified, in bitcache_catalog_zone's marks, keyed by the wid's hash
+ * tagged "bitcache/v1/wallet-mark"): NGX_OK if seq is not below it (the
+ * mark is raised to seq), NGX_DECLINED if it is (logged at warn: a state
+ * written back, which the caller refuses). */
+ngx_int_t ngx_http_bitcache_wallet_mark(ngx_http_request_t *r,
+    const unsigned char wid[BC_WALLET_ID_LEN], const char *widhex,
+    uint64_t seq);
+
+/* 1 if a script answered {"ledger", <LLEN>}: the state it was given to
+ * change is not the one that ends the ledger (written back over a longer
+ * ledger); logged at warn. The caller refuses (INVALID). */
+ngx_flag_t ngx_http_bitcache_wallet_rolled_back(ngx_http_request_t *r,
+    const char *widhex, redisReply *reply);
+
 /* The wallet routes of the API location (ngx_http_bitcache_wallet_api.c):
  * 404 unless bitcache_wallets is on there. Returns NGX_DONE (the answer
  * follows) or an HTTP status. */

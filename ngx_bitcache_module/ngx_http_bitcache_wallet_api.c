@@ -512,7 +512,7 @@ ngx_http_bitcache_wapi_set(ngx_http_request_t *r, ngx_http_bitcache_wapi_t *ctx,
 {
     u_char                        *hex;
     ngx_int_t                      i;
-    ngx_str_t                      key;
+    ngx_str_t                      key, led;
     ngx_http_bitcache_loc_conf_t  *blcf;
 
     blcf = ngx_http_get_module_loc_conf(r, ngx_http_bitcache_module);
@@ -524,6 +524,9 @@ ngx_http_bitcache_wapi_set(ngx_http_request_t *r, ngx_http_bitcache_wapi_t *ctx,
     if (!bc_wallet_state_mac(ctx->next_state.mac, &ctx->next_state,
                              blcf->keys)
         || ngx_http_bitcache_key(r, &key, BC_KEY_WALLET,
+                                 (u_char *) ctx->w.widhex,
+                                 2 * BC_WALLET_ID_LEN) != NGX_OK
+        || ngx_http_bitcache_key(r, &led, BC_KEY_LEDGER,
                                  (u_char *) ctx->w.widhex,
                                  2 * BC_WALLET_ID_LEN) != NGX_OK)
     {
@@ -548,17 +551,19 @@ ngx_http_bitcache_wapi_set(ngx_http_request_t *r, ngx_http_bitcache_wapi_t *ctx,
     ctx->argv[1] = ctx->evaled ? bc_script_wallet_set
                                : ngx_http_bitcache_wallet_set_sha;
     ctx->argvlen[1] = ngx_strlen(ctx->argv[1]);
-    ctx->argv[2] = "1";
+    ctx->argv[2] = "2";
     ctx->argvlen[2] = 1;
     ctx->argv[3] = (const char *) key.data;
     ctx->argvlen[3] = key.len;
-    ctx->argv[4] = (const char *) hex;
-    ctx->argvlen[4] = ngx_strlen((char *) hex);
+    ctx->argv[4] = (const char *) led.data;
+    ctx->argvlen[4] = led.len;
+    ctx->argv[5] = (const char *) hex;
+    ctx->argvlen[5] = ngx_strlen((char *) hex);
     for (i = 0; i < 16; i++) {
-        ctx->argv[5 + i] = ctx->sa.argv[i];
-        ctx->argvlen[5 + i] = ctx->sa.argvlen[i];
+        ctx->argv[6 + i] = ctx->sa.argv[i];
+        ctx->argvlen[6 + i] = ctx->sa.argvlen[i];
     }
-    ctx->argc = 21;
+    ctx->argc = 22;
     ctx->next = next;
 
     return ngx_http_bitcache_wapi_run(r, ctx);
@@ -877,7 +882,9 @@ ngx_http_bitcache_wapi_settings_set(ngx_http_request_t *r,
         return;
     }
 
-    w->outcome = ngx_http_bitcache_wapi_word(reply, "changed")
+    w->outcome = ngx_http_bitcache_wallet_rolled_back(r, w->widhex, reply)
+                 ? NGX_HTTP_BITCACHE_WALLET_INVALID
+                 : ngx_http_bitcache_wapi_word(reply, "changed")
                  ? NGX_HTTP_BITCACHE_WALLET_BUSY
                  : NGX_HTTP_BITCACHE_WALLET_NONE;
     ngx_http_bitcache_wapi_refuse(r, ctx);
