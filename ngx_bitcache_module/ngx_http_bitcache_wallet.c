@@ -124,7 +124,7 @@ ngx_http_bitcache_wallet_raise(void *data, uint64_t *mark)
 ngx_int_t
 ngx_http_bitcache_wallet_mark(ngx_http_request_t *r,
     const unsigned char wid[BC_WALLET_ID_LEN], const char *widhex,
-    uint64_t seq)
+    uint64_t seq, ngx_flag_t log_it, uint64_t *seenp)
 {
     u_char                          key[32];
     uint64_t                        seen;
@@ -152,7 +152,11 @@ ngx_http_bitcache_wallet_mark(ngx_http_request_t *r,
                       "mark of wallet %s", widhex);
     }
 
-    if (rc == NGX_DECLINED) {
+    if (seenp != NULL) {
+        *seenp = seen;
+    }
+
+    if (rc == NGX_DECLINED && log_it) {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "bitcache: wallet %s: its state was rolled back: seq "
                       "%uL after seq %uL was seen; refused", widhex, seq,
@@ -257,7 +261,31 @@ ngx_http_bitcache_wallet_state(ngx_http_request_t *r,
 
     /* a state older than one seen (written back) is refused; a newer one
      * raises the mark */
-    if (ngx_http_bitcache_wallet_mark(r, w->wid, w->widhex, s.seq) != NGX_OK) {
+    w->stale = 0;
+
+    if (w->reread) {
+        /* read after the mark was seen: below that, it was written back */
+        w->reread = 0;
+
+        if (s.seq < w->mark) {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "bitcache: wallet %s: its state was rolled back: "
+                          "seq %uL after seq %uL was seen; refused",
+                          w->widhex, s.seq, w->mark);
+            return NGX_HTTP_BITCACHE_WALLET_INVALID;
+        }
+
+        (void) ngx_http_bitcache_wallet_mark(r, w->wid, w->widhex, s.seq, 0,
+                                             NULL);
+
+    } else if (ngx_http_bitcache_wallet_mark(r, w->wid, w->widhex, s.seq, 0,
+                                             &w->mark)
+               != NGX_OK)
+    {
+        /* below the mark: a read that raced a purchase of another worker,
+         * or a state written back; the caller reads again */
+        w->stale = 1;
+        w->reread = 1;
         return NGX_HTTP_BITCACHE_WALLET_INVALID;
     }
 
@@ -318,6 +346,10 @@ ngx_http_bitcache_wallet_load(ngx_http_request_t *r,
     w->owned.len = 0;
     w->frozen.len = 0;
     w->failure = NULL;
+    w->product.len = 0;
+    if (product != NULL) {
+        w->product = *product;
+    }
 
     if (ngx_http_bitcache_key(r, &wal, BC_KEY_WALLET, (u_char *) w->widhex,
                               2 * BC_WALLET_ID_LEN) != NGX_OK
@@ -387,6 +419,21 @@ ngx_http_bitcache_wallet_loaded(ngx_http_bitcache_call_t *call,
     }
 
     w->outcome = ngx_http_bitcache_wallet_state(r, w, reply->element[0]);
+
+    if (w->stale) {
+        /* below the mark: read again, after the mark was seen */
+        if (ngx_http_bitcache_wallet_load(r, w, w->product.len ? &w->product
+                                                               : NULL,
+                                          w->done, w->data)
+            == NGX_OK)
+        {
+            return;
+        }
+        w->failure = "redis unavailable";
+        w->outcome = NGX_HTTP_BITCACHE_WALLET_UNAVAILABLE;
+        w->done(r, w);
+        return;
+    }
 
     if (w->outcome == NGX_HTTP_BITCACHE_WALLET_LOADED
         && reply->elements > 1
@@ -813,6 +860,51 @@ ngx_http_bitcache_wallet_word(redisReply *reply, const char *word)
 }
 
 
+/* After a read again (the state the script answered was below the mark):
+ * go on with the purchase from it. */
+static void
+ngx_http_bitcache_wallet_resumed(ngx_http_request_t *r,
+    ngx_http_bitcache_wallet_t *w)
+{
+    w->done = w->buy_done;
+
+    if (w->outcome != NGX_HTTP_BITCACHE_WALLET_LOADED) {
+        ngx_http_bitcache_wallet_finish(r, w, w->outcome);
+        return;
+    }
+
+    if (ngx_http_bitcache_wallet_attempt(r, w) != NGX_OK) {
+        if (w->failure == NULL) {
+            w->failure = "cannot compute the purchase";
+        }
+        ngx_http_bitcache_wallet_finish(r, w,
+                                        NGX_HTTP_BITCACHE_WALLET_UNAVAILABLE);
+    }
+}
+
+
+static void
+ngx_http_bitcache_wallet_resume(ngx_http_request_t *r,
+    ngx_http_bitcache_wallet_t *w)
+{
+    ngx_str_t  product;
+
+    product.data = (u_char *) w->offer.product;
+    product.len = w->offer.product_len;
+    w->buy_done = w->done;
+
+    if (ngx_http_bitcache_wallet_load(r, w, &product,
+                                      ngx_http_bitcache_wallet_resumed,
+                                      w->data)
+        != NGX_OK)
+    {
+        w->done = w->buy_done;
+        ngx_http_bitcache_wallet_finish(r, w,
+                                        NGX_HTTP_BITCACHE_WALLET_UNAVAILABLE);
+    }
+}
+
+
 /* The script said "changed": believe only a state that verifies, then
  * decide and try again from it. */
 static void
@@ -829,6 +921,12 @@ ngx_http_bitcache_wallet_changed(ngx_http_request_t *r,
     }
 
     o = ngx_http_bitcache_wallet_state(r, w, reply->element[1]);
+
+    if (w->stale && w->tries < NGX_HTTP_BITCACHE_WALLET_TRIES) {
+        ngx_http_bitcache_wallet_resume(r, w);
+        return;
+    }
+
     if (o != NGX_HTTP_BITCACHE_WALLET_LOADED) {
         ngx_http_bitcache_wallet_finish(r, w, o);
         return;
@@ -964,7 +1062,7 @@ ngx_http_bitcache_wallet_bought(ngx_http_bitcache_call_t *call,
                       w->offer.price, w->next.seq);
         w->state = w->next;
         (void) ngx_http_bitcache_wallet_mark(r, w->wid, w->widhex,
-                                             w->next.seq);
+                                             w->next.seq, 0, NULL);
         ngx_http_bitcache_wallet_finish(r, w, NGX_HTTP_BITCACHE_WALLET_BOUGHT);
         return;
     }

@@ -78,6 +78,11 @@ struct ngx_http_bitcache_wallet_s {
     bc_wallet_state                      next;       /* the state written */
     unsigned                             evaled:1;   /* EVAL after NOSCRIPT */
     unsigned                             renew:1;    /* owned, expired */
+    unsigned                             stale:1;    /* state below the
+                                                        mark: read again */
+    unsigned                             reread:1;   /* ... and was */
+    uint64_t                             mark;       /* seen before it */
+    ngx_str_t                            product;    /* of the load */
     ngx_http_bitcache_wallet_done_pt     buy_done;   /* while re-reading */
 
     ngx_http_bitcache_call_t             call;
@@ -123,11 +128,13 @@ ngx_http_bitcache_wallet_outcome_e ngx_http_bitcache_wallet_state(
 /* The wallet's high-water mark (the highest seq of a state that
  * verified, in bitcache_catalog_zone's marks, keyed by the wid's hash
  * tagged "bitcache/v1/wallet-mark"): NGX_OK if seq is not below it (the
- * mark is raised to seq), NGX_DECLINED if it is (logged at warn: a state
- * written back, which the caller refuses). */
+ * mark is raised to seq), NGX_DECLINED if it is (logged at warn when
+ * log_it: a state written back, which the caller refuses; a read that
+ * raced a purchase of another worker can be below too: read again, and
+ * refuse if that is below the mark seen before it, *seen). */
 ngx_int_t ngx_http_bitcache_wallet_mark(ngx_http_request_t *r,
     const unsigned char wid[BC_WALLET_ID_LEN], const char *widhex,
-    uint64_t seq);
+    uint64_t seq, ngx_flag_t log_it, uint64_t *seen);
 
 /* 1 if a script answered {"ledger", <LLEN>}: the state it was given to
  * change is not the one that ends the ledger (written back over a longer

@@ -678,6 +678,76 @@ ngx_http_bitcache_wapi_create(ngx_http_request_t *r,
 }
 
 
+/* POST /wallets from a browser or script that carries the credential of
+ * a wallet (the "wallet opened" page reloaded posts the form again): no
+ * second wallet, and the cookie stays. */
+static void
+ngx_http_bitcache_wapi_opened_before(ngx_http_request_t *r,
+    ngx_http_bitcache_wallet_t *w)
+{
+    u_char                    *p;
+    ngx_str_t                  extra, *url;
+    ngx_http_bitcache_wapi_t  *ctx = w->data;
+
+    if (w->outcome == NGX_HTTP_BITCACHE_WALLET_NONE) {
+        ngx_http_bitcache_wapi_create(r, ctx);
+        return;
+    }
+
+    if (w->outcome == NGX_HTTP_BITCACHE_WALLET_UNAVAILABLE) {
+        ngx_http_bitcache_wapi_fail(r, ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                    "unavailable", "redis unavailable", NULL);
+        return;
+    }
+
+    if (!ctx->json) {
+        url = ngx_http_bitcache_wapi_url(r, "/wallet");
+        if (url == NULL || ngx_http_bitcache_wapi_location(r, url) != NGX_OK) {
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+        ngx_http_bitcache_send(r, NGX_HTTP_SEE_OTHER, "text/plain", NULL, 0);
+        return;
+    }
+
+    extra.data = ngx_pnalloc(r->pool, 64);
+    if (extra.data == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+    p = ngx_sprintf(extra.data, "\"wallet\":\"%s\"", w->widhex);
+    extra.len = p - extra.data;
+
+    ngx_http_bitcache_wapi_fail(r, ctx, NGX_HTTP_CONFLICT, "has_wallet",
+                                "this browser already has a wallet: forget "
+                                "it first", &extra);
+}
+
+
+static void
+ngx_http_bitcache_wapi_wallets(ngx_http_request_t *r,
+    ngx_http_bitcache_wapi_t *ctx)
+{
+    char        err[128];
+    ngx_int_t   rc;
+
+    rc = ngx_http_bitcache_wallet_credential(r, &ctx->w, &ctx->header, err,
+                                             sizeof(err));
+    if (rc != NGX_OK) {
+        ngx_http_bitcache_wapi_create(r, ctx);   /* none, or not a code */
+        return;
+    }
+
+    rc = ngx_http_bitcache_wallet_load(r, &ctx->w, NULL,
+                                       ngx_http_bitcache_wapi_opened_before,
+                                       ctx);
+    if (rc != NGX_OK) {
+        ngx_http_bitcache_wapi_fail(r, ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                    "unavailable", "redis unavailable", NULL);
+    }
+}
+
+
 /* ---- POST /wallet/restore ---- */
 
 static void
@@ -1693,7 +1763,7 @@ ngx_http_bitcache_wapi_body(ngx_http_request_t *r)
     switch (ctx->route) {
 
     case BC_ROUTE_WALLETS:
-        ngx_http_bitcache_wapi_create(r, ctx);
+        ngx_http_bitcache_wapi_wallets(r, ctx);
         return;
 
     case BC_ROUTE_WALLET_RESTORE:

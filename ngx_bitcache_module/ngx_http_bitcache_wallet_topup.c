@@ -235,7 +235,7 @@ ngx_http_bitcache_credit_state(ngx_http_request_t *r,
     }
 
     /* older than a state seen (written back): refused, logged */
-    if (ngx_http_bitcache_wallet_mark(r, c->wid, c->widhex, s->seq)
+    if (ngx_http_bitcache_wallet_mark(r, c->wid, c->widhex, s->seq, 1, NULL)
         != NGX_OK)
     {
         return NGX_DECLINED;
@@ -459,7 +459,7 @@ ngx_http_bitcache_credit_evaled(ngx_http_bitcache_call_t *call,
     if (w->len == 2 && ngx_strncmp(w->str, "ok", 2) == 0) {
         c->has_state = 1;
         (void) ngx_http_bitcache_wallet_mark(r, c->wid, c->widhex,
-                                             c->state.seq);
+                                             c->state.seq, 1, NULL);
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "bitcache: wallet %s credited %uL sats from top-up %s "
                       "(entry %uL, balance %uL)", c->widhex,

@@ -105,6 +105,27 @@ like($cookie, qr/Max-Age=31536000/, '... for a year');
 like($r->{content}, qr/id="code"[^>]*>\Q$bcode\E</, '... the page shows the code');
 like($r->{headers}{'content-security-policy'} // '', qr/script-src 'nonce-/, '... under the payment page\'s CSP');
 
+# the "wallet opened" page reloaded posts the form again: no second wallet,
+# the cookie stays
+{
+    my $n = scalar @{ $t->redis('KEYS', 'bitcache:wal:*') };
+    my $again = $ua->request('POST', $t->url('/bitcache/wallets'),
+                             { headers => { Cookie => "bitcache_wallet=$bcode" }, content => '' });
+    is($again->{status}, 303, 'POST /wallets again from a browser with a wallet: 303');
+    like($again->{headers}{location}, qr{/bitcache/wallet$}, '... to the wallet page');
+    ok(!$again->{headers}{'set-cookie'}, '... the cookie is not replaced');
+    my $j = $t->wallet_req('POST', '/wallets', $w->{code});
+    is($j->{status}, 409, 'POST /wallets with Authorization of a wallet (JSON): 409');
+    is_deeply([@{ $j->{json} }{qw(error reason wallet)}],
+              ['has_wallet', 'this browser already has a wallet: forget it first', $w->{wallet}],
+              '... "forget it first", and its id');
+    is(scalar @{ $t->redis('KEYS', 'bitcache:wal:*') }, $n, '... no wallet made');
+    my $none = $ua->request('POST', $t->url('/bitcache/wallets'),
+                            { headers => { Cookie => 'bitcache_wallet=bcw1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq' },
+                              content => '' });
+    is($none->{status}, 201, '... a cookie that is no wallet\'s does not stop a new one');
+}
+
 # the wallet page: the code is not shown again, only its ends
 $r = $ua->request('GET', $t->url('/bitcache/wallet'), { headers => { Cookie => "bitcache_wallet=$bcode" } });
 is($r->{status}, 200, 'GET /wallet with the cookie: 200');
