@@ -847,14 +847,27 @@ static void
 ngx_http_bitcache_wapi_restore(ngx_http_request_t *r,
     ngx_http_bitcache_wapi_t *ctx)
 {
-    char       err[128];
-    ngx_str_t  code, key, a[6];
+    char        err[128], typed[BC_WALLET_CODE_INPUT_MAX + 1];
+    size_t      len = 0;
+    ngx_str_t   code, key, a[6];
+    ngx_flag_t  found;
 
-    if (!ngx_http_bitcache_wapi_field(ctx, "code", &code)) {
+    /* a form's code decoded ('+', %20, %2D: typed in groups), at most
+     * BC_WALLET_CODE_INPUT_MAX + 1 bytes: one more says "too long" */
+    found = ctx->body.len
+            && bc_body_code((const char *) ctx->body.data, ctx->body.len,
+                            typed, sizeof(typed), &len);
+
+    if (!found && !ngx_http_bitcache_wapi_field(ctx, "code", &code)) {
         ngx_http_bitcache_wapi_fail(r, ctx, NGX_HTTP_BAD_REQUEST, "bad_request",
                                     "no recovery code in the request (code=)",
                                     NULL);
         return;
+    }
+
+    if (found) {
+        code.data = (u_char *) typed;
+        code.len = len;
     }
 
     /* a typo is told at once, without counting or asking Redis */
@@ -863,11 +876,14 @@ ngx_http_bitcache_wapi_restore(ngx_http_request_t *r,
                                   code.len, err, sizeof(err))
         || !bc_wallet_id_of(ctx->w.wid, ctx->w.secret))
     {
+        ngx_explicit_memzero(typed, sizeof(typed));
         ngx_http_bitcache_wapi_fail(r, ctx, NGX_HTTP_BAD_REQUEST, "bad_code",
                                     code.len > BC_WALLET_CODE_INPUT_MAX
                                     ? "not a recovery code" : err, NULL);
         return;
     }
+
+    ngx_explicit_memzero(typed, sizeof(typed));
 
     bc_hex_encode(ctx->w.widhex, ctx->w.wid, BC_WALLET_ID_LEN);
 
