@@ -41,6 +41,8 @@ static void ngx_http_bitcache_wallet_bought(ngx_http_bitcache_call_t *call,
     redisReply *reply);
 static ngx_int_t ngx_http_bitcache_wallet_attempt(ngx_http_request_t *r,
     ngx_http_bitcache_wallet_t *w);
+static void ngx_http_bitcache_wallet_start(ngx_http_request_t *r,
+    ngx_http_bitcache_wallet_t *w);
 
 
 /* ---- the credential ---- */
@@ -520,6 +522,12 @@ ngx_http_bitcache_wallet_finish(ngx_http_request_t *r,
 {
     w->outcome = o;
 
+    /* the next purchase of this wallet in this worker may start, from
+     * the state this one wrote */
+    ngx_http_bitcache_wallet_queue_leave(w,
+                                         o == NGX_HTTP_BITCACHE_WALLET_BOUGHT
+                                         ? &w->state : NULL);
+
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "bitcache: wallet %s buy: %s after %ui tries", w->widhex,
                    ngx_http_bitcache_wallet_outcome_str(o), w->tries);
@@ -652,7 +660,35 @@ ngx_http_bitcache_wallet_buy(ngx_http_request_t *r,
         return ngx_http_bitcache_wallet_post(r, w);
     }
 
+    /* behind a purchase of this wallet in flight in this worker: wait */
+    switch (ngx_http_bitcache_wallet_queue_enter(r, w,
+                                                 ngx_http_bitcache_wallet_start))
+    {
+    case NGX_OK:
+        break;
+    case NGX_BUSY:
+        return NGX_OK;
+    default:
+        return NGX_ERROR;
+    }
+
     return ngx_http_bitcache_wallet_attempt(r, w);
+}
+
+
+/* A queued purchase's turn: decided again from the state the one before
+ * wrote (or read), then tried. */
+static void
+ngx_http_bitcache_wallet_start(ngx_http_request_t *r,
+    ngx_http_bitcache_wallet_t *w)
+{
+    if (ngx_http_bitcache_wallet_attempt(r, w) != NGX_OK) {
+        if (w->failure == NULL) {
+            w->failure = "redis unavailable";
+        }
+        ngx_http_bitcache_wallet_finish(r, w,
+                                        NGX_HTTP_BITCACHE_WALLET_UNAVAILABLE);
+    }
 }
 
 

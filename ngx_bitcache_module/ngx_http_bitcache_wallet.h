@@ -43,6 +43,8 @@ typedef enum {
 
 
 typedef struct ngx_http_bitcache_wallet_s  ngx_http_bitcache_wallet_t;
+typedef struct ngx_http_bitcache_wallet_busy_s
+    ngx_http_bitcache_wallet_busy_t;
 
 typedef void (*ngx_http_bitcache_wallet_done_pt)(ngx_http_request_t *r,
     ngx_http_bitcache_wallet_t *w);
@@ -88,6 +90,16 @@ struct ngx_http_bitcache_wallet_s {
     ngx_http_bitcache_call_t             call;
     ngx_http_bitcache_wallet_done_pt     done;
     void                                *data;
+
+    /* one purchase at a time per wallet in a worker
+     * (ngx_http_bitcache_wallet_queue.c) */
+    ngx_http_bitcache_wallet_busy_t     *queue_busy;
+    ngx_queue_t                          queue_link;
+    ngx_event_t                          queue_ev;
+    ngx_http_request_t                  *queue_request;
+    ngx_http_bitcache_wallet_done_pt     queue_start;
+    unsigned                             queue_waiting:1;
+    unsigned                             queue_cleanup:1;
 };
 
 
@@ -118,6 +130,18 @@ ngx_int_t ngx_http_bitcache_wallet_load(ngx_http_request_t *r,
 ngx_int_t ngx_http_bitcache_wallet_buy(ngx_http_request_t *r,
     ngx_http_bitcache_wallet_t *w, ngx_http_bitcache_wallet_done_pt done,
     void *data);
+
+/* Within a worker, one purchase of a wallet is in flight at a time:
+ * NGX_OK, w is it; NGX_BUSY, w waits, and start(r, w) runs (from a posted
+ * event) when the one before has left, with w->state the state it wrote
+ * when it bought; NGX_ERROR. A request that goes away leaves by itself. */
+ngx_int_t ngx_http_bitcache_wallet_queue_enter(ngx_http_request_t *r,
+    ngx_http_bitcache_wallet_t *w, ngx_http_bitcache_wallet_done_pt start);
+
+/* w's purchase ended (left: the state it wrote, or NULL): the next one
+ * waiting starts. */
+void ngx_http_bitcache_wallet_queue_leave(ngx_http_bitcache_wallet_t *w,
+    const bc_wallet_state *left);
 
 /* Believes an HGETALL wal:<wid> reply (a script's "changed" answer) only
  * if it verifies: LOADED (w->state, w->frozen set), NONE, INVALID
