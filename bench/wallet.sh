@@ -192,6 +192,10 @@ printf 'wallet: %.0f purchases/s (rounds: %s), token downloads %.0f req/s (round
 printf 'wallet_buys_per_sec=%.0f\n' "$b"
 printf 'wallet_buy_non2xx=%d\n' "$buy_bad"
 printf 'wallet_buy_ratio=%.3f\n' "$(echo "$b / $d" | bc -l)"
+if [ "$buy_bad" != 0 ]; then        # why: the log's warn lines, counted
+    grep -E '\[(warn|error)\]' "$dir/error.log" | sed -E 's/^.*\] [0-9]+#[0-9]+: (\*[0-9]+ )?//; s/, client:.*//' \
+        | sort | uniq -c | sort -rn | head -n 5 >&2
+fi
 if grep -E '\[(alert|emerg|crit)\]' "$dir/error.log"; then
     echo "bench: errors in nginx's log" >&2; exit 1
 fi
