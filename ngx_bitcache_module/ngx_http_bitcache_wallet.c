@@ -642,6 +642,8 @@ ngx_http_bitcache_wallet_buy(ngx_http_request_t *r,
     ngx_http_bitcache_wallet_t *w, ngx_http_bitcache_wallet_done_pt done,
     void *data)
 {
+    ngx_int_t  rc;
+
     w->done = done;
     w->data = data;
     w->tries = 0;
@@ -661,14 +663,13 @@ ngx_http_bitcache_wallet_buy(ngx_http_request_t *r,
     }
 
     /* behind a purchase of this wallet in flight in this worker: wait */
-    switch (ngx_http_bitcache_wallet_queue_enter(r, w,
-                                                 ngx_http_bitcache_wallet_start))
-    {
-    case NGX_OK:
-        break;
-    case NGX_BUSY:
-        return NGX_OK;
-    default:
+    rc = ngx_http_bitcache_wallet_queue_enter(r, w,
+                                              ngx_http_bitcache_wallet_start);
+    if (rc == NGX_BUSY) {
+        return NGX_OK;                      /* start runs in its turn */
+    }
+
+    if (rc != NGX_OK) {
         return NGX_ERROR;
     }
 
