@@ -964,6 +964,22 @@ ngx_http_bitcache_wapi_settings_set(ngx_http_request_t *r,
     {
         /* a purchase came first: the same change on the state it left */
         w->outcome = ngx_http_bitcache_wallet_state(r, w, reply->element[1]);
+
+        if (w->stale) {
+            /* below the mark (another worker bought since): read again */
+            if (ngx_http_bitcache_wallet_load(r, w, NULL,
+                                        ngx_http_bitcache_wapi_settings_loaded,
+                                        ctx)
+                != NGX_OK)
+            {
+                ngx_http_bitcache_wapi_fail(r, ctx,
+                                            NGX_HTTP_SERVICE_UNAVAILABLE,
+                                            "unavailable",
+                                            "redis unavailable", NULL);
+            }
+            return;
+        }
+
         ngx_http_bitcache_wapi_settings_loaded(r, w);
         return;
     }
