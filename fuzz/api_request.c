@@ -1,6 +1,6 @@
 /* The API's request parsers on any bytes: routes (under a fixed and under
  * an input-given API URL), bitcache_api_url checks, the offer and the
- * wallet's fields in a body, amounts in sats, the Authorization header,
+ * wallet's fields in a body (the code form-decoded), amounts in sats, the Authorization header,
  * cookies and claims. Properties: a route that matches re-spells exactly
  * the input; an offer or field lies inside the body (a form value without
  * '%' or '+', a JSON string without escapes); sats are the decimal
@@ -15,6 +15,7 @@
 #include "amount.h"
 #include "api_request.h"
 #include "hex.h"
+#include "wallet_record.h"
 
 static void
 check_route(const char *s, size_t n, const char *api, size_t apilen)
@@ -86,6 +87,19 @@ check_fields(const char *s, size_t n)
                         && memcmp(v - 1 - strlen(names[i]), names[i], strlen(names[i])) == 0);
         }
         check_sats(v, vlen);
+    }
+    /* the code: decoded within its bound; a form value without '%' or
+     * '+' is the field as bc_body_field finds it */
+    {
+        char out[BC_WALLET_CODE_INPUT_MAX + 1];
+        size_t olen2 = 0;
+
+        if (bc_body_code(s, n, out, sizeof(out), &olen2)) {
+            FUZZ_ASSERT(olen2 >= 1 && olen2 <= sizeof(out));
+            if (bc_body_field(s, n, "code", &v, &vlen)) {
+                FUZZ_ASSERT(vlen == olen2 && memcmp(v, out, vlen) == 0);
+            }
+        }
     }
     /* the offer is the field "offer", a JSON string */
     if (bc_body_offer(s, n, &o, &olen)) {

@@ -271,9 +271,10 @@ json_field(const char *s, size_t len, const char *name, size_t nlen, int string_
 }
 
 /* The first non-empty name=value; a value that would need decoding
- * ('%' or '+') is refused, not decoded: no field here needs either. */
+ * ('%' or '+') is refused, not decoded (unless raw: bc_body_code decodes
+ * it): no other field needs either. */
 static int
-form_field(const char *s, size_t len, const char *name, size_t nlen,
+form_field(const char *s, size_t len, const char *name, size_t nlen, int raw,
     const char **value, size_t *value_len)
 {
     size_t i = 0, end, j;
@@ -281,7 +282,7 @@ form_field(const char *s, size_t len, const char *name, size_t nlen,
     while (i < len) {
         for (end = i; end < len && s[end] != '&'; end++) { /* void */ }
         if (end - i > nlen + 1 && memcmp(s + i, name, nlen) == 0 && s[i + nlen] == '=') {
-            for (j = i + nlen + 1; j < end; j++) {
+            for (j = i + nlen + 1; j < end && !raw; j++) {
                 if (s[j] == '%' || s[j] == '+') {
                     return 0;
                 }
@@ -307,7 +308,62 @@ body_field(const char *body, size_t len, const char *name, int string_only,
     if (i < len && body[i] == '{') {
         return json_field(body, len, name, nlen, string_only, value, value_len);
     }
-    return form_field(body, len, name, nlen, value, value_len);
+    return form_field(body, len, name, nlen, 0, value, value_len);
+}
+
+static int
+hex_digit(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f') {
+        return (c | 0x20) - 'a' + 10;
+    }
+    return -1;
+}
+
+int
+bc_body_code(const char *body, size_t len, char *out, size_t outlen, size_t *out_len)
+{
+    const char *v;
+    size_t vlen, i, n = 0, start = skip_ws(body, len, 0);
+    int hi, lo;
+
+    if (start < len && body[start] == '{') {
+        if (!bc_body_field(body, len, "code", &v, &vlen) || vlen > outlen) {
+            return 0;
+        }
+        memcpy(out, v, vlen);
+        *out_len = vlen;
+        return 1;
+    }
+    if (!form_field(body, len, "code", 4, 1, &v, &vlen)) {
+        return 0;
+    }
+    for (i = 0; i < vlen; i++) {
+        if (n == outlen) {
+            return 0;                       /* longer than any typed code */
+        }
+        if (v[i] == '+') {
+            out[n++] = ' ';
+        } else if (v[i] == '%') {
+            if (i + 2 >= vlen) {
+                return 0;                   /* a '%' without two digits */
+            }
+            hi = hex_digit(v[i + 1]);
+            lo = hex_digit(v[i + 2]);
+            if (hi < 0 || lo < 0) {
+                return 0;
+            }
+            out[n++] = (char) (hi << 4 | lo);
+            i += 2;
+        } else {
+            out[n++] = v[i];
+        }
+    }
+    *out_len = n;
+    return n > 0;
 }
 
 int

@@ -57,6 +57,15 @@ int bc_body_offer(const char *body, size_t len, const char **offer, size_t *offe
 int bc_body_field(const char *body, size_t len, const char *name,
     const char **value, size_t *value_len);
 
+/* The recovery code of a POST body (the field "code"): a JSON string as
+ * bc_body_field finds it, or a form's value decoded ('+' a space, %XX a
+ * byte: a code typed in groups arrives so), copied into out. Returns 1
+ * and *out_len (1..outlen), or 0: no field, a '%' without two hex digits,
+ * or longer than outlen. Only this field is decoded; the others stay
+ * strict. The code's reader skips the spaces and dashes. */
+int bc_body_code(const char *body, size_t len, char *out, size_t outlen,
+    size_t *out_len);
+
 /* A decimal number of satoshis, 1..2100000000000000, no sign, no leading
  * zero: 1 and *sats, or 0. */
 int bc_body_sats(const char *s, size_t len, uint64_t *sats);

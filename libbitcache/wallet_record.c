@@ -658,6 +658,19 @@ bc_wallet_idem_ok(const char *s, size_t len)
     "  return redis.error_reply('wallet ledger is not a list')\n"             \
     "end\n"
 
+/* The ledger holds exactly the entries of the state the module read (seq;
+ * d = 1 when the new state adds one, 0 for settings): a state written
+ * back over a longer ledger is refused, nothing written. After
+ * WLED_TYPE_CHECK (LLEN of another type is an error). */
+#define WLED_SEQ_CHECK(d)                                                     \
+    "local nseq\n"                                                            \
+    "for i = 2, 16, 2 do\n"                                                   \
+    "  if ARGV[i] == 'seq' then nseq = tonumber(ARGV[i + 1]) end\n"           \
+    "end\n"                                                                   \
+    "if not nseq then return redis.error_reply('no seq in the new state') end\n" \
+    "local len = redis.call('LLEN', KEYS[2])\n"                               \
+    "if len + " #d " ~= nseq then return {'ledger', len} end\n"
+
 const char bc_script_wallet_buy[] =
     "local fz = redis.call('HGET', KEYS[1], 'frozen')\n"
     "if fz then return {'frozen', fz} end\n"
@@ -672,6 +685,7 @@ const char bc_script_wallet_buy[] =
     "  return {'changed', redis.call('HGETALL', KEYS[1]), o}\n"
     "end\n"
     WLED_TYPE_CHECK
+    WLED_SEQ_CHECK(1)
     "redis.call('HSET', KEYS[1], unpack(ARGV, 2, 17))\n"
     "redis.call('RPUSH', KEYS[2], ARGV[18])\n"
     "redis.call('HSET', KEYS[3], ARGV[19], ARGV[20])\n"
@@ -696,6 +710,7 @@ const char bc_script_wallet_credit[] =
     "for i = 2, 16, 2 do if ARGV[i] == 'seq' then seq = ARGV[i + 1] end end\n"
     "if not seq then return redis.error_reply('no seq in the new state') end\n"
     WLED_TYPE_CHECK
+    WLED_SEQ_CHECK(1)
     "redis.call('HSET', KEYS[1], unpack(ARGV, 2, 17))\n"
     "redis.call('RPUSH', KEYS[2], ARGV[18])\n"
     "redis.call('HSET', KEYS[3], ARGV[19], seq)\n"
@@ -707,5 +722,7 @@ const char bc_script_wallet_set[] =
     "elseif redis.call('HGET', KEYS[1], 'mac') ~= ARGV[1] then\n"
     "  return {'changed', redis.call('HGETALL', KEYS[1])}\n"
     "end\n"
+    WLED_TYPE_CHECK
+    WLED_SEQ_CHECK(0)
     "redis.call('HSET', KEYS[1], unpack(ARGV, 2, 17))\n"
     "return {'ok'}\n";

@@ -232,6 +232,10 @@ int bc_wallet_idem_ok(const char *s, size_t len);
  *   {"key", product}                   the key bought another product
  *   {"replay"}                         the key bought this product: nothing
  *                                      done (the module re-mints from wown)
+ *   {"ledger", <LLEN wled>}            the ledger does not hold exactly the
+ *                                      read state's seq entries (the new
+ *                                      state's seq - 1): a state written
+ *                                      back (rolled back): nothing done
  *   {"changed", <HGETALL wal>, owned}  the state moved on (or is gone): the
  *                                      module verifies it and tries again;
  *                                      owned is HGET wown product or false
@@ -246,7 +250,8 @@ extern const char bc_script_wallet_buy[];
  * ARGV[1] = mac read (hex), ARGV[2..17] = new state, ARGV[18] = the credit
  * entry, ARGV[19] = the invoice id hex. Answers {"done", seq} if wtop says
  * it was credited (nothing written), {"unknown"} if the invoice is not a
- * top-up of this wallet, {"changed", <HGETALL wal>}, or {"ok"}. A frozen
+ * top-up of this wallet, {"changed", <HGETALL wal>}, {"ledger", <LLEN>}
+ * (as BUY's: LLEN wled is not the new state's seq - 1), or {"ok"}. A frozen
  * wallet is still credited: money received is never refused.
  * wtop is not authenticated: a Redis writer can set an invoice back to
  * "0". Before crediting, the caller makes sure that no credit entry of
@@ -254,10 +259,13 @@ extern const char bc_script_wallet_buy[];
  * invoice. */
 extern const char bc_script_wallet_credit[];
 
-/* KEYS[1] = wal:<wid>. ARGV[1] = mac read (hex) or "" to create (only if
- * the key does not exist), ARGV[2..17] = the new state. Settings changes
- * (max_auto_price) and creation. Answers {"ok"}, {"exists"} or
- * {"changed", <HGETALL wal>}. */
+/* KEYS[1] = wal:<wid>, KEYS[2] = wled:<wid>. ARGV[1] = mac read (hex) or
+ * "" to create (only if the key does not exist), ARGV[2..17] = the new
+ * state (its seq the one read). Settings changes (max_auto_price) and
+ * creation. Answers {"ok"}, {"exists"}, {"changed", <HGETALL wal>} or
+ * {"ledger", <LLEN>} (LLEN wled is not the state's seq: nothing written).
+ *
+ * The scripts check everything before they write anything. */
 extern const char bc_script_wallet_set[];
 
 #endif

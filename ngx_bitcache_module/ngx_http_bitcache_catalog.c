@@ -1,12 +1,9 @@
 /*
  * Catalog records and their high-water marks (see the header).
  *
- * The zone is an ngx_slab pool holding an rbtree of marks keyed by the
- * SHA-256 of the product (so that any product, however long, takes one
- * small node) and a queue in least-recently-used order: when the zone is
- * full the oldest mark is forgotten (that product is then protected again
- * from the next record seen). Only records whose MAC verifies make marks,
- * so requests for made-up products cannot fill the zone.
+ * The marks (ngx_http_bitcache_marks.c) are keyed by the SHA-256 of the
+ * product; the zone also holds the wallets' marks, keyed by a tagged hash
+ * of the wallet id, which no product's hash can equal.
  */
 
 #include <ngx_config.h>
@@ -16,145 +13,16 @@
 #include "hash.h"
 #include "invoice_record.h"
 #include "ngx_http_bitcache_catalog.h"
-
-
-typedef struct {
-    ngx_rbtree_node_t   node;           /* key: the hash's first bytes */
-    ngx_queue_t         queue;          /* most recently used first */
-    uint64_t            mark;           /* the highest seq seen */
-    u_char              hash[32];       /* SHA-256 of the product */
-} ngx_http_bitcache_mark_t;
-
-
-typedef struct {
-    ngx_rbtree_t        rbtree;
-    ngx_rbtree_node_t   sentinel;
-    ngx_queue_t         queue;
-} ngx_http_bitcache_catalog_sh_t;
-
-
-typedef struct {
-    ngx_http_bitcache_catalog_sh_t  *sh;
-    ngx_slab_pool_t                 *shpool;
-} ngx_http_bitcache_catalog_ctx_t;
-
-
-static void
-ngx_http_bitcache_mark_insert(ngx_rbtree_node_t *temp,
-    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel)
-{
-    ngx_rbtree_node_t        **p;
-    ngx_http_bitcache_mark_t  *m, *t;
-
-    for ( ;; ) {
-
-        if (node->key != temp->key) {
-            p = (node->key < temp->key) ? &temp->left : &temp->right;
-
-        } else {
-            m = (ngx_http_bitcache_mark_t *) node;
-            t = (ngx_http_bitcache_mark_t *) temp;
-            p = (ngx_memcmp(m->hash, t->hash, 32) < 0)
-                ? &temp->left : &temp->right;
-        }
-
-        if (*p == sentinel) {
-            break;
-        }
-
-        temp = *p;
-    }
-
-    *p = node;
-    node->parent = temp;
-    node->left = sentinel;
-    node->right = sentinel;
-    ngx_rbt_red(node);
-}
-
-
-static ngx_int_t
-ngx_http_bitcache_catalog_init_zone(ngx_shm_zone_t *shm_zone, void *data)
-{
-    ngx_http_bitcache_catalog_ctx_t  *octx = data;
-
-    size_t                            len;
-    ngx_http_bitcache_catalog_ctx_t  *ctx;
-
-    ctx = shm_zone->data;
-
-    if (octx) {
-        /* a reload with the same name and size: the marks stay */
-        ctx->sh = octx->sh;
-        ctx->shpool = octx->shpool;
-        return NGX_OK;
-    }
-
-    ctx->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
-
-    if (shm_zone->shm.exists) {
-        ctx->sh = ctx->shpool->data;
-        return NGX_OK;
-    }
-
-    ctx->sh = ngx_slab_alloc(ctx->shpool,
-                             sizeof(ngx_http_bitcache_catalog_sh_t));
-    if (ctx->sh == NULL) {
-        return NGX_ERROR;
-    }
-
-    ctx->shpool->data = ctx->sh;
-
-    ngx_rbtree_init(&ctx->sh->rbtree, &ctx->sh->sentinel,
-                    ngx_http_bitcache_mark_insert);
-    ngx_queue_init(&ctx->sh->queue);
-
-    len = sizeof(" in bitcache_catalog_zone \"\"") + shm_zone->shm.name.len;
-
-    ctx->shpool->log_ctx = ngx_slab_alloc(ctx->shpool, len);
-    if (ctx->shpool->log_ctx == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_sprintf(ctx->shpool->log_ctx, " in bitcache_catalog_zone \"%V\"%Z",
-                &shm_zone->shm.name);
-
-    /* a full zone is normal: the oldest mark makes room */
-    ctx->shpool->log_nomem = 0;
-
-    return NGX_OK;
-}
+#include "ngx_http_bitcache_marks.h"
 
 
 static char *
 ngx_http_bitcache_catalog_add(ngx_conf_t *cf,
     ngx_http_bitcache_main_conf_t *bmcf, ngx_str_t *name, ssize_t size)
 {
-    ngx_shm_zone_t                   *zone;
-    ngx_http_bitcache_catalog_ctx_t  *ctx;
+    bmcf->catalog_zone = ngx_http_bitcache_marks_add(cf, name, size);
 
-    ctx = ngx_pcalloc(cf->pool, sizeof(ngx_http_bitcache_catalog_ctx_t));
-    if (ctx == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    zone = ngx_shared_memory_add(cf, name, size, &ngx_http_bitcache_module);
-    if (zone == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    if (zone->data) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "bitcache_catalog_zone \"%V\" is already declared",
-                           name);
-        return NGX_CONF_ERROR;
-    }
-
-    zone->init = ngx_http_bitcache_catalog_init_zone;
-    zone->data = ctx;
-    bmcf->catalog_zone = zone;
-
-    return NGX_CONF_OK;
+    return bmcf->catalog_zone ? NGX_CONF_OK : NGX_CONF_ERROR;
 }
 
 
@@ -223,123 +91,45 @@ ngx_http_bitcache_catalog_init_conf(ngx_conf_t *cf,
 }
 
 
-static ngx_http_bitcache_mark_t *
-ngx_http_bitcache_mark_find(ngx_http_bitcache_catalog_ctx_t *ctx,
-    ngx_rbtree_key_t key, u_char *hash)
+static ngx_int_t
+ngx_http_bitcache_catalog_mark(void *data, uint64_t *mark, u_char *pin)
 {
-    ngx_int_t                  rc;
-    ngx_rbtree_node_t         *node, *sentinel;
-    ngx_http_bitcache_mark_t  *m;
+    (void) pin;                 /* a record's seq says it all */
 
-    node = ctx->sh->rbtree.root;
-    sentinel = ctx->sh->rbtree.sentinel;
-
-    while (node != sentinel) {
-
-        if (key != node->key) {
-            node = (key < node->key) ? node->left : node->right;
-            continue;
-        }
-
-        m = (ngx_http_bitcache_mark_t *) node;
-        rc = ngx_memcmp(hash, m->hash, 32);
-
-        if (rc == 0) {
-            return m;
-        }
-
-        node = (rc < 0) ? node->left : node->right;
-    }
-
-    return NULL;
-}
-
-
-/* A new mark, forgetting the least recently used ones when the zone is
- * full. Called locked. */
-static ngx_http_bitcache_mark_t *
-ngx_http_bitcache_mark_new(ngx_http_bitcache_catalog_ctx_t *ctx)
-{
-    ngx_uint_t                 i;
-    ngx_queue_t               *q;
-    ngx_http_bitcache_mark_t  *m;
-
-    for (i = 0; i < 4; i++) {
-        m = ngx_slab_alloc_locked(ctx->shpool,
-                                  sizeof(ngx_http_bitcache_mark_t));
-        if (m != NULL || ngx_queue_empty(&ctx->sh->queue)) {
-            return m;
-        }
-
-        q = ngx_queue_last(&ctx->sh->queue);
-        m = ngx_queue_data(q, ngx_http_bitcache_mark_t, queue);
-
-        ngx_queue_remove(q);
-        ngx_rbtree_delete(&ctx->sh->rbtree, &m->node);
-        ngx_slab_free_locked(ctx->shpool, m);
-    }
-
-    return NULL;
+    return bc_catalog_decide(data, mark);
 }
 
 
 /* Decides rec (NULL: missing, malformed or forged) against the product's
- * mark and raises the mark, under the zone's lock; *seen gets the mark as
- * it was. */
+ * mark (keyed by the product's SHA-256) and raises the mark; *seen gets
+ * the mark as it was. */
 static bc_catalog_verdict
 ngx_http_bitcache_catalog_decide(ngx_http_request_t *r, ngx_str_t *product,
     const bc_product_record *rec, uint64_t *seen)
 {
-    u_char                            hash[32];
-    uint64_t                          mark;
-    ngx_rbtree_key_t                  key;
-    bc_catalog_verdict                v;
-    ngx_http_bitcache_mark_t         *m;
-    ngx_http_bitcache_main_conf_t    *bmcf;
-    ngx_http_bitcache_catalog_ctx_t  *ctx;
+    u_char                          hash[32];
+    ngx_flag_t                      full;
+    bc_catalog_verdict              v;
+    ngx_http_bitcache_main_conf_t  *bmcf;
 
     bmcf = ngx_http_get_module_main_conf(r, ngx_http_bitcache_module);
-    ctx = bmcf->catalog_zone->data;
 
     if (!bc_sha256(hash, product->data, product->len)) {
         *seen = 0;
         return BC_CATALOG_ROLLED_BACK;      /* fail closed */
     }
 
-    ngx_memcpy(&key, hash, sizeof(key));
+    v = (bc_catalog_verdict) ngx_http_bitcache_marks_update(
+            bmcf->catalog_zone, hash, ngx_http_bitcache_catalog_mark,
+            (void *) rec, seen, &full);
 
-    ngx_shmtx_lock(&ctx->shpool->mutex);
-
-    m = ngx_http_bitcache_mark_find(ctx, key, hash);
-    mark = m ? m->mark : 0;
-    *seen = mark;
-
-    v = bc_catalog_decide(rec, &mark);
-
-    if (m) {
-        m->mark = mark;
-        ngx_queue_remove(&m->queue);
-        ngx_queue_insert_head(&ctx->sh->queue, &m->queue);
-
-    } else if (mark) {
-        m = ngx_http_bitcache_mark_new(ctx);
-
-        if (m == NULL) {
-            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                          "bitcache: no room in bitcache_catalog_zone for "
-                          "the mark of \"%V\"",
-                          ngx_http_bitcache_log_str(r, product->data,
-                                                    product->len));
-        } else {
-            m->node.key = key;
-            m->mark = mark;
-            ngx_memcpy(m->hash, hash, 32);
-            ngx_rbtree_insert(&ctx->sh->rbtree, &m->node);
-            ngx_queue_insert_head(&ctx->sh->queue, &m->queue);
-        }
+    if (full) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "bitcache: no room in bitcache_catalog_zone for "
+                      "the mark of \"%V\"",
+                      ngx_http_bitcache_log_str(r, product->data,
+                                                product->len));
     }
-
-    ngx_shmtx_unlock(&ctx->shpool->mutex);
 
     return v;
 }

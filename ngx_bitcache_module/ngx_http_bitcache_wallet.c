@@ -15,10 +15,12 @@
 #include <openssl/rand.h>
 
 #include "api_request.h"
+#include "hash.h"
 #include "hex.h"
 #include "token_record.h"
 #include "ngx_http_bitcache.h"
 #include "ngx_http_bitcache_call.h"
+#include "ngx_http_bitcache_marks.h"
 #include "ngx_http_bitcache_page.h"
 #include "ngx_http_bitcache_wallet.h"
 
@@ -43,6 +45,8 @@ static ngx_int_t ngx_http_bitcache_wallet_owned_check(ngx_http_request_t *r,
     ngx_http_bitcache_wallet_t *w);
 static void ngx_http_bitcache_wallet_owned_read(ngx_http_bitcache_call_t *call,
     redisReply *reply);
+static void ngx_http_bitcache_wallet_start(ngx_http_request_t *r,
+    ngx_http_bitcache_wallet_t *w);
 
 
 /* ---- the credential ---- */
@@ -100,6 +104,134 @@ ngx_http_bitcache_wallet_credential(ngx_http_request_t *r,
     }
 
     return NGX_DECLINED;
+}
+
+
+/* ---- rollbacks ---- */
+
+#define NGX_HTTP_BITCACHE_WALLET_MARK_TAG  "bitcache/v1/wallet-mark"
+
+
+typedef struct {
+    uint64_t        seq;
+    const u_char   *head;
+} ngx_http_bitcache_wallet_seen_t;
+
+
+/* The mark is the highest seq seen, pinned to the head that stood at it:
+ * a state below it was written back; one at it with another head is a
+ * fork (a successor the module signed for an attempt whose script wrote
+ * nothing, which whoever watches Redis saw), written over the one that
+ * was committed. NGX_DECLINED: below; NGX_ABORT: a fork. */
+static ngx_int_t
+ngx_http_bitcache_wallet_raise(void *data, uint64_t *mark, u_char *pin)
+{
+    static const u_char               none[32];
+    ngx_http_bitcache_wallet_seen_t  *s = data;
+
+    if (s->seq < *mark) {
+        return NGX_DECLINED;
+    }
+
+    if (s->seq == *mark && ngx_memcmp(pin, none, 32) != 0
+        && ngx_memcmp(pin, s->head, 32) != 0)
+    {
+        return NGX_ABORT;
+    }
+
+    *mark = s->seq;
+    ngx_memcpy(pin, s->head, 32);
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_bitcache_wallet_mark(ngx_http_request_t *r,
+    const unsigned char wid[BC_WALLET_ID_LEN], const char *widhex,
+    uint64_t seq, const u_char *head, ngx_flag_t log_it, uint64_t *seenp)
+{
+    u_char                            key[32];
+    uint64_t                          seen;
+    ngx_int_t                         rc;
+    ngx_flag_t                        full;
+    ngx_http_bitcache_main_conf_t    *bmcf;
+    ngx_http_bitcache_wallet_seen_t   s;
+
+    bmcf = ngx_http_get_module_main_conf(r, ngx_http_bitcache_module);
+
+    /* tagged: a wallet's key never meets a product's (plain SHA-256) */
+    if (bmcf->catalog_zone == NULL
+        || !bc_tagged_hash(key, NGX_HTTP_BITCACHE_WALLET_MARK_TAG, wid,
+                           BC_WALLET_ID_LEN))
+    {
+        return NGX_DECLINED;                /* fail closed */
+    }
+
+    s.seq = seq;
+    s.head = head;
+
+    rc = ngx_http_bitcache_marks_update(bmcf->catalog_zone, key,
+                                        ngx_http_bitcache_wallet_raise, &s,
+                                        &seen, &full);
+
+    if (full) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "bitcache: no room in bitcache_catalog_zone for the "
+                      "mark of wallet %s", widhex);
+    }
+
+    if (seenp != NULL) {
+        *seenp = seen;
+    }
+
+    if (rc == NGX_DECLINED && log_it) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "bitcache: wallet %s: its state was rolled back: seq "
+                      "%uL after seq %uL was seen; refused", widhex, seq,
+                      seen);
+    }
+
+    if (rc == NGX_ABORT && log_it) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "bitcache: wallet %s: its state is a fork: seq %uL "
+                      "with another head than was seen; refused", widhex,
+                      seq);
+    }
+
+    return rc;
+}
+
+
+ngx_flag_t
+ngx_http_bitcache_wallet_rolled_back(ngx_http_request_t *r,
+    const char *widhex, redisReply *reply)
+{
+    redisReply  *e;
+
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
+        || reply->elements < 1)
+    {
+        return 0;
+    }
+
+    e = reply->element[0];
+
+    if (e->type != REDIS_REPLY_STRING || e->len != 6
+        || ngx_strncmp(e->str, "ledger", 6) != 0)
+    {
+        return 0;
+    }
+
+    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                  "bitcache: wallet %s: its state does not match its ledger "
+                  "(rolled back?): the ledger has %L entries; refused",
+                  widhex,
+                  (reply->elements > 1
+                   && reply->element[1]->type == REDIS_REPLY_INTEGER)
+                  ? (int64_t) reply->element[1]->integer : (int64_t) -1);
+
+    return 1;
 }
 
 
@@ -163,6 +295,42 @@ ngx_http_bitcache_wallet_state(ngx_http_request_t *r,
         return NGX_HTTP_BITCACHE_WALLET_INVALID;
     }
 
+    /* a state older than one seen (written back) is refused; a newer one
+     * raises the mark */
+    w->stale = 0;
+
+    if (w->reread) {
+        /* read after the mark was seen: below that, it was written back */
+        w->reread = 0;
+
+        if (s.seq < w->mark) {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "bitcache: wallet %s: its state was rolled back: "
+                          "seq %uL after seq %uL was seen; refused",
+                          w->widhex, s.seq, w->mark);
+            return NGX_HTTP_BITCACHE_WALLET_INVALID;
+        }
+
+        /* at the mark with another head: a fork, not a race */
+        if (ngx_http_bitcache_wallet_mark(r, w->wid, w->widhex, s.seq,
+                                          s.head, s.seq == w->mark, NULL)
+            == NGX_ABORT && s.seq == w->mark)
+        {
+            return NGX_HTTP_BITCACHE_WALLET_INVALID;
+        }
+
+    } else if (ngx_http_bitcache_wallet_mark(r, w->wid, w->widhex, s.seq,
+                                             s.head, 0, &w->mark)
+               != NGX_OK)
+    {
+        /* below the mark (or at it with another head): a read that raced
+         * a purchase of another worker, or a state written back; the
+         * caller reads again */
+        w->stale = 1;
+        w->reread = 1;
+        return NGX_HTTP_BITCACHE_WALLET_INVALID;
+    }
+
     w->frozen.len = 0;
 
     if (s.frozen != NULL) {
@@ -220,6 +388,10 @@ ngx_http_bitcache_wallet_load(ngx_http_request_t *r,
     w->owned.len = 0;
     w->frozen.len = 0;
     w->failure = NULL;
+    w->product.len = 0;
+    if (product != NULL) {
+        w->product = *product;
+    }
 
     if (ngx_http_bitcache_key(r, &wal, BC_KEY_WALLET, (u_char *) w->widhex,
                               2 * BC_WALLET_ID_LEN) != NGX_OK
@@ -289,6 +461,21 @@ ngx_http_bitcache_wallet_loaded(ngx_http_bitcache_call_t *call,
     }
 
     w->outcome = ngx_http_bitcache_wallet_state(r, w, reply->element[0]);
+
+    if (w->stale) {
+        /* below the mark: read again, after the mark was seen */
+        if (ngx_http_bitcache_wallet_load(r, w, w->product.len ? &w->product
+                                                               : NULL,
+                                          w->done, w->data)
+            == NGX_OK)
+        {
+            return;
+        }
+        w->failure = "redis unavailable";
+        w->outcome = NGX_HTTP_BITCACHE_WALLET_UNAVAILABLE;
+        w->done(r, w);
+        return;
+    }
 
     if (w->outcome == NGX_HTTP_BITCACHE_WALLET_LOADED
         && reply->elements > 1
@@ -384,6 +571,12 @@ ngx_http_bitcache_wallet_finish(ngx_http_request_t *r,
     ngx_http_bitcache_wallet_t *w, ngx_http_bitcache_wallet_outcome_e o)
 {
     w->outcome = o;
+
+    /* the next purchase of this wallet in this worker may start, from
+     * the state this one wrote */
+    ngx_http_bitcache_wallet_queue_leave(w,
+                                         o == NGX_HTTP_BITCACHE_WALLET_BOUGHT
+                                         ? &w->state : NULL);
 
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "bitcache: wallet %s buy: %s after %ui tries", w->widhex,
@@ -499,6 +692,8 @@ ngx_http_bitcache_wallet_buy(ngx_http_request_t *r,
     ngx_http_bitcache_wallet_t *w, ngx_http_bitcache_wallet_done_pt done,
     void *data)
 {
+    ngx_int_t  rc;
+
     w->done = done;
     w->data = data;
     w->tries = 0;
@@ -523,7 +718,34 @@ ngx_http_bitcache_wallet_buy(ngx_http_request_t *r,
         return ngx_http_bitcache_wallet_post(r, w);
     }
 
+    /* behind a purchase of this wallet in flight in this worker: wait */
+    rc = ngx_http_bitcache_wallet_queue_enter(r, w,
+                                              ngx_http_bitcache_wallet_start);
+    if (rc == NGX_BUSY) {
+        return NGX_OK;                      /* start runs in its turn */
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_http_bitcache_wallet_attempt(r, w);
+}
+
+
+/* A queued purchase's turn: decided again from the state the one before
+ * wrote (or read), then tried. */
+static void
+ngx_http_bitcache_wallet_start(ngx_http_request_t *r,
+    ngx_http_bitcache_wallet_t *w)
+{
+    if (ngx_http_bitcache_wallet_attempt(r, w) != NGX_OK) {
+        if (w->failure == NULL) {
+            w->failure = "redis unavailable";
+        }
+        ngx_http_bitcache_wallet_finish(r, w,
+                                        NGX_HTTP_BITCACHE_WALLET_UNAVAILABLE);
+    }
 }
 
 
@@ -735,6 +957,51 @@ ngx_http_bitcache_wallet_word(redisReply *reply, const char *word)
 }
 
 
+/* After a read again (the state the script answered was below the mark):
+ * go on with the purchase from it. */
+static void
+ngx_http_bitcache_wallet_resumed(ngx_http_request_t *r,
+    ngx_http_bitcache_wallet_t *w)
+{
+    w->done = w->buy_done;
+
+    if (w->outcome != NGX_HTTP_BITCACHE_WALLET_LOADED) {
+        ngx_http_bitcache_wallet_finish(r, w, w->outcome);
+        return;
+    }
+
+    if (ngx_http_bitcache_wallet_attempt(r, w) != NGX_OK) {
+        if (w->failure == NULL) {
+            w->failure = "cannot compute the purchase";
+        }
+        ngx_http_bitcache_wallet_finish(r, w,
+                                        NGX_HTTP_BITCACHE_WALLET_UNAVAILABLE);
+    }
+}
+
+
+static void
+ngx_http_bitcache_wallet_resume(ngx_http_request_t *r,
+    ngx_http_bitcache_wallet_t *w)
+{
+    ngx_str_t  product;
+
+    product.data = (u_char *) w->offer.product;
+    product.len = w->offer.product_len;
+    w->buy_done = w->done;
+
+    if (ngx_http_bitcache_wallet_load(r, w, &product,
+                                      ngx_http_bitcache_wallet_resumed,
+                                      w->data)
+        != NGX_OK)
+    {
+        w->done = w->buy_done;
+        ngx_http_bitcache_wallet_finish(r, w,
+                                        NGX_HTTP_BITCACHE_WALLET_UNAVAILABLE);
+    }
+}
+
+
 /* The script said "changed": believe only a state that verifies, then
  * decide and try again from it. */
 static void
@@ -751,6 +1018,12 @@ ngx_http_bitcache_wallet_changed(ngx_http_request_t *r,
     }
 
     o = ngx_http_bitcache_wallet_state(r, w, reply->element[1]);
+
+    if (w->stale && w->tries < NGX_HTTP_BITCACHE_WALLET_TRIES) {
+        ngx_http_bitcache_wallet_resume(r, w);
+        return;
+    }
+
     if (o != NGX_HTTP_BITCACHE_WALLET_LOADED) {
         ngx_http_bitcache_wallet_finish(r, w, o);
         return;
@@ -893,12 +1166,21 @@ ngx_http_bitcache_wallet_bought(ngx_http_bitcache_call_t *call,
                                                 w->offer.product_len),
                       w->offer.price, w->next.seq);
         w->state = w->next;
+        (void) ngx_http_bitcache_wallet_mark(r, w->wid, w->widhex,
+                                             w->next.seq, w->next.head, 0,
+                                             NULL);
         ngx_http_bitcache_wallet_finish(r, w, NGX_HTTP_BITCACHE_WALLET_BOUGHT);
         return;
     }
 
     if (ngx_http_bitcache_wallet_word(reply, "changed")) {
         ngx_http_bitcache_wallet_changed(r, w, reply);
+        return;
+    }
+
+    if (ngx_http_bitcache_wallet_rolled_back(r, w->widhex, reply)) {
+        ngx_http_bitcache_wallet_finish(r, w,
+                                        NGX_HTTP_BITCACHE_WALLET_INVALID);
         return;
     }
 

@@ -48,6 +48,8 @@ typedef enum {
 
 
 typedef struct ngx_http_bitcache_wallet_s  ngx_http_bitcache_wallet_t;
+typedef struct ngx_http_bitcache_wallet_busy_s
+    ngx_http_bitcache_wallet_busy_t;
 
 typedef void (*ngx_http_bitcache_wallet_done_pt)(ngx_http_request_t *r,
     ngx_http_bitcache_wallet_t *w);
@@ -85,11 +87,26 @@ struct ngx_http_bitcache_wallet_s {
     unsigned                             renew:1;    /* owned, expired */
     uint64_t                             owned_seq;  /* the debit of w->token
                                                         when owned */
+    unsigned                             stale:1;    /* state below the
+                                                        mark: read again */
+    unsigned                             reread:1;   /* ... and was */
+    uint64_t                             mark;       /* seen before it */
+    ngx_str_t                            product;    /* of the load */
     ngx_http_bitcache_wallet_done_pt     buy_done;   /* while re-reading */
 
     ngx_http_bitcache_call_t             call;
     ngx_http_bitcache_wallet_done_pt     done;
     void                                *data;
+
+    /* one purchase at a time per wallet in a worker
+     * (ngx_http_bitcache_wallet_queue.c) */
+    ngx_http_bitcache_wallet_busy_t     *queue_busy;
+    ngx_queue_t                          queue_link;
+    ngx_event_t                          queue_ev;
+    ngx_http_request_t                  *queue_request;
+    ngx_http_bitcache_wallet_done_pt     queue_start;
+    unsigned                             queue_waiting:1;
+    unsigned                             queue_cleanup:1;
 };
 
 
@@ -121,11 +138,40 @@ ngx_int_t ngx_http_bitcache_wallet_buy(ngx_http_request_t *r,
     ngx_http_bitcache_wallet_t *w, ngx_http_bitcache_wallet_done_pt done,
     void *data);
 
+/* Within a worker, one purchase of a wallet is in flight at a time:
+ * NGX_OK, w is it; NGX_BUSY, w waits, and start(r, w) runs (from a posted
+ * event) when the one before has left, with w->state the state it wrote
+ * when it bought; NGX_ERROR. A request that goes away leaves by itself. */
+ngx_int_t ngx_http_bitcache_wallet_queue_enter(ngx_http_request_t *r,
+    ngx_http_bitcache_wallet_t *w, ngx_http_bitcache_wallet_done_pt start);
+
+/* w's purchase ended (left: the state it wrote, or NULL): the next one
+ * waiting starts. */
+void ngx_http_bitcache_wallet_queue_leave(ngx_http_bitcache_wallet_t *w,
+    const bc_wallet_state *left);
+
 /* Believes an HGETALL wal:<wid> reply (a script's "changed" answer) only
  * if it verifies: LOADED (w->state, w->frozen set), NONE, INVALID
  * (logged) or UNAVAILABLE. */
 ngx_http_bitcache_wallet_outcome_e ngx_http_bitcache_wallet_state(
     ngx_http_request_t *r, ngx_http_bitcache_wallet_t *w, redisReply *reply);
+
+/* The wallet's high-water mark (the highest seq of a state that
+ * verified, in bitcache_catalog_zone's marks, keyed by the wid's hash
+ * tagged "bitcache/v1/wallet-mark"): NGX_OK if seq is not below it (the
+ * mark is raised to seq), NGX_DECLINED if it is (logged at warn when
+ * log_it: a state written back, which the caller refuses; a read that
+ * raced a purchase of another worker can be below too: read again, and
+ * refuse if that is below the mark seen before it, *seen). */
+ngx_int_t ngx_http_bitcache_wallet_mark(ngx_http_request_t *r,
+    const unsigned char wid[BC_WALLET_ID_LEN], const char *widhex,
+    uint64_t seq, const u_char *head, ngx_flag_t log_it, uint64_t *seen);
+
+/* 1 if a script answered {"ledger", <LLEN>}: the state it was given to
+ * change is not the one that ends the ledger (written back over a longer
+ * ledger); logged at warn. The caller refuses (INVALID). */
+ngx_flag_t ngx_http_bitcache_wallet_rolled_back(ngx_http_request_t *r,
+    const char *widhex, redisReply *reply);
 
 /* The wallet routes of the API location (ngx_http_bitcache_wallet_api.c):
  * 404 unless bitcache_wallets is on there. Returns NGX_DONE (the answer

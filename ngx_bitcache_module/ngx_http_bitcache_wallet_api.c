@@ -514,7 +514,7 @@ ngx_http_bitcache_wapi_set(ngx_http_request_t *r, ngx_http_bitcache_wapi_t *ctx,
 {
     u_char                        *hex;
     ngx_int_t                      i;
-    ngx_str_t                      key;
+    ngx_str_t                      key, led;
     ngx_http_bitcache_loc_conf_t  *blcf;
 
     blcf = ngx_http_get_module_loc_conf(r, ngx_http_bitcache_module);
@@ -526,6 +526,9 @@ ngx_http_bitcache_wapi_set(ngx_http_request_t *r, ngx_http_bitcache_wapi_t *ctx,
     if (!bc_wallet_state_mac(ctx->next_state.mac, &ctx->next_state,
                              blcf->keys)
         || ngx_http_bitcache_key(r, &key, BC_KEY_WALLET,
+                                 (u_char *) ctx->w.widhex,
+                                 2 * BC_WALLET_ID_LEN) != NGX_OK
+        || ngx_http_bitcache_key(r, &led, BC_KEY_LEDGER,
                                  (u_char *) ctx->w.widhex,
                                  2 * BC_WALLET_ID_LEN) != NGX_OK)
     {
@@ -550,17 +553,19 @@ ngx_http_bitcache_wapi_set(ngx_http_request_t *r, ngx_http_bitcache_wapi_t *ctx,
     ctx->argv[1] = ctx->evaled ? bc_script_wallet_set
                                : ngx_http_bitcache_wallet_set_sha;
     ctx->argvlen[1] = ngx_strlen(ctx->argv[1]);
-    ctx->argv[2] = "1";
+    ctx->argv[2] = "2";
     ctx->argvlen[2] = 1;
     ctx->argv[3] = (const char *) key.data;
     ctx->argvlen[3] = key.len;
-    ctx->argv[4] = (const char *) hex;
-    ctx->argvlen[4] = ngx_strlen((char *) hex);
+    ctx->argv[4] = (const char *) led.data;
+    ctx->argvlen[4] = led.len;
+    ctx->argv[5] = (const char *) hex;
+    ctx->argvlen[5] = ngx_strlen((char *) hex);
     for (i = 0; i < 16; i++) {
-        ctx->argv[5 + i] = ctx->sa.argv[i];
-        ctx->argvlen[5 + i] = ctx->sa.argvlen[i];
+        ctx->argv[6 + i] = ctx->sa.argv[i];
+        ctx->argvlen[6 + i] = ctx->sa.argvlen[i];
     }
-    ctx->argc = 21;
+    ctx->argc = 22;
     ctx->next = next;
 
     return ngx_http_bitcache_wapi_run(r, ctx);
@@ -675,6 +680,76 @@ ngx_http_bitcache_wapi_create(ngx_http_request_t *r,
 }
 
 
+/* POST /wallets from a browser or script that carries the credential of
+ * a wallet (the "wallet opened" page reloaded posts the form again): no
+ * second wallet, and the cookie stays. */
+static void
+ngx_http_bitcache_wapi_opened_before(ngx_http_request_t *r,
+    ngx_http_bitcache_wallet_t *w)
+{
+    u_char                    *p;
+    ngx_str_t                  extra, *url;
+    ngx_http_bitcache_wapi_t  *ctx = w->data;
+
+    if (w->outcome == NGX_HTTP_BITCACHE_WALLET_NONE) {
+        ngx_http_bitcache_wapi_create(r, ctx);
+        return;
+    }
+
+    if (w->outcome == NGX_HTTP_BITCACHE_WALLET_UNAVAILABLE) {
+        ngx_http_bitcache_wapi_fail(r, ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                    "unavailable", "redis unavailable", NULL);
+        return;
+    }
+
+    if (!ctx->json) {
+        url = ngx_http_bitcache_wapi_url(r, "/wallet");
+        if (url == NULL || ngx_http_bitcache_wapi_location(r, url) != NGX_OK) {
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+        ngx_http_bitcache_send(r, NGX_HTTP_SEE_OTHER, "text/plain", NULL, 0);
+        return;
+    }
+
+    extra.data = ngx_pnalloc(r->pool, 64);
+    if (extra.data == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+    p = ngx_sprintf(extra.data, "\"wallet\":\"%s\"", w->widhex);
+    extra.len = p - extra.data;
+
+    ngx_http_bitcache_wapi_fail(r, ctx, NGX_HTTP_CONFLICT, "has_wallet",
+                                "this browser already has a wallet: forget "
+                                "it first", &extra);
+}
+
+
+static void
+ngx_http_bitcache_wapi_wallets(ngx_http_request_t *r,
+    ngx_http_bitcache_wapi_t *ctx)
+{
+    char        err[128];
+    ngx_int_t   rc;
+
+    rc = ngx_http_bitcache_wallet_credential(r, &ctx->w, &ctx->header, err,
+                                             sizeof(err));
+    if (rc != NGX_OK) {
+        ngx_http_bitcache_wapi_create(r, ctx);   /* none, or not a code */
+        return;
+    }
+
+    rc = ngx_http_bitcache_wallet_load(r, &ctx->w, NULL,
+                                       ngx_http_bitcache_wapi_opened_before,
+                                       ctx);
+    if (rc != NGX_OK) {
+        ngx_http_bitcache_wapi_fail(r, ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                    "unavailable", "redis unavailable", NULL);
+    }
+}
+
+
 /* ---- POST /wallet/restore ---- */
 
 static void
@@ -774,14 +849,27 @@ static void
 ngx_http_bitcache_wapi_restore(ngx_http_request_t *r,
     ngx_http_bitcache_wapi_t *ctx)
 {
-    char       err[128];
-    ngx_str_t  code, key, a[6];
+    char        err[128], typed[BC_WALLET_CODE_INPUT_MAX + 1];
+    size_t      len = 0;
+    ngx_str_t   code, key, a[6];
+    ngx_flag_t  found;
 
-    if (!ngx_http_bitcache_wapi_field(ctx, "code", &code)) {
+    /* a form's code decoded ('+', %20, %2D: typed in groups), at most
+     * BC_WALLET_CODE_INPUT_MAX + 1 bytes: one more says "too long" */
+    found = ctx->body.len
+            && bc_body_code((const char *) ctx->body.data, ctx->body.len,
+                            typed, sizeof(typed), &len);
+
+    if (!found && !ngx_http_bitcache_wapi_field(ctx, "code", &code)) {
         ngx_http_bitcache_wapi_fail(r, ctx, NGX_HTTP_BAD_REQUEST, "bad_request",
                                     "no recovery code in the request (code=)",
                                     NULL);
         return;
+    }
+
+    if (found) {
+        code.data = (u_char *) typed;
+        code.len = len;
     }
 
     /* a typo is told at once, without counting or asking Redis */
@@ -790,11 +878,14 @@ ngx_http_bitcache_wapi_restore(ngx_http_request_t *r,
                                   code.len, err, sizeof(err))
         || !bc_wallet_id_of(ctx->w.wid, ctx->w.secret))
     {
+        ngx_explicit_memzero(typed, sizeof(typed));
         ngx_http_bitcache_wapi_fail(r, ctx, NGX_HTTP_BAD_REQUEST, "bad_code",
                                     code.len > BC_WALLET_CODE_INPUT_MAX
                                     ? "not a recovery code" : err, NULL);
         return;
     }
+
+    ngx_explicit_memzero(typed, sizeof(typed));
 
     bc_hex_encode(ctx->w.widhex, ctx->w.wid, BC_WALLET_ID_LEN);
 
@@ -875,11 +966,29 @@ ngx_http_bitcache_wapi_settings_set(ngx_http_request_t *r,
     {
         /* a purchase came first: the same change on the state it left */
         w->outcome = ngx_http_bitcache_wallet_state(r, w, reply->element[1]);
+
+        if (w->stale) {
+            /* below the mark (another worker bought since): read again */
+            if (ngx_http_bitcache_wallet_load(r, w, NULL,
+                                        ngx_http_bitcache_wapi_settings_loaded,
+                                        ctx)
+                != NGX_OK)
+            {
+                ngx_http_bitcache_wapi_fail(r, ctx,
+                                            NGX_HTTP_SERVICE_UNAVAILABLE,
+                                            "unavailable",
+                                            "redis unavailable", NULL);
+            }
+            return;
+        }
+
         ngx_http_bitcache_wapi_settings_loaded(r, w);
         return;
     }
 
-    w->outcome = ngx_http_bitcache_wapi_word(reply, "changed")
+    w->outcome = ngx_http_bitcache_wallet_rolled_back(r, w->widhex, reply)
+                 ? NGX_HTTP_BITCACHE_WALLET_INVALID
+                 : ngx_http_bitcache_wapi_word(reply, "changed")
                  ? NGX_HTTP_BITCACHE_WALLET_BUSY
                  : NGX_HTTP_BITCACHE_WALLET_NONE;
     ngx_http_bitcache_wapi_refuse(r, ctx);
@@ -1740,7 +1849,7 @@ ngx_http_bitcache_wapi_body(ngx_http_request_t *r)
     switch (ctx->route) {
 
     case BC_ROUTE_WALLETS:
-        ngx_http_bitcache_wapi_create(r, ctx);
+        ngx_http_bitcache_wapi_wallets(r, ctx);
         return;
 
     case BC_ROUTE_WALLET_RESTORE:

@@ -332,6 +332,14 @@ ngx_http_bitcache_credit_state(ngx_http_request_t *r,
         return NGX_DECLINED;
     }
 
+    /* older than a state seen (written back): refused, logged */
+    if (ngx_http_bitcache_wallet_mark(r, c->wid, c->widhex, s->seq, s->head,
+                                      1, NULL)
+        != NGX_OK)
+    {
+        return NGX_DECLINED;
+    }
+
     /* points into the reply, which goes when this callback returns */
     s->frozen = NULL;
     s->frozen_len = 0;
@@ -549,6 +557,9 @@ ngx_http_bitcache_credit_evaled(ngx_http_bitcache_call_t *call,
 
     if (w->len == 2 && ngx_strncmp(w->str, "ok", 2) == 0) {
         c->has_state = 1;
+        (void) ngx_http_bitcache_wallet_mark(r, c->wid, c->widhex,
+                                             c->state.seq, c->state.head, 1,
+                                             NULL);
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "bitcache: wallet %s credited %uL sats from top-up %s "
                       "(entry %uL, balance %uL)", c->widhex,
@@ -563,6 +574,11 @@ ngx_http_bitcache_credit_evaled(ngx_http_bitcache_call_t *call,
                       "bitcache: invoice %s is not a top-up listed in "
                       "wtop:%s, not credited", c->idhex, c->widhex);
         ngx_http_bitcache_credit_end(r, c, NGX_HTTP_BITCACHE_CREDIT_UNKNOWN);
+        return;
+    }
+
+    if (ngx_http_bitcache_wallet_rolled_back(r, c->widhex, reply)) {
+        ngx_http_bitcache_credit_end(r, c, NGX_HTTP_BITCACHE_CREDIT_REFUSED);
         return;
     }
 

@@ -31,7 +31,7 @@ sub state {
 sub hgetall { my %h = @{ $t->redis('HGETALL', $_[0]) }; \%h }
 sub ev { my ($s, $keys, @a) = @_; $t->redis('EVAL', $script{$s}, scalar @$keys, @$keys, @a) }
 
-sub set { my ($read, %s) = @_; ev('set', [$WAL], $read, state(%s)) }
+sub set { my ($read, %s) = @_; ev('set', [$WAL, $LED], $read, state(%s)) }
 sub buy {
     my (%o) = @_;
     my $p = $o{purchase} // sprintf('%032x', $n);
@@ -172,15 +172,37 @@ $r = buy(read => $cur, new => { seq => 6, bal => 0, mac => mac() }, product => '
 is_deeply([$r->[0], scalar @{ $r->[1] }], ['changed', 0], 'no state: changed, with nothing');
 $t->redis('RENAME', "$WAL.saved", $WAL);
 
+# --- a state written back over a longer ledger: "ledger", nothing written ---
+{
+    my $cur = hgetall($WAL);
+    my $len = $t->redis('LLEN', $LED);
+    my $old = $cur->{seq} - 1;              # as if the state of entry seq - 1 came back
+    @snap = (hgetall($WAL), $t->redis('LLEN', $LED), hgetall($OWN));
+    is_deeply(buy(read => $cur->{mac}, new => { seq => $old + 1, bal => 0, mac => mac() },
+                  product => '/g.pdf', purchase => 'ab' x 16, key => 'k7'),
+              ['ledger', $len], "BUY from a state whose seq is not the ledger's length: ledger, $len");
+    unchanged('ledger (BUY)');
+    ok(!$t->redis('EXISTS', 'tok:' . ('ab' x 16)) && !$t->redis('EXISTS', "widem:$wid:k7"),
+       '... no token record, no key');
+    $t->redis('HSET', $TOP, $inv . '3', '0');
+    is_deeply(ev('credit', [$WAL, $LED, $TOP], $cur->{mac},
+                 state(seq => $old + 1, bal => 0, mac => mac()), 'credit x', $inv . '3'),
+              ['ledger', $len], 'CREDIT likewise: ledger');
+    is($t->redis('HGET', $TOP, $inv . '3'), '0', '... the top-up still pending');
+    is_deeply(set($cur->{mac}, seq => $old, bal => 0, auto => 7, mac => mac()), ['ledger', $len],
+              'SET likewise: ledger');
+    unchanged('ledger (SET)');
+}
+
 # --- racing buyers: 30 of them, a balance for 10 ---------------------------------
 # Each one does what the module does: read the state, stop if the balance is
 # too low, else write a new one by compare-and-set, and on "changed" start
 # again from the state the script answered.
 my $price = 1000;
 my $mr = mac();
+$t->redis('DEL', $LED, $OWN);
 is_deeply(set($t->redis('HGET', $WAL, 'mac'), seq => 0, bal => 10 * $price, mac => $mr), ['ok'],
           'a fresh balance for ten purchases');
-$t->redis('DEL', $LED, $OWN);
 my @kids;
 for my $k (1 .. 30) {
     my $pid = fork // die;

@@ -105,6 +105,27 @@ like($cookie, qr/Max-Age=31536000/, '... for a year');
 like($r->{content}, qr/id="code"[^>]*>\Q$bcode\E</, '... the page shows the code');
 like($r->{headers}{'content-security-policy'} // '', qr/script-src 'nonce-/, '... under the payment page\'s CSP');
 
+# the "wallet opened" page reloaded posts the form again: no second wallet,
+# the cookie stays
+{
+    my $n = scalar @{ $t->redis('KEYS', 'bitcache:wal:*') };
+    my $again = $ua->request('POST', $t->url('/bitcache/wallets'),
+                             { headers => { Cookie => "bitcache_wallet=$bcode" }, content => '' });
+    is($again->{status}, 303, 'POST /wallets again from a browser with a wallet: 303');
+    like($again->{headers}{location}, qr{/bitcache/wallet$}, '... to the wallet page');
+    ok(!$again->{headers}{'set-cookie'}, '... the cookie is not replaced');
+    my $j = $t->wallet_req('POST', '/wallets', $w->{code});
+    is($j->{status}, 409, 'POST /wallets with Authorization of a wallet (JSON): 409');
+    is_deeply([@{ $j->{json} }{qw(error reason wallet)}],
+              ['has_wallet', 'this browser already has a wallet: forget it first', $w->{wallet}],
+              '... "forget it first", and its id');
+    is(scalar @{ $t->redis('KEYS', 'bitcache:wal:*') }, $n, '... no wallet made');
+    my $none = $ua->request('POST', $t->url('/bitcache/wallets'),
+                            { headers => { Cookie => 'bitcache_wallet=bcw1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq' },
+                              content => '' });
+    is($none->{status}, 201, '... a cookie that is no wallet\'s does not stop a new one');
+}
+
 # the wallet page: the code is not shown again, only its ends
 $r = $ua->request('GET', $t->url('/bitcache/wallet'), { headers => { Cookie => "bitcache_wallet=$bcode" } });
 is($r->{status}, 200, 'GET /wallet with the cookie: 200');
@@ -288,6 +309,23 @@ $r = $ua->request('POST', $t->url('/bitcache/wallet/restore'), {
     headers => { 'Content-Type' => 'application/x-www-form-urlencoded' }, content => "code=$w->{code}" });
 is($r->{status}, 303, 'restore from the form: 303');
 like($r->{headers}{location}, qr{^(http://127\.0\.0\.1:\d+)?/bitcache/wallet$}, '... to the wallet page');
+# typed as written down, in groups: a form sends the spaces as '+' (or %20),
+# a dash may come as %2D
+{
+    my @g = unpack '(A4)*', uc $w->{code};
+    my $typed = join('+', @g[0 .. 3]) . '-' . join('%20', @g[4 .. 7]) . '%2D' . join('+-+', @g[8 .. $#g]);
+    $r = $ua->request('POST', $t->url('/bitcache/wallet/restore'), {
+        headers => { 'Content-Type' => 'application/x-www-form-urlencoded' }, content => "code=$typed" });
+    is($r->{status}, 303, 'restore from the form with a code typed in groups (+, %20, -, %2D): 303')
+        or diag $r->{content};
+    like(cookie_of($r, 'bitcache_wallet'), qr/^bitcache_wallet=\Q$w->{code}\E;/, '... the wallet\'s cookie');
+    $r = $ua->request('POST', $t->url('/bitcache/wallet/restore'), {
+        headers => { 'Content-Type' => 'application/x-www-form-urlencoded' }, content => "code=bcw1%2" });
+    is($r->{status}, 400, '... a broken %-escape: 400');
+    $r = $ua->request('POST', $t->url('/bitcache/wallet/restore'), {
+        headers => { 'Content-Type' => 'application/x-www-form-urlencoded' }, content => 'code=' . ('+' x 200) });
+    is($r->{status}, 400, '... 200 spaces: 400');
+}
 $r = $t->wallet_req('POST', '/wallet/restore', undef, { code => $typo });
 is($r->{status}, 400, 'a typo: 400');
 like($r->{json}{reason}, qr/check it for typos/, '... "check it for typos"');
@@ -298,11 +336,11 @@ $t->redis('DEL', "bitcache:wal:$other->{wallet}");
 $r = $t->wallet_req('POST', '/wallet/restore', undef, { code => $other->{code} });
 is($r->{status}, 404, 'a well-formed code of no wallet: 404');
 like($r->{json}{reason}, qr/no wallet has this recovery code/, '... "no wallet has this recovery code"');
-# 4 counted so far (the code twice, the browser's, the unknown; a typo
-# is not counted): the 7th in a minute is refused
+# 5 counted so far (the code twice, typed in groups, the browser's, the
+# unknown; a typo is not counted): the 7th in a minute is refused
 my @st;
-push @st, $t->wallet_req('POST', '/wallet/restore', undef, { code => $other->{code} })->{status} for 1 .. 3;
-is_deeply(\@st, [404, 404, 429], 'more than 6 restores a minute from one address: 429');
+push @st, $t->wallet_req('POST', '/wallet/restore', undef, { code => $other->{code} })->{status} for 1 .. 2;
+is_deeply(\@st, [404, 429], 'more than 6 restores a minute from one address: 429');
 $r = $t->wallet_req('POST', '/wallet/restore', undef, { code => $w->{code} });
 is($r->{status}, 429, '... the right code too, until the minute is over');
 is($r->{headers}{'retry-after'}, '60', '... Retry-After: 60');

@@ -2,6 +2,8 @@
 # Purchases race and Redis lies: 100 parallel buys of distinct products
 # on a balance that covers 10 (two workers, two Redis connections) buy
 # exactly 10, the balance never goes below zero and the ledger adds up;
+# 32 parallel buys on one wallet with a balance for all buy all 32 (one
+# purchase of a wallet in flight per worker: no "busy");
 # 20 parallel retries with one idempotency key buy once; a wrong or
 # missing code buys nothing; a state, ledger entry or ownership record
 # written into Redis by hand is refused (docs/security.md: a Redis writer
@@ -84,6 +86,32 @@ for my $i (@bought) {
     $ok &&= $d->{status} == 200 && $d->{content} eq $file{ $names[$i] };
 }
 ok($ok, 'each of the 10 downloads its file\'s exact bytes');
+
+# ---- 32 parallel buys of distinct products on one wallet with a balance
+# for all: within a worker they wait for each other instead of losing the
+# compare-and-set until "busy"; only the two workers race ----
+{
+    my $one = $t->wallet_open;
+    $t->wallet_credit($one->{wallet}, 32 * 100);
+    my @names32 = @names[20 .. 51];
+    $t->redis('CONFIG', 'RESETSTAT');
+    my @r32 = parallel(map { ['POST', '/wallet/buy', $one->{code}, { offer => $offer{$_} }] } @names32);
+    is(scalar(grep { $_->{status} == 200 && $_->{json}{state} eq 'bought' } @r32), 32,
+       '32 parallel buys of distinct products on one wallet with balance for all: all 32 bought')
+        or diag explain [map { "$_->{status} " . ($_->{json}{error} // '') } @r32];
+    is_deeply([sort { $a <=> $b } map { $_->{json}{balance_sats} // -1 } @r32], [map { 100 * $_ } 0 .. 31],
+              '... the balances after them: 3100, 3000, ... 0, each once');
+    # each attempt is one run of the buy script; queued in each worker,
+    # a purchase loses only to the other worker's (racing all 32 lost
+    # about n^2/4 in all)
+    my $stats = $t->redis('INFO', 'commandstats');
+    my $runs = 0;
+    $runs += $1 while $stats =~ /^cmdstat_eval(?:sha)?:calls=(\d+)/mg;
+    cmp_ok($runs, '<=', 2 * 32, "... in $runs runs of the buy script (at most 2 a purchase)");
+    my $a32 = $t->wallet_audit($one->{wallet});
+    ok($a32->{ok} && $a32->{debits} == 32 && $a32->{balance_sats} == 0, '... the ledger verifies: 32 debits, balance 0')
+        or diag explain $a32;
+}
 
 # ---- 20 parallel retries with one idempotency key ----
 my $k = $t->wallet_open;

@@ -224,13 +224,11 @@ sub wallet {
     $t->redis('RPUSH', "bitcache:wled:$wid", $args->[23]);
     $t->invoice_status($inv);
     my $bal = $t->wallet_balance($w->{code});
-    TODO: {
-        local $TODO = 'OPEN (the rollback class, with a twist): a MAC\'d successor state of an '
-            . 'uncommitted attempt is a fork; a high-water mark of the seq alone does not refuse it';
-        ok(!defined $bal || $bal <= 6000,
-           'the fork (credited, the purchase of c gone) is refused: c is never had for free')
-            or diag("balance $bal, and c's token downloads: " . $t->get("/files/c.bin?bitcache_token=$tok")->{status});
-    }
+    ok(!defined $bal || $bal <= 6000,
+       'the fork (credited, the purchase of c gone) is refused: c is never had for free')
+        or diag("balance $bal, and c's token downloads: " . $t->get("/files/c.bin?bitcache_token=$tok")->{status});
+    like($t->error_log, qr/wallet $wid: its state is a fork: seq 2 with another head/,
+         '... logged as a fork: the mark pins the head that stood at its seq');
 }
 
 # ---- anyone polls the status of a credited top-up (no claim needed): each

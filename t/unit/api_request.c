@@ -147,6 +147,38 @@ field(const char *body, const char *name, const char *want)
     return got && n == strlen(want) && memcmp(v, want, n) == 0;
 }
 
+static int
+code(const char *body, size_t max, const char *want)
+{
+    char out[160];
+    size_t n = 0;
+    int got = bc_body_code(body, strlen(body), out, max, &n);
+
+    if (want == NULL) {
+        return !got;
+    }
+    return got && n == strlen(want) && memcmp(out, want, n) == 0;
+}
+
+static void
+test_code(void)
+{
+    ok(code("code=bcw1+qqqq-zzzz", 128, "bcw1 qqqq-zzzz"), "form: '+' is a space");
+    ok(code("code=bcw1%20qqqq%2Dzz%2dzz", 128, "bcw1 qqqq-zz-zz"), "form: %%20, %%2D, %%2d");
+    ok(code("x=1&code=a+b&y=2", 128, "a b"), "form: among others");
+    ok(code("code=bcw1abc", 128, "bcw1abc"), "form: as sent when nothing to decode");
+    ok(code("code=a%2", 128, NULL) && code("code=a%", 128, NULL), "form: '%%' without two digits");
+    ok(code("code=a%zz", 128, NULL), "form: '%%' with no hex digits");
+    ok(code("code=abcdef", 6, "abcdef") && code("code=abcdefg", 6, NULL), "form: at most max bytes");
+    ok(code("code=a+b+c", 4, NULL), "form: decoded, still at most max");
+    ok(code("code=", 128, NULL) && code("", 128, NULL) && code("xcode=a", 128, NULL), "form: none");
+    ok(code("{\"code\":\"bcw1 qq-zz\"}", 128, "bcw1 qq-zz"), "JSON: as sent");
+    ok(code("{\"code\":\"a+b%20\"}", 128, "a+b%20"), "JSON: not form-decoded");
+    ok(code("{\"code\":\"abcdefg\"}", 6, NULL), "JSON: at most max bytes");
+    ok(field("code=a+b", "code", NULL) && field("offer=a+b", "offer", NULL),
+       "bc_body_field stays strict");
+}
+
 static void
 test_field(void)
 {
@@ -285,6 +317,7 @@ main(void)
     test_api_url();
     test_offer();
     test_field();
+    test_code();
     test_sats();
     test_auth();
     test_cookies();
