@@ -131,11 +131,6 @@ const char *ngx_http_bitcache_wallet_outcome_str(
 
 /* ---- top-ups (ngx_http_bitcache_wallet_topup.c) ---- */
 
-/* A browser's error: the wallet page's frame with the reason and a link
- * to the wallet (ngx_http_bitcache_wallet_api.c); finalizes r. */
-void ngx_http_bitcache_wapi_message(ngx_http_request_t *r, ngx_uint_t status,
-    const char *reason);
-
 /* POST <api>/wallet/topups: amount (sats) and a credential in, an invoice
  * paid to bitcache_topup_wallet out, answered as POST <api>/invoices.
  * Returns NGX_DONE or an HTTP status. */

@@ -25,9 +25,10 @@
 #include "wallet_record.h"
 #include "wallet_topup.h"
 #include "ngx_http_bitcache.h"
-#include "ngx_http_bitcache_api.h"
 #include "ngx_http_bitcache_call.h"
+#include "ngx_http_bitcache_invoice_create.h"
 #include "ngx_http_bitcache_wallet.h"
+#include "ngx_http_bitcache_wallet_reply.h"
 #include "ngx_http_bitcache_wallet_topup.h"
 
 
