@@ -129,6 +129,9 @@ ngx_int_t ngx_http_bitcache_wallet_api(ngx_http_request_t *r, bc_route route);
 const char *ngx_http_bitcache_wallet_outcome_str(
     ngx_http_bitcache_wallet_outcome_e o);
 
+/* 1 if a script's answer is an array whose first element is word. */
+ngx_flag_t ngx_http_bitcache_wallet_word(redisReply *reply, const char *word);
+
 /* ---- top-ups (ngx_http_bitcache_wallet_topup.c) ---- */
 
 /* POST <api>/wallet/topups: amount (sats) and a credential in, an invoice

@@ -40,6 +40,9 @@
 #define NGX_HTTP_BITCACHE_WAPI_BODY_MAX   8192
 #define NGX_HTTP_BITCACHE_WAPI_COOKIE_AGE (365 * 86400)
 
+/* the scripts' answers read as the wallet's are (ngx_http_bitcache_wallet.c) */
+#define ngx_http_bitcache_wapi_word  ngx_http_bitcache_wallet_word
+
 
 static char  ngx_http_bitcache_wallet_set_sha[41];
 
@@ -191,24 +194,6 @@ ngx_http_bitcache_wapi_set(ngx_http_request_t *r, ngx_http_bitcache_wapi_t *ctx,
     ctx->next = next;
 
     return ngx_http_bitcache_wapi_run(r, ctx);
-}
-
-
-static ngx_flag_t
-ngx_http_bitcache_wapi_word(redisReply *reply, const char *word)
-{
-    size_t       len;
-    redisReply  *e;
-
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1) {
-        return 0;
-    }
-
-    e = reply->element[0];
-    len = ngx_strlen(word);
-
-    return e->type == REDIS_REPLY_STRING && (size_t) e->len == len
-           && ngx_strncmp(e->str, word, len) == 0;
 }
 
 

@@ -440,31 +440,13 @@ void
 ngx_http_bitcache_wapi_no_wallet(ngx_http_request_t *r,
     ngx_http_bitcache_wapi_t *ctx, const char *message)
 {
-    size_t                          n;
-    ngx_str_t                      *api;
-    bc_tvar                         vars[5];
-    ngx_http_bitcache_main_conf_t  *bmcf;
-
     if (ctx->json) {
         ngx_http_bitcache_wapi_fail(r, ctx, NGX_HTTP_UNAUTHORIZED, "no_wallet",
                                     message, NULL);
         return;
     }
 
-    bmcf = ngx_http_get_module_main_conf(r, ngx_http_bitcache_module);
-    api = ngx_http_bitcache_wapi_url(r, "");
-    if (api == NULL) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    n = 0;
-    vars[n].name = "api"; vars[n++].value = ngx_http_bitcache_cstr(r, api);
-    vars[n].name = "message"; vars[n++].value = message;
-    vars[n].name = "message_class"; vars[n++].value = "bad";
-    vars[n].name = "open"; vars[n++].value = "1";
-
-    ngx_http_bitcache_send_template(r, bmcf->wallet_page, NGX_HTTP_OK, vars, n);
+    ngx_http_bitcache_wapi_frame(r, NGX_HTTP_OK, message, "open");
 }
 
 

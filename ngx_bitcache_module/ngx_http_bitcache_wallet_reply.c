@@ -40,11 +40,12 @@ ngx_http_bitcache_wapi_url(ngx_http_request_t *r, const char *suffix)
 }
 
 
-/* An error for a browser: the wallet page's frame with the reason, a link
- * to the wallet page and the restore form (also the top-ups'). */
+/* The wallet page's frame with a reason, and part ("back": a link to the
+ * wallet page and the restore form; "open": the forms that open or
+ * restore a wallet). */
 void
-ngx_http_bitcache_wapi_message(ngx_http_request_t *r, ngx_uint_t status,
-    const char *reason)
+ngx_http_bitcache_wapi_frame(ngx_http_request_t *r, ngx_uint_t status,
+    const char *reason, const char *part)
 {
     size_t                          n;
     ngx_str_t                      *api;
@@ -62,9 +63,19 @@ ngx_http_bitcache_wapi_message(ngx_http_request_t *r, ngx_uint_t status,
     vars[n].name = "api"; vars[n++].value = ngx_http_bitcache_cstr(r, api);
     vars[n].name = "message"; vars[n++].value = reason;
     vars[n].name = "message_class"; vars[n++].value = "bad";
-    vars[n].name = "back"; vars[n++].value = "1";
+    vars[n].name = part; vars[n++].value = "1";
 
     ngx_http_bitcache_send_template(r, bmcf->wallet_page, status, vars, n);
+}
+
+
+/* An error for a browser: the wallet page's frame with the reason, a link
+ * to the wallet page and the restore form (also the top-ups'). */
+void
+ngx_http_bitcache_wapi_message(ngx_http_request_t *r, ngx_uint_t status,
+    const char *reason)
+{
+    ngx_http_bitcache_wapi_frame(r, status, reason, "back");
 }
 
 

@@ -56,6 +56,12 @@ struct ngx_http_bitcache_wapi_s {
 ngx_str_t *ngx_http_bitcache_wapi_url(ngx_http_request_t *r,
     const char *suffix);
 
+/* The wallet page's frame with a reason, and part: "back" (a link to the
+ * wallet page and the restore form) or "open" (the forms that open or
+ * restore a wallet). Finalizes r. */
+void ngx_http_bitcache_wapi_frame(ngx_http_request_t *r, ngx_uint_t status,
+    const char *reason, const char *part);
+
 /* A browser's error: the wallet page's frame with the reason, a link to
  * the wallet page and the restore form (also the top-ups'); finalizes r. */
 void ngx_http_bitcache_wapi_message(ngx_http_request_t *r, ngx_uint_t status,
