@@ -105,38 +105,18 @@ ngx_http_bitcache_invoice_post(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_bitcache_body_offer(ngx_http_request_t *r, ngx_str_t *offer)
 {
-    u_char       *body, *p;
-    size_t        len;
-    const char   *o;
-    ngx_chain_t  *cl;
+    ngx_int_t    rc;
+    ngx_str_t    body;
+    const char  *o;
 
-    if (r->request_body == NULL || r->request_body->bufs == NULL) {
-        return NGX_DECLINED;
+    rc = ngx_http_bitcache_read_body(r, NGX_HTTP_BITCACHE_BODY_MAX, &body);
+    if (rc != NGX_OK) {
+        return rc;
     }
 
-    len = 0;
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        if (cl->buf->in_file) {
-            return NGX_DECLINED;
-        }
-        len += cl->buf->last - cl->buf->pos;
-    }
-
-    if (len == 0 || len > NGX_HTTP_BITCACHE_BODY_MAX) {
-        return NGX_DECLINED;
-    }
-
-    body = ngx_pnalloc(r->pool, len);
-    if (body == NULL) {
-        return NGX_ERROR;
-    }
-
-    p = body;
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
-    }
-
-    if (!bc_body_offer((const char *) body, len, &o, &offer->len)) {
+    if (body.len == 0
+        || !bc_body_offer((const char *) body.data, body.len, &o, &offer->len))
+    {
         return NGX_DECLINED;
     }
 

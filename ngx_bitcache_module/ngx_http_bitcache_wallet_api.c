@@ -21,15 +21,11 @@
 #include <ngx_http.h>
 
 #include "api_request.h"
-#include "bip21.h"
 #include "hex.h"
-#include "network.h"
 #include "request_origin.h"
 #include "token_record.h"
-#include "wallet_topup.h"
 #include "ngx_http_bitcache.h"
 #include "ngx_http_bitcache_call.h"
-#include "ngx_http_bitcache_page.h"
 #include "ngx_http_bitcache_wallet.h"
 #include "ngx_http_bitcache_wallet_buy_api.h"
 #include "ngx_http_bitcache_wallet_page.h"
@@ -91,48 +87,6 @@ ngx_http_bitcache_wapi_cross_site(ngx_http_request_t *r)
                fetch ? fetch->value.len : 0,
                host ? (const char *) host->value.data : NULL,
                host ? host->value.len : 0, tls);
-}
-
-
-/* The whole body, at most 8 KiB, in one buffer (empty: len 0). */
-static ngx_int_t
-ngx_http_bitcache_wapi_read_body(ngx_http_request_t *r, ngx_str_t *body)
-{
-    u_char       *p;
-    size_t        len;
-    ngx_chain_t  *cl;
-
-    body->len = 0;
-    body->data = NULL;
-
-    if (r->request_body == NULL || r->request_body->bufs == NULL) {
-        return NGX_OK;
-    }
-
-    len = 0;
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        if (cl->buf->in_file) {
-            return NGX_DECLINED;
-        }
-        len += cl->buf->last - cl->buf->pos;
-    }
-
-    if (len > NGX_HTTP_BITCACHE_WAPI_BODY_MAX) {
-        return NGX_DECLINED;
-    }
-
-    body->data = ngx_pnalloc(r->pool, len + 1);
-    if (body->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    p = body->data;
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
-    }
-    body->len = len;
-
-    return NGX_OK;
 }
 
 
@@ -592,7 +546,8 @@ ngx_http_bitcache_wapi_body(ngx_http_request_t *r)
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_bitcache_module);
 
-    rc = ngx_http_bitcache_wapi_read_body(r, &ctx->body);
+    rc = ngx_http_bitcache_read_body(r, NGX_HTTP_BITCACHE_WAPI_BODY_MAX,
+                                     &ctx->body);
     if (rc == NGX_ERROR) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;

@@ -11,7 +11,6 @@
 #include "api_request.h"
 #include "wallet_topup.h"
 #include "ngx_http_bitcache.h"
-#include "ngx_http_bitcache_page.h"
 #include "ngx_http_bitcache_token_mint.h"
 #include "ngx_http_bitcache_wallet.h"
 #include "ngx_http_bitcache_wallet_buy_api.h"
