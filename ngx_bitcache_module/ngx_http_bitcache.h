@@ -90,6 +90,10 @@ ngx_int_t ngx_http_bitcache_add_header(ngx_http_request_t *r, const char *name,
 ngx_int_t ngx_http_bitcache_set_cookie(ngx_http_request_t *r, const char *name,
     const char *value, ngx_str_t *path, time_t max_age);
 ngx_flag_t ngx_http_bitcache_wants_json(ngx_http_request_t *r);
+/* The request body in one buffer of the pool (empty: len 0): NGX_OK,
+ * NGX_DECLINED (larger than max, or buffered to a file), NGX_ERROR. */
+ngx_int_t ngx_http_bitcache_read_body(ngx_http_request_t *r, size_t max,
+    ngx_str_t *body);
 u_char *ngx_http_bitcache_escape_json(u_char *dst, ngx_str_t *src);
 /* & < > " ' as entities: dst needs room for 6 * src->len bytes. */
 u_char *ngx_http_bitcache_escape_html(u_char *dst, ngx_str_t *src);

@@ -305,15 +305,7 @@ ngx_http_bitcache_access_handler(ngx_http_request_t *r)
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        if (ctx->state == NGX_HTTP_BITCACHE_WAITING) {
-            r->main->count++;
-            r->write_event_handler = ngx_http_request_empty_handler;
-            return NGX_DONE;
-        }
-
-        if (ctx->state == NGX_HTTP_BITCACHE_UNAVAILABLE) {
-            ngx_http_bitcache_reply(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                    ctx->reason, &ctx->product);
+        if (ngx_http_bitcache_draw_wait(r, ctx) == NGX_DONE) {
             return NGX_DONE;
         }
     }

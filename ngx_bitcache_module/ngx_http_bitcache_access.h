@@ -86,6 +86,13 @@ ngx_int_t ngx_http_bitcache_draw_start(ngx_http_request_t *r,
  * sent. It also marks the ctx as the access handler's. */
 void ngx_http_bitcache_draw_cleanup(void *data);
 
+/* After a step that may have sent a Redis command (a draw, the catalog,
+ * the wallet's load or purchase): NGX_DONE when r now waits for the
+ * answer (held until it resumes r) or was answered 503 (UNAVAILABLE);
+ * NGX_OK for any other ctx->state. */
+ngx_int_t ngx_http_bitcache_draw_wait(ngx_http_request_t *r,
+    ngx_http_bitcache_ctx_t *ctx);
+
 /* The wallet's part of a refused request for a file on sale
  * (ngx_http_bitcache_access_wallet.c, bitcache_wallets on): loads the
  * wallet a request names, and with auto-buy buys the file and draws it.

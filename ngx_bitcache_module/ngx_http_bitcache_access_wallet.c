@@ -51,14 +51,9 @@ ngx_http_bitcache_access_wallet(ngx_http_request_t *r,
 
         if (ctx->state == NGX_HTTP_BITCACHE_WAITING) {
             ctx->wallet_step = NGX_HTTP_BITCACHE_WSTEP_WAITING;
-            r->main->count++;
-            r->write_event_handler = ngx_http_request_empty_handler;
-            return NGX_DONE;
         }
 
-        if (ctx->state == NGX_HTTP_BITCACHE_UNAVAILABLE) {
-            ngx_http_bitcache_reply(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                    ctx->reason, &ctx->product);
+        if (ngx_http_bitcache_draw_wait(r, ctx) == NGX_DONE) {
             return NGX_DONE;
         }
 
@@ -235,19 +230,8 @@ ngx_http_bitcache_wallet_decide(ngx_http_request_t *r,
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        if (ctx->state == NGX_HTTP_BITCACHE_WAITING) {
-            r->main->count++;
-            r->write_event_handler = ngx_http_request_empty_handler;
-            return NGX_DONE;
-        }
-
-        if (ctx->state == NGX_HTTP_BITCACHE_UNAVAILABLE) {
-            ngx_http_bitcache_reply(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                    ctx->reason, &ctx->product);
-            return NGX_DONE;
-        }
-
-        return NGX_OK;          /* ALLOWED: nothing to draw */
+        /* NGX_OK when ALLOWED: nothing to draw */
+        return ngx_http_bitcache_draw_wait(r, ctx);
 
     case NGX_HTTP_BITCACHE_WALLET_NONE:
         if (ctx->wallet_header) {

@@ -634,3 +634,23 @@ ngx_http_bitcache_draw_init(void)
 
     return NGX_OK;
 }
+
+
+ngx_int_t
+ngx_http_bitcache_draw_wait(ngx_http_request_t *r,
+    ngx_http_bitcache_ctx_t *ctx)
+{
+    if (ctx->state == NGX_HTTP_BITCACHE_WAITING) {
+        r->main->count++;
+        r->write_event_handler = ngx_http_request_empty_handler;
+        return NGX_DONE;
+    }
+
+    if (ctx->state == NGX_HTTP_BITCACHE_UNAVAILABLE) {
+        ngx_http_bitcache_reply(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                ctx->reason, &ctx->product);
+        return NGX_DONE;
+    }
+
+    return NGX_OK;
+}

@@ -50,8 +50,6 @@ static char *ngx_http_bitcache_secret(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_bitcache_ttl(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-static char *ngx_http_bitcache_count(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
 static char *ngx_http_bitcache_price(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_bitcache_network(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -70,7 +68,7 @@ static char *ngx_http_bitcache_watcher_key(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_bitcache_check_wallet(ngx_conf_t *cf,
     ngx_http_bitcache_loc_conf_t *conf);
-static char *ngx_http_bitcache_sats(ngx_conf_t *cf, ngx_command_t *cmd,
+static char *ngx_http_bitcache_number(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_bitcache_topup_wallet(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
@@ -142,7 +140,7 @@ static ngx_command_t  ngx_http_bitcache_commands[] = {
 
     { ngx_string("bitcache_max_downloads"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_http_bitcache_count,
+      ngx_http_bitcache_number,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_bitcache_loc_conf_t, max_downloads),
       &ngx_http_bitcache_downloads_bounds },
@@ -177,7 +175,7 @@ static ngx_command_t  ngx_http_bitcache_commands[] = {
 
     { ngx_string("bitcache_confirmations"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_http_bitcache_count,
+      ngx_http_bitcache_number,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_bitcache_loc_conf_t, confirmations),
       &ngx_http_bitcache_confirmations_bounds },
@@ -234,28 +232,28 @@ static ngx_command_t  ngx_http_bitcache_commands[] = {
 
     { ngx_string("bitcache_wallet_max_balance"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_http_bitcache_sats,
+      ngx_http_bitcache_number,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_bitcache_loc_conf_t, wallet_max_balance),
       &ngx_http_bitcache_sats_bounds },
 
     { ngx_string("bitcache_wallet_max_topup"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_http_bitcache_sats,
+      ngx_http_bitcache_number,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_bitcache_loc_conf_t, wallet_max_topup),
       &ngx_http_bitcache_sats_bounds },
 
     { ngx_string("bitcache_wallet_min_topup"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_http_bitcache_sats,
+      ngx_http_bitcache_number,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_bitcache_loc_conf_t, wallet_min_topup),
       &ngx_http_bitcache_sats_bounds },
 
     { ngx_string("bitcache_wallet_restore_rate"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_http_bitcache_sats,
+      ngx_http_bitcache_number,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_bitcache_loc_conf_t, wallet_restore_rate),
       &ngx_http_bitcache_restore_bounds },
@@ -694,9 +692,9 @@ ngx_http_bitcache_topup_wallet(ngx_conf_t *cf, ngx_command_t *cmd,
 }
 
 
-/* An amount of satoshis (or a count) within the directive's bounds. */
+/* A whole number (satoshis, a count) within the directive's bounds. */
 static char *
-ngx_http_bitcache_sats(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+ngx_http_bitcache_number(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_int_t              *n;
     ngx_str_t              *value;
@@ -716,8 +714,11 @@ ngx_http_bitcache_sats(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     if (*n == NGX_ERROR || *n < bounds->low || *n > bounds->high) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"%V\": invalid number \"%V\", expected a whole "
-                           "number from %i to %i", &cmd->name, &value[1],
-                           bounds->low, bounds->high);
+                           "number from %i to %i%s", &cmd->name, &value[1],
+                           bounds->low, bounds->high,
+                           cmd->offset == offsetof(ngx_http_bitcache_loc_conf_t,
+                                                   max_downloads)
+                           ? " (0 = unlimited)" : "");
         return NGX_CONF_ERROR;
     }
 
@@ -950,40 +951,6 @@ ngx_http_bitcache_ttl(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                            "\"%V\": invalid time \"%V\", expected a positive "
                            "time such as 30m, 12h or 7d", &cmd->name,
                            &value[1]);
-        return NGX_CONF_ERROR;
-    }
-
-    return NGX_CONF_OK;
-}
-
-
-static char *
-ngx_http_bitcache_count(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_int_t              *n;
-    ngx_str_t              *value;
-    ngx_conf_num_bounds_t  *bounds;
-
-    n = (ngx_int_t *) ((char *) conf + cmd->offset);
-
-    if (*n != NGX_CONF_UNSET) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-
-    bounds = cmd->post;
-
-    *n = ngx_atoi(value[1].data, value[1].len);
-
-    if (*n == NGX_ERROR || *n > bounds->high) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"%V\": invalid number \"%V\", expected a whole "
-                           "number from 0 to %i%s", &cmd->name, &value[1],
-                           bounds->high,
-                           cmd->offset == offsetof(ngx_http_bitcache_loc_conf_t,
-                                                   max_downloads)
-                           ? " (0 = unlimited)" : "");
         return NGX_CONF_ERROR;
     }
 

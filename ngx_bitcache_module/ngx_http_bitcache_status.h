@@ -15,15 +15,4 @@
 ngx_int_t ngx_http_bitcache_status_start(ngx_http_request_t *r,
     ngx_str_t *base, const char *idhex, ngx_flag_t json);
 
-/* The token's delivery, shared with the wallet's purchases: the product
- * as a percent-encoded URL path (NULL when it is not a path); the
- * bitcache_token cookie scoped to it (or /) until expires; and the
- * download link <path>?bitcache_token=<token>. */
-ngx_str_t *ngx_http_bitcache_product_path(ngx_http_request_t *r,
-    const char *product, size_t len);
-ngx_int_t ngx_http_bitcache_token_cookie(ngx_http_request_t *r,
-    const char *token, uint64_t expires, ngx_str_t *product_path);
-ngx_int_t ngx_http_bitcache_download_url(ngx_http_request_t *r,
-    ngx_str_t *path, const char *token, ngx_str_t *url);
-
 #endif /* _NGX_HTTP_BITCACHE_STATUS_H_INCLUDED_ */

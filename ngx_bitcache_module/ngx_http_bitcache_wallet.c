@@ -939,13 +939,13 @@ ngx_http_bitcache_wallet_attempt(ngx_http_request_t *r,
 
 
 /* An answer's first element: the word it starts with. */
-static ngx_flag_t
+ngx_flag_t
 ngx_http_bitcache_wallet_word(redisReply *reply, const char *word)
 {
     size_t       len;
     redisReply  *e;
 
-    if (reply->elements < 1) {
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1) {
         return 0;
     }
 

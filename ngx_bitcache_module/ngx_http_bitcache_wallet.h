@@ -182,12 +182,10 @@ ngx_int_t ngx_http_bitcache_wallet_api(ngx_http_request_t *r, bc_route route);
 const char *ngx_http_bitcache_wallet_outcome_str(
     ngx_http_bitcache_wallet_outcome_e o);
 
-/* ---- top-ups (ngx_http_bitcache_wallet_topup.c) ---- */
+/* 1 if a script's answer is an array whose first element is word. */
+ngx_flag_t ngx_http_bitcache_wallet_word(redisReply *reply, const char *word);
 
-/* A browser's error: the wallet page's frame with the reason and a link
- * to the wallet (ngx_http_bitcache_wallet_api.c); finalizes r. */
-void ngx_http_bitcache_wapi_message(ngx_http_request_t *r, ngx_uint_t status,
-    const char *reason);
+/* ---- top-ups (ngx_http_bitcache_wallet_topup.c) ---- */
 
 /* POST <api>/wallet/topups: amount (sats) and a credential in, an invoice
  * paid to bitcache_topup_wallet out, answered as POST <api>/invoices.

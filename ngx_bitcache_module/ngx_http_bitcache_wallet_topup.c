@@ -25,9 +25,10 @@
 #include "wallet_record.h"
 #include "wallet_topup.h"
 #include "ngx_http_bitcache.h"
-#include "ngx_http_bitcache_api.h"
 #include "ngx_http_bitcache_call.h"
+#include "ngx_http_bitcache_invoice_create.h"
 #include "ngx_http_bitcache_wallet.h"
+#include "ngx_http_bitcache_wallet_reply.h"
 #include "ngx_http_bitcache_wallet_topup.h"
 
 
@@ -893,36 +894,18 @@ ngx_http_bitcache_wallet_topups(ngx_http_request_t *r)
 static u_char *
 ngx_http_bitcache_topup_body_text(ngx_http_request_t *r, size_t *len)
 {
-    u_char       *body, *p;
-    ngx_chain_t  *cl;
+    ngx_str_t  body;
 
     *len = 0;
-    if (r->request_body == NULL || r->request_body->bufs == NULL) {
+    if (ngx_http_bitcache_read_body(r, NGX_HTTP_BITCACHE_TOPUP_BODY_MAX, &body)
+        != NGX_OK
+        || body.len == 0)
+    {
         return NULL;
     }
 
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        if (cl->buf->in_file) {
-            return NULL;
-        }
-        *len += cl->buf->last - cl->buf->pos;
-    }
-
-    if (*len == 0 || *len > NGX_HTTP_BITCACHE_TOPUP_BODY_MAX) {
-        return NULL;
-    }
-
-    body = ngx_pnalloc(r->pool, *len);
-    if (body == NULL) {
-        return NULL;
-    }
-
-    p = body;
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
-    }
-
-    return body;
+    *len = body.len;
+    return body.data;
 }
 
 

@@ -3,8 +3,8 @@
  * page) and POST <api>/wallet/topups (an offer the top-up builds).
  */
 
-#ifndef _NGX_HTTP_BITCACHE_API_H_INCLUDED_
-#define _NGX_HTTP_BITCACHE_API_H_INCLUDED_
+#ifndef _NGX_HTTP_BITCACHE_INVOICE_CREATE_H_INCLUDED_
+#define _NGX_HTTP_BITCACHE_INVOICE_CREATE_H_INCLUDED_
 
 #include <ngx_config.h>
 #include <ngx_core.h>
@@ -12,6 +12,10 @@
 
 #include "invoice.h"
 
+
+/* POST <api>/invoices (the route's method not yet checked): reads the
+ * body's offer, then creates. Returns NGX_DONE, or an HTTP status. */
+ngx_int_t ngx_http_bitcache_invoice_post(ngx_http_request_t *r);
 
 /* Creates an invoice for offer (verified, or built by the module; its
  * strings must live as long as r) and answers r as POST <api>/invoices
@@ -22,4 +26,4 @@
 void ngx_http_bitcache_invoice_create(ngx_http_request_t *r,
     const bc_offer *offer, ngx_str_t *topups);
 
-#endif /* _NGX_HTTP_BITCACHE_API_H_INCLUDED_ */
+#endif /* _NGX_HTTP_BITCACHE_INVOICE_CREATE_H_INCLUDED_ */
