@@ -1240,6 +1240,16 @@ ngx_http_bitcache_wallet_bought(ngx_http_bitcache_call_t *call,
             return;
         }
 
+        if (rc == NGX_DECLINED
+            && ngx_http_bitcache_wallet_word(reply, "replay"))
+        {
+            /* the key's purchase lapsed: the key buys nothing more (the
+             * script would say "replay" as long as the key lives) */
+            ngx_http_bitcache_wallet_finish(r, w,
+                                        NGX_HTTP_BITCACHE_WALLET_KEY_REUSED);
+            return;
+        }
+
         if (rc == NGX_DECLINED && v.len
             && w->tries < NGX_HTTP_BITCACHE_WALLET_TRIES)
         {
@@ -1488,7 +1498,8 @@ ngx_http_bitcache_wallet_outcome_str(ngx_http_bitcache_wallet_outcome_e o)
     case NGX_HTTP_BITCACHE_WALLET_INVALID:
         return "the wallet's records do not verify: refused";
     case NGX_HTTP_BITCACHE_WALLET_KEY_REUSED:
-        return "this idempotency key bought another product";
+        return "this idempotency key was used for another product, or for "
+               "a purchase whose token has expired: use a new key";
     case NGX_HTTP_BITCACHE_WALLET_NETWORK:
         return "the wallet is for another network";
     case NGX_HTTP_BITCACHE_WALLET_BUSY:       return "wallet busy, retry";

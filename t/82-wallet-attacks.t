@@ -49,8 +49,10 @@ my $http = $t->wallet_http(<<'LOC', price => 1000);
         bitcache_wallets on;
         location /files/ { bitcache on; bitcache_wallet_autobuy on; }
         location /course/ { bitcache on; bitcache_product /course/; bitcache_wallet_autobuy on; }
+        location /short/ { bitcache on; bitcache_token_ttl 2s; }
 LOC
 $t->make_file('course/index.html', 100);
+$t->make_file('short/s.bin', 300);
 $http =~ s/%%REDIS%%/127.0.0.1:$proxy/;
 $t->start_nginx($http);
 
@@ -243,6 +245,23 @@ sub wallet {
     is($t->redis_calls('lrange'), $before, 'five polls of its status read no ledger');
     is($t->invoice_status($inv->{id})->{credited}, JSON::PP::true(), '... and still say credited')
         or diag(encode_json($t->invoice_status($inv->{id})));
+}
+
+# ---- a buyer's script retries an idempotency key after the token of its
+# purchase expired: the script said "replay" again and again (503 busy) ----
+{
+    my $w = wallet(3000);
+    my $offer = $t->offer_of('/short/s.bin');
+    my $r = $t->wallet_req('POST', '/wallet/buy', $w->{code}, { offer => $offer, key => 'kshort' });
+    is($r->{json}{state}, 'bought', 'bought with key kshort (a token of 2 s)');
+    sleep 3;
+    $r = $t->wallet_req('POST', '/wallet/buy', $w->{code}, { offer => $offer, key => 'kshort' });
+    is($r->{status}, 409, 'the same key after its token expired: 409, not 503 busy');
+    like($r->{json}{reason} // '', qr/new key/, '... saying to use a new key');
+    is($t->wallet_balance($w->{code}), 2000, '... and charged once');
+    $r = $t->wallet_req('POST', '/wallet/buy', $w->{code}, { offer => $offer, key => 'kshort2' });
+    is($r->{json}{state}, 'bought', 'a new key buys it anew');
+    is($t->wallet_balance($w->{code}), 1000, '... for its price');
 }
 
 $t->check_log_clean;
