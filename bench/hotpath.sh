@@ -37,7 +37,6 @@ cleanup() {
 trap cleanup EXIT
 
 . "$(dirname "$0")/lib.sh"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 rport=$(free_port); hport=$(free_port); bport=$(free_port)
 
 mkdir -p "$dir/files"

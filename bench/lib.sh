@@ -1,4 +1,6 @@
-# Shared by the benchmarks: medians of the rounds' figures.
+# Shared by the benchmarks: free ports, medians of the rounds' figures.
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # median N...: the middle value (the mean of the two middle ones).
 median() {

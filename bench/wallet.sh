@@ -35,7 +35,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. "$root/bench/lib.sh"
 rport=$(free_port); hport=$(free_port)
 
 mkdir -p "$dir/files"
@@ -151,8 +151,6 @@ rps() {  # wrk arguments -> "requests/s non-2xx-answers"
     echo "$out" | awk '/Requests\/sec/ { r = $2 } /Non-2xx/ { n = $NF }
                        END { print r, n + 0 }'
 }
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-
 buys=(); downloads=(); buy_bad=0; token_bad=0
 for r in $(seq "$rounds"); do
     # every other round starts with the other one
@@ -171,8 +169,8 @@ if [ "$buy_bad" != 0 ] || [ "$token_bad" != 0 ]; then
     echo "bench: non-2xx answers: $buy_bad purchases, $token_bad token downloads" >&2
 fi
 
-b=$(printf '%s\n' "${buys[@]}" | median)
-d=$(printf '%s\n' "${downloads[@]}" | median)
+b=$(median "${buys[@]}")
+d=$(median "${downloads[@]}")
 
 # the wallets paid for exactly what was bought: 1 sat a purchase
 spent=0
@@ -191,7 +189,7 @@ printf 'wallet: %.0f purchases/s (rounds: %s), token downloads %.0f req/s (round
     "$b" "${buys[*]}" "$d" "${downloads[*]}" "$spent"
 printf 'wallet_buys_per_sec=%.0f\n' "$b"
 printf 'wallet_buy_non2xx=%d\n' "$buy_bad"
-printf 'wallet_buy_ratio=%.3f\n' "$(echo "$b / $d" | bc -l)"
+printf 'wallet_buy_ratio=%.3f\n' "$(ratios "${buys[*]}" "${downloads[*]}")"
 if [ "$buy_bad" != 0 ]; then        # why: the log's warn lines, counted
     grep -E '\[(warn|error)\]' "$dir/error.log" | sed -E 's/^.*\] [0-9]+#[0-9]+: (\*[0-9]+ )?//; s/, client:.*//' \
         | sort | uniq -c | sort -rn | head -n 5 >&2
