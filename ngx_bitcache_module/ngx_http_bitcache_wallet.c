@@ -311,11 +311,16 @@ ngx_http_bitcache_wallet_state(ngx_http_request_t *r,
             return NGX_HTTP_BITCACHE_WALLET_INVALID;
         }
 
-        /* at the mark with another head: a fork, not a race */
+        /* at the mark with another head: a fork, not a race (below a mark
+         * raised again meanwhile is a race: another worker bought) */
         if (ngx_http_bitcache_wallet_mark(r, w->wid, w->widhex, s.seq,
-                                          s.head, s.seq == w->mark, NULL)
+                                          s.head, 0, NULL)
             == NGX_ABORT && s.seq == w->mark)
         {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "bitcache: wallet %s: its state is a fork: seq "
+                          "%uL with another head than was seen; refused",
+                          w->widhex, s.seq);
             return NGX_HTTP_BITCACHE_WALLET_INVALID;
         }
 
