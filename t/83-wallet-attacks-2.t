@@ -1,0 +1,139 @@
+#!/usr/bin/perl
+# Second attack review of the wallet (docs/security.md): the per-worker
+# purchase queue (ngx_http_bitcache_wallet_queue.c) under clients that go
+# away, pipelined requests on one connection and Redis stopping
+# mid-purchase; and the marks (rollback and fork detection) against a
+# Redis writer who writes back a wallet state of the same seq.
+use strict;
+use warnings;
+use lib 't/lib';
+use Test::More;
+use IO::Socket::INET;
+use BcTest;
+
+plan skip_all => 'module or tools not built (make all unit)'
+    unless -f $BcTest::MODULE && -x "$BcTest::TOOLS/wallet_fixture";
+
+my $t = BcTest->new;
+$t->start_redis;
+$t->make_file("files/f$_.bin", 3000) for 1 .. 60;
+$t->start_nginx($t->wallet_http(<<'LOC', price => 100), workers => 2);
+        bitcache_wallets on;
+        location /files/ { bitcache on; bitcache_wallet_autobuy on; }
+LOC
+
+my $w = $t->wallet_open;
+my $code = $w->{code};
+my ($WAL, $LED, $OWN) = map { "bitcache:$_:$w->{wallet}" } qw(wal wled wown);
+$t->wallet_credit($w->{wallet}, 100_000);
+is($t->wallet_balance($code), 100_000, 'credited 100000');
+is($t->wallet_req('POST', '/wallet/settings', $code, 'max_auto_price=1000')->{status}, 200,
+   'max_auto_price 1000');
+
+sub log_count { my ($re) = @_; scalar grep { /$re/ } split /\n/, $t->error_log }
+sub spent_matches_owned {
+    my $bal = $t->wallet_balance($code);
+    my $owned = scalar @{ $t->redis('HKEYS', $OWN) };
+    my $len = $t->redis('LLEN', $LED);
+    return (100_000 - $bal == 100 * $owned && $len == 1 + $owned, "bal $bal owned $owned ledger $len");
+}
+
+# ---- a buyer: many queued auto-buys of one wallet, half of the clients gone ----
+# Each GET is queued behind the purchase in flight of its worker; the clients
+# that close at once leave requests in the queue (and one in flight) whose
+# connection is gone. Nothing may crash, the queue may not stay stuck, and
+# every sat spent is a product owned.
+{
+    my @s;
+    for my $i (1 .. 24) {
+        my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $t->{http_port})
+            or die "connect: $!";
+        print $s "GET /files/f$i.bin HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bitcache $code\r\n"
+               . "Connection: close\r\n\r\n";
+        push @s, $s;
+    }
+    close $s[$_] for grep { $_ % 2 } 0 .. $#s;            # half go away at once
+    my $ok = 0;
+    for my $i (grep { !($_ % 2) } 0 .. $#s) {
+        local $/;
+        my $resp = readline($s[$i]) // '';
+        $ok++ if $resp =~ m{^HTTP/1\.1 200};
+        close $s[$i];
+    }
+    is($ok, 12, 'a buyer: 24 queued auto-buys, 12 clients gone: the 12 others get their file');
+    sleep 1;
+    my $r = $t->get('/files/f30.bin', Authorization => "Bitcache $code");
+    is($r->{status}, 200, '... the queue is not stuck: the next auto-buy is served');
+    my ($okm, $why) = spent_matches_owned();
+    ok($okm, "... every sat spent is a product owned ($why)");
+    is(log_count(qr/exited on signal|\[alert\]|\[emerg\]/), 0, '... no worker crashed');
+}
+
+# ---- a buyer: pipelined auto-buys of one wallet on one keep-alive connection ----
+{
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $t->{http_port}) or die;
+    my $req = '';
+    for my $i (31 .. 36) {
+        $req .= "GET /files/f$i.bin HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bitcache $code\r\n"
+              . ($i == 36 ? "Connection: close\r\n" : '') . "\r\n";
+    }
+    print $s $req;
+    my $resp = do { local $/; readline($s) // '' };
+    close $s;
+    my $n = () = $resp =~ m{HTTP/1\.1 200}g;
+    is($n, 6, 'a buyer: 6 pipelined auto-buys on one connection: 6 answers 200');
+    my ($okm, $why) = spent_matches_owned();
+    ok($okm, "... every sat spent is a product owned ($why)");
+}
+
+# ---- Redis stopped with purchases in flight and queued, then back ---------------
+{
+    $t->redis_signal('STOP');
+    my @s;
+    for my $i (40 .. 45) {
+        my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $t->{http_port}) or die;
+        print $s "GET /files/f$i.bin HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bitcache $code\r\n"
+               . "Connection: close\r\n\r\n";
+        push @s, $s;
+    }
+    close $s[0];
+    my @st;
+    for my $s (@s[1 .. $#s]) {
+        local $/;
+        my $resp = readline($s) // '';
+        push @st, $resp =~ m{^HTTP/1\.1 (\d{3})} ? $1 : 0;
+        close $s;
+    }
+    $t->redis_signal('CONT');
+    ok(!grep({ $_ != 503 && $_ != 200 } @st), "Redis stuck mid-purchase: 503 (or 200), never anything else (@st)");
+    sleep 1;
+    my $r = $t->get('/files/f46.bin', Authorization => "Bitcache $code");
+    is($r->{status}, 200, '... Redis back: the wallet buys again (its queue not stuck)');
+    my ($okm, $why) = spent_matches_owned();
+    ok($okm, "... every sat spent is a product owned ($why)");
+    is(log_count(qr/exited on signal|\[alert\]/), 0, '... no worker crashed');
+}
+
+# ---- a Redis writer: the state from before the owner lowered max_auto_price ------
+# POST /wallet/settings writes a new state of the same seq and head (no
+# ledger entry): the ledger check passes and the mark (seq, head) cannot
+# tell the two apart. Written back, the old limit auto-buys again.
+{
+    my %high = @{ $t->redis('HGETALL', $WAL) };
+    is($t->wallet_req('POST', '/wallet/settings', $code, 'max_auto_price=0')->{status}, 200,
+       'the owner sets max_auto_price 0 (no more auto-buys)');
+    my $r = $t->get('/files/f50.bin', Authorization => "Bitcache $code");
+    is($r->{status}, 402, '... an auto-buy GET: 402');
+    $t->redis('DEL', $WAL);
+    $t->redis('HSET', $WAL, %high);
+    $r = $t->get('/files/f51.bin', Authorization => "Bitcache $code");
+    TODO: {
+        local $TODO = 'a settings change keeps seq and head: the mark cannot refuse the older state';
+        isnt($r->{status}, 200,
+             'a Redis writer writes back the state of max_auto_price 1000: the auto-buy is refused');
+        is(scalar grep({ $_ eq '/files/f51.bin' } @{ $t->redis('HKEYS', $OWN) }), 0,
+           '... nothing bought against the owner\'s setting');
+    }
+}
+
+done_testing;
