@@ -16,7 +16,7 @@ plan skip_all => 'module or tools not built (make all unit)'
 
 my $t = BcTest->new;
 $t->start_redis;
-$t->make_file("files/f$_.bin", 3000) for 1 .. 60;
+$t->make_file("files/f$_.bin", 3000) for 1 .. 80;
 $t->start_nginx($t->wallet_http(<<'LOC', price => 100), workers => 2);
         bitcache_wallets on;
         location /files/ { bitcache on; bitcache_wallet_autobuy on; }
@@ -112,6 +112,42 @@ sub spent_matches_owned {
     my ($okm, $why) = spent_matches_owned();
     ok($okm, "... every sat spent is a product owned ($why)");
     is(log_count(qr/exited on signal|\[alert\]/), 0, '... no worker crashed');
+}
+
+# ---- HTTP/2: one connection, many streams of one wallet; the connection dropped --
+# with streams queued and one in flight (Redis stopped meanwhile)
+SKIP: {
+    skip 'no node', 6 unless `node -v 2>/dev/null` =~ /^v\d/;
+    my $h2 = BcTest::free_port();
+    my $http = $t->wallet_http(<<'LOC', price => 100);
+        bitcache_wallets on;
+        location /files/ { bitcache on; bitcache_wallet_autobuy on; }
+LOC
+    my ($srv) = $http =~ /(    server \{.*\n    \})/s;
+    $srv =~ s/listen 127\.0\.0\.1:%%PORT%%;/listen 127.0.0.1:$h2 http2;/ or die;
+    $http .= "$srv\n";
+    $t->stop_nginx;
+    $t->start_nginx($http, workers => 2);
+    my $node = "node $BcTest::ROOT/t/h2-buys.js $h2 'Bitcache $code'";
+    my @paths = ((map { "/files/f$_.bin" } 1 .. 6), (map { "/files/f$_.bin" } 52 .. 55));
+    my @codes = split ' ', `$node 0 0 @paths`;
+    is(scalar(grep { $_ eq '200' } @codes), 10, "HTTP/2: 10 auto-buys as streams of one connection: all 200 (@codes)");
+    my @reset = map { "/files/f$_.bin" } 61 .. 70;
+    @codes = split ' ', `$node 2 0 @reset`;
+    ok(!grep({ $_ != 0 && $_ != 200 } @codes), "HTTP/2: every other stream reset (RST_STREAM) while queued: the others 200 (@codes)");
+
+    $t->redis_signal('STOP');
+    my @gone = map { "/files/f$_.bin" } 56 .. 59;
+    system("$node 0 500 @gone >/dev/null 2>&1");
+    sleep 1;
+    $t->redis_signal('CONT');
+    sleep 3;
+    my $r = $t->get('/files/f60.bin', Authorization => "Bitcache $code");
+    is($r->{status}, 200, 'HTTP/2 connection gone with streams queued, Redis stuck: the wallet buys again after');
+    my ($okm, $why) = spent_matches_owned();
+    ok($okm, "... every sat spent is a product owned ($why)");
+    is(log_count(qr/exited on signal|\[alert\]/), 0, '... no worker crashed');
+    is(`$node 0 0 /files/f57.bin`, "200\n", '... and over HTTP/2 too');
 }
 
 # ---- a Redis writer: the state from before the owner lowered max_auto_price ------
