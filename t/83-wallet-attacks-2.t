@@ -172,4 +172,49 @@ LOC
     }
 }
 
+# ---- the queue's lifetimes under memcheck: streams reset while queued, a
+# connection dropped with streams queued, Redis stuck with purchases in
+# flight and queued (its call times out), HTTP/1 clients gone meanwhile ----
+SKIP: {
+    skip 'valgrind or node not installed', 3
+        unless `which valgrind` =~ /valgrind/ && `node -v 2>/dev/null` =~ /^v\d/;
+    $t->stop_nginx;
+    my $h2 = BcTest::free_port();
+    my $http = $t->wallet_http(<<'LOC', price => 100);
+        bitcache_wallets on;
+        location /files/ { bitcache on; bitcache_wallet_autobuy on; }
+LOC
+    my ($srv) = $http =~ /(    server \{.*\n    \})/s;
+    $srv =~ s/listen 127\.0\.0\.1:%%PORT%%;/listen 127.0.0.1:$h2 http2;/ or die;
+    $http .= "$srv\n";
+    my $conf = $t->write_file('nginx-vg.conf', "master_process off;\ndaemon off;\n" . $t->nginx_conf($http));
+    my $vlog = $t->dir . '/valgrind.log';
+    my $pid = fork // die;
+    if (!$pid) { exec 'valgrind', '--tool=memcheck', '--error-exitcode=99', '--errors-for-leak-kinds=none', "--log-file=$vlog", 'nginx', '-p', $t->dir, '-c', $conf; exit 127; }
+    $t->{pids}{valgrind} = $pid;
+    ok(BcTest::wait_port($h2, 1, 60), 'under memcheck: started');
+    my $node = "node $BcTest::ROOT/t/h2-buys.js $h2 'Bitcache $code'";
+    my @p = map { "/files/f$_.bin" } 71 .. 76;
+    my $out = `$node 2 0 @p`;                                   # reset while queued
+    $t->redis_signal('STOP');
+    @p = map { "/files/f$_.bin" } 77 .. 80;
+    system("$node 3 700 @p >/dev/null 2>&1");                   # dropped, Redis stuck
+    my @s;
+    for my $i (25 .. 28) {
+        my $c = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $t->{http_port}) or die;
+        print $c "GET /files/f$i.bin HTTP/1.1\r\nHost: x\r\nAuthorization: Bitcache $code\r\n\r\n";
+        push @s, $c;
+    }
+    close $_ for @s[0, 1];
+    sleep 5;                                                     # the calls time out (2s)
+    $t->redis_signal('CONT');
+    close $_ for @s[2, 3];
+    sleep 2;
+    my $r = $t->get('/files/f29.bin', Authorization => "Bitcache $code");
+    is($r->{status}, 200, '... the wallet buys again after all that');
+    kill 'QUIT', $pid; waitpid $pid, 0; delete $t->{pids}{valgrind};
+    my $log = do { local $/; open my $fh, '<', $vlog; <$fh> } // '';
+    like($log, qr/ERROR SUMMARY: 0 errors/, '... memcheck: no invalid read, write or free') or diag $log;
+}
+
 done_testing;
