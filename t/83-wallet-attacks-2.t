@@ -10,6 +10,7 @@ use lib 't/lib';
 use Test::More;
 use IO::Socket::INET;
 use BcTest;
+use POSIX ();
 
 plan skip_all => 'module or tools not built (make all unit)'
     unless -f $BcTest::MODULE && -x "$BcTest::TOOLS/wallet_fixture";
@@ -215,6 +216,103 @@ LOC
     kill 'QUIT', $pid; waitpid $pid, 0; delete $t->{pids}{valgrind};
     my $log = do { local $/; open my $fh, '<', $vlog; <$fh> } // '';
     like($log, qr/ERROR SUMMARY: 0 errors/, '... memcheck: no invalid read, write or free') or diag $log;
+}
+
+# ---- a Redis writer and a buyer: the reread's race ------------------------------
+# A read below the mark is made again once; the read again was believed if
+# not below the mark seen *before* it, even if the mark rose meanwhile. A
+# Redis writer answers purchase X's first read with an older state (below
+# the mark: read again) while the buyer's purchase Y of c commits in the
+# same worker (the mark rises past the state of before Y); the writer puts
+# that state and its ledger back and answers X's read again with it: X
+# bought d from the balance before c, c was had for free.
+{
+    $t->stop_nginx;
+    my $t2 = BcTest->new;
+    $t2->start_redis;
+    $t2->make_file("files/$_.bin", 2000) for qw(a c d);
+    my ($w2, $WAL2, $LED2, $wid);
+    my %flag = (d => 0, c_ok => 0);
+    my (%S1, %S2, @L2);
+    my $resp_state = sub {
+        my ($st) = @_;
+        my @kv = %$st;
+        my $r = "*2\r\n*" . @kv . "\r\n";
+        $r .= '$' . length($_) . "\r\n$_\r\n" for @kv;
+        return $r . "\$-1\r\n";
+    };
+    my $hget = '';
+    my $port = $t2->start_redis_proxy('proxy', sub {
+        my ($cmd, $reply) = @_;
+        my $name = uc($cmd->[0] // '');
+        if ($name eq 'HGET' && ($cmd->[1] // '') =~ /wown:(\w+)/) { $hget = $cmd->[2]; $wid = $1; }
+        if ($name eq 'EXEC' && $hget eq '/files/c.bin' && -e "$t2->{dir}/go") {
+            select undef, undef, undef, 0.5;            # Y's read: slow
+        }
+        if ($name eq 'EXEC' && $hget eq '/files/d.bin' && -e "$t2->{dir}/go") {
+            $flag{d}++;
+            my %s = do { open my $fh, '<', "$t2->{dir}/S" . ($flag{d} == 1 ? 1 : 2) or die; map { chomp; split / /, $_, 2 } <$fh> };
+            return $resp_state->(\%s) if $flag{d} <= 2;
+        }
+        if (($name eq 'EVALSHA' || $name eq 'EVAL') && ($cmd->[26] // '') eq '/files/c.bin'
+            && $reply =~ /\bok\r\n/ && -e "$t2->{dir}/go") {
+            # Y committed: the writer puts the state and ledger of before it back
+            open my $fh, '<', "$t2->{dir}/S2" or die;
+            my %s = map { chomp; split / /, $_, 2 } <$fh>;
+            $t2->redis('DEL', "bitcache:wal:$wid"); $t2->redis('HSET', "bitcache:wal:$wid", %s);
+            open $fh, '<', "$t2->{dir}/L2" or die;
+            my @l = map { chomp; pack 'H*', $_ } <$fh>;
+            $t2->redis('DEL', "bitcache:wled:$wid"); $t2->redis('RPUSH', "bitcache:wled:$wid", @l);
+        }
+        $hget = '' if $name eq 'EXEC';
+        return $reply;
+    });
+    my $http = $t2->wallet_http('location /files/ { bitcache on; }', price => 100);
+    $http =~ s/bitcache_redis %%REDIS%%/bitcache_redis 127.0.0.1:$port/ or die;
+    $t2->start_nginx($http);
+    $w2 = $t2->wallet_open;
+    ($WAL2, $LED2) = map { "bitcache:$_:$w2->{wallet}" } qw(wal wled);
+    $t2->wallet_credit($w2->{wallet}, 200);
+    is($t2->wallet_balance($w2->{code}), 200, 'the reread race: credited 200 (seq 1)');
+    my $save = sub {
+        my ($n) = @_;
+        my %st = @{ $t2->redis('HGETALL', $WAL2) };
+        open my $fh, '>', "$t2->{dir}/S$n" or die;
+        print $fh "$_ $st{$_}\n" for grep { $_ ne 'frozen' } keys %st;
+        close $fh;
+        open $fh, '>', "$t2->{dir}/L$n" or die;
+        print $fh unpack('H*', $_), "\n" for @{ $t2->redis('LRANGE', $LED2, 0, -1) };
+        close $fh;
+    };
+    $save->(1);
+    my %off = map { $_ => $t2->offer_of("/files/$_.bin") } qw(a c d);
+    is($t2->wallet_req('POST', '/wallet/buy', $w2->{code}, { offer => $off{a} })->{status}, 200, '... bought a (seq 2: the mark)');
+    $save->(2);
+    open my $go, '>', "$t2->{dir}/go" or die; close $go;
+    my %res;
+    my @kids;
+    for my $p (qw(c d)) {
+        pipe(my $rd, my $wr) or die;
+        my $k = fork // die;
+        if (!$k) {
+            close $rd;
+            my $r = $t2->wallet_req('POST', '/wallet/buy', $w2->{code}, { offer => $off{$p} });
+            print $wr $r->{status};
+            close $wr;
+            $t2->{owner} = 0;
+            POSIX::_exit(0);
+        }
+        close $wr;
+        push @kids, [$p, $k, $rd];
+        select undef, undef, undef, 0.15;
+    }
+    for (@kids) { my ($p, $k, $rd) = @$_; waitpid $k, 0; $res{$p} = <$rd> // 0; }
+    unlink "$t2->{dir}/go";
+    is($res{c}, 200, '... the buyer bought c (Y)');
+    isnt($res{d}, 200, '... X, read again from the state of before c while the mark rose: not believed');
+    my $bal = $t2->redis('HGET', $WAL2, 'bal');
+    ok(!($res{c} == 200 && $res{d} == 200),
+       "... a, c and d are not all bought from 200 sats at 100 each: c not had for free (balance $bal)");
 }
 
 done_testing;
