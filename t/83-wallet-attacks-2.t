@@ -309,7 +309,7 @@ LOC
     for (@kids) { my ($p, $k, $rd) = @$_; waitpid $k, 0; $res{$p} = <$rd> // 0; }
     unlink "$t2->{dir}/go";
     is($res{c}, 200, '... the buyer bought c (Y)');
-    isnt($res{d}, 200, '... X, read again from the state of before c while the mark rose: not believed');
+    isnt($res{d}, 200, '... X, written over the state of before c (put back; its read again believed while the mark rose): no token, 409');
     my $bal = $t2->redis('HGET', $WAL2, 'bal');
     ok(!($res{c} == 200 && $res{d} == 200),
        "... a, c and d are not all bought from 200 sats at 100 each: c not had for free (balance $bal)");
