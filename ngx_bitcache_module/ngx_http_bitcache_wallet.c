@@ -1124,6 +1124,7 @@ static void
 ngx_http_bitcache_wallet_bought(ngx_http_bitcache_call_t *call,
     redisReply *reply)
 {
+    uint64_t                     seen;
     ngx_int_t                    rc;
     ngx_str_t                    v;
     ngx_http_request_t          *r = call->request;
@@ -1171,9 +1172,28 @@ ngx_http_bitcache_wallet_bought(ngx_http_bitcache_call_t *call,
                                                 w->offer.product_len),
                       w->offer.price, w->next.seq);
         w->state = w->next;
-        (void) ngx_http_bitcache_wallet_mark(r, w->wid, w->widhex,
-                                             w->next.seq, w->next.head, 0,
-                                             NULL);
+
+        /* written over the newest state (compare-and-set), it is no fork:
+         * at the mark's seq with another head, the state it was written
+         * over was written back (a read again that raced a purchase of
+         * this wallet believes a state not below the mark seen before it,
+         * though below the one now) and the purchase written back would
+         * be had for free: nothing is handed out. (Above the mark, or
+         * below it: other purchases may have followed it already.) */
+        if (ngx_http_bitcache_wallet_mark(r, w->wid, w->widhex, w->next.seq,
+                                          w->next.head, 0, &seen)
+            == NGX_ABORT)
+        {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "bitcache: wallet %s: a purchase was written over "
+                          "a state written back (entry %uL is a fork of the "
+                          "one seen, mark %uL): no token given", w->widhex,
+                          w->next.seq, seen);
+            ngx_http_bitcache_wallet_finish(r, w,
+                                            NGX_HTTP_BITCACHE_WALLET_INVALID);
+            return;
+        }
+
         ngx_http_bitcache_wallet_finish(r, w, NGX_HTTP_BITCACHE_WALLET_BOUGHT);
         return;
     }
