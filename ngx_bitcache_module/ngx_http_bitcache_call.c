@@ -157,6 +157,37 @@ ngx_http_bitcache_queue(int argc, ngx_str_t *args)
 
 
 ngx_int_t
+ngx_http_bitcache_callm(ngx_http_bitcache_call_t *call, ngx_http_request_t *r,
+    ngx_http_bitcache_call_done_pt done, void *data, ngx_uint_t n,
+    const int *argcs, ngx_str_t *args)
+{
+    ngx_str_t   a;
+    ngx_uint_t  i;
+
+    ngx_str_set(&a, "MULTI");
+    if (ngx_http_bitcache_queue(1, &a) != NGX_OK) {
+        goto unavailable;
+    }
+
+    for (i = 0; i < n; i++) {
+        if (ngx_http_bitcache_queue(argcs[i], args) != NGX_OK) {
+            goto unavailable;
+        }
+
+        args += argcs[i];
+    }
+
+    ngx_str_set(&a, "EXEC");
+    return ngx_http_bitcache_callv(call, r, done, data, 1, &a);
+
+unavailable:
+
+    call->failure = "redis unavailable";
+    return NGX_DECLINED;
+}
+
+
+ngx_int_t
 ngx_http_bitcache_key(ngx_http_request_t *r, ngx_str_t *key, const char *kind,
     const u_char *name, size_t len)
 {

@@ -42,6 +42,14 @@ ngx_int_t ngx_http_bitcache_callv(ngx_http_bitcache_call_t *call,
     ngx_http_request_t *r, ngx_http_bitcache_call_done_pt done, void *data,
     int argc, ngx_str_t *args);
 
+/* MULTI, the n commands (argcs[i] arguments each, one after another in
+ * args), then EXEC through ngx_http_bitcache_callv: one reply for all, read
+ * at one instant. NGX_DECLINED (call->failure set) when there is no
+ * connection, whatever was queued. */
+ngx_int_t ngx_http_bitcache_callm(ngx_http_bitcache_call_t *call,
+    ngx_http_request_t *r, ngx_http_bitcache_call_done_pt done, void *data,
+    ngx_uint_t n, const int *argcs, ngx_str_t *args);
+
 /* Queues a command nobody waits for: inside MULTI, where EXEC answers
  * for all, or a clean-up. NGX_ERROR when there is no connection. */
 ngx_int_t ngx_http_bitcache_queue(int argc, ngx_str_t *args);

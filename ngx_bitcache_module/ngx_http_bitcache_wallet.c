@@ -386,7 +386,9 @@ ngx_http_bitcache_wallet_load(ngx_http_request_t *r,
     ngx_http_bitcache_wallet_done_pt done, void *data)
 {
     ngx_int_t  rc;
-    ngx_str_t  a[3], wal, own;
+    ngx_str_t  a[5], wal, own;
+
+    static const int  argcs[] = { 2, 3 };
 
     w->done = done;
     w->data = data;
@@ -408,32 +410,17 @@ ngx_http_bitcache_wallet_load(ngx_http_request_t *r,
 
     /* MULTI; HGETALL wal:<wid>; HGET wown:<wid> <product>; EXEC: one round
      * trip, both read at the same instant */
-    ngx_str_set(&a[0], "MULTI");
-    if (ngx_http_bitcache_queue(1, a) != NGX_OK) {
-        w->failure = "redis unavailable";
-        return NGX_DECLINED;
-    }
-
     ngx_str_set(&a[0], "HGETALL");
     a[1] = wal;
-    if (ngx_http_bitcache_queue(2, a) != NGX_OK) {
-        w->failure = "redis unavailable";
-        return NGX_DECLINED;
-    }
 
     if (product != NULL) {
-        ngx_str_set(&a[0], "HGET");
-        a[1] = own;
-        a[2] = *product;
-        if (ngx_http_bitcache_queue(3, a) != NGX_OK) {
-            w->failure = "redis unavailable";
-            return NGX_DECLINED;
-        }
+        ngx_str_set(&a[2], "HGET");
+        a[3] = own;
+        a[4] = *product;
     }
 
-    ngx_str_set(&a[0], "EXEC");
-    rc = ngx_http_bitcache_callv(&w->call, r, ngx_http_bitcache_wallet_loaded,
-                                 w, 1, a);
+    rc = ngx_http_bitcache_callm(&w->call, r, ngx_http_bitcache_wallet_loaded,
+                                 w, product != NULL ? 2 : 1, argcs, a);
     if (rc == NGX_DECLINED) {
         w->failure = w->call.failure;
     }
@@ -985,9 +972,11 @@ ngx_http_bitcache_wallet_resumed(ngx_http_request_t *r,
 }
 
 
+/* Reads the state and the product's ownership again; done (resumed or
+ * replayed) goes on from them. */
 static void
-ngx_http_bitcache_wallet_resume(ngx_http_request_t *r,
-    ngx_http_bitcache_wallet_t *w)
+ngx_http_bitcache_wallet_reload(ngx_http_request_t *r,
+    ngx_http_bitcache_wallet_t *w, ngx_http_bitcache_wallet_done_pt done)
 {
     ngx_str_t  product;
 
@@ -995,9 +984,7 @@ ngx_http_bitcache_wallet_resume(ngx_http_request_t *r,
     product.len = w->offer.product_len;
     w->buy_done = w->done;
 
-    if (ngx_http_bitcache_wallet_load(r, w, &product,
-                                      ngx_http_bitcache_wallet_resumed,
-                                      w->data)
+    if (ngx_http_bitcache_wallet_load(r, w, &product, done, w->data)
         != NGX_OK)
     {
         w->done = w->buy_done;
@@ -1025,7 +1012,8 @@ ngx_http_bitcache_wallet_changed(ngx_http_request_t *r,
     o = ngx_http_bitcache_wallet_state(r, w, reply->element[1]);
 
     if (w->stale && w->tries < NGX_HTTP_BITCACHE_WALLET_TRIES) {
-        ngx_http_bitcache_wallet_resume(r, w);
+        ngx_http_bitcache_wallet_reload(r, w,
+                                        ngx_http_bitcache_wallet_resumed);
         return;
     }
 
@@ -1095,28 +1083,6 @@ ngx_http_bitcache_wallet_replayed(ngx_http_request_t *r,
                                     : rc == NGX_ABORT
                                     ? NGX_HTTP_BITCACHE_WALLET_INVALID
                                     : NGX_HTTP_BITCACHE_WALLET_BUSY);
-}
-
-
-static void
-ngx_http_bitcache_wallet_reread(ngx_http_request_t *r,
-    ngx_http_bitcache_wallet_t *w)
-{
-    ngx_str_t  product;
-
-    product.data = (u_char *) w->offer.product;
-    product.len = w->offer.product_len;
-    w->buy_done = w->done;
-
-    if (ngx_http_bitcache_wallet_load(r, w, &product,
-                                      ngx_http_bitcache_wallet_replayed,
-                                      w->data)
-        != NGX_OK)
-    {
-        w->done = w->buy_done;
-        ngx_http_bitcache_wallet_finish(r, w,
-                                        NGX_HTTP_BITCACHE_WALLET_UNAVAILABLE);
-    }
 }
 
 
@@ -1251,7 +1217,8 @@ ngx_http_bitcache_wallet_bought(ngx_http_bitcache_call_t *call,
 
         if (v.len == 0) {
             /* "replay" before this request saw the purchase: read it */
-            ngx_http_bitcache_wallet_reread(r, w);
+            ngx_http_bitcache_wallet_reload(r, w,
+                                            ngx_http_bitcache_wallet_replayed);
             return;
         }
 
@@ -1323,7 +1290,9 @@ ngx_http_bitcache_wallet_owned_check(ngx_http_request_t *r,
 {
     u_char     *lo;
     ngx_int_t   rc;
-    ngx_str_t   a[4], wal, led;
+    ngx_str_t   a[6], wal, led;
+
+    static const int  argcs[] = { 2, 4 };
 
     if (w->owned_seq == 0) {
         w->outcome = NGX_HTTP_BITCACHE_WALLET_INVALID;
@@ -1342,29 +1311,17 @@ ngx_http_bitcache_wallet_owned_check(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    ngx_str_set(&a[0], "MULTI");
-    if (ngx_http_bitcache_queue(1, a) != NGX_OK) {
-        goto unavailable;
-    }
-
     ngx_str_set(&a[0], "HGETALL");
     a[1] = wal;
-    if (ngx_http_bitcache_queue(2, a) != NGX_OK) {
-        goto unavailable;
-    }
+    ngx_str_set(&a[2], "LRANGE");
+    a[3] = led;
+    a[4].data = lo;
+    a[4].len = ngx_sprintf(lo, "%uL", w->owned_seq - 1) - lo;
+    ngx_str_set(&a[5], "-1");
 
-    ngx_str_set(&a[0], "LRANGE");
-    a[1] = led;
-    a[2].data = lo;
-    a[2].len = ngx_sprintf(lo, "%uL", w->owned_seq - 1) - lo;
-    ngx_str_set(&a[3], "-1");
-    if (ngx_http_bitcache_queue(4, a) != NGX_OK) {
-        goto unavailable;
-    }
-
-    ngx_str_set(&a[0], "EXEC");
-    rc = ngx_http_bitcache_callv(&w->call, r,
-                                 ngx_http_bitcache_wallet_owned_read, w, 1, a);
+    rc = ngx_http_bitcache_callm(&w->call, r,
+                                 ngx_http_bitcache_wallet_owned_read, w,
+                                 2, argcs, a);
     if (rc == NGX_OK) {
         return NGX_OK;
     }
@@ -1372,12 +1329,6 @@ ngx_http_bitcache_wallet_owned_check(ngx_http_request_t *r,
     w->failure = rc == NGX_DECLINED ? w->call.failure : "out of memory";
     w->outcome = NGX_HTTP_BITCACHE_WALLET_UNAVAILABLE;
     return rc;
-
-unavailable:
-
-    w->failure = "redis unavailable";
-    w->outcome = NGX_HTTP_BITCACHE_WALLET_UNAVAILABLE;
-    return NGX_DECLINED;
 }
 
 

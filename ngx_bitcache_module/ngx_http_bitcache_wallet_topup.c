@@ -203,33 +203,19 @@ ngx_http_bitcache_credit_peek(ngx_http_request_t *r,
     ngx_http_bitcache_credit_t *c)
 {
     ngx_int_t  rc;
-    ngx_str_t  a[3];
+    ngx_str_t  a[5];
 
-    ngx_str_set(&a[0], "MULTI");
-    if (ngx_http_bitcache_queue(1, a) != NGX_OK) {
-        c->failure = "redis unavailable";
-        return NGX_DECLINED;
-    }
+    static const int  argcs[] = { 2, 3 };
 
     ngx_str_set(&a[0], "HGETALL");
     a[1] = c->keys[0];
-    if (ngx_http_bitcache_queue(2, a) != NGX_OK) {
-        c->failure = "redis unavailable";
-        return NGX_DECLINED;
-    }
+    ngx_str_set(&a[2], "HGET");
+    a[3] = c->keys[2];
+    a[4].data = (u_char *) c->idhex;
+    a[4].len = 2 * BC_INVOICE_ID_LEN;
 
-    ngx_str_set(&a[0], "HGET");
-    a[1] = c->keys[2];
-    a[2].data = (u_char *) c->idhex;
-    a[2].len = 2 * BC_INVOICE_ID_LEN;
-    if (ngx_http_bitcache_queue(3, a) != NGX_OK) {
-        c->failure = "redis unavailable";
-        return NGX_DECLINED;
-    }
-
-    ngx_str_set(&a[0], "EXEC");
-    rc = ngx_http_bitcache_callv(&c->call, r, ngx_http_bitcache_credit_peeked,
-                                 c, 1, a);
+    rc = ngx_http_bitcache_callm(&c->call, r, ngx_http_bitcache_credit_peeked,
+                                 c, 2, argcs, a);
     if (rc == NGX_DECLINED) {
         c->failure = c->call.failure;
     }
@@ -246,42 +232,23 @@ ngx_http_bitcache_credit_read(ngx_http_request_t *r,
     ngx_http_bitcache_credit_t *c)
 {
     ngx_int_t  rc;
-    ngx_str_t  a[4];
+    ngx_str_t  a[9];
 
-    ngx_str_set(&a[0], "MULTI");
-    if (ngx_http_bitcache_queue(1, a) != NGX_OK) {
-        c->failure = "redis unavailable";
-        return NGX_DECLINED;
-    }
+    static const int  argcs[] = { 2, 4, 3 };
 
     ngx_str_set(&a[0], "HGETALL");
     a[1] = c->keys[0];
-    if (ngx_http_bitcache_queue(2, a) != NGX_OK) {
-        c->failure = "redis unavailable";
-        return NGX_DECLINED;
-    }
+    ngx_str_set(&a[2], "LRANGE");
+    a[3] = c->keys[1];
+    ngx_str_set(&a[4], "0");
+    ngx_str_set(&a[5], "-1");
+    ngx_str_set(&a[6], "HGET");
+    a[7] = c->keys[2];
+    a[8].data = (u_char *) c->idhex;
+    a[8].len = 2 * BC_INVOICE_ID_LEN;
 
-    ngx_str_set(&a[0], "LRANGE");
-    a[1] = c->keys[1];
-    ngx_str_set(&a[2], "0");
-    ngx_str_set(&a[3], "-1");
-    if (ngx_http_bitcache_queue(4, a) != NGX_OK) {
-        c->failure = "redis unavailable";
-        return NGX_DECLINED;
-    }
-
-    ngx_str_set(&a[0], "HGET");
-    a[1] = c->keys[2];
-    a[2].data = (u_char *) c->idhex;
-    a[2].len = 2 * BC_INVOICE_ID_LEN;
-    if (ngx_http_bitcache_queue(3, a) != NGX_OK) {
-        c->failure = "redis unavailable";
-        return NGX_DECLINED;
-    }
-
-    ngx_str_set(&a[0], "EXEC");
-    rc = ngx_http_bitcache_callv(&c->call, r, ngx_http_bitcache_credit_got,
-                                 c, 1, a);
+    rc = ngx_http_bitcache_callm(&c->call, r, ngx_http_bitcache_credit_got,
+                                 c, 3, argcs, a);
     if (rc == NGX_DECLINED) {
         c->failure = c->call.failure;
     }
