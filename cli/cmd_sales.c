@@ -19,7 +19,6 @@
 
 #include "commands.h"
 #include "date.h"
-#include "escape.h"
 #include "hex.h"
 #include "index_record.h"
 #include "invoice_record.h"
@@ -397,17 +396,6 @@ csv(const char *s, size_t len)
 }
 
 static void
-json_str(const char *s, size_t len)
-{
-    char *buf = malloc(6 * len + 1);
-
-    putchar('"');
-    if (buf) fwrite(buf, 1, bc_json_escape(buf, (const unsigned char *) s, len), stdout);
-    putchar('"');
-    free(buf);
-}
-
-static void
 csv_row(const char *kind, const char *id, const char *creator, const char *product,
     size_t plen, const tally *on, const tally *wal)
 {
@@ -477,11 +465,11 @@ print_sales(const sales *s, const char *format)
             if (r->creator_id[0]) printf("\"%s\"", r->creator_id);
             else printf("null");
             printf(",\"creator\":");
-            json_str(r->creator, strlen(r->creator));
+            print_json_str(r->creator, strlen(r->creator));
             printf(",\"products\":[");
             for (k = i; k < j; k++) {
                 printf("%s{\"product\":", k > i ? "," : "");
-                json_str(s->v[k].product, s->v[k].product_len);
+                print_json_str(s->v[k].product, s->v[k].product_len);
                 putchar(',');
                 json_tallies(&s->v[k].onchain, &s->v[k].wallet);
                 putchar('}');
@@ -518,7 +506,7 @@ print_sales(const sales *s, const char *format)
                (unsigned long long) s->topup_credited.sats, (unsigned long long) s->bad_entries);
         for (i = 0; i < s->nskipped; i++) {
             printf("%s", i ? "," : "");
-            json_str(s->skipped[i], strlen(s->skipped[i]));
+            print_json_str(s->skipped[i], strlen(s->skipped[i]));
         }
         printf("]}\n");
     } else {

@@ -10,7 +10,6 @@
 #include <time.h>
 
 #include "commands.h"
-#include "escape.h"
 #include "hex.h"
 #include "invoice_record.h"
 #include "records.h"
@@ -101,14 +100,8 @@ wallet_opts_parse(wallet_opts *o, int argc, char **argv, const char *cmd, const 
             return usage_error(cmd, "--%s is required\n%s", op->name, usage);
         }
     }
-    if (o->ro.addr == NULL) {
-        return usage_error(cmd, "--redis ADDR is required\n%s", usage);
-    }
-    if (strlen(o->ro.prefix) > 128) {
-        return usage_error(cmd, "--redis-prefix is longer than 128 bytes");
-    }
-    if (argc - optind != 1) {
-        return usage_error(cmd, "exactly one wallet ID is needed\n%s", usage);
+    if (record_args_check(&o->ro, argc, argv, cmd, usage, 1, "wallet ID") != 0) {
+        return EXIT_USAGE;
     }
     id = argv[optind];
     if (strlen(id) != 2 * BC_WALLET_ID_LEN || !bc_hex_decode(o->wid, BC_WALLET_ID_LEN, id, strlen(id))) {
@@ -359,17 +352,6 @@ print_finding(FILE *fp, const finding *x)
     print_clean(fp, x->what, strlen(x->what));
 }
 
-static void
-json_str(const char *s, size_t len)
-{
-    char *buf = malloc(6 * len + 1);
-
-    putchar('"');
-    if (buf) fwrite(buf, 1, bc_json_escape(buf, (const unsigned char *) s, len), stdout);
-    putchar('"');
-    free(buf);
-}
-
 /* Sets frozen (only on a wallet that exists): 1, 0 if there is none, -1
  * after printing a Redis error. */
 static int
@@ -477,7 +459,7 @@ audit_and_report(redisContext *c, const char *cmd, const wallet_opts *o, int no_
             if (f.v[i].seq) printf("%llu", (unsigned long long) f.v[i].seq);
             else printf("null");
             printf(",\"problem\":");
-            json_str(f.v[i].what, strlen(f.v[i].what));
+            print_json_str(f.v[i].what, strlen(f.v[i].what));
             putchar('}');
         }
         printf("],\"frozen\":%s}\n", frozen > 0 ? "true" : "false");
@@ -598,7 +580,7 @@ wallet_show(int argc, char **argv)
                    (unsigned long long) st.max_auto);
         }
         printf(",\"state_mac\":%s,\"frozen\":", mac_ok < 0 ? "null" : mac_ok ? "true" : "false");
-        if (frozen) json_str(frozen, frozen_len);
+        if (frozen) print_json_str(frozen, frozen_len);
         else printf("null");
         printf(",\"entries\":%zu,\"credits\":%llu,\"credited_sats\":%llu,\"debits\":%llu,"
                "\"debited_sats\":%llu,\"unreadable_entries\":%zu,\"pending_topups\":%zu,"

@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "commands.h"
+#include "escape.h"
 #include "records.h"
 #include "token_record.h"
 
@@ -63,10 +64,17 @@ record_opts_parse(record_opts *o, int argc, char **argv, const char *cmd,
             return usage_error(cmd, "--%s is required\n%s", op->name, usage);
         }
     }
-    if (o->ro.addr == NULL) {
+    return record_args_check(&o->ro, argc, argv, cmd, usage, npos, pos_name);
+}
+
+int
+record_args_check(const redis_opts *ro, int argc, char **argv, const char *cmd,
+    const char *usage, int npos, const char *pos_name)
+{
+    if (ro->addr == NULL) {
         return usage_error(cmd, "--redis ADDR is required\n%s", usage);
     }
-    if (strlen(o->ro.prefix) > 128) {
+    if (strlen(ro->prefix) > 128) {
         return usage_error(cmd, "--redis-prefix is longer than 128 bytes");
     }
     if (argc - optind != npos) {
@@ -249,6 +257,17 @@ print_clean(FILE *out, const char *s, size_t len)
     for (i = 0; i < len; i++) {
         fputc((unsigned char) s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i], out);
     }
+}
+
+void
+print_json_str(const char *s, size_t len)
+{
+    char *buf = malloc(6 * len + 1);
+
+    putchar('"');
+    if (buf) fwrite(buf, 1, bc_json_escape(buf, (const unsigned char *) s, len), stdout);
+    putchar('"');
+    free(buf);
 }
 
 void

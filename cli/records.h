@@ -34,6 +34,13 @@ int record_opts_parse(record_opts *o, int argc, char **argv, const char *cmd,
     const char *usage, const char *allowed, const char *required, int npos,
     const char *pos_name);
 
+/* The checks that end record_opts_parse, for a command that parses its
+ * own options: --redis given, a prefix of at most 128 bytes, exactly npos
+ * positional arguments left at argv[optind]. 0, or EXIT_USAGE after
+ * printing what is wrong. */
+int record_args_check(const redis_opts *ro, int argc, char **argv, const char *cmd,
+    const char *usage, int npos, const char *pos_name);
+
 /* One of a command's subcommands ("product set", ...). */
 typedef struct {
     const char *name;
@@ -65,6 +72,10 @@ const char *kv_get(const char *const *kv, const size_t *kvlen, size_t n, const c
 /* Writes s[0..len) with control characters (tabs, newlines, ESC) as '?',
  * so that one record stays on one line. */
 void print_clean(FILE *out, const char *s, size_t len);
+
+/* Writes s[0..len) to stdout as a JSON string, quotes included (empty
+ * when out of memory). */
+void print_json_str(const char *s, size_t len);
 
 /* Prints the record of the token with id tid (tok:<id>, parsed by
  * bc_tokrec_parse): downloads allowed, revoked, bytes drawn per file.
