@@ -208,10 +208,19 @@ ngx_http_bitcache_wapi_entry_json(u_char *p, ngx_http_bitcache_wapi_entry_t *x)
 }
 
 
+/* Room for the n entries as JSON, and 64 bytes more. */
 static size_t
-ngx_http_bitcache_wapi_entry_size(ngx_http_bitcache_wapi_entry_t *x)
+ngx_http_bitcache_wapi_entries_size(ngx_http_bitcache_wapi_entry_t *en,
+    size_t n)
 {
-    return 512 + 6 * (x->e.product_len + x->url.len);
+    size_t  i, size;
+
+    size = 64;
+    for (i = 0; i < n; i++) {
+        size += 512 + 6 * (en[i].e.product_len + en[i].url.len);
+    }
+
+    return size;
 }
 
 
@@ -236,10 +245,7 @@ ngx_http_bitcache_wapi_history_read(ngx_http_request_t *r,
         return;
     }
 
-    size = 64;
-    for (i = 0; i < n; i++) {
-        size += ngx_http_bitcache_wapi_entry_size(&en[i]);
-    }
+    size = ngx_http_bitcache_wapi_entries_size(en, n);
 
     body = ngx_pnalloc(r->pool, size);
     if (body == NULL) {
@@ -357,10 +363,7 @@ ngx_http_bitcache_wapi_page_read(ngx_http_request_t *r,
         return;
     }
 
-    size = 64;
-    for (i = 0; i < n; i++) {
-        size += ngx_http_bitcache_wapi_entry_size(&en[i]);
-    }
+    size = ngx_http_bitcache_wapi_entries_size(en, n);
 
     top = ngx_pnalloc(r->pool, size);
     pur = ngx_pnalloc(r->pool, size);
