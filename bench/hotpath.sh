@@ -45,27 +45,13 @@ head -c 10485760 /dev/urandom > "$dir/files/large.bin"
 chmod 644 "$dir"/files/*
 "$root/build/bitcache" secret > "$dir/secret"; chmod 600 "$dir/secret"
 
-redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no \
-    --unixsocket "$dir/redis.sock" --unixsocketperm 777 --logfile "$dir/redis.log" &
-redis_pid=$!
-
-if [ "${BENCH_REDIS:-unix}" = tcp ]; then redis_addr=127.0.0.1:$rport; else redis_addr=unix:$dir/redis.sock; fi
+start_redis
 echo "redis: $redis_addr, $conns connections, ${secs}s x $rounds rounds"
 
 # nginx.conf for one nginx: MODULE PREFIX PORT LOCATIONS (users' settings)
 nginx_conf() {
     cat > "$2/nginx.conf" <<CONF
-load_module $1;
-worker_processes auto;
-error_log $2/error.log warn;
-pid $2/nginx.pid;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    sendfile on;
-    tcp_nopush on;
-    open_file_cache max=100 inactive=60s;
-    bitcache_redis $redis_addr timeout=2s;
+$(nginx_conf_head "$1" "$2")
     server {
         listen 127.0.0.1:$3 backlog=4096;
 $4
@@ -88,7 +74,7 @@ if [ -n "$base_mod" ]; then
     nginx_conf "$base_mod" "$dir/base" "$bport" "$paid"
 fi
 
-for _ in $(seq 50); do redis-cli -p "$rport" ping >/dev/null 2>&1 && break; sleep 0.1; done
+wait_redis
 nginx -p "$dir" -c "$dir/nginx.conf"
 [ -n "$base_mod" ] && nginx -p "$dir/base" -c "$dir/base/nginx.conf"
 sleep 0.3

@@ -44,26 +44,13 @@ chmod 644 "$dir"/files/*
 "$root/build/bitcache" secret > "$dir/secret"; chmod 600 "$dir/secret"
 xonly=$("$root/build/tools/pay_invoice" --pubkey "$watcher_seckey")
 
-redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no \
-    --unixsocket "$dir/redis.sock" --unixsocketperm 777 --logfile "$dir/redis.log" &
-redis_pid=$!
-if [ "${BENCH_REDIS:-unix}" = tcp ]; then redis_addr=127.0.0.1:$rport; else redis_addr=unix:$dir/redis.sock; fi
+start_redis
 echo "redis: $redis_addr, $conns connections, $nwallets wallets, ${secs}s x $rounds rounds"
 
 # every /buy/<name> is its own product (the URI), served from one small
 # file: as many products as purchases, without as many files
 cat > "$dir/nginx.conf" <<CONF
-load_module $root/build/ngx_http_bitcache_module.so;
-worker_processes auto;
-error_log $dir/error.log warn;
-pid $dir/nginx.pid;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    sendfile on;
-    tcp_nopush on;
-    open_file_cache max=100 inactive=60s;
-    bitcache_redis $redis_addr timeout=2s;
+$(nginx_conf_head "$root/build/ngx_http_bitcache_module.so" "$dir")
     server {
         listen 127.0.0.1:$hport backlog=4096;
         bitcache_secret $dir/secret;
@@ -87,7 +74,7 @@ http {
 }
 CONF
 
-for _ in $(seq 50); do redis-cli -p "$rport" ping >/dev/null 2>&1 && break; sleep 0.1; done
+wait_redis
 nginx -p "$dir" -c "$dir/nginx.conf"
 sleep 0.3
 base="http://127.0.0.1:$hport"
