@@ -703,8 +703,9 @@ ngx_http_bitcache_pending_listed(ngx_http_bitcache_call_t *call,
 {
     u_char                        id[BC_INVOICE_ID_LEN];
     uint64_t                      seq;
+    int                          *argcs;
     ngx_int_t                     rc;
-    ngx_str_t                     a[2];
+    ngx_str_t                    *args;
     ngx_uint_t                    i, n;
     redisReply                   *k, *v;
     ngx_http_request_t           *r = call->request;
@@ -751,9 +752,12 @@ ngx_http_bitcache_pending_listed(ngx_http_bitcache_call_t *call,
         return;
     }
 
-    ngx_str_set(&a[0], "MULTI");
-    if (ngx_http_bitcache_queue(1, a) != NGX_OK) {
-        p->done(r, p, NGX_HTTP_SERVICE_UNAVAILABLE);
+    /* MULTI; HGETALL inv:<id> each; EXEC: the keys made first, so that
+     * running out of memory never leaves the connection inside MULTI */
+    args = ngx_palloc(r->pool, 2 * n * sizeof(ngx_str_t));
+    argcs = ngx_palloc(r->pool, n * sizeof(int));
+    if (args == NULL || argcs == NULL) {
+        p->done(r, p, NGX_ERROR);
         return;
     }
 
@@ -761,22 +765,18 @@ ngx_http_bitcache_pending_listed(ngx_http_bitcache_call_t *call,
         char  hex[2 * BC_INVOICE_ID_LEN];
 
         bc_hex_encode(hex, p->ids[i], BC_INVOICE_ID_LEN);
-        ngx_str_set(&a[0], "HGETALL");
-        if (ngx_http_bitcache_key(r, &a[1], "inv:", (u_char *) hex,
+        ngx_str_set(&args[2 * i], "HGETALL");
+        argcs[i] = 2;
+        if (ngx_http_bitcache_key(r, &args[2 * i + 1], "inv:", (u_char *) hex,
                                   2 * BC_INVOICE_ID_LEN) != NGX_OK)
         {
             p->done(r, p, NGX_ERROR);
             return;
         }
-        if (ngx_http_bitcache_queue(2, a) != NGX_OK) {
-            p->done(r, p, NGX_HTTP_SERVICE_UNAVAILABLE);
-            return;
-        }
     }
 
-    ngx_str_set(&a[0], "EXEC");
-    rc = ngx_http_bitcache_callv(&p->call, r, ngx_http_bitcache_pending_got,
-                                 p, 1, a);
+    rc = ngx_http_bitcache_callm(&p->call, r, ngx_http_bitcache_pending_got,
+                                 p, n, argcs, args);
     if (rc != NGX_OK) {
         p->done(r, p, rc == NGX_DECLINED ? NGX_HTTP_SERVICE_UNAVAILABLE
                                          : NGX_ERROR);
