@@ -4,6 +4,7 @@ package BcTest;
 # ports; everything is stopped at the end, and error.log is checked for
 # [alert] and [emerg] like nginx's own test suite does.
 use strict;
+use POSIX ();
 use warnings;
 use Cwd qw(abs_path);
 use File::Basename qw(dirname);
@@ -494,6 +495,13 @@ sub _stop {
     local $?;               # the test's own exit status stays
     kill 'CONT', $pid;
     kill $sig, $pid;
+    # a process that does not stop (a node waiting for a connection to
+    # close) must not hang the test: KILL after 10 s
+    for (1 .. 100) {
+        return if waitpid($pid, POSIX::WNOHANG()) != 0;
+        select(undef, undef, undef, 0.1);
+    }
+    kill 'KILL', $pid;
     waitpid $pid, 0;
 }
 

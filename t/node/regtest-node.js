@@ -62,6 +62,9 @@ async function main() {
   const stop = async () => {
     if (closing) return;
     closing = true;
+    // a client that keeps a connection open (a relay's long poll) must
+    // not keep the node from exiting: closing waits for its connections
+    setTimeout(() => process.exit(0), 3000).unref();
     try { await node.close(); } catch (e) { /* exiting anyway */ }
     process.exit(0);
   };
