@@ -36,9 +36,6 @@
 #define NGX_HTTP_BITCACHE_WAPI_BODY_MAX   8192
 #define NGX_HTTP_BITCACHE_WAPI_COOKIE_AGE (365 * 86400)
 
-/* the scripts' answers read as the wallet's are (ngx_http_bitcache_wallet.c) */
-#define ngx_http_bitcache_wapi_word  ngx_http_bitcache_wallet_word
-
 
 static char  ngx_http_bitcache_wallet_set_sha[41];
 
@@ -165,7 +162,7 @@ ngx_http_bitcache_wapi_created(ngx_http_request_t *r,
     u_char     *body, *p;
     ngx_str_t  *page;
 
-    if (!ngx_http_bitcache_wapi_word(reply, "ok")) {
+    if (!ngx_http_bitcache_wallet_word(reply, "ok")) {
         /* "exists": 2^-128 a wallet; never overwrite one */
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "bitcache: wallet %s not created: the id exists",
@@ -514,7 +511,7 @@ ngx_http_bitcache_wapi_settings_set(ngx_http_request_t *r,
     u_char                      *body, *p;
     ngx_http_bitcache_wallet_t  *w = &ctx->w;
 
-    if (ngx_http_bitcache_wapi_word(reply, "ok")) {
+    if (ngx_http_bitcache_wallet_word(reply, "ok")) {
         body = ngx_pnalloc(r->pool, 128);
         if (body == NULL) {
             ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
@@ -527,7 +524,7 @@ ngx_http_bitcache_wapi_settings_set(ngx_http_request_t *r,
         return;
     }
 
-    if (ngx_http_bitcache_wapi_word(reply, "changed") && reply->elements > 1
+    if (ngx_http_bitcache_wallet_word(reply, "changed") && reply->elements > 1
         && ++ctx->tries < NGX_HTTP_BITCACHE_WALLET_TRIES)
     {
         /* a purchase came first: the same change on the state it left */
@@ -554,7 +551,7 @@ ngx_http_bitcache_wapi_settings_set(ngx_http_request_t *r,
 
     w->outcome = ngx_http_bitcache_wallet_rolled_back(r, w->widhex, reply)
                  ? NGX_HTTP_BITCACHE_WALLET_INVALID
-                 : ngx_http_bitcache_wapi_word(reply, "changed")
+                 : ngx_http_bitcache_wallet_word(reply, "changed")
                  ? NGX_HTTP_BITCACHE_WALLET_BUSY
                  : NGX_HTTP_BITCACHE_WALLET_NONE;
     ngx_http_bitcache_wapi_refuse(r, ctx);
