@@ -56,7 +56,8 @@ ngx_http_bitcache_file_field(u_char *p, const char *kind, ngx_str_t *uri)
  * The file the static handler will send, learnt the way it learns it
  * (the location's root/alias and open_file_cache settings; only stat()ed
  * when there is no cache, like try_files). NGX_DECLINED: no regular file
- * there (missing, a directory, forbidden): nothing to draw.
+ * there (missing, a directory, forbidden): nothing to draw. Looked up
+ * once a request: auto-buy asks before its purchase, the draw after it.
  */
 ngx_int_t
 ngx_http_bitcache_file(ngx_http_request_t *r, ngx_http_bitcache_ctx_t *ctx)
@@ -66,6 +67,10 @@ ngx_http_bitcache_file(ngx_http_request_t *r, ngx_http_bitcache_ctx_t *ctx)
     ngx_str_t                  path;
     ngx_open_file_info_t       of;
     ngx_http_core_loc_conf_t  *clcf;
+
+    if (ctx->field.data != NULL) {
+        return NGX_OK;          /* found before: size, mtime and fields set */
+    }
 
     if (r->uri.len == 0 || r->uri.data[r->uri.len - 1] == '/') {
         return NGX_DECLINED;    /* the index module's: redirected, then drawn */
