@@ -70,8 +70,8 @@ current_record(redisContext *c, const char *cmd, const char *key, const char *pr
     if (n > 0 && bc_product_record_parse(&p, kv, kvlen, n, err, sizeof(err))
         && bc_product_record_mac_ok(&p, product, strlen(product), keys))
     {
-        *seq = p.seq;
-        *state = p.price != 0 ? CUR_LIVE : CUR_WITHDRAWN;
+        *seq = p.terms.seq;
+        *state = p.terms.price != 0 ? CUR_LIVE : CUR_WITHDRAWN;
     } else if (n > 0) {
         *state = CUR_FORGED;
         fprintf(stderr, "bitcache %s: the current record does not verify (%s); "
@@ -99,7 +99,7 @@ next_seq(uint64_t cur)
 
 /* Numbers, signs and writes rec as the next record of product at key (one
  * HSET of every field); rm: only over a record that sells or is forged
- * (rec->seq stays 0 otherwise). Returns 0, or 1 after printing why. */
+ * (rec->terms.seq stays 0 otherwise). Returns 0, or 1 after printing why. */
 static int
 write_record(redisContext *c, const char *cmd, const char *key, const char *product,
     bc_product_record *rec, const bc_keys *keys, int rm, int *state)
@@ -116,8 +116,8 @@ write_record(redisContext *c, const char *cmd, const char *key, const char *prod
     if (rm && (*state == CUR_NONE || *state == CUR_WITHDRAWN)) {
         return 0;
     }
-    rec->version = BC_PRODUCT_VERSION;
-    if ((rec->seq = next_seq(cur)) == 0) {
+    rec->terms.version = BC_PRODUCT_VERSION;
+    if ((rec->terms.seq = next_seq(cur)) == 0) {
         return run_error(cmd, "the current record's seq is the highest there is");
     }
     if (!bc_product_record_sign(rec, product, strlen(product), keys)) {
@@ -180,11 +180,11 @@ product_set(int argc, char **argv)
         return 1;
     }
     memset(&rec, 0, sizeof(rec));
-    rec.price = price;
-    rec.wallet = wallet;
-    rec.wallet_len = strlen(wallet);
-    rec.title = title;
-    rec.title_len = strlen(title);
+    rec.terms.price = price;
+    rec.terms.wallet = wallet;
+    rec.terms.wallet_len = strlen(wallet);
+    rec.terms.title = title;
+    rec.terms.title_len = strlen(title);
     rc = write_record(c, cmd, key, product, &rec, &keys, 0, &state);
     bc_keys_clear(&keys);
     redisFree(c);
@@ -195,7 +195,7 @@ product_set(int argc, char **argv)
     printf("prod:");
     print_clean(stdout, product, strlen(product));
     printf(" price %llu sats (%s BTC), wallet %s, seq %llu\n", (unsigned long long) price, btc,
-           wallet[0] ? "set" : "- (the location's)", (unsigned long long) rec.seq);
+           wallet[0] ? "set" : "- (the location's)", (unsigned long long) rec.terms.seq);
     return 0;
 }
 
@@ -211,21 +211,21 @@ print_product(const char *product, const char *const *kv, const size_t *kvlen, s
         printf("\tmalformed: %s\n", err);
         return;
     }
-    if (p.version >= 2 && p.price == 0) {
+    if (p.terms.version >= 2 && p.terms.price == 0) {
         printf("\twithdrawn");
     } else {
-        bc_format_btc(btc, p.price);
-        printf("\t%llu sats\t%s BTC\t", (unsigned long long) p.price, btc);
-        print_clean(stdout, p.title, p.title_len);
+        bc_format_btc(btc, p.terms.price);
+        printf("\t%llu sats\t%s BTC\t", (unsigned long long) p.terms.price, btc);
+        print_clean(stdout, p.terms.title, p.terms.title_len);
         putchar('\t');
-        if (p.wallet_len) {
-            print_clean(stdout, p.wallet, p.wallet_len);
+        if (p.terms.wallet_len) {
+            print_clean(stdout, p.terms.wallet, p.terms.wallet_len);
         } else {
             putchar('-');
         }
     }
-    if (p.version >= 2) {
-        printf("\tseq %llu", (unsigned long long) p.seq);
+    if (p.terms.version >= 2) {
+        printf("\tseq %llu", (unsigned long long) p.terms.seq);
     } else {
         printf("\tv1 (no seq: `product set` again)");
     }
@@ -313,14 +313,14 @@ product_rm(int argc, char **argv)
         return 1;
     }
     memset(&rec, 0, sizeof(rec));
-    rec.wallet = rec.title = "";
+    rec.terms.wallet = rec.terms.title = "";
     rc = write_record(c, cmd, key, product, &rec, &keys, 1, &state);
     bc_keys_clear(&keys);
     redisFree(c);
     if (rc) {
         return rc;
     }
-    if (rec.seq == 0) {
+    if (rec.terms.seq == 0) {
         fprintf(stderr, "bitcache %s: no product \"", cmd);
         print_clean(stderr, product, strlen(product));
         fprintf(stderr, "\"%s\n", state == CUR_WITHDRAWN ? " (already withdrawn)" : "");
@@ -329,7 +329,7 @@ product_rm(int argc, char **argv)
     printf("removed prod:");
     print_clean(stdout, product, strlen(product));
     printf(" (withdrawn at seq %llu: the location's directives apply)\n",
-           (unsigned long long) rec.seq);
+           (unsigned long long) rec.terms.seq);
     return 0;
 }
 

@@ -33,23 +33,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     n = fuzz_split_kv(copy, size, kv, kvlen, MAX_STRINGS);
 
     if (bc_product_record_parse(&rec, kv, kvlen, n, err, sizeof(err))) {
-        FUZZ_ASSERT(rec.version == 1 || rec.version == 2);
-        FUZZ_ASSERT(rec.version == 2 ? rec.seq >= 1 : (rec.seq == 0 && rec.price >= 1));
-        FUZZ_ASSERT(rec.price <= 2100000000000000ull);
+        FUZZ_ASSERT(rec.terms.version == 1 || rec.terms.version == 2);
+        FUZZ_ASSERT(rec.terms.version == 2 ? rec.terms.seq >= 1 : (rec.terms.seq == 0 && rec.terms.price >= 1));
+        FUZZ_ASSERT(rec.terms.price <= 2100000000000000ull);
         FUZZ_ASSERT(rec.wallet_len <= BC_OFFER_FIELD_MAX && rec.title_len <= BC_OFFER_FIELD_MAX);
         FUZZ_ASSERT(inside(rec.wallet, rec.wallet_len, copy, size));
         FUZZ_ASSERT(inside(rec.title, rec.title_len, copy, size));
 
         /* against marks below, at and above the record's seq */
         for (i = 0; i < 3; i++) {
-            before = mark = i == 0 ? 0 : i == 1 ? rec.seq : rec.seq + 1;
+            before = mark = i == 0 ? 0 : i == 1 ? rec.terms.seq : rec.terms.seq + 1;
             v = bc_catalog_decide(&rec, &mark);
             FUZZ_ASSERT(mark >= before);
-            if (before && (rec.version < 2 || rec.seq < before)) {
+            if (before && (rec.terms.version < 2 || rec.terms.seq < before)) {
                 FUZZ_ASSERT(v == BC_CATALOG_ROLLED_BACK && mark == before);
             }
             if (v == BC_CATALOG_USE) {
-                FUZZ_ASSERT(rec.price > 0);
+                FUZZ_ASSERT(rec.terms.price > 0);
             }
         }
     } else {

@@ -34,7 +34,10 @@ typedef enum {
     BC_ROUTE_WALLET_HISTORY,  /* <api>/wallet/history */
     BC_ROUTE_WALLET_TOPUPS,   /* <api>/wallet/topups */
     BC_ROUTE_WALLET_BUY,      /* <api>/wallet/buy */
-    BC_ROUTE_WALLET_SETTINGS  /* <api>/wallet/settings */
+    BC_ROUTE_WALLET_SETTINGS, /* <api>/wallet/settings */
+    BC_ROUTE_FREE,            /* <api>/free (docs/creators.md) */
+    BC_ROUTE_PRODUCT,         /* <api>/products/<path> */
+    BC_ROUTE_BUTTON           /* <api>/button.js */
 } bc_route;
 
 /* Matches the whole (decoded) URI path against the API's routes under
@@ -42,6 +45,32 @@ typedef enum {
  * invoice id. */
 bc_route bc_api_route(const char *uri, size_t len, const char *api, size_t apilen,
     unsigned char id[BC_INVOICE_ID_LEN]);
+
+/* For BC_ROUTE_PRODUCT: points *path at the file's path in uri, its '/'
+ * included ("/films/night.mp4" of "<api>/products/films/night.mp4").
+ * Returns 1, or 0 when it is not a path nginx could serve: empty, a
+ * segment "." or "..", "//", a NUL or control byte. */
+int bc_api_product_path(const char *uri, size_t len, const char *api, size_t apilen,
+    const char **path, size_t *path_len);
+
+/* What a buyer chose to pay (docs/creators.md): the body's amount, or
+ * tip, either possibly "custom" with the number in custom. */
+typedef enum {
+    BC_AMOUNT_OK = 0,             /* *amount set (the price when neither field) */
+    BC_AMOUNT_BAD,                /* "bad_amount": not sats, both, custom empty */
+    BC_AMOUNT_BELOW_PRICE,        /* "amount_below_price" */
+    BC_AMOUNT_TOO_LARGE           /* "amount_too_large" */
+} bc_amount_choice;
+
+/* price and suggested (0: none) are the offer's. *amount is the total. */
+bc_amount_choice bc_body_amount(const char *body, size_t len, uint64_t price,
+    uint64_t suggested, uint64_t *amount);
+
+/* The most a buyer may pay: BC_AMOUNT_MAX_FACTOR x max(price, suggested),
+ * at most 21 million BTC. */
+uint64_t bc_amount_max(uint64_t price, uint64_t suggested);
+
+const char *bc_amount_choice_str(bc_amount_choice c);
 
 /* The offer of a POST body: a JSON object with a string member "offer"
  * (the first non-space byte is '{'), or a form whose field offer= is

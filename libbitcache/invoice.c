@@ -184,27 +184,35 @@ bc_invoice_token_id(unsigned char tid[16], const unsigned char id[BC_INVOICE_ID_
 }
 
 int
-bc_product_mac(unsigned char mac[32], unsigned version, const char *product,
-    size_t product_len, uint64_t seq, uint64_t price, const char *wallet, size_t wallet_len,
-    const char *title, size_t title_len, const bc_keys *keys)
+bc_product_mac(unsigned char mac[32], const bc_product_terms *t, const char *product,
+    size_t product_len, const bc_keys *keys)
 {
-    unsigned char buf[9 + 8 + 8 + 3 * (2 + BC_OFFER_FIELD_MAX)];
+    unsigned char buf[9 + 8 + 8 + 8 + 4 + 4 + 3 * (2 + BC_OFFER_FIELD_MAX)];
     bc_writer w;
 
     bc_writer_init(&w, buf, sizeof(buf));
-    if (version == 2) {
+    if (t->version == 3) {
+        LABELED(&w, "product3");
+        bc_put_lp(&w, product, product_len);
+        bc_put_uint(&w, t->seq, 8);
+    } else if (t->version == 2) {
         LABELED(&w, "product2");
         bc_put_lp(&w, product, product_len);
-        bc_put_uint(&w, seq, 8);
-    } else if (version == 1) {
+        bc_put_uint(&w, t->seq, 8);
+    } else if (t->version == 1) {
         LABELED(&w, "product");
         bc_put_lp(&w, product, product_len);
     } else {
         return 0;
     }
-    bc_put_uint(&w, price, 8);
-    bc_put_lp(&w, wallet, wallet_len);
-    bc_put_lp(&w, title, title_len);
+    bc_put_uint(&w, t->price, 8);
+    if (t->version == 3) {
+        bc_put_uint(&w, t->suggested, 8);
+        bc_put_uint(&w, t->free, 4);
+        bc_put_uint(&w, t->free_window, 4);
+    }
+    bc_put_lp(&w, t->wallet, t->wallet_len);
+    bc_put_lp(&w, t->title, t->title_len);
     return mac_of(mac, &w, keys->invoice_hmac);
 }
 

@@ -12,21 +12,27 @@
 
 #define BC_INVOICE_ID_LEN     16
 #define BC_INVOICE_VERSION    2             /* the record's v and its MAC layout */
-#define BC_OFFER_VERSION      1
+#define BC_OFFER_VERSION      1             /* 2 once written (docs/creators.md) */
+#define BC_AMOUNT_MAX_FACTOR  100           /* a chosen amount: at most this many
+                                               times max(price, suggested) */
 #define BC_OFFER_LIFETIME     3600          /* seconds an offer is accepted */
 #define BC_OFFER_FIELD_MAX    1024          /* wallet, product, title */
-#define BC_OFFER_MAX_BYTES    (1 + 8 + 8 + 1 + 4 + 4 + 4 + 1 + 3 * (2 + BC_OFFER_FIELD_MAX) + 32)
+#define BC_OFFER_MAX_BYTES    (1 + 8 + 8 + 8 + 1 + 4 + 4 + 4 + 1 + 4 + 4 + 3 * (2 + BC_OFFER_FIELD_MAX) + 32)
 #define BC_OFFER_MAX_CHARS    (((BC_OFFER_MAX_BYTES) * 4 + 2) / 3)
 #define BC_PAYMENT_TAG        "bitcache/v2/payment"
 
 typedef struct {
     uint64_t     issued;          /* unix seconds */
-    uint64_t     price;           /* satoshis */
+    uint64_t     price;           /* satoshis: the least a buyer pays */
+    uint64_t     suggested;       /* 0: none; else > price: pay what you want
+                                     (docs/creators.md); version 2 */
     uint8_t      confirmations;
     uint32_t     invoice_ttl;     /* seconds */
     uint32_t     token_ttl;       /* seconds */
     uint32_t     max_downloads;   /* 0 = unlimited */
     uint8_t      network;         /* bc_network */
+    uint32_t     free_total;      /* free copies of the giveaway, 0: none */
+    uint32_t     free_window;     /* seconds: one free copy per address; 0 */
     const char  *wallet;   size_t wallet_len;
     const char  *product;  size_t product_len;
     const char  *title;    size_t title_len;
@@ -43,7 +49,8 @@ typedef enum {
  * Returns its length, or 0 if a field is too long. */
 size_t bc_offer_encode(char *out, const bc_offer *o, const bc_keys *keys);
 
-/* Checks and decodes; buf (BC_OFFER_MAX_BYTES) receives the bytes that
+/* Checks and decodes version 2, or 1 (whose suggested and free fields
+ * are 0: pages made before an upgrade still pay); buf (BC_OFFER_MAX_BYTES) receives the bytes that
  * o's strings point into (not NUL-terminated). */
 bc_offer_status bc_offer_decode(bc_offer *o, unsigned char *buf, const char *s,
     size_t len, const bc_keys *keys, uint64_t now);
@@ -51,10 +58,13 @@ bc_offer_status bc_offer_decode(bc_offer *o, unsigned char *buf, const char *s,
 const char *bc_offer_status_str(bc_offer_status st);
 
 typedef struct {
+    uint8_t               version;  /* of the record: 2 or 3 (0: 3) */
     unsigned char         id[BC_INVOICE_ID_LEN];
     uint8_t               network;
     uint32_t              index;
-    uint64_t              amount;
+    uint64_t              amount;   /* what the buyer chose to pay */
+    uint64_t              list;     /* the offer's price (<= amount); version 3,
+                                       version 2 reads it as amount */
     uint8_t               confirmations;
     uint64_t              created, expires;
     uint32_t              token_ttl, max_downloads;
@@ -66,8 +76,9 @@ typedef struct {
     unsigned char         claim_hash[32];   /* SHA256 of the buyer's claim */
 } bc_invoice;
 
-/* The module's MAC over an invoice record (version BC_INVOICE_VERSION:
- * every field the module writes, the title and the claim hash included).
+/* The module's MAC over an invoice record (inv->version: 3 puts list after
+ * amount, 2 has none; every field the module writes, the title and the
+ * claim hash included).
  * Returns 1, or 0 if a field is too long. */
 int bc_invoice_mac(unsigned char mac[32], const bc_invoice *inv, const bc_keys *keys);
 
@@ -86,10 +97,28 @@ int bc_invoice_token_id(unsigned char tid[16], const unsigned char id[BC_INVOICE
 /* The MAC of a creator's catalog record prod:<product> (docs/protocol.md,
  * "Catalog records"): version 1 has no seq (seq is ignored); version 2
  * puts seq inside the MAC, so that an older record cannot pass for a
- * newer one, and allows price 0 (withdrawn: the location's directives). */
-int bc_product_mac(unsigned char mac[32], unsigned version, const char *product,
-    size_t product_len, uint64_t seq, uint64_t price, const char *wallet, size_t wallet_len,
-    const char *title, size_t title_len, const bc_keys *keys);
+ * newer one, and allows price 0 (withdrawn: the location's directives);
+ * version 3 adds suggested, free and free_window (docs/creators.md), which
+ * versions 1 and 2 ignore. */
+typedef struct {
+    unsigned      version;              /* 1, 2 or 3 */
+    uint64_t      seq;                  /* 0 in version 1 */
+    uint64_t      price;                /* 0: withdrawn (version 2 and 3) */
+    uint64_t      suggested;            /* 0: none (version 3) */
+    uint32_t      free;                 /* free copies, 0: none (version 3) */
+    uint32_t      free_window;          /* seconds, 0: none (version 3) */
+    const char   *wallet;  size_t wallet_len;
+    const char   *title;   size_t title_len;
+} bc_product_terms;
+
+int bc_product_mac(unsigned char mac[32], const bc_product_terms *t,
+    const char *product, size_t product_len, const bc_keys *keys);
+
+/* The id of free copy n (1..) of a product's giveaway: the same for the
+ * same n, so that a counter set back in Redis finds the copy's record
+ * already there (docs/creators.md). */
+int bc_free_token_id(unsigned char tid[16], const char *product, size_t product_len,
+    uint64_t n, const bc_keys *keys);
 
 /* First 8 bytes of SHA256(wallet text), hex: names idx:<...> counters. */
 int bc_wallet_id(char out[17], const char *wallet, size_t len);

@@ -4,6 +4,7 @@
 #include <openssl/crypto.h>
 
 #include "hex.h"
+#include "giveaway.h"
 #include "invoice_record.h"
 #include "network.h"
 #include "amount.h"
@@ -356,8 +357,12 @@ bc_product_record_parse(bc_product_record *p, const char *const *kv, const size_
 {
     static const char *const names[] = {
         BC_PRODUCT_F_PRICE, BC_PRODUCT_F_WALLET, BC_PRODUCT_F_TITLE, BC_PRODUCT_F_MAC,
-        BC_PRODUCT_F_SEQ
+        BC_PRODUCT_F_SEQ, BC_PRODUCT_F_V, BC_PRODUCT_F_SUGGESTED, BC_PRODUCT_F_FREE,
+        BC_PRODUCT_F_FREE_WINDOW
     };
+    enum { NNAMES = sizeof(names) / sizeof(names[0]) };
+    bc_product_terms *t = &p->terms;
+    uint64_t v, num;
     unsigned seen = 0;
     size_t i, f;
 
@@ -370,29 +375,30 @@ bc_product_record_parse(bc_product_record *p, const char *const *kv, const size_
         snprintf(err, errlen, "odd number of field strings");
         return 0;
     }
+    v = 0;
     for (i = 0; i < n; i += 2) {
-        for (f = 0; f < 5; f++) {
+        for (f = 0; f < NNAMES; f++) {
             if (strlen(names[f]) == kvlen[i] && memcmp(names[f], kv[i], kvlen[i]) == 0) {
                 break;
             }
         }
         switch (f) {
         case 0:
-            if (!bc_parse_uint_n(&p->price, kv[i + 1], kvlen[i + 1], BC_MAX_SATS)) {
+            if (!bc_parse_uint_n(&t->price, kv[i + 1], kvlen[i + 1], BC_MAX_SATS)) {
                 snprintf(err, errlen, "field price is not a number of satoshis "
                          "from 1 to %llu", (unsigned long long) BC_MAX_SATS);
                 return 0;
             }
             break;
         case 1:
-            if (!take_text(&p->wallet, &p->wallet_len, "wallet", kv[i + 1], kvlen[i + 1],
+            if (!take_text(&t->wallet, &t->wallet_len, "wallet", kv[i + 1], kvlen[i + 1],
                            err, errlen))
             {
                 return 0;
             }
             break;
         case 2:
-            if (!take_text(&p->title, &p->title_len, "title", kv[i + 1], kvlen[i + 1],
+            if (!take_text(&t->title, &t->title_len, "title", kv[i + 1], kvlen[i + 1],
                            err, errlen))
             {
                 return 0;
@@ -404,10 +410,38 @@ bc_product_record_parse(bc_product_record *p, const char *const *kv, const size_
             }
             break;
         case 4:
-            if (!bc_parse_uint_n(&p->seq, kv[i + 1], kvlen[i + 1], UINT64_MAX) || p->seq == 0) {
+            if (!bc_parse_uint_n(&t->seq, kv[i + 1], kvlen[i + 1], UINT64_MAX) || t->seq == 0) {
                 snprintf(err, errlen, "field seq is not a number from 1 to %llu",
                          (unsigned long long) UINT64_MAX);
                 return 0;
+            }
+            break;
+        case 5:
+            if (!bc_parse_uint_n(&v, kv[i + 1], kvlen[i + 1], 3) || v != 3) {
+                snprintf(err, errlen, "field v is not 3");
+                return 0;
+            }
+            break;
+        case 6:
+            if (!bc_parse_uint_n(&t->suggested, kv[i + 1], kvlen[i + 1], BC_MAX_SATS)) {
+                snprintf(err, errlen, "field suggested is not a number of satoshis "
+                         "from 0 to %llu", (unsigned long long) BC_MAX_SATS);
+                return 0;
+            }
+            break;
+        case 7:
+        case 8:
+            if (!bc_parse_uint_n(&num, kv[i + 1], kvlen[i + 1],
+                                 f == 7 ? BC_FREE_MAX : BC_FREE_WINDOW_MAX))
+            {
+                snprintf(err, errlen, "field %s is not a number from 0 to %u", names[f],
+                         f == 7 ? BC_FREE_MAX : BC_FREE_WINDOW_MAX);
+                return 0;
+            }
+            if (f == 7) {
+                t->free = (uint32_t) num;
+            } else {
+                t->free_window = (uint32_t) num;
             }
             break;
         default:
@@ -415,14 +449,20 @@ bc_product_record_parse(bc_product_record *p, const char *const *kv, const size_
         }
         seen |= 1u << f;
     }
-    for (f = 0; f < 4; f++) {
+    t->version = (seen & (1u << 5)) ? 3 : (seen & (1u << 4)) ? 2 : 1;
+    for (f = 0; f < (t->version == 3 ? NNAMES : 4); f++) {
         if (!(seen & (1u << f))) {
             snprintf(err, errlen, "no field %s", names[f]);
             return 0;
         }
     }
-    p->version = (seen & (1u << 4)) ? 2 : 1;
-    if (p->version == 1 && p->price == 0) {
+    if (t->version < 3) {
+        /* fields of a newer version in an older record mean nothing */
+        t->suggested = 0;
+        t->free = 0;
+        t->free_window = 0;
+    }
+    if (t->version == 1 && t->price == 0) {
         snprintf(err, errlen, "field price is not a number of satoshis "
                  "from 1 to %llu", (unsigned long long) BC_MAX_SATS);
         return 0;
@@ -436,8 +476,7 @@ bc_product_record_mac_ok(const bc_product_record *p, const char *product, size_t
 {
     unsigned char mac[32];
 
-    return bc_product_mac(mac, p->version, product, product_len, p->seq, p->price, p->wallet,
-                          p->wallet_len, p->title, p->title_len, keys)
+    return bc_product_mac(mac, &p->terms, product, product_len, keys)
            && CRYPTO_memcmp(mac, p->mac, 32) == 0;
 }
 
@@ -445,28 +484,45 @@ int
 bc_product_record_sign(bc_product_record *p, const char *product, size_t product_len,
     const bc_keys *keys)
 {
-    return bc_product_mac(p->mac, p->version, product, product_len, p->seq, p->price,
-                          p->wallet, p->wallet_len, p->title, p->title_len, keys);
+    return bc_product_mac(p->mac, &p->terms, product, product_len, keys);
 }
 
 size_t
 bc_product_record_argv(const char *argv[], size_t lens[], bc_product_argv_buf *buf,
     const bc_product_record *p)
 {
+    const bc_product_terms *t = &p->terms;
     size_t n = 0, i;
 
-    snprintf(buf->price, sizeof(buf->price), "%llu", (unsigned long long) p->price);
-    snprintf(buf->seq, sizeof(buf->seq), "%llu", (unsigned long long) p->seq);
+    snprintf(buf->price, sizeof(buf->price), "%llu", (unsigned long long) t->price);
+    snprintf(buf->seq, sizeof(buf->seq), "%llu", (unsigned long long) t->seq);
+    snprintf(buf->v, sizeof(buf->v), "%u", t->version);
+    snprintf(buf->suggested, sizeof(buf->suggested), "%llu",
+             (unsigned long long) t->suggested);
+    snprintf(buf->free, sizeof(buf->free), "%u", (unsigned) t->free);
+    snprintf(buf->free_window, sizeof(buf->free_window), "%u", (unsigned) t->free_window);
     bc_hex_encode(buf->mac, p->mac, 32);
+    if (t->version >= 3) {
+        argv[n] = BC_PRODUCT_F_V;  lens[n++] = sizeof(BC_PRODUCT_F_V) - 1;
+        argv[n] = buf->v;          lens[n++] = strlen(buf->v);
+    }
     argv[n] = BC_PRODUCT_F_PRICE;  lens[n++] = sizeof(BC_PRODUCT_F_PRICE) - 1;
     argv[n] = buf->price;          lens[n++] = strlen(buf->price);
     argv[n] = BC_PRODUCT_F_WALLET; lens[n++] = sizeof(BC_PRODUCT_F_WALLET) - 1;
-    argv[n] = p->wallet;           lens[n++] = p->wallet_len;
+    argv[n] = t->wallet;           lens[n++] = t->wallet_len;
     argv[n] = BC_PRODUCT_F_TITLE;  lens[n++] = sizeof(BC_PRODUCT_F_TITLE) - 1;
-    argv[n] = p->title;            lens[n++] = p->title_len;
-    if (p->version >= 2) {
+    argv[n] = t->title;            lens[n++] = t->title_len;
+    if (t->version >= 2) {
         argv[n] = BC_PRODUCT_F_SEQ; lens[n++] = sizeof(BC_PRODUCT_F_SEQ) - 1;
         argv[n] = buf->seq;         lens[n++] = strlen(buf->seq);
+    }
+    if (t->version >= 3) {
+        argv[n] = BC_PRODUCT_F_SUGGESTED;   lens[n++] = sizeof(BC_PRODUCT_F_SUGGESTED) - 1;
+        argv[n] = buf->suggested;           lens[n++] = strlen(buf->suggested);
+        argv[n] = BC_PRODUCT_F_FREE;        lens[n++] = sizeof(BC_PRODUCT_F_FREE) - 1;
+        argv[n] = buf->free;                lens[n++] = strlen(buf->free);
+        argv[n] = BC_PRODUCT_F_FREE_WINDOW; lens[n++] = sizeof(BC_PRODUCT_F_FREE_WINDOW) - 1;
+        argv[n] = buf->free_window;         lens[n++] = strlen(buf->free_window);
     }
     argv[n] = BC_PRODUCT_F_MAC;    lens[n++] = sizeof(BC_PRODUCT_F_MAC) - 1;
     argv[n] = buf->mac;            lens[n++] = 64;
@@ -486,12 +542,12 @@ bc_catalog_decide(const bc_product_record *rec, uint64_t *mark)
          * record has been seen, since the directives may be cheaper */
         return *mark ? BC_CATALOG_ROLLED_BACK : BC_CATALOG_DIRECTIVES;
     }
-    if (rec->version < 2) {
+    if (rec->terms.version < 2) {
         return *mark ? BC_CATALOG_ROLLED_BACK : BC_CATALOG_USE;
     }
-    if (rec->seq < *mark) {
+    if (rec->terms.seq < *mark) {
         return BC_CATALOG_ROLLED_BACK;
     }
-    *mark = rec->seq;
-    return rec->price == 0 ? BC_CATALOG_DIRECTIVES : BC_CATALOG_USE;
+    *mark = rec->terms.seq;
+    return rec->terms.price == 0 ? BC_CATALOG_DIRECTIVES : BC_CATALOG_USE;
 }

@@ -143,15 +143,17 @@ bc_invoice_check_result bc_invoice_check(const bc_invoice_record *rec, const bc_
 #define BC_PRODUCT_F_TITLE   "title"
 #define BC_PRODUCT_F_SEQ     "seq"
 #define BC_PRODUCT_F_MAC     "mac"
-#define BC_PRODUCT_VERSION   2          /* what `bitcache product set` writes */
+#define BC_PRODUCT_F_V       "v"          /* "3"; absent in versions 1, 2 */
+#define BC_PRODUCT_F_SUGGESTED "suggested"
+#define BC_PRODUCT_F_FREE    "free"
+#define BC_PRODUCT_F_FREE_WINDOW "free_window"
+#define BC_PRODUCT_VERSION   2          /* what `bitcache product set` writes (3 once it takes --suggested, --free-first) */
 
+/* terms.version: 1 (no seq field), 2 (seq, no v), 3 (v = 3: every field
+ * of bc_product_terms, each required). */
 typedef struct {
-    unsigned      version;              /* 1: no seq field; 2 */
-    uint64_t      seq;                  /* 0 in version 1 */
-    uint64_t      price;                /* 0: withdrawn (version 2) */
-    const char   *wallet;  size_t wallet_len;
-    const char   *title;   size_t title_len;
-    unsigned char mac[32];
+    bc_product_terms  terms;
+    unsigned char     mac[32];
 } bc_product_record;
 
 /* Parses HGETALL's field/value list like bc_invoice_record_parse. A record
@@ -175,9 +177,9 @@ int bc_product_record_sign(bc_product_record *p, const char *product, size_t pro
  * that no reader sees a new price with an old MAC): field/value pairs into
  * argv/lens (room for BC_PRODUCT_ARGV_MAX), the numbers and the MAC's hex
  * formatted into buf. Returns the number of strings. */
-#define BC_PRODUCT_ARGV_MAX 10
+#define BC_PRODUCT_ARGV_MAX 18
 typedef struct {
-    char price[24], seq[24], mac[65];
+    char v[4], price[24], seq[24], suggested[24], free[12], free_window[12], mac[65];
 } bc_product_argv_buf;
 size_t bc_product_record_argv(const char *argv[], size_t lens[], bc_product_argv_buf *buf,
     const bc_product_record *p);

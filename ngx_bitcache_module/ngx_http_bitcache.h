@@ -61,6 +61,13 @@ typedef struct {
     ngx_int_t                        wallet_min_topup;
     ngx_int_t                        wallet_restore_rate; /* a minute */
 
+    /* creators (docs/creators.md) */
+    ngx_http_complex_value_t        *suggested_price;  /* NULL: none */
+    ngx_int_t                        free_first;       /* giveaway: N copies */
+    time_t                           free_window;      /* per address; 0 */
+    ngx_array_t                     *cors_origins;     /* of ngx_str_t; NULL:
+                                                          off; "*": any */
+
     unsigned                         api_exact:1;
     unsigned                         api_unchecked:1;  /* regex, named */
 } ngx_http_bitcache_loc_conf_t;

@@ -56,7 +56,14 @@ typedef struct {
     redisReply                       *catalog;      /* copy kept in the pool */
     ngx_http_bitcache_wallet_t       *wallet;       /* the buyer's, if sent */
     ngx_http_bitcache_wallet_step_e   wallet_step;
+    uint64_t                          free_given;   /* free:<product>, read
+                                                       for the page */
     unsigned                          script:1;     /* HINCRBY undecided */
+    unsigned                          describe:1;   /* <api>/products/...:
+                                                       JSON, no token */
+    unsigned                          describe_cors:1; /* ... for a listed
+                                                       Origin */
+    unsigned                          free_read:1;  /* free_given is set */
     unsigned                          evaled:1;     /* after NOSCRIPT */
     unsigned                          unlimited:1;
     unsigned                          body:1;       /* 200/206 with a body */

@@ -188,14 +188,14 @@ ngx_http_bitcache_sale_catalog(ngx_http_request_t *r,
     switch (v) {
 
     case BC_CATALOG_ROLLED_BACK:
-        if (rec && rec->version >= 2) {
+        if (rec && rec->terms.version >= 2) {
             ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                           "bitcache: catalog record of \"%V\" rolled back: "
                           "seq %uL after seq %uL was seen; not sold until "
                           "a newer record is written",
                           ngx_http_bitcache_log_str(r, sale->product.data,
                                                     sale->product.len),
-                          rec->seq, seen);
+                          rec->terms.seq, seen);
         } else {
             ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                           "bitcache: catalog record of \"%V\" rolled back: "
@@ -220,16 +220,16 @@ ngx_http_bitcache_sale_catalog(ngx_http_request_t *r,
         break;
     }
 
-    sale->price = rec->price;
+    sale->price = rec->terms.price;
 
-    if (rec->wallet_len) {
-        sale->wallet.data = (u_char *) rec->wallet;
-        sale->wallet.len = rec->wallet_len;
+    if (rec->terms.wallet_len) {
+        sale->wallet.data = (u_char *) rec->terms.wallet;
+        sale->wallet.len = rec->terms.wallet_len;
     }
 
-    if (rec->title_len) {
-        sale->title.data = (u_char *) rec->title;
-        sale->title.len = rec->title_len;
+    if (rec->terms.title_len) {
+        sale->title.data = (u_char *) rec->terms.title;
+        sale->title.len = rec->terms.title_len;
     }
 
     return NGX_OK;

@@ -11,6 +11,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_bitcache.h"
+#include "ngx_http_bitcache_creator_conf.h"
 #include "ngx_http_bitcache_catalog.h"
 #include "api_request.h"
 #include "token_record.h"
@@ -19,6 +20,7 @@
 #include "schnorr.h"
 #include "tweak_table.h"
 #include "wallet.h"
+#include "giveaway.h"
 #include "page_default.h"
 #include "wallet_default.h"
 
@@ -89,6 +91,10 @@ static ngx_conf_num_bounds_t  ngx_http_bitcache_sats_bounds = {
     ngx_conf_check_num_bounds, 1, 2100000000000000LL
 };
 
+static ngx_conf_num_bounds_t  ngx_http_bitcache_free_bounds = {
+    ngx_conf_check_num_bounds, 0, BC_FREE_MAX
+};
+
 static ngx_conf_num_bounds_t  ngx_http_bitcache_restore_bounds = {
     ngx_conf_check_num_bounds, 1, 1000000
 };
@@ -150,6 +156,34 @@ static ngx_command_t  ngx_http_bitcache_commands[] = {
       ngx_http_bitcache_price,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_bitcache_loc_conf_t, price),
+      NULL },
+
+    { ngx_string("bitcache_suggested_price"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_bitcache_price,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_bitcache_loc_conf_t, suggested_price),
+      NULL },
+
+    { ngx_string("bitcache_free_first"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_bitcache_number,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_bitcache_loc_conf_t, free_first),
+      &ngx_http_bitcache_free_bounds },
+
+    { ngx_string("bitcache_free_per_address"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_bitcache_free_window,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_bitcache_loc_conf_t, free_window),
+      NULL },
+
+    { ngx_string("bitcache_cors_origins"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_bitcache_cors_origins,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
       NULL },
 
     { ngx_string("bitcache_wallet"),
@@ -409,6 +443,9 @@ ngx_http_bitcache_create_loc_conf(ngx_conf_t *cf)
     blcf->wallet_max_topup = NGX_CONF_UNSET;
     blcf->wallet_min_topup = NGX_CONF_UNSET;
     blcf->wallet_restore_rate = NGX_CONF_UNSET;
+    blcf->free_first = NGX_CONF_UNSET;
+    blcf->free_window = NGX_CONF_UNSET;
+    blcf->cors_origins = NGX_CONF_UNSET_PTR;
 
     return blcf;
 }
@@ -438,6 +475,13 @@ ngx_http_bitcache_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                          NGX_HTTP_BITCACHE_DEFAULT_CONFS);
     ngx_conf_merge_str_value(conf->api_url, prev->api_url,
                              NGX_HTTP_BITCACHE_DEFAULT_API);
+
+    if (conf->suggested_price == NULL) {
+        conf->suggested_price = prev->suggested_price;
+    }
+    ngx_conf_merge_value(conf->free_first, prev->free_first, 0);
+    ngx_conf_merge_value(conf->free_window, prev->free_window, 0);
+    ngx_conf_merge_ptr_value(conf->cors_origins, prev->cors_origins, NULL);
 
     if (conf->keys == NULL) {
         conf->keys = prev->keys;
@@ -977,12 +1021,16 @@ ngx_http_bitcache_price(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     cv = (ngx_http_complex_value_t **) ((char *) conf + cmd->offset);
     value = cf->args->elts;
 
+    /* bitcache_suggested_price 0: none (drops an inherited one) */
     if ((*cv)->lengths == NULL
+        && !(cmd->offset == offsetof(ngx_http_bitcache_loc_conf_t,
+                                     suggested_price)
+             && value[1].len == 1 && value[1].data[0] == '0')
         && !bc_parse_amount(&sats, (const char *) value[1].data, value[1].len,
                             &err))
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"bitcache_price\": \"%V\" %s", &value[1], err);
+                           "\"%V\": \"%V\" %s", &cmd->name, &value[1], err);
         return NGX_CONF_ERROR;
     }
 

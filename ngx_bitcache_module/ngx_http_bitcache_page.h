@@ -21,7 +21,10 @@ typedef struct {
     ngx_str_t   product;
     ngx_str_t   title;
     ngx_str_t   wallet;
-    uint64_t    price;          /* satoshis */
+    uint64_t    price;          /* satoshis: the least a buyer pays */
+    uint64_t    suggested;      /* 0: none; else > price (pay what you want) */
+    uint32_t    free_total;     /* giveaway: free copies, 0: none */
+    uint32_t    free_window;    /* seconds: one copy per address; 0: no limit */
 } ngx_http_bitcache_sale_t;
 
 

@@ -166,20 +166,28 @@ main(void)
     bc_hex_encode(hex, tid, 16);
     is_str(hex, v("token_id"), "minted token id");
 
-    ok(bc_product_mac(mac, 1, o.product, o.product_len, 0, o.price, o.wallet, o.wallet_len,
-                      o.title, o.title_len, &keys), "product mac");
-    bc_hex_encode(hex, mac, 32);
-    is_str(hex, v("product_mac"), "catalog record MAC (version 1)");
-    ok(bc_product_mac(mac, 2, o.product, o.product_len, u("product_seq"), o.price, o.wallet,
-                      o.wallet_len, o.title, o.title_len, &keys), "product mac, version 2");
-    bc_hex_encode(hex, mac, 32);
-    is_str(hex, v("product2_mac"), "catalog record MAC (version 2, with seq)");
-    ok(bc_product_mac(mac, 2, o.product, o.product_len, u("product_seq") + 1, 0, "", 0, "", 0,
-                      &keys), "product mac, withdrawn");
-    bc_hex_encode(hex, mac, 32);
-    is_str(hex, v("product2_withdrawn_mac"), "catalog record MAC (version 2, withdrawn)");
-    ok(!bc_product_mac(mac, 3, o.product, o.product_len, 1, 1, "", 0, "", 0, &keys),
-       "no version 3");
+    {
+        bc_product_terms t = { 1, 0, o.price, 0, 0, 0, o.wallet, o.wallet_len,
+                               o.title, o.title_len };
+
+        ok(bc_product_mac(mac, &t, o.product, o.product_len, &keys), "product mac");
+        bc_hex_encode(hex, mac, 32);
+        is_str(hex, v("product_mac"), "catalog record MAC (version 1)");
+        t.version = 2;
+        t.seq = u("product_seq");
+        ok(bc_product_mac(mac, &t, o.product, o.product_len, &keys), "product mac, version 2");
+        bc_hex_encode(hex, mac, 32);
+        is_str(hex, v("product2_mac"), "catalog record MAC (version 2, with seq)");
+        t.seq++;
+        t.price = 0;
+        t.wallet = t.title = "";
+        t.wallet_len = t.title_len = 0;
+        ok(bc_product_mac(mac, &t, o.product, o.product_len, &keys), "product mac, withdrawn");
+        bc_hex_encode(hex, mac, 32);
+        is_str(hex, v("product2_withdrawn_mac"), "catalog record MAC (version 2, withdrawn)");
+        t.version = 4;
+        ok(!bc_product_mac(mac, &t, o.product, o.product_len, &keys), "no version 4");
+    }
 
     ok(bc_wallet_id(wid, o.wallet, o.wallet_len), "wallet id");
     is_str(wid, v("wallet_id"), "wallet id");

@@ -369,34 +369,34 @@ test_products_v2(void)
         pl[i] = strlen(pk[i]);
     }
     ok(bc_product_record_parse(&p, pk, pl, 10, err, sizeof(err)), "v2 record parses (%s)", err);
-    ok(p.version == 2 && p.seq == 1767225600000ull && p.price == 12345, "  version 2, its seq");
+    ok(p.terms.version == 2 && p.terms.seq == 1767225600000ull && p.terms.price == 12345, "  version 2, its seq");
     ok(bc_product_record_mac_ok(&p, "/files/book.pdf", 15, &keys), "  its MAC (Perl reference) verifies");
-    p.seq--;
+    p.terms.seq--;
     ok(!bc_product_record_mac_ok(&p, "/files/book.pdf", 15, &keys), "  not with another seq");
-    p.seq++;
-    p.version = 1;
+    p.terms.seq++;
+    p.terms.version = 1;
     ok(!bc_product_record_mac_ok(&p, "/files/book.pdf", 15, &keys), "  nor read as version 1 (seq dropped)");
     ok(!bc_product_record_parse(&q, pk, pl, 8, err, sizeof(err)) || !bc_product_record_mac_ok(&q,
        "/files/book.pdf", 15, &keys), "  without its seq field it does not verify");
-    p.version = 2;
+    p.terms.version = 2;
 
     /* the writer's argv parses back to the same record */
     n = bc_product_record_argv(av, al, &buf, &p);
     ok(n == 10, "argv: five fields");
-    ok(bc_product_record_parse(&q, av, al, n, err, sizeof(err)) && q.version == 2
-       && q.seq == p.seq && q.price == p.price && memcmp(q.mac, p.mac, 32) == 0
+    ok(bc_product_record_parse(&q, av, al, n, err, sizeof(err)) && q.terms.version == 2
+       && q.terms.seq == p.terms.seq && q.terms.price == p.terms.price && memcmp(q.mac, p.mac, 32) == 0
        && bc_product_record_mac_ok(&q, "/files/book.pdf", 15, &keys), "  parses back, MAC ok");
 
     /* withdrawn: price 0 (v2 only), wallet and title empty */
     memset(&q, 0, sizeof(q));
-    q.version = 2;
-    q.seq = p.seq + 1;
-    q.wallet = q.title = "";
+    q.terms.version = 2;
+    q.terms.seq = p.terms.seq + 1;
+    q.terms.wallet = q.terms.title = "";
     ok(bc_product_record_sign(&q, "/files/book.pdf", 15, &keys), "sign a withdrawal");
     bc_hex_encode(mac, q.mac, 32);
     is_str(mac, withdrawn, "  the vector's withdrawn MAC");
     n = bc_product_record_argv(av, al, &buf, &q);
-    ok(bc_product_record_parse(&q, av, al, n, err, sizeof(err)) && q.price == 0,
+    ok(bc_product_record_parse(&q, av, al, n, err, sizeof(err)) && q.terms.price == 0,
        "  price 0 parses in version 2 (%s)", err);
 
     pk[9] = "0";
@@ -411,7 +411,7 @@ test_products_v2(void)
     ok(!bc_product_record_parse(&q, pk, pl, 10, err, sizeof(err)), "seq -1 refused");
     pk[9] = "18446744073709551615";
     pl[9] = 20;
-    ok(bc_product_record_parse(&q, pk, pl, 10, err, sizeof(err)) && q.seq == UINT64_MAX,
+    ok(bc_product_record_parse(&q, pk, pl, 10, err, sizeof(err)) && q.terms.seq == UINT64_MAX,
        "seq 2^64-1 parses");
 
     /* the module's decision against the high-water mark */
@@ -419,22 +419,22 @@ test_products_v2(void)
     ok(bc_catalog_decide(NULL, &mark) == BC_CATALOG_DIRECTIVES && mark == 0,
        "no record, no mark: the directives");
     q = p;
-    q.version = 1;
+    q.terms.version = 1;
     ok(bc_catalog_decide(&q, &mark) == BC_CATALOG_USE && mark == 0,
        "a v1 record, no mark: used, no mark made");
-    ok(bc_catalog_decide(&p, &mark) == BC_CATALOG_USE && mark == p.seq,
+    ok(bc_catalog_decide(&p, &mark) == BC_CATALOG_USE && mark == p.terms.seq,
        "a v2 record: used, the mark raised to its seq");
-    ok(bc_catalog_decide(&p, &mark) == BC_CATALOG_USE && mark == p.seq, "  read again: used");
+    ok(bc_catalog_decide(&p, &mark) == BC_CATALOG_USE && mark == p.terms.seq, "  read again: used");
     ok(bc_catalog_decide(&q, &mark) == BC_CATALOG_ROLLED_BACK, "a v1 record after it: rolled back");
-    ok(bc_catalog_decide(NULL, &mark) == BC_CATALOG_ROLLED_BACK && mark == p.seq,
+    ok(bc_catalog_decide(NULL, &mark) == BC_CATALOG_ROLLED_BACK && mark == p.terms.seq,
        "gone (or forged) after it: rolled back, mark kept");
     q = p;
-    q.seq--;
-    ok(bc_catalog_decide(&q, &mark) == BC_CATALOG_ROLLED_BACK && mark == p.seq,
+    q.terms.seq--;
+    ok(bc_catalog_decide(&q, &mark) == BC_CATALOG_ROLLED_BACK && mark == p.terms.seq,
        "an older v2 record: rolled back");
-    q.seq = p.seq + 5;
-    q.price = 0;
-    ok(bc_catalog_decide(&q, &mark) == BC_CATALOG_DIRECTIVES && mark == p.seq + 5,
+    q.terms.seq = p.terms.seq + 5;
+    q.terms.price = 0;
+    ok(bc_catalog_decide(&q, &mark) == BC_CATALOG_DIRECTIVES && mark == p.terms.seq + 5,
        "a newer withdrawal: the directives, mark raised");
     ok(bc_catalog_decide(&p, &mark) == BC_CATALOG_ROLLED_BACK, "  the record before it: rolled back");
 }
@@ -461,10 +461,10 @@ test_products(void)
         pl[i] = strlen(pk[i]);
     }
     ok(bc_product_record_parse(&p, pk, pl, 8, err, sizeof(err)), "catalog record parses (%s)", err);
-    ok(p.price == 12345 && p.title_len == 8 && p.wallet_len == strlen(wallet), "its fields");
+    ok(p.terms.price == 12345 && p.terms.title_len == 8 && p.terms.wallet_len == strlen(wallet), "its fields");
     ok(bc_product_record_mac_ok(&p, "/files/book.pdf", 15, &keys), "its MAC (Perl reference) verifies");
     ok(!bc_product_record_mac_ok(&p, "/files/book.pdf2", 16, &keys), "not for another product");
-    p.price--;
+    p.terms.price--;
     ok(!bc_product_record_mac_ok(&p, "/files/book.pdf", 15, &keys), "nor at another price");
 
     pk[1] = "0";
