@@ -36,9 +36,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_ASSERT(rec.terms.version == 1 || rec.terms.version == 2);
         FUZZ_ASSERT(rec.terms.version == 2 ? rec.terms.seq >= 1 : (rec.terms.seq == 0 && rec.terms.price >= 1));
         FUZZ_ASSERT(rec.terms.price <= 2100000000000000ull);
-        FUZZ_ASSERT(rec.wallet_len <= BC_OFFER_FIELD_MAX && rec.title_len <= BC_OFFER_FIELD_MAX);
-        FUZZ_ASSERT(inside(rec.wallet, rec.wallet_len, copy, size));
-        FUZZ_ASSERT(inside(rec.title, rec.title_len, copy, size));
+        FUZZ_ASSERT(rec.terms.wallet_len <= BC_OFFER_FIELD_MAX && rec.terms.title_len <= BC_OFFER_FIELD_MAX);
+        FUZZ_ASSERT(inside(rec.terms.wallet, rec.terms.wallet_len, copy, size));
+        FUZZ_ASSERT(inside(rec.terms.title, rec.terms.title_len, copy, size));
 
         /* against marks below, at and above the record's seq */
         for (i = 0; i < 3; i++) {
