@@ -1,18 +1,5 @@
-/* `bitcache watch`, the payment watcher: shared state of its parts.
- *   watch.c         options, the main loop, the leader lease, logging
- *   watch_fetch.c   blocks from the node, parsed; the fetcher thread
- *   watch_chain.c   following the chain: progress, reorgs
- *   watch_match.c   outputs -> invoices (checked against their MAC'd spk)
- *   watch_pay.c     payment records: written with the watcher's MAC, read
- *                   back, verified against the node, summed
- *   watch_mempool.c the mempool: new payments, evicted ones
- *   watch_settle.c  invoices: state, attestation (signer threads),
- *                   events, revocation, expiry
- * Threads: the fetcher touches only its own node connection and the block
- * it parses; the signers only the read-only key and their verdicts. Redis,
- * the HMAC keys and libbitcache's error messages stay on the main thread.
- * Progress lives in Redis (docs/watcher.md lists the keys), so a watcher
- * killed at any moment resumes where it was and counts nothing twice. */
+/* `bitcache watch`: what its parts offer each other (watcher.h: the state
+ * they share). */
 #ifndef BITCACHE_CLI_WATCH_H
 #define BITCACHE_CLI_WATCH_H
 
@@ -21,62 +8,12 @@
 
 #include <hiredis/hiredis.h>
 
-#include "hmac.h"
-#include "network.h"
 #include "pay_record.h"
-#include "redis_conn.h"
-#include "rpc.h"
-#include "schnorr.h"
-#include "secret.h"
 #include "settle.h"
 #include "tx.h"
-
-#define WATCH_KEEP_BLOCKS 144          /* block hashes kept for reorgs */
-#define WATCH_GRACE       86400        /* late payments honored this long */
-#define WATCH_DUE_BATCH   1000         /* expiring invoices looked at a round */
-#define WATCH_HASH_CACHE  1024         /* node block hashes cached a round */
-
-/* The node's block hashes by height, asked once a round (getblockhash). */
-typedef struct {
-    uint32_t       height;
-    unsigned long  round;              /* valid in this round only */
-    char           hash[65];
-} hash_slot;
-
-typedef struct {
-    redis_opts     ro;
-    redisContext  *rc;
-    const char    *prefix;
-    rpc_client    *rpc;
-    rpc_client    *fetch_rpc;          /* the block fetcher's own connection */
-    int            sign_threads;       /* attestations signed in parallel */
-    unsigned char  seckey[32];
-    unsigned char  xonly[32];
-    bc_schnorr_signer signer;          /* seckey, ready to sign */
-    bc_hmac_key   *pay_key;            /* MACs its payment records (pay_record.h) */
-    bc_keys        keys;               /* --secret: invoice MACs, token ids */
-    int            have_net;           /* --network given */
-    bc_network     net;                /* the node's chain, from its genesis block */
-    int            chain_known;        /* net and genesis checked against the node */
-    unsigned char  genesis[32];
-    uint32_t       node_tip;           /* the node's height this round */
-    unsigned long  round;
-    hash_slot      hashes[WATCH_HASH_CACHE];
-    /* the node's mempool at the start of the round (sorted display hex):
-     * a mempool payment counts only while its transaction is there */
-    char         (*pool)[65];
-    size_t         npool;
-    long           poll_ms, lease_ms;
-    long long      from_height;        /* where to start without progress; -1: the tip */
-    char           owner[96];          /* this watcher's lease value */
-    int            leader;
-    int            node_down;
-    unsigned long  blocks_done;        /* blocks processed since the start */
-    size_t         settled;            /* invoices evaluated in the last settle_open */
-    /* the mempool transactions already looked at, sorted (display hex) */
-    char         (*mempool)[65];
-    size_t         nmempool;
-} watcher;
+#include "watch_log.h"
+#include "watch_redis.h"
+#include "watcher.h"
 
 /* A block's or the mempool's outputs that could pay an invoice, with
  * their spk:<hex> keys ready for MGET. */
@@ -125,20 +62,6 @@ fetcher *fetcher_start(watcher *w, uint32_t from, uint32_t to);
 void fetcher_next(fetcher *f, fetched_block *b);
 void fetcher_stop(fetcher *f);
 
-/* A monotonic clock in milliseconds, for the log's timings. */
-double watch_now_ms(void);
-
-/* One line on stderr: "2026-11-25T12:00:00Z bitcache watch: ...". */
-void wlog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* Runs a command (printf-like, hiredis' format); NULL after logging the
- * failure (connection errors leave w->rc for the loop to reconnect). */
-redisReply *wcmd(watcher *w, const char *fmt, ...);
-
-/* Marks the connection as failed (the loop reconnects): for a pipeline
- * left with replies still due after an unexpected one. */
-void wbroken(watcher *w);
-
 /* 1 while this watcher holds the lease; renews it. */
 int lease_renew(watcher *w);
 
@@ -155,9 +78,6 @@ long outs_match(watcher *w, const outlist *l, uint32_t height, const char *block
 
 /* Sorts invoice ids and drops repeats; returns how many are left. */
 size_t ids_unique(char (*ids)[33], size_t n);
-
-/* Reads n pipelined replies. 0 on a connection error (logged). */
-int drain(watcher *w, long n);
 
 /* The node's state, logged once per change. */
 void node_failed(watcher *w, const char *what, const char *err);

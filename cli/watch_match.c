@@ -96,22 +96,6 @@ append_sadd(watcher *w, const char *key, char (*ids)[33], size_t n)
     return cmds;
 }
 
-int
-drain(watcher *w, long n)
-{
-    redisReply *e;
-
-    for (; n > 0; n--) {
-        if (redisGetReply(w->rc, (void **) &e) != REDIS_OK) {
-            wlog("redis: %s", w->rc->errstr);
-            return 0;
-        }
-        if (e->type == REDIS_REPLY_ERROR) wlog("redis: %s", e->str);
-        freeReplyObject(e);
-    }
-    return 1;
-}
-
 /* Why the invoice record inv (an HGETALL reply) is not one that output o
  * can pay, or NULL if it is: its module MAC verifies, it is for the
  * node's network, its spk is o's script, and its grace is not over (its

@@ -1,0 +1,56 @@
+/* bitcache watch: commands on the watcher's Redis connection, one at a
+ * time or the replies of a pipeline. */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "watch_log.h"
+#include "watch_redis.h"
+
+redisReply *
+wcmd(watcher *w, const char *fmt, ...)
+{
+    redisReply *r;
+    va_list ap;
+
+    if (w->rc == NULL) {
+        return NULL;
+    }
+    va_start(ap, fmt);
+    r = redisvCommand(w->rc, fmt, ap);
+    va_end(ap);
+    if (r == NULL) {
+        wlog("redis: %s", w->rc->errstr);
+        return NULL;
+    }
+    if (r->type == REDIS_REPLY_ERROR) {
+        wlog("redis: %s", r->str);
+        freeReplyObject(r);
+        return NULL;
+    }
+    return r;
+}
+
+void
+wbroken(watcher *w)
+{
+    if (w->rc && !w->rc->err) {
+        w->rc->err = REDIS_ERR_OTHER;
+        snprintf(w->rc->errstr, sizeof(w->rc->errstr), "a pipeline went wrong");
+    }
+}
+
+int
+drain(watcher *w, long n)
+{
+    redisReply *e;
+
+    for (; n > 0; n--) {
+        if (redisGetReply(w->rc, (void **) &e) != REDIS_OK) {
+            wlog("redis: %s", w->rc->errstr);
+            return 0;
+        }
+        if (e->type == REDIS_REPLY_ERROR) wlog("redis: %s", e->str);
+        freeReplyObject(e);
+    }
+    return 1;
+}
