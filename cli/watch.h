@@ -11,7 +11,9 @@
 #include "pay_record.h"
 #include "settle.h"
 #include "tx.h"
+#include "watch_lease.h"
 #include "watch_log.h"
+#include "watch_node.h"
 #include "watch_redis.h"
 #include "watcher.h"
 
@@ -62,9 +64,6 @@ fetcher *fetcher_start(watcher *w, uint32_t from, uint32_t to);
 void fetcher_next(fetcher *f, fetched_block *b);
 void fetcher_stop(fetcher *f);
 
-/* 1 while this watcher holds the lease; renews it. */
-int lease_renew(watcher *w);
-
 /* Follows the node from the last processed block to its tip, rolling back
  * disconnected blocks. Returns 1, or 0 on an error (logged). */
 int chain_sync(watcher *w);
@@ -78,12 +77,6 @@ long outs_match(watcher *w, const outlist *l, uint32_t height, const char *block
 
 /* Sorts invoice ids and drops repeats; returns how many are left. */
 size_t ids_unique(char (*ids)[33], size_t n);
-
-/* The node's state, logged once per change. */
-void node_failed(watcher *w, const char *what, const char *err);
-void node_ok(watcher *w);
-/* getblockcount; 0 on failure (logged) */
-int node_count(watcher *w, uint32_t *count);
 
 /* Looks at the mempool's new transactions; settles what they pay against
  * tip. Returns 1, or 0 on an error. */
@@ -119,10 +112,6 @@ const char *pay_sum_page(watcher *w, const char *idhex, const unsigned char id[1
 int pay_existing(watcher *w, const unsigned char id[16], const outref *o, const redisReply *r,
     bc_pay_record *p);
 
-/* The node's block hash at height h (cached for the round); 0 on failure. */
-int node_hash_at(watcher *w, uint32_t h, char out[65]);
-/* Remembers the hash of a block just read at height h. */
-void node_hash_put(watcher *w, uint32_t h, const char *hash);
 /* The node's mempool, once a round before its height (so that a
  * transaction mined meanwhile is in a block the round reads). */
 int mempool_snapshot(watcher *w);
