@@ -16,8 +16,14 @@
 #include "args.h"
 #include "commands.h"
 #include "hex.h"
+#include "pay_record.h"
 #include "schnorr.h"
-#include "watch.h"
+#include "watch_chain.h"
+#include "watch_lease.h"
+#include "watch_log.h"
+#include "watch_mempool.h"
+#include "watch_settle.h"
+#include "watcher.h"
 
 static const char usage[] =
     "usage: bitcache watch --rpc URL (--rpc-user U [--rpc-password-file F] | --rpc-cookie FILE)\n"

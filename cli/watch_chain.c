@@ -6,7 +6,13 @@
 #include <string.h>
 
 #include "pay_record.h"
-#include "watch.h"
+#include "watch_chain.h"
+#include "watch_fetch.h"
+#include "watch_lease.h"
+#include "watch_log.h"
+#include "watch_match.h"
+#include "watch_node.h"
+#include "watch_redis.h"
 
 int
 chain_check(watcher *w)

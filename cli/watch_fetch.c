@@ -11,7 +11,8 @@
 
 #include "hex.h"
 #include "tx.h"
-#include "watch.h"
+#include "watch_fetch.h"
+#include "watch_log.h"
 
 #define FETCH_AHEAD 3           /* parsed blocks waiting at most */
 

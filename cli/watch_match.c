@@ -11,43 +11,13 @@
 #include "invoice_record.h"
 #include "script.h"
 #include "tx.h"
-#include "watch.h"
+#include "watch_log.h"
+#include "watch_match.h"
+#include "watch_pay.h"
+#include "watch_redis.h"
+#include "watch_settle.h"
 
 #define MGET_BATCH  512
-
-int
-outs_add_tx(const watcher *w, outlist *l, const bc_tx *tx)
-{
-    char txid[65], hex[2 * SPK_KEY_MAX + 1];
-    size_t pos = 0, cap;
-    uint32_t vout = 0;
-    bc_txout o;
-    outref *nv;
-
-    bc_hash_to_hex(txid, tx->txid);
-    while (bc_tx_output_next(tx, &pos, &o)) {
-        if (o.spk_len > 0 && o.spk_len <= SPK_KEY_MAX && o.value > 0) {
-            if (l->n == l->cap) {
-                cap = l->cap ? 2 * l->cap : 1024;
-                if ((nv = realloc(l->v, cap * sizeof(*nv))) == NULL) {
-                    return 0;
-                }
-                l->v = nv;
-                l->cap = cap;
-            }
-            bc_hex_encode(hex, o.spk, o.spk_len);
-            snprintf(l->v[l->n].key, sizeof(l->v[l->n].key), "%s" BC_KEY_SPK "%s", w->prefix,
-                     hex);
-            l->v[l->n].hex_at = strlen(w->prefix) + strlen(BC_KEY_SPK);
-            memcpy(l->v[l->n].txid, txid, 65);
-            l->v[l->n].vout = vout;
-            l->v[l->n].value = o.value;
-            l->n++;
-        }
-        vout++;
-    }
-    return 1;
-}
 
 static int
 is_id(const char *s, size_t len)
@@ -55,25 +25,6 @@ is_id(const char *s, size_t len)
     unsigned char id[16];
 
     return len == 32 && bc_hex_decode(id, 16, s, len);
-}
-
-static int
-cmp_id(const void *a, const void *b)
-{
-    return memcmp(a, b, 32);
-}
-
-size_t
-ids_unique(char (*ids)[33], size_t n)
-{
-    size_t i, u;
-
-    if (n == 0) return 0;
-    qsort(ids, n, sizeof(*ids), cmp_id);
-    for (i = 1, u = 1; i < n; i++) {
-        if (memcmp(ids[i], ids[u - 1], 32) != 0) memcpy(ids[u++], ids[i], 33);
-    }
-    return u;
 }
 
 /* Appends SADD key ids... in commands of at most MGET_BATCH ids; returns

@@ -8,7 +8,12 @@
 
 #include "pay_record.h"
 #include "tx.h"
-#include "watch.h"
+#include "watch_log.h"
+#include "watch_match.h"
+#include "watch_mempool.h"
+#include "watch_node.h"
+#include "watch_redis.h"
+#include "watch_settle.h"
 
 static int
 cmp_txid(const void *a, const void *b)

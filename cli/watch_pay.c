@@ -9,7 +9,9 @@
 
 #include "hex.h"
 #include "pay_record.h"
-#include "watch.h"
+#include "watch_log.h"
+#include "watch_node.h"
+#include "watch_pay.h"
 
 #define PAY_TTL (8 * 86400)
 

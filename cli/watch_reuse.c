@@ -7,6 +7,7 @@
 
 #include "index_record.h"
 #include "wallet.h"
+#include "watch_log.h"
 #include "watch_reuse.h"
 
 /* 1 if an HGETALL reply has the field (a token was once revoked: the

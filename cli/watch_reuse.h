@@ -13,7 +13,7 @@
 #include "index_record.h"
 #include "invoice_record.h"
 #include "settle.h"
-#include "watch.h"
+#include "watcher.h"
 
 /* What the evaluation of one invoice decided for its index. */
 typedef struct {

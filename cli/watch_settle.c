@@ -21,8 +21,11 @@
 #include "schnorr.h"
 #include "settle.h"
 #include "token_record.h"
-#include "watch.h"
+#include "watch_log.h"
+#include "watch_pay.h"
+#include "watch_redis.h"
 #include "watch_reuse.h"
+#include "watch_settle.h"
 
 #define SETTLE_BATCH   256
 #define HSCAN_COUNT    "100"      /* a batch holds at most 256 such pages */
@@ -459,6 +462,25 @@ settle_batches(watcher *w, const char *const *ids, size_t n, int from_open, long
         return 0;
     }
     return drain(w, pending);
+}
+
+static int
+cmp_id(const void *a, const void *b)
+{
+    return memcmp(a, b, 32);
+}
+
+size_t
+ids_unique(char (*ids)[33], size_t n)
+{
+    size_t i, u;
+
+    if (n == 0) return 0;
+    qsort(ids, n, sizeof(*ids), cmp_id);
+    for (i = 1, u = 1; i < n; i++) {
+        if (memcmp(ids[i], ids[u - 1], 32) != 0) memcpy(ids[u++], ids[i], 33);
+    }
+    return u;
 }
 
 int
