@@ -20,57 +20,15 @@
 #include "invoice_record.h"
 #include "schnorr.h"
 #include "settle.h"
-#include "token_record.h"
 #include "watch_log.h"
 #include "watch_pay.h"
 #include "watch_redis.h"
 #include "watch_reuse.h"
 #include "watch_settle.h"
+#include "watch_token.h"
 
 #define SETTLE_BATCH   256
 #define HSCAN_COUNT    "100"      /* a batch holds at most 256 such pages */
-
-/* Appends the revocation of the token minted for invoice id (a record
- * that never existed stays absent: the script checks). Returns how many
- * commands it appended. */
-static int
-revoke_token(watcher *w, const char *idhex, const unsigned char id[16])
-{
-    unsigned char tid[16];
-    char thex[33], key[BC_TOKREC_KEY_MAX];
-
-    if (!bc_invoice_token_id(tid, id, &w->keys)
-        || !bc_tokrec_key(key, sizeof(key), w->prefix, tid))
-    {
-        return 0;
-    }
-    bc_hex_encode(thex, tid, 16);
-    redisAppendCommand(w->rc, "EVAL %s 1 %s", BC_SCRIPT_TOKEN_REVOKE, key);
-    /* remembered, so that a new payment of the invoice gives it back */
-    redisAppendCommand(w->rc, "HSET %sinv:%s token_revoked 1", w->prefix, idhex);
-    wlog("invoice %s: token %s revoked (if it was minted)", idhex, thex);
-    return 2;
-}
-
-/* The invoice is paid again after its payment vanished in a reorg: the
- * token the watcher revoked works again, with the bytes it had left. */
-static int
-restore_token(watcher *w, const char *idhex, const unsigned char id[16])
-{
-    unsigned char tid[16];
-    char thex[33], key[BC_TOKREC_KEY_MAX];
-
-    if (!bc_invoice_token_id(tid, id, &w->keys)
-        || !bc_tokrec_key(key, sizeof(key), w->prefix, tid))
-    {
-        return 0;
-    }
-    bc_hex_encode(thex, tid, 16);
-    redisAppendCommand(w->rc, "EVAL %s 1 %s", BC_SCRIPT_TOKEN_RESTORE, key);
-    redisAppendCommand(w->rc, "HDEL %sinv:%s token_revoked", w->prefix, idhex);
-    wlog("invoice %s: paid again, token %s restored", idhex, thex);
-    return 2;
-}
 
 /* 1 if an HGETALL reply has the field */
 static int
