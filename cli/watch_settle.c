@@ -9,7 +9,6 @@
  * token. Invoices are read and written a batch at a time on one
  * connection; the attestations of a batch are signed by several threads,
  * since signing is most of the work when a block pays many invoices. */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,14 +17,15 @@
 #include "hex.h"
 #include "invoice.h"
 #include "invoice_record.h"
-#include "schnorr.h"
 #include "settle.h"
 #include "watch_log.h"
 #include "watch_pay.h"
 #include "watch_redis.h"
 #include "watch_reuse.h"
 #include "watch_settle.h"
+#include "watch_sign.h"
 #include "watch_token.h"
+#include "watch_verdict.h"
 
 #define SETTLE_BATCH   256
 #define HSCAN_COUNT    "100"      /* a batch holds at most 256 such pages */
@@ -60,23 +60,6 @@ field_u64(const redisReply *h, const char *name)
     }
     return 0;
 }
-
-/* What the evaluation of one invoice decided, to be signed and written. */
-typedef struct {
-    const char        *idhex;
-    unsigned char      id[16];
-    int                drop;        /* no longer watched */
-    int                changed;     /* a new state to attest and write */
-    int                over_changed; /* only over differs (more was paid) */
-    int                revoke, restore;
-    int                signed_ok;
-    watch_reuse        reuse;       /* the index's fate (watch_reuse.h) */
-    bc_invoice_state   from;
-    bc_settlement      s;
-    uint64_t           paid_at, amount;
-    uint32_t           required;
-    unsigned char      msg[32], sig[64];
-} verdict;
 
 /* Sums the payments of pay:<id> that count, from the first HSCAN page
  * (read with the invoice) and the next ones, asked here (the pipeline is
@@ -221,60 +204,6 @@ settle_eval(watcher *w, verdict *v, const redisReply *inv, const redisReply *pag
     v->drop = s->state == BC_STATE_PAID || a->n == 0 || now > rec.inv.expires + WATCH_GRACE;
     watch_reuse_decide(v->idhex, &rec, s, a->n, inv, now, &v->reuse);
     return 1;
-}
-
-typedef struct {
-    const bc_schnorr_signer *signer;
-    verdict                 *v;
-    size_t                   n, first, step;
-} sign_share;
-
-static void *
-sign_run(void *arg)
-{
-    sign_share *sh = arg;
-    size_t i;
-
-    for (i = sh->first; i < sh->n; i += sh->step) {
-        if (sh->v[i].changed) {
-            sh->v[i].signed_ok = bc_schnorr_signer_sign(sh->signer, sh->v[i].sig,
-                                                        sh->v[i].msg);
-        }
-    }
-    return NULL;
-}
-
-/* Signs the changed verdicts, spread over w->sign_threads threads (the
- * signer and the secp256k1 context are read-only, RAND_bytes is
- * thread-safe). */
-static void
-sign_all(watcher *w, verdict *v, size_t n)
-{
-    sign_share sh[8];
-    pthread_t th[8];
-    int started[8] = { 0 };
-    size_t t, nt, changed = 0, i;
-
-    for (i = 0; i < n; i++) changed += v[i].changed;
-    nt = (size_t) w->sign_threads;
-    if (nt > 8) nt = 8;
-    if (changed < 32 || nt < 2) nt = 1;        /* a thread costs more than a few */
-    for (t = 0; t < nt; t++) {
-        sh[t].signer = &w->signer;
-        sh[t].v = v;
-        sh[t].n = n;
-        sh[t].first = t;
-        sh[t].step = nt;
-    }
-    for (t = 1; t < nt; t++) {
-        started[t] = pthread_create(&th[t], NULL, sign_run, &sh[t]) == 0;
-    }
-    for (t = 0; t < nt; t++) {
-        if (t == 0 || !started[t]) sign_run(&sh[t]);
-    }
-    for (t = 1; t < nt; t++) {
-        if (started[t]) pthread_join(th[t], NULL);
-    }
 }
 
 /* Appends the writes of one verdict; returns how many commands. */
