@@ -1,4 +1,4 @@
-/* bitcache watch: options, the main loop, the leader lease and logging. */
+/* bitcache watch: options, the key, the main loop. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>

@@ -5,11 +5,12 @@
  *   watch_mempool.c the mempool: new payments, evicted ones
  *   watch_fetch.c   blocks from the node, parsed; the fetcher thread
  *   watch_match.c   outputs -> invoices (checked against their MAC'd spk)
- *   watch_settle.c  invoices: state, attestation (signer threads),
- *                   events, revocation, expiry
+ *   watch_settle.c  invoices: state, attestation, events, expiry
+ *   watch_sign.c    attestations signed on several threads
  *   watch_pay.c     payment records: written with the watcher's MAC, read
  *                   back, verified against the node, summed
  *   watch_reuse.c   gap-safe address reuse
+ *   watch_token.c   a token revoked after a reorg, restored when paid again
  *   watch_outs.c    the outputs of a block or the mempool to look up
  *   watch_lease.c   the leader lease
  *   watch_node.c    what the node says: its height, its block hashes
