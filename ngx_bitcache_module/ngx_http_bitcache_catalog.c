@@ -16,6 +16,11 @@
 #include "ngx_http_bitcache_marks.h"
 
 
+/* field/value strings read of a record: a version 3 record has 18, and a
+ * few unknown fields more are ignored */
+#define NGX_HTTP_BITCACHE_CATALOG_KV  (BC_PRODUCT_ARGV_MAX + 14)
+
+
 static char *
 ngx_http_bitcache_catalog_add(ngx_conf_t *cf,
     ngx_http_bitcache_main_conf_t *bmcf, ngx_str_t *name, ssize_t size)
@@ -141,9 +146,9 @@ ngx_http_bitcache_sale_catalog(ngx_http_request_t *r,
     redisReply *reply)
 {
     char                err[128];
-    size_t              i, n, kvlen[16];
+    size_t              i, n, kvlen[NGX_HTTP_BITCACHE_CATALOG_KV];
     uint64_t            seen;
-    const char         *kv[16], *why;
+    const char         *kv[NGX_HTTP_BITCACHE_CATALOG_KV], *why;
     bc_product_record   parsed, *rec;
     bc_catalog_verdict  v;
 
@@ -151,7 +156,7 @@ ngx_http_bitcache_sale_catalog(ngx_http_request_t *r,
     why = NULL;
     err[0] = '\0';
 
-    n = reply->elements < 16 ? reply->elements : 16;
+    n = ngx_min(reply->elements, NGX_HTTP_BITCACHE_CATALOG_KV);
 
     for (i = 0; i < n; i++) {
         if (reply->element[i]->type != REDIS_REPLY_STRING) {
@@ -221,6 +226,11 @@ ngx_http_bitcache_sale_catalog(ngx_http_request_t *r,
     }
 
     sale->price = rec->terms.price;
+
+    /* the record's terms replace the directives' (versions 1 and 2 have
+     * no suggested price); one not above the price suggests nothing */
+    sale->suggested = rec->terms.suggested > rec->terms.price
+                      ? rec->terms.suggested : 0;
 
     if (rec->terms.wallet_len) {
         sale->wallet.data = (u_char *) rec->terms.wallet;
