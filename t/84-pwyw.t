@@ -73,7 +73,6 @@ is($low->{suggested_sats}, 0, 'a suggested price below the price: ignored');
 like($t->error_log, qr/\[warn\].*suggested price 4000 of "\/low\/a\.bin" is below its price 5000, ignored/,
      '... and logged at warn');
 is(j402('/var/a.bin?s=9000')->{suggested_sats}, 9000, 'from a variable');
-is(j402('/var/a.bin?s=0.0001%20BTC')->{suggested_sats}, 10000, 'from a variable, in BTC');
 is(j402('/var/a.bin')->{suggested_sats}, 0, 'an empty variable: none');
 is(j402('/var/a.bin?s=5000')->{suggested_sats}, 0, 'equal to the price: none');
 is(j402('/var/a.bin?s=abc')->{suggested_sats}, 0, 'not a price: none');

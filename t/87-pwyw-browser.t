@@ -93,10 +93,10 @@ sub pay_and_download {
     my ($offer, $typed) = map { $_->{summary} } grep { $_->{summary} } @{ $r->{steps} };
     is($offer->{fields}{'pwyw-note'}{text}, 'Pay what you want (at least 5000 sats)', 'JS: the note');
     ok($offer->{fields}{'amount-suggested'}{checked}, 'JS: the suggested price preselected');
-    is($offer->{fields}{pay}{text}, 'Pay 12000 sats', 'JS: the button says what is paid');
+    is($offer->{fields}{'pay-total'}{text}, 'You pay 12000 sats', 'JS: the page says what is paid');
     ok(!$offer->{fields}{'tip-box'}, 'JS: no tip box');
     ok($typed->{fields}{'amount-other'}{checked}, 'JS: typing a number chooses "Other"');
-    is($typed->{fields}{pay}{text}, 'Pay 20000 sats', 'JS: the button follows the field');
+    is($typed->{fields}{'pay-total'}{text}, 'You pay 20000 sats', 'JS: ... and follows the field');
     my ($id, $rec) = made('JS above the minimum', @before);
     is_deeply([@$rec{qw(amount list)}], [20000, 5000], 'JS: the invoice of 20000, list 5000');
     is($r->{price_sats}, '20000', 'JS: the invoice page asks for 20000 sats');
@@ -137,7 +137,7 @@ sub pay_and_download {
     ok($r->{ok}, 'no JS above: page.js ran');
     my ($offer) = map { $_->{summary} } grep { $_->{summary} } @{ $r->{steps} };
     ok($offer->{fields}{'amount-suggested'}{checked}, 'no JS: the suggested price preselected');
-    is($offer->{fields}{pay}{text}, 'Pay with bitcoin', 'no JS: the plain button');
+    ok(!$offer->{fields}{'pay-total'}{visible}, 'no JS: no total line (it needs JavaScript)');
     my ($id, $rec) = made('no JS above the minimum', @before);
     is_deeply([@$rec{qw(amount list)}], [24000, 5000], 'no JS: the invoice of twice the suggested price');
     is($r->{price_sats}, '24000', 'no JS: the invoice page asks for it');
@@ -155,8 +155,8 @@ sub pay_and_download {
     my ($offer, $chosen) = map { $_->{summary} } grep { $_->{summary} } @{ $r->{steps} };
     is($offer->{fields}{'tip-note'}{text}, 'Add a tip', 'JS tip: "Add a tip"');
     ok($offer->{fields}{'tip-none'}{checked}, 'JS tip: none preselected');
-    is($offer->{fields}{pay}{text}, 'Pay 5000 sats', 'JS tip: the price');
-    is($chosen->{fields}{pay}{text}, 'Pay 6250 sats', 'JS tip: 25 % more');
+    is($offer->{fields}{'pay-total'}{text}, 'You pay 5000 sats', 'JS tip: the price');
+    is($chosen->{fields}{'pay-total'}{text}, 'You pay 6250 sats', 'JS tip: 25 % more');
     my ($id, $rec) = made('JS tip', @before);
     is_deeply([@$rec{qw(amount list)}], [6250, 5000], 'JS tip: the invoice of price and tip');
     is($r->{fields}{'tip-line'}{text}, '5000 sats and 1250 sats more, chosen by you: thank you!', 'JS tip: thanked');

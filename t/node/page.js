@@ -104,7 +104,7 @@ function readPage() {
       // pay what you want and tips (docs/creators.md)
       'amount-box', 'pwyw-note', 'amount-min', 'amount-suggested', 'amount-double', 'amount-other',
       'amount-custom', 'tip-box', 'tip-note', 'tip-none', 'tip-10', 'tip-25', 'tip-50', 'tip-other',
-      'tip-custom', 'tip-line', 'amount-error']
+      'tip-custom', 'tip-line', 'amount-error', 'pay-total']
       .map((id) => [id, field(id)])),
     form: form ? { method: form.getAttribute('method'), action: form.action,
                    offer: offer ? offer.value : null } : null,
