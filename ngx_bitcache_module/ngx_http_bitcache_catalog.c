@@ -16,11 +16,6 @@
 #include "ngx_http_bitcache_marks.h"
 
 
-/* field/value strings read of a record: a version 3 record has 18, and a
- * few unknown fields more are ignored */
-#define NGX_HTTP_BITCACHE_CATALOG_KV  (BC_PRODUCT_ARGV_MAX + 14)
-
-
 static char *
 ngx_http_bitcache_catalog_add(ngx_conf_t *cf,
     ngx_http_bitcache_main_conf_t *bmcf, ngx_str_t *name, ssize_t size)
@@ -146,9 +141,9 @@ ngx_http_bitcache_sale_catalog(ngx_http_request_t *r,
     redisReply *reply)
 {
     char                err[128];
-    size_t              i, n, kvlen[NGX_HTTP_BITCACHE_CATALOG_KV];
+    size_t              i, n, kvlen[BC_PRODUCT_KV_MAX];
     uint64_t            seen;
-    const char         *kv[NGX_HTTP_BITCACHE_CATALOG_KV], *why;
+    const char         *kv[BC_PRODUCT_KV_MAX], *why;
     bc_product_record   parsed, *rec;
     bc_catalog_verdict  v;
 
@@ -156,7 +151,7 @@ ngx_http_bitcache_sale_catalog(ngx_http_request_t *r,
     why = NULL;
     err[0] = '\0';
 
-    n = ngx_min(reply->elements, NGX_HTTP_BITCACHE_CATALOG_KV);
+    n = reply->elements < BC_PRODUCT_KV_MAX ? reply->elements : BC_PRODUCT_KV_MAX;
 
     for (i = 0; i < n; i++) {
         if (reply->element[i]->type != REDIS_REPLY_STRING) {
