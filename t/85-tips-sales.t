@@ -93,18 +93,22 @@ my %want = ('/pwyw/a.bin' => [12000, 7000], '/fixed/b.bin' => [6000, 1000], '/fi
             '/fixed/d.bin' => [7000, 2000], '/fixed/e.bin' => [5000, 0]);
 is_deeply([sort keys %p], [sort keys %want], 'five products sold (not the underpaid one)') or diag $out;
 for my $prod (sort keys %want) {
-    is_deeply([@{ $p{$prod} || {} }{qw(count sats tips_sats)}], [1, @{ $want{$prod} }],
-              "$prod: 1 sale, $want{$prod}[0] sats paid, $want{$prod}[1] sats of tips") or diag $out;
+    my ($paid, $tips) = @{ $want{$prod} };
+    is_deeply([@{ $p{$prod} || {} }{qw(count sats paid_sats tips_sats)}], [1, 5000, $paid, $tips],
+              "$prod: 1 sale at the price 5000, $paid sats paid, $tips sats of tips") or diag $out;
+    is($p{$prod}{onchain}{tips_sats}, $tips, "$prod: the tips on-chain");
 }
-is_deeply([@{ $c || {} }{qw(count sats tips_sats)}], [5, 36500, 11500], 'the creator: 5 sales, 36500 sats, 11500 of tips');
-is($j->{total}{tips_sats}, 11500, 'the total\'s tips');
+is_deeply([@{ $c || {} }{qw(count sats paid_sats tips_sats)}], [5, 25000, 36500, 11500],
+          'the creator: 5 sales, 25000 sats at the price, 36500 paid, 11500 of tips');
+is_deeply([@{ $j->{total} || {} }{qw(paid_sats tips_sats)}], [36500, 11500], 'the total\'s paid and tips');
 
 ($rc, $out) = $t->cli('sales', @S, '--format', 'csv');
 my @rows = split /\n/, $out;
 like($rows[0] // '', qr/tips_sats/, 'csv: a tips column') or diag $out;
-ok((grep { /^product,$CREATOR,.*"\/pwyw\/a\.bin",.*,7000$/ } @rows), 'csv: /pwyw/a.bin\'s tips') or diag $out;
+ok((grep { /^product,$CREATOR,.*"\/pwyw\/a\.bin",.*,5000,12000,7000$/ } @rows), 'csv: /pwyw/a.bin\'s paid and tips')
+    or diag $out;
 ($rc, $out) = $t->cli('sales', @S);
-like($out, qr{/pwyw/a\.bin: .*tips 7000 sats}, 'text: /pwyw/a.bin\'s tips') or diag $out;
+like($out, qr{/pwyw/a\.bin: .*; tips 7000 sats, paid 12000 sats$}m, 'text: /pwyw/a.bin\'s tips') or diag $out;
 
 $t->stop_watcher;
 $t->check_log_clean;
