@@ -259,8 +259,6 @@ ngx_http_bitcache_sale_offer(ngx_http_bitcache_loc_conf_t *blcf,
     o->issued = (uint64_t) ngx_time();
     o->price = sale->price;
     o->suggested = sale->suggested;
-    o->free_total = sale->free_total;
-    o->free_window = sale->free_window;
     o->confirmations = (uint8_t) blcf->confirmations;
     o->invoice_ttl = (uint32_t) blcf->invoice_ttl;
     o->token_ttl = (uint32_t) blcf->token_ttl;
