@@ -284,7 +284,7 @@ ngx_http_bitcache_offer_json(ngx_http_request_t *r,
     u_char  *body, *p;
     size_t   n;
 
-    n = 704 + 6 * (sale->product.len + sale->title.len)
+    n = 768 + 6 * (sale->product.len + sale->title.len)
         + 18 * blcf->api_url.len + 6 * (wv ? wv->frozen.len : 0)
         + ngx_strlen(offer) + ngx_strlen(reason);
     body = ngx_pnalloc(r->pool, n);
