@@ -21,10 +21,11 @@ plan skip_all => 'module or tools not built (make all unit)'
 
 my $t = BcTest->new;
 $t->start_redis;
-my %file = map { $_ => $t->make_file("$_", 3000) } qw(pwyw/a.bin pwyw/b.bin fixed/a.bin low/a.bin
+my %file = map { $_ => $t->make_file("$_", 3000) } qw(pwyw/a.bin pwyw/b.bin pwyw/none/a.bin fixed/a.bin low/a.bin
                                                        var/a.bin cat/a.bin cat/b.bin);
 $t->start_nginx($t->selling_http(<<'LOC'));
-        location /pwyw/ { bitcache on; bitcache_price 5000; bitcache_suggested_price 12000; }
+        location /pwyw/ { bitcache on; bitcache_price 5000; bitcache_suggested_price 12000;
+                          location /pwyw/none/ { bitcache_suggested_price 0; } }
         location /fixed/ { bitcache on; bitcache_price 5000; }
         location /low/ { bitcache on; bitcache_price 5000; bitcache_suggested_price 4000; }
         location /var/ { bitcache on; bitcache_price 5000; bitcache_suggested_price $arg_s; }
@@ -67,6 +68,14 @@ for (['tip-none', 0, ' checked'], ['tip-10', 500, ''], ['tip-25', 1250, ''], ['t
 }
 like($html, qr{<input type="number" name="custom" id="tip-custom" min="1" max="495000"}, 'fixed price: a tip field');
 unlike($html, qr{id="amount-box"}, 'fixed price: no pay what you want');
+
+is(j402('/pwyw/none/a.bin')->{suggested_sats}, 0, 'bitcache_suggested_price 0 drops an inherited one');
+{
+    my $bad = BcTest->new;
+    my ($rc, $out) = $bad->nginx_test("    server { listen 127.0.0.1:%%PORT%%; bitcache_suggested_price 12abc; }\n");
+    isnt($rc, 0, 'a written suggested price that is no price fails nginx -t');
+    like($out, qr/"bitcache_suggested_price": "12abc"/, '... naming the directive and the value');
+}
 
 my $low = j402('/low/a.bin');
 is($low->{suggested_sats}, 0, 'a suggested price below the price: ignored');

@@ -106,6 +106,15 @@ sub pay_and_download {
     pay_and_download('JS above the minimum', $id, 20000, $r->{cookies}, $film);
 }
 
+# ---- dark, on a desktop: the choices stay readable ---------------------------------------
+{
+    my $r = page('/pwyw/film.bin', '--dark', '--viewport', '1280x900',
+                 '--screenshot', "$art/87-pwyw-402-dark-desktop.png");
+    clean($r, 'dark desktop');
+    ok($r->{fields}{'amount-custom'}{visible} && $r->{fields}{'amount-double'}{visible},
+       'dark desktop: the presets and the field');
+}
+
 # ---- with JavaScript: below the minimum --------------------------------------------------
 {
     my @before = ids();
