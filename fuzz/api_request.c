@@ -73,7 +73,7 @@ check_product_path(const char *s, size_t n, const char *api, size_t apilen)
     }
     FUZZ_ASSERT(p == s + apilen + 9 && p + plen == s + n && plen >= 2 && p[0] == '/');
     for (i = 0; i < plen; i++) {
-        FUZZ_ASSERT((unsigned char) p[i] >= 0x20 && p[i] != 0x7f);
+        FUZZ_ASSERT((unsigned char) p[i] >= 0x20 && p[i] != 0x7f && p[i] != '?');
         FUZZ_ASSERT(!(p[i] == '/' && i + 1 < plen && p[i + 1] == '/'));
         if (p[i] == '/') {
             size_t e = i + 1;
@@ -93,6 +93,7 @@ check_amount(const char *s, size_t n)
     static const uint64_t prices[][2] = {
         { 1, 0 }, { 5000, 0 }, { 5000, 12000 }, { 2100000000000000ull, 0 },
         { 21000000000000ull, 21000000000001ull },
+        { UINT64_MAX, 0 },
     };
     const char *a, *t;
     size_t alen, tlen, i;
@@ -106,9 +107,12 @@ check_amount(const char *s, size_t n)
                     || c == BC_AMOUNT_TOO_LARGE);
         FUZZ_ASSERT(strlen(bc_amount_choice_str(c)) > 0);
         if (c == BC_AMOUNT_OK) {
-            FUZZ_ASSERT(amount >= prices[i][0]
-                        && amount <= bc_amount_max(prices[i][0], prices[i][1])
-                        && amount <= BC_MAX_SATS);
+            /* the price itself when nothing was chosen (an offer's price
+             * is at most 21 million BTC; UINT64_MAX tests the sums) */
+            FUZZ_ASSERT(amount >= prices[i][0]);
+            FUZZ_ASSERT(amount == prices[i][0]
+                        || (amount <= bc_amount_max(prices[i][0], prices[i][1])
+                            && amount <= BC_MAX_SATS));
             FUZZ_ASSERT(!(bc_body_field(s, n, "amount", &a, &alen)
                           && bc_body_field(s, n, "tip", &t, &tlen)));
         }
