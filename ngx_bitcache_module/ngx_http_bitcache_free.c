@@ -220,10 +220,14 @@ ngx_http_bitcache_free_left(ngx_http_request_t *r,
     }
 
     /* the sale is the access ctx's own when the access handler read the
-     * count; the API's ctxs under the module never hold this sale */
+     * count; the API's ctxs under the module (other structs) never hold
+     * it: compared as addresses, nothing is read from them */
     ctx = ngx_http_get_module_ctx(r, ngx_http_bitcache_module);
 
-    if (ctx == NULL || &ctx->sale != sale || !ctx->free_read
+    if (ctx == NULL
+        || (uintptr_t) sale
+           != (uintptr_t) ctx + offsetof(ngx_http_bitcache_ctx_t, sale)
+        || !ctx->free_read
         || ctx->free_given >= sale->free_total)
     {
         return 0;
