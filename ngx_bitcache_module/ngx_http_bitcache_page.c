@@ -254,7 +254,6 @@ ngx_http_bitcache_offer_json(ngx_http_request_t *r,
                     sats, btc, network, blcf->confirmations, offer);
     p = ngx_http_bitcache_escape_json(p, &blcf->api_url);
     p = ngx_sprintf(p, "/invoices\"");
-    p = ngx_http_bitcache_free_json(r, p, blcf, sale);
 
     if (blcf->wallets) {
         p = ngx_sprintf(p, ",\"wallet_url\":\"");
@@ -274,6 +273,8 @@ ngx_http_bitcache_offer_json(ngx_http_request_t *r,
             p = ngx_sprintf(p, "\"");
         }
     }
+
+    p = ngx_http_bitcache_free_json(r, p, blcf, sale);
 
     p = ngx_sprintf(p, "}\n");
 
@@ -343,7 +344,7 @@ ngx_http_bitcache_offer_page(ngx_http_request_t *r,
     char         offer[BC_OFFER_MAX_CHARS + 1];
     size_t       n;
     bc_offer     o;
-    bc_tvar      vars[28];
+    bc_tvar      vars[24];
     const char  *network;
 
     ngx_http_bitcache_sale_offer(blcf, sale, &o);
@@ -383,14 +384,14 @@ ngx_http_bitcache_offer_page(ngx_http_request_t *r,
     vars[n++].value = ngx_http_bitcache_cstr(r, &blcf->api_url);
     vars[n].name = "reason"; vars[n++].value = reason;
 
-    if (ngx_http_bitcache_free_vars(r, sale, vars, &n) != NGX_OK) {
+    if (blcf->wallets
+        && ngx_http_bitcache_wallet_vars(r, sale, wv, vars, &n) != NGX_OK)
+    {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
 
-    if (blcf->wallets
-        && ngx_http_bitcache_wallet_vars(r, sale, wv, vars, &n) != NGX_OK)
-    {
+    if (ngx_http_bitcache_free_vars(r, sale, vars, &n) != NGX_OK) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
