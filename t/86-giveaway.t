@@ -231,6 +231,24 @@ is($r->{status}, 503, 'a record forged into version 3 with 1000000 free copies: 
 ok(!exists $j->{free_total}, '... and no giveaway offered');
 is($t->redis('GET', 'bitcache:free:/c/c.bin'), undef, '... nothing counted');
 
+# ... a version 3 record (bitcache product set --free-first) decides the
+# giveaway over the directive's, and a forged one gives nothing
+($rc, undef, $err) = $t->cli('product', 'set', '/c/c.bin', '--price', '777', '--free-first', '2',
+                             '--free-per-address', '1h', '--secret', $S, '--redis', $t->redis_addr);
+is($rc, 0, 'bitcache product set /c/c.bin --free-first 2 --free-per-address 1h') or diag $err;
+($r, $j) = page402($t, '/c/c.bin');
+is($j->{free_total}, 2, "the record's giveaway: 2 (over the directive's 4)");
+is($j->{free_left}, 2, '... 2 left');
+my $offer_c = $j->{offer};
+$r = claim($t, $offer_c);
+is($r->{status}, 201, "a claim under the record's terms");
+is(claim($t, $offer_c)->{status}, 429, "... its window (one per address) applies");
+$t->redis('HSET', 'bitcache:prod:/c/c.bin', 'free', '1000000');
+($r, $j) = page402($t, '/c/c.bin');
+is($r->{status}, 503, 'its free field forged to 1000000: the MAC fails, refused (503)');
+ok(!exists $j->{free_total}, '... no giveaway offered');
+is($t->redis('GET', 'bitcache:free:/c/c.bin'), 1, '... one copy given in all');
+
 # 7. a counter that is not a number: nothing given
 my $offer_f = (page402($t, '/f/f.bin'))[1]{offer};
 $t->redis('SET', 'bitcache:free:/f/f.bin', 'lots');
