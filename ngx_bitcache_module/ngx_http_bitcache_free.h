@@ -23,6 +23,14 @@
  * or an HTTP status. */
 ngx_int_t ngx_http_bitcache_free_post(ngx_http_request_t *r);
 
+/* 1 if the giveaway of total N of product is over on this host (the mark
+ * in bitcache_catalog_zone is the largest N seen run out), after marking
+ * it so with set. The zone full or a hash failing: 0 when reading (Redis's
+ * counter decides), logged when setting. (ngx_http_bitcache_free_count.c,
+ * as all below.) */
+ngx_flag_t ngx_http_bitcache_free_mark(ngx_http_request_t *r,
+    ngx_str_t *product, uint64_t total, ngx_flag_t set);
+
 /* For the 402 of a product with a giveaway (ctx->sale.free_total > 0):
  * reads free:<product> into ctx->free_given (ctx->state WAITING: the
  * reply resumes r), or takes it from the zone's mark when the giveaway
