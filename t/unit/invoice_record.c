@@ -440,6 +440,117 @@ test_products_v2(void)
     ok(bc_catalog_decide(&p, &mark) == BC_CATALOG_ROLLED_BACK, "  the record before it: rolled back");
 }
 
+/* version 3: suggested price and giveaway, every field required, all in
+ * the MAC (the vector's product3_mac); no such terms read from older
+ * versions */
+static void
+test_products_v3(void)
+{
+    static const char *const names[] = {
+        "v", "price", "wallet", "title", "seq", "suggested", "free", "free_window", "mac"
+    };
+    char mac[65], wallet[512], seq[24];
+    const char *pk[18], *av[BC_PRODUCT_ARGV_MAX];
+    size_t pl[18], al[BC_PRODUCT_ARGV_MAX], i, n;
+    bc_product_argv_buf buf;
+    bc_product_record p, q;
+    uint64_t mark;
+    static const struct { const char *field, *value, *err; } bad[] = {
+        { "v", "2", "field v is not 3" },
+        { "v", "4", "field v is not 3" },
+        { "suggested", "2100000000000001", "field suggested is not a number of satoshis from 0 to 2100000000000000" },
+        { "suggested", "-1", "field suggested is not a number of satoshis from 0 to 2100000000000000" },
+        { "free", "1000000001", "field free is not a number from 0 to 1000000000" },
+        { "free", "", "field free is not a number from 0 to 1000000000" },
+        { "free_window", "31622401", "field free_window is not a number from 0 to 31622400" },
+        { "free_window", "1d", "field free_window is not a number from 0 to 31622400" },
+    };
+
+    nf = 0;
+    load_vectors();
+    snprintf(mac, sizeof(mac), "%s", get("product3_mac"));
+    snprintf(wallet, sizeof(wallet), "%s", get("wallet"));
+    snprintf(seq, sizeof(seq), "%s", get("product_seq"));
+    nf = 0;
+    set("v", "3");
+    set("price", "12345");
+    set("wallet", wallet);
+    set("title", "The Book");
+    set("seq", seq);
+    set("suggested", "20000");
+    set("free", "100");
+    set("free_window", "86400");
+    set("mac", mac);
+    for (i = 0; i < 18; i++) {
+        pk[i] = i % 2 ? fval[i / 2] : fname[i / 2];
+        pl[i] = strlen(pk[i]);
+    }
+    ok(bc_product_record_parse(&p, pk, pl, 18, err, sizeof(err)), "v3 record parses (%s)", err);
+    ok(p.terms.version == 3 && p.terms.price == 12345 && p.terms.suggested == 20000
+       && p.terms.free == 100 && p.terms.free_window == 86400, "  version 3, its terms");
+    ok(bc_product_record_mac_ok(&p, "/files/book.pdf", 15, &keys), "  its MAC (Perl reference) verifies");
+    p.terms.free = 101;
+    ok(!bc_product_record_mac_ok(&p, "/files/book.pdf", 15, &keys), "  not with another giveaway");
+    p.terms.free = 100;
+    p.terms.suggested = 0;
+    ok(!bc_product_record_mac_ok(&p, "/files/book.pdf", 15, &keys), "  nor without the suggested price");
+    p.terms.suggested = 20000;
+    p.terms.version = 2;
+    ok(!bc_product_record_mac_ok(&p, "/files/book.pdf", 15, &keys), "  nor read as version 2");
+    p.terms.version = 3;
+
+    n = bc_product_record_argv(av, al, &buf, &p);
+    ok(n == 18, "argv: nine fields");
+    ok(strcmp(av[0], "v") == 0 && strcmp(av[1], "3") == 0, "  v first");
+    ok(bc_product_record_parse(&q, av, al, n, err, sizeof(err)) && q.terms.version == 3
+       && q.terms.suggested == 20000 && q.terms.free == 100 && q.terms.free_window == 86400
+       && bc_product_record_mac_ok(&q, "/files/book.pdf", 15, &keys), "  parses back, MAC ok");
+    mark = p.terms.seq;
+    ok(bc_catalog_decide(&p, &mark) == BC_CATALOG_USE && mark == p.terms.seq, "used at its mark");
+    mark = p.terms.seq + 1;
+    ok(bc_catalog_decide(&p, &mark) == BC_CATALOG_ROLLED_BACK, "rolled back below a mark");
+
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        size_t k, m = 0;
+        const char *qk[18];
+        size_t ql[18];
+
+        for (k = 0; k < 18; k += 2) {
+            if (strcmp(pk[k], names[i]) != 0) {
+                qk[m] = pk[k]; ql[m++] = pl[k];
+                qk[m] = pk[k + 1]; ql[m++] = pl[k + 1];
+            }
+        }
+        if (strcmp(names[i], "v") == 0) {
+            /* without v it is read as version 2: its v3 terms mean nothing */
+            ok(bc_product_record_parse(&q, qk, ql, m, err, sizeof(err)) && q.terms.version == 2
+               && q.terms.suggested == 0 && q.terms.free == 0 && q.terms.free_window == 0
+               && !bc_product_record_mac_ok(&q, "/files/book.pdf", 15, &keys),
+               "without v: version 2, no suggested price or giveaway, MAC fails");
+            continue;
+        }
+        ok(!bc_product_record_parse(&q, qk, ql, m, err, sizeof(err)), "v3 without %s refused", names[i]);
+    }
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        size_t k;
+        const char *saved = NULL;
+
+        for (k = 0; k < 18; k += 2) {
+            if (strcmp(pk[k], bad[i].field) == 0) {
+                saved = pk[k + 1];
+                pk[k + 1] = bad[i].value;
+                pl[k + 1] = strlen(bad[i].value);
+                break;
+            }
+        }
+        ok(!bc_product_record_parse(&q, pk, pl, 18, err, sizeof(err)), "%s=%s refused", bad[i].field,
+           bad[i].value);
+        is_str(err, bad[i].err, "  says \"%s\"", bad[i].err);
+        pk[k + 1] = saved;
+        pl[k + 1] = strlen(saved);
+    }
+}
+
 static void
 test_products(void)
 {
@@ -604,6 +715,7 @@ main(void)
     test_malformed();
     test_states();
     test_products();
+    test_products_v3();
     test_v3();
     test_argv();
     bc_keys_clear(&keys);
