@@ -22,6 +22,7 @@
 #include "token_record.h"
 #include "ngx_http_bitcache_access.h"
 #include "ngx_http_bitcache_catalog.h"
+#include "ngx_http_bitcache_describe.h"
 
 
 
@@ -224,7 +225,7 @@ ngx_http_bitcache_start_sale(ngx_http_request_t *r,
 ngx_int_t
 ngx_http_bitcache_access_handler(ngx_http_request_t *r)
 {
-    ngx_int_t                      rc;
+    ngx_int_t                      rc, describe;
     ngx_str_t                      token;
     ngx_pool_cleanup_t            *cln;
     ngx_http_bitcache_ctx_t       *ctx;
@@ -232,8 +233,15 @@ ngx_http_bitcache_access_handler(ngx_http_request_t *r)
 
     blcf = ngx_http_get_module_loc_conf(r, ngx_http_bitcache_module);
 
-    if (!blcf->enable || r != r->main) {
+    if (r != r->main) {
         return NGX_DECLINED;
+    }
+
+    /* <api>/products/...: describe the sale (ngx_http_bitcache_describe.c) */
+    describe = ngx_http_bitcache_describe_check(r, blcf);
+
+    if (describe == NGX_DONE || !blcf->enable) {
+        return describe == NGX_DONE ? NGX_DONE : NGX_DECLINED;
     }
 
     ctx = ngx_http_bitcache_access_ctx(r);
@@ -261,7 +269,10 @@ ngx_http_bitcache_access_handler(ngx_http_request_t *r)
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        rc = ngx_http_bitcache_find_token(r, &token);
+        /* describing: no token is looked at, nothing drawn */
+        ctx->describe = (describe == NGX_OK);
+        rc = ctx->describe ? NGX_DECLINED
+                           : ngx_http_bitcache_find_token(r, &token);
 
         if (rc == NGX_ERROR) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -308,6 +319,11 @@ ngx_http_bitcache_access_handler(ngx_http_request_t *r)
         if (ngx_http_bitcache_draw_wait(r, ctx) == NGX_DONE) {
             return NGX_DONE;
         }
+    }
+
+    if (ctx->describe) {
+        ngx_http_bitcache_describe(r, blcf, ctx);
+        return NGX_DONE;
     }
 
     if (ctx->for_sale && blcf->wallets) {

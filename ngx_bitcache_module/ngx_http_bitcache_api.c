@@ -6,6 +6,10 @@
  *                                (ngx_http_bitcache_invoice_create.c)
  *   GET  <api>/invoices/<id>     the invoice's state, and once paid the
  *                                token (ngx_http_bitcache_status.c)
+ *   GET  <api>/products/<path>   what the file's location sells, as JSON
+ *                                (ngx_http_bitcache_describe.c); OPTIONS:
+ *                                the CORS preflight
+ *   GET  <api>/button.js         the pay button (_button.c)
  *   <api>/wallets, <api>/wallet/...
  *                                the wallet (ngx_http_bitcache_wallet_api.c)
  *
@@ -22,6 +26,7 @@
 #include "hex.h"
 #include "invoice.h"
 #include "ngx_http_bitcache.h"
+#include "ngx_http_bitcache_describe.h"
 #include "ngx_http_bitcache_invoice_create.h"
 #include "ngx_http_bitcache_status.h"
 #include "ngx_http_bitcache_wallet.h"
@@ -43,6 +48,14 @@ ngx_http_bitcache_api_handler(ngx_http_request_t *r)
 
     if (route == BC_ROUTE_NONE) {
         return NGX_HTTP_NOT_FOUND;
+    }
+
+    if (route == BC_ROUTE_PRODUCT) {
+        return ngx_http_bitcache_products(r, blcf);
+    }
+
+    if (route == BC_ROUTE_BUTTON) {
+        return ngx_http_bitcache_button_js(r);
     }
 
     if (route != BC_ROUTE_CREATE && route != BC_ROUTE_STATUS) {
