@@ -93,8 +93,11 @@ bc_api_route(const char *uri, size_t len, const char *api, size_t apilen,
         { "/wallet/topups", BC_ROUTE_WALLET_TOPUPS },
         { "/wallet/buy", BC_ROUTE_WALLET_BUY },
         { "/wallet/settings", BC_ROUTE_WALLET_SETTINGS },
+        { "/free", BC_ROUTE_FREE },
+        { "/button.js", BC_ROUTE_BUTTON },
     };
     static const char inv[] = "/invoices";
+    static const char prod[] = "/products/";
     const char *rest;
     size_t n, i;
 
@@ -106,12 +109,52 @@ bc_api_route(const char *uri, size_t len, const char *api, size_t apilen,
     if (n >= sizeof(inv) - 1 && memcmp(rest, inv, sizeof(inv) - 1) == 0) {
         return invoice_route(rest + sizeof(inv) - 1, n - (sizeof(inv) - 1), id);
     }
+    if (n >= sizeof(prod) - 1 && memcmp(rest, prod, sizeof(prod) - 1) == 0) {
+        return BC_ROUTE_PRODUCT;        /* the path is checked by bc_api_product_path */
+    }
     for (i = 0; i < sizeof(exact) / sizeof(exact[0]); i++) {
         if (n == strlen(exact[i].path) && memcmp(rest, exact[i].path, n) == 0) {
             return exact[i].route;
         }
     }
     return BC_ROUTE_NONE;
+}
+
+int
+bc_api_product_path(const char *uri, size_t len, const char *api, size_t apilen,
+    const char **path, size_t *path_len)
+{
+    static const char prod[] = "/products";
+    const char *p;
+    size_t n, i, seg;
+
+    if (len < apilen + sizeof(prod) || memcmp(uri, api, apilen) != 0
+        || memcmp(uri + apilen, prod, sizeof(prod) - 1) != 0)
+    {
+        return 0;
+    }
+    p = uri + apilen + sizeof(prod) - 1;
+    n = len - apilen - (sizeof(prod) - 1);
+    if (n < 2 || p[0] != '/') {
+        return 0;
+    }
+    /* the internal redirect goes to exactly this path: nothing that nginx
+     * would resolve to another one, nothing a header or log could split */
+    for (i = 1, seg = 1; i <= n; i++) {
+        if (i == n || p[i] == '/') {
+            if ((i == seg && i != n) || (i - seg == 1 && p[seg] == '.')
+                || (i - seg == 2 && p[seg] == '.' && p[seg + 1] == '.'))
+            {
+                return 0;
+            }
+            seg = i + 1;
+        } else if ((unsigned char) p[i] < 0x20 || p[i] == 0x7f) {
+            return 0;
+        }
+    }
+    *path = p;
+    *path_len = n;
+    return 1;
 }
 
 /* ---- the offer in a body ------------------------------------------------ */
@@ -400,6 +443,128 @@ bc_body_sats(const char *s, size_t len, uint64_t *sats)
     }
     *sats = v;
     return 1;
+}
+
+/* ---- the amount a buyer chose ---------------------------------------- */
+
+uint64_t
+bc_amount_max(uint64_t price, uint64_t suggested)
+{
+    uint64_t m = price > suggested ? price : suggested;
+
+    return m > BC_MAX_SATS / BC_AMOUNT_MAX_FACTOR ? BC_MAX_SATS : m * BC_AMOUNT_MAX_FACTOR;
+}
+
+/* A field's sats: 0 or bc_body_sats's numbers; *big for digits beyond
+ * 21 million BTC (too large, not malformed). */
+static int
+amount_value(const char *s, size_t len, uint64_t *sats, int *big)
+{
+    size_t i;
+
+    *big = 0;
+    if (len == 1 && s[0] == '0') {
+        *sats = 0;
+        return 1;
+    }
+    if (bc_body_sats(s, len, sats)) {
+        return 1;
+    }
+    for (i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            return 0;
+        }
+    }
+    *big = len > 0 && s[0] != '0';
+    return 0;
+}
+
+/* 1 if the body names the field at all, readable or not: a form's
+ * "name=..." or "name" between '&', or a JSON "name" followed by ':'.
+ * bc_body_field refuses what it cannot read as if it were absent; an
+ * amount the buyer sent must never quietly become the price. */
+static int
+body_names(const char *body, size_t len, const char *name)
+{
+    size_t n = strlen(name), i, j, end;
+
+    i = skip_ws(body, len, 0);
+    if (i < len && body[i] == '{') {
+        for (; i + n + 2 <= len; i++) {
+            if (body[i] == '"' && memcmp(body + i + 1, name, n) == 0 && body[i + n + 1] == '"') {
+                j = skip_ws(body, len, i + n + 2);
+                if (j < len && body[j] == ':') {
+                    return 1;
+                }
+            }
+        }
+        return 0;
+    }
+    for (i = 0; i < len; i = end + 1) {
+        for (end = i; end < len && body[end] != '&'; end++) {
+        }
+        if (end - i >= n && memcmp(body + i, name, n) == 0
+            && (end - i == n || body[i + n] == '='))
+        {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+bc_amount_choice
+bc_body_amount(const char *body, size_t len, uint64_t price, uint64_t suggested,
+    uint64_t *amount)
+{
+    const char *a, *t, *v;
+    size_t alen, tlen, vlen;
+    int has_a, has_t, big;
+    uint64_t sats;
+
+    has_a = bc_body_field(body, len, "amount", &a, &alen);
+    has_t = bc_body_field(body, len, "tip", &t, &tlen);
+    if ((!has_a && body_names(body, len, "amount")) || (!has_t && body_names(body, len, "tip"))
+        || (has_a && has_t))
+    {
+        return BC_AMOUNT_BAD;
+    }
+    if (!has_a && !has_t) {
+        *amount = price;
+        return BC_AMOUNT_OK;
+    }
+    v = has_a ? a : t;
+    vlen = has_a ? alen : tlen;
+    if (vlen == 6 && memcmp(v, "custom", 6) == 0
+        && !bc_body_field(body, len, "custom", &v, &vlen))
+    {
+        return BC_AMOUNT_BAD;
+    }
+    if (!amount_value(v, vlen, &sats, &big)) {
+        return big ? BC_AMOUNT_TOO_LARGE : BC_AMOUNT_BAD;
+    }
+    if (has_t) {
+        sats += price;          /* both at most 2.1e15: no overflow */
+    }
+    if (sats < price) {
+        return BC_AMOUNT_BELOW_PRICE;
+    }
+    if (sats > bc_amount_max(price, suggested)) {
+        return BC_AMOUNT_TOO_LARGE;
+    }
+    *amount = sats;
+    return BC_AMOUNT_OK;
+}
+
+const char *
+bc_amount_choice_str(bc_amount_choice c)
+{
+    switch (c) {
+    case BC_AMOUNT_OK: return "ok";
+    case BC_AMOUNT_BAD: return "bad_amount";
+    case BC_AMOUNT_BELOW_PRICE: return "amount_below_price";
+    case BC_AMOUNT_TOO_LARGE: return "amount_too_large";
+    }
+    return "bad_amount";
 }
 
 int

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "secret.h"
+#include "token_record.h"
 
 #define BC_KEY_FREE         "free:"     /* free:<product>: copies given */
 #define BC_KEY_FREE_ADDR    "freeip:"   /* freeip:<product>:<32 hex> */
@@ -22,12 +23,29 @@
  * count (written by someone else: the caller answers 503). The address
  * is checked before the count is raised, so a refused address costs no
  * copy. */
+#define BC_SCRIPT_FREE_CLAIM                                                  \
+    "local c = redis.call('GET', KEYS[1])\n"                                  \
+    "local given = 0\n"                                                       \
+    "if c then\n"                                                             \
+    "  if #c > 18 or not string.match(c, '^%d+$') then return {-2, 0} end\n"  \
+    "  given = tonumber(c)\n"                                                 \
+    "end\n"                                                                   \
+    "if given >= tonumber(ARGV[1]) then return {0, given} end\n"              \
+    "if #KEYS > 1 and tonumber(ARGV[2]) > 0 then\n"                           \
+    "  if not redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[2]) then\n"    \
+    "    return {-1, given}\n"                                                \
+    "  end\n"                                                                 \
+    "end\n"                                                                   \
+    "given = redis.call('INCR', KEYS[1])\n"                                   \
+    "return {given, given}\n"
 extern const char bc_script_free_claim[];
 
-/* KEYS[1] tok:<id>; ARGV uses, product, expires, the b:<product> field
- * and LIVE, as BC_SCRIPT_TOKEN_CREATE, but only when tok:<id> does not
- * exist: answers 1 created, 0 it existed (a free copy given twice: the
- * counter was set back). */
+/* KEYS[1] tok:<id>; ARGV as BC_SCRIPT_TOKEN_CREATE (libbitcache/
+ * token_record.h: ARGV[1] ignored, uses, product, expires; the record
+ * gets b:<product> = LIVE), which already creates only when tok:<id> does
+ * not exist: answers 1 created, 0 it existed (a free copy given twice:
+ * the counter was set back). */
+#define BC_SCRIPT_TOKEN_CREATE_NEW BC_SCRIPT_TOKEN_CREATE
 extern const char bc_script_token_create_new[];
 
 /* hex of the first 16 bytes of HMAC(invoice_key, "free-address" 0x00 |

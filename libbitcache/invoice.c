@@ -16,17 +16,22 @@ mac_of(unsigned char mac[32], bc_writer *w, bc_hmac_key *key)
     return !w->overflow && bc_hmac_sha256(mac, key, w->p, w->len);
 }
 
+/* Version 2 (docs/protocol.md); only version 1's reader is kept, for the
+ * pages made before an upgrade. */
 static void
 offer_body(bc_writer *w, const bc_offer *o)
 {
     bc_put_uint(w, BC_OFFER_VERSION, 1);
     bc_put_uint(w, o->issued, 8);
     bc_put_uint(w, o->price, 8);
+    bc_put_uint(w, o->suggested, 8);
     bc_put_uint(w, o->confirmations, 1);
     bc_put_uint(w, o->invoice_ttl, 4);
     bc_put_uint(w, o->token_ttl, 4);
     bc_put_uint(w, o->max_downloads, 4);
     bc_put_uint(w, o->network, 1);
+    bc_put_uint(w, o->free_total, 4);
+    bc_put_uint(w, o->free_window, 4);
     bc_put_lp(w, o->wallet, o->wallet_len);
     bc_put_lp(w, o->product, o->product_len);
     bc_put_lp(w, o->title, o->title_len);
@@ -64,6 +69,7 @@ bc_offer_decode(bc_offer *o, unsigned char *buf, const char *s, size_t len,
 {
     unsigned char msg[6 + BC_OFFER_MAX_BYTES], mac[32];
     const unsigned char *f;
+    uint64_t version;
     size_t n;
     bc_reader r;
 
@@ -77,20 +83,24 @@ bc_offer_decode(bc_offer *o, unsigned char *buf, const char *s, size_t len,
     if (!bc_hmac_sha256(mac, keys->invoice_hmac, msg, 6 + n - 32)
         || CRYPTO_memcmp(mac, buf + n - 32, 32) != 0)
     {
-        return buf[0] == BC_OFFER_VERSION ? BC_OFFER_BAD_MAC : BC_OFFER_MALFORMED;
+        return buf[0] == 1 || buf[0] == 2 ? BC_OFFER_BAD_MAC : BC_OFFER_MALFORMED;
     }
 
     bc_reader_init(&r, buf, n - 32);
-    if (bc_get_uint(&r, 1) != BC_OFFER_VERSION) {
+    version = bc_get_uint(&r, 1);
+    if (version != 1 && version != 2) {
         return BC_OFFER_MALFORMED;
     }
     o->issued = bc_get_uint(&r, 8);
     o->price = bc_get_uint(&r, 8);
+    o->suggested = version == 2 ? bc_get_uint(&r, 8) : 0;
     o->confirmations = (uint8_t) bc_get_uint(&r, 1);
     o->invoice_ttl = (uint32_t) bc_get_uint(&r, 4);
     o->token_ttl = (uint32_t) bc_get_uint(&r, 4);
     o->max_downloads = (uint32_t) bc_get_uint(&r, 4);
     o->network = (uint8_t) bc_get_uint(&r, 1);
+    o->free_total = version == 2 ? (uint32_t) bc_get_uint(&r, 4) : 0;
+    o->free_window = version == 2 ? (uint32_t) bc_get_uint(&r, 4) : 0;
     o->wallet_len = bc_get_lp(&r, &f);
     o->wallet = (const char *) f;
     o->product_len = bc_get_lp(&r, &f);
@@ -121,16 +131,23 @@ bc_offer_status_str(bc_offer_status st)
 int
 bc_invoice_mac(unsigned char mac[32], const bc_invoice *inv, const bc_keys *keys)
 {
-    unsigned char buf[8 + 1 + BC_INVOICE_ID_LEN + 64 + 5 * (2 + BC_OFFER_FIELD_MAX) + 32];
+    unsigned char buf[8 + 1 + BC_INVOICE_ID_LEN + 72 + 5 * (2 + BC_OFFER_FIELD_MAX) + 32];
+    unsigned version = inv->version ? inv->version : BC_INVOICE_VERSION;
     bc_writer w;
 
+    if (version != 2 && version != 3) {
+        return 0;
+    }
     bc_writer_init(&w, buf, sizeof(buf));
     LABELED(&w, "invoice");
-    bc_put_uint(&w, BC_INVOICE_VERSION, 1);
+    bc_put_uint(&w, version, 1);
     bc_put_bytes(&w, inv->id, BC_INVOICE_ID_LEN);
     bc_put_uint(&w, inv->network, 1);
     bc_put_uint(&w, inv->index, 4);
     bc_put_uint(&w, inv->amount, 8);
+    if (version == 3) {
+        bc_put_uint(&w, inv->list, 8);      /* the price: tips are above it */
+    }
     bc_put_uint(&w, inv->confirmations, 1);
     bc_put_uint(&w, inv->created, 8);
     bc_put_uint(&w, inv->expires, 8);
@@ -214,6 +231,27 @@ bc_product_mac(unsigned char mac[32], const bc_product_terms *t, const char *pro
     bc_put_lp(&w, t->wallet, t->wallet_len);
     bc_put_lp(&w, t->title, t->title_len);
     return mac_of(mac, &w, keys->invoice_hmac);
+}
+
+int
+bc_free_token_id(unsigned char tid[16], const char *product, size_t product_len, uint64_t n,
+    const bc_keys *keys)
+{
+    unsigned char buf[10 + 2 + BC_OFFER_FIELD_MAX + 8], mac[32];
+    bc_writer w;
+
+    if (product_len > BC_OFFER_FIELD_MAX) {
+        return 0;
+    }
+    bc_writer_init(&w, buf, sizeof(buf));
+    LABELED(&w, "free-copy");
+    bc_put_lp(&w, product, product_len);
+    bc_put_uint(&w, n, 8);
+    if (!mac_of(mac, &w, keys->token_hmac)) {
+        return 0;
+    }
+    memcpy(tid, mac, 16);
+    return 1;
 }
 
 int

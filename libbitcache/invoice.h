@@ -11,8 +11,8 @@
 #include "secret.h"
 
 #define BC_INVOICE_ID_LEN     16
-#define BC_INVOICE_VERSION    2             /* the record's v and its MAC layout */
-#define BC_OFFER_VERSION      1             /* 2 once written (docs/creators.md) */
+#define BC_INVOICE_VERSION    3             /* the record's v and its MAC layout */
+#define BC_OFFER_VERSION      2             /* what bc_offer_encode writes */
 #define BC_AMOUNT_MAX_FACTOR  100           /* a chosen amount: at most this many
                                                times max(price, suggested) */
 #define BC_OFFER_LIFETIME     3600          /* seconds an offer is accepted */

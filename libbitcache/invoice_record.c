@@ -95,6 +95,7 @@ static const struct {
     [BC_INV_ADDRESS] = { "address", 0 },
     [BC_INV_SPK] = { "spk", 0 },
     [BC_INV_AMOUNT] = { "amount", UINT64_MAX },
+    [BC_INV_LIST] = { "list", UINT64_MAX },
     [BC_INV_CONFIRMATIONS] = { "confirmations", UINT8_MAX },
     [BC_INV_CREATED] = { "created", UINT64_MAX },
     [BC_INV_EXPIRES] = { "expires", UINT64_MAX },
@@ -156,11 +157,12 @@ bc_invoice_record_field(bc_invoice_record *rec, const char *name, size_t name_le
 
     switch (f) {
     case BC_INV_V:
-        if (n != BC_INVOICE_VERSION) {
-            snprintf(err, errlen, "field v is %u, not %u (a record of another version)",
-                     (unsigned) n, BC_INVOICE_VERSION);
+        if (n != 2 && n != 3) {
+            snprintf(err, errlen, "field v is %u, not 2 or 3 (a record of another version)",
+                     (unsigned) n);
             return 0;
         }
+        inv->version = (uint8_t) n;
         return 1;
     case BC_INV_PRODUCT: return take_text(&inv->product, &inv->product_len, "product", value, len, err, errlen);
     case BC_INV_TITLE: return take_text(&inv->title, &inv->title_len, "title", value, len, err, errlen);
@@ -171,6 +173,7 @@ bc_invoice_record_field(bc_invoice_record *rec, const char *name, size_t name_le
     case BC_INV_NETWORK: inv->network = (uint8_t) n; return 1;
     case BC_INV_INDEX: inv->index = (uint32_t) n; return 1;
     case BC_INV_AMOUNT: inv->amount = n; return 1;
+    case BC_INV_LIST: inv->list = n; return 1;
     case BC_INV_CONFIRMATIONS: inv->confirmations = (uint8_t) n; return 1;
     case BC_INV_CREATED: inv->created = n; return 1;
     case BC_INV_EXPIRES: inv->expires = n; return 1;
@@ -215,10 +218,19 @@ bc_invoice_record_done(bc_invoice_record *rec, char *err, size_t errlen)
         return 0;
     }
     for (f = 0; f < BC_INV_NFIELDS; f++) {
-        if ((MODULE_FIELDS & (1u << f)) && !(rec->seen & (1u << f))) {
+        if ((MODULE_FIELDS & (1u << f)) && !(rec->seen & (1u << f))
+            && !(f == BC_INV_LIST && rec->inv.version == 2))
+        {
             snprintf(err, errlen, "no field %s", inv_fields[f].name);
             return 0;
         }
+    }
+    if (rec->inv.version == 2) {
+        /* version 2 sold at its amount; a list field there is not MAC'd */
+        rec->inv.list = rec->inv.amount;
+    } else if (rec->inv.list > rec->inv.amount) {
+        snprintf(err, errlen, "field list is above amount");
+        return 0;
     }
     rec->has_payment = (rec->seen & PAYMENT_FIELDS) == PAYMENT_FIELDS;
     return 1;
@@ -246,17 +258,19 @@ bc_invoice_record_parse(bc_invoice_record *rec, const unsigned char id[BC_INVOIC
 int
 bc_invoice_record_argv(bc_invoice_argv *a, const bc_invoice *inv, const unsigned char mac[32])
 {
-    static const bc_invoice_field numbered[8] = {
+    static const bc_invoice_field numbered[9] = {
         BC_INV_NETWORK, BC_INV_INDEX, BC_INV_AMOUNT, BC_INV_CONFIRMATIONS,
-        BC_INV_CREATED, BC_INV_EXPIRES, BC_INV_TOKEN_TTL, BC_INV_MAX_DOWNLOADS
+        BC_INV_CREATED, BC_INV_EXPIRES, BC_INV_TOKEN_TTL, BC_INV_MAX_DOWNLOADS,
+        BC_INV_LIST
     };
-    const uint64_t nums[8] = {
+    const uint64_t nums[9] = {
         inv->network, inv->index, inv->amount, inv->confirmations,
-        inv->created, inv->expires, inv->token_ttl, inv->max_downloads
+        inv->created, inv->expires, inv->token_ttl, inv->max_downloads, inv->list
     };
+    unsigned version = inv->version ? inv->version : BC_INVOICE_VERSION;
     size_t i;
 
-    if (inv->spk_len > BC_SPK_MAX) {
+    if (inv->spk_len > BC_SPK_MAX || (version != 2 && version != 3)) {
         return 0;
     }
     a->n = 0;
@@ -267,7 +281,7 @@ bc_invoice_record_argv(bc_invoice_argv *a, const bc_invoice *inv, const unsigned
         a->argvlen[a->n + 1] = (l);                                         \
         a->n += 2;                                                          \
     } while (0)
-    snprintf(a->v, sizeof(a->v), "%u", BC_INVOICE_VERSION);
+    snprintf(a->v, sizeof(a->v), "%u", version);
     PAIR(BC_INV_V, a->v, strlen(a->v));
     PAIR(BC_INV_STATE, "new", 3);
     PAIR(BC_INV_PRODUCT, inv->product, inv->product_len);
@@ -276,7 +290,7 @@ bc_invoice_record_argv(bc_invoice_argv *a, const bc_invoice *inv, const unsigned
     PAIR(BC_INV_ADDRESS, inv->address, inv->address_len);
     bc_hex_encode(a->spkhex, inv->spk, inv->spk_len);
     PAIR(BC_INV_SPK, a->spkhex, 2 * inv->spk_len);
-    for (i = 0; i < 8; i++) {
+    for (i = 0; i < (version == 3 ? 9u : 8u); i++) {
         snprintf(a->nums[i], sizeof(a->nums[i]), "%llu", (unsigned long long) nums[i]);
         PAIR(numbered[i], a->nums[i], strlen(a->nums[i]));
     }

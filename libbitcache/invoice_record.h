@@ -27,11 +27,11 @@ typedef enum {
 } bc_invoice_state;
 
 /* The fields of inv:<id>, in the order `bitcache invoice show` lists
- * them: the module writes v .. mac (bc_invoice_record_argv), the watcher
- * state .. att. */
+ * them: the module writes v .. mac (bc_invoice_record_argv; list only in
+ * version 3), the watcher state .. att. */
 typedef enum {
     BC_INV_V = 0, BC_INV_PRODUCT, BC_INV_TITLE, BC_INV_WALLET, BC_INV_NETWORK,
-    BC_INV_INDEX, BC_INV_ADDRESS, BC_INV_SPK, BC_INV_AMOUNT, BC_INV_CONFIRMATIONS,
+    BC_INV_INDEX, BC_INV_ADDRESS, BC_INV_SPK, BC_INV_AMOUNT, BC_INV_LIST, BC_INV_CONFIRMATIONS,
     BC_INV_CREATED, BC_INV_EXPIRES, BC_INV_TOKEN_TTL, BC_INV_MAX_DOWNLOADS,
     BC_INV_CLAIM, BC_INV_MAC,
     BC_INV_STATE, BC_INV_RECEIVED, BC_INV_CONF, BC_INV_PAID_AT, BC_INV_ATT,
@@ -98,19 +98,20 @@ int bc_invoice_record_done(bc_invoice_record *rec, char *err, size_t errlen);
 /* The module's part of a new invoice record, as HSET field/value pairs:
  * v, state new, then every field of inv and its mac. argv[0..n) point
  * into inv and into the struct itself. */
-#define BC_INVOICE_MODULE_PAIRS 17
+#define BC_INVOICE_MODULE_PAIRS 18     /* version 3; 17 in version 2 */
 typedef struct {
     const char   *argv[2 * BC_INVOICE_MODULE_PAIRS];
     size_t        argvlen[2 * BC_INVOICE_MODULE_PAIRS];
     size_t        n;
     char          v[4];
-    char          nums[8][24];
+    char          nums[9][24];
     char          spkhex[2 * BC_SPK_MAX + 1];
     char          claimhex[65];
     char          machex[65];
 } bc_invoice_argv;
 
-/* Fills a; returns 1, or 0 if the spk is too long. */
+/* Fills a for inv->version (0: BC_INVOICE_VERSION); returns 1, or 0 if
+ * the spk is too long or the version is neither 2 nor 3. */
 int bc_invoice_record_argv(bc_invoice_argv *a, const bc_invoice *inv,
     const unsigned char mac[32]);
 

@@ -298,6 +298,7 @@ ngx_http_bitcache_create_indexed(ngx_http_request_t *r,
 
     inv->network = ctx->offer.network;
     inv->amount = ctx->offer.price;
+    inv->list = ctx->offer.price;
     inv->confirmations = ctx->offer.confirmations;
     inv->created = (uint64_t) ngx_time();
     inv->expires = inv->created + ctx->offer.invoice_ttl;

@@ -8,7 +8,8 @@ use warnings;
 use Digest::SHA qw(hmac_sha256 sha256);
 use MIME::Base64 qw(encode_base64url decode_base64url);
 use Exporter 'import';
-our @EXPORT_OK = qw(keys_of offer invoice_mac claim_hash payment_msg token_id product_mac product2_mac wallet_id);
+our @EXPORT_OK = qw(keys_of offer offer2 invoice_mac invoice3_mac claim_hash payment_msg token_id
+                    product_mac product2_mac product3_mac free_token_id free_address_hash wallet_id);
 
 sub keys_of {
     my ($secret) = @_;
@@ -26,6 +27,17 @@ sub offer {
     return encode_base64url($body . hmac_sha256("offer\0" . $body, $k->{invoice}));
 }
 
+# version 2 (docs/creators.md): suggested after the price, the giveaway's
+# free_total and free_window after the network
+sub offer2 {
+    my ($k, $o) = @_;
+    my $body = pack('C Q> Q> Q> C N N N C N N', 2,
+                    map { $_ // 0 } @$o{qw(issued price suggested confirmations invoice_ttl token_ttl
+                                           max_downloads network free_total free_window)})
+             . lp($o->{wallet}) . lp($o->{product}) . lp($o->{title});
+    return encode_base64url($body . hmac_sha256("offer\0" . $body, $k->{invoice}));
+}
+
 # invoice_mac(keys, {id(16 bytes), network, index, amount, confirmations, created, expires,
 #                    token_ttl, max_downloads, product, wallet, address, spk(bytes), title,
 #                    claim_hash(32 bytes)}), record version 2
@@ -34,6 +46,18 @@ sub invoice_mac {
     die "claim_hash must be 32 bytes" unless length($i->{claim_hash} // '') == 32;
     my $m = "invoice\0" . pack('C', 2) . $i->{id}
           . pack('C N Q> C Q> Q> N N', @$i{qw(network index amount confirmations created expires token_ttl max_downloads)})
+          . lp($i->{product}) . lp($i->{wallet}) . lp($i->{address}) . lp($i->{spk})
+          . lp($i->{title} // '') . $i->{claim_hash};
+    return hmac_sha256($m, $k->{invoice});
+}
+
+# record version 3: the offer's price (list) after the amount the buyer chose
+sub invoice3_mac {
+    my ($k, $i) = @_;
+    die "claim_hash must be 32 bytes" unless length($i->{claim_hash} // '') == 32;
+    my $m = "invoice\0" . pack('C', 3) . $i->{id}
+          . pack('C N Q> Q> C Q> Q> N N', @$i{qw(network index amount list confirmations created expires
+                                                  token_ttl max_downloads)})
           . lp($i->{product}) . lp($i->{wallet}) . lp($i->{address}) . lp($i->{spk})
           . lp($i->{title} // '') . $i->{claim_hash};
     return hmac_sha256($m, $k->{invoice});
@@ -75,6 +99,27 @@ sub product2_mac {
     my ($k, $product, $seq, $price, $wallet, $title) = @_;
     return hmac_sha256("product2\0" . lp($product) . pack('Q> Q>', $seq, $price) . lp($wallet) . lp($title),
                        $k->{invoice});
+}
+
+# version 3: the suggested price and the giveaway (free copies, window) too
+sub product3_mac {
+    my ($k, $product, $seq, $price, $suggested, $free, $free_window, $wallet, $title) = @_;
+    return hmac_sha256("product3\0" . lp($product) . pack('Q> Q> Q> N N', $seq, $price, $suggested, $free,
+                                                          $free_window) . lp($wallet) . lp($title),
+                       $k->{invoice});
+}
+
+# the token id of free copy n (1..) of a product's giveaway
+sub free_token_id {
+    my ($k, $product, $n) = @_;
+    return substr(hmac_sha256("free-copy\0" . lp($product) . pack('Q>', $n), $k->{token}), 0, 16);
+}
+
+# the hex that names freeip:<product>:<h> for a client address (its bytes,
+# as nginx's $binary_remote_addr)
+sub free_address_hash {
+    my ($k, $product, $addr) = @_;
+    return unpack('H32', hmac_sha256("free-address\0" . lp($product) . $addr, $k->{invoice}));
 }
 
 # the id of earlier versions' counters, idx:<id>: the wallet's text hashed

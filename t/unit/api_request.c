@@ -310,10 +310,173 @@ test_claim(void)
     ok(!bc_claim_matches(hash, "", 0), "empty: no");
 }
 
+/* docs/creators.md: the giveaway, the products route and the button */
+static void
+test_creator_routes(void)
+{
+    static const struct { const char *uri; bc_route r; } rt[] = {
+        { "/bitcache/free", BC_ROUTE_FREE },
+        { "/bitcache/button.js", BC_ROUTE_BUTTON },
+        { "/bitcache/products/films/night.mp4", BC_ROUTE_PRODUCT },
+        { "/bitcache/products/x", BC_ROUTE_PRODUCT },
+        { "/bitcache/products/", BC_ROUTE_PRODUCT },        /* refused by the path check */
+        { "/bitcache/products", BC_ROUTE_NONE },
+        { "/bitcache/productsx/a", BC_ROUTE_NONE },
+        { "/bitcache/free/", BC_ROUTE_NONE },
+        { "/bitcache/freex", BC_ROUTE_NONE },
+        { "/bitcache/button.jsx", BC_ROUTE_NONE },
+        { "/bitcache/button", BC_ROUTE_NONE },
+        { "/bitcache/Button.js", BC_ROUTE_NONE },
+        { "/other/products/a", BC_ROUTE_NONE },
+        { "/bitcache/x/products/a", BC_ROUTE_NONE },
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(rt) / sizeof(rt[0]); i++) {
+        ok(route(rt[i].uri, "/bitcache") == rt[i].r, "%s: route %d", rt[i].uri, (int) rt[i].r);
+    }
+    ok(route("/shop/api/products/a.pdf", "/shop/api") == BC_ROUTE_PRODUCT, "a deeper API URL");
+}
+
+static int
+ppath(const char *uri, const char **p, size_t *plen)
+{
+    return bc_api_product_path(uri, strlen(uri), "/bitcache", 9, p, plen);
+}
+
+static void
+test_product_path(void)
+{
+    static const char *const bad[] = {
+        "/bitcache/products/", "/bitcache/products", "/bitcache/products//a",
+        "/bitcache/products/a//b", "/bitcache/products/.", "/bitcache/products/..",
+        "/bitcache/products/../etc/passwd", "/bitcache/products/a/../b",
+        "/bitcache/products/a/./b", "/bitcache/products/a/..", "/bitcache/products/a/.",
+        "/bitcache/products/a\rb", "/bitcache/products/a\nX-Injected: 1",
+        "/bitcache/products/a\tb", "/bitcache/products/a\x7f", "/bitcache/productsa",
+        "/other/products/a", "/bitcache/invoices/a",
+    };
+    const char *p;
+    size_t plen, i;
+
+    ok(ppath("/bitcache/products/films/night.mp4", &p, &plen) && plen == 16
+       && memcmp(p, "/films/night.mp4", 16) == 0, "the file's path, its '/' included");
+    ok(ppath("/bitcache/products/a", &p, &plen) && plen == 2 && memcmp(p, "/a", 2) == 0,
+       "one letter");
+    ok(ppath("/bitcache/products/.well/..a/a..", &p, &plen) && plen == 14,
+       "dots inside names are names");
+    ok(ppath("/bitcache/products/films/", &p, &plen) && plen == 7, "a directory");
+    ok(ppath("/bitcache/products/caf\xc3\xa9 noir.pdf", &p, &plen) && plen == 15,
+       "UTF-8 and spaces (decoded by nginx)");
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ok(!ppath(bad[i], &p, &plen), "refused: \"%s\"", bad[i]);
+    }
+    ok(!bc_api_product_path("/bitcache/products/a\0b", 21, "/bitcache", 9, &p, &plen),
+       "a NUL");
+}
+
+static bc_amount_choice
+amount(const char *body, uint64_t price, uint64_t suggested, uint64_t *out)
+{
+    *out = 424242;
+    return bc_body_amount(body, strlen(body), price, suggested, out);
+}
+
+static void
+test_amount(void)
+{
+    static const struct {
+        const char *body;
+        uint64_t price, suggested;
+        bc_amount_choice want;
+        uint64_t amount;
+    } cases[] = {
+        { "offer=abc", 5000, 0, BC_AMOUNT_OK, 5000 },
+        { "{\"offer\":\"abc\"}", 5000, 12000, BC_AMOUNT_OK, 5000 },
+        { "offer=abc&amount=12000", 5000, 12000, BC_AMOUNT_OK, 12000 },
+        { "offer=abc&amount=5000", 5000, 12000, BC_AMOUNT_OK, 5000 },
+        { "offer=abc&amount=4999", 5000, 12000, BC_AMOUNT_BELOW_PRICE, 0 },
+        { "offer=abc&amount=0", 5000, 12000, BC_AMOUNT_BELOW_PRICE, 0 },
+        { "offer=abc&amount=1200000", 5000, 12000, BC_AMOUNT_OK, 1200000 },
+        { "offer=abc&amount=1200001", 5000, 12000, BC_AMOUNT_TOO_LARGE, 0 },
+        { "offer=abc&amount=500001", 5000, 0, BC_AMOUNT_TOO_LARGE, 0 },
+        { "offer=abc&amount=99999999999999999999999", 5000, 0, BC_AMOUNT_TOO_LARGE, 0 },
+        { "offer=abc&amount=-1", 5000, 0, BC_AMOUNT_BAD, 0 },
+        { "offer=abc&amount=", 5000, 0, BC_AMOUNT_BAD, 0 },
+        { "offer=abc&amount=5e3", 5000, 0, BC_AMOUNT_BAD, 0 },
+        { "offer=abc&amount=05000", 5000, 0, BC_AMOUNT_BAD, 0 },
+        { "offer=abc&amount=5000.0", 5000, 0, BC_AMOUNT_BAD, 0 },
+        { "offer=abc&amount=+5000", 5000, 0, BC_AMOUNT_BAD, 0 },
+        { "offer=abc&amount=custom&custom=7000", 5000, 12000, BC_AMOUNT_OK, 7000 },
+        { "offer=abc&amount=custom&custom=", 5000, 12000, BC_AMOUNT_BAD, 0 },
+        { "offer=abc&amount=custom", 5000, 12000, BC_AMOUNT_BAD, 0 },
+        { "offer=abc&amount=custom&custom=custom", 5000, 12000, BC_AMOUNT_BAD, 0 },
+        { "offer=abc&amount=custom&custom=100", 5000, 12000, BC_AMOUNT_BELOW_PRICE, 0 },
+        { "offer=abc&amount=12000&custom=1", 5000, 12000, BC_AMOUNT_OK, 12000 },
+        { "offer=abc&tip=500", 5000, 0, BC_AMOUNT_OK, 5500 },
+        { "offer=abc&tip=0", 5000, 0, BC_AMOUNT_OK, 5000 },
+        { "offer=abc&tip=495000", 5000, 0, BC_AMOUNT_OK, 500000 },
+        { "offer=abc&tip=495001", 5000, 0, BC_AMOUNT_TOO_LARGE, 0 },
+        { "offer=abc&tip=2100000000000000", 5000, 0, BC_AMOUNT_TOO_LARGE, 0 },
+        { "offer=abc&tip=custom&custom=1250", 5000, 0, BC_AMOUNT_OK, 6250 },
+        { "offer=abc&tip=custom&custom=x", 5000, 0, BC_AMOUNT_BAD, 0 },
+        { "offer=abc&tip=-100", 5000, 0, BC_AMOUNT_BAD, 0 },
+        { "offer=abc&amount=6000&tip=100", 5000, 0, BC_AMOUNT_BAD, 0 },
+        { "offer=abc&amount=6000&tip=", 5000, 0, BC_AMOUNT_BAD, 0 },
+        { "{\"offer\":\"abc\",\"amount\":7000}", 5000, 0, BC_AMOUNT_OK, 7000 },
+        { "{\"offer\":\"abc\",\"amount\":\"7000\"}", 5000, 0, BC_AMOUNT_OK, 7000 },
+        { "{\"offer\":\"abc\",\"tip\":250}", 5000, 0, BC_AMOUNT_OK, 5250 },
+        { "{\"offer\":\"abc\",\"amount\":7000.5}", 5000, 0, BC_AMOUNT_BAD, 0 },
+        { "{\"offer\":\"abc\",\"amount\":-7000}", 5000, 0, BC_AMOUNT_BAD, 0 },
+        { "{\"offer\":\"abc\",\"amount\":true}", 5000, 0, BC_AMOUNT_BAD, 0 },
+        { "{\"offer\":\"abc\",\"amount\":\"custom\",\"custom\":8000}", 5000, 0,
+          BC_AMOUNT_OK, 8000 },
+        { "{\"offer\":\"abc\",\"amount\":7000,\"tip\":1}", 5000, 0, BC_AMOUNT_BAD, 0 },
+        { "{\"offer\":\"abc\",\"amount\":\"7\\u0030\"}", 5000, 0, BC_AMOUNT_BAD, 0 },
+        { "{\"offer\":\"abc\",\"tip\" : null}", 5000, 0, BC_AMOUNT_BAD, 0 },
+        { "{\"offer\":\"abc\",\"x\":\"amount\"}", 5000, 0, BC_AMOUNT_OK, 5000 },
+        { "offer=abc&amountx=1&xtip=2", 5000, 0, BC_AMOUNT_OK, 5000 },
+        { "offer=abc&amount", 5000, 0, BC_AMOUNT_BAD, 0 },
+        { "offer=abc&amount=%37000", 5000, 0, BC_AMOUNT_BAD, 0 },
+        /* the largest prices: no overflow, at most 21 million BTC */
+        { "offer=abc&tip=2100000000000000", 2100000000000000, 0, BC_AMOUNT_TOO_LARGE, 0 },
+        { "offer=abc&tip=0", 2100000000000000, 0, BC_AMOUNT_OK, 2100000000000000 },
+        { "offer=abc&amount=2100000000000000", 1, 0, BC_AMOUNT_TOO_LARGE, 0 },
+        { "offer=abc&amount=2100000000000000", 21000000000000, 0, BC_AMOUNT_OK,
+          2100000000000000 },
+        { "offer=abc&amount=2100000000000000", 21000000000001, 0, BC_AMOUNT_OK,
+          2100000000000000 },
+    };
+    uint64_t got;
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        bc_amount_choice c = amount(cases[i].body, cases[i].price, cases[i].suggested, &got);
+
+        ok(c == cases[i].want && (c != BC_AMOUNT_OK || got == cases[i].amount),
+           "%s (price %llu, suggested %llu): %s %llu", cases[i].body,
+           (unsigned long long) cases[i].price, (unsigned long long) cases[i].suggested,
+           bc_amount_choice_str(c), (unsigned long long) got);
+    }
+    ok(bc_amount_max(5000, 0) == 500000, "max: 100 x price");
+    ok(bc_amount_max(5000, 12000) == 1200000, "max: 100 x suggested");
+    ok(bc_amount_max(12000, 5000) == 1200000, "max: the larger");
+    ok(bc_amount_max(2100000000000000, 0) == 2100000000000000, "max: 21 million BTC");
+    ok(bc_amount_max(UINT64_MAX, UINT64_MAX) == 2100000000000000, "max: no overflow");
+    ok(bc_amount_max(21000000000000, 0) == 2100000000000000, "max: exactly 21 million BTC");
+    is_str(bc_amount_choice_str(BC_AMOUNT_BAD), "bad_amount", "bad_amount");
+    is_str(bc_amount_choice_str(BC_AMOUNT_BELOW_PRICE), "amount_below_price",
+           "amount_below_price");
+    is_str(bc_amount_choice_str(BC_AMOUNT_TOO_LARGE), "amount_too_large", "amount_too_large");
+}
+
 int
 main(void)
 {
     test_routes();
+    test_creator_routes();
+    test_product_path();
+    test_amount();
     test_api_url();
     test_offer();
     test_field();

@@ -8,6 +8,7 @@
 
 #include "api_request.h"
 #include "base64url.h"
+#include "giveaway.h"
 #include "hex.h"
 #include "invoice.h"
 #include "network.h"
@@ -68,7 +69,25 @@ main(void)
     o.product = v("product"); o.product_len = strlen(o.product);
     o.title = v("title"); o.title_len = strlen(o.title);
     len = bc_offer_encode(out, &o, &keys);
-    is_str(out, v("offer"), "offer");
+    ok(len > 0 && out[0] == 'A' && out[1] == 'g', "offers are written in version 2");
+
+    /* version 1, made before an upgrade, still decodes: no new terms */
+    d.suggested = d.free_total = d.free_window = 7;
+    ok(bc_offer_decode(&d, buf, v("offer"), strlen(v("offer")), &keys, o.issued + 10)
+       == BC_OFFER_OK, "an offer of version 1 decodes");
+    ok(d.price == o.price && d.suggested == 0 && d.free_total == 0 && d.free_window == 0
+       && d.network == o.network && d.max_downloads == o.max_downloads
+       && d.title_len == o.title_len && memcmp(d.title, o.title, o.title_len) == 0,
+       "version 1: its price and fields, no suggested price or giveaway");
+
+    o.suggested = u("suggested");
+    o.free_total = (uint32_t) u("free_total");
+    o.free_window = (uint32_t) u("free_window");
+    len = bc_offer_encode(out, &o, &keys);
+    is_str(out, v("offer2"), "offer (version 2)");
+    ok(bc_offer_decode(&d, buf, out, len, &keys, o.issued + 10) == BC_OFFER_OK
+       && d.suggested == o.suggested && d.free_total == o.free_total
+       && d.free_window == o.free_window, "version 2: suggested price and giveaway back");
 
     ok(bc_offer_decode(&d, buf, out, len, &keys, o.issued + 10) == BC_OFFER_OK, "offer decodes");
     ok(d.price == o.price && d.confirmations == o.confirmations && d.network == o.network
@@ -117,9 +136,31 @@ main(void)
            && n == 32 && bc_claim_hash(h, claim) && memcmp(h, inv.claim_hash, 32) == 0,
            "claim_hash is SHA256 of the claim");
     }
-    ok(bc_invoice_mac(mac, &inv, &keys), "invoice mac");
+    inv.version = 3;
+    inv.amount = u("invoice3_amount");
+    inv.list = u("price");
+    ok(bc_invoice_mac(mac, &inv, &keys), "invoice mac, version 3");
     bc_hex_encode(hex, mac, 32);
-    is_str(hex, v("invoice_mac"), "invoice MAC");
+    is_str(hex, v("invoice3_mac"), "invoice MAC (version 3: amount and list)");
+    inv.version = 0;
+    ok(bc_invoice_mac(mac, &inv, &keys), "version 0 is the current one");
+    bc_hex_encode(hex, mac, 32);
+    is_str(hex, v("invoice3_mac"), "  the same MAC");
+    inv.list++;
+    bc_invoice_mac(mac, &inv, &keys);
+    bc_hex_encode(hex, mac, 32);
+    ok(strcmp(hex, v("invoice3_mac")) != 0, "another list price changes the MAC");
+    inv.version = 4;
+    ok(!bc_invoice_mac(mac, &inv, &keys), "no MAC of version 4");
+    inv.version = 1;
+    ok(!bc_invoice_mac(mac, &inv, &keys), "nor of version 1");
+
+    inv.version = 2;
+    inv.amount = u("price");
+    inv.list = 999;         /* not in version 2 */
+    ok(bc_invoice_mac(mac, &inv, &keys), "invoice mac, version 2");
+    bc_hex_encode(hex, mac, 32);
+    is_str(hex, v("invoice_mac"), "invoice MAC (version 2, list not in it)");
     inv.amount--;
     bc_invoice_mac(mac, &inv, &keys);
     bc_hex_encode(hex, mac, 32);
@@ -185,8 +226,44 @@ main(void)
         ok(bc_product_mac(mac, &t, o.product, o.product_len, &keys), "product mac, withdrawn");
         bc_hex_encode(hex, mac, 32);
         is_str(hex, v("product2_withdrawn_mac"), "catalog record MAC (version 2, withdrawn)");
+        t.version = 3;
+        t.seq = u("product_seq");
+        t.price = o.price;
+        t.suggested = u("suggested");
+        t.free = (uint32_t) u("free_total");
+        t.free_window = (uint32_t) u("free_window");
+        t.wallet = o.wallet; t.wallet_len = o.wallet_len;
+        t.title = o.title; t.title_len = o.title_len;
+        ok(bc_product_mac(mac, &t, o.product, o.product_len, &keys), "product mac, version 3");
+        bc_hex_encode(hex, mac, 32);
+        is_str(hex, v("product3_mac"), "catalog record MAC (version 3, suggested and giveaway)");
+        t.free++;
+        bc_product_mac(mac, &t, o.product, o.product_len, &keys);
+        bc_hex_encode(hex, mac, 32);
+        ok(strcmp(hex, v("product3_mac")) != 0, "more free copies change the MAC");
         t.version = 4;
         ok(!bc_product_mac(mac, &t, o.product, o.product_len, &keys), "no version 4");
+    }
+
+    ok(bc_free_token_id(tid, o.product, o.product_len, u("free_copy"), &keys), "free token id");
+    bc_hex_encode(hex, tid, 16);
+    is_str(hex, v("free_token_id"), "free copy's token id");
+    bc_free_token_id(tid, o.product, o.product_len, u("free_copy") + 1, &keys);
+    bc_hex_encode(hex, tid, 16);
+    ok(strcmp(hex, v("free_token_id")) != 0, "another copy, another id");
+    bc_free_token_id(tid, "/files/book.pdX", o.product_len, u("free_copy"), &keys);
+    bc_hex_encode(hex, tid, 16);
+    ok(strcmp(hex, v("free_token_id")) != 0, "another product, another id");
+    {
+        unsigned char addr[16];
+        char h[33], h2[33];
+
+        ok(bc_hex_decode(addr, 4, v("free_address"), 8), "free address");
+        ok(bc_free_address_hash(h, o.product, o.product_len, addr, 4, &keys), "address hash");
+        is_str(h, v("free_address_hash"), "giveaway address hash");
+        addr[3] ^= 1;
+        ok(bc_free_address_hash(h2, o.product, o.product_len, addr, 4, &keys)
+           && strcmp(h, h2) != 0, "another address, another hash");
     }
 
     ok(bc_wallet_id(wid, o.wallet, o.wallet_len), "wallet id");

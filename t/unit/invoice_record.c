@@ -268,7 +268,8 @@ test_malformed(void)
         { "mac", NULL, "no field mac" },
         { "spk", NULL, "no field spk" },
         { "v", NULL, "no field v" },
-        { "v", "1", "field v is 1, not 2 (a record of another version)" },
+        { "v", "1", "field v is 1, not 2 or 3 (a record of another version)" },
+        { "v", "4", "field v is 4, not 2 or 3 (a record of another version)" },
         { "v", "256", "field v is not a number from 0 to 255" },
         { "title", NULL, "no field title" },
         { "claim", NULL, "no field claim" },
@@ -488,6 +489,57 @@ test_products(void)
     test_products_v2();
 }
 
+/* version 3: list (the offer's price) beside the amount chosen, both in
+ * the MAC; version 2 still parses and verifies, its list its amount */
+static void
+test_v3(void)
+{
+    bc_invoice_record rec;
+
+    nf = 0;
+    load_vectors();
+    set("v", "2");
+    set("list", "1");           /* not MAC'd in version 2: means nothing */
+    ok(parse(&rec) && rec.inv.version == 2, "version 2 parses (%s)", err);
+    ok(rec.inv.list == rec.inv.amount && rec.inv.amount == 12345, "version 2: list is amount");
+    ok(bc_invoice_record_mac_ok(&rec, &keys), "version 2: its MAC verifies");
+    del("list");
+    ok(parse(&rec) && rec.inv.list == 12345, "version 2 without list parses");
+
+    set("v", "3");
+    ok(!parse(&rec), "version 3 without list refused");
+    is_str(err, "no field list", "  says \"no field list\"");
+    set("list", "12345");
+    set("amount", get("invoice3_amount"));
+    set("mac", get("invoice3_mac"));
+    ok(parse(&rec) && rec.inv.version == 3, "version 3 parses (%s)", err);
+    ok(rec.inv.amount == 15000 && rec.inv.list == 12345, "amount and list");
+    ok(bc_invoice_record_mac_ok(&rec, &keys), "version 3: MAC (Perl reference) verifies");
+
+    set("state", "paid");
+    set("received", "12400");
+    sign();
+    expect("v3 paid the list price only", BC_INVOICE_UNDERPAID, "received 12400 < amount 15000");
+    set("received", "15000");
+    sign();
+    expect("v3 paid the amount", BC_INVOICE_SETTLED, "settled");
+    set("list", "12344");
+    expect("v3 list lowered", BC_INVOICE_BAD_MAC, "invoice MAC does not verify");
+    set("list", "15001");
+    ok(!parse(&rec), "v3 list above amount refused");
+    is_str(err, "field list is above amount", "  says so");
+    set("list", "x");
+    ok(!parse(&rec), "v3 list not a number refused");
+    set("list", "12345");
+    set("v", "2");
+    expect("a v3 record called v2", BC_INVOICE_BAD_MAC, "invoice MAC does not verify");
+    set("v", "3");
+    set("amount", "12345");
+    expect("v3 amount lowered to list", BC_INVOICE_BAD_MAC, "invoice MAC does not verify");
+    set("amount", "15000");
+    expect("v3 back", BC_INVOICE_SETTLED, "settled");
+}
+
 /* the module's writer: what it writes parses back to the same invoice,
  * its MAC verifies, and the vector's claim secret matches its hash */
 static void
@@ -504,7 +556,7 @@ test_argv(void)
     ok(parse(&rec), "vector record parses (%s)", err);
     ok(bc_invoice_mac(mac, &rec.inv, &keys), "MAC");
     ok(bc_invoice_record_argv(&a, &rec.inv, mac), "argv");
-    ok(a.n == 2 * BC_INVOICE_MODULE_PAIRS, "%u strings", (unsigned) a.n);
+    ok(a.n == 2 * 17, "%u strings (version 2: no list)", (unsigned) a.n);
     ok(bc_invoice_record_parse(&back, id, a.argv, a.argvlen, a.n, err, sizeof(err)),
        "the written record parses (%s)", err);
     ok(bc_invoice_record_mac_ok(&back, &keys), "and its MAC verifies");
@@ -514,6 +566,23 @@ test_argv(void)
     ok(strcmp(a.argv[0], bc_invoice_field_name(BC_INV_V)) == 0 && strcmp(a.argv[1], "2") == 0
        && strcmp(a.argv[2], "state") == 0 && strcmp(a.argv[3], "new") == 0,
        "v 2, state new first");
+    rec.inv.version = 3;
+    rec.inv.amount = 20000;
+    rec.inv.list = 12345;
+    ok(bc_invoice_mac(mac, &rec.inv, &keys) && bc_invoice_record_argv(&a, &rec.inv, mac),
+       "argv, version 3");
+    ok(a.n == 2 * BC_INVOICE_MODULE_PAIRS, "%u strings (version 3)", (unsigned) a.n);
+    ok(strcmp(a.argv[1], "3") == 0, "v 3");
+    ok(bc_invoice_record_parse(&back, id, a.argv, a.argvlen, a.n, err, sizeof(err))
+       && back.inv.version == 3 && back.inv.amount == 20000 && back.inv.list == 12345,
+       "version 3 written parses back (%s)", err);
+    ok(bc_invoice_record_mac_ok(&back, &keys), "and its MAC verifies");
+    rec.inv.version = 0;
+    ok(bc_invoice_record_argv(&a, &rec.inv, mac) && strcmp(a.argv[1], "3") == 0
+       && a.n == 2 * BC_INVOICE_MODULE_PAIRS, "version 0 writes version 3");
+    rec.inv.version = 1;
+    ok(!bc_invoice_record_argv(&a, &rec.inv, mac), "no version 1 written");
+    rec.inv.version = 2;
     for (i = 0; i < a.n; i += 2) {
         ok(strcmp(a.argv[i], "claim") != 0 || a.argvlen[i + 1] == 64, "claim: a hash, 64 hex");
     }
@@ -536,6 +605,7 @@ main(void)
     test_malformed();
     test_states();
     test_products();
+    test_v3();
     test_argv();
     bc_keys_clear(&keys);
     return done_testing();
