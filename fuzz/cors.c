@@ -24,11 +24,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     err[0] = '\0';
+    tiny[0] = tiny[1] = 'x';
     r = bc_cors_origin_check(s, size, err, sizeof(err));
     again = bc_cors_origin_check(s, size, NULL, 0);
     (void) bc_cors_origin_check(s, size, tiny, sizeof(tiny));
 
-    if (r != again || (r != 0 && r != 1) || tiny[sizeof(tiny) - 1] != '\0') {
+    /* a reason is written only on refusal, and always terminated */
+    if (r != again || (r != 0 && r != 1)
+        || (r == 0 && tiny[sizeof(tiny) - 1] != '\0')
+        || (r == 1 && (err[0] != '\0' || tiny[0] != 'x')))
+    {
         abort();
     }
 

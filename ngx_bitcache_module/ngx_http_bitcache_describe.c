@@ -237,7 +237,8 @@ ngx_http_bitcache_describe_check(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    r->main->count++;
+    /* the access phase does not finalize r after NGX_DONE: the answer
+     * does, so no reference is taken */
     ngx_http_bitcache_not_for_sale(r, &mark->origin, &r->uri);
 
     return NGX_DONE;
