@@ -52,6 +52,11 @@ border-radius:6px;text-decoration:none;margin:.3em 0}</style></head>
 </body></html>
 HTML
 $t->write_file('site/index.html', $snippet);
+# the page of conf.example, as it is, with this host for shop.example
+$t->make_file('films/alice/night.mp4', 4_000);
+my $alice = do { local (@ARGV, $/) = "$root/conf.example/creator-site/index.html"; <> };
+$alice =~ s{https://shop\.example}{$host}g;
+$t->write_file('site/alice.html', $alice);
 
 $t->start_nginx(<<"CONF");
     bitcache_redis %%REDIS%% timeout=2s;
@@ -320,6 +325,14 @@ SKIP: {
     is($b->{popup}{price_sats}, '5000', '... with the price');
     ok($b->{popup}{opener_null}, 'the popup has no opener');
     is($b->{opener_url}, "$listed/", 'the creator\'s page stays where it was');
+
+    # conf.example's creator page, pasted as it is
+    $b = $browse->("$listed/alice.html", '--allow', $host,
+                   '--screenshot', "$art/88-button-conf-example.png");
+    ($night) = @{ $b->{buttons} || [] };
+    ok($night && $night->{ready}, 'conf.example\'s page: the button was filled in') or diag explain $b;
+    is($night->{text}, "Buy \x{201c}/films/alice/night.mp4\x{201d} \x{2014} 12345 sats",
+       'conf.example\'s page: the title and price');
 
     # an unlisted origin: the fetch is refused, the link keeps its text and still opens
     $b = $browse->("$unlisted/", '--allow', $host, '--ready', 2000,
