@@ -1,5 +1,6 @@
-/* bitcache product set|list|rm: a creator's catalog records prod:<product>
- * (price, wallet, title, seq and their MAC), which the module prefers over
+/* bitcache product set|list|show|rm: a creator's catalog records
+ * prod:<product> (price, wallet, title, seq, from version 3 the suggested
+ * price and the giveaway, and their MAC), which the module prefers over
  * the location's directives, so that prices change without a reload. Each
  * record written has a higher seq than the last (docs/protocol.md, "Catalog
  * records"), so that nginx can refuse an older one written back. */
@@ -11,7 +12,9 @@
 
 #include "amount.h"
 #include "bip21.h"
+#include "args.h"
 #include "commands.h"
+#include "giveaway.h"
 #include "hex.h"
 #include "invoice.h"
 #include "invoice_record.h"
@@ -20,8 +23,10 @@
 #include "wallet.h"
 
 #define USAGE_SET  "usage: bitcache product set PRODUCT --price SATS|\"N BTC\" [--wallet KEY] " \
-                   "[--title T] --secret FILE --redis ADDR"
+                   "[--title T] [--suggested SATS|\"N BTC\"|0] [--free-first N] " \
+                   "[--free-per-address TIME|off] --secret FILE --redis ADDR"
 #define USAGE_LIST "usage: bitcache product list --redis ADDR [--secret FILE]"
+#define USAGE_SHOW "usage: bitcache product show --redis ADDR [--secret FILE] PRODUCT"
 #define USAGE_RM   "usage: bitcache product rm --secret FILE --redis ADDR PRODUCT"
 
 static int
@@ -55,15 +60,15 @@ static int
 current_record(redisContext *c, const char *cmd, const char *key, const char *product,
     const bc_keys *keys, uint64_t *seq, int *state)
 {
-    const char *kv[16];
-    size_t kvlen[16], n;
+    const char *kv[BC_PRODUCT_KV_MAX];
+    size_t kvlen[BC_PRODUCT_KV_MAX], n;
     char err[128];
     bc_product_record p;
     redisReply *r;
 
     *seq = 0;
     *state = CUR_NONE;
-    if ((r = hgetall(c, cmd, key, kv, kvlen, 16, &n)) == NULL) {
+    if ((r = hgetall(c, cmd, key, kv, kvlen, BC_PRODUCT_KV_MAX, &n)) == NULL) {
         return 1;
     }
     err[0] = '\0';
@@ -136,6 +141,63 @@ write_record(redisContext *c, const char *cmd, const char *key, const char *prod
     return 0;
 }
 
+/* --suggested, --free-first, --free-per-address into t (price set):
+ * docs/creators.md. Returns 0, or EXIT_USAGE after printing why. */
+static int
+parse_terms(bc_product_terms *t, const record_opts *o, const char *cmd)
+{
+    const char *err = NULL;
+    uint64_t v;
+
+    if (o->suggested && strcmp(o->suggested, "0") != 0) {
+        if (!bc_parse_amount(&t->suggested, o->suggested, strlen(o->suggested), &err)) {
+            return usage_error(cmd, "--suggested: \"%s\" %s", o->suggested, err);
+        }
+        if (t->suggested <= t->price) {
+            return usage_error(cmd, "--suggested (%llu sats) must be above the price "
+                               "(%llu sats), or 0 for none",
+                               (unsigned long long) t->suggested,
+                               (unsigned long long) t->price);
+        }
+    }
+    if (o->free_first) {
+        if (!bc_parse_uint_n(&v, o->free_first, strlen(o->free_first), BC_FREE_MAX)) {
+            return usage_error(cmd, "--free-first: \"%s\" is not a number of copies "
+                               "from 0 to %u", o->free_first, BC_FREE_MAX);
+        }
+        t->free = (uint32_t) v;
+    }
+    if (o->free_window && strcmp(o->free_window, "off") != 0
+        && strcmp(o->free_window, "0") != 0)
+    {
+        if (!parse_duration(&v, o->free_window) || v > BC_FREE_WINDOW_MAX) {
+            return usage_error(cmd, "--free-per-address: \"%s\" is not a time of at most "
+                               "366d (30s, 12h, 1d, 1w, ...) or off", o->free_window);
+        }
+        if (t->free == 0) {
+            return usage_error(cmd, "--free-per-address needs --free-first N (above 0)");
+        }
+        t->free_window = (uint32_t) v;
+    }
+    return 0;
+}
+
+/* " suggested 12000 sats, 100 free copies (one per address per 86400 s)":
+ * the terms of version 3 that are set. */
+static void
+print_terms(FILE *out, const bc_product_terms *t, const char *sep)
+{
+    if (t->suggested) {
+        fprintf(out, "%ssuggested %llu sats", sep, (unsigned long long) t->suggested);
+    }
+    if (t->free) {
+        fprintf(out, "%sfree first %u", sep, (unsigned) t->free);
+        if (t->free_window) {
+            fprintf(out, " (one per address per %u s)", (unsigned) t->free_window);
+        }
+    }
+}
+
 static int
 product_set(int argc, char **argv)
 {
@@ -150,7 +212,7 @@ product_set(int argc, char **argv)
     redisContext *c;
     int rc, state;
 
-    if ((rc = record_opts_parse(&o, argc, argv, cmd, USAGE_SET, "spwt", "ps", 1, "PRODUCT"))) {
+    if ((rc = record_opts_parse(&o, argc, argv, cmd, USAGE_SET, "spwtufF", "ps", 1, "PRODUCT"))) {
         return rc;
     }
     product = argv[optind];
@@ -171,6 +233,11 @@ product_set(int argc, char **argv)
     if (strlen(title) > BC_OFFER_FIELD_MAX) {
         return usage_error(cmd, "--title is longer than %d bytes", BC_OFFER_FIELD_MAX);
     }
+    memset(&rec, 0, sizeof(rec));
+    rec.terms.price = price;
+    if ((rc = parse_terms(&rec.terms, &o, cmd))) {
+        return rc;
+    }
     if ((rc = load_secret(&keys, cmd, o.secret))) {
         return rc;
     }
@@ -179,8 +246,6 @@ product_set(int argc, char **argv)
         bc_keys_clear(&keys);
         return 1;
     }
-    memset(&rec, 0, sizeof(rec));
-    rec.terms.price = price;
     rec.terms.wallet = wallet;
     rec.terms.wallet_len = strlen(wallet);
     rec.terms.title = title;
@@ -194,8 +259,10 @@ product_set(int argc, char **argv)
     bc_format_btc(btc, price);
     printf("prod:");
     print_clean(stdout, product, strlen(product));
-    printf(" price %llu sats (%s BTC), wallet %s, seq %llu\n", (unsigned long long) price, btc,
-           wallet[0] ? "set" : "- (the location's)", (unsigned long long) rec.terms.seq);
+    printf(" price %llu sats (%s BTC), wallet %s", (unsigned long long) price, btc,
+           wallet[0] ? "set" : "- (the location's)");
+    print_terms(stdout, &rec.terms, ", ");
+    printf(", seq %llu\n", (unsigned long long) rec.terms.seq);
     return 0;
 }
 
@@ -223,6 +290,7 @@ print_product(const char *product, const char *const *kv, const size_t *kvlen, s
         } else {
             putchar('-');
         }
+        print_terms(stdout, &p.terms, "\t");
     }
     if (p.terms.version >= 2) {
         printf("\tseq %llu", (unsigned long long) p.terms.seq);
@@ -240,8 +308,8 @@ static int
 product_list(int argc, char **argv)
 {
     static const char cmd[] = "product list";
-    const char *kv[16];
-    size_t kvlen[16], n, skip;
+    const char *kv[BC_PRODUCT_KV_MAX];
+    size_t kvlen[BC_PRODUCT_KV_MAX], n, skip;
     char **keys = NULL;
     long nkeys, i;
     record_opts o;
@@ -265,7 +333,7 @@ product_list(int argc, char **argv)
     skip = strlen(o.ro.prefix) + 5;
     rc = 0;
     for (i = 0; i < nkeys; i++) {
-        r = hgetall(c, cmd, keys[i], kv, kvlen, 16, &n);
+        r = hgetall(c, cmd, keys[i], kv, kvlen, BC_PRODUCT_KV_MAX, &n);
         if (r == NULL) {
             rc = 1;
             continue;
@@ -276,6 +344,112 @@ product_list(int argc, char **argv)
         freeReplyObject(r);
     }
     free_keys(keys, nkeys);
+    redisFree(c);
+    if (o.secret) bc_keys_clear(&hk);
+    return rc;
+}
+
+/* One product's record, field by field, its MAC verdict (--secret) and
+ * the giveaway's count free:<product> (one GET). */
+static int
+product_show(int argc, char **argv)
+{
+    static const char cmd[] = "product show";
+    char key[256 + BC_OFFER_FIELD_MAX], err[128], btc[BC_BTC_AMOUNT_MAX];
+    const char *kv[BC_PRODUCT_KV_MAX], *product;
+    size_t kvlen[BC_PRODUCT_KV_MAX], n, i;
+    bc_product_record p;
+    uint64_t given = 0;
+    record_opts o;
+    bc_keys hk;
+    redisContext *c;
+    redisReply *r, *g;
+    int rc, parsed, counted = 0;
+
+    if ((rc = record_opts_parse(&o, argc, argv, cmd, USAGE_SHOW, "s", "", 1, "PRODUCT"))) {
+        return rc;
+    }
+    product = argv[optind];
+    if ((rc = check_product(cmd, product))) {
+        return rc;
+    }
+    if (o.secret && (rc = load_secret(&hk, cmd, o.secret))) {
+        return rc;
+    }
+    snprintf(key, sizeof(key), "%sprod:%s", o.ro.prefix, product);
+    c = redis_open(&o.ro, cmd);
+    if (c == NULL || (r = hgetall(c, cmd, key, kv, kvlen, BC_PRODUCT_KV_MAX, &n)) == NULL) {
+        if (c) redisFree(c);
+        if (o.secret) bc_keys_clear(&hk);
+        return 1;
+    }
+    rc = 0;
+    if (n == 0) {
+        fprintf(stderr, "bitcache %s: no product \"", cmd);
+        print_clean(stderr, product, strlen(product));
+        fprintf(stderr, "\" in the catalog\n");
+        rc = 1;
+        goto done;
+    }
+    printf("product ");
+    print_clean(stdout, product, strlen(product));
+    putchar('\n');
+    for (i = 0; i + 1 < n; i += 2) {
+        printf("  ");
+        print_clean(stdout, kv[i], kvlen[i]);
+        printf(": ");
+        print_clean(stdout, kv[i + 1], kvlen[i + 1]);
+        putchar('\n');
+    }
+    parsed = bc_product_record_parse(&p, kv, kvlen, n, err, sizeof(err));
+    if (!parsed) {
+        printf("record: malformed, %s\n", err);
+    } else {
+        if (p.terms.version >= 2 && p.terms.price == 0) {
+            printf("record: version %u, withdrawn (the location's directives apply)", p.terms.version);
+        } else {
+            bc_format_btc(btc, p.terms.price);
+            printf("record: version %u, price %llu sats (%s BTC)", p.terms.version,
+                   (unsigned long long) p.terms.price, btc);
+            print_terms(stdout, &p.terms, ", ");
+        }
+        if (o.secret) {
+            printf(", MAC %s", bc_product_record_mac_ok(&p, product, strlen(product), &hk)
+                   ? "ok" : "BAD (not written with this secret: the module ignores it)");
+        }
+        putchar('\n');
+    }
+
+    /* the giveaway's count, written by the module's claim script */
+    snprintf(key, sizeof(key), "%s%s%s", o.ro.prefix, BC_KEY_FREE, product);
+    g = redis_run(c, cmd, 2, (const char *[]) { "GET", key }, (size_t[]) { 3, strlen(key) });
+    if (g == NULL) {
+        rc = 1;
+        goto done;
+    }
+    if (g->type == REDIS_REPLY_STRING) {
+        counted = bc_parse_uint_n(&given, g->str, g->len, UINT64_MAX);
+        if (!counted) {
+            printf("free copies given: not a count (\"");
+            print_clean(stdout, g->str, g->len > 40 ? 40 : g->len);
+            printf("\"): the module gives none\n");
+        }
+    } else {
+        counted = 1;        /* none given yet */
+    }
+    freeReplyObject(g);
+    if (counted) {
+        if (parsed && p.terms.free) {
+            printf("free copies given: %llu of %u (%llu left)\n", (unsigned long long) given,
+                   (unsigned) p.terms.free, given >= p.terms.free ? 0ULL
+                   : (unsigned long long) (p.terms.free - given));
+        } else if (given) {
+            printf("free copies given: %llu (no giveaway in this record: the location's "
+                   "bitcache_free_first may have set one)\n", (unsigned long long) given);
+        }
+    }
+done:
+    freeReplyObject(r);
     redisFree(c);
     if (o.secret) bc_keys_clear(&hk);
     return rc;
@@ -339,6 +513,7 @@ cmd_product(int argc, char **argv)
     static const subcommand subs[] = {
         { "set", product_set, USAGE_SET },
         { "list", product_list, USAGE_LIST },
+        { "show", product_show, USAGE_SHOW },
         { "rm", product_rm, USAGE_RM }
     };
 

@@ -9,7 +9,10 @@
  *     verifies and that stand in the chain (seq and prev) that ends at
  *     the head of the wallet's state (wal:<wid>, MAC'd).
  * Top-ups (invoices of product "wallet:<wid>", and the credits of the
- * ledgers) are deposits, not sales: reported apart. */
+ * ledgers) are deposits, not sales: reported apart.
+ * A sale's sats are its price (an invoice's list: the offer's price), its
+ * tip what was received above that (pay what you want, a tip, an
+ * over-payment: docs/creators.md, "Tips"); paid is both. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +35,7 @@
               "[--product P] [--wallet KEY] [--since DATE] [--format text|csv|json]"
 #define MAX_KV 128
 
-typedef struct { uint64_t count, sats; } tally;
+typedef struct { uint64_t count, sats, tips; } tally;
 
 /* One creator's sales of one product. */
 typedef struct {
@@ -205,7 +208,8 @@ count_sold(sales *s, redisContext *c, const char *cmd, const char *prefix, const
                                rec.inv.product_len, &nomem)) != NULL)
         {
             w->onchain.count++;
-            w->onchain.sats += rec.inv.amount;
+            w->onchain.sats += rec.inv.list;        /* version 2: its amount */
+            w->onchain.tips += rec.received > rec.inv.list ? rec.received - rec.inv.list : 0;
         } else if (nomem) {
             ok = oom(cmd);
         }
@@ -377,6 +381,7 @@ add(tally *t, const tally *a)
 {
     t->count += a->count;
     t->sats += a->sats;
+    t->tips += a->tips;
 }
 
 /* A CSV field: quoted, "" for a quote, control bytes as '?', and a cell
@@ -403,36 +408,46 @@ csv_row(const char *kind, const char *id, const char *creator, const char *produ
     csv(creator, strlen(creator));
     putchar(',');
     csv(product, plen);
-    printf(",%llu,%llu,%llu,%llu,%llu,%llu\n", (unsigned long long) on->count,
+    printf(",%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu\n", (unsigned long long) on->count,
            (unsigned long long) on->sats, (unsigned long long) wal->count,
            (unsigned long long) wal->sats, (unsigned long long) (on->count + wal->count),
-           (unsigned long long) (on->sats + wal->sats));
+           (unsigned long long) (on->sats + wal->sats),
+           (unsigned long long) (on->sats + wal->sats + on->tips + wal->tips),
+           (unsigned long long) (on->tips + wal->tips));
 }
 
 static void
 json_tallies(const tally *on, const tally *wal)
 {
-    printf("\"onchain\":{\"count\":%llu,\"sats\":%llu},\"wallet\":{\"count\":%llu,\"sats\":%llu},"
-           "\"count\":%llu,\"sats\":%llu", (unsigned long long) on->count,
-           (unsigned long long) on->sats, (unsigned long long) wal->count,
-           (unsigned long long) wal->sats, (unsigned long long) (on->count + wal->count),
-           (unsigned long long) (on->sats + wal->sats));
+    printf("\"onchain\":{\"count\":%llu,\"sats\":%llu,\"tips_sats\":%llu},"
+           "\"wallet\":{\"count\":%llu,\"sats\":%llu,\"tips_sats\":%llu},"
+           "\"count\":%llu,\"sats\":%llu,\"paid_sats\":%llu,\"tips_sats\":%llu",
+           (unsigned long long) on->count, (unsigned long long) on->sats,
+           (unsigned long long) on->tips, (unsigned long long) wal->count,
+           (unsigned long long) wal->sats, (unsigned long long) wal->tips,
+           (unsigned long long) (on->count + wal->count),
+           (unsigned long long) (on->sats + wal->sats),
+           (unsigned long long) (on->sats + wal->sats + on->tips + wal->tips),
+           (unsigned long long) (on->tips + wal->tips));
 }
 
 static void
 text_tallies(const tally *on, const tally *wal)
 {
-    printf("on-chain %llu (%llu sats), wallet %llu (%llu sats), total %llu (%llu sats)",
+    printf("on-chain %llu (%llu sats), wallet %llu (%llu sats), total %llu (%llu sats); "
+           "tips %llu sats, paid %llu sats",
            (unsigned long long) on->count, (unsigned long long) on->sats,
            (unsigned long long) wal->count, (unsigned long long) wal->sats,
            (unsigned long long) (on->count + wal->count),
-           (unsigned long long) (on->sats + wal->sats));
+           (unsigned long long) (on->sats + wal->sats),
+           (unsigned long long) (on->tips + wal->tips),
+           (unsigned long long) (on->sats + wal->sats + on->tips + wal->tips));
 }
 
 static void
 print_sales(const sales *s, const char *format)
 {
-    tally ton = { 0, 0 }, twal = { 0, 0 }, con, cwal;
+    tally ton = { 0, 0, 0 }, twal = { 0, 0, 0 }, con, cwal;
     size_t i, j, k;
 
     for (i = 0; i < s->n; i++) {
@@ -441,7 +456,7 @@ print_sales(const sales *s, const char *format)
     }
     if (strcmp(format, "csv") == 0) {
         printf("kind,creator_id,creator,product,onchain_sales,onchain_sats,wallet_sales,"
-               "wallet_sats,sales,sats\n");
+               "wallet_sats,sales,sats,paid_sats,tips_sats\n");
     } else if (strcmp(format, "json") == 0) {
         printf("{\"since\":%llu,\"creators\":[", (unsigned long long) s->since);
     }

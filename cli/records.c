@@ -21,6 +21,9 @@ record_opts_parse(record_opts *o, int argc, char **argv, const char *cmd,
         { "state", required_argument, NULL, 'S' },
         { "watcher-key", required_argument, NULL, 'k' },
         { "gap-limit", required_argument, NULL, 'g' },
+        { "suggested", required_argument, NULL, 'u' },
+        { "free-first", required_argument, NULL, 'f' },
+        { "free-per-address", required_argument, NULL, 'F' },
         REDIS_LONG_OPTIONS,
         { NULL, 0, NULL, 0 }
     };
@@ -37,6 +40,9 @@ record_opts_parse(record_opts *o, int argc, char **argv, const char *cmd,
     slot['S'] = &o->state;
     slot['k'] = &o->watcher_key;
     slot['g'] = &o->gap_limit;
+    slot['u'] = &o->suggested;
+    slot['f'] = &o->free_first;
+    slot['F'] = &o->free_window;
 
     optind = 1;
     opterr = 0;

@@ -22,11 +22,15 @@ typedef struct {
     const char *state;          /* --state */
     const char *watcher_key;    /* --watcher-key */
     const char *gap_limit;      /* --gap-limit */
+    const char *suggested;      /* --suggested */
+    const char *free_first;     /* --free-first */
+    const char *free_window;    /* --free-per-address */
 } record_opts;
 
 /* Parses argv (argv[0] is the subcommand) with getopt_long, accepting the
  * Redis options and those whose letters are in allowed: s secret, p price,
- * w wallet, t title, S state, k watcher-key, g gap-limit. Requires --redis and the
+ * w wallet, t title, S state, k watcher-key, g gap-limit, u suggested,
+ * f free-first, F free-per-address. Requires --redis and the
  * options whose letters are in required, and exactly npos positional
  * arguments (left at argv[optind]). Returns 0, or EXIT_USAGE after
  * printing what is wrong (cmd names the command, usage ends the message). */

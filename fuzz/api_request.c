@@ -1,8 +1,12 @@
 /* The API's request parsers on any bytes: routes (under a fixed and under
  * an input-given API URL), bitcache_api_url checks, the offer and the
- * wallet's fields in a body (the code form-decoded), amounts in sats, the Authorization header,
+ * wallet's fields in a body (the code form-decoded), amounts in sats, the
+ * amount a buyer chose, the products route's path, the Authorization header,
  * cookies and claims. Properties: a route that matches re-spells exactly
- * the input; an offer or field lies inside the body (a form value without
+ * the input; a product's path lies inside it, starts with '/' and has no
+ * empty, "." or ".." segment and no control byte; a chosen amount is
+ * within price .. bc_amount_max and is the price when the body names
+ * neither amount nor tip; an offer or field lies inside the body (a form value without
  * '%' or '+', a JSON string without escapes); sats are the decimal
  * spelling of a number in 1..21e6 BTC; a Bitcache credential follows the
  * scheme inside the header; a cookie value lies inside the header and
@@ -34,6 +38,13 @@ check_route(const char *s, size_t n, const char *api, size_t apilen)
 
         FUZZ_ASSERT(n == apilen + strlen(p) && memcmp(s, api, apilen) == 0
                     && memcmp(s + apilen, p, strlen(p)) == 0);
+    } else if (r == BC_ROUTE_FREE) {
+        FUZZ_ASSERT(n == apilen + 5 && memcmp(s + apilen, "/free", 5) == 0);
+    } else if (r == BC_ROUTE_BUTTON) {
+        FUZZ_ASSERT(n == apilen + 10 && memcmp(s + apilen, "/button.js", 10) == 0);
+    } else if (r == BC_ROUTE_PRODUCT) {
+        FUZZ_ASSERT(n >= apilen + 10 && memcmp(s, api, apilen) == 0
+                    && memcmp(s + apilen, "/products/", 10) == 0);
     } else if (r == BC_ROUTE_CREATE) {
         FUZZ_ASSERT(n == apilen + 9 && memcmp(s + apilen, "/invoices", 9) == 0);
     } else if (r == BC_ROUTE_STATUS) {
@@ -43,6 +54,69 @@ check_route(const char *s, size_t n, const char *api, size_t apilen)
         memcpy(again + apilen, "/invoices/", 10);
         memcpy(again + apilen + 10, hex, 32);
         FUZZ_ASSERT(n == apilen + 42 && memcmp(again, s, n) == 0);
+    }
+}
+
+static void
+check_product_path(const char *s, size_t n, const char *api, size_t apilen)
+{
+    const char *p;
+    size_t plen, i;
+
+    if (!bc_api_product_path(s, n, api, apilen, &p, &plen)) {
+        return;
+    }
+    {
+        unsigned char id[BC_INVOICE_ID_LEN];
+
+        FUZZ_ASSERT(bc_api_route(s, n, api, apilen, id) == BC_ROUTE_PRODUCT);
+    }
+    FUZZ_ASSERT(p == s + apilen + 9 && p + plen == s + n && plen >= 2 && p[0] == '/');
+    for (i = 0; i < plen; i++) {
+        FUZZ_ASSERT((unsigned char) p[i] >= 0x20 && p[i] != 0x7f && p[i] != '?');
+        FUZZ_ASSERT(!(p[i] == '/' && i + 1 < plen && p[i + 1] == '/'));
+        if (p[i] == '/') {
+            size_t e = i + 1;
+
+            while (e < plen && p[e] != '/') {
+                e++;
+            }
+            FUZZ_ASSERT(!(e - i - 1 == 1 && p[i + 1] == '.'));
+            FUZZ_ASSERT(!(e - i - 1 == 2 && p[i + 1] == '.' && p[i + 2] == '.'));
+        }
+    }
+}
+
+static void
+check_amount(const char *s, size_t n)
+{
+    static const uint64_t prices[][2] = {
+        { 1, 0 }, { 5000, 0 }, { 5000, 12000 }, { 2100000000000000ull, 0 },
+        { 21000000000000ull, 21000000000001ull },
+        { UINT64_MAX, 0 },
+    };
+    const char *a, *t;
+    size_t alen, tlen, i;
+    uint64_t amount;
+    bc_amount_choice c;
+
+    for (i = 0; i < sizeof(prices) / sizeof(prices[0]); i++) {
+        amount = 0;
+        c = bc_body_amount(s, n, prices[i][0], prices[i][1], &amount);
+        FUZZ_ASSERT(c == BC_AMOUNT_OK || c == BC_AMOUNT_BAD || c == BC_AMOUNT_BELOW_PRICE
+                    || c == BC_AMOUNT_TOO_LARGE);
+        FUZZ_ASSERT(strlen(bc_amount_choice_str(c)) > 0);
+        if (c == BC_AMOUNT_OK) {
+            /* the price itself when nothing was chosen (an offer's price
+             * is at most 21 million BTC; UINT64_MAX tests the sums) */
+            FUZZ_ASSERT(amount >= prices[i][0]);
+            FUZZ_ASSERT(amount == prices[i][0]
+                        || (amount <= bc_amount_max(prices[i][0], prices[i][1])
+                            && amount <= BC_MAX_SATS));
+            FUZZ_ASSERT(!(bc_body_field(s, n, "amount", &a, &alen)
+                          && bc_body_field(s, n, "tip", &t, &tlen)));
+        }
+        FUZZ_ASSERT(bc_amount_max(prices[i][0], prices[i][1]) <= BC_MAX_SATS);
     }
 }
 
@@ -63,7 +137,7 @@ static void
 check_fields(const char *s, size_t n)
 {
     static const char *const names[] = {
-        "offer", "code", "amount", "key", "again", "max_auto_price",
+        "offer", "code", "amount", "key", "again", "max_auto_price", "tip", "custom",
     };
     const char *v, *o;
     size_t vlen, olen, i, k, start = 0;
@@ -122,6 +196,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     n = size;
     check_route(s, n, "/bitcache", 9);
+    check_product_path(s, n, "/bitcache", 9);
+    check_amount(s, n);
 
     /* the first line as an API URL, the rest as a URI under it */
     for (cut = 0; cut < n && s[cut] != '\n'; cut++) { /* void */ }
@@ -133,6 +209,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         if (cut < n) {
             check_route(s + cut + 1, n - cut - 1, s, cut);
+            check_product_path(s + cut + 1, n - cut - 1, s, cut);
         }
     }
 

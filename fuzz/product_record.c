@@ -2,10 +2,13 @@
  * decision against its high-water mark (bc_catalog_decide), fed
  * field/value lists as HGETALL gives them (a Redis writer controls every
  * byte): the input's NUL bytes separate the strings. No crash, no read
- * outside them, what it keeps lies inside the input, and no record below
- * the mark is ever used. */
+ * outside them, what it keeps lies inside the input, the terms of version
+ * 3 (suggested price, giveaway) are within bounds and never read from an
+ * older record, what parses is written back by its argv to the same terms,
+ * and no record below the mark is ever used. */
 #include "fuzz.h"
 
+#include "giveaway.h"
 #include "invoice_record.h"
 
 #define MAX_STRINGS 64
@@ -33,8 +36,32 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     n = fuzz_split_kv(copy, size, kv, kvlen, MAX_STRINGS);
 
     if (bc_product_record_parse(&rec, kv, kvlen, n, err, sizeof(err))) {
-        FUZZ_ASSERT(rec.terms.version == 1 || rec.terms.version == 2);
-        FUZZ_ASSERT(rec.terms.version == 2 ? rec.terms.seq >= 1 : (rec.terms.seq == 0 && rec.terms.price >= 1));
+        FUZZ_ASSERT(rec.terms.version >= 1 && rec.terms.version <= 3);
+        FUZZ_ASSERT(rec.terms.version >= 2 ? rec.terms.seq >= 1 : (rec.terms.seq == 0 && rec.terms.price >= 1));
+        FUZZ_ASSERT(rec.terms.suggested <= 2100000000000000ull && rec.terms.free <= BC_FREE_MAX
+                    && rec.terms.free_window <= BC_FREE_WINDOW_MAX);
+        if (rec.terms.version < 3) {
+            FUZZ_ASSERT(rec.terms.suggested == 0 && rec.terms.free == 0 && rec.terms.free_window == 0);
+        }
+        {
+            const char *argv[BC_PRODUCT_ARGV_MAX];
+            size_t lens[BC_PRODUCT_ARGV_MAX], an;
+            bc_product_argv_buf buf;
+            bc_product_record back;
+            char err2[128];
+
+            an = bc_product_record_argv(argv, lens, &buf, &rec);
+            FUZZ_ASSERT(an <= BC_PRODUCT_ARGV_MAX && an % 2 == 0);
+            FUZZ_ASSERT(bc_product_record_parse(&back, argv, lens, an, err2, sizeof(err2)));
+            FUZZ_ASSERT(back.terms.version == rec.terms.version && back.terms.seq == rec.terms.seq
+                        && back.terms.price == rec.terms.price
+                        && back.terms.suggested == rec.terms.suggested
+                        && back.terms.free == rec.terms.free
+                        && back.terms.free_window == rec.terms.free_window
+                        && back.terms.wallet_len == rec.terms.wallet_len
+                        && back.terms.title_len == rec.terms.title_len
+                        && memcmp(back.mac, rec.mac, 32) == 0);
+        }
         FUZZ_ASSERT(rec.terms.price <= 2100000000000000ull);
         FUZZ_ASSERT(rec.terms.wallet_len <= BC_OFFER_FIELD_MAX && rec.terms.title_len <= BC_OFFER_FIELD_MAX);
         FUZZ_ASSERT(inside(rec.terms.wallet, rec.terms.wallet_len, copy, size));

@@ -148,8 +148,8 @@ bc_api_product_path(const char *uri, size_t len, const char *api, size_t apilen,
                 return 0;
             }
             seg = i + 1;
-        } else if ((unsigned char) p[i] < 0x20 || p[i] == 0x7f) {
-            return 0;
+        } else if ((unsigned char) p[i] < 0x20 || p[i] == 0x7f || p[i] == '?') {
+            return 0;       /* '?': never a path that could be read as args */
         }
     }
     *path = p;
@@ -543,7 +543,10 @@ bc_body_amount(const char *body, size_t len, uint64_t price, uint64_t suggested,
         return big ? BC_AMOUNT_TOO_LARGE : BC_AMOUNT_BAD;
     }
     if (has_t) {
-        sats += price;          /* both at most 2.1e15: no overflow */
+        if (sats > UINT64_MAX - price) {
+            return BC_AMOUNT_TOO_LARGE;     /* only for a price no offer has */
+        }
+        sats += price;
     }
     if (sats < price) {
         return BC_AMOUNT_BELOW_PRICE;

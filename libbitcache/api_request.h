@@ -49,7 +49,9 @@ bc_route bc_api_route(const char *uri, size_t len, const char *api, size_t apile
 /* For BC_ROUTE_PRODUCT: points *path at the file's path in uri, its '/'
  * included ("/films/night.mp4" of "<api>/products/films/night.mp4").
  * Returns 1, or 0 when it is not a path nginx could serve: empty, a
- * segment "." or "..", "//", a NUL or control byte. */
+ * segment "." or "..", "//", a NUL or control byte; nor one with '?'
+ * (a file name with it is rare; a path that could be split into args
+ * never reaches the internal redirect). */
 int bc_api_product_path(const char *uri, size_t len, const char *api, size_t apilen,
     const char **path, size_t *path_len);
 

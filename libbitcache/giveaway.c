@@ -7,9 +7,9 @@
 #include "invoice.h"
 #include "token_record.h"
 
-/* The count is read as digits only (at most 18, so INCR cannot fail on
- * it): anything else was written by someone else, and no copy is given on
- * a number nobody can trust. The address is marked only when a copy is
+/* The count is read as digits only, at most 15 (exact in Lua's numbers;
+ * INCR cannot fail on it): anything else was written by someone else, and
+ * no copy is given on a number nobody can trust. The address is marked only when a copy is
  * left, and before the count is raised. */
 const char bc_script_free_claim[] = BC_SCRIPT_FREE_CLAIM;
 

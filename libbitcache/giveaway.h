@@ -27,7 +27,7 @@
     "local c = redis.call('GET', KEYS[1])\n"                                  \
     "local given = 0\n"                                                       \
     "if c then\n"                                                             \
-    "  if #c > 18 or not string.match(c, '^%d+$') then return {-2, 0} end\n"  \
+    "  if #c > 15 or not string.match(c, '^%d+$') then return {-2, 0} end\n"  \
     "  given = tonumber(c)\n"                                                 \
     "end\n"                                                                   \
     "if given >= tonumber(ARGV[1]) then return {0, given} end\n"              \

@@ -228,9 +228,6 @@ bc_invoice_record_done(bc_invoice_record *rec, char *err, size_t errlen)
     if (rec->inv.version == 2) {
         /* version 2 sold at its amount; a list field there is not MAC'd */
         rec->inv.list = rec->inv.amount;
-    } else if (rec->inv.list > rec->inv.amount) {
-        snprintf(err, errlen, "field list is above amount");
-        return 0;
     }
     rec->has_payment = (rec->seen & PAYMENT_FIELDS) == PAYMENT_FIELDS;
     return 1;

@@ -148,7 +148,11 @@ bc_invoice_check_result bc_invoice_check(const bc_invoice_record *rec, const bc_
 #define BC_PRODUCT_F_SUGGESTED "suggested"
 #define BC_PRODUCT_F_FREE    "free"
 #define BC_PRODUCT_F_FREE_WINDOW "free_window"
-#define BC_PRODUCT_VERSION   2          /* what `bitcache product set` writes (3 once it takes --suggested, --free-first) */
+#define BC_PRODUCT_VERSION   3          /* what `bitcache product set` and `rm` write */
+
+/* How many of HGETALL's strings of prod:<product> a reader looks at:
+ * version 3 has 18 (9 fields); room for a few fields of later versions. */
+#define BC_PRODUCT_KV_MAX    32
 
 /* terms.version: 1 (no seq field), 2 (seq, no v), 3 (v = 3: every field
  * of bc_product_terms, each required). */

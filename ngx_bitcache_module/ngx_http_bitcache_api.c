@@ -58,8 +58,14 @@ ngx_http_bitcache_api_handler(ngx_http_request_t *r)
         return ngx_http_bitcache_button_js(r);
     }
 
-    if (route != BC_ROUTE_CREATE && route != BC_ROUTE_STATUS) {
+    if (route >= BC_ROUTE_WALLETS && route <= BC_ROUTE_WALLET_SETTINGS) {
         return ngx_http_bitcache_wallet_api(r, route);
+    }
+
+    /* free, products, button.js (docs/creators.md): their handlers are
+     * called above this line; never the wallet's (it would buy) */
+    if (route != BC_ROUTE_CREATE && route != BC_ROUTE_STATUS) {
+        return NGX_HTTP_NOT_FOUND;
     }
 
     if (route == BC_ROUTE_CREATE) {

@@ -141,9 +141,9 @@ ngx_http_bitcache_sale_catalog(ngx_http_request_t *r,
     redisReply *reply)
 {
     char                err[128];
-    size_t              i, n, kvlen[16];
+    size_t              i, n, kvlen[BC_PRODUCT_KV_MAX];
     uint64_t            seen;
-    const char         *kv[16], *why;
+    const char         *kv[BC_PRODUCT_KV_MAX], *why;
     bc_product_record   parsed, *rec;
     bc_catalog_verdict  v;
 
@@ -151,7 +151,7 @@ ngx_http_bitcache_sale_catalog(ngx_http_request_t *r,
     why = NULL;
     err[0] = '\0';
 
-    n = reply->elements < 16 ? reply->elements : 16;
+    n = reply->elements < BC_PRODUCT_KV_MAX ? reply->elements : BC_PRODUCT_KV_MAX;
 
     for (i = 0; i < n; i++) {
         if (reply->element[i]->type != REDIS_REPLY_STRING) {

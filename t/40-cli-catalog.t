@@ -9,7 +9,7 @@ use lib 't/lib';
 use Test::More;
 use Time::HiRes ();
 use BcTest;
-use ProtocolRef qw(keys_of product2_mac);
+use ProtocolRef qw(keys_of product2_mac product3_mac);
 
 my $t = BcTest->new;
 $t->start_redis;
@@ -28,9 +28,13 @@ sub record {
     return { @$r };
 }
 
+# version 3 (what product set writes) or 2, as the record's v says
 sub mac_ok {
     my ($product, $h) = @_;
-    return unpack('H*', product2_mac($k, $product, $h->{seq}, $h->{price}, $h->{wallet}, $h->{title})) eq $h->{mac};
+    my $mac = ($h->{v} // '') eq '3'
+        ? product3_mac($k, $product, @$h{qw(seq price suggested free free_window wallet title)})
+        : product2_mac($k, $product, $h->{seq}, $h->{price}, $h->{wallet}, $h->{title});
+    return unpack('H*', $mac) eq $h->{mac};
 }
 
 # --- set -----------------------------------------------------------------
@@ -39,14 +43,16 @@ my ($rc, $out, $err) = $t->cli('product', 'set', '/files/book.pdf', '--price', '
 is($rc, 0, 'set with a price in sats') or diag $err;
 like($out, qr{^prod:/files/book\.pdf price 12345 sats \(0\.00012345 BTC\), wallet - \(the location's\), seq \d+$}, 'says what it wrote');
 my $h = record('/files/book.pdf');
-is_deeply([sort keys %$h], [qw(mac price seq title wallet)], 'fields price, wallet, title, seq, mac');
+is_deeply([sort keys %$h], [qw(free free_window mac price seq suggested title v wallet)],
+          'fields v, price, wallet, title, seq, suggested, free, free_window, mac');
+is_deeply([@$h{qw(v suggested free free_window)}], [3, 0, 0, 0], 'version 3, no suggested price, no giveaway');
 my $t0 = int(Time::HiRes::time() * 1000);
 ok($h->{seq} > $t0 - 60_000 && $h->{seq} <= $t0, 'seq: now in milliseconds');
 my $seq1 = $h->{seq};
 is($h->{price}, '12345', 'price in sats');
 is($h->{wallet}, '', 'no wallet: the location\'s');
 is($h->{title}, '', 'no title');
-ok(mac_ok('/files/book.pdf', $h), 'MAC verifies with the Perl reference (ProtocolRef::product2_mac)');
+ok(mac_ok('/files/book.pdf', $h), 'MAC verifies with the Perl reference (ProtocolRef::product3_mac)');
 
 ($rc, $out, $err) = $t->cli('product', 'set', '--secret', $S, '--redis', $R, '--price', '0.0005 BTC',
                             '--wallet', $XPUB, '--title', 'Über Film', '/films/über film.mp4');
@@ -80,7 +86,7 @@ cmp_ok($h->{seq}, '>', $seq1, 'and a higher seq');
 # a clock behind the current record: seq still grows
 my $future = $h->{seq} + 10_000_000;
 $t->redis('HSET', 'bitcache:prod:/files/book.pdf', seq => $future,
-          mac => unpack('H*', product2_mac($k, '/files/book.pdf', $future, 999, $VPUB, '')));
+          mac => unpack('H*', product3_mac($k, '/files/book.pdf', $future, 999, 0, 0, 0, $VPUB, '')));
 ($rc) = $t->cli('product', 'set', '/files/book.pdf', '--price', '999', '--wallet', $VPUB,
                 '--secret', $S, '--redis', $R);
 is(record('/files/book.pdf')->{seq}, $future + 1, 'a current record ahead of the clock: its seq + 1');
@@ -150,6 +156,60 @@ ok(!$t->redis('EXISTS', 'bitcache:prod:/nothing'), '  and writes nothing');
 ($rc) = $t->cli('product', 'set', '/films/über film.mp4', '--price', '5', '--secret', $S, '--redis', $R);
 cmp_ok(record('/films/über film.mp4')->{seq}, '>', $h->{seq}, 'set after rm: a higher seq still');
 
+# --- pay what you want and giveaways (docs/creators.md) ---------------------
+($rc, $out, $err) = $t->cli('product', 'set', '/films/night.mp4', '--price', '5000', '--suggested', '12000',
+                            '--free-first', '100', '--free-per-address', '1d', '--title', 'Night',
+                            '--secret', $S, '--redis', $R);
+is($rc, 0, 'set with --suggested, --free-first, --free-per-address') or diag $err;
+like($out, qr{^prod:/films/night\.mp4 price 5000 sats \(0\.00005 BTC\), wallet - \(the location's\), suggested 12000 sats, free first 100 \(one per address per 86400 s\), seq \d+$},
+     'says what it wrote');
+$h = record('/films/night.mp4');
+is_deeply([@$h{qw(v price suggested free free_window)}], [3, 5000, 12000, 100, 86400], 'the terms recorded');
+ok(mac_ok('/films/night.mp4', $h), 'MAC verifies (ProtocolRef::product3_mac, every term in it)');
+{
+    my %forged = (%$h, free => 1000000);
+    ok(!mac_ok('/films/night.mp4', \%forged), '  more free copies: another MAC');
+    %forged = (%$h, suggested => 0);
+    ok(!mac_ok('/films/night.mp4', \%forged), '  no suggested price: another MAC');
+}
+($rc, $out) = $t->cli('product', 'list', '--redis', $R, '--secret', $S);
+like($out, qr{^/films/night\.mp4\t5000 sats\t0\.00005 BTC\tNight\t-\tsuggested 12000 sats\tfree first 100 \(one per address per 86400 s\)\tseq \d+\tok$}m,
+     'list shows the suggested price and the giveaway');
+($rc, $out, $err) = $t->cli('product', 'set', '/films/night.mp4', '--price', '0.00005 BTC', '--suggested', '0.0002 BTC',
+                            '--free-first', '3', '--secret', $S, '--redis', $R);
+is($rc, 0, '--suggested in BTC, a giveaway without a window') or diag $err;
+is_deeply([@{ record('/films/night.mp4') }{qw(suggested free free_window)}], [20000, 3, 0], '  recorded');
+($rc, $out, $err) = $t->cli('product', 'set', '/films/night.mp4', '--price', '5000', '--suggested', '0',
+                            '--free-first', '0', '--free-per-address', 'off', '--secret', $S, '--redis', $R);
+is($rc, 0, '--suggested 0, --free-first 0, --free-per-address off') or diag $err;
+is_deeply([@{ record('/films/night.mp4') }{qw(suggested free free_window)}], [0, 0, 0], '  none of them');
+like($out, qr{wallet - \(the location's\), seq \d+$}, '  and says nothing of them');
+
+# product show: the record, its verdict and the giveaway's count
+$t->cli('product', 'set', '/films/night.mp4', '--price', '5000', '--free-first', '100', '--title', "Ni\tght",
+        '--secret', $S, '--redis', $R);
+$t->redis('SET', 'bitcache:free:/films/night.mp4', 37);
+($rc, $out, $err) = $t->cli('product', 'show', '--redis', $R, '--secret', $S, '/films/night.mp4');
+is($rc, 0, 'product show') or diag $err;
+like($out, qr{^product /films/night\.mp4$}m, '  names the product');
+like($out, qr{^  free: 100$}m, '  lists the fields');
+like($out, qr{^  title: Ni\?ght$}m, '  control characters as ?');
+like($out, qr{^record: version 3, price 5000 sats \(0\.00005 BTC\), free first 100, MAC ok$}m, '  the verdict');
+like($out, qr{^free copies given: 37 of 100 \(63 left\)$}m, '  the giveaway\'s count (free:<product>)');
+$t->redis('SET', 'bitcache:free:/films/night.mp4', 'lots');
+($rc, $out) = $t->cli('product', 'show', '--redis', $R, '/films/night.mp4');
+like($out, qr{^free copies given: not a count \("lots"\): the module gives none$}m, '  a counter that is not a number');
+unlike($out, qr/MAC/, '  no --secret: no MAC verdict');
+$t->redis('SET', 'bitcache:free:/films/night.mp4', 250);
+$t->redis('HSET', 'bitcache:prod:/films/night.mp4', free => 1000);
+($rc, $out) = $t->cli('product', 'show', '--redis', $R, '--secret', $S, '/films/night.mp4');
+like($out, qr{MAC BAD \(not written with this secret: the module ignores it\)$}m, '  a raised giveaway: BAD MAC');
+like($out, qr{^free copies given: 250 of 1000 \(750 left\)$}m, '  (the count read all the same)');
+($rc, $out, $err) = $t->cli('product', 'show', '--redis', $R, '/films/none.mp4');
+is($rc, 1, 'show of a missing product exits 1');
+like($err, qr{no product "/films/none\.mp4" in the catalog}, '  and says so');
+$t->redis('DEL', 'bitcache:free:/films/night.mp4');
+
 # --- bad arguments: exit 2 and a message that names what is wrong ----------
 my @set = ('product', 'set', '--secret', $S, '--redis', $R);
 my @bad = (
@@ -177,6 +237,21 @@ my @bad = (
     [ [@set, '--price', '5', '/a', '/b'], qr/exactly one PRODUCT is needed/ ],
     [ [@set, '--price'], qr/unknown or incomplete option "--price"/ ],
     [ [@set, '--price', '5', '--state', 'paid', '/x'], qr/option "--state" does not apply here/ ],
+    [ [@set, '--price', '5000', '--suggested', '4999', '/x'], qr/--suggested \(4999 sats\) must be above the price \(5000 sats\), or 0 for none/ ],
+    [ [@set, '--price', '5000', '--suggested', '5000', '/x'], qr/--suggested \(5000 sats\) must be above the price/ ],
+    [ [@set, '--price', '5000', '--suggested', 'lots', '/x'], qr/--suggested: "lots" is not an amount/ ],
+    [ [@set, '--price', '5000', '--suggested', '22000000 BTC', '/x'], qr/--suggested: .*more than 21 million BTC/ ],
+    [ [@set, '--price', '5', '--free-first', '-1', '/x'], qr/--free-first: "-1" is not a number of copies from 0 to 1000000000/ ],
+    [ [@set, '--price', '5', '--free-first', '1000000001', '/x'], qr/--free-first: "1000000001" is not a number/ ],
+    [ [@set, '--price', '5', '--free-first', 'ten', '/x'], qr/--free-first: "ten"/ ],
+    [ [@set, '--price', '5', '--free-first', '', '/x'], qr/--free-first: ""/ ],
+    [ [@set, '--price', '5', '--free-first', '10', '--free-per-address', '367d', '/x'], qr/--free-per-address: "367d" is not a time of at most 366d/ ],
+    [ [@set, '--price', '5', '--free-first', '10', '--free-per-address', 'soon', '/x'], qr/--free-per-address: "soon"/ ],
+    [ [@set, '--price', '5', '--free-per-address', '1d', '/x'], qr/--free-per-address needs --free-first N/ ],
+    [ ['product', 'list', '--redis', $R, '--suggested', '5'], qr/option "--suggested" does not apply here/ ],
+    [ ['product', 'show', '--redis', $R], qr/exactly one PRODUCT is needed/ ],
+    [ ['product', 'show', '/x'], qr/--redis ADDR is required/ ],
+    [ ['product', 'show', '--redis', $R, '--free-first', '1', '/x'], qr/option "--free-first" does not apply here/ ],
     [ ['product', 'set', '--redis', $R, '--price', '5', '/x'], qr/--secret is required/ ],
     [ ['product', 'set', '--secret', $S, '--price', '5', '/x'], qr/--redis ADDR is required/ ],
     [ ['product', 'set', '--secret', "$dir/nope", '--redis', $R, '--price', '5', '/x'], qr/--secret: cannot open "\Q$dir\E\/nope"/ ],
@@ -207,6 +282,8 @@ chmod 0600, $S;
 like($out, qr/product set PRODUCT --price SATS\|"N BTC"/, '--help lists product set');
 like($out, qr/product list --redis ADDR \[--secret FILE\]/, 'and product list');
 like($out, qr/product rm --secret FILE --redis ADDR PRODUCT/, 'and product rm');
+like($out, qr/product show --redis ADDR \[--secret FILE\] PRODUCT/, 'and product show');
+like($out, qr/\[--suggested SATS\|0\] \[--free-first N\] \[--free-per-address TIME\|off\]/, 'and the terms of set');
 
 # Redis not reachable: a run-time failure
 $t->stop_redis;

@@ -8,7 +8,7 @@ use warnings;
 use lib 't/lib';
 use Test::More;
 use BcTest;
-use ProtocolRef qw(keys_of invoice_mac claim_hash wallet_id);
+use ProtocolRef qw(keys_of invoice_record_mac claim_hash wallet_id);
 
 my $t = BcTest->new;
 $t->start_redis;
@@ -40,7 +40,7 @@ sub invoice {
              max_downloads => 3, %o);
     delete $f{id};
     @f{qw(address spk)} = @{ $addr{$f{index}} // $addr{0} };
-    $f{mac} = unpack 'H*', invoice_mac($k, { %f, id => pack('H*', $id), spk => pack('H*', $f{spk}),
+    $f{mac} = unpack 'H*', invoice_record_mac($k, { %f, id => pack('H*', $id), spk => pack('H*', $f{spk}),
                                              claim_hash => pack('H*', $f{claim}) });
     $t->redis('HSET', "bitcache:inv:$id", %f);
     $t->redis('EXPIREAT', "bitcache:inv:$id", $f{expires} + 86400);
@@ -252,6 +252,28 @@ is($out, "no wallet has handed out an address yet\n", 'an empty Redis');
 is($rc, 0, '  exit 0');
 
 # --- bad arguments ------------------------------------------------------------
+# --- version 3 (docs/creators.md): list beside the amount chosen ------------
+{
+    my $v3 = invoice(index => 20, v => 3, amount => 15000, list => 12345);
+    $out = show($v3);
+    like($out, qr/^  v:             3$/m, 'version 3');
+    like($out, qr/^  amount:        15000\n  list:          12345\n/m, 'list after amount');
+    like($out, qr/^invoice MAC: ok$/m, 'its MAC (ProtocolRef::invoice3_mac) verifies');
+    $t->pay_invoice($v3, 12345, 1);
+    like(show($v3), qr/^settles: no, received 12345 < amount 15000$/m, 'paid the list price only: not settled');
+    $t->pay_invoice($v3, 15000, 1);
+    like(show($v3), qr/^settles: yes/m, 'paid the amount chosen: settles');
+    $t->redis('HSET', "bitcache:inv:$v3", 'list', 100);
+    like(show($v3), qr/^invoice MAC: (?!ok)/m, 'list changed in Redis: the MAC fails');
+    $t->redis('HDEL', "bitcache:inv:$v3", 'list');
+    like(show($v3), qr/^record: malformed, no field list$/m, 'version 3 without list: malformed');
+    my $v2 = invoice(index => 21, amount => 12345, list => 1);
+    $out = show($v2);
+    like($out, qr/^invoice MAC: ok$/m, 'version 2 still verifies (a list field in it is not in its MAC)');
+    ($rc, $out) = $t->cli('invoice', 'list', '--redis', $R);
+    like($out, qr/^$v3  /m, 'list shows version 3 invoices');
+}
+
 my @bad = (
     [ ['invoice', 'list', '--redis', $R, '--state', 'done'], qr/--state: "done" is not one of new, seen, paid, underpaid, expired/ ],
     [ ['invoice', 'list', '--redis', $R, '--state'], qr/unknown or incomplete option "--state"/ ],

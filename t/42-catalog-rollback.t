@@ -14,7 +14,7 @@ use Time::HiRes qw(sleep time);
 use JSON::PP qw(decode_json);
 use MIME::Base64 qw(decode_base64url);
 use BcTest;
-use ProtocolRef qw(keys_of product_mac product2_mac);
+use ProtocolRef qw(keys_of product_mac product2_mac product3_mac);
 
 my $t = BcTest->new;
 $t->start_redis;
@@ -36,9 +36,12 @@ my $KEY = 'bitcache:prod:/files/book.pdf';
        $v{product2_withdrawn_mac}, 'vector product2_withdrawn_mac');
     is(unpack('H*', product_mac($vk, $v{product}, $v{price}, $v{wallet}, $v{title})),
        $v{product_mac}, 'vector product_mac (version 1)');
+    is(unpack('H*', product3_mac($vk, $v{product}, $v{product_seq}, $v{price}, $v{suggested}, $v{free_total},
+                                 $v{free_window}, $v{wallet}, $v{title})),
+       $v{product3_mac}, 'vector product3_mac (version 3: suggested price and giveaway)');
     open my $doc, '<', 'docs/protocol.md' or die;
     my $text = do { local $/; <$doc> };
-    like($text, qr/\Q$_=$v{$_}\E/, "docs/protocol.md gives $_") for qw(product_mac product2_mac product2_withdrawn_mac);
+    like($text, qr/\Q$_=$v{$_}\E/, "docs/protocol.md gives $_") for qw(product_mac product2_mac product2_withdrawn_mac product3_mac);
 }
 
 # reuseport: the kernel spreads connections over both workers
@@ -196,6 +199,17 @@ cmp_ok($seq_c, '>', $seq_rm, 'the next record is numbered past the withdrawal');
 ($st, $shown, $offered) = offer_of();
 is_deeply([$st, $shown, $offered], [402, 70000, 70000], 'a new record sells');
 my $C = record();
+is($C->{v}, 3, 'product set writes version 3');
+
+# version 3's terms are in the MAC: a writer who adds a giveaway or a
+# suggested price to the current record makes it a forgery
+for my $f ([free => 1000000], [suggested => 1_000_000], [free_window => 60]) {
+    write_back({ %$C, @$f });
+    refused("$f->[0] set to $f->[1] in Redis", undef);
+}
+write_back($C);
+($st, $shown, $offered) = offer_of();
+is_deeply([$st, $shown, $offered], [402, 70000, 70000], 'the record written back as it was sells again');
 
 # --- version 1 records: the upgrade path ------------------------------------
 my $v1 = { price => 3000, wallet => '', title => 'Old',
@@ -204,7 +218,8 @@ write_back($v1, 'bitcache:prod:/files/old.pdf');
 ($st, $shown, $offered) = offer_of('/files/old.pdf');
 is_deeply([$st, $shown, $offered], [402, 3000, 3000], 'a version 1 record still sells while no v2 was seen');
 set_price('/files/old.pdf', '--price', '4000');
-is(record('bitcache:prod:/files/old.pdf')->{seq} > 0, 1, 'product set re-signs it as version 2');
+is(record('bitcache:prod:/files/old.pdf')->{seq} > 0, 1, 'product set re-signs it with a seq');
+is(record('bitcache:prod:/files/old.pdf')->{v}, 3, '  as version 3');
 ($st, $shown, $offered) = offer_of('/files/old.pdf');
 is_deeply([$st, $shown, $offered], [402, 4000, 4000], 'v2: its price');
 write_back($v1, 'bitcache:prod:/files/old.pdf');

@@ -76,7 +76,8 @@ is($max_age, 20 * 60 + 86400, '  living as long as the invoice record (ttl + gra
 unlike($cookie, qr/Secure/, '  not Secure on plain HTTP');
 
 my %rec = @{ $t->redis('HGETALL', "bitcache:inv:$id") };
-is($rec{v}, 2, 'record version 2');
+is($rec{v}, 3, 'record version 3');
+is($rec{list}, $rec{amount}, '  its list price is the amount (no tip chosen)');
 is($rec{claim}, sha256_hex(decode_base64url($claim)), 'the invoice keeps SHA256(claim)');
 my $dump = join "\n", map { my $k = $_; my $ty = $t->redis('TYPE', $k);
     $ty eq 'hash' ? join(' ', @{ $t->redis('HGETALL', $k) }) : $ty eq 'string' ? $t->redis('GET', $k) : '' }

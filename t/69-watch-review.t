@@ -20,7 +20,7 @@ use lib 't/lib';
 use Test::More;
 use Time::HiRes qw(sleep);
 use BcTest;
-use ProtocolRef qw(keys_of invoice_mac claim_hash);
+use ProtocolRef qw(keys_of invoice_record_mac claim_hash);
 use Digest::SHA qw(sha256);
 use JSON::PP ();
 
@@ -147,7 +147,7 @@ is($t->get("/files/book.pdf?bitcache_token=$tok")->{status}, 200, 'the token dow
     my $claim = 'attacker claim, 32 bytes long...';
     my %old = (%rec, created => time - 3 * 86400, expires => time - 2 * 86400, state => 'new',
                claim => unpack('H64', claim_hash($claim)));
-    $old{mac} = unpack('H64', invoice_mac(keys_of($t->secret_bytes), {
+    $old{mac} = unpack('H64', invoice_record_mac(keys_of($t->secret_bytes), {
         %old, id => pack('H32', $aid), spk => pack('H*', $old{spk}),
         claim_hash => pack('H64', $old{claim}) }));
     $t->redis('HSET', "bitcache:inv:$aid", %old);
@@ -183,7 +183,7 @@ is($t->get("/files/book.pdf?bitcache_token=$tok")->{status}, 200, 'the token dow
     my %old = (%rec, index => $index, address => $address, spk => $spkhex,
                created => time - 3 * 86400, expires => time - 3 * 86400 + 1200, state => 'new',
                claim => unpack('H64', claim_hash($claim)));
-    $old{mac} = unpack('H64', invoice_mac(keys_of($t->secret_bytes), {
+    $old{mac} = unpack('H64', invoice_record_mac(keys_of($t->secret_bytes), {
         %old, id => pack('H32', $eid), spk => pack('H*', $spkhex),
         claim_hash => pack('H64', $old{claim}) }));
     my $txid = $t->send_sats($address, 12_345);

@@ -14,6 +14,7 @@ use lib 't/lib';
 use Test::More;
 use JSON::PP;
 use BcTest;
+use ProtocolRef qw(keys_of invoice3_mac);
 
 my $t = BcTest->new;
 $t->start_redis;
@@ -145,16 +146,16 @@ my ($rc, $out);
 ($rc, $out) = $t->cli('sales', @S, '--format', 'csv');
 is($rc, 0, 'csv: exit 0');
 my @rows = split /\n/, $out;
-is($rows[0], 'kind,creator_id,creator,product,onchain_sales,onchain_sats,wallet_sales,wallet_sats,sales,sats',
+is($rows[0], 'kind,creator_id,creator,product,onchain_sales,onchain_sats,wallet_sales,wallet_sats,sales,sats,paid_sats,tips_sats',
    'csv: the header');
-ok((grep { $_ eq qq{product,249da3d8b419e0cf,"$ONE","/files/a.bin",1,12345,2,700,3,13045} } @rows),
+ok((grep { $_ eq qq{product,249da3d8b419e0cf,"$ONE","/files/a.bin",1,12345,2,700,3,13045,13045,0} } @rows),
    'csv: /files/a.bin of creator one') or diag $out;
-ok((grep { $_ eq qq{creator,44fb2b616bd7f063,"$TWO","",0,0,1,300,1,300} } @rows), 'csv: creator two\'s subtotal');
-ok((grep { $_ eq 'total,,"","",1,12345,6,14945,7,27290' } @rows), 'csv: the total');
-ok((grep { $_ eq 'topups,,"","",0,0,3,71000,3,71000' } @rows), 'csv: the top-ups, apart');
+ok((grep { $_ eq qq{creator,44fb2b616bd7f063,"$TWO","",0,0,1,300,1,300,300,0} } @rows), 'csv: creator two\'s subtotal');
+ok((grep { $_ eq 'total,,"","",1,12345,6,14945,7,27290,27290,0' } @rows), 'csv: the total');
+ok((grep { $_ eq 'topups,,"","",0,0,3,71000,3,71000,71000,0' } @rows), 'csv: the top-ups, apart');
 ($rc, $out) = $t->cli('sales', @S);
 is($rc, 0, 'text: exit 0');
-like($out, qr{^  /files/a\.bin: on-chain 1 \(12345 sats\), wallet 2 \(700 sats\), total 3 \(13045 sats\)$}m,
+like($out, qr{^  /files/a\.bin: on-chain 1 \(12345 sats\), wallet 2 \(700 sats\), total 3 \(13045 sats\); tips 0 sats, paid 13045 sats$}m,
      'text: a product line');
 like($out, qr/^top-ups \(deposits held for buyers, not sales\): 0 paid on-chain \(0 sats received\), 3 credited/m,
      'text: top-ups apart');
@@ -166,9 +167,46 @@ like($out, qr/^top-ups \(deposits held for buyers, not sales\): 0 paid on-chain 
     $t->wallet_fixture('debit', $w4, qq{=HYPERLINK("x")\n}, 10, 'creator "three"');
     my ($rc, $out) = $t->cli('sales', @S, '--format', 'csv', '--wallet', 'creator "three"');
     my @rows = split /\n/, $out;
-    is_deeply([grep { /^product,/ } @rows], [q{product,,"creator ""three""","'=HYPERLINK(""x"")?",0,0,1,10,1,10}],
+    is_deeply([grep { /^product,/ } @rows], [q{product,,"creator ""three""","'=HYPERLINK(""x"")?",0,0,1,10,1,10,10,0}],
               'csv: quotes doubled, a formula defused, the line break gone, a creator by its text')
         or diag $out;
+}
+
+# ---- tips (docs/creators.md, "Tips"): what was received above the list price ----
+# An invoice of version 3 where the buyer chose 15000 over the price 12345
+# (written as the module writes it, MAC'd with the test's secret) and paid
+# 15100; and one at the price paid 12400 (an over-payment).
+{
+    my $chosen = $t->new_invoice('/files/c.bin');
+    my %r = @{ $t->redis('HGETALL', "bitcache:inv:$chosen->{id}") };
+    is_deeply([@r{qw(v amount list)}], [3, 12345, 12345], 'the module writes version 3, list = amount');
+    $r{amount} = 15000;
+    my $mac = unpack('H64', invoice3_mac(keys_of($t->secret_bytes), {
+        %r, id => pack('H32', $chosen->{id}), spk => pack('H*', $r{spk}), claim_hash => pack('H64', $r{claim}) }));
+    $t->redis('HSET', "bitcache:inv:$chosen->{id}", amount => 15000, mac => $mac);
+    my $over = $t->new_invoice('/files/c.bin');
+    $t->send_sats($chosen->{address}, 15100);
+    $t->send_sats($over->{address}, 12400);
+    $t->mine(1);
+    ok(BcTest::wait_until(sub { (grep { ($t->redis('HGET', "bitcache:sold:$_", 'state') // '') eq 'paid' }
+                                 $chosen->{id}, $over->{id}) == 2 }, 30),
+       'both paid and kept') or diag $t->watcher_log;
+    my ($j) = sales_json('--product', '/files/c.bin', '--wallet', '249da3d8b419e0cf');
+    my $p = $j->{creators}[0]{products}[0] // {};
+    is_deeply([@{ $p->{onchain} // {} }{qw(count sats tips_sats)}], [2, 24690, 2810],
+              'on-chain: 2 sales at the list price (12345 each), tips 2655 + 100 chosen and 55 over-paid');
+    is_deeply([@$p{qw(count sats paid_sats tips_sats)}], [2, 24690, 27500, 2810], '  paid = list + tips = received');
+    is_deeply([@{ $j->{total} }{qw(paid_sats tips_sats)}], [27500, 2810], '  in the total too');
+    my ($rc, $out) = $t->cli('sales', @S, '--product', '/files/c.bin', '--wallet', '249da3d8b419e0cf');
+    like($out, qr{^  /files/c\.bin: on-chain 2 \(24690 sats\), wallet 0 \(0 sats\), total 2 \(24690 sats\); tips 2810 sats, paid 27500 sats$}m,
+         'text: the tips and what was paid') or diag $out;
+    ($rc, $out) = $t->cli('sales', @S, '--format', 'csv', '--product', '/files/c.bin', '--wallet', '249da3d8b419e0cf');
+    like($out, qr{^product,249da3d8b419e0cf,"\Q$ONE\E","/files/c\.bin",2,24690,0,0,2,24690,27500,2810$}m, 'csv: paid_sats, tips_sats');
+    # a Redis writer who lowers the list (to make a sale look like a tip) breaks the MAC
+    $t->redis('HSET', "bitcache:sold:$chosen->{id}", list => 1);
+    ($j, my $err) = sales_json('--product', '/files/c.bin', '--wallet', '249da3d8b419e0cf');
+    is($j->{total}{tips_sats}, 55, 'a list lowered in sold: is not counted');
+    like($err, qr/not counted: sold:$chosen->{id}: invoice MAC does not verify/, '  and named');
 }
 
 # ---- arguments --------------------------------------------------------------

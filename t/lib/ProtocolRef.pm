@@ -8,7 +8,7 @@ use warnings;
 use Digest::SHA qw(hmac_sha256 sha256);
 use MIME::Base64 qw(encode_base64url decode_base64url);
 use Exporter 'import';
-our @EXPORT_OK = qw(keys_of offer offer2 invoice_mac invoice3_mac claim_hash payment_msg token_id
+our @EXPORT_OK = qw(keys_of offer offer2 invoice_mac invoice3_mac invoice_record_mac claim_hash payment_msg token_id
                     product_mac product2_mac product3_mac free_token_id free_address_hash wallet_id);
 
 sub keys_of {
@@ -61,6 +61,13 @@ sub invoice3_mac {
           . lp($i->{product}) . lp($i->{wallet}) . lp($i->{address}) . lp($i->{spk})
           . lp($i->{title} // '') . $i->{claim_hash};
     return hmac_sha256($m, $k->{invoice});
+}
+
+# the MAC of a record of either version, as its v field says (a record
+# copied from Redis and written back)
+sub invoice_record_mac {
+    my ($k, $i) = @_;
+    return ($i->{v} // 2) == 3 ? invoice3_mac($k, $i) : invoice_mac($k, $i);
 }
 
 # what an invoice keeps of the buyer's claim secret (32 random bytes)

@@ -354,7 +354,8 @@ test_product_path(void)
         "/bitcache/products/a/./b", "/bitcache/products/a/..", "/bitcache/products/a/.",
         "/bitcache/products/a\rb", "/bitcache/products/a\nX-Injected: 1",
         "/bitcache/products/a\tb", "/bitcache/products/a\x7f", "/bitcache/productsa",
-        "/other/products/a", "/bitcache/invoices/a",
+        "/other/products/a", "/bitcache/invoices/a", "/bitcache/products/a?bitcache_describe=1",
+        "/bitcache/products/?", "/bitcache/products/a/%3F/?x",
     };
     const char *p;
     size_t plen, i;
@@ -441,6 +442,8 @@ test_amount(void)
         /* the largest prices: no overflow, at most 21 million BTC */
         { "offer=abc&tip=2100000000000000", 2100000000000000, 0, BC_AMOUNT_TOO_LARGE, 0 },
         { "offer=abc&tip=0", 2100000000000000, 0, BC_AMOUNT_OK, 2100000000000000 },
+        { "offer=abc&tip=2100000000000000", UINT64_MAX - 5, 0, BC_AMOUNT_TOO_LARGE, 0 },
+        { "offer=abc&tip=1", UINT64_MAX, 0, BC_AMOUNT_TOO_LARGE, 0 },
         { "offer=abc&amount=2100000000000000", 1, 0, BC_AMOUNT_TOO_LARGE, 0 },
         { "offer=abc&amount=2100000000000000", 21000000000000, 0, BC_AMOUNT_OK,
           2100000000000000 },
