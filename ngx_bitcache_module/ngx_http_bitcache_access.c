@@ -23,6 +23,7 @@
 #include "ngx_http_bitcache_access.h"
 #include "ngx_http_bitcache_catalog.h"
 #include "ngx_http_bitcache_describe.h"
+#include "ngx_http_bitcache_free.h"
 
 
 
@@ -313,6 +314,17 @@ ngx_http_bitcache_access_handler(ngx_http_request_t *r)
         rc = ngx_http_bitcache_start_sale(r, ctx, blcf);
 
         if (rc == NGX_ERROR) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (ngx_http_bitcache_draw_wait(r, ctx) == NGX_DONE) {
+            return NGX_DONE;
+        }
+    }
+
+    /* the giveaway's count, for the page's "N of M free copies left" */
+    if (ctx->for_sale && ctx->sale.free_total && !ctx->free_read) {
+        if (ngx_http_bitcache_free_read(r, ctx) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 

@@ -12,6 +12,8 @@
  *   GET  <api>/button.js         the pay button (_button.c)
  *   <api>/wallets, <api>/wallet/...
  *                                the wallet (ngx_http_bitcache_wallet_api.c)
+ *   POST <api>/free              a free copy of a giveaway
+ *                                (ngx_http_bitcache_free.c)
  *
  * <api> is the bitcache_api_url of this location (checked at start), never
  * a part of the request URI: every URL the API writes is built from it,
@@ -28,6 +30,7 @@
 #include "ngx_http_bitcache.h"
 #include "ngx_http_bitcache_describe.h"
 #include "ngx_http_bitcache_invoice_create.h"
+#include "ngx_http_bitcache_free.h"
 #include "ngx_http_bitcache_status.h"
 #include "ngx_http_bitcache_wallet.h"
 
@@ -45,6 +48,10 @@ ngx_http_bitcache_api_handler(ngx_http_request_t *r)
     route = bc_api_route((const char *) r->uri.data, r->uri.len,
                          (const char *) blcf->api_url.data, blcf->api_url.len,
                          id);
+
+    if (route == BC_ROUTE_FREE) {
+        return ngx_http_bitcache_free_post(r);
+    }
 
     if (route == BC_ROUTE_NONE) {
         return NGX_HTTP_NOT_FOUND;

@@ -227,6 +227,13 @@ ngx_http_bitcache_sale_catalog(ngx_http_request_t *r,
         sale->wallet.len = rec->terms.wallet_len;
     }
 
+    if (rec->terms.version >= 3) {
+        /* the record's giveaway (0: none), as its price, over the
+         * directives' */
+        sale->free_total = rec->terms.free;
+        sale->free_window = rec->terms.free_window;
+    }
+
     if (rec->terms.title_len) {
         sale->title.data = (u_char *) rec->terms.title;
         sale->title.len = rec->terms.title_len;

@@ -16,6 +16,7 @@
 #include "network.h"
 #include "wallet_topup.h"
 #include "ngx_http_bitcache_page.h"
+#include "ngx_http_bitcache_free.h"
 
 
 #define NGX_HTTP_BITCACHE_CSP                                                 \
@@ -89,6 +90,11 @@ ngx_http_bitcache_sale_init(ngx_http_request_t *r,
 
     sale->product = *product;
     sale->title = *product;
+
+    /* the giveaway (docs/creators.md); a version 3 catalog record decides
+     * it instead (ngx_http_bitcache_catalog.c) */
+    sale->free_total = (uint32_t) blcf->free_first;
+    sale->free_window = (uint32_t) blcf->free_window;
 
     if (ngx_http_complex_value(r, blcf->wallet, &sale->wallet) != NGX_OK
         || ngx_http_complex_value(r, blcf->price, &price) != NGX_OK)
@@ -205,6 +211,8 @@ ngx_http_bitcache_sale_offer(ngx_http_bitcache_loc_conf_t *blcf,
     o->token_ttl = (uint32_t) blcf->token_ttl;
     o->max_downloads = (uint32_t) blcf->max_downloads;
     o->network = (uint8_t) blcf->network;
+    o->free_total = sale->free_total;
+    o->free_window = sale->free_window;
     o->wallet = (const char *) sale->wallet.data;
     o->wallet_len = sale->wallet.len;
     o->product = (const char *) sale->product.data;
@@ -227,7 +235,8 @@ ngx_http_bitcache_offer_json(ngx_http_request_t *r,
 
     n = 640 + 6 * (sale->product.len + sale->title.len)
         + 18 * blcf->api_url.len + 6 * (wv ? wv->frozen.len : 0)
-        + ngx_strlen(offer) + ngx_strlen(reason);
+        + ngx_strlen(offer) + ngx_strlen(reason)
+        + NGX_HTTP_BITCACHE_FREE_JSON_LEN + 6 * blcf->api_url.len;
     body = ngx_pnalloc(r->pool, n);
     if (body == NULL) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
@@ -264,6 +273,8 @@ ngx_http_bitcache_offer_json(ngx_http_request_t *r,
             p = ngx_sprintf(p, "\"");
         }
     }
+
+    p = ngx_http_bitcache_free_json(r, p, blcf, sale);
 
     p = ngx_sprintf(p, "}\n");
 
@@ -376,6 +387,11 @@ ngx_http_bitcache_offer_page(ngx_http_request_t *r,
     if (blcf->wallets
         && ngx_http_bitcache_wallet_vars(r, sale, wv, vars, &n) != NGX_OK)
     {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    if (ngx_http_bitcache_free_vars(r, sale, vars, &n) != NGX_OK) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
