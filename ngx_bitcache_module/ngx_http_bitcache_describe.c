@@ -23,6 +23,7 @@
 #include "network.h"
 #include "ngx_http_bitcache_creator_conf.h"
 #include "ngx_http_bitcache_describe.h"
+#include "ngx_http_bitcache_free.h"
 
 
 /* what the API handler leaves for the file's location */
@@ -266,12 +267,13 @@ ngx_http_bitcache_describe_url(ngx_http_request_t *r, ngx_str_t *url)
 }
 
 
-/* free_left: null until the giveaway's counter has been read */
+/* free_left: as the 402 page counts it (ngx_http_bitcache_free_count.c);
+ * null if the count was not read */
 static u_char *
-ngx_http_bitcache_describe_free(u_char *p, ngx_http_bitcache_sale_t *sale,
+ngx_http_bitcache_describe_free(ngx_http_request_t *r, u_char *p,
     ngx_http_bitcache_ctx_t *ctx)
 {
-    uint64_t  left;
+    ngx_http_bitcache_sale_t  *sale = &ctx->sale;
 
     if (sale->free_total == 0) {
         return ngx_sprintf(p, ",\"free_total\":0,\"free_left\":0");
@@ -283,10 +285,7 @@ ngx_http_bitcache_describe_free(u_char *p, ngx_http_bitcache_sale_t *sale,
         return ngx_sprintf(p, "null");
     }
 
-    left = ctx->free_given < sale->free_total
-           ? sale->free_total - ctx->free_given : 0;
-
-    return ngx_sprintf(p, "%uL", left);
+    return ngx_sprintf(p, "%uL", ngx_http_bitcache_free_left(r, sale));
 }
 
 
@@ -356,7 +355,7 @@ ngx_http_bitcache_describe(ngx_http_request_t *r,
     p = ngx_sprintf(p, "\",\"price_sats\":%uL,\"price_btc\":\"%s\","
                     "\"suggested_sats\":%uL", sale->price, btc,
                     sale->suggested);
-    p = ngx_http_bitcache_describe_free(p, sale, ctx);
+    p = ngx_http_bitcache_describe_free(r, p, ctx);
     p = ngx_sprintf(p, ",\"network\":\"%s\",\"confirmations\":%i,"
                     "\"offer\":\"%s\",\"invoices_url\":\"",
                     bc_network_get((bc_network) blcf->network)->name,

@@ -268,16 +268,16 @@ is($r->{content}, '', 'HEAD button.js: no body');
 $r = $t->raw('GET', '/bitcache/products/gift/song.bin', undef, Accept => 'application/json');
 $j = json_of($r);
 is($j->{price_sats}, 3000, 'giveaway: the price');
-# COORDINATOR: drop these TODOs once c-free is merged (sale->free_total from
-# bitcache_free_first, ctx->free_given read before the describe hook)
-my $free_todo = $j->{free_total} && defined $j->{free_left} ? undef
-              : 'free_total and free_left come with c-free (sale_init, the counter read)';
-{
-    local $TODO = $free_todo;
-    is($j->{free_total}, 3, 'giveaway: free_total from bitcache_free_first');
-    is($j->{free_url}, '/bitcache/free', 'giveaway: free_url');
-    is($j->{free_left}, 3, 'giveaway: 3 of 3 left');
-}
+is($j->{free_total}, 3, 'giveaway: free_total from bitcache_free_first');
+is($j->{free_url}, '/bitcache/free', 'giveaway: free_url');
+is($j->{free_left}, 3, 'giveaway: 3 of 3 left');
+# the described offer claims a copy; the next description counts it
+my $claim = $ua->request('POST', $t->url($j->{free_url}), {
+    headers => { 'Content-Type' => 'application/json', Accept => 'application/json' },
+    content => encode_json({ offer => $j->{offer} }) });
+is($claim->{status}, 201, 'the described offer claims a free copy') or diag $claim->{content};
+is(json_of($t->raw('GET', '/bitcache/products/gift/song.bin', undef))->{free_left}, 2,
+   'giveaway: then 2 of 3 left');
 
 # --- Chromium: the button on a creator's page --------------------------------
 SKIP: {
@@ -308,10 +308,7 @@ SKIP: {
     is($night->{price}, '5000', 'data-bitcache-price-sats');
     like($song->{text} // '', qr/^Buy \x{201c}\/gift\/song\.bin\x{201d} \x{2014} 3000 sats/,
          'the second button: its own price');
-    {
-        local $TODO = $free_todo;
-        is($song->{free}, '3 of 3 free copies left', 'free copies left on the button');
-    }
+    is($song->{free}, '2 of 3 free copies left', 'free copies left on the button');
     is_deeply($b->{external}, [], 'listed origin: nothing loaded from a third host');
     is_deeply($b->{page_errors}, [], 'listed origin: no script errors');
     is_deeply($b->{failed}, [], 'listed origin: no failed request');
