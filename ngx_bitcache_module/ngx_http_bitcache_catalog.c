@@ -222,6 +222,11 @@ ngx_http_bitcache_sale_catalog(ngx_http_request_t *r,
 
     sale->price = rec->terms.price;
 
+    /* the record's terms replace the directives' (versions 1 and 2 have
+     * no suggested price); one not above the price suggests nothing */
+    sale->suggested = rec->terms.suggested > rec->terms.price
+                      ? rec->terms.suggested : 0;
+
     if (rec->terms.wallet_len) {
         sale->wallet.data = (u_char *) rec->terms.wallet;
         sale->wallet.len = rec->terms.wallet_len;

@@ -42,6 +42,7 @@ typedef struct {
     bc_wallet                  wallet;
     ngx_http_bitcache_index_t  index;
     bc_invoice                 inv;
+    uint64_t                   amount;     /* chosen: >= offer.price */
     char                       idhex[2 * BC_INVOICE_ID_LEN + 1];
     char                       address[BC_ADDRESS_MAX];
     unsigned char              spk[BC_SPK_MAX];
@@ -68,6 +69,67 @@ ngx_http_bitcache_api_fail(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t  what = ngx_string("bitcache api");
 
     ngx_http_bitcache_reply(r, status, reason, &what);
+}
+
+
+/* 400 for an amount the offer does not allow (docs/creators.md): JSON
+ * {"status","error","reason", minimum_sats or maximum_sats}, or a short
+ * page that says what to choose. */
+static void
+ngx_http_bitcache_amount_fail(ngx_http_request_t *r, const bc_offer *o,
+    bc_amount_choice ch)
+{
+    u_char    *body, *p;
+    uint64_t   max;
+    ngx_str_t  product;
+
+    max = bc_amount_max(o->price, o->suggested);
+    product.data = (u_char *) o->product;
+    product.len = o->product_len;
+
+    body = ngx_pnalloc(r->pool, 1024 + 6 * product.len);
+    if (body == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    if (ngx_http_bitcache_wants_json(r)) {
+        p = ngx_sprintf(body, "{\"status\":400,\"error\":\"%s\",\"reason\":\"",
+                        bc_amount_choice_str(ch));
+        p = ch == BC_AMOUNT_BELOW_PRICE
+            ? ngx_sprintf(p, "the amount must be at least %uL sats\","
+                          "\"minimum_sats\":%uL", o->price, o->price)
+            : ch == BC_AMOUNT_TOO_LARGE
+            ? ngx_sprintf(p, "the amount must be at most %uL sats\","
+                          "\"maximum_sats\":%uL", max, max)
+            : ngx_sprintf(p, "amount or tip must be a number of sats, not "
+                          "both\"");
+        p = ngx_sprintf(p, ",\"product\":\"");
+        p = ngx_http_bitcache_escape_json(p, &product);
+        p = ngx_sprintf(p, "\"}\n");
+
+        ngx_http_bitcache_send(r, NGX_HTTP_BAD_REQUEST, "application/json",
+                               body, p - body);
+        return;
+    }
+
+    p = ngx_sprintf(body, "<!DOCTYPE html>\n<html lang=\"en\"><head>"
+                    "<meta charset=\"utf-8\"><meta name=\"viewport\" "
+                    "content=\"width=device-width\"><title>Choose another "
+                    "amount</title></head>\n<body><h1>Choose another "
+                    "amount</h1>\n<p id=\"amount-error\" data-error=\"%s\">",
+                    bc_amount_choice_str(ch));
+    p = ngx_http_bitcache_escape_html(p, &product);
+    p = ch == BC_AMOUNT_BELOW_PRICE
+        ? ngx_sprintf(p, ": the amount must be at least %uL sats.", o->price)
+        : ch == BC_AMOUNT_TOO_LARGE
+        ? ngx_sprintf(p, ": the amount must be at most %uL sats.", max)
+        : ngx_sprintf(p, ": choose an amount, or type a number of sats.");
+    p = ngx_sprintf(p, "</p>\n<p>Go back to the file's page and choose "
+                    "again.</p>\n</body></html>\n");
+
+    ngx_http_bitcache_send(r, NGX_HTTP_BAD_REQUEST, "text/html; charset=utf-8",
+                           body, p - body);
 }
 
 
@@ -103,19 +165,20 @@ ngx_http_bitcache_invoice_post(ngx_http_request_t *r)
 /* The offer from a form body (offer=...) or a JSON body ({"offer":"..."}),
  * read by libbitcache (bc_body_offer). */
 static ngx_int_t
-ngx_http_bitcache_body_offer(ngx_http_request_t *r, ngx_str_t *offer)
+ngx_http_bitcache_body_offer(ngx_http_request_t *r, ngx_str_t *body,
+    ngx_str_t *offer)
 {
     ngx_int_t    rc;
-    ngx_str_t    body;
     const char  *o;
 
-    rc = ngx_http_bitcache_read_body(r, NGX_HTTP_BITCACHE_BODY_MAX, &body);
+    rc = ngx_http_bitcache_read_body(r, NGX_HTTP_BITCACHE_BODY_MAX, body);
     if (rc != NGX_OK) {
         return rc;
     }
 
-    if (body.len == 0
-        || !bc_body_offer((const char *) body.data, body.len, &o, &offer->len))
+    if (body->len == 0
+        || !bc_body_offer((const char *) body->data, body->len, &o,
+                          &offer->len))
     {
         return NGX_DECLINED;
     }
@@ -130,15 +193,16 @@ static void
 ngx_http_bitcache_create_body(ngx_http_request_t *r)
 {
     ngx_int_t                      rc;
-    ngx_str_t                      offer;
+    ngx_str_t                      body, offer;
     bc_offer_status                st;
+    bc_amount_choice               ch;
     ngx_http_bitcache_api_ctx_t   *ctx;
     ngx_http_bitcache_loc_conf_t  *blcf;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_bitcache_module);
     blcf = ngx_http_get_module_loc_conf(r, ngx_http_bitcache_module);
 
-    rc = ngx_http_bitcache_body_offer(r, &offer);
+    rc = ngx_http_bitcache_body_offer(r, &body, &offer);
     if (rc == NGX_ERROR) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
@@ -172,6 +236,17 @@ ngx_http_bitcache_create_body(ngx_http_request_t *r)
         return;
     }
 
+    /* what the buyer chose: never below the offer's MAC'd price */
+    ch = bc_body_amount((const char *) body.data, body.len, ctx->offer.price,
+                        ctx->offer.suggested, &ctx->amount);
+    if (ch != BC_AMOUNT_OK) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "bitcache: invoice refused: %s",
+                      bc_amount_choice_str(ch));
+        ngx_http_bitcache_amount_fail(r, &ctx->offer, ch);
+        return;
+    }
+
     ngx_http_bitcache_create_offered(r, ctx);
 }
 
@@ -189,6 +264,7 @@ ngx_http_bitcache_invoice_create(ngx_http_request_t *r, const bc_offer *offer,
     }
 
     ctx->offer = *offer;
+    ctx->amount = offer->price;
     ctx->json = ngx_http_bitcache_wants_json(r);
     if (topups != NULL) {
         ctx->topups = *topups;
@@ -297,7 +373,8 @@ ngx_http_bitcache_create_indexed(ngx_http_request_t *r,
     }
 
     inv->network = ctx->offer.network;
-    inv->amount = ctx->offer.price;
+    inv->version = BC_INVOICE_VERSION;
+    inv->amount = ctx->amount;
     inv->list = ctx->offer.price;
     inv->confirmations = ctx->offer.confirmations;
     inv->created = (uint64_t) ngx_time();
@@ -521,7 +598,9 @@ ngx_http_bitcache_create_stored(ngx_http_bitcache_call_t *call,
                                           ngx_strlen(ctx->address),
                                           (u_char *) ctx->address });
     p = ngx_sprintf(p, "\",\"amount_sats\":%uL,\"amount_btc\":\"%s\","
-                    "\"bip21\":\"", ctx->inv.amount, btc);
+                    "\"list_sats\":%uL,\"tip_sats\":%uL,\"bip21\":\"",
+                    ctx->inv.amount, btc, ctx->inv.list,
+                    ctx->inv.amount - ctx->inv.list);
     p = ngx_http_bitcache_escape_json(p, &(ngx_str_t) {
                                           ngx_strlen(bip21), (u_char *) bip21 });
     p = ngx_sprintf(p, "\",\"confirmations\":%ud,\"expires\":%uL,"

@@ -9,6 +9,7 @@
 #include <openssl/rand.h>
 
 #include "amount.h"
+#include "api_request.h"
 #include "base64url.h"
 #include "bip21.h"
 #include "hex.h"
@@ -17,6 +18,10 @@
 #include "wallet_topup.h"
 #include "ngx_http_bitcache_page.h"
 #include "ngx_http_bitcache_free.h"
+
+
+static ngx_int_t ngx_http_bitcache_sale_suggested(ngx_http_request_t *r,
+    ngx_http_bitcache_loc_conf_t *blcf, ngx_http_bitcache_sale_t *sale);
 
 
 #define NGX_HTTP_BITCACHE_CSP                                                 \
@@ -120,6 +125,59 @@ ngx_http_bitcache_sale_init(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
+    return ngx_http_bitcache_sale_suggested(r, blcf, sale);
+}
+
+
+/* bitcache_suggested_price (docs/creators.md): pay what you want above
+ * the price. "0" or unset is none; a value that is no price, or not above
+ * the price, is ignored (logged): the product still sells at its price. */
+static ngx_int_t
+ngx_http_bitcache_sale_suggested(ngx_http_request_t *r,
+    ngx_http_bitcache_loc_conf_t *blcf, ngx_http_bitcache_sale_t *sale)
+{
+    uint64_t     sats;
+    ngx_str_t    v;
+    const char  *err;
+
+    sale->suggested = 0;
+
+    if (blcf->suggested_price == NULL) {
+        return NGX_OK;
+    }
+
+    if (ngx_http_complex_value(r, blcf->suggested_price, &v) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (v.len == 0 || (v.len == 1 && v.data[0] == '0')) {
+        return NGX_OK;
+    }
+
+    if (!bc_parse_amount(&sats, (const char *) v.data, v.len, &err)) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "bitcache: suggested price \"%V\" of \"%V\" %s, "
+                      "ignored",
+                      ngx_http_bitcache_log_str(r, v.data, v.len),
+                      ngx_http_bitcache_log_str(r, sale->product.data,
+                                                sale->product.len),
+                      err);
+        return NGX_OK;
+    }
+
+    if (sats < sale->price) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "bitcache: suggested price %uL of \"%V\" is below "
+                      "its price %uL, ignored", sats,
+                      ngx_http_bitcache_log_str(r, sale->product.data,
+                                                sale->product.len),
+                      sale->price);
+        return NGX_OK;
+    }
+
+    /* equal to the price: nothing to suggest above it */
+    sale->suggested = sats > sale->price ? sats : 0;
+
     return NGX_OK;
 }
 
@@ -206,6 +264,7 @@ ngx_http_bitcache_sale_offer(ngx_http_bitcache_loc_conf_t *blcf,
     ngx_memzero(o, sizeof(bc_offer));
     o->issued = (uint64_t) ngx_time();
     o->price = sale->price;
+    o->suggested = sale->suggested;
     o->confirmations = (uint8_t) blcf->confirmations;
     o->invoice_ttl = (uint32_t) blcf->invoice_ttl;
     o->token_ttl = (uint32_t) blcf->token_ttl;
@@ -233,7 +292,7 @@ ngx_http_bitcache_offer_json(ngx_http_request_t *r,
     u_char  *body, *p;
     size_t   n;
 
-    n = 640 + 6 * (sale->product.len + sale->title.len)
+    n = 768 + 6 * (sale->product.len + sale->title.len)
         + 18 * blcf->api_url.len + 6 * (wv ? wv->frozen.len : 0)
         + ngx_strlen(offer) + ngx_strlen(reason)
         + NGX_HTTP_BITCACHE_FREE_JSON_LEN + 6 * blcf->api_url.len;
@@ -253,7 +312,9 @@ ngx_http_bitcache_offer_json(ngx_http_request_t *r,
                     "\"offer\":\"%s\",\"invoices_url\":\"",
                     sats, btc, network, blcf->confirmations, offer);
     p = ngx_http_bitcache_escape_json(p, &blcf->api_url);
-    p = ngx_sprintf(p, "/invoices\"");
+    p = ngx_sprintf(p, "/invoices\",\"suggested_sats\":%uL,"
+                    "\"max_sats\":%uL", sale->suggested,
+                    bc_amount_max(sale->price, sale->suggested));
 
     if (blcf->wallets) {
         p = ngx_sprintf(p, ",\"wallet_url\":\"");
@@ -280,6 +341,81 @@ ngx_http_bitcache_offer_json(ngx_http_request_t *r,
 
     ngx_http_bitcache_send(r, NGX_HTTP_PAYMENT_REQUIRED, "application/json",
                            body, p - body);
+}
+
+
+/* sats and BTC of v, from the pool; NGX_ERROR without memory */
+static ngx_int_t
+ngx_http_bitcache_sats_vars(ngx_http_request_t *r, uint64_t v,
+    const char *sats_name, const char *btc_name, bc_tvar *vars, size_t *n)
+{
+    char  *sats, *btc;
+
+    sats = ngx_pnalloc(r->pool, NGX_INT64_LEN + 1);
+    btc = ngx_pnalloc(r->pool, BC_BTC_AMOUNT_MAX);
+    if (sats == NULL || btc == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf((u_char *) sats, "%uL%Z", v);
+    bc_format_btc(btc, v);
+
+    vars[*n].name = sats_name; vars[(*n)++].value = sats;
+    vars[*n].name = btc_name; vars[(*n)++].value = btc;
+
+    return NGX_OK;
+}
+
+
+/*
+ * What the buyer may choose (docs/creators.md): pay what you want (the
+ * price, the suggested price, twice it, or a number) when there is a
+ * suggested price, else a tip (none, 10 %, 25 %, 50 % of the price, at
+ * least 1 sat, or a number). Only presets: the invoice checks the amount
+ * against the offer's MAC'd price.
+ */
+static ngx_int_t
+ngx_http_bitcache_amount_vars(ngx_http_request_t *r,
+    ngx_http_bitcache_sale_t *sale, bc_tvar *vars, size_t *n)
+{
+    uint64_t  max, p;
+
+    max = bc_amount_max(sale->price, sale->suggested);
+
+    if (ngx_http_bitcache_sats_vars(r, max, "max_sats", "max_btc", vars, n)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (sale->suggested) {
+        vars[*n].name = "pwyw"; vars[(*n)++].value = "1";
+
+        return ngx_http_bitcache_sats_vars(r, sale->suggested,
+                                           "suggested_sats", "suggested_btc",
+                                           vars, n) == NGX_OK
+               && ngx_http_bitcache_sats_vars(r, ngx_min(2 * sale->suggested,
+                                                         max),
+                                              "double_sats", "double_btc",
+                                              vars, n) == NGX_OK
+               ? NGX_OK : NGX_ERROR;
+    }
+
+    p = sale->price;
+
+    if (ngx_http_bitcache_sats_vars(r, max - p, "tip_max_sats",
+                                    "tip_max_btc", vars, n) != NGX_OK
+        || ngx_http_bitcache_sats_vars(r, ngx_max(p / 10, 1), "tip10_sats",
+                                       "tip10_btc", vars, n) != NGX_OK
+        || ngx_http_bitcache_sats_vars(r, ngx_max(p / 4, 1), "tip25_sats",
+                                       "tip25_btc", vars, n) != NGX_OK
+        || ngx_http_bitcache_sats_vars(r, ngx_max(p / 2, 1), "tip50_sats",
+                                       "tip50_btc", vars, n) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }
 
 
@@ -344,7 +480,7 @@ ngx_http_bitcache_offer_page(ngx_http_request_t *r,
     char         offer[BC_OFFER_MAX_CHARS + 1];
     size_t       n;
     bc_offer     o;
-    bc_tvar      vars[24];
+    bc_tvar      vars[48];
     const char  *network;
 
     ngx_http_bitcache_sale_offer(blcf, sale, &o);
@@ -383,6 +519,11 @@ ngx_http_bitcache_offer_page(ngx_http_request_t *r,
     vars[n].name = "api";
     vars[n++].value = ngx_http_bitcache_cstr(r, &blcf->api_url);
     vars[n].name = "reason"; vars[n++].value = reason;
+
+    if (ngx_http_bitcache_amount_vars(r, sale, vars, &n) != NGX_OK) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
 
     if (blcf->wallets
         && ngx_http_bitcache_wallet_vars(r, sale, wv, vars, &n) != NGX_OK)

@@ -506,8 +506,10 @@ ngx_http_bitcache_status_send(ngx_http_request_t *r,
     char                            need[NGX_INT32_LEN + 1], exp[NGX_INT64_LEN + 1];
     char                            left[NGX_INT64_LEN + 1];
     char                            bal[NGX_INT64_LEN + 1];
+    char                            list[NGX_INT64_LEN + 1];
+    char                            tip[NGX_INT64_LEN + 1];
     size_t                          n, svglen;
-    uint64_t                        now, secs, due;
+    uint64_t                        now, secs, due, tipped;
     ngx_str_t                       title, product, download, self, addr,
                                     bip21s, *path, wallet;
     bc_tvar                         vars[36];
@@ -528,6 +530,9 @@ ngx_http_bitcache_status_send(ngx_http_request_t *r,
     }
 
     bc_format_btc(btc, inv->amount);
+    /* what the buyer chose above the price (list <= amount in a record
+     * that verifies; never below 0 in one that does not) */
+    tipped = inv->amount > inv->list ? inv->amount - inv->list : 0;
     bc_format_btc(rbtc, ctx->rec.has_payment ? ctx->rec.received : 0);
     /* after a partial payment the QR asks for the rest */
     due = inv->amount;
@@ -615,10 +620,11 @@ ngx_http_bitcache_status_send(ngx_http_request_t *r,
         p = ngx_sprintf(p, "\",\"bip21\":\"");
         p = ngx_http_bitcache_escape_json(p, &bip21s);
         p = ngx_sprintf(p, "\",\"amount_sats\":%uL,\"amount_btc\":\"%s\","
+                        "\"list_sats\":%uL,\"tip_sats\":%uL,"
                         "\"received_sats\":%uL,\"conf\":%uD,"
                         "\"confirmations\":%ud,\"expires\":%uL,"
                         "\"seconds_left\":%uL,\"status_url\":\"",
-                        inv->amount, btc,
+                        inv->amount, btc, inv->list, tipped,
                         ctx->rec.has_payment ? ctx->rec.received : 0,
                         ctx->rec.has_payment ? ctx->rec.conf : 0,
                         (ngx_uint_t) inv->confirmations, inv->expires, secs);
@@ -678,6 +684,9 @@ ngx_http_bitcache_status_send(ngx_http_request_t *r,
     }
 
     ngx_sprintf((u_char *) sats, "%uL%Z", inv->amount);
+    /* the part chosen above the price (docs/creators.md) */
+    ngx_sprintf((u_char *) list, "%uL%Z", inv->list);
+    ngx_sprintf((u_char *) tip, "%uL%Z", tipped);
     ngx_sprintf((u_char *) conf, "%uD%Z",
                 ctx->rec.has_payment ? ctx->rec.conf : 0);
     ngx_sprintf((u_char *) need, "%ud%Z", (ngx_uint_t) inv->confirmations);
@@ -723,6 +732,8 @@ ngx_http_bitcache_status_send(ngx_http_request_t *r,
     vars[n].name = "balance_sats"; vars[n++].value = bal;
     vars[n].name = "wallet_url";
     vars[n++].value = wallet.len ? ngx_http_bitcache_cstr(r, &wallet) : "";
+    vars[n].name = "list_sats"; vars[n++].value = list;
+    vars[n].name = "tip_sats"; vars[n++].value = tip;
 
     ngx_http_bitcache_send_page(r, blcf, NGX_HTTP_OK, vars, n);
 }

@@ -29,6 +29,13 @@ $http =~ s{location /free/ \{ \}}{location /free/ { }
             bitcache_price "0.0001 BTC";
             bitcache_wallet "$WALLET";
         }
+        location /pwyw/ {
+            bitcache on;
+            bitcache_network regtest;
+            bitcache_price 5000;
+            bitcache_suggested_price \$arg_s;
+            bitcache_wallet "$WALLET";
+        }
         location /bitcache/ { bitcache_network regtest; bitcache_watcher_key $xonly; bitcache_api; }};
 my $conf = $t->write_file('nginx.conf',
     "master_process off;\ndaemon off;\n" . $t->nginx_conf($http));
@@ -74,6 +81,27 @@ my $s = decode_json($t->get("/bitcache/invoices/$inv->{id}", Accept => 'applicat
 ok($s->{token}, 'paid: token');
 is($t->get($s->{download_url})->{status}, 200, 'downloads');
 is($t->get("/bitcache/invoices/$inv->{id}")->{status}, 200, 'paid page');
+
+# pay what you want and tips (docs/creators.md): the page, the amounts, the
+# refusals as JSON and as a page, the invoice page's tip
+$t->make_file('pwyw/film.bin', 100);
+like($t->get('/pwyw/film.bin?s=12000')->{content}, qr/id="amount-box"/, 'pay what you want: page');
+like($t->get('/pwyw/film.bin?s=100')->{content}, qr/id="tip-box"/, 'a suggested price below: tips');
+my $po = decode_json($t->get('/pwyw/film.bin?s=12000', Accept => 'application/json')->{content})->{offer};
+for my $c (['amount=12000', 201], ['tip=custom&custom=7', 201], ['amount=1', 400], ['amount=x', 400],
+           ['amount=99999999999', 400], ['amount=1&tip=1', 400]) {
+    for my $accept ('application/json', 'text/html') {
+        my $r = HTTP::Tiny->new(timeout => 60, max_redirect => 0)->request('POST',
+            $t->url('/bitcache/invoices'), { headers => { Accept => $accept,
+            'Content-Type' => 'application/x-www-form-urlencoded' }, content => "offer=$po&$c->[0]" });
+        is($r->{status}, $accept eq 'text/html' && $c->[1] == 201 ? 303 : $c->[1], "pwyw $c->[0] ($accept)");
+    }
+}
+$r = $ua->request('POST', $t->url('/bitcache/invoices'), { headers => { Accept => 'application/json',
+    'Content-Type' => 'application/json' }, content => encode_json({ offer => $po, amount => 20000 }) });
+my $pinv = decode_json($r->{content});
+like($t->get("/bitcache/invoices/$pinv->{id}", 'X-Bitcache-Claim' => $pinv->{claim})->{content},
+     qr/id="tip-line"/, 'pwyw invoice page: the tip');
 
 # bytes: a limited token, ranges, a cut download (its refund and credit),
 # and NOSCRIPT after the scripts are flushed (EVAL for the draw and for

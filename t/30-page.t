@@ -283,7 +283,7 @@ for my $v ([phone => @phone], [desktop => @desk], ['phone-dark' => @phone, '--da
     is($r->{status}, 'Payment seen: 0 of 1 confirmations.', 'seen: status');
     is($r->{meta_refresh}, '10', 'seen, no JS: refreshes');
     $r = page('/p/underpaid.html', @phone, '--no-js', '--screenshot', "$art/page-underpaid-phone-nojs.png");
-    like($r->{status}, qr/^Received 0\.0001 BTC, less than the price/, 'underpaid: status');
+    like($r->{status}, qr/^Received 0\.0001 BTC, less than the amount/, 'underpaid: status');
     ok($r->{fields}{qr}{visible}, 'underpaid: QR still shown to pay the rest');
 }
 for my $js ([js => ''], [nojs => '--no-js']) {

@@ -824,6 +824,33 @@ sub new_invoice {
     return $inv;
 }
 
+# POST <api>/invoices for $offer with more body fields (pay what you want
+# and tips, docs/creators.md): %f as JSON, or as a form when $f{form} is
+# set (the rest in that order: [name => value, ...]). Returns the response
+# with {json} decoded ({} if not JSON); a 201's claim is kept as
+# new_invoice keeps it.
+sub post_invoice {
+    my ($self, $offer, %f) = @_;
+    require JSON::PP;
+    my $ua = HTTP::Tiny->new(timeout => 10, max_redirect => 0, keep_alive => 0);
+    my %h = (Accept => $f{accept} // 'application/json');
+    my $content;
+    if ($f{form}) {
+        $h{'Content-Type'} = 'application/x-www-form-urlencoded';
+        my @kv = ('offer', $offer, @{ $f{form} });
+        $content = join '&', map { "$kv[2 * $_]=$kv[2 * $_ + 1]" } 0 .. $#kv / 2;
+    } else {
+        $h{'Content-Type'} = 'application/json';
+        delete @f{qw(accept)};
+        $content = JSON::PP::encode_json({ offer => $offer, %f });
+    }
+    my $r = $ua->request('POST', $self->url('/bitcache/invoices'),
+                         { headers => \%h, content => $content });
+    $r->{json} = eval { JSON::PP::decode_json($r->{content}) } || {};
+    $self->{claims}{ $r->{json}{id} } = $r->{json}{claim} if $r->{status} == 201 && $r->{json}{id};
+    return $r;
+}
+
 # the claim secret of an invoice made by new_invoice (undef otherwise)
 sub claim_of { $_[0]{claims}{ $_[1] } }
 

@@ -22,6 +22,7 @@
 //     --wait-text TEXT      wait until the body's text contains TEXT
 //     --wait-ms MS          sleep
 //     --back                the browser's back button
+//     --no-validate         the forms' own checks off (min, max, required): the server decides
 //     --screenshot PATH     full-page PNG
 //     --shot SEL=PATH       PNG of one element (e.g. #qr=qr.png)
 //     --summary             a summary now (printed in "steps"); the last one is always printed
@@ -61,7 +62,7 @@ while (args.length) {
   } else if (a === '--timeout') opt.timeout = Number(val());
   else if (['--click', '--fill', '--wait', '--wait-text', '--wait-ms', '--screenshot', '--shot'].includes(a))
     opt.steps.push([a, val()]);
-  else if (a === '--summary' || a === '--back') opt.steps.push([a]);
+  else if (a === '--summary' || a === '--back' || a === '--no-validate') opt.steps.push([a]);
   else usage(`unknown option ${a}`);
 }
 
@@ -75,7 +76,8 @@ function readPage() {
     const el = $(id);
     if (!el) return null;
     return { text: el.textContent.trim(), visible: visible(el), disabled: !!el.disabled,
-             href: el.getAttribute('href'), value: el.value === undefined ? null : el.value };
+             href: el.getAttribute('href'), value: el.value === undefined ? null : el.value,
+             checked: !!el.checked, valid: el.validity ? el.validity.valid : null };
   };
   const form = $('offer-form');
   const offer = form ? form.querySelector('input[name="offer"]') : null;
@@ -98,7 +100,11 @@ function readPage() {
     fields: Object.fromEntries(['title', 'price-btc', 'price-sats', 'address', 'qr', 'bip21', 'copy',
       'countdown', 'status', 'download', 'pay', 'offer-form', 'reason', 'pay-box', 'download-box',
       'wallet-box', 'wallet-balance', 'balance-sats', 'buy', 'buy-form', 'wallet-low', 'topup',
-      'wallet-link', 'wallet-frozen']
+      'wallet-link', 'wallet-frozen',
+      // pay what you want and tips (docs/creators.md)
+      'amount-box', 'pwyw-note', 'amount-min', 'amount-suggested', 'amount-double', 'amount-other',
+      'amount-custom', 'tip-box', 'tip-note', 'tip-none', 'tip-10', 'tip-25', 'tip-50', 'tip-other',
+      'tip-custom', 'tip-line', 'amount-error', 'pay-total']
       .map((id) => [id, field(id)])),
     form: form ? { method: form.getAttribute('method'), action: form.action,
                    offer: offer ? offer.value : null } : null,
@@ -198,6 +204,9 @@ function readPage() {
       } else if (step === '--shot') {
         const i = arg.indexOf('=');
         await page.locator(arg.slice(0, i)).first().screenshot({ path: arg.slice(i + 1) });
+      } else if (step === '--no-validate') {
+        // the browser's own checks (min, max) off: what the server answers
+        await page.evaluate(() => document.querySelectorAll('form').forEach((f) => { f.noValidate = true; }));
       } else if (step === '--back') {
         await page.goBack({ waitUntil: 'load' });
       } else if (step === '--summary') {
