@@ -38,6 +38,7 @@ my $plain = $t->make_file('plain/readme.txt', 2_000);
 $t->make_file('secret/hidden.bin', 1_000);
 $t->make_file('nosale/x.bin', 1_000);
 $t->make_file('gift/song.bin', 3_000);
+$t->make_file('pwyw/tune.bin', 2_000);
 
 my $snippet = <<"HTML";
 <!DOCTYPE html>
@@ -48,6 +49,7 @@ border-radius:6px;text-decoration:none;margin:.3em 0}</style></head>
 <body><h1>My films</h1>
 <p><a class="bitcache-button" href="$host/films/night.bin">Buy "Night" with bitcoin</a></p>
 <p><a class="bitcache-button" href="$host/gift/song.bin">Get the song</a></p>
+<p><a class="bitcache-button" href="$host/pwyw/tune.bin">Pay what you want</a></p>
 <script src="$host/bitcache/button.js" async></script>
 </body></html>
 HTML
@@ -72,6 +74,7 @@ $t->start_nginx(<<"CONF");
         location /gift/ { bitcache on; bitcache_price 3000; bitcache_free_first 3; }
         location /secret/ { internal; bitcache on; bitcache_price 1000; }
         location /nosale/ { bitcache on; }
+        location /pwyw/ { bitcache on; bitcache_price 1000; bitcache_suggested_price 4000; }
         location /plain/ { }
         location /bitcache/ {
             bitcache_api;
@@ -170,6 +173,10 @@ for my $case (['unlisted Origin', Origin => $unlisted],
     like($resp, qr{^HTTP/1\.1 200}, 'two Origin headers: 200');
     unlike($resp, qr/Access-Control-/i, 'two Origin headers: no CORS header');
 }
+
+$r = $t->raw('GET', '/bitcache/products/pwyw/tune.bin', undef);
+is(json_of($r)->{suggested_sats}, 4000, 'pay what you want: suggested_sats');
+is(json_of($r)->{price_sats}, 1000, 'pay what you want: price_sats, the least');
 
 # --- a valid token changes nothing: no token looked at, nothing drawn --------
 my $token = $t->grant('/films/short.bin', '--uses', 5);
@@ -301,7 +308,7 @@ SKIP: {
     my $b = $browse->("$listed/", '--allow', $host, '--screenshot', "$art/88-button-listed.png",
                       '--click', '--popup-screenshot', "$art/88-button-popup.png");
     ok($b->{ok}, 'listed origin: the page loaded') or diag explain $b;
-    my ($night, $song) = @{ $b->{buttons} || [] };
+    my ($night, $song, $tune) = @{ $b->{buttons} || [] };
     ok($night && $night->{ready}, 'listed origin: the button was filled in');
     is($night->{text}, "Buy \x{201c}Night <b>\x{201d} \x{2014} 5000 sats", 'the title and price, as text')
         or diag explain $night;
@@ -309,6 +316,8 @@ SKIP: {
     like($song->{text} // '', qr/^Buy \x{201c}\/gift\/song\.bin\x{201d} \x{2014} 3000 sats/,
          'the second button: its own price');
     is($song->{free}, '2 of 3 free copies left', 'free copies left on the button');
+    is($tune->{text}, "Buy \x{201c}/pwyw/tune.bin\x{201d} \x{2014} from 1000 sats",
+       'pay what you want: "from" the price');
     is_deeply($b->{external}, [], 'listed origin: nothing loaded from a third host');
     is_deeply($b->{page_errors}, [], 'listed origin: no script errors');
     is_deeply($b->{failed}, [], 'listed origin: no failed request');
