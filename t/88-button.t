@@ -368,6 +368,28 @@ SKIP: {
                                              88-button-unlisted.png 88-button-nojs.png);
 }
 
+# --- a wallet that buys with a plain GET buys nothing on a description ----------
+{
+    my $wt = BcTest->new;
+    $wt->start_redis;
+    my $auto = $wt->make_file('auto/a.bin', 2_000);
+    $wt->start_nginx($wt->wallet_http(<<'LOC', price => 1000));
+        bitcache_wallets on;
+        location /auto/ { bitcache on; bitcache_wallet_autobuy on; }
+LOC
+    my $code = $wt->wallet_open->{code};
+    $wt->wallet_topup_paid($code, 10_000);
+    is($wt->wallet_req('POST', '/wallet/settings', $code, 'max_auto_price=5000')->{status}, 200,
+       'auto-buy: max_auto_price 5000');
+    my $d = $wt->raw('GET', '/bitcache/products/auto/a.bin', undef, Authorization => "Bitcache $code");
+    is($d->{status}, 200, 'auto-buy wallet: described');
+    ok(index($d->{content}, substr($auto, 0, 64)) < 0, 'auto-buy wallet: not the file');
+    is($wt->wallet_balance($code), 10_000, 'auto-buy wallet: nothing bought');
+    my $g = $wt->get('/auto/a.bin', Authorization => "Bitcache $code");
+    ok($g->{status} == 200 && $g->{content} eq $auto, 'the same GET of the file buys it (the control)');
+    is($wt->wallet_balance($code), 9_000, '... for 1000 sats');
+}
+
 # --- Redis down: 503 --------------------------------------------------------
 $t->stop_redis;
 $r = $t->raw('GET', '/bitcache/products/films/short.bin', undef, Accept => 'application/json');
