@@ -12,6 +12,10 @@
  * is parked (NGX_DONE, r->main->count held); the reply or a timer resumes
  * the phases. When the request ends, what was drawn and not sent is given
  * back.
+ *
+ * A description asked by the API (<api>/products/<path>, redirected here)
+ * goes the same way up to the sale, without a token, and is answered with
+ * JSON instead of the 402 (ngx_http_bitcache_describe.c).
  */
 
 #include <ngx_config.h>
@@ -241,8 +245,12 @@ ngx_http_bitcache_access_handler(ngx_http_request_t *r)
     /* <api>/products/...: describe the sale (ngx_http_bitcache_describe.c) */
     describe = ngx_http_bitcache_describe_check(r, blcf);
 
-    if (describe == NGX_DONE || !blcf->enable) {
-        return describe == NGX_DONE ? NGX_DONE : NGX_DECLINED;
+    if (describe == NGX_DONE) {
+        return NGX_DONE;        /* not for sale there: answered */
+    }
+
+    if (!blcf->enable) {
+        return NGX_DECLINED;
     }
 
     ctx = ngx_http_bitcache_access_ctx(r);
