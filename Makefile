@@ -83,6 +83,11 @@ $(BUILD)/wallet_default.h: ngx_bitcache_module/wallet_default.html scripts/embed
 	@mkdir -p $(dir $@)
 	sh scripts/embed.sh ngx_http_bitcache_wallet_default $< > $@.tmp && mv -f $@.tmp $@
 
+# the pay button's script (GET <api>/button.js), embedded the same way
+$(BUILD)/button_js.h: ngx_bitcache_module/button.js scripts/embed.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed.sh ngx_http_bitcache_button_src $< > $@.tmp && mv -f $@.tmp $@
+
 # The module is built by nginx's own build system from Debian's nginx-dev
 # tree with Debian's configure flags, so that the packaged nginx loads it.
 module: $(MODULE)
@@ -90,7 +95,7 @@ $(BUILD)/nginx/.configured: config scripts/ngx-configure.sh
 	bash scripts/ngx-configure.sh $(NGX_SRC) $(BUILD)/nginx "$(WARN)"
 	touch $@
 
-$(MODULE): $(BUILD)/nginx/.configured $(MOD_SRCS) $(BUILD)/libbitcache.a $(BUILD)/page_default.h $(BUILD)/wallet_default.h
+$(MODULE): $(BUILD)/nginx/.configured $(MOD_SRCS) $(BUILD)/libbitcache.a $(BUILD)/page_default.h $(BUILD)/wallet_default.h $(BUILD)/button_js.h
 	@# nginx's Makefile does not know the library: relink when it changed
 	rm -f $(BUILD)/nginx/objs/ngx_http_bitcache_module.so
 	$(MAKE) -C $(BUILD)/nginx -f objs/Makefile modules

@@ -12,6 +12,10 @@
  * is parked (NGX_DONE, r->main->count held); the reply or a timer resumes
  * the phases. When the request ends, what was drawn and not sent is given
  * back.
+ *
+ * A description asked by the API (<api>/products/<path>, redirected here)
+ * goes the same way up to the sale, without a token, and is answered with
+ * JSON instead of the 402 (ngx_http_bitcache_describe.c).
  */
 
 #include <ngx_config.h>
@@ -22,6 +26,7 @@
 #include "token_record.h"
 #include "ngx_http_bitcache_access.h"
 #include "ngx_http_bitcache_catalog.h"
+#include "ngx_http_bitcache_describe.h"
 #include "ngx_http_bitcache_free.h"
 
 
@@ -225,7 +230,7 @@ ngx_http_bitcache_start_sale(ngx_http_request_t *r,
 ngx_int_t
 ngx_http_bitcache_access_handler(ngx_http_request_t *r)
 {
-    ngx_int_t                      rc;
+    ngx_int_t                      rc, describe;
     ngx_str_t                      token;
     ngx_pool_cleanup_t            *cln;
     ngx_http_bitcache_ctx_t       *ctx;
@@ -233,7 +238,18 @@ ngx_http_bitcache_access_handler(ngx_http_request_t *r)
 
     blcf = ngx_http_get_module_loc_conf(r, ngx_http_bitcache_module);
 
-    if (!blcf->enable || r != r->main) {
+    if (r != r->main) {
+        return NGX_DECLINED;
+    }
+
+    /* <api>/products/...: describe the sale (ngx_http_bitcache_describe.c) */
+    describe = ngx_http_bitcache_describe_check(r, blcf);
+
+    if (describe == NGX_DONE) {
+        return NGX_DONE;        /* not for sale there: answered */
+    }
+
+    if (!blcf->enable) {
         return NGX_DECLINED;
     }
 
@@ -262,7 +278,10 @@ ngx_http_bitcache_access_handler(ngx_http_request_t *r)
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        rc = ngx_http_bitcache_find_token(r, &token);
+        /* describing: no token is looked at, nothing drawn */
+        ctx->describe = (describe == NGX_OK);
+        rc = ctx->describe ? NGX_DECLINED
+                           : ngx_http_bitcache_find_token(r, &token);
 
         if (rc == NGX_ERROR) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -320,6 +339,11 @@ ngx_http_bitcache_access_handler(ngx_http_request_t *r)
         if (ngx_http_bitcache_draw_wait(r, ctx) == NGX_DONE) {
             return NGX_DONE;
         }
+    }
+
+    if (ctx->describe) {
+        ngx_http_bitcache_describe(r, blcf, ctx);
+        return NGX_DONE;
     }
 
     if (ctx->for_sale && blcf->wallets) {

@@ -6,6 +6,10 @@
  *                                (ngx_http_bitcache_invoice_create.c)
  *   GET  <api>/invoices/<id>     the invoice's state, and once paid the
  *                                token (ngx_http_bitcache_status.c)
+ *   GET  <api>/products/<path>   what the file's location sells, as JSON
+ *                                (ngx_http_bitcache_describe.c); OPTIONS:
+ *                                the CORS preflight
+ *   GET  <api>/button.js         the pay button (_button.c)
  *   <api>/wallets, <api>/wallet/...
  *                                the wallet (ngx_http_bitcache_wallet_api.c)
  *   POST <api>/free              a free copy of a giveaway
@@ -24,6 +28,7 @@
 #include "hex.h"
 #include "invoice.h"
 #include "ngx_http_bitcache.h"
+#include "ngx_http_bitcache_describe.h"
 #include "ngx_http_bitcache_invoice_create.h"
 #include "ngx_http_bitcache_free.h"
 #include "ngx_http_bitcache_status.h"
@@ -50,6 +55,14 @@ ngx_http_bitcache_api_handler(ngx_http_request_t *r)
 
     if (route == BC_ROUTE_NONE) {
         return NGX_HTTP_NOT_FOUND;
+    }
+
+    if (route == BC_ROUTE_PRODUCT) {
+        return ngx_http_bitcache_products(r, blcf);
+    }
+
+    if (route == BC_ROUTE_BUTTON) {
+        return ngx_http_bitcache_button_js(r);
     }
 
     if (route >= BC_ROUTE_WALLETS && route <= BC_ROUTE_WALLET_SETTINGS) {
