@@ -31,8 +31,15 @@ $t->make_file('denied/x.bin', 2_000);
 $t->make_file('hidden/x.bin', 2_000);
 $t->make_file('plain/readme.txt', 2_000);
 $t->make_file('ré sumé/é.bin', 2_000);
+my $host = "http://127.0.0.1:" . ($t->{http_port} = BcTest::free_port());
+$t->write_file('site/index.html', <<"HTML");
+<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>creator</title></head><body>
+<p><a class="bitcache-button" href="$host/films/night.bin">Buy</a></p>
+<script src="$host/shop/button.js" async></script></body></html>
+HTML
+$t->write_file('site/phish.html', '<!DOCTYPE html><title>pay here</title><p>send 1 BTC to the creator');
 
-$t->start_nginx($t->selling_http(<<"LOC", price => 5000));
+$t->start_nginx($t->selling_http(<<"LOC", price => 5000) . "    server { listen 127.0.0.1:$site; root %%DIR%%/site; }\n");
         location /films/ { bitcache on; }
         location /pwyw/ { bitcache on; bitcache_price 1000; bitcache_suggested_price 4000; }
         location /gift/ { bitcache on; bitcache_price 3000; bitcache_free_first 2;
@@ -373,6 +380,25 @@ is(free_req($ao)->{status}, 201, '/gift/b.bin: a copy');
 $t->redis('DEL', $_) for @{ $t->redis('KEYS', 'bitcache:freeip:*') };
 is(free_req($ao)->{status}, 201, 'freeip: deleted: a second copy for the address (documented)');
 is(free_req($ao)->{status}, 410, '... but never more than N');
+
+# --- another script on the creator's page: the popup ----------------------------
+
+SKIP: {
+    skip "no Chromium or playwright-core", 4
+        unless -x '/usr/bin/chromium' && -d "$BcTest::ROOT/t/node/node_modules/playwright-core";
+    my $out = `node $BcTest::ROOT/t/node/popup-hijack.js $listed/index.html $listed/phish.html --allow $host 2>&1`;
+    my $res = eval { decode_json($out) } || { error => $out };
+    ok($res->{ok}, 'popup probe ran') or diag $out;
+    like($res->{before} // '', qr{^\Q$host\E/films/night\.bin}, 'the popup showed the host\'s 402 page');
+    # held: button.js clears the popup's opener, which disowns it: the name
+    # finds a new blank window, not the popup (a script that wraps
+    # window.open before button.js runs could keep the handle, but such a
+    # script could as well rewrite the link: the creator's page is the
+    # creator's)
+    is($res->{handle}, 'a new window', 'window.open("", "bitcache") from the creator\'s page: a new window, not the popup');
+    unlike($res->{after} // '', qr{phish}, 'another script on the creator\'s page cannot send the popup elsewhere')
+        or diag $out;
+}
 
 # --- a Redis reader ------------------------------------------------------------
 
