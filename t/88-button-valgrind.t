@@ -32,6 +32,7 @@ my $http = $t->selling_http(<<"LOC");
         location /g/ { bitcache on; bitcache_free_first 2; }
         location /plain/ { }
         location /secret/ { internal; bitcache on; }
+        location /ret/ { internal; return 200 "internal"; }
         bitcache_cors_origins $origin;
 LOC
 my $conf = $t->write_file('nginx.conf', "master_process off;\ndaemon off;\n" . $t->nginx_conf($http));
@@ -61,9 +62,12 @@ $r = req('GET', '/bitcache/products/films/a.bin', undef, Cookie => "bitcache_tok
 ok($r->{status} == 200 && index($r->{content}, substr($data, 0, 64)) < 0, 'with a token: described');
 is(decode_json(req('GET', '/bitcache/products/g/b.bin', undef)->{content})->{free_left}, 2,
    'a giveaway: the count read');
-for my $p ('plain/c.txt', 'secret/d.bin', 'bitcache/products/films/a.bin', 'nowhere') {
+for my $p ('plain/c.txt', 'secret/d.bin', 'ret/x', 'ret/', 'bitcache/products/films/a.bin', 'nowhere') {
     is(req('GET', "/bitcache/products/$p", undef, Origin => $origin)->{status}, 404, "$p: not for sale");
 }
+is(req('HEAD', '/bitcache/products/ret/x', undef)->{status}, 404, 'HEAD to an internal `return`: 404');
+is(req('GET', '/bitcache/products/films/a.bin', undef, 'If-None-Match' => '*')->{status}, 200,
+   'If-None-Match: * : 200');
 is(req('GET', '/bitcache/products/films/%01', undef)->{status}, 404, 'a control byte: refused');
 is(req('OPTIONS', '/bitcache/products/films/a.bin', undef, Origin => $origin)->{status}, 204,
    'preflight: 204');
