@@ -20,6 +20,7 @@ my $t = BcTest->new;
 $t->start_redis;
 my $site = BcTest::free_port();
 my $listed = "http://127.0.0.1:$site";
+my $h2 = BcTest::free_port();
 
 my $film = $t->make_file('films/night.bin', 30_000);
 $t->make_file('pwyw/tune.bin', 2_000);
@@ -40,6 +41,7 @@ HTML
 $t->write_file('site/phish.html', '<!DOCTYPE html><title>pay here</title><p>send 1 BTC to the creator');
 
 $t->start_nginx($t->selling_http(<<"LOC", price => 5000) . "    server { listen 127.0.0.1:$site; root %%DIR%%/site; }\n");
+        listen 127.0.0.1:$h2 http2;
         location /films/ { bitcache on; }
         location /pwyw/ { bitcache on; bitcache_price 1000; bitcache_suggested_price 4000; }
         location /gift/ { bitcache on; bitcache_price 3000; bitcache_free_first 2;
@@ -202,6 +204,27 @@ for my $h (['Range', 'bytes=0-10'], ['If-None-Match', '*'], ['If-Match', '"nope"
     local $/; my $resp = <$s>; close $s;
     my @st = $resp =~ m{^HTTP/1\.1 (\d{3})}mg;
     is("@st", '200 403 200', 'bodies on GET and OPTIONS of the products route: discarded, not requests');
+}
+
+# HTTP/2: many descriptions multiplexed on one connection (t/h2-buys.js),
+# with internal and refused paths; then every third stream reset at once,
+# and the connection dropped mid-way
+{
+    my @p = map { ('/shop/products/films/night.bin', '/shop/products/private/x',
+                   '/shop/products/gift/c.bin', '/shop/products/films/%3F') } 1 .. 10;
+    my $out = `node $BcTest::ROOT/t/h2-buys.js $h2 x 0 0 @p 2>&1`;
+    my %n; $n{$_}++ for split ' ', $out;
+    is($n{200}, 20, 'HTTP/2: 20 descriptions on one connection') or diag $out;
+    is($n{404}, 20, 'HTTP/2: 20 refused (internal, a ?)') or diag $out;
+    $out = `node $BcTest::ROOT/t/h2-buys.js $h2 x 3 0 @p 2>&1`;
+    ok($out =~ /^[0-9 ]+$/, 'HTTP/2: every third stream reset: no crash') or diag $out;
+    $out = `node $BcTest::ROOT/t/h2-buys.js $h2 x 0 5 @p @p @p 2>&1`;
+    ok($out =~ /^[0-9 ]+$/, 'HTTP/2: the connection dropped mid-way: no crash') or diag $out;
+    my $h = `curl -s --http2-prior-knowledge -D - -o /dev/null -H 'Origin: $listed' http://127.0.0.1:$h2/shop/products/films/night.bin`;
+    like($h, qr/^access-control-allow-origin: \Q$listed\E\r?$/mi, 'HTTP/2: the listed origin allowed');
+    $h = `curl -s --http2-prior-knowledge -o /dev/null -w '%{http_code}' -H 'Origin: http://evil.example' -X POST -H 'Content-Type: application/x-www-form-urlencoded' --data 'offer=x' http://127.0.0.1:$h2/bitcache/free`;
+    is($h, '403', 'HTTP/2: a free claim from another site: 403');
+    is(prod('/bitcache/products/films/night.bin')->{status}, 200, 'nginx still answers');
 }
 
 # --- another site: CORS -------------------------------------------------------
