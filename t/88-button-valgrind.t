@@ -26,8 +26,10 @@ $t->make_file('g/b.bin', 1_000);
 $t->make_file('plain/c.txt', 100);
 $t->make_file('secret/d.bin', 100);
 $t->{http_port} = BcTest::free_port();
+my $h2 = BcTest::free_port();
 my $origin = 'http://creator.example';
 my $http = $t->selling_http(<<"LOC");
+        listen 127.0.0.1:$h2 http2;
         location /films/ { bitcache on; }
         location /g/ { bitcache on; bitcache_free_first 2; }
         location /plain/ { }
@@ -76,6 +78,17 @@ is(req('OPTIONS', '/bitcache/products/films/a.bin', undef, Origin => 'null')->{s
 is(req('POST', '/bitcache/products/films/a.bin', '')->{status}, 405, 'POST: 405');
 is(req('GET', '/bitcache/button.js', undef)->{status}, 200, 'button.js');
 is(req('GET', '/films/a.bin?bitcache_describe=1', undef)->{status}, 402, 'an outside describe: 402');
+
+# HTTP/2: streams reset while the description waits for Redis (the
+# catalog and the giveaway's count), and the connection dropped
+{
+    my @p = map { ('/bitcache/products/films/a.bin', '/bitcache/products/g/b.bin',
+                   '/bitcache/products/ret/x', '/bitcache/products/plain/c.txt') } 1 .. 5;
+    my $out = `node $BcTest::ROOT/t/h2-buys.js $h2 x 2 0 @p 2>&1`;
+    like($out, qr/^[0-9 ]+$/, 'HTTP/2: every other stream reset');
+    $out = `node $BcTest::ROOT/t/h2-buys.js $h2 x 0 30 @p @p 2>&1`;
+    like($out, qr/^[0-9 ]+$/, 'HTTP/2: the connection dropped');
+}
 
 # a client that goes away while Redis is stopped (the catalog read times out)
 $t->redis_signal('STOP');
