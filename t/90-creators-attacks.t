@@ -51,6 +51,8 @@ $t->start_nginx($t->selling_http(<<"LOC", price => 5000) . "    server { listen 
         location /private/ { internal; return 200 "internal secret\\n"; }
         location /jump/ { internal; return 302 "http://internal.example/secret"; }
         location /hidden/ { internal; bitcache on; }
+        location \@named { return 200 "named secret\\n"; }
+        location /tofile/ { internal; rewrite ^/tofile/(.*)\$ /films/\$1 last; }
         location /denied/ { deny all; bitcache on; }
         location /plain/ { }
         location ~ ^/re/(.+)\$ { alias %%DIR%%/html/films/\$1; bitcache on; }
@@ -86,6 +88,13 @@ $r = prod('/bitcache/products/private/x');
     unlike(hdr($r, 'Location') // '', qr/internal\.example/, '... its redirect is not sent');
 }
 is($t->raw('GET', '/private/x')->{status}, 404, 'the internal location itself: 404');
+
+for my $p ('/bitcache/products/%40named', '/bitcache/products/@named', '/bitcache/products/@named/x') {
+    $r = prod($p);
+    unlike($r->{content}, qr/named secret/, "$p: never the named location");
+}
+$r = prod('/bitcache/products/tofile/night.bin');
+is($r->{status}, 404, 'an internal location that rewrites to a file on sale: 404 (internal first)');
 
 $r = prod('/bitcache/products/hidden/x.bin');
 is($r->{status}, 404, 'internal location with bitcache on: 404');
@@ -417,7 +426,8 @@ my $co = $t->offer_of('/gift/c.bin');
 for my $v ('1.5', ' 1', '1e0', '-5', '+1', '0x1', '00', '9999999999999999', "1\n", '') {
     $t->redis('SET', 'bitcache:free:/gift/c.bin', $v);
     my $x = free_req($co);
-    ok($x->{status} == 503 || ($v eq '00' && $x->{status} == 201), "free:/gift/c.bin set to \"$v\": $x->{status}");
+    (my $show = $v) =~ s/\n/\\n/g;
+    ok($x->{status} == 503 || ($v eq '00' && $x->{status} == 201), "free:/gift/c.bin set to \"$show\": $x->{status}");
     $t->redis('DEL', 'bitcache:free:/gift/c.bin');
 }
 $t->redis('DEL', 'bitcache:free:/gift/c.bin');
