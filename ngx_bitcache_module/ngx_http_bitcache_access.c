@@ -518,6 +518,16 @@ ngx_http_bitcache_access_init(ngx_conf_t *cf)
 
     *h = ngx_http_bitcache_access_handler;
 
+    /* a products redirect into an `internal` location: answered before
+     * that location's rewrite handlers (this module's handlers run before
+     * those of the modules built into nginx) */
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_REWRITE_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_bitcache_describe_rewrite;
+
     if (ngx_http_bitcache_draw_init() != NGX_OK) {
         return NGX_ERROR;
     }

@@ -246,6 +246,39 @@ ngx_http_bitcache_describe_check(ngx_http_request_t *r,
 }
 
 
+/* The rewrite phase of every location, before its own rewrite handlers
+ * (return, rewrite, if): a products redirect into an `internal` location
+ * is answered 404 here, as it would be in the access phase, before any
+ * `return` there could answer the outside client that the redirect made
+ * internal. */
+ngx_int_t
+ngx_http_bitcache_describe_rewrite(ngx_http_request_t *r)
+{
+    ngx_http_core_loc_conf_t           *clcf;
+    ngx_http_bitcache_describe_mark_t  *mark;
+
+    if (r != r->main) {
+        return NGX_DECLINED;
+    }
+
+    mark = ngx_http_bitcache_describe_find(r);
+    if (mark == NULL) {
+        return NGX_DECLINED;
+    }
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    if (!clcf->internal) {
+        return NGX_DECLINED;
+    }
+
+    /* as in the access phase: the answer finalizes r, no reference taken */
+    ngx_http_bitcache_not_for_sale(r, &mark->origin, &r->uri);
+
+    return NGX_DONE;
+}
+
+
 /* The file's URL path, escaped as a URI path in the pool. */
 static ngx_int_t
 ngx_http_bitcache_describe_url(ngx_http_request_t *r, ngx_str_t *url)

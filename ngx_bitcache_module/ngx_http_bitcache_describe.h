@@ -28,6 +28,11 @@ ngx_int_t ngx_http_bitcache_products(ngx_http_request_t *r,
 ngx_int_t ngx_http_bitcache_describe_check(ngx_http_request_t *r,
     ngx_http_bitcache_loc_conf_t *blcf);
 
+/* The rewrite phase's handler: NGX_DONE (answered 404 not_for_sale) for
+ * a products redirect into an `internal` location, before its `return`
+ * or `rewrite` could answer; else NGX_DECLINED. */
+ngx_int_t ngx_http_bitcache_describe_rewrite(ngx_http_request_t *r);
+
 /* Answers a describing ctx once the sale is known (catalog read): 200
  * with the product's JSON, or 404 not_for_sale. Finalizes r. */
 void ngx_http_bitcache_describe(ngx_http_request_t *r,

@@ -193,6 +193,10 @@ ngx_http_bitcache_send(ngx_http_request_t *r, ngx_uint_t status,
     ngx_http_clear_last_modified(r);
     ngx_http_clear_etag(r);
 
+    /* an answer of the module, never a 304 (If-None-Match: * would make
+     * any 200 one: an invoice's token, a description) */
+    r->disable_not_modified = 1;
+
     rc = ngx_http_send_header(r);
 
     if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
