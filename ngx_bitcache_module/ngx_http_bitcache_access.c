@@ -24,10 +24,11 @@
 
 #include "token.h"
 #include "token_record.h"
-#include "ngx_http_bitcache_access.h"
+#include "ngx_http_bitcache_access_wallet.h"
+#include "ngx_http_bitcache_draw.h"
 #include "ngx_http_bitcache_catalog.h"
 #include "ngx_http_bitcache_describe.h"
-#include "ngx_http_bitcache_free.h"
+#include "ngx_http_bitcache_free_count.h"
 
 
 

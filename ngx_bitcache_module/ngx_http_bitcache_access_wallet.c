@@ -18,7 +18,8 @@
 
 #include "token_record.h"
 #include "wallet_record.h"
-#include "ngx_http_bitcache_access.h"
+#include "ngx_http_bitcache_access_wallet.h"
+#include "ngx_http_bitcache_draw.h"
 
 
 static ngx_int_t ngx_http_bitcache_wallet_begin(ngx_http_request_t *r,

@@ -28,6 +28,7 @@
 #include "hex.h"
 #include "invoice.h"
 #include "ngx_http_bitcache.h"
+#include "ngx_http_bitcache_button.h"
 #include "ngx_http_bitcache_describe.h"
 #include "ngx_http_bitcache_invoice_create.h"
 #include "ngx_http_bitcache_free.h"

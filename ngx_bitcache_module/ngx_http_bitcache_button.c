@@ -10,7 +10,8 @@
 #include <ngx_http.h>
 
 #include "button_js.h"
-#include "ngx_http_bitcache_describe.h"
+#include "ngx_http_bitcache.h"
+#include "ngx_http_bitcache_button.h"
 
 
 ngx_int_t

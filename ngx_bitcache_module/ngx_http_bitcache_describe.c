@@ -23,7 +23,7 @@
 #include "network.h"
 #include "ngx_http_bitcache_creator_conf.h"
 #include "ngx_http_bitcache_describe.h"
-#include "ngx_http_bitcache_free.h"
+#include "ngx_http_bitcache_free_count.h"
 
 
 /* what the API handler leaves for the file's location */

@@ -13,7 +13,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_bitcache.h"
-#include "ngx_http_bitcache_access.h"
+#include "ngx_http_bitcache_ctx.h"
 
 
 /* The API's route <api>/products/<path>: GET and HEAD redirect to the
@@ -37,8 +37,5 @@ ngx_int_t ngx_http_bitcache_describe_rewrite(ngx_http_request_t *r);
  * with the product's JSON, or 404 not_for_sale. Finalizes r. */
 void ngx_http_bitcache_describe(ngx_http_request_t *r,
     ngx_http_bitcache_loc_conf_t *blcf, ngx_http_bitcache_ctx_t *ctx);
-
-/* GET/HEAD <api>/button.js (ngx_http_bitcache_button.c). */
-ngx_int_t ngx_http_bitcache_button_js(ngx_http_request_t *r);
 
 #endif /* _NGX_HTTP_BITCACHE_DESCRIBE_H_INCLUDED_ */

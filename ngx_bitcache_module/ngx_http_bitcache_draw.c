@@ -14,7 +14,7 @@
 #include "hex.h"
 #include "range.h"
 #include "token_record.h"
-#include "ngx_http_bitcache_access.h"
+#include "ngx_http_bitcache_draw.h"
 
 
 /* SHA1 of the scripts, for EVALSHA (computed once, at configuration) */

@@ -29,6 +29,7 @@
 #include "ngx_http_bitcache.h"
 #include "ngx_http_bitcache_call.h"
 #include "ngx_http_bitcache_free.h"
+#include "ngx_http_bitcache_free_count.h"
 #include "ngx_http_bitcache_token_mint.h"
 
 

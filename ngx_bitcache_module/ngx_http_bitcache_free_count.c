@@ -15,7 +15,7 @@
 #include "invoice_record.h"
 #include "ngx_http_bitcache.h"
 #include "ngx_http_bitcache_call.h"
-#include "ngx_http_bitcache_free.h"
+#include "ngx_http_bitcache_free_count.h"
 #include "ngx_http_bitcache_marks.h"
 
 

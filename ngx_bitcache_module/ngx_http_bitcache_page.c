@@ -17,7 +17,7 @@
 #include "network.h"
 #include "wallet_topup.h"
 #include "ngx_http_bitcache_page.h"
-#include "ngx_http_bitcache_free.h"
+#include "ngx_http_bitcache_free_count.h"
 
 
 static ngx_int_t ngx_http_bitcache_sale_suggested(ngx_http_request_t *r,
