@@ -17,6 +17,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 secs=${BENCH_SECS:-5}
 rounds=${BENCH_ROUNDS:-3}
 conns=${BENCH_CONNS:-32}
+watcher_seckey=b7e151628aed2a6abf7158809cf4f3c762e7160f38b4da56a784d9045190cfef
 tpub=tpubDDPRy5xWxJTuVmsh7YRzK8o2EdMWgn4t41fTLxXRgyRN7EKvN2L8BKCFC1gUfPu8Xp6rr667Yc26zrXsiBZsgBc8dQiYnhPNk2Q7CsBrer5
 
 dir=$(mktemp -d /tmp/bitcache-bench-creators-XXXXXX)
@@ -37,6 +38,7 @@ head -c 4096 /dev/urandom > "$dir/files/film.bin"
 cp "$dir/files/film.bin" "$dir/static/film.bin"
 chmod 644 "$dir"/files/* "$dir"/static/*
 "$root/build/bitcache" secret > "$dir/secret"; chmod 600 "$dir/secret"
+xonly=$("$root/build/tools/pay_invoice" --pubkey "$watcher_seckey")
 
 start_redis
 echo "redis: $redis_addr, $conns connections, ${secs}s x $rounds rounds"
@@ -47,6 +49,7 @@ $(nginx_conf_head "$root/build/ngx_http_bitcache_module.so" "$dir")
         listen 127.0.0.1:$hport backlog=4096;
         bitcache_secret $dir/secret;
         bitcache_network regtest;
+        bitcache_watcher_key $xonly;
         bitcache_wallet "wpkh($tpub/0/*)";
         bitcache_cors_origins https://creator.example;
         location /static/ {
