@@ -23,6 +23,10 @@
  * or an HTTP status. */
 ngx_int_t ngx_http_bitcache_free_post(ngx_http_request_t *r);
 
+/* 1 if a browser sent r from another site (bc_request_cross_site on
+ * Origin, Sec-Fetch-Site and Host). */
+ngx_flag_t ngx_http_bitcache_cross_site(ngx_http_request_t *r);
+
 /* 1 if the giveaway of total N of product is over on this host (the mark
  * in bitcache_catalog_zone is the largest N seen run out), after marking
  * it so with set. The zone full or a hash failing: 0 when reading (Redis's

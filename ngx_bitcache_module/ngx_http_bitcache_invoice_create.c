@@ -26,6 +26,8 @@
 #include "wallet_topup.h"
 #include "ngx_http_bitcache.h"
 #include "ngx_http_bitcache_call.h"
+#include "ngx_http_bitcache_creator_conf.h"
+#include "ngx_http_bitcache_free.h"
 #include "ngx_http_bitcache_invoice_create.h"
 #include "ngx_http_bitcache_invoice_index.h"
 #include "ngx_http_bitcache_page.h"
@@ -193,7 +195,7 @@ static void
 ngx_http_bitcache_create_body(ngx_http_request_t *r)
 {
     ngx_int_t                      rc;
-    ngx_str_t                      body, offer;
+    ngx_str_t                      body, offer, origin;
     bc_offer_status                st;
     bc_amount_choice               ch;
     ngx_http_bitcache_api_ctx_t   *ctx;
@@ -244,6 +246,20 @@ ngx_http_bitcache_create_body(ngx_http_request_t *r)
                       "bitcache: invoice refused: %s",
                       bc_amount_choice_str(ch));
         ngx_http_bitcache_amount_fail(r, &ctx->offer, ch);
+        return;
+    }
+
+    /* an amount above the price chosen by another site's form: the buyer
+     * would land on this host's invoice page asking for it. Only the
+     * sites bitcache_cors_origins lists (the creators') may choose one. */
+    if (ctx->amount != ctx->offer.price && ngx_http_bitcache_cross_site(r)
+        && !ngx_http_bitcache_cors_allowed(r, blcf->cors_origins, &origin))
+    {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "bitcache: invoice refused: an amount chosen by "
+                      "another site");
+        ngx_http_bitcache_api_fail(r, NGX_HTTP_FORBIDDEN,
+                                   "an amount chosen by another site");
         return;
     }
 
