@@ -35,6 +35,10 @@ ngx_flag_t ngx_http_bitcache_cross_site(ngx_http_request_t *r);
 ngx_flag_t ngx_http_bitcache_free_mark(ngx_http_request_t *r,
     ngx_str_t *product, uint64_t total, ngx_flag_t set);
 
+/* 1 if r's URI maps to a regular file (the static handler's path; a
+ * stat, as that handler's open): a giveaway is offered only then. */
+ngx_flag_t ngx_http_bitcache_free_file(ngx_http_request_t *r);
+
 /* For the 402 of a product with a giveaway (ctx->sale.free_total > 0):
  * reads free:<product> into ctx->free_given (ctx->state WAITING: the
  * reply resumes r), or takes it from the zone's mark when the giveaway

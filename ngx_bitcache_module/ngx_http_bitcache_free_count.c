@@ -90,6 +90,26 @@ ngx_http_bitcache_free_mark(ngx_http_request_t *r, ngx_str_t *product,
 
 /* ---- the 402's count ---- */
 
+ngx_flag_t
+ngx_http_bitcache_free_file(ngx_http_request_t *r)
+{
+    size_t           root;
+    ngx_str_t        path;
+    ngx_file_info_t  fi;
+
+    if (r->uri.len == 0 || r->uri.data[r->uri.len - 1] == '/') {
+        return 0;
+    }
+
+    if (ngx_http_map_uri_to_path(r, &path, &root, 0) == NULL) {
+        return 0;
+    }
+
+    return ngx_file_info(path.data, &fi) != NGX_FILE_ERROR
+           && ngx_is_file(&fi);
+}
+
+
 static void
 ngx_http_bitcache_free_counted(ngx_http_bitcache_call_t *call,
     redisReply *reply)

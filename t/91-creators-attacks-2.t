@@ -65,13 +65,17 @@ sub claim {
 # anyone, one per URI.
 {
     my $r = $t->get('/g/nothing-here-1.bin', Accept => 'application/json');
-    my $o = jdec($r)->{offer};
-    my $c = $o ? claim($o) : { status => 0 };
-    local $TODO = 'a free claim for a file that does not exist leaves free:<uri> in Redis forever '
-                . '(no TTL): anyone fills Redis one URI at a time';
-    ok(!($c->{status} == 201 && defined $t->redis('GET', 'bitcache:free:/g/nothing-here-1.bin')
-         && $t->redis('TTL', 'bitcache:free:/g/nothing-here-1.bin') == -1),
-       "a claim for a missing file (402 $r->{status}, claim $c->{status}) leaves no key without a TTL");
+    my $j = jdec($r);
+    is($r->{status}, 402, 'a missing file under a giveaway: still a 402 (sold as before)');
+    ok(!$j->{free_total}, '... but no giveaway in it');
+    is(claim($j->{offer})->{status}, 400, '... its offer claims nothing (400 not_free)');
+    is($t->redis('GET', 'bitcache:free:/g/nothing-here-1.bin'), undef, '... and leaves no free: key');
+    $j = jdec($t->get('/bitcache/products/g/nothing-here-2.bin'));
+    ok(!$j->{free_total}, 'described: no giveaway for a missing file either');
+    $j = jdec($t->get('/g/', Accept => 'application/json'));
+    ok(!$j->{free_total}, 'nor for the directory');
+    $j = jdec($t->get('/g/a.bin', Accept => 'application/json'));
+    is($j->{free_total}, 2, 'the file that is there has its giveaway');
 }
 
 # ---- another website: CSRF ------------------------------------------------------
