@@ -251,5 +251,34 @@ is(claim(offer_of('/g/c.bin'))->{status}, 410, 'counter deleted: 410 (this host 
     }
 }
 
+# ---- a node that lies: received beyond any bitcoin, in bitcache sales ---------------
+# The watcher attests what the node says it received (settle.c saturates at
+# 2^64-1); two such sales must not wrap the creator's tips around to a
+# small number in `bitcache sales`.
+{
+    my (undef, $xonly) = $t->watcher_key;
+    my @S = ('--redis', $t->redis_addr, '--secret', $t->dir . '/secret', '--watcher-key', $xonly,
+             '--product', '/p/a.bin', '--format', 'json');
+    my @ids;
+    for my $rcv ('18446744073709551615', '18446744073709551615', '7000') {
+        my $inv = $t->new_invoice('/p/a.bin');
+        $t->pay_invoice($inv->{id}, $rcv, 1);
+        $t->redis('COPY', "bitcache:inv:$inv->{id}", "bitcache:sold:$inv->{id}");
+        push @ids, $inv->{id};
+    }
+    my ($rc, $out, $err) = $t->cli('sales', @S);
+    is($rc, 0, 'sales with a lying node\'s received: exit 0') or diag $err;
+    my $j = eval { decode_json($out) } || {};
+    my $tips = $j->{total}{tips_sats} // 0;
+    my $paid = $j->{total}{paid_sats} // 0;
+    cmp_ok($paid, '>=', $tips, "paid ($paid) is never below tips ($tips)");
+    ok($tips <= 2_100_000_000_000_000 || $tips == 0,
+       "tips ($tips) never beyond 21 million BTC, never wrapped");
+    like(join("\n", @{ $j->{skipped} || [] }), qr/sold:$ids[0]: .*received/,
+         'a sale that received more than 21 million BTC is skipped and named');
+    is($j->{total}{count}, 1, 'the honest sale is counted');
+    is($tips, 2000, '... with its 2000 sats of tips');
+}
+
 $t->check_log_clean if $t->can('check_log_clean') && 0;
 done_testing;
