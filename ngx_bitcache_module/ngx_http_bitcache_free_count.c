@@ -136,6 +136,15 @@ ngx_http_bitcache_free_counted(ngx_http_bitcache_call_t *call,
     {
         ctx->free_given = given;
 
+        /* a host that showed the giveaway run out remembers it, as one
+         * that answered a claim 410 does: a counter set back later gives
+         * no copy here (the same mark a forged count leaves through a
+         * claim; it ends with a larger N or a restart) */
+        if (given >= ctx->sale.free_total) {
+            (void) ngx_http_bitcache_free_mark(r, &ctx->sale.product,
+                                               ctx->sale.free_total, 1);
+        }
+
     } else {
         /* not a count: nothing is offered free (a claim would get 503) */
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,

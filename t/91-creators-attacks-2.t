@@ -13,6 +13,7 @@ use Test::More;
 use JSON::PP;
 use HTTP::Tiny;
 use BcTest;
+use IO::Socket::INET;
 
 plan skip_all => 'module or tools not built (make all unit)'
     unless -f $BcTest::MODULE && -x $BcTest::CLI;
@@ -182,6 +183,10 @@ for my $v ('-1', ' 1', '1 ', '0001', '1e0', '', '0x1', "1\n", '999999999999999',
        "... the 402's free_left stays within 0..2 (" . ($j->{free_left} // 'null') . ')');
 }
 $t->redis('DEL', 'bitcache:free:/g/b.bin');
+# a count set at or above N once leaves this host's exhausted mark: the
+# giveaway stays closed here after the writer's value is gone (denial only,
+# which a Redis writer has anyway; it ends with a restart or a larger N)
+is(claim(offer_of('/g/b.bin'))->{status}, 410, 'free: forged high once, then deleted: 410 on this host (denial only)');
 # of another type
 $t->redis('HSET', 'bitcache:free:/g/c.bin', 'x', '1');
 is(claim(offer_of('/g/c.bin'))->{status}, 503, 'free:<product> a hash: 503, no copy');
@@ -278,6 +283,136 @@ is(claim(offer_of('/g/c.bin'))->{status}, 410, 'counter deleted: 410 (this host 
          'a sale that received more than 21 million BTC is skipped and named');
     is($j->{total}{count}, 1, 'the honest sale is counted');
     is($tips, 2000, '... with its 2000 sats of tips');
+}
+
+# ---- another website: what the free claim and invoices answer it -------------------
+{
+    # a form claim's answer: the token only in an HttpOnly cookie, never CORS
+    my $ua = HTTP::Tiny->new(timeout => 10, max_redirect => 0, keep_alive => 0);
+    my $r = $ua->request('POST', $t->url('/bitcache/free'), {
+        headers => { 'Content-Type' => 'application/x-www-form-urlencoded' },
+        content => 'offer=' . offer_of('/w/a.bin') });
+    # /w/ already gave 127.0.0.1 its copy: 429; claim /g/b.bin's instead
+    $r = $ua->request('POST', $t->url('/bitcache/free'), {
+        headers => { 'Content-Type' => 'application/x-www-form-urlencoded',
+                     Origin => "http://127.0.0.1:$t->{http_port}", 'Sec-Fetch-Site' => 'same-origin' },
+        content => 'offer=' . offer_of('/g/d.bin') });
+    is($r->{status}, 303, 'a same-origin form claim: 303');
+    my $cookie = $r->{headers}{'set-cookie'} // '';
+    $cookie = join ' | ', @$cookie if ref $cookie;
+    like($cookie, qr/bitcache_token=[^;]+;.*HttpOnly/i, '... the token in an HttpOnly cookie');
+    like($cookie, qr/SameSite=(Lax|Strict)/i, '... SameSite');
+    like($cookie, qr{Path=/g/d\.bin}, '... for the file\'s path only');
+    unlike($r->{headers}{location} // '', qr/token/, '... the Location holds no token');
+    ok(!exists $r->{headers}{'access-control-allow-origin'}, '... no CORS header');
+    for my $route ('/bitcache/free', '/bitcache/invoices') {
+        my $o = $t->raw('OPTIONS', $route, undef, Origin => $listed,
+                        'Access-Control-Request-Method' => 'POST',
+                        'Access-Control-Request-Headers' => 'content-type');
+        ok($o->{status} >= 400, "preflight of POST $route from the listed origin: refused ($o->{status})");
+        ok(!grep({ /^access-control-/ } keys %{ $o->{headers} }), '... no Access-Control-* header');
+    }
+    my $j = $t->raw('POST', '/bitcache/free', encode_json({ offer => offer_of('/g/a.bin') }),
+                    Origin => $listed, 'Content-Type' => 'text/plain', Accept => 'application/json');
+    is($j->{status}, 403, 'a listed origin\'s fetch of POST /free (text/plain, no preflight): 403');
+    ok(!exists $j->{headers}{'access-control-allow-origin'}, '... unreadable: no CORS header');
+    my $iv = $t->raw('POST', '/bitcache/invoices', encode_json({ offer => offer_of('/f/a.bin') }),
+                     Origin => $listed, 'Content-Type' => 'text/plain', Accept => 'application/json');
+    ok(!exists $iv->{headers}{'access-control-allow-origin'},
+       "a listed origin's POST /invoices ($iv->{status}): no CORS header, its claim unreadable");
+    my $p = $t->raw('GET', '/g/a.bin', undef, Origin => $listed);
+    ok(!exists $p->{headers}{'access-control-allow-origin'}, 'the 402 page: no CORS header for a listed origin');
+}
+
+# ---- a buyer: the per-address window ----------------------------------------------
+{
+    for my $h ({ 'X-Forwarded-For' => '10.1.2.3' }, { 'X-Real-IP' => '10.9.9.9' }, { Forwarded => 'for=10.3.3.3' }) {
+        is(claim(offer_of('/w/a.bin'), headers => $h)->{status}, 429,
+           'a second copy with ' . join(' ', %$h) . ' (no real_ip): 429');
+    }
+    # an offer of another product does not carry /w/'s window over
+    my $og2 = offer_of('/g/a.bin');
+    is(claim($og2)->{status}, 201, '/g/a.bin: its own giveaway (no window)');
+}
+
+# ---- a Redis writer: the per-address key, the copy records -------------------------
+{
+    my @keys = grep { /freeip/ } @{ $t->redis('KEYS', 'bitcache:freeip:*') || [] };
+    $t->redis('SET', $keys[0], '1', 'EX', '1');   # a shorter window: 1 s
+    sleep 2;
+    my $r = claim(offer_of('/w/a.bin'));
+    is($r->{status}, 201, 'a writer who shortens freeip: lifts the window (known: only the window, never N)');
+    # the count: copies given are numbered and never above N
+    $t->redis('SET', 'bitcache:free:/w/a.bin', '5');
+    is(claim(offer_of('/w/a.bin'), local => '127.0.0.2')->{status}, 410, 'counter at N: 410 whatever the window');
+}
+
+# ---- a Redis writer: copies' records deleted and the counter set back, on a host
+# that never saw the giveaway run out (what remains, docs/security.md) ------------------
+{
+    my $t2 = BcTest->new;
+    $t2->{redis_port} = $t->{redis_port};
+    $t2->write_file('secret', do { local (@ARGV, $/) = $t->dir . '/secret'; <> }, 0600);
+    $t2->make_file('t/a.bin', 2_000);
+    $t2->start_nginx($t2->selling_http(<<"LOC"));
+        location /t/ { bitcache on; bitcache_price 5000; bitcache_free_first 1; bitcache_token_ttl 2s; }
+LOC
+    my $o2 = jdec($t2->get('/t/a.bin', Accept => 'application/json'))->{offer};
+    # host 2 shows the page while the copy is given: it has seen the giveaway run out
+    $t->redis('SET', 'bitcache:free:/t/a.bin', '1');
+    is(jdec($t2->get('/t/a.bin', Accept => 'application/json'))->{free_left}, 0, 'host 2 shows 0 free copies left');
+    $t->redis('DEL', 'bitcache:free:/t/a.bin');
+    is(claim_on($t2, $o2)->{status}, 410,
+       'host 2, which only showed the giveaway run out: counter set back after the copy expired: 410');
+    is(jdec($t2->get('/t/a.bin', Accept => 'application/json'))->{free_left}, 0, '... and shows none left');
+    $t->redis('DEL', 'bitcache:free:/t/a.bin');
+    $t->make_file('t/b.bin', 2_000); $t2->make_file('t/b.bin', 2_000);
+    $o2 = jdec($t2->get('/t/b.bin', Accept => 'application/json'))->{offer};   # before it ran out
+    is(claim(offer_of('/t/b.bin'))->{status}, 201, '/t/b.bin: its copy, on host 1');
+    $t->redis('DEL', 'bitcache:free:/t/b.bin');
+    sleep 3;
+    {
+        local $TODO = 'known (docs/security.md, what remains): a copy\'s record expired or deleted and the '
+                    . 'counter set back, a host that never saw the giveaway run out gives the copy again';
+        isnt(claim_on($t2, $o2)->{status}, 201, 'host 2: counter set back after the copy\'s record expired: no copy');
+    }
+    $t2->stop_nginx;
+}
+
+sub claim_on {
+    my ($host, $offer) = @_;
+    my $ua = HTTP::Tiny->new(timeout => 20, max_redirect => 0, keep_alive => 0);
+    return $ua->request('POST', $host->url('/bitcache/free'), {
+        headers => { 'Content-Type' => 'application/json', Accept => 'application/json' },
+        content => encode_json({ offer => $offer }) });
+}
+
+# ---- the products route: headers and methods ----------------------------------------
+{
+    my $r = $t->raw('GET', '/bitcache/products/g/a.bin', undef, Range => 'bytes=0-10', 'If-None-Match' => '*',
+                    'If-Modified-Since' => 'Mon, 01 Jan 2035 00:00:00 GMT', Cookie => 'bitcache_token=x',
+                    Authorization => 'Basic eDp5', Origin => $listed);
+    is($r->{status}, 200, 'products route with Range, If-*, Cookie, Authorization: 200 (a description)');
+    like($r->{content}, qr/^\{"product"/, '... JSON, not the file');
+    is(($r->{headers}{'access-control-allow-origin'} || [])->[0], $listed, '... CORS for the listed origin');
+    ok(!exists $r->{headers}{'access-control-allow-credentials'}, '... never with credentials');
+    for my $m ('PUT', 'DELETE', 'POST', 'PATCH') {
+        my $x = $t->raw($m, '/bitcache/products/g/a.bin', '', Origin => $listed);
+        ok($x->{status} >= 400 && $x->{content} !~ /"offer"/, "$m on the products route: $x->{status}, no description");
+    }
+    my $h = $t->raw('HEAD', '/bitcache/products/g/a.bin', undef, Origin => $listed);
+    is($h->{status}, 200, 'HEAD: 200');
+    is($h->{content}, '', '... no body');
+    # HTTP/1.0 and pipelining
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $t->{http_port}, Timeout => 10);
+    print $s "GET /bitcache/products/g/a.bin HTTP/1.1\r\nHost: x\r\n\r\n"
+           . "GET /g/a.bin HTTP/1.1\r\nHost: x\r\n\r\n"
+           . "GET /bitcache/products/g/a.bin HTTP/1.0\r\n\r\n";
+    local $/;
+    my $all = <$s> // '';
+    my @st = $all =~ m{^HTTP/1\.\d (\d{3})}mg;
+    is("@st", '200 402 200', 'pipelined: description, 402, description (HTTP/1.0 too)');
+    unlike($all, qr/\0{100}/, '... no file bytes');
 }
 
 $t->check_log_clean if $t->can('check_log_clean') && 0;
