@@ -415,5 +415,43 @@ sub claim_on {
     unlike($all, qr/\0{100}/, '... no file bytes');
 }
 
-$t->check_log_clean if $t->can('check_log_clean') && 0;
+# ---- a Redis writer and the CLI: product show / list / sales print what they read ----
+{
+    my ($R, $S) = ($t->redis_addr, $t->dir . '/secret');
+    my ($rc, $out, $err) = $t->cli('product', 'set', '--redis', $R, '--secret', $S, '--price', '5000',
+                                   '--suggested', '9000', '--free-first', '3', '--title', 'Song', '/p/a.bin');
+    is($rc, 0, 'product set with --suggested and --free-first') or diag $err;
+    my $good = jdec($t->get('/p/a.bin', Accept => 'application/json'));
+    is_deeply([@$good{qw(suggested_sats free_total)}], [9000, 3], 'the module sells by the record (suggested 9000, 3 free)');
+    $t->redis('HSET', 'bitcache:prod:/p/a.bin', 'title', "X\e]0;owned\a\e[2J", 'free', '1000000');
+    $t->redis('SET', 'bitcache:free:/p/a.bin', "1\e[31mred\n");
+    ($rc, $out, $err) = $t->cli('product', 'show', '--redis', $R, '--secret', $S, '/p/a.bin');
+    unlike($out . $err, qr/[\e\a]/, 'product show: no escape sequence from Redis reaches the terminal');
+    like($out, qr/MAC BAD|malformed/, '... the forged record is named');
+    like($out, qr/not a count/, '... the forged counter is named');
+    ($rc, $out, $err) = $t->cli('product', 'list', '--redis', $R, '--secret', $S);
+    unlike($out . $err, qr/[\e\a]/, 'product list: no escape sequence');
+    like($out, qr/free first 1000000[^\n]*BAD MAC/, '... the forged giveaway shown with BAD MAC');
+    my $j = jdec($t->get('/p/a.bin', Accept => 'application/json'));
+    ok(!$j->{free_total} && !$j->{offer}, 'the module, which read the good record: the forged one sells nothing, gives nothing')
+        or diag explain $j;
+    is($t->get('/p/a.bin')->{status}, 503, '... 503');
+    $t->redis('DEL', 'bitcache:prod:/p/a.bin', 'bitcache:free:/p/a.bin');
+    # SCRIPT FLUSH: the scripts are sent whole (EVAL), nothing to lose
+    $t->redis('SCRIPT', 'FLUSH');
+    $t->make_file('g/e.bin', 2_000);
+    is(claim(offer_of('/g/e.bin'))->{status}, 201, 'after SCRIPT FLUSH a claim still works');
+    # a writer who creates the next copy's record first burns that copy (denial only)
+    my $sec = $t->secret_hex;
+    chomp(my $id2 = `$BcTest::TOOLS/giveaway_tool token $sec /g/e.bin 2`);
+    like($id2, qr/^[0-9a-f]{32}\z/, 'copy 2 of /g/e.bin: its token id');
+    $t->redis('HSET', "bitcache:tok:$id2", 'uses', '0', 'product', '/g/e.bin', 'expires', time + 3600);
+    my $r = claim(offer_of('/g/e.bin'));
+    is($r->{status}, 503, 'a token record made ahead for copy 2: 503 (the writer spends a copy: denial only)');
+    unlike($r->{content}, qr/"token"/, '... no token given');
+    is(claim(offer_of('/g/e.bin'))->{status}, 410, '... then none left (copy 2 is not given to anyone)');
+}
+
+$t->check_log_clean;
+unlike($t->error_log, qr/\[crit\]|segfault|signal \d+/, 'no crit, no worker crash in error.log');
 done_testing;
