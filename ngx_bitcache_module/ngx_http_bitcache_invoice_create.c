@@ -135,6 +135,32 @@ ngx_http_bitcache_amount_fail(ngx_http_request_t *r, const bc_offer *o,
 }
 
 
+/* 1 if bitcache_cors_origins names the request's Origin itself: "*"
+ * lets any site read descriptions, not choose what buyers pay. */
+static ngx_flag_t
+ngx_http_bitcache_origin_named(ngx_http_request_t *r, ngx_array_t *origins)
+{
+    ngx_str_t   origin, *o;
+    ngx_uint_t  i;
+
+    if (!ngx_http_bitcache_cors_allowed(r, origins, &origin)) {
+        return 0;
+    }
+
+    o = origins->elts;
+
+    for (i = 0; i < origins->nelts; i++) {
+        if (o[i].len == origin.len
+            && ngx_strncmp(o[i].data, origin.data, origin.len) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
 /* POST <api>/invoices: the offer is read from the body, then the invoice
  * made from it. */
 ngx_int_t
@@ -195,7 +221,7 @@ static void
 ngx_http_bitcache_create_body(ngx_http_request_t *r)
 {
     ngx_int_t                      rc;
-    ngx_str_t                      body, offer, origin;
+    ngx_str_t                      body, offer;
     bc_offer_status                st;
     bc_amount_choice               ch;
     ngx_http_bitcache_api_ctx_t   *ctx;
@@ -251,9 +277,9 @@ ngx_http_bitcache_create_body(ngx_http_request_t *r)
 
     /* an amount above the price chosen by another site's form: the buyer
      * would land on this host's invoice page asking for it. Only the
-     * sites bitcache_cors_origins lists (the creators') may choose one. */
+     * sites bitcache_cors_origins names (the creators') may choose one. */
     if (ctx->amount != ctx->offer.price && ngx_http_bitcache_cross_site(r)
-        && !ngx_http_bitcache_cors_allowed(r, blcf->cors_origins, &origin))
+        && !ngx_http_bitcache_origin_named(r, blcf->cors_origins))
     {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "bitcache: invoice refused: an amount chosen by "

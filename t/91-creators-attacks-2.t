@@ -32,6 +32,7 @@ $t->start_nginx($t->selling_http(<<"LOC"));
         location /plain/ { }
         location = /bitcache/products/plain/x.bin { return 200 "shadow"; }
         bitcache_cors_origins $listed;
+        location /api2/ { bitcache_api; bitcache_api_url /api2; bitcache_cors_origins *; }
 LOC
 
 sub jdec { my $r = shift; return eval { decode_json($r->{content}) } || {} }
@@ -122,6 +123,20 @@ sub xpost {
     is(xpost($op, '&amount=12000', Origin => "http://127.0.0.1:$t->{http_port}", 'Sec-Fetch-Site' => 'same-origin')->{status},
        303, 'the host\'s own page chooses an amount: 303');
     is(xpost($op, '&amount=12000')->{status}, 303, 'no Origin (curl, an old browser): 303');
+    # bitcache_cors_origins * lets any site read descriptions, not choose amounts
+    my $ua = HTTP::Tiny->new(timeout => 10, max_redirect => 0, keep_alive => 0);
+    my $r2 = $ua->request('POST', $t->url('/api2/invoices'), {
+        headers => { 'Content-Type' => 'application/x-www-form-urlencoded', %evil },
+        content => "offer=$op&amount=1200000" });
+    is($r2->{status}, 403, 'an API with bitcache_cors_origins *: a cross-site amount is still 403');
+    $r2 = $ua->request('POST', $t->url('/api2/invoices'), {
+        headers => { 'Content-Type' => 'application/x-www-form-urlencoded', Origin => $listed },
+        content => "offer=$op&amount=12000" });
+    is($r2->{status}, 403, '... from any origin, where only * is listed: 403');
+    $r2 = $ua->request('POST', $t->url('/api2/invoices'), {
+        headers => { 'Content-Type' => 'application/x-www-form-urlencoded', %evil },
+        content => "offer=$op" });
+    is($r2->{status}, 303, '... at the price: 303');
 }
 
 # ---- a buyer: the amount's parser -------------------------------------------------
