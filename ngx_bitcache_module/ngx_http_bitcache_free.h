@@ -36,7 +36,8 @@ ngx_flag_t ngx_http_bitcache_free_mark(ngx_http_request_t *r,
     ngx_str_t *product, uint64_t total, ngx_flag_t set);
 
 /* 1 if r's URI maps to a regular file (the static handler's path; a
- * stat, as that handler's open): a giveaway is offered only then. */
+ * stat, as that handler's open) and has no "//" (merge_slashes off): a
+ * giveaway is offered only then. */
 ngx_flag_t ngx_http_bitcache_free_file(ngx_http_request_t *r);
 
 /* For the 402 of a product with a giveaway (ctx->sale.free_total > 0):

@@ -101,6 +101,13 @@ ngx_http_bitcache_free_file(ngx_http_request_t *r)
         return 0;
     }
 
+    /* with merge_slashes off, /g//a.bin names the file of /g/a.bin but is
+     * a product (a giveaway) of its own: one more per slash */
+    if (ngx_strnstr(r->uri.data, "//", r->uri.len) != NULL)
+    {
+        return 0;
+    }
+
     if (ngx_http_map_uri_to_path(r, &path, &root, 0) == NULL) {
         return 0;
     }

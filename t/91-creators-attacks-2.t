@@ -80,6 +80,29 @@ sub claim {
     is($j->{free_total}, 2, 'the file that is there has its giveaway');
 }
 
+# ---- anyone on the web: other spellings of one file, each a giveaway of its own -------
+# With merge_slashes off, /g//a.bin opens the file of /g/a.bin but is another
+# product (URI): one more giveaway of N per extra slash. (Symlinks and
+# case-insensitive file systems are the operator's: "Links to one file".)
+{
+    my $t3 = BcTest->new;
+    $t3->{redis_port} = $t->{redis_port};
+    $t3->write_file('secret', do { local (@ARGV, $/) = $t->dir . '/secret'; <> }, 0600);
+    $t3->make_file('s/a.bin', 2_000);
+    $t3->start_nginx($t3->selling_http(<<"LOC"));
+        merge_slashes off;
+        location /s/ { bitcache on; bitcache_price 5000; bitcache_free_first 1; }
+LOC
+    my $j = jdec($t3->get('/s/a.bin', Accept => 'application/json'));
+    is($j->{free_total}, 1, 'merge_slashes off: /s/a.bin has its giveaway');
+    for my $p ('/s//a.bin', '/s/%2Fa.bin', '/s///a.bin', '//s/a.bin') {
+        my $r = $t3->raw('GET', $p, undef, Accept => 'application/json');
+        my $k = jdec($r);
+        ok(!$k->{free_total}, "$p ($r->{status}, product " . ($k->{product} // '-') . '): no second giveaway');
+    }
+    $t3->stop_nginx;
+}
+
 # ---- another website: CSRF ------------------------------------------------------
 my $og = offer_of('/g/a.bin');
 for my $h ({ Origin => 'null' }, { Origin => 'http://127.0.0.1.evil.example' },
