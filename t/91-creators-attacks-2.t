@@ -490,6 +490,50 @@ sub claim_on {
     is(claim(offer_of('/g/e.bin'))->{status}, 410, '... then none left (copy 2 is not given to anyone)');
 }
 
+# ---- HTTP/2: 20 free claims as streams of one connection, the products route ---------
+{
+    my $t4 = BcTest->new;
+    $t4->{redis_port} = $t->{redis_port};
+    $t4->write_file('secret', do { local (@ARGV, $/) = $t->dir . '/secret'; <> }, 0600);
+    $t4->make_file('h/a.bin', 2_000);
+    my $http = $t4->selling_http(<<"LOC");
+        location /h/ { bitcache on; bitcache_price 5000; bitcache_free_first 3; }
+        bitcache_cors_origins $listed;
+LOC
+    $http =~ s/listen 127\.0\.0\.1:%%PORT%%;/listen 127.0.0.1:%%PORT%% http2;/ or die;
+    $t4->start_nginx($http, workers => 2);
+    my $base = "http://127.0.0.1:$t4->{http_port}";
+    my $j = decode_json(`curl -s --http2-prior-knowledge -H 'Accept: application/json' $base/h/a.bin` || '{}');
+    my $o = $j->{offer} // '';
+    # node's http2: 20 POST streams on one connection, all at once
+    my $js = <<'JS';
+const http2 = require('http2');
+const [port, body] = process.argv.slice(2);
+const s = http2.connect(`http://127.0.0.1:${port}`);
+s.on('error', () => {});
+const codes = new Array(20).fill(0);
+let left = 20;
+for (let i = 0; i < 20; i++) {
+  const st = s.request({ ':method': 'POST', ':path': '/bitcache/free',
+                         'content-type': 'application/x-www-form-urlencoded' });
+  st.on('response', (h) => { codes[i] = h[':status']; });
+  st.on('data', () => {}); st.on('error', () => {});
+  st.on('close', () => { if (--left === 0) { console.log(codes.join(' ')); s.close(); } });
+  st.end(body);
+}
+JS
+    my $jsf = $t4->write_file('h2-claims.js', $js);
+    my @codes = split ' ', `node $jsf $t4->{http_port} 'offer=$o'`;
+    is(scalar @codes, 20, 'HTTP/2: 20 claims answered');
+    is(scalar(grep { $_ eq '303' } @codes), 3, "HTTP/2: exactly 3 copies (@codes)");
+    is(scalar(grep { $_ eq '410' } @codes), 17, '... the others 410');
+    my $d = `curl -s --http2-prior-knowledge -D - -H 'Origin: $listed' $base/bitcache/products/h/a.bin`;
+    like($d, qr{^HTTP/2 200}m, 'HTTP/2: the products route: 200');
+    like($d, qr{^access-control-allow-origin: \Q$listed\E\r?$}mi, '... with CORS for the listed origin');
+    unlike($d, qr/\0{64}/, '... no file');
+    $t4->stop_nginx;
+}
+
 $t->check_log_clean;
 unlike($t->error_log, qr/\[crit\]|segfault|signal \d+/, 'no crit, no worker crash in error.log');
 done_testing;
