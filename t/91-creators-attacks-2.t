@@ -534,6 +534,11 @@ JS
     $t4->stop_nginx;
 }
 
+{
+    my $log = $t->error_log;
+    ok(!grep({ index($log, $_) >= 0 } grep { defined && length } @tok), 'a log reader: no free copy\'s token in error.log');
+    unlike($log, qr/bitcache_token=[A-Za-z0-9_-]{20}/, '... nor any token in a URL');
+}
 $t->check_log_clean;
 unlike($t->error_log, qr/\[crit\]|segfault|signal \d+/, 'no crit, no worker crash in error.log');
 done_testing;
