@@ -360,6 +360,15 @@ is(claim(offer_of('/g/c.bin'))->{status}, 410, 'counter deleted: 410 (this host 
        "a listed origin's POST /invoices ($iv->{status}): no CORS header, its claim unreadable");
     my $p = $t->raw('GET', '/g/a.bin', undef, Origin => $listed);
     ok(!exists $p->{headers}{'access-control-allow-origin'}, 'the 402 page: no CORS header for a listed origin');
+    # popups: the page the button opens is cut from the opener's browsing
+    # context group, so the creator's page (or any opener) keeps no handle
+    # that could navigate it (window.open('', 'bitcache') finds it by name)
+    is(($p->{headers}{'cross-origin-opener-policy'} || [])->[0], 'same-origin',
+       'the 402 page: Cross-Origin-Opener-Policy: same-origin');
+    like(($p->{headers}{'content-security-policy'} || [])->[0] // '', qr/frame-ancestors 'none'/, '... and no framing');
+    my $inv = $t->new_invoice('/f/a.bin');
+    my $st = $t->raw('GET', "/bitcache/invoices/$inv->{id}", undef);
+    is(($st->{headers}{'cross-origin-opener-policy'} || [])->[0], 'same-origin', 'the invoice page too');
 }
 
 # ---- a buyer: the per-address window ----------------------------------------------
