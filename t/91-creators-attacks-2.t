@@ -22,7 +22,10 @@ my $t = BcTest->new;
 $t->start_redis;
 my $listed = 'http://creator.example';
 $t->make_file("$_", 2_000) for qw(g/a.bin g/b.bin g/c.bin g/d.bin w/a.bin p/a.bin f/a.bin plain/x.bin t/a.bin);
-$t->start_nginx($t->selling_http(<<"LOC"));
+my $site = BcTest::free_port();        # the creator's site: another origin
+my $site_url = "http://127.0.0.1:$site";
+$t->write_file('site/stolen.html', "<!DOCTYPE html><title>stolen</title><p>not the host's page</p>\n");
+$t->start_nginx($t->selling_http(<<"LOC") . <<"SITE");
         bitcache_max_downloads 1;
         location /g/ { bitcache on; bitcache_price 5000; bitcache_free_first 2; }
         location /w/ { bitcache on; bitcache_price 5000; bitcache_free_first 5; bitcache_free_per_address 1h; }
@@ -34,6 +37,8 @@ $t->start_nginx($t->selling_http(<<"LOC"));
         bitcache_cors_origins $listed;
         location /api2/ { bitcache_api; bitcache_api_url /api2; bitcache_cors_origins *; }
 LOC
+    server { listen 127.0.0.1:$site; root %%DIR%%/site; }
+SITE
 
 sub jdec { my $r = shift; return eval { decode_json($r->{content}) } || {} }
 
@@ -541,6 +546,31 @@ JS
     like($d, qr{^access-control-allow-origin: \Q$listed\E\r?$}mi, '... with CORS for the listed origin');
     unlike($d, qr/\0{64}/, '... no file');
     $t4->stop_nginx;
+}
+
+# ---- another website: the popup by name ---------------------------------------------
+# The creator's page clicks the button, then asks for the window named
+# "bitcache" to send it to a page of its own: the host's page, cut from
+# its opener (Cross-Origin-Opener-Policy), is not found; a new window opens.
+SKIP: {
+    skip 'no node/chromium', 5 unless `node -v 2>/dev/null` =~ /^v\d/ && -x ($ENV{CHROMIUM} || '/usr/bin/chromium');
+    my $host = "http://127.0.0.1:$t->{http_port}";
+    $t->write_file('site/index.html', <<"HTML");
+<!DOCTYPE html><html><head><meta charset="utf-8"><title>creator</title></head><body>
+<a class="bitcache-button" href="$host/f/a.bin">Buy</a>
+<script src="$host/bitcache/button.js" async></script></body></html>
+HTML
+    open my $p, '-|', 'node', "$BcTest::ROOT/t/node/button-page.js", "$site_url/index.html",
+         '--allow', $host, '--click', '--steal', '--timeout', 30000 or die;
+    my $res = eval { decode_json(do { local $/; <$p> }) } || {};
+    close $p;
+    diag("button-page.js: " . ($res->{error} // 'no output')) unless $res->{ok};
+    like($res->{popup}{url} // '', qr{^\Q$host\E/f/a\.bin}, 'the click opened the host\'s 402 page in a popup');
+    like($res->{steal}{popup_url} // '', qr{^\Q$host\E/f/a\.bin}, 'the creator\'s page asked for it by name: it stays on the host\'s page');
+    is($res->{steal}{pages}, 3, '... a new window opened instead (the creator\'s, the popup, the new one)');
+    # without the button: a page that opens the host's page itself and keeps the handle
+    ok($res->{steal}{handle_closed}, 'a window.open of the host\'s page: the opener\'s handle is cut (closed)');
+    like($res->{steal}{own_url} // '', qr{^\Q$host\E/f/a\.bin}, '... it cannot send the window elsewhere');
 }
 
 {
