@@ -21,7 +21,7 @@ plan skip_all => 'module or tools not built (make all unit)'
 my $t = BcTest->new;
 $t->start_redis;
 my $listed = 'http://creator.example';
-$t->make_file("$_", 2_000) for qw(g/a.bin g/b.bin g/c.bin g/d.bin w/a.bin p/a.bin f/a.bin plain/x.bin t/a.bin);
+$t->make_file("$_", 2_000) for qw(deny/a.bin g/a.bin g/b.bin g/c.bin g/d.bin w/a.bin p/a.bin f/a.bin plain/x.bin t/a.bin);
 my $site = BcTest::free_port();        # the creator's site: another origin
 my $site_url = "http://127.0.0.1:$site";
 $t->write_file('site/stolen.html', "<!DOCTYPE html><title>stolen</title><p>not the host's page</p>\n");
@@ -33,6 +33,7 @@ $t->start_nginx($t->selling_http(<<"LOC") . <<"SITE");
         location /f/ { bitcache on; bitcache_price 5000; }
         location /t/ { bitcache on; bitcache_price 5000; bitcache_free_first 1; bitcache_token_ttl 2s; }
         location /plain/ { }
+        location /deny/ { deny all; bitcache on; bitcache_price 5000; bitcache_free_first 2; }
         location = /bitcache/products/plain/x.bin { return 200 "shadow"; }
         bitcache_cors_origins $listed;
         location /api2/ { bitcache_api; bitcache_api_url /api2; bitcache_cors_origins *; }
@@ -571,6 +572,22 @@ HTML
     # without the button: a page that opens the host's page itself and keeps the handle
     ok($res->{steal}{handle_closed}, 'a window.open of the host\'s page: the opener\'s handle is cut (closed)');
     like($res->{steal}{own_url} // '', qr{^\Q$host\E/f/a\.bin}, '... it cannot send the window elsewhere');
+}
+
+# ---- anyone on the web: a location nginx denies (deny all, auth_basic) ----------------
+# The module's access handler answers before nginx's access module: the 402
+# (as before #12), the description, and free claims that spend copies of a
+# file nobody outside may download.
+{
+    my $j = jdec($t->get('/deny/a.bin', Accept => 'application/json'));
+    my $d = $t->get('/bitcache/products/deny/a.bin');
+    my $c = $j->{offer} ? claim($j->{offer}) : { status => 0, json => {} };
+    is($t->get("/deny/a.bin?bitcache_token=" . ($c->{json}{token} // 'x'))->{status}, 403,
+       'deny all: a copy claimed from outside still downloads nothing (403)');
+    local $TODO = 'a location nginx denies (deny all / allow, auth_basic): its 402, description and '
+                . 'giveaway answer anyone, who can spend its free copies (denial only, the file stays denied)';
+    isnt($d->{status}, 200, "deny all: the products route does not describe it ($d->{status})");
+    isnt($c->{status}, 201, "deny all: no free copy claimed from outside ($c->{status})");
 }
 
 {
