@@ -20,6 +20,7 @@
 
 #include <openssl/crypto.h>
 
+#include "amount.h"
 #include "commands.h"
 #include "date.h"
 #include "hex.h"
@@ -199,6 +200,10 @@ count_sold(sales *s, redisContext *c, const char *cmd, const char *prefix, const
         } else if (bc_invoice_check(&rec, keys, xonly, err, sizeof(err)) != BC_INVOICE_SETTLED) {
             /* a forged or tampered copy, or one a reorg unpaid: never counted */
             ok = skip(s, keynames[i] + strlen(prefix), err);
+        } else if (rec.received > BC_MAX_SATS) {
+            /* a node that lies (the watcher attests what it is told): more
+             * than there are bitcoins, which would wrap the sums */
+            ok = skip(s, keynames[i] + strlen(prefix), "received above 21 million BTC");
         } else if (rec.paid_at < s->since) {
             /* before --since */
         } else if (is_topup(rec.inv.product, rec.inv.product_len)) {

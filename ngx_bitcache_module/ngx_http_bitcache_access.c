@@ -331,6 +331,21 @@ ngx_http_bitcache_access_handler(ngx_http_request_t *r)
         }
     }
 
+    /* a giveaway only for a file that is there: each URI is a product of
+     * its own, and a claim for one that names no file would leave its
+     * free: counter (and its exhausted mark) behind for anyone */
+    if (ctx->for_sale && ctx->sale.free_total && !ctx->free_read) {
+        rc = ngx_http_bitcache_free_file(r, ctx);
+
+        if (rc == NGX_ERROR) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (rc == 0) {
+            ctx->sale.free_total = 0;
+        }
+    }
+
     /* the giveaway's count, for the page's "N of M free copies left" */
     if (ctx->for_sale && ctx->sale.free_total && !ctx->free_read) {
         if (ngx_http_bitcache_free_read(r, ctx) != NGX_OK) {

@@ -116,9 +116,10 @@ ngx_http_bitcache_free_header(ngx_http_request_t *r, const char *name)
 
 
 /* 1 if a browser sent this POST from another site: another site's page
- * must not spend its visitors' addresses on a giveaway. */
-static ngx_flag_t
-ngx_http_bitcache_free_cross_site(ngx_http_request_t *r)
+ * must not spend its visitors' addresses on a giveaway, nor choose the
+ * amount of their invoices (ngx_http_bitcache_invoice_create.c). */
+ngx_flag_t
+ngx_http_bitcache_cross_site(ngx_http_request_t *r)
 {
     int               tls;
     ngx_table_elt_t  *origin, *fetch, *host;
@@ -261,7 +262,7 @@ ngx_http_bitcache_free_body(ngx_http_request_t *r)
     ctx = ngx_http_get_module_ctx(r, ngx_http_bitcache_module);
     blcf = ngx_http_get_module_loc_conf(r, ngx_http_bitcache_module);
 
-    if (ngx_http_bitcache_free_cross_site(r)) {
+    if (ngx_http_bitcache_cross_site(r)) {
         ngx_http_bitcache_free_fail(r, NGX_HTTP_FORBIDDEN, "cross_site",
                                     "a request from another site");
         return;

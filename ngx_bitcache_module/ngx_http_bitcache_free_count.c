@@ -15,6 +15,7 @@
 #include "invoice_record.h"
 #include "ngx_http_bitcache.h"
 #include "ngx_http_bitcache_call.h"
+#include "ngx_http_bitcache_draw.h"
 #include "ngx_http_bitcache_free_count.h"
 #include "ngx_http_bitcache_marks.h"
 
@@ -90,6 +91,24 @@ ngx_http_bitcache_free_mark(ngx_http_request_t *r, ngx_str_t *product,
 
 /* ---- the 402's count ---- */
 
+ngx_int_t
+ngx_http_bitcache_free_file(ngx_http_request_t *r,
+    ngx_http_bitcache_ctx_t *ctx)
+{
+    ngx_int_t  rc;
+
+    /* with merge_slashes off, /g//a.bin names the file of /g/a.bin but is
+     * a product (a giveaway) of its own: one more per slash */
+    if (ngx_strnstr(r->uri.data, "//", r->uri.len) != NULL) {
+        return 0;
+    }
+
+    rc = ngx_http_bitcache_file(r, ctx);
+
+    return rc == NGX_ERROR ? NGX_ERROR : rc == NGX_OK;
+}
+
+
 static void
 ngx_http_bitcache_free_counted(ngx_http_bitcache_call_t *call,
     redisReply *reply)
@@ -115,6 +134,15 @@ ngx_http_bitcache_free_counted(ngx_http_bitcache_call_t *call,
                                   BC_FREE_MAX))
     {
         ctx->free_given = given;
+
+        /* a host that showed the giveaway run out remembers it, as one
+         * that answered a claim 410 does: a counter set back later gives
+         * no copy here (the same mark a forged count leaves through a
+         * claim; it ends with a larger N or a restart) */
+        if (given >= ctx->sale.free_total) {
+            (void) ngx_http_bitcache_free_mark(r, &ctx->sale.product,
+                                               ctx->sale.free_total, 1);
+        }
 
     } else {
         /* not a count: nothing is offered free (a claim would get 503) */

@@ -25,6 +25,13 @@
 ngx_flag_t ngx_http_bitcache_free_mark(ngx_http_request_t *r,
     ngx_str_t *product, uint64_t total, ngx_flag_t set);
 
+/* 1 if r's URI names a regular file (ngx_http_bitcache_file: as the
+ * static handler finds it, once a request) and has no "//"
+ * (merge_slashes off): a giveaway is offered only then. NGX_ERROR: no
+ * memory. */
+ngx_int_t ngx_http_bitcache_free_file(ngx_http_request_t *r,
+    ngx_http_bitcache_ctx_t *ctx);
+
 /* For the 402 of a product with a giveaway (ctx->sale.free_total > 0):
  * reads free:<product> into ctx->free_given (ctx->state WAITING: the
  * reply resumes r), or takes it from the zone's mark when the giveaway

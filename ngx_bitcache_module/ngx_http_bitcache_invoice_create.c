@@ -26,6 +26,8 @@
 #include "wallet_topup.h"
 #include "ngx_http_bitcache.h"
 #include "ngx_http_bitcache_call.h"
+#include "ngx_http_bitcache_creator_conf.h"
+#include "ngx_http_bitcache_free.h"
 #include "ngx_http_bitcache_invoice_create.h"
 #include "ngx_http_bitcache_invoice_index.h"
 #include "ngx_http_bitcache_page.h"
@@ -130,6 +132,32 @@ ngx_http_bitcache_amount_fail(ngx_http_request_t *r, const bc_offer *o,
 
     ngx_http_bitcache_send(r, NGX_HTTP_BAD_REQUEST, "text/html; charset=utf-8",
                            body, p - body);
+}
+
+
+/* 1 if bitcache_cors_origins names the request's Origin itself: "*"
+ * lets any site read descriptions, not choose what buyers pay. */
+static ngx_flag_t
+ngx_http_bitcache_origin_named(ngx_http_request_t *r, ngx_array_t *origins)
+{
+    ngx_str_t   origin, *o;
+    ngx_uint_t  i;
+
+    if (!ngx_http_bitcache_cors_allowed(r, origins, &origin)) {
+        return 0;
+    }
+
+    o = origins->elts;
+
+    for (i = 0; i < origins->nelts; i++) {
+        if (o[i].len == origin.len
+            && ngx_strncmp(o[i].data, origin.data, origin.len) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 
@@ -244,6 +272,20 @@ ngx_http_bitcache_create_body(ngx_http_request_t *r)
                       "bitcache: invoice refused: %s",
                       bc_amount_choice_str(ch));
         ngx_http_bitcache_amount_fail(r, &ctx->offer, ch);
+        return;
+    }
+
+    /* an amount above the price chosen by another site's form: the buyer
+     * would land on this host's invoice page asking for it. Only the
+     * sites bitcache_cors_origins names (the creators') may choose one. */
+    if (ctx->amount != ctx->offer.price && ngx_http_bitcache_cross_site(r)
+        && !ngx_http_bitcache_origin_named(r, blcf->cors_origins))
+    {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "bitcache: invoice refused: an amount chosen by "
+                      "another site");
+        ngx_http_bitcache_api_fail(r, NGX_HTTP_FORBIDDEN,
+                                   "an amount chosen by another site");
         return;
     }
 

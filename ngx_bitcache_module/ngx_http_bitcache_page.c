@@ -224,6 +224,12 @@ ngx_http_bitcache_send_template(ngx_http_request_t *r, bc_template *page,
     size_t          len;
     ngx_str_t       csp;
 
+    /* a page opened from another site (the pay button's popup, any
+     * window.open) is cut from its opener's browsing context group: that
+     * site keeps no handle on it (cannot navigate it, by name either, nor
+     * count its frames), and the page none on that site */
+    static ngx_str_t  coop = ngx_string("same-origin");
+
     /* the page's own scripts run; nothing injected could */
     if (RAND_bytes(raw, sizeof(raw)) != 1) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
@@ -246,6 +252,8 @@ ngx_http_bitcache_send_template(ngx_http_request_t *r, bc_template *page,
     body = ngx_pnalloc(r->pool, len + 1);
     if (body == NULL
         || ngx_http_bitcache_add_header(r, "Content-Security-Policy", &csp)
+           != NGX_OK
+        || ngx_http_bitcache_add_header(r, "Cross-Origin-Opener-Policy", &coop)
            != NGX_OK)
     {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);

@@ -15,6 +15,10 @@
 //     --click               click the first a.bitcache-button
 //     --popup-screenshot PATH  the popup (or the page navigated to), once loaded
 //     --timeout MS          per step, default 15000
+//     --steal               after the click, the creator's page asks for the popup by
+//                           name (window.open('/stolen.html', 'bitcache')), then opens
+//                           the first button's href itself, keeping the handle, and
+//                           sends that window to /stolen.html: where each is then
 'use strict';
 
 const fs = require('fs');
@@ -41,6 +45,7 @@ while (args.length) {
   else if (a === '--click') opt.click = true;
   else if (a === '--popup-screenshot') opt.popupShot = val();
   else if (a === '--timeout') opt.timeout = Number(val());
+  else if (a === '--steal') opt.steal = true;
   else usage(`unknown option ${a}`);
 }
 
@@ -123,6 +128,27 @@ async function readOpened(p) {
         out.popup.size = await p.evaluate(() => [window.outerWidth, window.outerHeight]);
         out.opener_url = page.url();
         if (opt.popupShot) await p.screenshot({ path: opt.popupShot, fullPage: true });
+        if (opt.steal) {
+          await page.evaluate(() => { window.open('/stolen.html', 'bitcache'); });
+          await page.waitForTimeout(1500);
+          out.steal = { popup_url: p.url(), pages: ctx.pages().length };
+          const own = ctx.waitForEvent('page', { timeout: 5000 }).catch(() => null);
+          await page.evaluate(() => {
+            window.__w = window.open(document.querySelector('a.bitcache-button').href, 'mine');
+          });
+          const q = await own;
+          if (q) {
+            await q.waitForLoadState('load').catch(() => null);
+            await page.waitForTimeout(1000);
+            out.steal.handle_closed = await page.evaluate(() => {
+              const c = window.__w.closed;
+              try { window.__w.location = '/stolen.html'; } catch (x) { /* cut */ }
+              return c;
+            });
+            await page.waitForTimeout(1500);
+            out.steal.own_url = q.url();
+          }
+        }
       } else if (n) {
         out.navigated = await readOpened(page);
         out.navigated.status = n.status();
