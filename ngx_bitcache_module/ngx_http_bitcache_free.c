@@ -190,7 +190,15 @@ ngx_http_bitcache_free_addr_key(ngx_http_request_t *r,
 #if (NGX_HAVE_INET6)
     case AF_INET6:
         addr = ((struct sockaddr_in6 *) sa)->sin6_addr.s6_addr;
-        addr_len = 16;
+
+        if (IN6_IS_ADDR_V4MAPPED(&((struct sockaddr_in6 *) sa)->sin6_addr)) {
+            addr += 12;         /* ::ffff:a.b.c.d is a.b.c.d */
+            addr_len = 4;
+
+        } else {
+            addr_len = 8;       /* a /64: one subscriber's addresses */
+        }
+
         break;
 #endif
 
