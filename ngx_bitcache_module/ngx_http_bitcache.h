@@ -97,6 +97,11 @@ ngx_int_t ngx_http_bitcache_add_header(ngx_http_request_t *r, const char *name,
 ngx_int_t ngx_http_bitcache_set_cookie(ngx_http_request_t *r, const char *name,
     const char *value, ngx_str_t *path, time_t max_age);
 ngx_flag_t ngx_http_bitcache_wants_json(ngx_http_request_t *r);
+/* The request header name (case-insensitive; the first), or NULL. */
+ngx_table_elt_t *ngx_http_bitcache_header(ngx_http_request_t *r,
+    const char *name);
+/* 1 if a browser sent r from another site (Origin, Sec-Fetch-Site). */
+ngx_flag_t ngx_http_bitcache_cross_site(ngx_http_request_t *r);
 /* The request body in one buffer of the pool (empty: len 0): NGX_OK,
  * NGX_DECLINED (larger than max, or buffered to a file), NGX_ERROR. */
 ngx_int_t ngx_http_bitcache_read_body(ngx_http_request_t *r, size_t max,

@@ -22,7 +22,6 @@
 #include "giveaway.h"
 #include "hex.h"
 #include "invoice.h"
-#include "request_origin.h"
 #include "token.h"
 #include "token_record.h"
 #include "wallet_topup.h"
@@ -33,7 +32,6 @@
 #include "ngx_http_bitcache_token_mint.h"
 
 
-#define NGX_HTTP_BITCACHE_FREE_BODY_MAX  8192
 #define NGX_HTTP_BITCACHE_GONE           410
 
 
@@ -87,59 +85,6 @@ ngx_http_bitcache_free_fail(ngx_http_request_t *r, ngx_uint_t status,
     p = ngx_sprintf(p, "\"}\n");
 
     ngx_http_bitcache_send(r, status, "application/json", body, p - body);
-}
-
-
-static ngx_table_elt_t *
-ngx_http_bitcache_free_header(ngx_http_request_t *r, const char *name)
-{
-    size_t            len;
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
-
-    len = ngx_strlen(name);
-
-    for (part = &r->headers_in.headers.part; part; part = part->next) {
-        h = part->elts;
-        for (i = 0; i < part->nelts; i++) {
-            if (h[i].key.len == len
-                && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
-            {
-                return &h[i];
-            }
-        }
-    }
-
-    return NULL;
-}
-
-
-/* 1 if a browser sent this POST from another site: another site's page
- * must not spend its visitors' addresses on a giveaway, nor choose the
- * amount of their invoices (ngx_http_bitcache_invoice_create.c). */
-ngx_flag_t
-ngx_http_bitcache_cross_site(ngx_http_request_t *r)
-{
-    int               tls;
-    ngx_table_elt_t  *origin, *fetch, *host;
-
-    origin = ngx_http_bitcache_free_header(r, "Origin");
-    fetch = ngx_http_bitcache_free_header(r, "Sec-Fetch-Site");
-    host = r->headers_in.host;
-
-    tls = 0;
-#if (NGX_HTTP_SSL)
-    tls = r->connection->ssl != NULL;
-#endif
-
-    return bc_request_cross_site(
-               origin ? (const char *) origin->value.data : NULL,
-               origin ? origin->value.len : 0,
-               fetch ? (const char *) fetch->value.data : NULL,
-               fetch ? fetch->value.len : 0,
-               host ? (const char *) host->value.data : NULL,
-               host ? host->value.len : 0, tls);
 }
 
 
@@ -233,37 +178,13 @@ ngx_http_bitcache_free_addr_key(ngx_http_request_t *r,
 }
 
 
-static ngx_int_t
-ngx_http_bitcache_free_body_offer(ngx_http_request_t *r, ngx_str_t *offer)
-{
-    ngx_int_t    rc;
-    ngx_str_t    body;
-    const char  *o;
-
-    rc = ngx_http_bitcache_read_body(r, NGX_HTTP_BITCACHE_FREE_BODY_MAX, &body);
-    if (rc != NGX_OK) {
-        return rc;
-    }
-
-    if (body.len == 0
-        || !bc_body_offer((const char *) body.data, body.len, &o, &offer->len))
-    {
-        return NGX_DECLINED;
-    }
-
-    offer->data = (u_char *) o;
-
-    return NGX_OK;
-}
-
-
 static void
 ngx_http_bitcache_free_body(ngx_http_request_t *r)
 {
     u_char                         total[NGX_INT64_LEN], window[NGX_INT64_LEN];
     ngx_int_t                      rc;
-    ngx_str_t                      offer, a[7];
-    bc_offer_status                st;
+    ngx_str_t                      body, a[7];
+    const char                    *why;
     ngx_http_bitcache_free_ctx_t  *ctx;
     ngx_http_bitcache_loc_conf_t  *blcf;
 
@@ -276,26 +197,17 @@ ngx_http_bitcache_free_body(ngx_http_request_t *r)
         return;
     }
 
-    rc = ngx_http_bitcache_free_body_offer(r, &offer);
+    rc = ngx_http_bitcache_body_offer(r, blcf, &body, &ctx->offer,
+                                      ctx->offer_buf, &why);
     if (rc == NGX_ERROR) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
 
     if (rc == NGX_DECLINED) {
-        ngx_http_bitcache_free_fail(r, NGX_HTTP_BAD_REQUEST, "bad_offer",
-                                    "no offer in the request body");
-        return;
-    }
-
-    st = bc_offer_decode(&ctx->offer, ctx->offer_buf, (const char *) offer.data,
-                         offer.len, blcf->keys, (uint64_t) ngx_time());
-    if (st != BC_OFFER_OK) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "bitcache: free copy refused: %s",
-                      bc_offer_status_str(st));
-        ngx_http_bitcache_free_fail(r, NGX_HTTP_BAD_REQUEST, "bad_offer",
-                                    bc_offer_status_str(st));
+                      "bitcache: free copy refused: %s", why);
+        ngx_http_bitcache_free_fail(r, NGX_HTTP_BAD_REQUEST, "bad_offer", why);
         return;
     }
 

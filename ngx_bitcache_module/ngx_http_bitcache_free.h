@@ -19,8 +19,4 @@
  * or an HTTP status. */
 ngx_int_t ngx_http_bitcache_free_post(ngx_http_request_t *r);
 
-/* 1 if a browser sent r from another site (bc_request_cross_site on
- * Origin, Sec-Fetch-Site and Host). */
-ngx_flag_t ngx_http_bitcache_cross_site(ngx_http_request_t *r);
-
 #endif /* _NGX_HTTP_BITCACHE_FREE_H_INCLUDED_ */

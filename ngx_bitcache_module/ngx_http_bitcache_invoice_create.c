@@ -34,7 +34,6 @@
 
 
 #define NGX_HTTP_BITCACHE_GRACE      BC_INVOICE_GRACE  /* after expiry */
-#define NGX_HTTP_BITCACHE_BODY_MAX   8192
 
 
 typedef struct {
@@ -190,39 +189,12 @@ ngx_http_bitcache_invoice_post(ngx_http_request_t *r)
 }
 
 
-/* The offer from a form body (offer=...) or a JSON body ({"offer":"..."}),
- * read by libbitcache (bc_body_offer). */
-static ngx_int_t
-ngx_http_bitcache_body_offer(ngx_http_request_t *r, ngx_str_t *body,
-    ngx_str_t *offer)
-{
-    ngx_int_t    rc;
-    const char  *o;
-
-    rc = ngx_http_bitcache_read_body(r, NGX_HTTP_BITCACHE_BODY_MAX, body);
-    if (rc != NGX_OK) {
-        return rc;
-    }
-
-    if (body->len == 0
-        || !bc_body_offer((const char *) body->data, body->len, &o,
-                          &offer->len))
-    {
-        return NGX_DECLINED;
-    }
-
-    offer->data = (u_char *) o;
-
-    return NGX_OK;
-}
-
-
 static void
 ngx_http_bitcache_create_body(ngx_http_request_t *r)
 {
     ngx_int_t                      rc;
-    ngx_str_t                      body, offer;
-    bc_offer_status                st;
+    ngx_str_t                      body;
+    const char                    *why;
     bc_amount_choice               ch;
     ngx_http_bitcache_api_ctx_t   *ctx;
     ngx_http_bitcache_loc_conf_t  *blcf;
@@ -230,25 +202,17 @@ ngx_http_bitcache_create_body(ngx_http_request_t *r)
     ctx = ngx_http_get_module_ctx(r, ngx_http_bitcache_module);
     blcf = ngx_http_get_module_loc_conf(r, ngx_http_bitcache_module);
 
-    rc = ngx_http_bitcache_body_offer(r, &body, &offer);
+    rc = ngx_http_bitcache_body_offer(r, blcf, &body, &ctx->offer,
+                                      ctx->offer_buf, &why);
     if (rc == NGX_ERROR) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
 
     if (rc == NGX_DECLINED) {
-        ngx_http_bitcache_api_fail(r, NGX_HTTP_BAD_REQUEST,
-                                   "no offer in the request body");
-        return;
-    }
-
-    st = bc_offer_decode(&ctx->offer, ctx->offer_buf, (const char *) offer.data,
-                         offer.len, blcf->keys, (uint64_t) ngx_time());
-    if (st != BC_OFFER_OK) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "bitcache: invoice refused: %s", bc_offer_status_str(st));
-        ngx_http_bitcache_api_fail(r, NGX_HTTP_BAD_REQUEST,
-                                   bc_offer_status_str(st));
+                      "bitcache: invoice refused: %s", why);
+        ngx_http_bitcache_api_fail(r, NGX_HTTP_BAD_REQUEST, why);
         return;
     }
 

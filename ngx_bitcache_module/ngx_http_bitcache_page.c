@@ -206,6 +206,38 @@ ngx_http_bitcache_sale_copy(ngx_http_request_t *r,
 }
 
 
+ngx_int_t
+ngx_http_bitcache_body_offer(ngx_http_request_t *r,
+    ngx_http_bitcache_loc_conf_t *blcf, ngx_str_t *body, bc_offer *o,
+    unsigned char *buf, const char **why)
+{
+    size_t           len;
+    ngx_int_t        rc;
+    const char      *s;
+    bc_offer_status  st;
+
+    rc = ngx_http_bitcache_read_body(r, NGX_HTTP_BITCACHE_BODY_MAX, body);
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    if (rc != NGX_OK || body->len == 0
+        || !bc_body_offer((const char *) body->data, body->len, &s, &len))
+    {
+        *why = "no offer in the request body";
+        return NGX_DECLINED;
+    }
+
+    st = bc_offer_decode(o, buf, s, len, blcf->keys, (uint64_t) ngx_time());
+    if (st != BC_OFFER_OK) {
+        *why = bc_offer_status_str(st);
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
 void
 ngx_http_bitcache_send_page(ngx_http_request_t *r,
     ngx_http_bitcache_loc_conf_t *blcf, ngx_uint_t status, bc_tvar *vars,

@@ -60,6 +60,16 @@ void ngx_http_bitcache_offer_page(ngx_http_request_t *r,
     ngx_http_bitcache_loc_conf_t *blcf, ngx_http_bitcache_sale_t *sale,
     const char *reason, ngx_http_bitcache_wallet_view_t *wv);
 
+/* The offer a POST body brings back (a form's offer=, a JSON "offer"),
+ * read (at most NGX_HTTP_BITCACHE_BODY_MAX bytes into body) and checked
+ * with blcf's keys into o, whose strings point into buf
+ * (BC_OFFER_MAX_BYTES): NGX_OK; NGX_DECLINED with *why ("no offer in the
+ * request body", or bc_offer_status_str's); NGX_ERROR. */
+#define NGX_HTTP_BITCACHE_BODY_MAX  8192
+ngx_int_t ngx_http_bitcache_body_offer(ngx_http_request_t *r,
+    ngx_http_bitcache_loc_conf_t *blcf, ngx_str_t *body, bc_offer *o,
+    unsigned char *buf, const char **why);
+
 /* Renders blcf->page with vars (a nonce is added) and sends it. */
 void ngx_http_bitcache_send_page(ngx_http_request_t *r,
     ngx_http_bitcache_loc_conf_t *blcf, ngx_uint_t status, bc_tvar *vars,

@@ -9,6 +9,7 @@
 #include <ngx_http.h>
 
 #include "escape.h"
+#include "request_origin.h"
 #include "ngx_http_bitcache.h"
 
 
@@ -26,6 +27,60 @@ ngx_http_bitcache_wants_json(ngx_http_request_t *r)
 #else
     return 0;
 #endif
+}
+
+
+ngx_table_elt_t *
+ngx_http_bitcache_header(ngx_http_request_t *r, const char *name)
+{
+    size_t            len;
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    len = ngx_strlen(name);
+
+    for (part = &r->headers_in.headers.part; part; part = part->next) {
+        h = part->elts;
+
+        for (i = 0; i < part->nelts; i++) {
+            if (h[i].key.len == len
+                && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
+            {
+                return &h[i];
+            }
+        }
+    }
+
+    return NULL;
+}
+
+
+/* libbitcache's bc_request_cross_site on Origin, Sec-Fetch-Site and Host:
+ * what a POST that spends something of the buyer's (a wallet's balance,
+ * an address's free copy, an amount above the price) refuses. */
+ngx_flag_t
+ngx_http_bitcache_cross_site(ngx_http_request_t *r)
+{
+    int               tls;
+    ngx_table_elt_t  *origin, *fetch, *host;
+
+    origin = ngx_http_bitcache_header(r, "Origin");
+    fetch = ngx_http_bitcache_header(r, "Sec-Fetch-Site");
+    host = r->headers_in.host;
+
+    tls = 0;
+#if (NGX_HTTP_SSL)
+    tls = r->connection->ssl != NULL;
+#endif
+
+    return bc_request_cross_site(
+               origin ? (const char *) origin->value.data : NULL,
+               origin ? origin->value.len : 0,
+               fetch ? (const char *) fetch->value.data : NULL,
+               fetch ? fetch->value.len : 0,
+               host ? (const char *) host->value.data : NULL,
+               host ? host->value.len : 0, tls);
 }
 
 

@@ -22,7 +22,6 @@
 
 #include "api_request.h"
 #include "hex.h"
-#include "request_origin.h"
 #include "token_record.h"
 #include "ngx_http_bitcache.h"
 #include "ngx_http_bitcache_call.h"
@@ -57,35 +56,6 @@ ngx_http_bitcache_wapi_cookie(ngx_http_request_t *r, const char *code,
 
 
 /* ---- requests ---- */
-
-/* 1 if a browser sent this POST from another site (libbitcache's
- * bc_request_cross_site on Origin, Sec-Fetch-Site and Host). With
- * SameSite=Lax the cookie is not sent on such POSTs; this holds where it
- * is. */
-static ngx_flag_t
-ngx_http_bitcache_wapi_cross_site(ngx_http_request_t *r)
-{
-    int               tls;
-    ngx_table_elt_t  *origin, *fetch, *host;
-
-    origin = ngx_http_bitcache_wapi_header(r, "Origin");
-    fetch = ngx_http_bitcache_wapi_header(r, "Sec-Fetch-Site");
-    host = r->headers_in.host;
-
-    tls = 0;
-#if (NGX_HTTP_SSL)
-    tls = r->connection->ssl != NULL;
-#endif
-
-    return bc_request_cross_site(
-               origin ? (const char *) origin->value.data : NULL,
-               origin ? origin->value.len : 0,
-               fetch ? (const char *) fetch->value.data : NULL,
-               fetch ? fetch->value.len : 0,
-               host ? (const char *) host->value.data : NULL,
-               host ? host->value.len : 0, tls);
-}
-
 
 /* BC_SCRIPT_WALLET_SET on wal:<wid>: create (readmac NULL) or change the
  * state to ctx->next_state if it is still the one whose MAC was read. */
@@ -786,7 +756,7 @@ ngx_http_bitcache_wallet_api(ngx_http_request_t *r, bc_route route)
      * work, with the cookie or without (a cross-site POST /wallets would
      * replace the buyer's cookie) */
     if (!ngx_http_bitcache_wapi_scripted(r)
-        && ngx_http_bitcache_wapi_cross_site(r))
+        && ngx_http_bitcache_cross_site(r))
     {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "bitcache: a wallet POST from another site refused");

@@ -155,7 +155,7 @@ ngx_http_bitcache_wapi_buy(ngx_http_request_t *r, ngx_http_bitcache_wapi_t *ctx)
     }
 
     /* once per idempotency key: the header, else the form's key= */
-    h = ngx_http_bitcache_wapi_header(r, "Idempotency-Key");
+    h = ngx_http_bitcache_header(r, "Idempotency-Key");
     if (h != NULL) {
         key = h->value;
     } else if (!ngx_http_bitcache_wapi_field(ctx, "key", &key)) {

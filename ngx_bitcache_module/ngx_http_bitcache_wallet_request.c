@@ -15,36 +15,6 @@
 #include "ngx_http_bitcache_wallet_request.h"
 
 
-ngx_table_elt_t *
-ngx_http_bitcache_wapi_header(ngx_http_request_t *r, const char *name)
-{
-    size_t            len;
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
-
-    len = ngx_strlen(name);
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */; i++) {
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                return NULL;
-            }
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == len
-            && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
-        {
-            return &h[i];
-        }
-    }
-}
-
 ngx_flag_t
 ngx_http_bitcache_wapi_field(ngx_http_bitcache_wapi_t *ctx, const char *name,
     ngx_str_t *value)

@@ -13,10 +13,6 @@
 #include "ngx_http_bitcache_wallet_reply.h"
 
 
-/* The request header name (case-insensitive), or NULL. */
-ngx_table_elt_t *ngx_http_bitcache_wapi_header(ngx_http_request_t *r,
-    const char *name);
-
 /* 1 and value set if the body (ctx->body) has the field name. */
 ngx_flag_t ngx_http_bitcache_wapi_field(ngx_http_bitcache_wapi_t *ctx,
     const char *name, ngx_str_t *value);
