@@ -10,6 +10,7 @@ port=${BITCACHE_DEMO_PORT:-8402}
 rport=${BITCACHE_DEMO_REDIS_PORT:-6402}
 nport=${BITCACHE_DEMO_NODE_PORT:-18402}
 wport=${BITCACHE_DEMO_WALLET_PORT:-18403}
+cport=${BITCACHE_DEMO_CREATOR_PORT:-8403}
 key=demo
 # the creator's wallet: a testnet/regtest account key (its private half is not here)
 wallet="wpkh(tpubDDPRy5xWxJTuVmsh7YRzK8o2EdMWgn4t41fTLxXRgyRN7EKvN2L8BKCFC1gUfPu8Xp6rr667Yc26zrXsiBZsgBc8dQiYnhPNk2Q7CsBrer5/0/*)"
@@ -19,13 +20,19 @@ topup="wpkh(tpubDDPRy5xWxJTuVmsh7YRzK8o2EdMWgn4t41fTLxXRgyRN7EKvN2L8BKCFC1gUfPu8
 
 bash "$root/scripts/demo-stop.sh" >/dev/null 2>&1 || true
 rm -rf "$dir"
-mkdir -p "$dir/html/files" "$dir/html/free" "$dir/logs"
-chmod 755 "$dir" "$dir/html" "$dir/html/files" "$dir/html/free"
+mkdir -p "$dir/html/files" "$dir/html/free" "$dir/html/films" "$dir/creator" "$dir/logs"
+chmod 755 "$dir" "$dir/html" "$dir/html/files" "$dir/html/free" "$dir/html/films" "$dir/creator"
 "$root/build/bitcache" secret > "$dir/secret"; chmod 600 "$dir/secret"
 printf 'Chapter 1\n\nIt was a dark and stormy night...\n' > "$dir/html/files/novel.txt"
 head -c 5242880 /dev/urandom > "$dir/html/files/film.bin"
 echo "free sample" > "$dir/html/free/sample.txt"
+head -c 2097152 /dev/urandom > "$dir/html/films/night.mp4"
 chmod 644 "$dir"/html/*/*
+# the creator's page: conf.example's, pointed at this host
+sed -e "s|https://shop.example/films/alice/night.mp4|http://127.0.0.1:$port/films/night.mp4|" \
+    -e "s|https://shop.example/bitcache/button.js|http://127.0.0.1:$port/bitcache/button.js|" \
+    "$root/conf.example/creator-site/index.html" > "$dir/creator/index.html"
+chmod 644 "$dir/creator/index.html"
 
 rpc() {  # port method params-json
     curl -sf -u "x:$key" -H 'Content-Type: application/json' \
@@ -54,7 +61,7 @@ nohup "$root/build/bitcache" watch --rpc "http://127.0.0.1:$nport/" --rpc-user x
     --secret "$dir/secret" --network regtest --poll 500 > "$dir/logs/watcher.log" 2>&1 &
 echo $! > "$dir/logs/watcher.pid"
 
-sed -e "s|@ROOT@|$root|g" -e "s|@DIR@|$dir|g" -e "s|@PORT@|$port|g" -e "s|@RPORT@|$rport|g" \
+sed -e "s|@ROOT@|$root|g" -e "s|@DIR@|$dir|g" -e "s|@PORT@|$port|g" -e "s|@CPORT@|$cport|g" -e "s|@RPORT@|$rport|g" \
     -e "s|@WALLET@|$wallet|g" -e "s|@TOPUP@|$topup|g" -e "s|@WATCHER@|$xonly|g" \
     "$root/conf.example/demo.conf.in" > "$dir/nginx.conf"
 nginx -t -q -p "$dir" -c "$dir/nginx.conf"
@@ -85,6 +92,10 @@ Bitcache demo is running: a shop on a regtest bitcoin node.
   Pay:    $dir/pay ADDRESS AMOUNT_BTC     (the demo buyer's wallet sends, one block is mined)
           then the page shows the download link, and the file downloads
   Free:   http://127.0.0.1:$port/free/sample.txt
+  Fans:   http://127.0.0.1:$port/films/night.mp4   pay what you want (at least 5000 sats), the
+          first 3 copies free (one per address an hour)
+  Button: http://127.0.0.1:$cport/   the creator's own site (another origin) selling the film
+          with one link and one <script>
   Wallet: http://127.0.0.1:$port/bitcache/wallet   open a Bitcache wallet, top up (pay it as above),
           then buy files in one click from their pages; scripts:
           curl -H 'Authorization: Bitcache CODE' -O http://127.0.0.1:$port/files/novel.txt
