@@ -1,15 +1,18 @@
 // t/83's HTTP/2 client: GETs on one connection, all streams at once;
 // usage: node t/h2-buys.js PORT AUTH CANCEL_EVERY KILL_AFTER_MS PATH...
 // CANCEL_EVERY n > 0 resets every n-th stream (RST_STREAM CANCEL) right
-// after sending it; KILL_AFTER_MS > 0 drops the connection then. Prints
-// one status per path (0: reset or dropped).
+// after sending it; KILL_AFTER_MS > 0 drops the connection then (when the
+// streams have not all closed before). Prints one line, one status per
+// path (0: reset or dropped).
 const http2 = require('http2');
 const [port, auth, cancelEvery, killAfter, ...paths] = process.argv.slice(2);
 const s = http2.connect(`http://127.0.0.1:${port}`);
 s.on('error', () => {});
 const codes = new Array(paths.length).fill(0);
-let left = paths.length;
-const done = () => { if (--left === 0) { console.log(codes.join(' ')); s.close(); } };
+let left = paths.length, printed = false;
+// one line, once: all streams closed, or the connection dropped first
+const print = () => { if (!printed) { printed = true; console.log(codes.join(' ')); } };
+const done = () => { if (--left === 0) { print(); s.close(); } };
 paths.forEach((p, i) => {
   const st = s.request({ ':path': p, authorization: auth });
   st.on('response', (h) => { codes[i] = h[':status']; });
@@ -22,5 +25,5 @@ paths.forEach((p, i) => {
   }
 });
 if (+killAfter > 0) {
-  setTimeout(() => { s.destroy(); console.log(codes.join(' ')); process.exit(0); }, +killAfter);
+  setTimeout(() => { s.destroy(); print(); process.exit(0); }, +killAfter);
 }
