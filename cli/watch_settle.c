@@ -66,7 +66,7 @@ field_u64(const redisReply *h, const char *name)
  * empty by now). Returns 1, 0 on a Redis error, -1 when the node did not
  * answer (nothing can be decided). */
 static int
-sum_payments(watcher *w, const verdict *v, const redisReply *page, bc_pay_sum *a)
+sum_payments(watcher *w, const watch_verdict *v, const redisReply *page, bc_pay_sum *a)
 {
     redisReply *r;
     const char *cursor;
@@ -109,7 +109,7 @@ done:
 /* Evaluates one invoice from its record and its payments' first page;
  * nothing is written yet. 0 on a Redis error. */
 static int
-settle_eval(watcher *w, verdict *v, const redisReply *inv, const redisReply *page,
+settle_eval(watcher *w, watch_verdict *v, const redisReply *inv, const redisReply *page,
     bc_pay_sum *a, uint64_t now)
 {
     const char *kv[128];
@@ -208,7 +208,7 @@ settle_eval(watcher *w, verdict *v, const redisReply *inv, const redisReply *pag
 
 /* Appends the writes of one verdict; returns how many commands. */
 static int
-settle_write(watcher *w, const verdict *v)
+settle_write(watcher *w, const watch_verdict *v)
 {
     char sighex[129], recv_s[24], conf_s[24], paid_s[24], over_s[24];
     const bc_settlement *s = &v->s;
@@ -260,7 +260,7 @@ settle_write(watcher *w, const verdict *v)
 
 /* Appends one SADD or SREM of the ids whose drop flag is want. */
 static int
-append_open(watcher *w, const char *cmd, const verdict *v, size_t n, int want)
+append_open(watcher *w, const char *cmd, const watch_verdict *v, size_t n, int want)
 {
     const char *argv[SETTLE_BATCH + 2];
     char key[300];
@@ -287,7 +287,7 @@ append_open(watcher *w, const char *cmd, const verdict *v, size_t n, int want)
 static int
 settle_batches(watcher *w, const char *const *ids, size_t n, int from_open, long pending)
 {
-    static verdict v[SETTLE_BATCH];
+    static watch_verdict v[SETTLE_BATCH];
     redisReply *inv[SETTLE_BATCH], *page[SETTLE_BATCH];
     uint64_t now = (uint64_t) time(NULL);
     bc_pay_sum *a;

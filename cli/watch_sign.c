@@ -8,7 +8,7 @@
 
 typedef struct {
     const bc_schnorr_signer *signer;
-    verdict                 *v;
+    watch_verdict *v;
     size_t                   n, first, step;
 } sign_share;
 
@@ -31,7 +31,7 @@ sign_run(void *arg)
  * signer and the secp256k1 context are read-only, RAND_bytes is
  * thread-safe). */
 void
-sign_all(watcher *w, verdict *v, size_t n)
+sign_all(watcher *w, watch_verdict *v, size_t n)
 {
     sign_share sh[8];
     pthread_t th[8];

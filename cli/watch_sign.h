@@ -9,6 +9,6 @@
 
 /* Signs the msg of each changed verdict of v[0..n) into its sig (signed_ok
  * says if it worked), on up to w->sign_threads threads. */
-void sign_all(watcher *w, verdict *v, size_t n);
+void sign_all(watcher *w, watch_verdict *v, size_t n);
 
 #endif

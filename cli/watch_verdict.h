@@ -24,6 +24,6 @@ typedef struct {
     uint64_t           paid_at, amount;
     uint32_t           required;
     unsigned char      msg[32], sig[64];
-} verdict;
+} watch_verdict;
 
 #endif
