@@ -41,6 +41,7 @@ typedef struct {
     unsigned char              offer_buf[BC_OFFER_MAX_BYTES];
     ngx_str_t                  product;
     uint64_t                   copy;        /* n, 1..N */
+    ngx_str_t                  addr_key;    /* freeip:<product>:<h>, or empty */
     bc_token                   token;
     char                       token_text[BC_TOKEN_MAX_CHARS + 1];
     ngx_flag_t                 json;
@@ -254,6 +255,7 @@ ngx_http_bitcache_free_body(ngx_http_request_t *r)
             ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
             return;
         }
+        ctx->addr_key = a[4];
         rc = 5;
     }
 
@@ -502,6 +504,25 @@ ngx_http_bitcache_free_send(ngx_http_request_t *r,
 }
 
 
+/* A copy counted but not given (its record could not be made): the
+ * address's mark goes (fire and forget), so that the buyer may try again
+ * within the window; the copy itself is lost, never given twice. */
+static void
+ngx_http_bitcache_free_unmark(ngx_http_bitcache_free_ctx_t *ctx)
+{
+    ngx_str_t  a[2];
+
+    if (ctx->addr_key.len == 0) {
+        return;
+    }
+
+    ngx_str_set(&a[0], "DEL");
+    a[1] = ctx->addr_key;
+
+    (void) ngx_http_bitcache_queue(2, a);
+}
+
+
 static void
 ngx_http_bitcache_free_created(ngx_http_bitcache_call_t *call,
     redisReply *reply)
@@ -520,6 +541,7 @@ ngx_http_bitcache_free_created(ngx_http_bitcache_call_t *call,
                           reply->type == REDIS_REPLY_ERROR ? reply->str
                                                            : "a bad reply");
         }
+        ngx_http_bitcache_free_unmark(ctx);
         ngx_http_bitcache_free_fail(r, NGX_HTTP_SERVICE_UNAVAILABLE,
                                     "unavailable",
                                     reply ? "copy not recorded"
@@ -535,6 +557,7 @@ ngx_http_bitcache_free_created(ngx_http_bitcache_call_t *call,
                       ngx_http_bitcache_log_str(r, ctx->product.data,
                                                 ctx->product.len),
                       ctx->copy);
+        ngx_http_bitcache_free_unmark(ctx);
         ngx_http_bitcache_free_fail(r, NGX_HTTP_SERVICE_UNAVAILABLE,
                                     "unavailable",
                                     "giveaway counter rolled back");

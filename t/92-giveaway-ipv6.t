@@ -1,7 +1,8 @@
 #!/usr/bin/perl
 # One free copy per address (bitcache_free_per_address) counts an IPv6
 # client by its /64, one subscriber's network, and an IPv4-mapped address
-# as the IPv4 address (docs/creators.md). The client's address comes from
+# as the IPv4 address (docs/creators.md); a copy counted but not given
+# leaves the address free to try again. The client's address comes from
 # nginx's realip module (X-Real-IP from 127.0.0.1), as behind a proxy.
 use strict;
 use warnings;
@@ -49,5 +50,14 @@ is($t->redis('GET', 'bitcache:free:/w/w.bin'), 4, 'four copies given');
 my $keys = $t->redis('KEYS', 'bitcache:freeip:*');
 is(scalar @$keys, 4, 'four addresses remembered');
 unlike(join(' ', @$keys), qr/2001|db8|192|::/, 'by hashes, not the addresses');
+
+# a copy counted but not given (its token record exists: the counter was
+# set back) must not cost the address its window: it may try again
+$t->redis('SET', 'bitcache:free:/w/w.bin', 3);
+is(claim_from('2001:db8:9::1'), 503, 'the counter set back: copy 4 exists, 503');
+$keys = $t->redis('KEYS', 'bitcache:freeip:*');
+is(scalar @$keys, 4, '... and the address is not kept');
+is(claim_from('2001:db8:9::1'), 201, 'the same address again: copy 5');
+is($t->redis('GET', 'bitcache:free:/w/w.bin'), 5, 'five copies counted, four given before');
 
 done_testing;
