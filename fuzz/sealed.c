@@ -5,9 +5,11 @@
  *      header asks for more, nothing longer than the longest header does;
  *   1: a file for the opener (fixed key), fed in pieces the input sizes:
  *      no crash, nothing written that is not a verified chunk's;
- *   2: plaintext, sealed with the fixed key in 1024-byte chunks, changed at
- *      one place the input chooses (one bit flipped, cut, bytes appended):
- *      the copy opens to the plaintext, the changed one never opens. */
+ *   2: plaintext (the input repeated up to 8 times, so that `make fuzz`'s
+ *      1024-byte inputs still make several chunks), sealed with the fixed
+ *      key in 1024-byte chunks, changed at one place the input chooses (one
+ *      bit flipped, cut, bytes appended): the copy opens to the plaintext,
+ *      the changed one never opens. */
 #include "fuzz.h"
 
 #include "sealed.h"
@@ -93,20 +95,31 @@ opener_case(const uint8_t *data, size_t size)
 static void
 mutation_case(const uint8_t *data, size_t size)
 {
-    unsigned char *file = malloc(2 * size + 4096), *out = malloc(size + 1);
-    sink sealed = { file, 0, 2 * size + 4096 }, back = { out, 0, size + 1 };
+    unsigned char *pt, *file, *out;
+    sink sealed, back;
     bc_sealed_header h;
     bc_sealer *s;
-    unsigned pos, what;
+    unsigned pos, what, reps, i;
+    size_t n;
     char err[200];
 
-    if (size < 3) {
-        goto done;
+    if (size < 4) {
+        return;
     }
     pos = (unsigned) data[0] << 8 | data[1];
     what = data[2];
-    data += 3;
-    size -= 3;
+    reps = data[3] % 8 + 1;
+    data += 4;
+    size -= 4;
+    n = size * reps;
+    pt = malloc(n + 1);
+    file = malloc(2 * n + 4096);
+    out = malloc(n + 1);
+    for (i = 0; i < reps; i++) {
+        memcpy(pt + i * size, data, size);
+    }
+    sealed = (sink) { file, 0, 2 * n + 4096 };
+    back = (sink) { out, 0, n + 1 };
     memset(&h, 0, sizeof(h));
     h.chunk_size = 1024;
     memcpy(h.host, "https://h.example", 17);
@@ -114,11 +127,11 @@ mutation_case(const uint8_t *data, size_t size)
     h.product[0] = 'p';
     h.product_len = 1;
     s = bc_sealer_new(key, &h, to_sink, &sealed, err, sizeof(err));
-    FUZZ_ASSERT(s != NULL && bc_sealer_update(s, data, size, err, sizeof(err))
+    FUZZ_ASSERT(s != NULL && bc_sealer_update(s, pt, n, err, sizeof(err))
                 && bc_sealer_finish(s, err, sizeof(err)));
     bc_sealer_free(s);
     FUZZ_ASSERT(open_all(file, sealed.len, what % 200 + 1, &back));
-    FUZZ_ASSERT(back.len == size && memcmp(out, data, size) == 0);
+    FUZZ_ASSERT(back.len == n && memcmp(out, pt, n) == 0);
 
     pos %= sealed.len;
     back.len = 0;
@@ -131,8 +144,7 @@ mutation_case(const uint8_t *data, size_t size)
         memset(file + sealed.len, what, pos % 64 + 1);
         FUZZ_ASSERT(!open_all(file, sealed.len + pos % 64 + 1, 1024, &back));
     }
-
-done:
+    free(pt);
     free(file);
     free(out);
 }
