@@ -50,8 +50,8 @@ static int
 product_key(redisContext *c, const char *rkey, const bc_keys *keys, const seal_args *a,
     unsigned char key[BC_SEALED_KEY_LEN], int *fresh)
 {
-    const char *kv[16];
-    size_t kvlen[16], i, n;
+    const char *kv[64];
+    size_t kvlen[64], i, n;
     bc_sealkey_record rec;
     redisReply *r;
     char err[100];
@@ -64,7 +64,9 @@ product_key(redisContext *c, const char *rkey, const bc_keys *keys, const seal_a
         if (r == NULL) {
             return 0;
         }
-        n = r->type == REDIS_REPLY_ARRAY && r->elements <= 16 ? r->elements : 0;
+        /* a record with more fields than a reader looks at still exists:
+         * its first fields are read, it is never taken for absent */
+        n = r->type == REDIS_REPLY_ARRAY ? (r->elements < 64 ? r->elements : 64) : 0;
         for (i = 0; i < n; i++) {
             kv[i] = r->element[i]->str ? r->element[i]->str : "";
             kvlen[i] = r->element[i]->str ? r->element[i]->len : 0;
