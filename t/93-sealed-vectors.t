@@ -164,6 +164,13 @@ $line = `$CLI seal $dir/abc $dir/abc2.sealed --new-key --product /films/big.mp4 
 unlike($line, qr/key $id/, '--new-key makes another');
 like($line, qr/\(new\)/, 'and says so');
 
+# a record that does not unwrap is never replaced unasked
+$t->redis('HSET', 'bitcache:sealkey:/films/big.mp4', 'key', '00' x 60);
+$line = `$CLI seal $dir/abc $dir/abc3.sealed --product /films/big.mp4 --host https://files.example/bitcache --secret $dir/secret --redis $R 2>&1`;
+is($? >> 8, 1, 'a record that does not unwrap: seal refuses');
+like($line, qr/does not unwrap under this secret \(--new-key replaces it/, "and says what to do: $line");
+ok(!-e "$dir/abc3.sealed", 'no OUT written');
+
 # a changed byte in the middle: refused, naming the chunk, no OUT
 open my $bf, '+<:raw', "$dir/big.sealed" or die;
 seek $bf, 50 * 1024 * 1024, 0;
