@@ -15,6 +15,8 @@ int cmd_keygen(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
 int cmd_wallet(int argc, char **argv);
 int cmd_sales(int argc, char **argv);
+int cmd_seal(int argc, char **argv);
+int cmd_open(int argc, char **argv);
 
 /* Prints "bitcache CMD: MESSAGE" to stderr and returns EXIT_USAGE. */
 int usage_error(const char *cmd, const char *fmt, ...)

@@ -14,6 +14,7 @@
 
 static const char label_token[] = "bitcache/v1/token";
 static const char label_invoice[] = "bitcache/v1/invoice";
+static const char label_seal[] = "bitcache/v1/seal";
 
 void
 bc_wipe(void *p, size_t len)
@@ -36,6 +37,7 @@ bc_keys_derive(bc_keys *keys, const unsigned char *secret, size_t len)
 {
     derive_one(keys->token_key, secret, len, label_token);
     derive_one(keys->invoice_key, secret, len, label_invoice);
+    derive_one(keys->seal_key, secret, len, label_seal);
     keys->token_hmac = bc_hmac_key_new(keys->token_key, BC_KEY_LEN);
     keys->invoice_hmac = bc_hmac_key_new(keys->invoice_key, BC_KEY_LEN);
     return keys->token_hmac != NULL && keys->invoice_hmac != NULL;

@@ -14,6 +14,7 @@
 typedef struct {
     unsigned char token_key[BC_KEY_LEN];    /* MACs tokens */
     unsigned char invoice_key[BC_KEY_LEN];  /* MACs offers, invoices, catalog records */
+    unsigned char seal_key[BC_KEY_LEN];     /* wraps sealed files' keys in Redis */
     bc_hmac_key  *token_hmac;               /* token_key, pads precomputed */
     bc_hmac_key  *invoice_hmac;             /* invoice_key, pads precomputed */
 } bc_keys;
