@@ -522,26 +522,17 @@ ngx_http_bitcache_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 ngx_int_t
 ngx_http_bitcache_access_init(ngx_conf_t *cf)
 {
-    ngx_array_t                *handlers;
     ngx_http_handler_pt        *h;
     ngx_http_core_main_conf_t  *cmcf;
 
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
 
-    /* first in the array, so that it runs last (nginx runs a phase's
-     * handlers from the end): allow/deny, auth_basic and auth_request decide
-     * before a file is sold, described or given away, and a client they
-     * refuse never sees its payment page */
-    handlers = &cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers;
-
-    h = ngx_array_push(handlers);
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers);
     if (h == NULL) {
         return NGX_ERROR;
     }
 
-    h = handlers->elts;
-    ngx_memmove(&h[1], &h[0], (handlers->nelts - 1) * sizeof(*h));
-    h[0] = ngx_http_bitcache_access_handler;
+    *h = ngx_http_bitcache_access_handler;
 
     /* a products redirect into an `internal` location: answered before
      * that location's rewrite handlers (this module's handlers run before
