@@ -95,9 +95,13 @@ bc_api_route(const char *uri, size_t len, const char *api, size_t apilen,
         { "/wallet/settings", BC_ROUTE_WALLET_SETTINGS },
         { "/free", BC_ROUTE_FREE },
         { "/button.js", BC_ROUTE_BUTTON },
+        { "/open", BC_ROUTE_OPEN },
+        { "/open.js", BC_ROUTE_OPEN_JS },
+        { "/open-sw.js", BC_ROUTE_OPEN_SW },
     };
     static const char inv[] = "/invoices";
     static const char prod[] = "/products/";
+    static const char keys[] = "/keys/";
     const char *rest;
     size_t n, i;
 
@@ -112,6 +116,9 @@ bc_api_route(const char *uri, size_t len, const char *api, size_t apilen,
     if (n >= sizeof(prod) - 1 && memcmp(rest, prod, sizeof(prod) - 1) == 0) {
         return BC_ROUTE_PRODUCT;        /* the path is checked by bc_api_product_path */
     }
+    if (n >= sizeof(keys) - 1 && memcmp(rest, keys, sizeof(keys) - 1) == 0) {
+        return BC_ROUTE_KEYS;           /* the path is checked by bc_api_keys_path */
+    }
     for (i = 0; i < sizeof(exact) / sizeof(exact[0]); i++) {
         if (n == strlen(exact[i].path) && memcmp(rest, exact[i].path, n) == 0) {
             return exact[i].route;
@@ -120,21 +127,21 @@ bc_api_route(const char *uri, size_t len, const char *api, size_t apilen,
     return BC_ROUTE_NONE;
 }
 
-int
-bc_api_product_path(const char *uri, size_t len, const char *api, size_t apilen,
-    const char **path, size_t *path_len)
+/* The path after <api><route> ("/products", "/keys"), '/' included. */
+static int
+route_path(const char *uri, size_t len, const char *api, size_t apilen,
+    const char *route, size_t route_len, const char **path, size_t *path_len)
 {
-    static const char prod[] = "/products";
     const char *p;
     size_t n, i, seg;
 
-    if (len < apilen + sizeof(prod) || memcmp(uri, api, apilen) != 0
-        || memcmp(uri + apilen, prod, sizeof(prod) - 1) != 0)
+    if (len < apilen + route_len + 1 || memcmp(uri, api, apilen) != 0
+        || memcmp(uri + apilen, route, route_len) != 0)
     {
         return 0;
     }
-    p = uri + apilen + sizeof(prod) - 1;
-    n = len - apilen - (sizeof(prod) - 1);
+    p = uri + apilen + route_len;
+    n = len - apilen - route_len;
     if (n < 2 || p[0] != '/') {
         return 0;
     }
@@ -155,6 +162,22 @@ bc_api_product_path(const char *uri, size_t len, const char *api, size_t apilen,
     *path = p;
     *path_len = n;
     return 1;
+}
+
+int
+bc_api_product_path(const char *uri, size_t len, const char *api, size_t apilen,
+    const char **path, size_t *path_len)
+{
+    return route_path(uri, len, api, apilen, "/products", sizeof("/products") - 1,
+                      path, path_len);
+}
+
+int
+bc_api_keys_path(const char *uri, size_t len, const char *api, size_t apilen,
+    const char **path, size_t *path_len)
+{
+    return route_path(uri, len, api, apilen, "/keys", sizeof("/keys") - 1,
+                      path, path_len);
 }
 
 /* ---- the offer in a body ------------------------------------------------ */

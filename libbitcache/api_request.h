@@ -37,7 +37,11 @@ typedef enum {
     BC_ROUTE_WALLET_SETTINGS, /* <api>/wallet/settings */
     BC_ROUTE_FREE,            /* <api>/free (docs/creators.md) */
     BC_ROUTE_PRODUCT,         /* <api>/products/<path> */
-    BC_ROUTE_BUTTON           /* <api>/button.js */
+    BC_ROUTE_BUTTON,          /* <api>/button.js */
+    BC_ROUTE_KEYS,            /* <api>/keys/<product> (docs/sealed.md) */
+    BC_ROUTE_OPEN,            /* <api>/open: the sealed files' opener page */
+    BC_ROUTE_OPEN_JS,         /* <api>/open.js: its script */
+    BC_ROUTE_OPEN_SW          /* <api>/open-sw.js: its service worker */
 } bc_route;
 
 /* Matches the whole (decoded) URI path against the API's routes under
@@ -53,6 +57,11 @@ bc_route bc_api_route(const char *uri, size_t len, const char *api, size_t apile
  * (a file name with it is rare; a path that could be split into args
  * never reaches the internal redirect). */
 int bc_api_product_path(const char *uri, size_t len, const char *api, size_t apilen,
+    const char **path, size_t *path_len);
+
+/* For BC_ROUTE_KEYS: the same for "<api>/keys/<product>", the product
+ * being the path of the location that sells it (docs/sealed.md). */
+int bc_api_keys_path(const char *uri, size_t len, const char *api, size_t apilen,
     const char **path, size_t *path_len);
 
 /* What a buyer chose to pay (docs/creators.md): the body's amount, or

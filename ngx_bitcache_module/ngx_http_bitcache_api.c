@@ -10,6 +10,11 @@
  *                                (ngx_http_bitcache_describe.c); OPTIONS:
  *                                the CORS preflight
  *   GET  <api>/button.js         the pay button (_button.c)
+ *   GET  <api>/keys/<product>    a sealed file's key, for a token of its
+ *                                product (ngx_http_bitcache_keys.c)
+ *   GET  <api>/open, open.js, open-sw.js
+ *                                the sealed files' opener page
+ *                                (ngx_http_bitcache_opener.c)
  *   <api>/wallets, <api>/wallet/...
  *                                the wallet (ngx_http_bitcache_wallet_api.c)
  *   POST <api>/free              a free copy of a giveaway
@@ -32,6 +37,8 @@
 #include "ngx_http_bitcache_describe.h"
 #include "ngx_http_bitcache_invoice_create.h"
 #include "ngx_http_bitcache_free.h"
+#include "ngx_http_bitcache_keys.h"
+#include "ngx_http_bitcache_opener.h"
 #include "ngx_http_bitcache_status.h"
 #include "ngx_http_bitcache_wallet.h"
 
@@ -66,12 +73,23 @@ ngx_http_bitcache_api_handler(ngx_http_request_t *r)
         return ngx_http_bitcache_button_js(r);
     }
 
+    if (route == BC_ROUTE_KEYS) {
+        return ngx_http_bitcache_keys(r, blcf);
+    }
+
+    if (route == BC_ROUTE_OPEN || route == BC_ROUTE_OPEN_JS
+        || route == BC_ROUTE_OPEN_SW)
+    {
+        return ngx_http_bitcache_opener(r, route);
+    }
+
     if (route >= BC_ROUTE_WALLETS && route <= BC_ROUTE_WALLET_SETTINGS) {
         return ngx_http_bitcache_wallet_api(r, route);
     }
 
-    /* free, products, button.js (docs/creators.md): their handlers are
-     * called above this line; never the wallet's (it would buy) */
+    /* free, products, button.js (docs/creators.md), keys and the opener
+     * (docs/sealed.md): their handlers are called above this line; never
+     * the wallet's (it would buy) */
     if (route != BC_ROUTE_CREATE && route != BC_ROUTE_STATUS) {
         return NGX_HTTP_NOT_FOUND;
     }
