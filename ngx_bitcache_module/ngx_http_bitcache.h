@@ -90,6 +90,11 @@ void ngx_http_bitcache_reply(ngx_http_request_t *r, ngx_uint_t status,
 void ngx_http_bitcache_send(ngx_http_request_t *r, ngx_uint_t status,
     const char *type, u_char *body, size_t len);
 
+/* An API error as JSON: {"status","error","reason"} and extra members
+ * (already JSON; NULL: none); finalizes r. */
+void ngx_http_bitcache_send_error(ngx_http_request_t *r, ngx_uint_t status,
+    const char *error, const char *reason, ngx_str_t *extra);
+
 ngx_int_t ngx_http_bitcache_add_header(ngx_http_request_t *r, const char *name,
     ngx_str_t *value);
 /* Set-Cookie: name=value for path, HttpOnly, SameSite=Lax, Secure on

@@ -63,29 +63,14 @@ static void
 ngx_http_bitcache_free_fail(ngx_http_request_t *r, ngx_uint_t status,
     const char *error, const char *reason)
 {
-    u_char     *body, *p;
-    ngx_str_t   what = ngx_string("bitcache api"), why;
+    ngx_str_t  what = ngx_string("bitcache api");
 
     if (!ngx_http_bitcache_wants_json(r)) {
         ngx_http_bitcache_reply(r, status, reason, &what);
         return;
     }
 
-    why.data = (u_char *) reason;
-    why.len = ngx_strlen(reason);
-
-    body = ngx_pnalloc(r->pool, 128 + ngx_strlen(error) + 6 * why.len);
-    if (body == NULL) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    p = ngx_sprintf(body, "{\"status\":%ui,\"error\":\"%s\",\"reason\":\"",
-                    status, error);
-    p = ngx_http_bitcache_escape_json(p, &why);
-    p = ngx_sprintf(p, "\"}\n");
-
-    ngx_http_bitcache_send(r, status, "application/json", body, p - body);
+    ngx_http_bitcache_send_error(r, status, error, reason, NULL);
 }
 
 

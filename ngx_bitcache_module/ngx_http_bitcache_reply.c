@@ -267,6 +267,36 @@ ngx_http_bitcache_send(ngx_http_request_t *r, ngx_uint_t status,
 
 
 void
+ngx_http_bitcache_send_error(ngx_http_request_t *r, ngx_uint_t status,
+    const char *error, const char *reason, ngx_str_t *extra)
+{
+    u_char     *body, *p;
+    ngx_str_t   why;
+
+    why.data = (u_char *) reason;
+    why.len = ngx_strlen(reason);
+
+    body = ngx_pnalloc(r->pool, 128 + ngx_strlen(error) + 6 * why.len
+                                + (extra ? extra->len : 0));
+    if (body == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    p = ngx_sprintf(body, "{\"status\":%ui,\"error\":\"%s\",\"reason\":\"",
+                    status, error);
+    p = ngx_http_bitcache_escape_json(p, &why);
+    p = ngx_sprintf(p, "\"");
+    if (extra != NULL) {
+        p = ngx_sprintf(p, ",%V", extra);
+    }
+    p = ngx_sprintf(p, "}\n");
+
+    ngx_http_bitcache_send(r, status, "application/json", body, p - body);
+}
+
+
+void
 ngx_http_bitcache_reply(ngx_http_request_t *r, ngx_uint_t status,
     const char *reason, ngx_str_t *product)
 {

@@ -85,9 +85,6 @@ void
 ngx_http_bitcache_wapi_fail(ngx_http_request_t *r,
     ngx_http_bitcache_wapi_t *ctx, ngx_uint_t status, const char *error, const char *reason, ngx_str_t *extra)
 {
-    u_char     *body, *p;
-    ngx_str_t   why;
-
     static ngx_str_t  scheme = ngx_string("Bitcache realm=\"wallet\"");
 
     if (status == NGX_HTTP_UNAUTHORIZED
@@ -103,25 +100,7 @@ ngx_http_bitcache_wapi_fail(ngx_http_request_t *r,
         return;
     }
 
-    why.data = (u_char *) reason;
-    why.len = ngx_strlen(reason);
-
-    body = ngx_pnalloc(r->pool, 128 + 6 * why.len + (extra ? extra->len : 0));
-    if (body == NULL) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    p = ngx_sprintf(body, "{\"status\":%ui,\"error\":\"%s\",\"reason\":\"",
-                    status, error);
-    p = ngx_http_bitcache_escape_json(p, &why);
-    p = ngx_sprintf(p, "\"");
-    if (extra != NULL) {
-        p = ngx_sprintf(p, ",%V", extra);
-    }
-    p = ngx_sprintf(p, "}\n");
-
-    ngx_http_bitcache_send(r, status, "application/json", body, p - body);
+    ngx_http_bitcache_send_error(r, status, error, reason, extra);
 }
 
 
