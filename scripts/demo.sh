@@ -67,6 +67,13 @@ sed -e "s|@ROOT@|$root|g" -e "s|@DIR@|$dir|g" -e "s|@PORT@|$port|g" -e "s|@CPORT
 nginx -t -q -p "$dir" -c "$dir/nginx.conf"
 nginx -p "$dir" -c "$dir/nginx.conf"
 
+# a sealed copy of the film, free to download and to mirror: it opens only
+# with the key the host sells (docs/sealed.md)
+"$root/build/bitcache" seal "$dir/html/films/night.mp4" "$dir/html/free/night.mp4.sealed" \
+    --product /films/night.mp4 --host "http://127.0.0.1:$port/bitcache" --title "Night" \
+    --secret "$dir/secret" --redis "127.0.0.1:$rport" >/dev/null
+chmod 644 "$dir/html/free/night.mp4.sealed"
+
 cat > "$dir/pay" <<PAY
 #!/bin/sh
 # pay ADDRESS BTC: the demo buyer's wallet pays, and a block is mined
@@ -94,6 +101,9 @@ Bitcache demo is running: a shop on a regtest bitcoin node.
   Free:   http://127.0.0.1:$port/free/sample.txt
   Fans:   http://127.0.0.1:$port/films/night.mp4   pay what you want (at least 5000 sats), the
           first 3 copies free (one per address an hour)
+  Sealed: http://127.0.0.1:$port/free/night.mp4.sealed   the film sealed: anyone may copy it, it
+          opens after paying, in the browser at http://127.0.0.1:$port/bitcache/open (drop the
+          copy there) or with build/bitcache open night.mp4.sealed -o night.mp4
   Button: http://127.0.0.1:$cport/   the creator's own site (another origin) selling the film
           with one link and one <script>
   Wallet: http://127.0.0.1:$port/bitcache/wallet   open a Bitcache wallet, top up (pay it as above),
