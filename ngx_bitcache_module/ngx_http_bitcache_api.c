@@ -57,6 +57,17 @@ ngx_http_bitcache_api_handler(ngx_http_request_t *r)
                          (const char *) blcf->api_url.data, blcf->api_url.len,
                          id);
 
+    /* a token sent to any other path (a typo, or one that nginx's
+     * normalising took out of <api>/keys/) stays out of the logs too;
+     * the key route takes and hides its own */
+    if (route != BC_ROUTE_KEYS && r->args.len) {
+        ngx_str_t  token;
+
+        if (ngx_http_bitcache_find_token(r, &token) == NGX_ERROR) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
     if (route == BC_ROUTE_FREE) {
         return ngx_http_bitcache_free_post(r);
     }
