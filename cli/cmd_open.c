@@ -236,14 +236,13 @@ wallet_code(const char *arg, char *err, size_t errlen)
     return s;
 }
 
-/* A token from the host: given, bought from the wallet, or through an
- * invoice. printed: set when it is new, for the buyer to keep. */
+/* A token from the host: given, bought from the wallet (code), or through
+ * an invoice. fresh: set when it is new, for the buyer to keep. */
 static int
-get_token(open_host *h, const open_args *a, char *token, int *fresh, char *err,
-    size_t errlen)
+get_token(open_host *h, const open_args *a, const char *code, char *token, int *fresh,
+    char *err, size_t errlen)
 {
     json_t *offer;
-    char *code;
     int ok;
 
     *fresh = 0;
@@ -257,14 +256,8 @@ get_token(open_host *h, const open_args *a, char *token, int *fresh, char *err,
     *fresh = 1;
     if (a->invoice) {
         ok = open_host_wait(h, a->invoice, a->claim, a->wait, token, err, errlen);
-    } else if (a->wallet) {
-        if ((code = wallet_code(a->wallet, err, errlen)) == NULL) {
-            json_decref(offer);
-            return 0;
-        }
+    } else if (code) {
         ok = open_host_wallet_buy(h, offer, code, token, err, errlen);
-        OPENSSL_cleanse(code, strlen(code));
-        free(code);
     } else {
         ok = open_host_invoice(h, offer, a->amount, a->wait, token, err, errlen);
     }
@@ -276,7 +269,7 @@ int
 cmd_open(int argc, char **argv)
 {
     unsigned char key[BC_SEALED_KEY_LEN];
-    char err[600], token[OPEN_TOKEN_MAX + 1];
+    char err[600], token[OPEN_TOKEN_MAX + 1], *code = NULL;
     open_copy *c;
     open_host host;
     open_args a;
@@ -288,8 +281,12 @@ cmd_open(int argc, char **argv)
     if (a.key && !bc_hex_decode(key, sizeof(key), a.key, strlen(a.key))) {
         return usage_error("open", "--key: not 64 hex digits");
     }
+    if (a.wallet && (code = wallet_code(a.wallet, err, sizeof(err))) == NULL) {
+        return usage_error("open", "--wallet-secret: %s", err);
+    }
     if ((c = calloc(1, sizeof(*c))) == NULL) {
-        return run_error("open", "out of memory");
+        rc = run_error("open", "out of memory");
+        goto done;
     }
     if (!read_header(c, a.in, err, sizeof(err))) {
         run_error("open", "%s: refused, nothing written: %s", a.in, err);
@@ -300,7 +297,7 @@ cmd_open(int argc, char **argv)
         host.out = a.out;
         host.timeout_ms = 30000;
         if (!open_host_init(&host, &c->h, err, sizeof(err))
-            || !get_token(&host, &a, token, &fresh, err, sizeof(err)))
+            || !get_token(&host, &a, code, token, &fresh, err, sizeof(err)))
         {
             run_error("open", "%s", err);
             goto done;
@@ -319,7 +316,11 @@ cmd_open(int argc, char **argv)
 
 done:
     OPENSSL_cleanse(key, sizeof(key));
-    if (c->fd > 0) {
+    if (code) {
+        OPENSSL_cleanse(code, strlen(code));
+        free(code);
+    }
+    if (c && c->fd > 0) {
         close(c->fd);
     }
     free(c);
