@@ -12,32 +12,22 @@
 #include "hex.h"
 #include "http.h"
 #include "open_host.h"
+#include "sealed_url.h"
 
 #define POLL_SECONDS    2
 
 /* ---- what the host says, made safe for a terminal -------------------- */
 
-/* A string from the host or the header, for one line of stderr: control
- * bytes, C1 controls (U+0080..U+009F, which some terminals obey) and
- * anything past max bytes become '?' or are cut. */
+/* A string from the host or the header, for one line of stderr: as
+ * bc_log_escape writes it (no control byte or terminal escape gets
+ * through), cut to what buf holds. */
 static const char *
 shown(const char *s, size_t len, char *buf, size_t cap)
 {
-    size_t i, n = 0;
-    unsigned char c;
+    size_t max = (cap - 4) / 4, n;
 
-    for (i = 0; i < len && n + 4 < cap; i++) {
-        c = (unsigned char) s[i];
-        if (c == 0xc2 && i + 1 < len && (unsigned char) s[i + 1] < 0xa0
-            && (unsigned char) s[i + 1] >= 0x80)
-        {
-            buf[n++] = '?';
-            i++;
-        } else {
-            buf[n++] = c < 0x20 || c == 0x7f ? '?' : (char) c;
-        }
-    }
-    if (i < len) {
+    n = bc_log_escape(buf, (const unsigned char *) s, len < max ? len : max);
+    if (len > max) {
         memcpy(buf + n, "...", 3);
         n += 3;
     }
@@ -84,7 +74,7 @@ status_error(open_host *o, const char *what, const http_answer *a, char *err, si
 {
     json_t *j = answer_json(a);
     const char *e = j ? jstr(j, "error") : NULL, *r = j ? jstr(j, "reason") : NULL;
-    char b1[256], b2[256], p[256];
+    char b1[256], b2[256], p[1024];
 
     shown((const char *) o->h->product, o->h->product_len, p, sizeof(p));
     if (a->status == 402) {
@@ -128,35 +118,13 @@ request(open_host *o, const char *what, const char *method, const char *url,
 int
 open_host_init(open_host *o, const bc_sealed_header *h, char *err, size_t errlen)
 {
-    const char *auth, *end;
-    size_t n = h->host_len, k;
-    char b[256];
+    char e[200];
 
     o->h = h;
-    memcpy(o->api, h->host, n);
-    o->api[n] = '\0';
-    shown(o->api, n, b, sizeof(b));
-    auth = strncmp(o->api, "https://", 8) == 0 ? o->api + 8
-           : strncmp(o->api, "http://", 7) == 0 ? o->api + 7 : NULL;
-    end = auth ? strchr(auth, '/') : NULL;
-    if (auth == NULL || strpbrk(o->api, "?#\\") != NULL || end == auth
-        || memchr(auth, '@', end ? (size_t) (end - auth) : strlen(auth)) != NULL)
-    {
-        snprintf(err, errlen, "the file names a host that is no API URL: %s", b);
+    if (!bc_sealed_urls(h, o->api, o->keys, e, sizeof(e))) {
+        snprintf(err, errlen, "the file names no host that could sell its key: %s", e);
         return 0;
     }
-    while (n > 0 && o->api[n - 1] == '/') {
-        o->api[--n] = '\0';             /* "<api>/" + "/keys" */
-    }
-    if (h->product_len == 0 || h->product[0] != '/') {
-        snprintf(err, errlen, "the file's product is not a path on its host: "
-                 "no host sells its key");
-        return 0;
-    }
-    memcpy(o->keys, o->api, n);
-    memcpy(o->keys + n, "/keys", 5);
-    k = n + 5 + bc_path_escape(o->keys + n + 5, h->product, h->product_len);
-    o->keys[k] = '\0';
     bc_hex_encode(o->id_hex, h->key_id, BC_SEALED_ID_LEN);
     return 1;
 }
@@ -327,7 +295,7 @@ static void
 print_invoice(open_host *o, const char *id, const char *claim, uint64_t sats,
     const char *address, const char *bip21, uint64_t wait)
 {
-    char title[300], product[300], btc[40], b1[200], b2[400];
+    char title[1024], product[1024], btc[40], b1[256], b2[1024];
 
     shown((const char *) o->h->product, o->h->product_len, product, sizeof(product));
     if (o->h->title_len) {

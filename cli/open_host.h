@@ -10,23 +10,22 @@
 #include <jansson.h>
 
 #include "sealed.h"
+#include "sealed_url.h"
 #include "token.h"
 
 #define OPEN_TOKEN_MAX  BC_TOKEN_MAX_CHARS
 
 typedef struct {
     const bc_sealed_header *h;
-    char        api[BC_SEALED_FIELD_MAX + 1];           /* the header's host */
-    char        keys[BC_SEALED_FIELD_MAX + 8 + 3 * BC_SEALED_FIELD_MAX + 1];
+    char        api[BC_SEALED_API_MAX];                 /* the header's host */
+    char        keys[BC_SEALED_KEYS_MAX];               /* its key route */
     char        id_hex[2 * BC_SEALED_ID_LEN + 1];       /* the header's key id */
     const char *file;                                   /* for the resume line */
     const char *out;
     long        timeout_ms;                             /* per request */
 } open_host;
 
-/* Sets o up for header h: refuses (0, reason in err) a host URL that
- * cannot be a Bitcache API (a query, a fragment, user info) or a product
- * that is not a path. */
+/* Sets o up for header h (bc_sealed_urls): 0 with the reason in err. */
 int open_host_init(open_host *o, const bc_sealed_header *h, char *err, size_t errlen);
 
 /* GET the key route without a token: the 402's offer (a new reference),
