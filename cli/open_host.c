@@ -439,7 +439,7 @@ poll_once(open_host *o, const char *url, const char *const *headers, char *state
         r = 0;
     } else if (s && strcmp(s, state) != 0) {
         snprintf(state, statelen, "%s", shown(s, strlen(s), b, sizeof(b)));
-        fprintf(stderr, "bitcache open: invoice %s\n", state);
+        fprintf(stderr, "bitcache open: invoice state: %s\n", state);
     }
     json_decref(j);
     http_free(&a);

@@ -36,7 +36,7 @@ my %file = (
     'gone.mp4' => $t->make_file('films/gone.mp4', 3_000),
     'x.bin' => $t->make_file('plain/x.bin', 3_000),
 );
-$t->start_nginx($t->wallet_http(<<'LOC'));
+my $http = $t->wallet_http(<<'LOC');
         location /films/ {
             bitcache on;
             bitcache_confirmations 1;
@@ -45,6 +45,14 @@ $t->start_nginx($t->wallet_http(<<'LOC'));
         }
         location /plain/ { }
 LOC
+# the same host on IPv6 and over TLS (a self-signed certificate: refused)
+my $tls = BcTest::free_port();
+system("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -keyout $dir/tls.key "
+       . "-out $dir/tls.crt >/dev/null 2>&1") == 0 or die 'openssl failed';
+$http =~ s{listen 127\.0\.0\.1:%%PORT%%;}
+          {listen 127.0.0.1:%%PORT%%; listen [::1]:%%PORT%%; listen 127.0.0.1:$tls ssl;
+        ssl_certificate %%DIR%%/tls.crt; ssl_certificate_key %%DIR%%/tls.key;} or die;
+$t->start_nginx($http);
 $t->start_watcher;
 my $api = $t->url('/bitcache');
 
@@ -240,6 +248,44 @@ is($rc, 1, 'host down: exit 1');
 like($err, qr/cannot connect to 127\.0\.0\.1:$port/, '... names the host') or diag $err;
 is($out, '', '... nothing on stdout');
 ok(!-e "$dir/out/d.bin", '... nothing written');
+
+# ---- IPv6, TLS, the key record, Redis ------------------------------------
+my $six = seal('one.bin', host => "http://[::1]:$t->{http_port}/bitcache");
+my $tk1 = $t->grant('/films/one.bin', '--uses', 3);
+($rc, $out, $err) = $t->cli('open', $six, '-o', "$dir/out/six.bin", '--token', $tk1);
+is($rc, 0, 'a host on an IPv6 literal') or diag $err;
+ok(slurp("$dir/out/six.bin") eq $file{'one.bin'}, '... the bytes');
+
+my $s = seal('one.bin', host => "https://127.0.0.1:$tls/bitcache");
+($rc, $out, $err) = $t->cli('open', $s, '-o', "$dir/out/s.bin", '--token', $tk1);
+is($rc, 1, 'a host whose certificate is not trusted: exit 1');
+like($err, qr/TLS with 127\.0\.0\.1:$tls failed/, '... a TLS failure naming the host') or diag $err;
+unlike($err, qr/\Q$tk1\E/, '... without the token');
+ok(!-e "$dir/out/s.bin", '... nothing written');
+
+# a key record that does not unwrap (another product's, written by a Redis writer)
+my %rrec = @{ $t->redis('HGETALL', 'bitcache:sealkey:/films/r.mp4') };
+$t->redis('HSET', 'bitcache:sealkey:/films/gone.mp4', %rrec);
+my $tkg = $t->grant('/films/gone.mp4', '--uses', 3);
+($rc, $out, $err) = $t->cli('open', $g, '-o', "$dir/out/g.mp4", '--token', $tkg);
+is($rc, 1, 'a key record that does not unwrap: exit 1');
+like($err, qr/key record for \/films\/gone\.mp4 is invalid \(409/, '... 409') or diag $err;
+($rc, $out, $err) = $t->cli('open', $g, '-o', "$dir/out/g.mp4");
+is($rc, 1, '... and without a token');
+like($err, qr/sells another key/, '... its id is not the copy\'s: refused before paying') or diag $err;
+
+# a wrong wallet code
+($rc, $out, $err) = $t->cli('open', $w, '-o', "$dir/out/w5.mp4", '--wallet-secret',
+                            substr($code, 0, -1) . (substr($code, -1) eq 'q' ? 'p' : 'q'));
+is($rc, 1, 'a wrong wallet code: exit 1');
+like($err, qr/the host refused it \(401/, '... 401') or diag $err;
+unlike($err, qr/bcw1/, '... the code is not printed');
+
+# Redis down: 503
+$t->stop_redis;
+($rc, $out, $err) = $t->cli('open', $a, '-o', "$dir/out/a9.mp4", '--token', $tok5);
+is($rc, 1, 'Redis down: exit 1');
+like($err, qr/busy or its storage is down \(503\)/, '... 503') or diag $err;
 
 # ---- bad arguments ---------------------------------------------------------
 $t->cli_refuses(
