@@ -42,7 +42,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_ASSERT(strncmp(keys + n + 5, "//", 2) != 0);
     for (i = 0; keys[i]; i++) {
         unsigned char c = (unsigned char) keys[i];
-        FUZZ_ASSERT(c > 0x20 && c < 0x7f && strchr("?#\"' \\<>", c) == NULL);
+        FUZZ_ASSERT(c > 0x20 && c < 0x7f && strchr("?#\" \\<>`{}|^", c) == NULL);
+        FUZZ_ASSERT(i < n || c != '\'');       /* the product's quotes are encoded */
     }
     FUZZ_ASSERT(pl > 0 && h.product[0] == '/');
     return 0;

@@ -26,7 +26,9 @@ host_ok(const unsigned char *s, size_t n, char *err, size_t errlen)
         return 0;
     }
     for (i = 0; i < n; i++) {
-        if (s[i] < 0x21 || s[i] > 0x7e || s[i] == '?' || s[i] == '#' || s[i] == '\\') {
+        /* a query or fragment would swallow "/keys/..."; the rest are
+         * bytes RFC 3986 has nowhere in a URL */
+        if (s[i] < 0x21 || s[i] > 0x7e || strchr("?#\\\"<>`{}|^", s[i]) != NULL) {
             snprintf(err, errlen, "the host URL holds a query, a fragment, a space "
                      "or a byte no URL has");
             return 0;

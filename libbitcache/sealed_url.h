@@ -17,8 +17,8 @@
 /* From h: api, the host without trailing '/', and keys, "<api>/keys"
  * followed by the product as bc_path_escape writes it. Returns 1, or 0
  * with the reason in err: a host that is not "http://" or "https://", an
- * empty authority, '@' in it, '?', '#', '\' or a byte outside 0x21..0x7e
- * anywhere; a product that does not start with '/'. */
+ * empty authority, '@' in it, '?', '#', a byte RFC 3986 has nowhere in
+ * a URL (\ " < > ` { } | ^) or outside 0x21..0x7e anywhere; a product that does not start with '/'. */
 int bc_sealed_urls(const bc_sealed_header *h, char api[BC_SEALED_API_MAX],
     char keys[BC_SEALED_KEYS_MAX], char *err, size_t errlen);
 

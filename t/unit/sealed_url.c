@@ -29,6 +29,7 @@ main(void)
         "https://evil.example@files.example", "https://files.example/bitcache?x=1",
         "https://files.example/bitcache#frag", "https://files.example\\@evil/",
         "https://files.example/bit cache", "https://files.example/bit\x7f", "HTTP://x/",
+        "https://files.example/a\"b", "https://files.example/<b>", "https://h/{x}",
     };
     size_t i;
 
@@ -45,6 +46,10 @@ main(void)
     ok(urls("http://h", "//evil.example/x", api, keys, err), "a product starting with //");
     is_str(keys, "http://h/keys/%2Fevil.example/x", "... stays a path on that host");
     ok(urls("http://h/path@at", "/x", api, keys, err), "'@' in the path is no user info");
+    /* fuzz/sealed_url found: a quote is a URL character in the host (kept),
+     * and encoded in the product */
+    ok(urls("https://felis.examp'e/b", "/film,/a'", api, keys, err), "a quote in the host");
+    is_str(keys, "https://felis.examp'e/b/keys/film%2C/a%27", "... the product's encoded");
 
     for (i = 0; i < sizeof(bad_hosts) / sizeof(bad_hosts[0]); i++) {
         ok(!urls(bad_hosts[i], "/x", api, keys, err), "refused host %zu: %s", i, err);
