@@ -58,7 +58,16 @@ my $api = $t->url('/bitcache');
 
 # the mirror: a plain nginx serving the sealed copies
 my $m = BcTest->new;
-$m->start_nginx("    server { listen 127.0.0.1:%%PORT%%; root %%DIR%%/html; }\n", plain => 1);
+# (and, for the client's limits, a host that redirects and one that answers
+# more than 1 MiB)
+$m->write_file('html/huge/keys/films/one.bin', 'x' x (2 << 20));
+$m->start_nginx(<<"CONF", plain => 1);
+    server {
+        listen 127.0.0.1:%%PORT%%;
+        root %%DIR%%/html;
+        location /moved/ { return 302 $api/keys/films/one.bin; }
+    }
+CONF
 mkdir "$dir/dl";
 mkdir "$dir/out";
 
@@ -280,6 +289,16 @@ like($err, qr/sells another key/, '... its id is not the copy\'s: refused before
 is($rc, 1, 'a wrong wallet code: exit 1');
 like($err, qr/the host refused it \(401/, '... 401') or diag $err;
 unlike($err, qr/bcw1/, '... the code is not printed');
+
+# no redirect is followed; an answer is at most 1 MiB
+my $mv = seal('one.bin', host => $m->url('/moved'));
+($rc, $out, $err) = $t->cli('open', $mv, '-o', "$dir/out/mv.bin");
+is($rc, 1, 'a host that redirects: exit 1');
+like($err, qr/HTTP 302 from the host/, '... the redirect is not followed') or diag $err;
+my $hg = seal('one.bin', host => $m->url('/huge'));
+($rc, $out, $err) = $t->cli('open', $hg, '-o', "$dir/out/hg.bin");
+is($rc, 1, 'a host that answers 2 MiB: exit 1');
+like($err, qr/answered more than 1048576 bytes/, '... refused past 1 MiB') or diag $err;
 
 # Redis down: 503
 $t->stop_redis;
