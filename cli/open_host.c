@@ -137,7 +137,7 @@ open_host_offer(open_host *o, char *err, size_t errlen)
     http_answer a;
     json_t *j;
     const char *id;
-    char b[128];
+    char b[256];
 
     if (!request(o, "asking for the key", "GET", o->keys, NULL, NULL, &a, err, errlen)) {
         return NULL;
@@ -483,7 +483,7 @@ open_host_key(open_host *o, const char *token, unsigned char key[BC_SEALED_KEY_L
 {
     unsigned char id[BC_SEALED_ID_LEN];
     size_t n = strlen(o->keys) + strlen("?bitcache_token=") + strlen(token) + 1;
-    char *url = malloc(n), b[128];
+    char *url = malloc(n), b[256];
     const char *kid, *k;
     http_answer a;
     json_t *j = NULL;

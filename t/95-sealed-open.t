@@ -300,6 +300,49 @@ my $hg = seal('one.bin', host => $m->url('/huge'));
 is($rc, 1, 'a host that answers 2 MiB: exit 1');
 like($err, qr/answered more than 1048576 bytes/, '... refused past 1 MiB') or diag $err;
 
+# ---- a lying host (a plain nginx answering what a host could) -------------
+my ($rcs, $sout) = $t->cli('seal', "$dir/html/films/one.bin", "$dir/dl/l.tmp", '--product',
+    '/films/one.bin', '--host', 'http://x/y', '--secret', "$dir/secret", '--redis', $t->redis_addr);
+my ($kid) = $sout =~ /key ([0-9a-f]{32})/;
+ok($kid, "one.bin's key id ($kid)");
+my $l = BcTest->new;
+my $esc = '\\u001b[2J\\u009b31m';
+$l->start_nginx(<<"CONF", plain => 1);
+    server {
+        listen 127.0.0.1:%%PORT%%;
+        default_type application/json;
+        location /more/keys/ { return 402 '{"key_id":"$kid","offer":"o","price_sats":12345}'; }
+        location = /more/invoices { return 201 '{"id":"@{[ '0' x 32 ]}","claim":"@{[ 'A' x 43 ]}","address":"bcrt1qxyz","amount_sats":99999}'; }
+        location /badkey/keys/ { return 200 '{"key_id":"$kid","key":"@{[ '00' x 32 ]}"}'; }
+        location /otherid/keys/ { return 200 '{"key_id":"@{[ 'f' x 32 ]}","key":"@{[ '00' x 32 ]}"}'; }
+        location /free/keys/ { return 200 '{"key_id":"$kid","key":"@{[ '00' x 32 ]}"}'; }
+        location /escape/keys/ { return 402 '{"key_id":"$kid","reason":"$esc"}'; }
+    }
+CONF
+sub liar {
+    my ($path, @args) = @_;
+    my $c = seal('one.bin', host => $l->url("/$path"));
+    return $t->cli('open', $c, '-o', "$dir/out/liar.bin", @args);
+}
+($rc, $out, $err) = liar('more');
+is($rc, 1, 'a host whose invoice asks more than its offer: exit 1');
+like($err, qr/asks 99999 sats, not the 12345 offered; not paying/, '... refused') or diag $err;
+unlike($err, qr/pay \d+ sats|bcrt1qxyz/, '... nothing shown to pay');
+($rc, $out, $err) = liar('badkey', '--token', $tk1);
+is($rc, 1, 'a host that sends a key of another id under this id: exit 1');
+like($err, qr/sent a key that is not this copy's/, '... refused') or diag $err;
+($rc, $out, $err) = liar('otherid', '--token', $tk1);
+is($rc, 1, 'a host that sends another id: exit 1');
+like($err, qr/key \(id f{32}\) is not this copy's/, '... refused') or diag $err;
+($rc, $out, $err) = liar('free');
+is($rc, 1, 'a host that answers 200 to no token: exit 1');
+like($err, qr/answered 200 to no token/, '... refused') or diag $err;
+($rc, $out, $err) = liar('escape');
+is($rc, 1, 'a host whose reason holds terminal escapes: exit 1');
+unlike($err, qr/[\x1b\x9b]|\xc2\x9b/, '... none reaches the terminal') or diag $err;
+like($err, qr/\\x1b\[2J/, '... shown escaped');
+ok(!-e "$dir/out/liar.bin", 'nothing written from a lying host');
+
 # Redis down: 503
 $t->stop_redis;
 ($rc, $out, $err) = $t->cli('open', $a, '-o', "$dir/out/a9.mp4", '--token', $tok5);
