@@ -59,7 +59,7 @@ jsats(json_t *o, const char *name, uint64_t *v)
 static json_t *
 answer_json(const http_answer *a)
 {
-    json_t *j = json_loadb(a->body, a->len, 0, NULL);
+    json_t *j = json_loadb(a->body, a->len, JSON_REJECT_DUPLICATES, NULL);
 
     if (j != NULL && !json_is_object(j)) {
         json_decref(j);

@@ -154,6 +154,11 @@ like($err, qr/refused, nothing written: .*chunk 1/, '... names the chunk') or di
 ok(!-e "$dir/out/bad.mp4", '... OUT not written');
 is($out, '', '... nothing on stdout');
 
+# the copy on stdin
+is(system("$BcTest::CLI open - -o $dir/out/stdin.mp4 --token $tok5 < $a > $dir/stdin.out 2>&1"), 0,
+   'FILE "-": the copy from stdin');
+ok(slurp("$dir/out/stdin.mp4") eq $file{'a.mp4'}, '... the bytes');
+
 # sizes 0 and 1, with a granted token; the key never shows
 for my $n ('empty.bin', 'one.bin') {
     my $c = seal($n);
@@ -189,6 +194,13 @@ like($err, qr/token: \S+ \(open again/, 'the resumed run prints the token');
 is($rc, 1, 'a wrong claim: exit 1');
 like($err, qr/does not take this claim/, '... says so') or diag $err;
 unlike($err, qr/A{43}/, '... without printing the claim');
+
+# --wait: gives up, says how to resume
+($rc, $out, $err) = $t->cli('open', $r, '-o', "$dir/out/r8.mp4", '--wait', 3);
+is($rc, 1, '--wait 3 and no payment: exit 1');
+like($err, qr/no payment settled within 3 s \(resume with --invoice [0-9a-f]{32} and the claim\)/,
+     '... says so') or diag $err;
+ok(!-e "$dir/out/r8.mp4", '... nothing written');
 
 # ---- pay what you want ----------------------------------------------------
 my $p = seal('p.mp4');
