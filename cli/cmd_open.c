@@ -221,17 +221,27 @@ decrypt(open_copy *c, const open_args *a, const unsigned char key[BC_SEALED_KEY_
     return 1;
 }
 
-/* The recovery code: the argument, or @FILE's first line. */
+/* The recovery code: the argument, or @FILE's first line; printable
+ * ASCII only, as it goes into a header line. */
 static char *
 wallet_code(const char *arg, char *err, size_t errlen)
 {
-    char *s;
+    char *s = arg[0] == '@' ? read_password_file(arg + 1, err, errlen) : strdup(arg);
+    size_t i;
 
-    if (arg[0] == '@') {
-        return read_password_file(arg + 1, err, errlen);
+    if (s == NULL) {
+        if (arg[0] != '@') {
+            snprintf(err, errlen, "out of memory");
+        }
+        return NULL;
     }
-    if ((s = strdup(arg)) == NULL) {
-        snprintf(err, errlen, "out of memory");
+    for (i = 0; s[i]; i++) {
+        if ((unsigned char) s[i] < 0x20 || (unsigned char) s[i] > 0x7e) {
+            OPENSSL_cleanse(s, strlen(s));
+            free(s);
+            snprintf(err, errlen, "a recovery code is printable ASCII");
+            return NULL;
+        }
     }
     return s;
 }

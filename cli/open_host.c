@@ -200,12 +200,32 @@ take_token(json_t *j, char *token, char *err, size_t errlen, const char *what)
 
 /* ---- buying from a wallet -------------------------------------------- */
 
+static void
+wallet_refused(open_host *o, const http_answer *a, char *err, size_t errlen)
+{
+    json_t *j = answer_json(a);
+    const char *e = j ? jstr(j, "error") : NULL;
+    char b[256];
+
+    if (a->status == 402) {
+        snprintf(err, errlen, "buying from the wallet: the balance is too low (402)%s",
+                 j && jstr(j, "topup_url") ? ": top it up on the host's wallet page" : "");
+    } else if (a->status == 401 || a->status == 403) {
+        snprintf(err, errlen, "buying from the wallet: the host refused it (%ld%s%s): "
+                 "a wrong recovery code, or a frozen wallet", a->status, e ? " " : "",
+                 e ? shown(e, strlen(e), b, sizeof(b)) : "");
+    } else {
+        status_error(o, "buying from the wallet", a, err, errlen);
+    }
+    json_decref(j);
+}
+
 int
 open_host_wallet_buy(open_host *o, json_t *offer, const char *code, char *token,
     char *err, size_t errlen)
 {
     unsigned char rnd[16];
-    char idem[33], url[sizeof(o->api) + 16], *auth, *body, b[64];
+    char idem[33], url[sizeof(o->api) + 16], *auth, *body;
     const char *headers[2];
     http_answer a;
     json_t *j;
@@ -243,20 +263,7 @@ open_host_wallet_buy(open_host *o, json_t *offer, const char *code, char *token,
     ok = 0;
     j = a.status == 200 ? answer_json(&a) : NULL;
     if (j == NULL) {
-        if (a.status == 402) {
-            j = answer_json(&a);
-            snprintf(err, errlen, "buying from the wallet: the balance is too low (402)%s",
-                     j && jstr(j, "topup_url") ? ": top it up on the host's wallet page" : "");
-        } else if (a.status == 401 || a.status == 403) {
-            j = answer_json(&a);
-            snprintf(err, errlen, "buying from the wallet: the host refused it (%ld%s%s): "
-                     "a wrong recovery code, or a frozen wallet", a.status,
-                     j && jstr(j, "error") ? " " : "",
-                     j && jstr(j, "error") ? shown(jstr(j, "error"),
-                         strlen(jstr(j, "error")), b, sizeof(b)) : "");
-        } else {
-            status_error(o, "buying from the wallet", &a, err, errlen);
-        }
+        wallet_refused(o, &a, err, errlen);
         goto done;
     }
     if (!take_token(j, token, err, errlen, "buying from the wallet")) {

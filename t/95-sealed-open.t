@@ -378,6 +378,7 @@ $t->cli_refuses(
     [ ['open', $a, '-o', 'x', '--wait', 'soon'], qr/--wait: not a number of seconds/ ],
     [ ['open', $a, '-o', 'x', '--wait', '5', '--token', 'abc'], qr/--wait is for an invoice only/ ],
     [ ['open', $a, '-o', 'x', '--wallet-secret', ''], qr/--wallet-secret: empty/ ],
+    [ ['open', $a, '-o', 'x', '--wallet-secret', "bcw1\r\nX-Evil: 1"], qr/--wallet-secret: a recovery code is printable ASCII/ ],
     [ ['open', $a, '-o', 'x', '--key', 'zz'], qr/--key: not 64 hex digits/ ],
     [ ['open', $a, '-o', 'x', '--frobnicate'], qr/unknown or incomplete option "--frobnicate"/ ],
 );
