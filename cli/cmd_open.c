@@ -268,7 +268,7 @@ get_token(open_host *h, const open_args *a, const char *code, char *token, int *
         ok = open_host_wait(h, a->invoice, a->claim, a->wait, token, err, errlen);
     } else if (code) {
         ok = open_host_wallet_buy(h, offer, code, token, err, errlen);
-    } else {
+    } else if (a->amount || (ok = open_host_free(h, offer, token, err, errlen)) < 0) {
         ok = open_host_invoice(h, offer, a->amount, a->wait, token, err, errlen);
     }
     json_decref(offer);

@@ -287,6 +287,53 @@ done:
     return ok;
 }
 
+/* ---- a giveaway's free copy -------------------------------------------- */
+
+int
+open_host_free(open_host *o, json_t *offer, char *token, char *err, size_t errlen)
+{
+    char url[sizeof(o->api) + 16], *body;
+    uint64_t left = 0, copy = 0;
+    http_answer a;
+    json_t *j;
+    int r = -1;
+
+    if (!jsats(offer, "free_left", &left) || left == 0) {
+        return -1;                      /* no giveaway, or none left */
+    }
+    snprintf(url, sizeof(url), "%s/free", o->api);
+    j = json_pack("{s:s}", "offer", jstr(offer, "offer"));
+    body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (body == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return 0;
+    }
+    r = request(o, "claiming a free copy", "POST", url, body, NULL, &a, err, errlen);
+    free(body);
+    if (!r) {
+        return 0;
+    }
+    j = a.status == 201 ? answer_json(&a) : NULL;
+    if (j != NULL) {
+        r = take_token(j, token, err, errlen, "claiming a free copy");
+        if (r && jsats(j, "copy", &copy) && jsats(j, "free_left", &left)) {
+            fprintf(stderr, "bitcache open: a free copy (number %llu; %llu left)\n",
+                    (unsigned long long) copy, (unsigned long long) left);
+        }
+    } else if (a.status == 410 || a.status == 429) {
+        fprintf(stderr, "bitcache open: no free copy (%s): buying it\n", a.status == 410
+                ? "none left" : "one per address, taken already");
+        r = -1;
+    } else {
+        status_error(o, "claiming a free copy", &a, err, errlen);
+        r = 0;
+    }
+    json_decref(j);
+    http_free(&a);
+    return r;
+}
+
 /* ---- an invoice -------------------------------------------------------- */
 
 static void

@@ -36,6 +36,10 @@ json_t *open_host_offer(open_host *o, char *err, size_t errlen);
 int open_host_wallet_buy(open_host *o, json_t *offer, const char *code, char *token,
     char *err, size_t errlen);
 
+/* A giveaway's free copy, when the offer shows copies left: 1 with the
+ * token, -1 when there is none to have (then buy), 0 with an error. */
+int open_host_free(open_host *o, json_t *offer, char *token, char *err, size_t errlen);
+
 /* Creates an invoice for the offer (amount: 0 = the price), prints what
  * to pay and how to resume, and waits for it. */
 int open_host_invoice(open_host *o, json_t *offer, uint64_t amount, uint64_t wait,

@@ -35,6 +35,7 @@ my %file = (
     'k.mp4' => $t->make_file('films/k.mp4', 3_000),
     'gone.mp4' => $t->make_file('films/gone.mp4', 3_000),
     'x.bin' => $t->make_file('plain/x.bin', 3_000),
+    'g.bin' => $t->make_file('gift/g.bin', 3_000),
 );
 my $http = $t->wallet_http(<<'LOC');
         location /films/ {
@@ -44,6 +45,7 @@ my $http = $t->wallet_http(<<'LOC');
             bitcache_suggested_price 20000;
         }
         location /plain/ { }
+        location /gift/ { bitcache on; bitcache_free_first 1; bitcache_confirmations 1; }
 LOC
 # the same host on IPv6 and over TLS (a self-signed certificate: refused)
 my $tls = BcTest::free_port();
@@ -211,6 +213,22 @@ is($t->invoice($id)->{amount}, 20000, '... its record too');
 $t->send_sats($addr, 20000);
 $t->mine(1);
 finish_ok('p', $p, "$dir/out/p.mp4", $file{'p.mp4'});
+
+# ---- a giveaway: the free copy, then the price ----------------------------
+my $gift = seal('g.bin', product => '/gift/g.bin');
+$n = inv_count();
+($rc, $out, $err) = $t->cli('open', $gift, '-o', "$dir/out/g.bin");
+is($rc, 0, 'a giveaway: the first open gets a free copy') or diag $err;
+like($err, qr/a free copy \(number 1; 0 left\)/, '... says so');
+like($err, qr/token: \S+ \(open again with --token\)/, '... and prints its token');
+is($out, "$dir/out/g.bin\t3000\t/gift/g.bin\n", '... its line');
+ok(slurp("$dir/out/g.bin") eq $file{'g.bin'}, '... the bytes');
+is(inv_count(), $n, '... no invoice');
+$t->cli_start('g2', 'open', $gift, '-o', "$dir/out/g2.bin");
+($sats) = pay_line('g2');
+$t->cli_kill('g2');
+is($sats, 12345, 'none left: the next open shows the price');
+unlike(($t->cli_output('g2'))[1], qr/free copy/, '... and no free copy');
 
 # ---- a Bitcache wallet ---------------------------------------------------
 my $w = seal('w.mp4');
