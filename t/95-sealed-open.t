@@ -210,6 +210,12 @@ $t->cli_start('p', 'open', $p, '-o', "$dir/out/p.mp4", '--amount', 20000);
 ($sats, $addr, $id) = pay_line('p');
 is($sats, 20000, '--amount 20000: the invoice asks 20000 sats');
 is($t->invoice($id)->{amount}, 20000, '... its record too');
+# Redis late while it waits: the status answers 503, the CLI waits on
+$t->redis_signal('STOP');
+BcTest::wait_until(sub { $t->access_log =~ m{GET /bitcache/invoices/$id HTTP/1.1" 503} }, 15);
+$t->redis_signal('CONT');
+like($t->access_log, qr{GET /bitcache/invoices/$id HTTP/1.1" 503}, 'a poll answered 503 (Redis stopped)');
+is($t->cli_finish('p', 0.5), undef, '... and the CLI still waits');
 $t->send_sats($addr, 20000);
 $t->mine(1);
 finish_ok('p', $p, "$dir/out/p.mp4", $file{'p.mp4'});
