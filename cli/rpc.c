@@ -5,6 +5,7 @@
 #include <curl/curl.h>
 
 #include "hex.h"
+#include "http.h"
 #include "rpc.h"
 #include "secret.h"
 
@@ -18,36 +19,8 @@ struct rpc_client {
     char               *cookie_file;
     long                timeout_ms;
     unsigned long       id;
-    char               *buf;
-    size_t              len, cap;
-    int                 overflow;
+    http_buf            b;              /* the reply */
 };
-
-static size_t
-on_data(char *p, size_t size, size_t n, void *arg)
-{
-    rpc_client *c = arg;
-    size_t add = size * n, cap;
-    char *nb;
-
-    if (c->len + add + 1 > c->cap) {
-        if (c->len + add + 1 > RPC_MAX_REPLY) {
-            c->overflow = 1;
-            return 0;
-        }
-        cap = c->cap ? c->cap : 65536;
-        while (cap < c->len + add + 1) cap *= 2;
-        if ((nb = realloc(c->buf, cap)) == NULL) {
-            return 0;
-        }
-        c->buf = nb;
-        c->cap = cap;
-    }
-    memcpy(c->buf + c->len, p, add);
-    c->len += add;
-    c->buf[c->len] = '\0';
-    return add;
-}
 
 static void
 set_userpwd(rpc_client *c, char *userpwd)
@@ -101,6 +74,7 @@ rpc_new(const char *url, const char *user, const char *password, const char *coo
     }
     c->curl = curl_easy_init();
     c->url = strdup(url);
+    c->b.max = RPC_MAX_REPLY;
     c->timeout_ms = timeout_ms;
     c->headers = curl_slist_append(NULL, "Content-Type: application/json");
     if (c->curl == NULL || c->url == NULL || c->headers == NULL) {
@@ -109,8 +83,8 @@ rpc_new(const char *url, const char *user, const char *password, const char *coo
     }
     curl_easy_setopt(c->curl, CURLOPT_URL, c->url);
     curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, c->headers);
-    curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, c);
+    curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, http_buf_write);
+    curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &c->b);
     curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, timeout_ms);
     curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms < 5000 ? timeout_ms : 5000);
     curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
@@ -163,7 +137,7 @@ rpc_free(rpc_client *c)
     }
     free(c->cookie_file);
     free(c->url);
-    free(c->buf);
+    free(c->b.p);
     free(c);
 }
 
@@ -176,7 +150,7 @@ static int
 take_hex_result(rpc_client *c, unsigned char **out, size_t *outlen)
 {
     static const char key[] = "\"result\"";
-    char *p = c->buf, *end = c->buf + c->len, *q;
+    char *p = c->b.p, *end = c->b.p + c->b.len, *q;
     size_t n;
 
 #define SKIP_WS() while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')) p++
@@ -200,7 +174,7 @@ take_hex_result(rpc_client *c, unsigned char **out, size_t *outlen)
     }
     *outlen = n;
     memmove(p, q, (size_t) (end - q) + 1);
-    c->len -= (size_t) (q - p);
+    c->b.len -= (size_t) (q - p);
     return 1;
 }
 
@@ -214,13 +188,13 @@ call_once(rpc_client *c, const char *body, long *status, unsigned char **hex,
     json_t *reply, *result, *error, *msg;
     CURLcode rc;
 
-    c->len = 0;
-    c->overflow = 0;
+    c->b.len = 0;
+    c->b.overflow = 0;
     *status = 0;
     curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
     rc = curl_easy_perform(c->curl);
     if (rc != CURLE_OK) {
-        snprintf(err, errlen, "%s", c->overflow ? "reply larger than 256 MB"
+        snprintf(err, errlen, "%s", c->b.overflow ? "reply larger than 256 MB"
                  : curl_easy_strerror(rc));
         return NULL;
     }
@@ -229,10 +203,10 @@ call_once(rpc_client *c, const char *body, long *status, unsigned char **hex,
         snprintf(err, errlen, "HTTP %ld: the node refused the credentials", *status);
         return NULL;
     }
-    if (hex && c->buf) {
+    if (hex && c->b.p) {
         (void) take_hex_result(c, hex, hexlen);     /* freed below on an error */
     }
-    reply = json_loadb(c->buf ? c->buf : "", c->len, JSON_DECODE_ANY, &jerr);
+    reply = json_loadb(c->b.p ? c->b.p : "", c->b.len, JSON_DECODE_ANY, &jerr);
     if (reply == NULL || !json_is_object(reply)) {
         snprintf(err, errlen, "HTTP %ld, not a JSON-RPC reply", *status);
         json_decref(reply);

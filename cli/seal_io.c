@@ -71,18 +71,16 @@ seal_out_end(seal_out *o, int keep, char *err, size_t errlen)
 }
 
 int
-seal_read_all(const char *path, seal_feed feed, void *arg, uint64_t *total,
+seal_read_fd(int fd, const char *path, seal_feed feed, void *arg, uint64_t *total,
     char *err, size_t errlen)
 {
     unsigned char *b = malloc(READ_BLOCK);
-    int fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY | O_CLOEXEC);
     ssize_t n;
     int ok = 0;
 
-    *total = 0;
-    if (fd < 0 || b == NULL) {
-        snprintf(err, errlen, "cannot read \"%s\": %s", path, strerror(errno));
-        goto done;
+    if (b == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return 0;
     }
     for (;;) {
         n = read(fd, b, READ_BLOCK);
@@ -104,9 +102,25 @@ seal_read_all(const char *path, seal_feed feed, void *arg, uint64_t *total,
     ok = 1;
 
 done:
+    free(b);
+    return ok;
+}
+
+int
+seal_read_all(const char *path, seal_feed feed, void *arg, uint64_t *total,
+    char *err, size_t errlen)
+{
+    int fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY | O_CLOEXEC);
+    int ok;
+
+    *total = 0;
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot read \"%s\": %s", path, strerror(errno));
+        return 0;
+    }
+    ok = seal_read_fd(fd, path, feed, arg, total, err, errlen);
     if (fd > 0) {
         close(fd);
     }
-    free(b);
     return ok;
 }

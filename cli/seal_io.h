@@ -30,4 +30,9 @@ typedef int (*seal_feed)(void *arg, const unsigned char *p, size_t n, char *err,
 int seal_read_all(const char *path, seal_feed feed, void *arg, uint64_t *total,
     char *err, size_t errlen);
 
+/* The same from an open descriptor (path only names it in errors);
+ * *total grows by the bytes read. */
+int seal_read_fd(int fd, const char *path, seal_feed feed, void *arg, uint64_t *total,
+    char *err, size_t errlen);
+
 #endif

@@ -263,8 +263,10 @@ sub nginx_conf {
     $http =~ s/%%DIR%%/$dir/g;
     $http =~ s/%%PORT%%/$self->{http_port}/g;
     my $workers = $opt{workers} || 1;
+    # plain: an nginx without the module (a mirror serving sealed copies)
+    my $load = $opt{plain} ? '' : "load_module $MODULE;";
     return <<"CONF";
-load_module $MODULE;
+$load
 worker_processes $workers;
 error_log $dir/logs/error.log info;
 pid $dir/logs/nginx.pid;
@@ -405,6 +407,50 @@ sub cli {
     open my $e, '<', $err; my $se = <$e> // '';
     return ($rc, $so, $se);
 }
+
+# Starts the CLI in the background (a command that waits, like `open`
+# for a payment); $name tells runs apart: cli_output($name) reads what it
+# printed so far, cli_finish($name, $secs) waits for its exit status
+# (undef if it still runs), cli_kill($name) stops it.
+sub cli_start {
+    my ($self, $name, @args) = @_;
+    my $pid = fork // die;
+    if (!$pid) {
+        open STDOUT, '>', "$self->{dir}/cli-$name.out";
+        open STDERR, '>', "$self->{dir}/cli-$name.err";
+        exec $CLI, @args;
+        exit 127;
+    }
+    $self->{pids}{"cli-$name"} = $pid;
+    return $pid;
+}
+
+sub cli_output {
+    my ($self, $name) = @_;
+    my @r;
+    for my $f ("$self->{dir}/cli-$name.out", "$self->{dir}/cli-$name.err") {
+        open my $fh, '<', $f or do { push @r, ''; next };
+        local $/;
+        push @r, <$fh> // '';
+    }
+    return @r;
+}
+
+sub cli_finish {
+    my ($self, $name, $secs) = @_;
+    my $pid = $self->{pids}{"cli-$name"} or return undef;
+    my $until = time + ($secs || 30);
+    while (time < $until) {
+        if (waitpid($pid, POSIX::WNOHANG()) == $pid) {
+            delete $self->{pids}{"cli-$name"};
+            return $? >> 8;
+        }
+        sleep 0.1;
+    }
+    return undef;
+}
+
+sub cli_kill { $_[0]->_stop("cli-$_[1]", 'KILL') }
 
 sub grant {
     my ($self, $product, @opt) = @_;
