@@ -140,7 +140,9 @@ mempool_snapshot(watcher *w)
         memcpy(pool[i], json_string_value(e), 65);
     }
     json_decref(arr);
-    qsort(pool, n, sizeof(*pool), cmp_txid);
+    if (n > 1) {        /* an empty mempool has no array: qsort(NULL) is UB */
+        qsort(pool, n, sizeof(*pool), cmp_txid);
+    }
     free(w->pool);
     w->pool = pool;
     w->npool = n;
