@@ -196,6 +196,11 @@ parse_args(seal_args *a, redis_opts *ro, const char **secret, int argc, char **a
     if (product == NULL || !set_field(a->h.product, &a->h.product_len, product, 0)) {
         return usage_error("seal", "--product: 1 to 1024 bytes are needed\n%s", usage);
     }
+    if (product[0] != '/') {
+        /* the host sells it at <api>/keys<product>: a location's path */
+        return usage_error("seal", "--product must be the path of the location that "
+                           "sells it, starting with '/' (e.g. /films/a.mp4)");
+    }
     if (host == NULL || !set_field(a->h.host, &a->h.host_len, host, 0)) {
         return usage_error("seal", "--host: the API's URL is needed (e.g. "
                            "https://files.example/bitcache)\n%s", usage);

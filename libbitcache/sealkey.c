@@ -8,6 +8,7 @@
 #include "bytes.h"
 #include "hex.h"
 #include "sealkey.h"
+#include "token_record.h"
 
 static const char label_sealkey[] = "bitcache/v1/sealkey";
 
@@ -186,4 +187,77 @@ bc_sealkey_parse(bc_sealkey_record *r, const char *const *kv, const size_t *kvle
         return 1;
     }
     return 0;
+}
+
+static int
+is_str(const char *s, size_t len, const char *lit)
+{
+    return len == strlen(lit) && memcmp(s, lit, len) == 0;
+}
+
+/* fetches: decimal, 1 or more (the script counted this one) */
+static int
+parse_fetches(uint64_t *out, const char *s, size_t len)
+{
+    return parse_u64(out, s, len) && *out > 0;
+}
+
+int
+bc_keyfetch_parse(bc_keyfetch *f, const char *const *s, const size_t *len,
+    size_t n, char *err, size_t errlen)
+{
+    static const struct {
+        const char          *word;
+        bc_keyfetch_status   status;
+    } refusals[] = {
+        { "unknown", BC_KEYFETCH_UNKNOWN },
+        { "revoked", BC_KEYFETCH_REVOKED },
+        { "used_up", BC_KEYFETCH_USED_UP },
+    };
+    size_t i;
+
+    memset(f, 0, sizeof(*f));
+
+    if (n == 1 && is_str(s[0], len[0], "not_sealed")) {
+        f->status = BC_KEYFETCH_NOT_SEALED;
+        return 1;
+    }
+
+    for (i = 0; n == 2 && i < sizeof(refusals) / sizeof(refusals[0]); i++) {
+        if (is_str(s[0], len[0], refusals[i].word)) {
+            /* the id as Redis holds it: a bad one is the record's fault */
+            f->status = bc_hex_decode(f->id, BC_SEALED_ID_LEN, s[1], len[1])
+                        ? refusals[i].status : BC_KEYFETCH_INVALID;
+            return 1;
+        }
+    }
+
+    if (n == 5 && is_str(s[0], len[0], "key")) {
+        if (!parse_fetches(&f->fetches, s[1], len[1])) {
+            snprintf(err, errlen, "the fetch count is not a positive number");
+            return 0;
+        }
+        f->status = is_str(s[2], len[2], "1")
+                    && bc_hex_decode(f->id, BC_SEALED_ID_LEN, s[3], len[3])
+                    && bc_hex_decode(f->wrapped, BC_SEALKEY_WRAPPED_LEN, s[4], len[4])
+                    ? BC_KEYFETCH_KEY : BC_KEYFETCH_INVALID;
+        return 1;
+    }
+
+    snprintf(err, errlen, "not a reply of the key fetch script (%zu elements)", n);
+    return 0;
+}
+
+const char *
+bc_keyfetch_status_str(bc_keyfetch_status st)
+{
+    switch (st) {
+    case BC_KEYFETCH_KEY: return "allowed";
+    case BC_KEYFETCH_NOT_SEALED: return "not sealed";
+    case BC_KEYFETCH_UNKNOWN: return bc_record_status_str(BC_RECORD_UNKNOWN);
+    case BC_KEYFETCH_REVOKED: return bc_record_status_str(BC_RECORD_REVOKED);
+    case BC_KEYFETCH_USED_UP: return bc_record_status_str(BC_RECORD_USED_UP);
+    case BC_KEYFETCH_INVALID: return "key record invalid";
+    }
+    return "?";
 }

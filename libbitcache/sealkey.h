@@ -69,4 +69,58 @@ typedef struct {
 int bc_sealkey_parse(bc_sealkey_record *r, const char *const *kv, const size_t *kvlen,
     size_t n, char *err, size_t errlen);
 
+/* KEYS[1] = <prefix>tok:<id hex>, KEYS[2] = <prefix>sealkey:<product>;
+ * ARGV[1] = the token's uses (its own, MAC'd; 0 = unlimited). One key
+ * fetch (docs/sealed.md, "Selling a sealed file"): a product without a
+ * key record counts nothing ({"not_sealed"}); an unknown token (no
+ * "uses") or a revoked one is refused and nothing is created
+ * ({"unknown", id}, {"revoked", id}); else "keys" goes up by one, and
+ * back when that is more than uses ({"used_up", id}); else {"key",
+ * fetches, v, id, key}, the record's fields as they are ("" if absent).
+ * A "keys" that is not a number fails the script (HINCRBY): 503, never a
+ * key. Every element is a string (bc_keyfetch_parse). */
+#define BC_TOKREC_KEYS          "keys"      /* tok:<id>: key fetches made */
+
+#define BC_SCRIPT_KEY_FETCH                                                   \
+    "local id = redis.call('HGET', KEYS[2], 'id')\n"                          \
+    "if not id then return {'not_sealed'} end\n"                              \
+    "local r = redis.call('HMGET', KEYS[1], 'uses', 'revoked')\n"             \
+    "if not r[1] then return {'unknown', id} end\n"                           \
+    "if r[2] then return {'revoked', id} end\n"                               \
+    "local n = redis.call('HINCRBY', KEYS[1], 'keys', 1)\n"                   \
+    "local max = tonumber(ARGV[1])\n"                                         \
+    "if max > 0 and n > max then\n"                                           \
+    "  redis.call('HINCRBY', KEYS[1], 'keys', -1)\n"                          \
+    "  return {'used_up', id}\n"                                              \
+    "end\n"                                                                   \
+    "local k = redis.call('HMGET', KEYS[2], 'v', 'id', 'key')\n"              \
+    "return {'key', tostring(n), k[1] or '', k[2] or '', k[3] or ''}\n"
+
+/* What BC_SCRIPT_KEY_FETCH answered. */
+typedef enum {
+    BC_KEYFETCH_KEY = 0,        /* fetches, id and wrapped set */
+    BC_KEYFETCH_NOT_SEALED,     /* no key record: nothing counted */
+    BC_KEYFETCH_UNKNOWN,        /* id set */
+    BC_KEYFETCH_REVOKED,        /* id set */
+    BC_KEYFETCH_USED_UP,        /* id set */
+    BC_KEYFETCH_INVALID         /* the key record's v, id or key is not
+                                   well-formed (a Redis writer) */
+} bc_keyfetch_status;
+
+typedef struct {
+    bc_keyfetch_status  status;
+    uint64_t            fetches;
+    unsigned char       id[BC_SEALED_ID_LEN];
+    unsigned char       wrapped[BC_SEALKEY_WRAPPED_LEN];
+} bc_keyfetch;
+
+/* Parses the script's reply, given as its n elements (strings; the
+ * caller refuses a reply of another shape). Returns 1 with f->status
+ * set, or 0 when the reply is none the script gives (reason in err). */
+int bc_keyfetch_parse(bc_keyfetch *f, const char *const *s, const size_t *len,
+    size_t n, char *err, size_t errlen);
+
+/* The reason a refused fetch gives the buyer ("downloads used up"...). */
+const char *bc_keyfetch_status_str(bc_keyfetch_status st);
+
 #endif

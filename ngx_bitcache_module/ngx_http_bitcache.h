@@ -81,6 +81,13 @@ ngx_int_t ngx_http_bitcache_access_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_bitcache_api_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_bitcache_access_init(ngx_conf_t *cf);
 
+/* The token of r: ?bitcache_token= (then hidden from the logs: the
+ * request line and args overwritten with '*', *token a copy in the pool),
+ * else the bitcache_token cookie. NGX_OK, NGX_DECLINED (none) or
+ * NGX_ERROR. */
+ngx_int_t ngx_http_bitcache_find_token(ngx_http_request_t *r,
+    ngx_str_t *token);
+
 /* Sends a complete short response (HTML, or JSON for Accept:
  * application/json) with Cache-Control: no-store and finalizes r. */
 void ngx_http_bitcache_reply(ngx_http_request_t *r, ngx_uint_t status,

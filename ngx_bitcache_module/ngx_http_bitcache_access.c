@@ -15,7 +15,10 @@
  *
  * A description asked by the API (<api>/products/<path>, redirected here)
  * goes the same way up to the sale, without a token, and is answered with
- * JSON instead of the 402 (ngx_http_bitcache_describe.c).
+ * JSON instead of the 402 (ngx_http_bitcache_describe.c). A key asked by
+ * the API (<api>/keys/<product>) is released here for a token of this
+ * location's product, or answered with the sale as a 402 JSON
+ * (ngx_http_bitcache_keys.c): the file is never sent nor drawn from.
  */
 
 #include <ngx_config.h>
@@ -29,6 +32,7 @@
 #include "ngx_http_bitcache_catalog.h"
 #include "ngx_http_bitcache_describe.h"
 #include "ngx_http_bitcache_free_count.h"
+#include "ngx_http_bitcache_keys.h"
 
 
 
@@ -44,7 +48,7 @@ static ngx_int_t ngx_http_bitcache_hide_token(ngx_http_request_t *r,
     ngx_str_t *token);
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_bitcache_find_token(ngx_http_request_t *r, ngx_str_t *token)
 {
     if (r->args.len
@@ -235,6 +239,7 @@ ngx_http_bitcache_access_handler(ngx_http_request_t *r)
     ngx_str_t                      token;
     ngx_pool_cleanup_t            *cln;
     ngx_http_bitcache_ctx_t       *ctx;
+    ngx_http_bitcache_mark_t      *mark;
     ngx_http_bitcache_loc_conf_t  *blcf;
 
     blcf = ngx_http_get_module_loc_conf(r, ngx_http_bitcache_module);
@@ -243,8 +248,9 @@ ngx_http_bitcache_access_handler(ngx_http_request_t *r)
         return NGX_DECLINED;
     }
 
-    /* <api>/products/...: describe the sale (ngx_http_bitcache_describe.c) */
-    describe = ngx_http_bitcache_describe_check(r, blcf);
+    /* <api>/products/...: describe the sale (ngx_http_bitcache_describe.c);
+     * <api>/keys/...: the key (ngx_http_bitcache_keys.c) */
+    describe = ngx_http_bitcache_describe_check(r, blcf, &mark);
 
     if (describe == NGX_DONE) {
         return NGX_DONE;        /* not for sale there: answered */
@@ -280,11 +286,30 @@ ngx_http_bitcache_access_handler(ngx_http_request_t *r)
         }
 
         /* describing: no token is looked at, nothing drawn */
-        ctx->describe = (describe == NGX_OK);
-        rc = ctx->describe ? NGX_DECLINED
-                           : ngx_http_bitcache_find_token(r, &token);
+        ctx->describe = describe == NGX_OK
+                        && mark->mode == NGX_HTTP_BITCACHE_MARK_DESCRIBE;
 
-        if (rc == NGX_ERROR) {
+        if (describe == NGX_OK && mark->mode == NGX_HTTP_BITCACHE_MARK_KEY) {
+            /* the key: the mark's token, the key fetch; no file drawn */
+            rc = ngx_http_bitcache_keys_start(r, ctx, blcf, mark);
+            if (rc != NGX_OK) {
+                return rc == NGX_DONE ? NGX_DONE
+                                      : NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            rc = NGX_OK;
+
+        } else if (ctx->describe) {
+            rc = NGX_DECLINED;
+
+        } else {
+            rc = ngx_http_bitcache_find_token(r, &token);
+        }
+
+        if (ctx->keyfetch != NULL) {
+            /* state set */
+
+        } else if (rc == NGX_ERROR) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
 
         } else if (rc == NGX_DECLINED) {
@@ -305,18 +330,29 @@ ngx_http_bitcache_access_handler(ngx_http_request_t *r)
     switch (ctx->state) {
 
     case NGX_HTTP_BITCACHE_ALLOWED:
+        if (ctx->keyfetch != NULL) {
+            ngx_http_bitcache_keys_answer(r, ctx);     /* the key */
+            return NGX_DONE;
+        }
         return NGX_OK;
 
     case NGX_HTTP_BITCACHE_WAITING:
         return NGX_AGAIN;
 
     case NGX_HTTP_BITCACHE_UNAVAILABLE:
-        ngx_http_bitcache_reply(r, NGX_HTTP_SERVICE_UNAVAILABLE, ctx->reason,
-                                &ctx->product);
+        (void) ngx_http_bitcache_draw_wait(r, ctx);     /* answers 503 */
         return NGX_DONE;
 
     default: /* NGX_HTTP_BITCACHE_DENIED */
         break;
+    }
+
+    /* a key refused: no key record (404) or an invalid one (409) is
+     * answered before any sale, so that nobody pays for it */
+    if (ctx->keyfetch != NULL
+        && ngx_http_bitcache_keys_refused(r, ctx) == NGX_DONE)
+    {
+        return NGX_DONE;
     }
 
     if (!ctx->catalog_done && !ctx->for_sale) {
@@ -359,6 +395,12 @@ ngx_http_bitcache_access_handler(ngx_http_request_t *r)
 
     if (ctx->describe) {
         ngx_http_bitcache_describe(r, blcf, ctx);
+        return NGX_DONE;
+    }
+
+    if (ctx->keyfetch != NULL) {
+        /* 402 JSON: never the wallet's view, never a purchase by GET */
+        ngx_http_bitcache_keys_answer(r, ctx);
         return NGX_DONE;
     }
 
@@ -438,8 +480,9 @@ ngx_http_bitcache_header_filter(ngx_http_request_t *r)
 
     ctx = ngx_http_bitcache_access_ctx(r);
 
+    /* a key's answer (ctx->keyfetch) carries none of the file */
     if (ctx == NULL || ctx->state != NGX_HTTP_BITCACHE_ALLOWED
-        || ctx->unlimited)
+        || ctx->unlimited || ctx->keyfetch != NULL)
     {
         return ngx_http_next_header_filter(r);
     }

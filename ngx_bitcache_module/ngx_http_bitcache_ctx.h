@@ -2,8 +2,8 @@
  * The access phase's request context: what the access handler
  * (ngx_http_bitcache_access.c) decided and is waiting for, what the byte
  * accounting (ngx_http_bitcache_draw.c) drew, and what the 402 page, the
- * wallet's part, the giveaway's count and the products route's
- * description read from it.
+ * wallet's part, the giveaway's count, the products route's
+ * description and the key route's answer read from it.
  */
 
 #ifndef _NGX_HTTP_BITCACHE_CTX_H_INCLUDED_
@@ -34,6 +34,10 @@ typedef enum {
 } ngx_http_bitcache_wallet_step_e;
 
 
+/* a key fetch's state (ngx_http_bitcache_keys.c) */
+typedef struct ngx_http_bitcache_keyfetch_s  ngx_http_bitcache_keyfetch_t;
+
+
 typedef struct {
     ngx_http_request_t               *request;
     ngx_http_bitcache_state_e         state;
@@ -58,6 +62,9 @@ typedef struct {
     ngx_http_bitcache_wallet_step_e   wallet_step;
     uint64_t                          free_given;   /* free:<product>, read
                                                        for the page */
+    ngx_http_bitcache_keyfetch_t     *keyfetch;     /* <api>/keys/...: the
+                                                       key or JSON, never
+                                                       the file */
     unsigned                          script:1;     /* HINCRBY undecided */
     unsigned                          describe:1;   /* <api>/products/...:
                                                        JSON, no token */

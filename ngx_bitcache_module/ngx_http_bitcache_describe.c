@@ -26,23 +26,33 @@
 #include "ngx_http_bitcache_free_count.h"
 
 
-/* what the API handler leaves for the file's location */
-typedef struct {
-    ngx_str_t   origin;         /* for Access-Control-Allow-Origin; empty:
-                                   no CORS headers */
-} ngx_http_bitcache_describe_mark_t;
-
-
 static void
-ngx_http_bitcache_describe_mark(void *data)
+ngx_http_bitcache_mark_cleanup(void *data)
 {
     /* nothing to free: the cleanup only marks the request */
     (void) data;
 }
 
 
-static ngx_http_bitcache_describe_mark_t *
-ngx_http_bitcache_describe_find(ngx_http_request_t *r)
+ngx_http_bitcache_mark_t *
+ngx_http_bitcache_mark_add(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_bitcache_mark_t));
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    ngx_memzero(cln->data, sizeof(ngx_http_bitcache_mark_t));
+    cln->handler = ngx_http_bitcache_mark_cleanup;
+
+    return cln->data;
+}
+
+
+ngx_http_bitcache_mark_t *
+ngx_http_bitcache_mark_find(ngx_http_request_t *r)
 {
     ngx_pool_cleanup_t  *cln;
 
@@ -51,7 +61,7 @@ ngx_http_bitcache_describe_find(ngx_http_request_t *r)
     }
 
     for (cln = r->pool->cleanup; cln; cln = cln->next) {
-        if (cln->handler == ngx_http_bitcache_describe_mark) {
+        if (cln->handler == ngx_http_bitcache_mark_cleanup) {
             return cln->data;
         }
     }
@@ -79,8 +89,7 @@ ngx_http_bitcache_describe_cors(ngx_http_request_t *r, ngx_str_t *origin)
 }
 
 
-/* 404 {"error":"not_for_sale"}: nothing is sold at uri. Finalizes r. */
-static void
+void
 ngx_http_bitcache_not_for_sale(ngx_http_request_t *r, ngx_str_t *origin,
     ngx_str_t *uri)
 {
@@ -157,8 +166,7 @@ ngx_http_bitcache_products(ngx_http_request_t *r,
     ngx_str_t                           origin, path, args;
     ngx_flag_t                          allowed;
     const char                         *p;
-    ngx_pool_cleanup_t                 *cln;
-    ngx_http_bitcache_describe_mark_t  *mark;
+    ngx_http_bitcache_mark_t           *mark;
 
     ngx_str_null(&origin);
     allowed = ngx_http_bitcache_cors_allowed(r, blcf->cors_origins, &origin);
@@ -175,7 +183,7 @@ ngx_http_bitcache_products(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ngx_http_bitcache_describe_find(r) != NULL
+    if (ngx_http_bitcache_mark_find(r) != NULL
         || !bc_api_product_path((const char *) r->uri.data, r->uri.len,
                                 (const char *) blcf->api_url.data,
                                 blcf->api_url.len, &p, &len))
@@ -193,15 +201,14 @@ ngx_http_bitcache_products(ngx_http_request_t *r,
     ngx_memcpy(path.data, p, len);
     path.len = len;
 
-    cln = ngx_pool_cleanup_add(r->pool,
-                               sizeof(ngx_http_bitcache_describe_mark_t));
-    if (cln == NULL) {
+    mark = ngx_http_bitcache_mark_add(r);
+    if (mark == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    mark = cln->data;
+    mark->mode = NGX_HTTP_BITCACHE_MARK_DESCRIBE;
     mark->origin = origin;      /* in the request's header buffers */
-    cln->handler = ngx_http_bitcache_describe_mark;
+    mark->path = path;
 
     /* for the logs only: the mark decides */
     if (allowed) {
@@ -220,12 +227,13 @@ ngx_http_bitcache_products(ngx_http_request_t *r,
 
 ngx_int_t
 ngx_http_bitcache_describe_check(ngx_http_request_t *r,
-    ngx_http_bitcache_loc_conf_t *blcf)
+    ngx_http_bitcache_loc_conf_t *blcf, ngx_http_bitcache_mark_t **found)
 {
-    ngx_http_core_loc_conf_t           *clcf;
-    ngx_http_bitcache_describe_mark_t  *mark;
+    ngx_http_core_loc_conf_t  *clcf;
+    ngx_http_bitcache_mark_t  *mark;
 
-    mark = ngx_http_bitcache_describe_find(r);
+    mark = ngx_http_bitcache_mark_find(r);
+    *found = mark;
     if (mark == NULL) {
         return NGX_DECLINED;
     }
@@ -254,14 +262,14 @@ ngx_http_bitcache_describe_check(ngx_http_request_t *r,
 ngx_int_t
 ngx_http_bitcache_describe_rewrite(ngx_http_request_t *r)
 {
-    ngx_http_core_loc_conf_t           *clcf;
-    ngx_http_bitcache_describe_mark_t  *mark;
+    ngx_http_core_loc_conf_t  *clcf;
+    ngx_http_bitcache_mark_t  *mark;
 
     if (r != r->main) {
         return NGX_DECLINED;
     }
 
-    mark = ngx_http_bitcache_describe_find(r);
+    mark = ngx_http_bitcache_mark_find(r);
     if (mark == NULL) {
         return NGX_DECLINED;
     }
@@ -322,29 +330,20 @@ ngx_http_bitcache_describe_free(ngx_http_request_t *r, u_char *p,
 }
 
 
-void
-ngx_http_bitcache_describe(ngx_http_request_t *r,
-    ngx_http_bitcache_loc_conf_t *blcf, ngx_http_bitcache_ctx_t *ctx)
+ngx_int_t
+ngx_http_bitcache_describe_fields(ngx_http_request_t *r,
+    ngx_http_bitcache_loc_conf_t *blcf, ngx_http_bitcache_ctx_t *ctx,
+    size_t extra, u_char **start, u_char **end)
 {
-    char                                offer[BC_OFFER_MAX_CHARS + 1];
-    char                                btc[BC_BTC_AMOUNT_MAX];
-    u_char                             *body, *p;
-    size_t                              n;
-    bc_offer                            o;
-    ngx_str_t                           url, none;
-    ngx_http_bitcache_sale_t           *sale;
-    ngx_http_bitcache_describe_mark_t  *mark;
+    char                       offer[BC_OFFER_MAX_CHARS + 1];
+    char                       btc[BC_BTC_AMOUNT_MAX];
+    u_char                    *body, *p;
+    size_t                     n;
+    bc_offer                   o;
+    ngx_str_t                  url;
+    ngx_http_bitcache_sale_t  *sale;
 
-    ngx_str_null(&none);
-    mark = ngx_http_bitcache_describe_find(r);
-    ctx->describe_cors = mark != NULL && mark->origin.len != 0;
     sale = &ctx->sale;
-
-    if (!ctx->for_sale) {
-        ngx_http_bitcache_not_for_sale(r, mark ? &mark->origin : &none,
-                                       &r->uri);
-        return;
-    }
 
     ngx_http_bitcache_sale_offer(blcf, sale, &o);
 
@@ -355,26 +354,19 @@ ngx_http_bitcache_describe(ngx_http_request_t *r,
                       ngx_http_bitcache_log_str(r, sale->product.data,
                                                 sale->product.len),
                       BC_OFFER_FIELD_MAX);
-        ngx_http_bitcache_not_for_sale(r, mark ? &mark->origin : &none,
-                                       &r->uri);
-        return;
+        return NGX_DECLINED;
     }
 
-    if (ngx_http_bitcache_describe_url(r, &url) != NGX_OK
-        || ngx_http_bitcache_describe_cors(r, mark ? &mark->origin : &none)
-           != NGX_OK)
-    {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
+    if (ngx_http_bitcache_describe_url(r, &url) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     n = 512 + 6 * (sale->product.len + sale->title.len + url.len)
-        + 12 * blcf->api_url.len + ngx_strlen(offer);
+        + 12 * blcf->api_url.len + ngx_strlen(offer) + extra;
 
     body = ngx_pnalloc(r->pool, n);
     if (body == NULL) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
+        return NGX_ERROR;
     }
 
     bc_format_btc(btc, sale->price);
@@ -400,6 +392,43 @@ ngx_http_bitcache_describe(ngx_http_request_t *r,
         p = ngx_sprintf(p, ",\"free_url\":\"");
         p = ngx_http_bitcache_escape_json(p, &blcf->api_url);
         p = ngx_sprintf(p, "/free\"");
+    }
+
+    *start = body;
+    *end = p;
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_bitcache_describe(ngx_http_request_t *r,
+    ngx_http_bitcache_loc_conf_t *blcf, ngx_http_bitcache_ctx_t *ctx)
+{
+    u_char                    *body, *p;
+    ngx_int_t                  rc;
+    ngx_str_t                 *origin, none;
+    ngx_http_bitcache_mark_t  *mark;
+
+    ngx_str_null(&none);
+    mark = ngx_http_bitcache_mark_find(r);
+    origin = mark ? &mark->origin : &none;
+    ctx->describe_cors = origin->len != 0;
+
+    rc = ctx->for_sale ? ngx_http_bitcache_describe_fields(r, blcf, ctx, 4,
+                                                           &body, &p)
+                       : NGX_DECLINED;
+
+    if (rc == NGX_DECLINED) {
+        ngx_http_bitcache_not_for_sale(r, origin, &r->uri);
+        return;
+    }
+
+    if (rc != NGX_OK
+        || ngx_http_bitcache_describe_cors(r, origin) != NGX_OK)
+    {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
     }
 
     p = ngx_sprintf(p, "}\n");

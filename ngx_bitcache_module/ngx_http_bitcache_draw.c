@@ -15,6 +15,7 @@
 #include "range.h"
 #include "token_record.h"
 #include "ngx_http_bitcache_draw.h"
+#include "ngx_http_bitcache_keys.h"
 
 
 /* SHA1 of the scripts, for EVALSHA (computed once, at configuration) */
@@ -551,8 +552,8 @@ ngx_http_bitcache_draw_cleanup(void *data)
     ngx_http_bitcache_ctx_t     *ctx = data;
     ngx_http_bitcache_refund_t  *rf;
 
-    if (ctx->unlimited || ctx->field.len == 0) {
-        return;                 /* nothing counted */
+    if (ctx->unlimited || ctx->field.len == 0 || ctx->keyfetch != NULL) {
+        return;                 /* nothing counted (a key draws nothing) */
     }
 
     sent = 0;
@@ -652,8 +653,12 @@ ngx_http_bitcache_draw_wait(ngx_http_request_t *r,
     }
 
     if (ctx->state == NGX_HTTP_BITCACHE_UNAVAILABLE) {
-        ngx_http_bitcache_reply(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                ctx->reason, &ctx->product);
+        if (ctx->keyfetch != NULL) {
+            ngx_http_bitcache_keys_answer(r, ctx);      /* JSON */
+        } else {
+            ngx_http_bitcache_reply(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                    ctx->reason, &ctx->product);
+        }
         return NGX_DONE;
     }
 

@@ -447,6 +447,19 @@ sub drawn_settled {
     return $last;
 }
 
+# `bitcache seal` of html/$name into $out (a path) for $product at $host
+# (the API's URL); returns the key id it printed (32 hex digits)
+sub seal {
+    my ($self, $name, $out, $product, $host, @opt) = @_;
+    my ($rc, $so, $se) = $self->cli('seal', "$self->{dir}/html/$name", $out,
+                                    '--product', $product, '--host', $host,
+                                    '--secret', "$self->{dir}/secret",
+                                    '--redis', $self->redis_addr, @opt);
+    die "seal failed ($rc): $se" if $rc;
+    my ($id) = $so =~ /\tkey ([0-9a-f]{32})/ or die "seal: no key id in \"$so\"";
+    return $id;
+}
+
 sub secret_bytes {
     my ($self) = @_;
     open my $fh, '<', "$self->{dir}/secret" or die;
