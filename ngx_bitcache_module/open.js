@@ -228,7 +228,9 @@
     busy = false;
     root.dataset.state = 'offer';
     message('');
-    if (j.title) $('title').textContent = j.title;
+    // the copy's own title first: the host's is the product's path when
+    // the creator gave it none
+    if (!h.title && j.title) $('title').textContent = j.title;
     const price = Number(j.price_sats) || 0;
     const suggested = Number(j.suggested_sats) || 0;
     $('price').textContent = price ? `${price} sats (${j.price_btc} BTC)` : 'Free';
@@ -410,9 +412,9 @@
           pending.push(p);
         }
         const plain = await pending.shift();
+        bytes += plain.length;         // before write: the stream takes the buffer
         await sink.write(plain);
         done++;
-        bytes += plain.length;
         bar.value = done;
         const secs = (performance.now() - t0) / 1000;
         if (done === h.chunks || done % 16 === 0) {

@@ -39,6 +39,7 @@ my $film = $t->make_file('films/film.bin', 300_000);
 my $song = $t->make_file('films/song.bin', 70_000);
 my $big = $t->make_file('films/big.bin', 20 * 1048576 + 12345);
 $t->start_nginx($t->wallet_http(<<'LOC'));
+        bitcache_wallets on;
         location /films/ {
             bitcache on;
             bitcache_price 5000;
