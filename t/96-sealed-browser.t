@@ -38,6 +38,7 @@ $t->fund_wallet;
 my $film = $t->make_file('films/film.bin', 300_000);
 my $song = $t->make_file('films/song.bin', 70_000);
 my $big = $t->make_file('films/big.bin', 20 * 1048576 + 12345);
+my $gift = $t->make_file('gifts/gift.bin', 5000);
 $t->start_nginx($t->wallet_http(<<'LOC'));
         bitcache_wallets on;
         location /films/ {
@@ -46,6 +47,7 @@ $t->start_nginx($t->wallet_http(<<'LOC'));
             bitcache_confirmations 1;
             bitcache_max_downloads 10;
         }
+        location /gifts/ { bitcache on; bitcache_price 7000; bitcache_free_first 1; }
 LOC
 $t->start_watcher;
 my $api = $t->url('/bitcache');
@@ -55,17 +57,18 @@ my $mirror = BcTest->new;
 mkdir $mirror->dir . '/html/copies';
 sub seal {
     my ($file, $out, $product, %o) = @_;
-    my ($rc, undef, $err) = $t->cli('seal', $t->dir . "/html/films/$file", $mirror->dir . "/html/copies/$out",
+    my ($rc, undef, $err) = $t->cli('seal', $t->dir . "/html/$file", $mirror->dir . "/html/copies/$out",
                                     '--product', $product, '--host', $o{host} // $api,
                                     ($o{title} ? ('--title', $o{title}) : ()),
                                     ($o{chunk} ? ('--chunk-size', $o{chunk}) : ()),
                                     '--secret', $t->dir . '/secret', '--redis', $t->redis_addr);
     is($rc, 0, "sealed $out") or diag $err;
 }
-seal('film.bin', 'film.bin.sealed', '/films/film.bin', title => 'A Film', chunk => 16384);
-seal('big.bin', 'big.bin.bcsealed', '/films/big.bin', title => 'A Big Film');
-seal('song.bin', 'song.sealed', '/films/song.bin', title => 'A Song', chunk => 8192);
-seal('film.bin', 'elsewhere.sealed', '/films/elsewhere.bin', host => 'http://other.example/bitcache');
+seal('films/film.bin', 'film.bin.sealed', '/films/film.bin', title => 'A Film', chunk => 16384);
+seal('films/big.bin', 'big.bin.bcsealed', '/films/big.bin', title => 'A Big Film');
+seal('films/song.bin', 'song.sealed', '/films/song.bin', title => 'A Song', chunk => 8192);
+seal('gifts/gift.bin', 'gift.sealed', '/gifts/gift.bin', title => 'A Gift');
+seal('films/film.bin', 'elsewhere.sealed', '/films/elsewhere.bin', host => 'http://other.example/bitcache');
 $mirror->start_nginx(<<'CONF');
     server {
         listen 127.0.0.1:%%PORT%%;
@@ -78,7 +81,7 @@ CONF
 my $dl = $t->dir . '/buyer';
 mkdir $dl;
 my %copy;
-for my $name (qw(film.bin.sealed big.bin.bcsealed song.sealed elsewhere.sealed)) {
+for my $name (qw(film.bin.sealed big.bin.bcsealed song.sealed gift.sealed elsewhere.sealed)) {
     my $r = $mirror->get("/copies/$name");
     is($r->{status}, 200, "the mirror serves $name");
     open my $fh, '>', "$dl/$name" or die;
@@ -93,10 +96,22 @@ ok(length($copy{'film.bin.sealed'}) > 300_000 + 18 * 16, 'the film copy holds 19
 my $hlen = 44 + length($api) + length('/films/film.bin') + length('A Film');
 my $tampered = $copy{'film.bin.sealed'};
 substr($tampered, $hlen + 9 * 16400 + 100, 1) ^= "\x01";
-open my $fh, '>', "$dl/tampered.sealed" or die;
-binmode $fh;
-print $fh $tampered;
-close $fh;
+sub put {
+    my ($name, $bytes) = @_;
+    open my $fh, '>', "$dl/$name" or die;
+    binmode $fh;
+    print $fh $bytes;
+    close $fh;
+}
+put('tampered.sealed', $tampered);
+# refused as the C reader refuses: one byte appended; cut after chunk 5
+# (chunk 4 is then the last, not sealed as such); not a sealed file; cut
+# inside the header; an empty last chunk after others
+put('appended.sealed', $copy{'film.bin.sealed'} . "\0");
+put('cut.sealed', substr($copy{'film.bin.sealed'}, 0, $hlen + 5 * 16400));
+put('notsealed.sealed', 'NOTSEALED' . ("\0" x 200));
+put('headcut.sealed', substr($copy{'film.bin.sealed'}, 0, 60));
+put('emptylast.sealed', substr($copy{'film.bin.sealed'}, 0, $hlen + 2 * 16400) . ("\0" x 16));
 
 sub ids { map { /inv:([0-9a-f]{32})$/ ? $1 : () } @{ $t->redis('KEYS', 'bitcache:inv:*') } }
 
@@ -169,8 +184,9 @@ sub key_kept_in {
                 '--open', "$dl/film.bin.sealed", '--then', 'pay',
                 '--open', "$dl/film.bin.sealed",
                 '--open', "$dl/tampered.sealed",
-                '--open', "$dl/elsewhere.sealed");
-    my ($paid, $again, $bad, $foreign) = @{ $r->{steps} };
+                '--open', "$dl/elsewhere.sealed",
+                map { ('--open', "$dl/$_.sealed") } qw(appended cut notsealed headcut emptylast));
+    my ($paid, $again, $bad, $foreign, $appended, $cut, $not, $headcut, $emptylast) = @{ $r->{steps} };
     like($r->{headers}{'content-security-policy'} // '', qr/worker-src 'self'; frame-src 'self'/, 'the page\'s CSP in the browser');
     is_deeply($r->{sw}, ["$api/open/"], 'the service worker, scope <api>/open/');
 
@@ -209,6 +225,16 @@ sub key_kept_in {
     is($foreign->{state}, 'foreign', 'a copy of another host: refused');
     like($foreign->{message} // '', qr{sold by http://other\.example/bitcache}, '... naming its host');
     ok(!grep({ /elsewhere/ } @{ $r->{requests} }), '... and nothing asked about it');
+
+    is($appended->{state}, 'refused', 'a byte appended: refused');
+    like($appended->{message} // '', qr/chunk 18 of 19: it does not verify/, '... at the last chunk');
+    ok(!grep({ !$_->{failure} } @{ $appended->{downloads} }), '... no completed download');
+    is($cut->{state}, 'refused', 'cut after a chunk: refused');
+    like($cut->{message} // '', qr/chunk 4 of 5: it does not verify/, '... its last chunk is not marked last');
+    ok(!grep({ !$_->{failure} } @{ $cut->{downloads} }), '... no completed download');
+    like($not->{message} // '', qr/not a sealed file/, 'not a sealed file: refused');
+    like($headcut->{message} // '', qr/ends inside its header/, 'cut inside the header: refused');
+    like($emptylast->{message} // '', qr/chunk 2: an empty last chunk after others/, 'an empty last chunk after others: refused');
 }
 
 # ---- 20 MiB, and the kept token of one product is not another's -----------------
@@ -236,6 +262,13 @@ sub key_kept_in {
     is($d->{suggested}, 'song', 'named without .sealed');
     ok(!$d->{failure} && defined $d->{path} && slurp($d->{path}) eq $song, '... the original');
     is($t->wallet_balance($w->{code}), 15000, 'the wallet paid the price');
+
+    my $g = run('gift', '--open', "$dl/gift.sealed", '--then', 'free');
+    ($s) = @{ $g->{steps} };
+    ok($s->{first}{free_button}, 'a giveaway: the free copy\'s button');
+    is($s->{state}, 'opened', 'a free copy, opened') or diag explain $s;
+    $d = $s->{downloads}[0] || {};
+    ok(!$d->{failure} && defined $d->{path} && slurp($d->{path}) eq $gift, '... the original');
 }
 
 # ---- without service workers: the Blob -----------------------------------------------
