@@ -8,7 +8,7 @@
 // It holds no key and no token, only plaintext in transit.
 'use strict';
 
-const HIGH_WATER = 4;             // chunks queued before the page waits
+const HIGH_WATER = 16;            // chunks queued before the page waits
 const saves = new Map();          // id -> { stream, name, size }
 
 self.addEventListener('install', () => self.skipWaiting());

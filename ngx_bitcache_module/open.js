@@ -16,7 +16,9 @@
   const CHUNK_MIN = 1024;
   const CHUNK_MAX = 16777216;
   const TAG = 16;
-  const IN_FLIGHT = 4;              // chunks decrypting at once
+  const GROUP_BYTES = 1 << 20;      // read from the file at a time (whole chunks)
+  const IN_FLIGHT = 4;              // groups read and decrypting at once
+  const QUEUE = 32;                 // chunks sent to the worker, not yet taken
   const POLL_MS = 2000;
   const TOKEN_PREFIX = 'bitcache-token:';
 
@@ -368,23 +370,34 @@
     return s || 'opened';
   }
 
-  async function decryptChunk(h, key, i) {
-    const last = i === h.chunks - 1;
-    const start = h.length + i * (h.chunk + TAG);
-    const end = last ? h.file.size : start + h.chunk + TAG;
-    const data = await h.file.slice(start, end).arrayBuffer();
-    const iv = new Uint8Array(12);
-    iv.set(h.nonce);
-    new DataView(iv.buffer).setUint32(8, i);
-    const aad = new Uint8Array(33);
-    aad.set(h.headerHash);
-    aad[32] = last ? 1 : 0;
-    try {
-      return new Uint8Array(await crypto.subtle.decrypt(
-        { name: 'AES-GCM', iv, additionalData: aad, tagLength: 128 }, key, data));
-    } catch (e) {
-      throw new Refused(`chunk ${i} of ${h.chunks}: it does not verify (the copy was changed, cut or has bytes added)`);
+  // Chunks first .. first + count - 1: one read, each chunk decrypted
+  // (nonce: the file's and its index; AAD: the header's hash and the last
+  // mark). Resolves to their plaintexts, or rejects naming the first chunk
+  // that does not verify.
+  async function decryptGroup(h, key, first, count) {
+    const size = h.chunk + TAG;
+    const start = h.length + first * size;
+    const end = first + count === h.chunks ? h.file.size : start + count * size;
+    const data = new Uint8Array(await h.file.slice(start, end).arrayBuffer());
+    const jobs = [];
+    for (let k = 0; k < count; k++) {
+      const i = first + k;
+      const last = i === h.chunks - 1;
+      const iv = new Uint8Array(12);
+      iv.set(h.nonce);
+      new DataView(iv.buffer).setUint32(8, i);
+      const aad = new Uint8Array(33);
+      aad.set(h.headerHash);
+      aad[32] = last ? 1 : 0;
+      const c = data.subarray(k * size, last ? data.length : (k + 1) * size);
+      jobs.push(crypto.subtle.decrypt({ name: 'AES-GCM', iv, additionalData: aad, tagLength: 128 }, key, c));
     }
+    const res = await Promise.allSettled(jobs);
+    const bad = res.findIndex((x) => x.status !== 'fulfilled');
+    if (bad >= 0) {
+      throw new Refused(`chunk ${first + bad} of ${h.chunks}: it does not verify (the copy was changed, cut or has bytes added)`);
+    }
+    return res.map((x) => new Uint8Array(x.value));
   }
 
   async function decryptWith(h, keyHex) {
@@ -402,25 +415,28 @@
     const t0 = performance.now();
     let done = 0;
     let bytes = 0;
+    const per = Math.max(1, Math.floor(GROUP_BYTES / (h.chunk + TAG)));
     const pending = [];
     let next = 0;
     try {
       while (done < h.chunks) {
         while (next < h.chunks && pending.length < IN_FLIGHT) {
-          const p = decryptChunk(h, key, next++);
+          const count = Math.min(per, h.chunks - next);
+          const p = decryptGroup(h, key, next, count);
           p.catch(() => {});            // awaited in order below
           pending.push(p);
+          next += count;
         }
-        const plain = await pending.shift();
-        bytes += plain.length;         // before write: the stream takes the buffer
-        await sink.write(plain);
-        done++;
+        const plains = await pending.shift();
+        for (const plain of plains) {
+          bytes += plain.length;       // before write: the stream takes the buffer
+          await sink.write(plain);
+          done++;
+        }
         bar.value = done;
         const secs = (performance.now() - t0) / 1000;
-        if (done === h.chunks || done % 16 === 0) {
-          $('rate').textContent = `${(bytes / 1e6).toFixed(1)} of ${(h.plainSize / 1e6).toFixed(1)} MB · `
-            + `${secs > 0 ? (bytes / 1e6 / secs).toFixed(1) : '…'} MB/s`;
-        }
+        $('rate').textContent = `${(bytes / 1e6).toFixed(1)} of ${(h.plainSize / 1e6).toFixed(1)} MB · `
+          + `${secs > 0 ? (bytes / 1e6 / secs).toFixed(1) : '…'} MB/s`;
       }
       await sink.close();
     } catch (e) {
@@ -506,7 +522,7 @@
         if (failed) throw new Error(failed);
         port.postMessage({ type: 'chunk', bytes }, [bytes.buffer]);
         sent++;
-        while (sent - acked > IN_FLIGHT && !failed) await new Promise((r) => { waiter = r; });
+        while (sent - acked > QUEUE && !failed) await new Promise((r) => { waiter = r; });
         if (failed) throw new Error(failed);
       },
       async close() {
