@@ -44,7 +44,7 @@ function save(id, name, size, port) {
       saves.delete(id);
     }
   };
-  saves.set(id, { stream, name, size });
+  saves.set(id, { stream, name, size, port });
   port.postMessage({ type: 'ready' });
 }
 
@@ -74,6 +74,7 @@ self.addEventListener('fetch', (ev) => {
     return;
   }
   saves.delete(id);                // one answer per download
+  s.port.postMessage({ type: 'started' });
   const headers = {
     'Content-Type': 'application/octet-stream',
     'Content-Disposition': disposition(s.name),

@@ -202,6 +202,11 @@
         root.dataset.state = 'foreign';
         refuse(`this copy is sold by ${h.host}, not by this host: open it on that host's page (${h.host}/open)`);
       }
+      // a path as the host sells it (its key route refuses the rest): no
+      // empty, "." or ".." segment that fetch would resolve to another URL
+      if (h.product.charAt(0) !== '/' || h.product.slice(1).split('/').some((x) => x === '' || x === '.' || x === '..')) {
+        refuse('its product is not a path this host can sell');
+      }
       await fetchKey(h);
     } catch (e) {
       busy = false;
@@ -238,6 +243,12 @@
     $('price').textContent = price ? `${price} sats (${j.price_btc} BTC)` : 'Free';
     show('price', true);
 
+    if (typeof j.offer !== 'string' || !j.offer) {
+      root.dataset.state = 'refused';
+      message('Refused: the host does not sell this product now (' + (j.reason || 'no offer') + ')', 'bad');
+      show('price', false);
+      return;
+    }
     if (typeof j.key_id === 'string' && j.key_id !== hex(h.keyId)) {
       root.dataset.state = 'mismatch';
       $('keyid-mismatch').textContent = 'This copy was sealed with another key than the one this host sells '
@@ -402,7 +413,7 @@
 
   async function decryptWith(h, keyHex) {
     const key = await importKey(h, keyHex);
-    const sink = await openSink(filename(h), h.plainSize);
+    let sink = null;                  // opened once the first chunks verified
     show('actions', false);
     show('invoice', false);
     show('pwyw', false);
@@ -428,6 +439,7 @@
           next += count;
         }
         const plains = await pending.shift();
+        if (!sink) sink = await openSink(filename(h), h.plainSize);
         for (const plain of plains) {
           bytes += plain.length;       // before write: the stream takes the buffer
           await sink.write(plain);
@@ -440,7 +452,7 @@
       }
       await sink.close();
     } catch (e) {
-      sink.abort(e instanceof Refused ? e.message : String(e && e.message || e));
+      if (sink) sink.abort(e instanceof Refused ? e.message : String(e && e.message || e));
       busy = false;
       root.dataset.state = 'refused';
       message('Refused: ' + (e instanceof Refused ? e.message : String(e && e.message || e)) + '. Nothing was saved.', 'bad');
@@ -499,10 +511,13 @@
     let sent = 0;
     let waiter = null;
     let failed = null;
+    let started;
+    const fetched = new Promise((resolve) => { started = resolve; });
     const ready = new Promise((resolve) => {
       port.onmessage = (ev) => {
         const m = ev.data || {};
         if (m.type === 'ready') resolve();
+        else if (m.type === 'started') started();
         else if (m.type === 'ack') acked = m.n;
         else if (m.type === 'cancel') failed = 'the download was cancelled';
         if (waiter) { const w = waiter; waiter = null; w(); }
@@ -514,6 +529,7 @@
     frame.hidden = true;
     frame.src = apiPath + '/open/save/' + id + '/' + encodeURIComponent(name);
     document.body.appendChild(frame);
+    await fetched;                    // the frame's request reached the worker
     // message events keep the worker alive while the download runs
     const ping = setInterval(() => sw.postMessage({ type: 'ping' }), 10000);
     const done = () => { clearInterval(ping); setTimeout(() => frame.remove(), 60000); };

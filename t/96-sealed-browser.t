@@ -111,6 +111,21 @@ put('appended.sealed', $copy{'film.bin.sealed'} . "\0");
 put('cut.sealed', substr($copy{'film.bin.sealed'}, 0, $hlen + 5 * 16400));
 put('notsealed.sealed', 'NOTSEALED' . ("\0" x 200));
 put('headcut.sealed', substr($copy{'film.bin.sealed'}, 0, 60));
+# a header made by hand for this host, whose product has a ".." segment
+# (fetch would resolve it to another URL of the API): refused unsent
+{
+    my $lp = sub { pack('n', length $_[0]) . $_[0] };
+    put('dotdot.sealed', 'BCSEALED' . "\x01\x01" . pack('N', 16384) . ("\x11" x 16) . ("\x22" x 8)
+        . $lp->($api) . $lp->('/films/../bitcache/wallet') . $lp->('Dots') . ("\0" x 40));
+}
+# the 20 MiB copy with a flipped byte in chunk 200 of 321 (64 KiB chunks):
+# refused after many chunks were already streamed to the download
+{
+    my $bh = 44 + length($api) + length('/films/big.bin') + length('A Big Film');
+    my $b = $copy{'big.bin.bcsealed'};
+    substr($b, $bh + 200 * 65552 + 7, 1) ^= "\x80";
+    put('bigtampered.sealed', $b);
+}
 put('emptylast.sealed', substr($copy{'film.bin.sealed'}, 0, $hlen + 2 * 16400) . ("\0" x 16));
 
 sub ids { map { /inv:([0-9a-f]{32})$/ ? $1 : () } @{ $t->redis('KEYS', 'bitcache:inv:*') } }
@@ -185,8 +200,8 @@ sub key_kept_in {
                 '--open', "$dl/film.bin.sealed",
                 '--open', "$dl/tampered.sealed",
                 '--open', "$dl/elsewhere.sealed",
-                map { ('--open', "$dl/$_.sealed") } qw(appended cut notsealed headcut emptylast));
-    my ($paid, $again, $bad, $foreign, $appended, $cut, $not, $headcut, $emptylast) = @{ $r->{steps} };
+                map { ('--open', "$dl/$_.sealed") } qw(appended cut notsealed headcut emptylast dotdot));
+    my ($paid, $again, $bad, $foreign, $appended, $cut, $not, $headcut, $emptylast, $dotdot) = @{ $r->{steps} };
     like($r->{headers}{'content-security-policy'} // '', qr/worker-src 'self'; frame-src 'self'/, 'the page\'s CSP in the browser');
     is_deeply($r->{sw}, ["$api/open/"], 'the service worker, scope <api>/open/');
 
@@ -235,18 +250,24 @@ sub key_kept_in {
     like($not->{message} // '', qr/not a sealed file/, 'not a sealed file: refused');
     like($headcut->{message} // '', qr/ends inside its header/, 'cut inside the header: refused');
     like($emptylast->{message} // '', qr/chunk 2: an empty last chunk after others/, 'an empty last chunk after others: refused');
+    like($dotdot->{message} // '', qr/its product is not a path this host can sell/, 'a product with "..": refused');
+    ok(!grep({ m{/bitcache/wallet|\.\.} } @{ $r->{requests} }), '... and not sent (no request to another API URL)');
 }
 
 # ---- 20 MiB, and the kept token of one product is not another's -----------------
 {
-    my $r = run('big', '--open', "$dl/big.bin.bcsealed", '--then', 'pay');
-    my ($s) = @{ $r->{steps} };
+    my $r = run('big', '--open', "$dl/big.bin.bcsealed", '--then', 'pay', '--open', "$dl/bigtampered.sealed");
+    my ($s, $bad) = @{ $r->{steps} };
     is($s->{state}, 'opened', '20 MiB: paid and opened') or diag explain $s;
     my $d = $s->{downloads}[0] || {};
     is($d->{suggested}, 'big.bin', '... named without .bcsealed');
     ok(!$d->{failure} && defined $d->{path} && -s $d->{path} == length($big) && slurp($d->{path}) eq $big,
        '... the original, byte for byte');
     key_kept_in('big', $s);
+    is($bad->{state}, 'refused', '20 MiB, one byte flipped in chunk 200: refused');
+    like($bad->{message} // '', qr/chunk 200 of 321: it does not verify/, '... naming chunk 200');
+    is(scalar @{ $bad->{downloads} }, 1, '... after its download had started (chunks 0 to 194 verified)');
+    ok(($bad->{downloads}[0] || {})->{failure}, "... and the download failed (@{[ ($bad->{downloads}[0] || {})->{failure} // 'completed' ]})");
 }
 
 # ---- the Bitcache wallet of this browser --------------------------------------------
