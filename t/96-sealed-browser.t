@@ -39,6 +39,7 @@ my $film = $t->make_file('films/film.bin', 300_000);
 my $song = $t->make_file('films/song.bin', 70_000);
 my $big = $t->make_file('films/big.bin', 20 * 1048576 + 12345);
 my $gift = $t->make_file('gifts/gift.bin', 5000);
+my $tune = $t->make_file('pwyw/tune.bin', 9000);
 $t->start_nginx($t->wallet_http(<<'LOC'));
         bitcache_wallets on;
         location /films/ {
@@ -48,6 +49,7 @@ $t->start_nginx($t->wallet_http(<<'LOC'));
             bitcache_max_downloads 10;
         }
         location /gifts/ { bitcache on; bitcache_price 7000; bitcache_free_first 1; }
+        location /pwyw/ { bitcache on; bitcache_price 3000; bitcache_suggested_price 8000; bitcache_confirmations 1; }
 LOC
 $t->start_watcher;
 my $api = $t->url('/bitcache');
@@ -68,6 +70,7 @@ seal('films/film.bin', 'film.bin.sealed', '/films/film.bin', title => 'A Film', 
 seal('films/big.bin', 'big.bin.bcsealed', '/films/big.bin', title => 'A Big Film');
 seal('films/song.bin', 'song.sealed', '/films/song.bin', title => 'A Song', chunk => 8192);
 seal('gifts/gift.bin', 'gift.sealed', '/gifts/gift.bin', title => 'A Gift');
+seal('pwyw/tune.bin', 'tune.sealed', '/pwyw/tune.bin', title => 'A Tune');
 seal('films/film.bin', 'elsewhere.sealed', '/films/elsewhere.bin', host => 'http://other.example/bitcache');
 $mirror->start_nginx(<<'CONF');
     server {
@@ -81,7 +84,7 @@ CONF
 my $dl = $t->dir . '/buyer';
 mkdir $dl;
 my %copy;
-for my $name (qw(film.bin.sealed big.bin.bcsealed song.sealed gift.sealed elsewhere.sealed)) {
+for my $name (qw(film.bin.sealed big.bin.bcsealed song.sealed gift.sealed tune.sealed elsewhere.sealed)) {
     my $r = $mirror->get("/copies/$name");
     is($r->{status}, 200, "the mirror serves $name");
     open my $fh, '>', "$dl/$name" or die;
@@ -284,8 +287,13 @@ sub key_kept_in {
     ok(!$d->{failure} && defined $d->{path} && slurp($d->{path}) eq $song, '... the original');
     is($t->wallet_balance($w->{code}), 15000, 'the wallet paid the price');
 
-    my $g = run('gift', '--open', "$dl/gift.sealed", '--then', 'free');
-    ($s) = @{ $g->{steps} };
+    my $g = run('gift', '--open', "$dl/gift.sealed", '--then', 'free', '--open', "$dl/tune.sealed", '--then', 'pay');
+    ($s, my $tn) = @{ $g->{steps} };
+    ok($tn->{first}{pwyw}, 'pay what you want: the amount field');
+    is($tn->{invoice}{amount}, '8000', '... the invoice of the suggested price');
+    is($tn->{state}, 'opened', '... paid and opened') or diag explain $tn;
+    ok(!(($tn->{downloads}[0] || {})->{failure}) && slurp(($tn->{downloads}[0] || {})->{path} // '/nonexistent') eq $tune,
+       '... the original');
     ok($s->{first}{free_button}, 'a giveaway: the free copy\'s button');
     is($s->{state}, 'opened', 'a free copy, opened') or diag explain $s;
     $d = $s->{downloads}[0] || {};
