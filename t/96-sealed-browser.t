@@ -310,5 +310,20 @@ sub key_kept_in {
     is($r->{sw}, undef, '... and no worker');
 }
 
+# ---- the host sealed the product again with a new key: an old copy cannot open -----
+{
+    my ($rc, undef, $err) = $t->cli('seal', $t->dir . '/html/films/song.bin', $t->dir . '/song-new.sealed',
+                                    '--product', '/films/song.bin', '--host', $api, '--new-key',
+                                    '--secret', $t->dir . '/secret', '--redis', $t->redis_addr);
+    is($rc, 0, 'sealed again with --new-key') or diag $err;
+    my @before = ids();
+    my $r = run('rekeyed', '--open', "$dl/song.sealed", '--then', 'pay');
+    my ($s) = @{ $r->{steps} };
+    is($s->{state}, 'mismatch', 'an old copy: its key id is not the one on sale');
+    like($s->{mismatch} // '', qr/sealed with another key/, '... the page explains');
+    ok(!$s->{pay} && !$s->{wallet_button}, '... and offers no way to pay');
+    is(scalar(ids()), scalar(@before), '... no invoice');
+}
+
 $t->check_log_clean;
 done_testing();
