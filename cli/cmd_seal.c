@@ -10,6 +10,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "api_request.h"
 #include "args.h"
 #include "commands.h"
 #include "hex.h"
@@ -42,6 +43,23 @@ set_field(unsigned char *dst, size_t *len, const char *s, int allow_empty)
     memcpy(dst, s, n);
     *len = n;
     return 1;
+}
+
+/* Whether <api>/keys<product> is a key route the host answers
+ * (bc_api_keys_path), so that the sealed copy can ever be opened. */
+static int
+keys_path_ok(const char *product)
+{
+    char uri[5 + BC_SEALED_FIELD_MAX + 1];
+    const char *path;
+    size_t n = strlen(product), path_len;
+
+    if (n > BC_SEALED_FIELD_MAX) {
+        return 0;
+    }
+    memcpy(uri, "/keys", 5);
+    memcpy(uri + 5, product, n);
+    return bc_api_keys_path(uri, 5 + n, "", 0, &path, &path_len) && path_len == n;
 }
 
 /* The product's key from Redis if it has one (and it unwraps), else a
@@ -200,6 +218,12 @@ parse_args(seal_args *a, redis_opts *ro, const char **secret, int argc, char **a
         /* the host sells it at <api>/keys<product>: a location's path */
         return usage_error("seal", "--product must be the path of the location that "
                            "sells it, starting with '/' (e.g. /films/a.mp4)");
+    }
+    if (!keys_path_ok(product)) {
+        /* a key nobody could ever fetch: refused now, not after the sale */
+        return usage_error("seal", "--product must be a path the host serves as it is: "
+                           "no empty, '.' or '..' segment, no '?' (the key route "
+                           "refuses it)");
     }
     if (host == NULL || !set_field(a->h.host, &a->h.host_len, host, 0)) {
         return usage_error("seal", "--host: the API's URL is needed (e.g. "

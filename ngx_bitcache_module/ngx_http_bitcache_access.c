@@ -292,32 +292,29 @@ ngx_http_bitcache_access_handler(ngx_http_request_t *r)
         if (describe == NGX_OK && mark->mode == NGX_HTTP_BITCACHE_MARK_KEY) {
             /* the key: the mark's token, the key fetch; no file drawn */
             rc = ngx_http_bitcache_keys_start(r, ctx, blcf, mark);
+            if (rc == NGX_DONE) {
+                return NGX_DONE;        /* not for sale there: answered */
+            }
             if (rc != NGX_OK) {
-                return rc == NGX_DONE ? NGX_DONE
-                                      : NGX_HTTP_INTERNAL_SERVER_ERROR;
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
             }
 
-            rc = NGX_OK;
-
-        } else if (ctx->describe) {
-            rc = NGX_DECLINED;
-
         } else {
-            rc = ngx_http_bitcache_find_token(r, &token);
-        }
+            rc = ctx->describe ? NGX_DECLINED
+                               : ngx_http_bitcache_find_token(r, &token);
 
-        if (ctx->keyfetch != NULL) {
-            /* state set */
+            if (rc == NGX_ERROR) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
 
-        } else if (rc == NGX_ERROR) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            } else if (rc == NGX_DECLINED) {
+                ctx->state = NGX_HTTP_BITCACHE_DENIED;
+                ctx->reason = "no token";
 
-        } else if (rc == NGX_DECLINED) {
-            ctx->state = NGX_HTTP_BITCACHE_DENIED;
-            ctx->reason = "no token";
-
-        } else if (ngx_http_bitcache_check(r, ctx, &token, blcf) != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            } else if (ngx_http_bitcache_check(r, ctx, &token, blcf)
+                       != NGX_OK)
+            {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
         }
 
         if (ctx->state == NGX_HTTP_BITCACHE_WAITING) {

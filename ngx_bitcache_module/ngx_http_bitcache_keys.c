@@ -64,21 +64,22 @@ ngx_http_bitcache_keys(ngx_http_request_t *r,
     const char                *p;
     ngx_http_bitcache_mark_t  *mark;
 
-    if (r->method != NGX_HTTP_GET) {
-        return NGX_HTTP_NOT_ALLOWED;
-    }
-
-    if (ngx_http_discard_request_body(r) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    /* the token first: hidden from the logs whatever the answer */
+    /* the token first: hidden from the logs whatever the answer (a 405
+     * too) */
     rc = ngx_http_bitcache_find_token(r, &token);
     if (rc == NGX_ERROR) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
     if (rc == NGX_DECLINED) {
         ngx_str_null(&token);
+    }
+
+    if (r->method != NGX_HTTP_GET) {
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     if (ngx_http_bitcache_mark_find(r) != NULL

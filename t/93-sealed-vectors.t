@@ -189,6 +189,17 @@ $err = `$CLI seal $dir/abc $dir/x --product /p --host ftp://x --secret $dir/secr
 like($err, qr/--host must be an http/, 'a bad --host is named');
 $err = `$CLI seal $dir/abc $dir/x --product /p --host https://x --chunk-size 1000 --secret $dir/secret --redis $R 2>&1`;
 like($err, qr/--chunk-size/, 'a bad --chunk-size is named');
+for my $p ('films/a.mp4', 'https://x/p', ' /p') {
+    $err = `$CLI seal $dir/abc $dir/x --product '$p' --host https://x --secret $dir/secret --redis $R 2>&1`;
+    is($? >> 8, 2, "--product '$p' (no leading '/'): exit 2");
+    like($err, qr/--product must be the path .* starting with '\/'/, "--product '$p': named");
+}
+for my $p ('/films/../a', '/films//a', '/films/./a', '/a?b', '/..') {
+    $err = `$CLI seal $dir/abc $dir/x --product '$p' --host https://x --secret $dir/secret --redis $R 2>&1`;
+    is($? >> 8, 2, "--product '$p': exit 2");
+    like($err, qr/a path the host serves as it is/, "--product '$p': named (the key route refuses it)");
+}
+ok(!-e "$dir/x", 'nothing sealed for a product that is not a path');
 $err = `$CLI open $dir/abc.sealed -o $dir/x --key 12 2>&1`;
 like($err, qr/--key: not 64 hex digits/, 'a bad --key is named');
 unlink "$dir/big", "$dir/big.sealed";

@@ -43,6 +43,7 @@ $t->start_nginx($t->wallet_http(<<'LOC', price => 1000, api => "bitcache_cors_or
         location /secret/ { internal; bitcache on; }
         location /plain/ { }
         location /named/ { bitcache on; bitcache_product /films/a.bin; }
+        location /ret/ { internal; bitcache on; return 200 "internal"; }
 LOC
 
 my %id;
@@ -53,6 +54,8 @@ $id{gift} = $t->seal('gift/g.bin', "$dir/g.sealed", '/gift/g.bin', $api);
 $id{sec} = $t->seal('secret/s.bin', "$dir/s.sealed", '/secret/s.bin', $api);
 $id{pl} = $t->seal('plain/p.bin', "$dir/p.sealed", '/plain/p.bin', $api);
 $id{nm} = $t->seal('named/x.bin', "$dir/x.sealed", '/named/x.bin', $api);
+$t->make_file('ret/r.bin', 100);
+$id{ret} = $t->seal('ret/r.bin', "$dir/r.sealed", '/ret/r.bin', $api);
 
 sub hdr { my ($r, $name) = @_; my $v = $r->{headers}{lc $name}; $v ? join(', ', @$v) : undef }
 sub json_of { my ($r) = @_; eval { decode_json($r->{content}) } || {} }
@@ -153,6 +156,20 @@ is($dl->{status}, 200, 'the plain file with the same token: 200');
 ok($dl->{content} eq $file{a}, 'the plain file: identical bytes');
 is($t->drawn_settled($tok, 'films/a.bin'), length $file{a}, 'the download drew the file once');
 
+# the key's answer goes through the header and body filters whole, and
+# its end gives nothing back: one script a fetch, no refund, no draw
+my $tok_f = $t->grant('/films/a.bin', '--uses', 3);
+my %before = @{ $t->redis('HGETALL', 'bitcache:tok:' . tok_id($tok_f)) };
+my $evals = $t->redis_calls('evalsha') + $t->redis_calls('eval');
+$r = key_get('/films/a.bin', $tok_f, Range => 'bytes=0-9', 'If-None-Match' => '*');
+is($r->{status}, 200, 'a fetch with Range and If-None-Match: 200, the whole JSON');
+is(length($r->{content}), $r->{headers}{'content-length'}[0], '... as long as its Content-Length');
+sleep 0.3;
+is($t->redis_calls('evalsha') + $t->redis_calls('eval') - $evals, 1, '... one script ran (no refund)');
+my %after = @{ $t->redis('HGETALL', 'bitcache:tok:' . tok_id($tok_f)) };
+delete $after{keys};
+is_deeply(\%after, \%before, '... the record changed only in keys');
+
 # unlimited
 my $tok_u = $t->grant('/films/a.bin', '--uses', 0);
 my $ok = 1;
@@ -162,4 +179,213 @@ for (1 .. 5) {
 }
 ok($ok, 'unlimited token: 5 fetches, each 200, counted 1..5, uses 0');
 
+# --- parallel fetches never exceed uses ---------------------------------------
+
+my $tok_p = $t->grant('/films/b.bin', '--uses', 3);
+my $out = "$dir/par";
+mkdir $out;
+my @kids;
+for my $i (1 .. 20) {
+    my $pid = fork // die;
+    if (!$pid) {
+        my $x = key_get('/films/b.bin', $tok_p);
+        open my $fh, '>', "$out/$i" or POSIX::_exit(1);
+        print $fh $x->{status}, "\n", $x->{content};
+        close $fh;
+        POSIX::_exit(0);
+    }
+    push @kids, $pid;
+}
+waitpid $_, 0 for @kids;
+my (%status, %keys_seen);
+for my $i (1 .. 20) {
+    open my $fh, '<', "$out/$i" or next;
+    my ($st, $body) = split /\n/, do { local $/; <$fh> }, 2;
+    $status{$st}++;
+    $keys_seen{ (eval { decode_json($body) } || {})->{key} // '' }++ if $st == 200;
+}
+is($status{200} // 0, 3, '20 parallel fetches, uses 3: exactly 3 get the key');
+is($status{402} // 0, 17, '... the 17 others 402');
+is(scalar(keys %keys_seen), 1, '... all the same key');
+ok(opens_to("$dir/b.sealed", (keys %keys_seen)[0], $file{b}), '... which opens b\'s copy');
+is(keys_count($tok_p), 3, '... and the record counts 3');
+
+# --- refused tokens: 402 with the key id, nothing counted ----------------------
+
+my $tok_r = $t->grant('/films/a.bin', '--uses', 5);
+my ($rc, undef, $err) = $t->cli('revoke', '--redis', $t->redis_addr, $tok_r);
+is($rc, 0, 'bitcache revoke') or diag $err;
+$r = key_get('/films/a.bin', $tok_r);
+is($r->{status}, 402, 'revoked token: 402');
+is(json_of($r)->{reason}, 'token revoked', 'revoked token: the reason');
+is(json_of($r)->{key_id}, $id{a}, 'revoked token: key_id');
+is(keys_count($tok_r), 0, 'revoked token: nothing counted');
+
+my $tok_k = $t->grant('/films/a.bin', '--uses', 5);
+$t->redis('DEL', 'bitcache:tok:' . tok_id($tok_k));
+$r = key_get('/films/a.bin', $tok_k);
+is($r->{status}, 402, 'unknown record: 402');
+is(json_of($r)->{reason}, 'unknown token', 'unknown record: the reason');
+is($t->redis('EXISTS', 'bitcache:tok:' . tok_id($tok_k)), 0, 'unknown record: nothing created');
+
+my $tok_e = $t->grant('/films/a.bin', '--uses', 5, '--ttl', '1s');
+sleep 2.2;
+$r = key_get('/films/a.bin', $tok_e);
+is($r->{status}, 402, 'expired token: 402');
+is(json_of($r)->{reason}, 'token expired', 'expired token: the reason');
+is(json_of($r)->{key_id}, $id{a}, 'expired token: key_id');
+
+my $tok_b = $t->grant('/films/b.bin', '--uses', 5);
+$r = key_get('/films/a.bin', $tok_b);
+is($r->{status}, 402, 'another product\'s token: 402');
+is(json_of($r)->{reason}, 'token is for another product', '... the reason');
+is(keys_count($tok_b), 0, '... nothing counted');
+
+my $forged = $tok;
+substr($forged, 10, 1) = substr($forged, 10, 1) eq 'A' ? 'B' : 'A';
+for my $bad (['garbage', 'garbage'], ['a forged token', $forged], ['an empty token', ''],
+             ['a long one', 'x' x 5000]) {
+    $r = key_get('/films/a.bin', $bad->[1]);
+    is($r->{status}, 402, "$bad->[0]: 402");
+    ok(!exists json_of($r)->{key} && json_of($r)->{key_id} eq $id{a}, "$bad->[0]: no key, the key id");
+}
+
+# a giveaway's copy releases the key
+$r = key_get('/gift/g.bin');
+$j = json_of($r);
+is($r->{status}, 402, 'giveaway, no token: 402');
+is($j->{free_total}, 3, 'giveaway: free_total');
+is($j->{free_url}, '/bitcache/free', 'giveaway: free_url');
+my $fr = $ua->request('POST', $t->url('/bitcache/free'), {
+    headers => { 'Content-Type' => 'application/json', Accept => 'application/json' },
+    content => encode_json({ offer => $j->{offer} }) });
+is($fr->{status}, 201, 'giveaway: a free copy');
+my $gift_tok = (eval { decode_json($fr->{content}) } || {})->{token} // '';
+$r = key_get('/gift/g.bin', $gift_tok);
+is($r->{status}, 200, 'giveaway copy\'s token: 200');
+ok(opens_to("$dir/g.sealed", json_of($r)->{key} // '', $file{gift}), 'giveaway: the key opens the copy');
+
+# --- 404s ----------------------------------------------------------------------
+
+my $tok_n = $t->grant('/films/never.bin', '--uses', 5);
+$r = key_get('/films/never.bin', $tok_n);
+is($r->{status}, 404, 'not sealed, with a token: 404');
+is(json_of($r)->{error}, 'not_sealed', '... not_sealed');
+is(json_of($r)->{product}, '/films/never.bin', '... the product');
+is($t->redis('HEXISTS', 'bitcache:tok:' . tok_id($tok_n), 'keys'), 0, '... nothing counted');
+$r = key_get('/films/never.bin');
+is($r->{status}, 404, 'not sealed, no token: 404');
+is(json_of($r)->{error}, 'not_sealed', '... not_sealed (nothing offered)');
+
+for my $c (['/plain/p.bin', 'no bitcache'], ['/secret/s.bin', 'an internal location'],
+           ['/named/x.bin', 'a product that is not the path'], ['/nowhere/x.bin', 'no location'],
+           ['/ret/r.bin', 'an internal location that returns']) {
+    my $tk = $t->grant($c->[0] eq '/named/x.bin' ? '/films/a.bin' : $c->[0], '--uses', 5);
+    for my $with (['no token', undef], ['a token', $tk]) {
+        $r = key_get($c->[0], $with->[1]);
+        is($r->{status}, 404, "$c->[1], $with->[0]: 404");
+        is(json_of($r)->{error}, 'not_for_sale', "$c->[1], $with->[0]: not_for_sale");
+    }
+    is(keys_count($tk), 0, "$c->[1]: nothing counted");
+}
+
+# --- methods and paths ---------------------------------------------------------
+
+for my $m (qw(POST HEAD PUT DELETE OPTIONS)) {
+    $r = $t->raw($m, "/bitcache/keys/films/a.bin?bitcache_token=$tok_u", $m eq 'POST' ? '' : undef);
+    is($r->{status}, 405, "$m: 405");
+}
+my $before = keys_count($tok_u);
+for my $p (['%2F', '/bitcache/keys/films%2Fa.bin'], ['..', '/bitcache/keys/films/../films/a.bin'],
+           ['%2e%2e', '/bitcache/keys/x/%2e%2e/films/a.bin'], ['//', '/bitcache/keys//films/a.bin'],
+           ['%3F', '/bitcache/keys/films/a.bin%3Fx'], ['%0A', '/bitcache/keys/films/a.bin%0Ax'],
+           ['a bare route', '/bitcache/keys/']) {
+    $r = $t->raw('GET', "$p->[1]?bitcache_token=$tok_u");
+    my $k = json_of($r)->{key};
+    ok($r->{status} != 200 || (defined $k && $k eq $key_a && json_of($r)->{product} eq '/films/a.bin'),
+       "$p->[0]: no other product's key ($r->{status})");
+    unlike($r->{content}, qr/\Q$tok_u\E/, "$p->[0]: the token is not echoed");
+}
+# nginx resolves ".." before any module: this is <api>/films/a.bin, the
+# API's plain 404 (which reads no token: a throwaway)
+$r = $t->raw('GET', '/bitcache/keys/../films/a.bin?bitcache_token=' . $t->grant('/films/a.bin'));
+is($r->{status}, 404, '<api>/keys/../films/a.bin: out of the route, 404');
+ok(!exists json_of($r)->{key}, '... no key');
+$r = $t->raw('GET', "/bitcache/keys/films%2Fa.bin?bitcache_token=$tok_u");
+is($r->{status}, 200, '%2F in the product: the same path, 200');
+# nginx refuses %00 while it reads the request line, before any module
+# sees it (and logs that line as it came, as for a download): a throwaway
+$r = $t->raw('GET', "/bitcache/keys/films/a.bin%00.x?bitcache_token=" . $t->grant('/films/a.bin'));
+ok($r->{status} == 400 || $r->{status} == 404, '%00: refused');
+$r = $t->raw('GET', "/bitcache/keys/films/a.bin%3Fx?bitcache_token=$tok_u");
+is($r->{status}, 404, '%3F: 404');
+
+# --- a Redis writer ------------------------------------------------------------
+
+# b's wrapped key and id copied into a's record: the tag (product in the
+# AAD) refuses it
+my %rec_a = @{ $t->redis('HGETALL', 'bitcache:sealkey:/films/a.bin') };
+my %rec_b = @{ $t->redis('HGETALL', 'bitcache:sealkey:/films/b.bin') };
+$t->redis('HSET', 'bitcache:sealkey:/films/a.bin', 'id', $rec_b{id}, 'key', $rec_b{key});
+$r = key_get('/films/a.bin', $tok_u);
+is($r->{status}, 409, 'another product\'s wrapped key in the record: 409');
+is(json_of($r)->{error}, 'key_record_invalid', '... key_record_invalid');
+ok(!exists json_of($r)->{key}, '... no key');
+like($t->error_log, qr/\[error\].*key record of "\/films\/a\.bin" does not open/, '... logged at error');
+$t->redis('HSET', 'bitcache:sealkey:/films/a.bin', 'key', '00' x 60, 'id', $rec_a{id});
+$r = key_get('/films/a.bin', $tok_u);
+is($r->{status}, 409, 'a wrapped key of zeros: 409');
+$t->redis('HSET', 'bitcache:sealkey:/films/a.bin', 'key', 'zz');
+is(key_get('/films/a.bin', $tok_u)->{status}, 409, 'a wrapped key that is not hex: 409');
+$t->redis('HSET', 'bitcache:sealkey:/films/a.bin', 'id', 'nothex');
+is(key_get('/films/a.bin')->{status}, 409, 'an id that is not hex, no token: 409');
+$t->redis('HSET', 'bitcache:sealkey:/films/a.bin', %rec_a);
+is(key_get('/films/a.bin', $tok_u)->{status}, 200, 'the record put back: 200');
+
+# a garbage "keys" count: never a key
+my $tok_g = $t->grant('/films/a.bin', '--uses', 2);
+$t->redis('HSET', 'bitcache:tok:' . tok_id($tok_g), 'keys', 'lots');
+$r = key_get('/films/a.bin', $tok_g);
+ok($r->{status} == 503 || $r->{status} == 402, "a garbage keys field: $r->{status}, refused");
+ok(!exists json_of($r)->{key}, '... no key');
+$t->redis('HSET', 'bitcache:tok:' . tok_id($tok_g), 'keys', '-5');
+$r = key_get('/films/a.bin', $tok_g);
+is($r->{status}, 503, 'a negative keys field: 503');
+ok(!exists json_of($r)->{key}, '... no key');
+$t->redis('HSET', 'bitcache:tok:' . tok_id($tok_g), 'keys', '1');
+is(key_get('/films/a.bin', $tok_g)->{status}, 200, 'a number again: the token\'s last fetch');
+
+# --- logs ----------------------------------------------------------------------
+
+my $logs = $t->access_log . $t->error_log;
+my @leaks = grep { length($_) > 20 && index($logs, $_) >= 0 } ($tok, $tok_c, $tok_u, $tok_p, $tok_r, $tok_b, $gift_tok);
+ok(!@leaks, 'no token in the access or error log') or diag "leaked: @leaks";
+ok(index($logs, $key_a) < 0, 'no key in the logs');
+like($t->access_log, qr{GET /bitcache/keys/films/a\.bin\?bitcache_token=\*+ }, 'the access log has the request, token starred');
+
+# --- Redis down, then back -----------------------------------------------------
+
+$t->stop_redis;
+$r = key_get('/films/a.bin', $tok_u);
+is($r->{status}, 503, 'Redis down, a token: 503');
+ok(defined hdr($r, 'Retry-After'), '... Retry-After');
+ok(!exists json_of($r)->{key}, '... no key');
+$r = key_get('/films/a.bin');
+is($r->{status}, 503, 'Redis down, no token: 503');
+ok(defined hdr($r, 'Retry-After'), '... Retry-After');
+$t->start_redis;
+# Redis came back empty (no save): seal again, grant again
+my $id2 = $t->seal('films/a.bin', "$dir/a2.sealed", '/films/a.bin', $api);
+my $tok_2 = $t->grant('/films/a.bin', '--uses', 1);
+$ok = 0;
+for (1 .. 50) {
+    $r = key_get('/films/a.bin', $tok_2);
+    last if $r->{status} != 503 && ($ok = 1);
+    sleep 0.2;
+}
+is($r->{status}, 200, 'Redis back: 200');
+is(json_of($r)->{key_id}, $id2, '... the new key\'s id');
+ok(opens_to("$dir/a2.sealed", json_of($r)->{key} // '', $file{a}), '... which opens the new copy');
+
+$t->check_log_clean;
 done_testing;

@@ -380,6 +380,89 @@ sealkeys(void)
        "a record without created refused");
 }
 
+/* BC_SCRIPT_KEY_FETCH's reply, as bc_keyfetch_parse reads it */
+static void
+keyfetches(void)
+{
+    static const char idhex[] = "24ecb62ef5958cad2dff221db9c3c75b";
+    char wrapped[2 * BC_SEALKEY_WRAPPED_LEN + 1], err[128];
+    const char *s[6];
+    size_t len[6], i;
+    bc_keyfetch f;
+
+    memset(wrapped, 'a', sizeof(wrapped) - 1);
+    wrapped[sizeof(wrapped) - 1] = '\0';
+
+#define SET(n_, ...) do {                                               \
+        const char *v_[] = { __VA_ARGS__ };                             \
+        for (i = 0; i < (n_); i++) { s[i] = v_[i]; len[i] = strlen(v_[i]); } \
+    } while (0)
+
+    SET(5, "key", "3", "1", idhex, wrapped);
+    ok(bc_keyfetch_parse(&f, s, len, 5, err, sizeof(err)) && f.status == BC_KEYFETCH_KEY
+       && f.fetches == 3 && f.id[0] == 0x24 && f.id[15] == 0x5b && f.wrapped[0] == 0xaa
+       && f.wrapped[BC_SEALKEY_WRAPPED_LEN - 1] == 0xaa, "a key: count, id and wrapped key");
+    SET(1, "not_sealed");
+    ok(bc_keyfetch_parse(&f, s, len, 1, err, sizeof(err)) && f.status == BC_KEYFETCH_NOT_SEALED,
+       "not_sealed");
+    SET(2, "unknown", idhex);
+    ok(bc_keyfetch_parse(&f, s, len, 2, err, sizeof(err)) && f.status == BC_KEYFETCH_UNKNOWN
+       && f.id[0] == 0x24, "unknown, with the id");
+    SET(2, "revoked", idhex);
+    ok(bc_keyfetch_parse(&f, s, len, 2, err, sizeof(err)) && f.status == BC_KEYFETCH_REVOKED,
+       "revoked");
+    SET(2, "used_up", idhex);
+    ok(bc_keyfetch_parse(&f, s, len, 2, err, sizeof(err)) && f.status == BC_KEYFETCH_USED_UP,
+       "used_up");
+    is_str(bc_keyfetch_status_str(f.status), "downloads used up", "used_up's reason");
+    SET(2, "revoked", "24ECB62EF5958CAD2DFF221DB9C3C75");
+    ok(bc_keyfetch_parse(&f, s, len, 2, err, sizeof(err)) && f.status == BC_KEYFETCH_INVALID,
+       "a refusal with a bad id: the record is invalid");
+
+    /* the record's fields are a Redis writer's: invalid, never a key */
+    SET(5, "key", "1", "2", idhex, wrapped);
+    ok(bc_keyfetch_parse(&f, s, len, 5, err, sizeof(err)) && f.status == BC_KEYFETCH_INVALID,
+       "v 2: invalid");
+    SET(5, "key", "1", "", idhex, wrapped);
+    ok(bc_keyfetch_parse(&f, s, len, 5, err, sizeof(err)) && f.status == BC_KEYFETCH_INVALID,
+       "no v: invalid");
+    SET(5, "key", "1", "1", "", wrapped);
+    ok(bc_keyfetch_parse(&f, s, len, 5, err, sizeof(err)) && f.status == BC_KEYFETCH_INVALID,
+       "no id: invalid");
+    SET(5, "key", "1", "1", idhex, "abcd");
+    ok(bc_keyfetch_parse(&f, s, len, 5, err, sizeof(err)) && f.status == BC_KEYFETCH_INVALID,
+       "a short key: invalid");
+    wrapped[7] = 'g';
+    SET(5, "key", "1", "1", idhex, wrapped);
+    ok(bc_keyfetch_parse(&f, s, len, 5, err, sizeof(err)) && f.status == BC_KEYFETCH_INVALID,
+       "a key that is not hex: invalid");
+    wrapped[7] = 'a';
+
+    /* shapes the script never gives: refused (503) */
+    SET(5, "key", "0", "1", idhex, wrapped);
+    ok(!bc_keyfetch_parse(&f, s, len, 5, err, sizeof(err)), "a count of 0 refused");
+    SET(5, "key", "-1", "1", idhex, wrapped);
+    ok(!bc_keyfetch_parse(&f, s, len, 5, err, sizeof(err)), "a negative count refused");
+    SET(5, "key", "01", "1", idhex, wrapped);
+    ok(!bc_keyfetch_parse(&f, s, len, 5, err, sizeof(err)), "a leading zero refused");
+    SET(5, "key", "18446744073709551616", "1", idhex, wrapped);
+    ok(!bc_keyfetch_parse(&f, s, len, 5, err, sizeof(err)), "a count over 2^64 refused");
+    SET(4, "key", "1", "1", idhex);
+    ok(!bc_keyfetch_parse(&f, s, len, 4, err, sizeof(err)), "four elements refused");
+    is_str(err, "not a reply of the key fetch script (4 elements)", "and why");
+    SET(1, "unknown");
+    ok(!bc_keyfetch_parse(&f, s, len, 1, err, sizeof(err)), "a refusal without an id refused");
+    SET(2, "not_sealed", idhex);
+    ok(!bc_keyfetch_parse(&f, s, len, 2, err, sizeof(err)), "not_sealed with more refused");
+    SET(2, "Revoked", idhex);
+    ok(!bc_keyfetch_parse(&f, s, len, 2, err, sizeof(err)), "an unknown word refused");
+    ok(!bc_keyfetch_parse(&f, s, len, 0, err, sizeof(err)), "an empty reply refused");
+    s[0] = "not_sealed";
+    len[0] = 3;
+    ok(!bc_keyfetch_parse(&f, s, len, 1, err, sizeof(err)), "a prefix of a word refused");
+#undef SET
+}
+
 int
 main(void)
 {
@@ -390,5 +473,6 @@ main(void)
     seeking();
     headers();
     sealkeys();
+    keyfetches();
     return done_testing();
 }
