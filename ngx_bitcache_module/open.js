@@ -202,9 +202,11 @@
         root.dataset.state = 'foreign';
         refuse(`this copy is sold by ${h.host}, not by this host: open it on that host's page (${h.host}/open)`);
       }
-      // a path as the host sells it (its key route refuses the rest): no
-      // empty, "." or ".." segment that fetch would resolve to another URL
-      if (h.product.charAt(0) !== '/' || h.product.slice(1).split('/').some((x) => x === '' || x === '.' || x === '..')) {
+      // a path as the host sells it (its key route and `bitcache seal`
+      // refuse the rest): no empty, "." or ".." segment that fetch would
+      // resolve to another URL, no '?'
+      if (h.product.charAt(0) !== '/' || h.product.indexOf('?') >= 0
+          || h.product.slice(1).split('/').some((x) => x === '' || x === '.' || x === '..')) {
         refuse('its product is not a path this host can sell');
       }
       await fetchKey(h);
