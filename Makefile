@@ -88,6 +88,17 @@ $(BUILD)/button_js.h: ngx_bitcache_module/button.js scripts/embed.sh
 	@mkdir -p $(dir $@)
 	sh scripts/embed.sh ngx_http_bitcache_button_src $< > $@.tmp && mv -f $@.tmp $@
 
+# the sealed files' opener (GET <api>/open, open.js, open-sw.js), the same way
+$(BUILD)/open_default.h: ngx_bitcache_module/open_default.html scripts/embed.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed.sh ngx_http_bitcache_open_default $< > $@.tmp && mv -f $@.tmp $@
+$(BUILD)/open_js.h: ngx_bitcache_module/open.js scripts/embed.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed.sh ngx_http_bitcache_open_js $< > $@.tmp && mv -f $@.tmp $@
+$(BUILD)/open_sw_js.h: ngx_bitcache_module/open-sw.js scripts/embed.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed.sh ngx_http_bitcache_open_sw_js $< > $@.tmp && mv -f $@.tmp $@
+
 # The module is built by nginx's own build system from Debian's nginx-dev
 # tree with Debian's configure flags, so that the packaged nginx loads it.
 module: $(MODULE)
@@ -95,7 +106,7 @@ $(BUILD)/nginx/.configured: config scripts/ngx-configure.sh
 	bash scripts/ngx-configure.sh $(NGX_SRC) $(BUILD)/nginx "$(WARN)"
 	touch $@
 
-$(MODULE): $(BUILD)/nginx/.configured $(MOD_SRCS) $(BUILD)/libbitcache.a $(BUILD)/page_default.h $(BUILD)/wallet_default.h $(BUILD)/button_js.h
+$(MODULE): $(BUILD)/nginx/.configured $(MOD_SRCS) $(BUILD)/libbitcache.a $(BUILD)/page_default.h $(BUILD)/wallet_default.h $(BUILD)/button_js.h $(BUILD)/open_default.h $(BUILD)/open_js.h $(BUILD)/open_sw_js.h
 	@# nginx's Makefile does not know the library: relink when it changed
 	rm -f $(BUILD)/nginx/objs/ngx_http_bitcache_module.so
 	$(MAKE) -C $(BUILD)/nginx -f objs/Makefile modules

@@ -23,6 +23,7 @@ typedef struct {
     ngx_http_bitcache_redis_conf_t   redis;
     bc_template                     *default_page;
     bc_template                     *wallet_page;      /* GET <api>/wallet */
+    bc_template                     *open_page;        /* GET <api>/open */
     ngx_shm_zone_t                  *catalog_zone;     /* catalog marks */
 } ngx_http_bitcache_main_conf_t;
 

@@ -23,6 +23,7 @@
 #include "giveaway.h"
 #include "page_default.h"
 #include "wallet_default.h"
+#include "open_default.h"
 
 
 #define NGX_HTTP_BITCACHE_DEFAULT_TIMEOUT    1000
@@ -398,6 +399,17 @@ ngx_http_bitcache_init_main_conf(ngx_conf_t *cf, void *conf)
     if (bmcf->wallet_page == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "bitcache: the built-in wallet page does not "
+                           "compile: %s", err);
+        return NGX_CONF_ERROR;
+    }
+
+    bmcf->open_page = ngx_http_bitcache_compile_page(cf,
+                          ngx_http_bitcache_open_default,
+                          sizeof(ngx_http_bitcache_open_default) - 1,
+                          err, sizeof(err));
+    if (bmcf->open_page == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "bitcache: the built-in opener page does not "
                            "compile: %s", err);
         return NGX_CONF_ERROR;
     }

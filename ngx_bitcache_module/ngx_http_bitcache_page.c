@@ -251,6 +251,15 @@ void
 ngx_http_bitcache_send_template(ngx_http_request_t *r, bc_template *page,
     ngx_uint_t status, bc_tvar *vars, size_t nvars)
 {
+    ngx_http_bitcache_send_template_csp(r, page, status, vars, nvars,
+                                        NGX_HTTP_BITCACHE_CSP);
+}
+
+
+void
+ngx_http_bitcache_send_template_csp(ngx_http_request_t *r, bc_template *page,
+    ngx_uint_t status, bc_tvar *vars, size_t nvars, const char *policy)
+{
     u_char          raw[16], *body;
     char            nonce[BC_B64URL_ENCODED_LEN(16) + 1];
     size_t          len;
@@ -273,12 +282,12 @@ ngx_http_bitcache_send_template(ngx_http_request_t *r, bc_template *page,
     vars[nvars].value = nonce;
     nvars++;
 
-    csp.data = ngx_pnalloc(r->pool, sizeof(NGX_HTTP_BITCACHE_CSP) + sizeof(nonce));
+    csp.data = ngx_pnalloc(r->pool, ngx_strlen(policy) + sizeof(nonce));
     if (csp.data == NULL) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
-    csp.len = ngx_sprintf(csp.data, NGX_HTTP_BITCACHE_CSP, nonce) - csp.data;
+    csp.len = ngx_sprintf(csp.data, policy, nonce) - csp.data;
 
     len = bc_template_render(NULL, 0, page, vars, nvars);
     body = ngx_pnalloc(r->pool, len + 1);

@@ -79,6 +79,12 @@ void ngx_http_bitcache_send_page(ngx_http_request_t *r,
 void ngx_http_bitcache_send_template(ngx_http_request_t *r, bc_template *page,
     ngx_uint_t status, bc_tvar *vars, size_t nvars);
 
+/* The same with another CSP: policy is a format with one %s, the nonce
+ * (the sealed files' opener adds its worker and its download frame). */
+void ngx_http_bitcache_send_template_csp(ngx_http_request_t *r,
+    bc_template *page, ngx_uint_t status, bc_tvar *vars, size_t nvars,
+    const char *policy);
+
 /* A NUL-terminated copy of s from the request's pool (NULL: no memory). */
 char *ngx_http_bitcache_cstr(ngx_http_request_t *r, ngx_str_t *s);
 
