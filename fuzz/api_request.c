@@ -45,6 +45,15 @@ check_route(const char *s, size_t n, const char *api, size_t apilen)
     } else if (r == BC_ROUTE_PRODUCT) {
         FUZZ_ASSERT(n >= apilen + 10 && memcmp(s, api, apilen) == 0
                     && memcmp(s + apilen, "/products/", 10) == 0);
+    } else if (r == BC_ROUTE_KEYS) {
+        FUZZ_ASSERT(n >= apilen + 6 && memcmp(s, api, apilen) == 0
+                    && memcmp(s + apilen, "/keys/", 6) == 0);
+    } else if (r == BC_ROUTE_OPEN) {
+        FUZZ_ASSERT(n == apilen + 5 && memcmp(s + apilen, "/open", 5) == 0);
+    } else if (r == BC_ROUTE_OPEN_JS) {
+        FUZZ_ASSERT(n == apilen + 8 && memcmp(s + apilen, "/open.js", 8) == 0);
+    } else if (r == BC_ROUTE_OPEN_SW) {
+        FUZZ_ASSERT(n == apilen + 11 && memcmp(s + apilen, "/open-sw.js", 11) == 0);
     } else if (r == BC_ROUTE_CREATE) {
         FUZZ_ASSERT(n == apilen + 9 && memcmp(s + apilen, "/invoices", 9) == 0);
     } else if (r == BC_ROUTE_STATUS) {
@@ -57,21 +66,33 @@ check_route(const char *s, size_t n, const char *api, size_t apilen)
     }
 }
 
+/* the products and keys routes' paths: what the internal redirect may
+ * go to (route_len: "/products" or "/keys") */
 static void
-check_product_path(const char *s, size_t n, const char *api, size_t apilen)
+check_route_path(const char *s, size_t n, const char *api, size_t apilen,
+    bc_route route)
 {
     const char *p;
-    size_t plen, i;
+    size_t plen, i, route_len;
+    int ok;
 
-    if (!bc_api_product_path(s, n, api, apilen, &p, &plen)) {
+    if (route == BC_ROUTE_PRODUCT) {
+        ok = bc_api_product_path(s, n, api, apilen, &p, &plen);
+        route_len = 9;
+    } else {
+        ok = bc_api_keys_path(s, n, api, apilen, &p, &plen);
+        route_len = 5;
+    }
+    if (!ok) {
         return;
     }
     {
         unsigned char id[BC_INVOICE_ID_LEN];
 
-        FUZZ_ASSERT(bc_api_route(s, n, api, apilen, id) == BC_ROUTE_PRODUCT);
+        FUZZ_ASSERT(bc_api_route(s, n, api, apilen, id) == route);
     }
-    FUZZ_ASSERT(p == s + apilen + 9 && p + plen == s + n && plen >= 2 && p[0] == '/');
+    FUZZ_ASSERT(p == s + apilen + route_len && p + plen == s + n && plen >= 2
+                && p[0] == '/');
     for (i = 0; i < plen; i++) {
         FUZZ_ASSERT((unsigned char) p[i] >= 0x20 && p[i] != 0x7f && p[i] != '?');
         FUZZ_ASSERT(!(p[i] == '/' && i + 1 < plen && p[i + 1] == '/'));
@@ -196,7 +217,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     n = size;
     check_route(s, n, "/bitcache", 9);
-    check_product_path(s, n, "/bitcache", 9);
+    check_route_path(s, n, "/bitcache", 9, BC_ROUTE_PRODUCT);
+    check_route_path(s, n, "/bitcache", 9, BC_ROUTE_KEYS);
     check_amount(s, n);
 
     /* the first line as an API URL, the rest as a URI under it */
@@ -209,7 +231,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         if (cut < n) {
             check_route(s + cut + 1, n - cut - 1, s, cut);
-            check_product_path(s + cut + 1, n - cut - 1, s, cut);
+            check_route_path(s + cut + 1, n - cut - 1, s, cut, BC_ROUTE_PRODUCT);
+            check_route_path(s + cut + 1, n - cut - 1, s, cut, BC_ROUTE_KEYS);
         }
     }
 

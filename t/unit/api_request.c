@@ -376,6 +376,46 @@ test_product_path(void)
        "a NUL");
 }
 
+/* docs/sealed.md: the key route and the opener's three paths */
+static void
+test_sealed_routes(void)
+{
+    static const struct { const char *uri; bc_route r; } rt[] = {
+        { "/bitcache/keys/films/a.mp4", BC_ROUTE_KEYS },
+        { "/bitcache/keys/", BC_ROUTE_KEYS },           /* refused by the path check */
+        { "/bitcache/keys", BC_ROUTE_NONE },
+        { "/bitcache/keysx/a", BC_ROUTE_NONE },
+        { "/bitcache/open", BC_ROUTE_OPEN },
+        { "/bitcache/open.js", BC_ROUTE_OPEN_JS },
+        { "/bitcache/open-sw.js", BC_ROUTE_OPEN_SW },
+        { "/bitcache/open/", BC_ROUTE_NONE },
+        { "/bitcache/open/save/1/a.mp4", BC_ROUTE_NONE },   /* the worker's, never nginx's */
+        { "/bitcache/Open", BC_ROUTE_NONE },
+        { "/bitcache/open.jsx", BC_ROUTE_NONE },
+        { "/other/keys/a", BC_ROUTE_NONE },
+    };
+    static const char *const bad[] = {
+        "/bitcache/keys/", "/bitcache/keys//a", "/bitcache/keys/a/../b", "/bitcache/keys/..",
+        "/bitcache/keys/a?x", "/bitcache/keys/a\nb", "/bitcache/products/a",
+    };
+    const char *p;
+    size_t plen, i;
+
+    for (i = 0; i < sizeof(rt) / sizeof(rt[0]); i++) {
+        ok(route(rt[i].uri, "/bitcache") == rt[i].r, "%s: route %d", rt[i].uri, (int) rt[i].r);
+    }
+    ok(bc_api_keys_path("/bitcache/keys/films/a.mp4", 26, "/bitcache", 9, &p, &plen)
+       && plen == 12 && memcmp(p, "/films/a.mp4", 12) == 0,
+       "keys: the product's path, its '/' included");
+    ok(bc_api_keys_path("/shop/api/keys/x", 16, "/shop/api", 9, &p, &plen) && plen == 2,
+       "keys: a deeper API URL");
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ok(!bc_api_keys_path(bad[i], strlen(bad[i]), "/bitcache", 9, &p, &plen),
+           "keys: refused \"%s\"", bad[i]);
+    }
+    ok(!bc_api_keys_path("/bitcache/keys/a\0b", 17, "/bitcache", 9, &p, &plen), "keys: a NUL");
+}
+
 static bc_amount_choice
 amount(const char *body, uint64_t price, uint64_t suggested, uint64_t *out)
 {
@@ -479,6 +519,7 @@ main(void)
     test_routes();
     test_creator_routes();
     test_product_path();
+    test_sealed_routes();
     test_amount();
     test_api_url();
     test_offer();
