@@ -60,7 +60,7 @@ for r in $(seq "$rounds"); do
             "$(redis-cli -p "$rport" hget bitcache:sealkey:/bench/film key)")
     fi
     t0=$(now)
-    build/bitcache open "$dir/film.sealed" -o "$dir/film.back" --key "$key"
+    build/bitcache open "$dir/film.sealed" -o "$dir/film.back" --key "$key" >/dev/null
     t1=$(now)
     copen+=("$(mbps "$bytes" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')")")
     cmp -s "$dir/film.bin" "$dir/film.back" || { echo "bench: bitcache open gave other bytes" >&2; exit 1; }
