@@ -344,6 +344,17 @@ ngx_http_bitcache_keys_fetch(ngx_http_bitcache_ctx_t *ctx)
 }
 
 
+/* the key opened but never sent (another access check refused it, the
+ * client went away): not left in the pool's memory */
+static void
+ngx_http_bitcache_keys_cleanse(void *data)
+{
+    ngx_http_bitcache_keyfetch_t  *kf = data;
+
+    OPENSSL_cleanse(kf->key, sizeof(kf->key));
+}
+
+
 ngx_int_t
 ngx_http_bitcache_keys_start(ngx_http_request_t *r,
     ngx_http_bitcache_ctx_t *ctx, ngx_http_bitcache_loc_conf_t *blcf,
@@ -354,6 +365,7 @@ ngx_http_bitcache_keys_start(ngx_http_request_t *r,
     bc_token                       t;
     ngx_str_t                      none;
     bc_token_status                st;
+    ngx_pool_cleanup_t            *cln;
     ngx_http_bitcache_keyfetch_t  *kf;
 
     /* the product is this location's: the path's only if they are the
@@ -372,6 +384,13 @@ ngx_http_bitcache_keys_start(ngx_http_request_t *r,
     }
 
     ctx->keyfetch = kf;
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+    cln->handler = ngx_http_bitcache_keys_cleanse;
+    cln->data = kf;
 
     if (ngx_http_bitcache_key(r, &kf->record, BC_SEALKEY_KIND,
                               ctx->product.data, ctx->product.len)
@@ -569,4 +588,26 @@ ngx_http_bitcache_keys_answer(ngx_http_request_t *r,
         }
         return;
     }
+}
+
+
+ngx_int_t
+ngx_http_bitcache_keys_content(ngx_http_request_t *r)
+{
+    ngx_http_bitcache_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_bitcache_module);
+
+    /* only ever set by the access handler of this location, on a key
+     * allowed: anything else is not an answer to give */
+    if (ctx == NULL || ctx->keyfetch == NULL
+        || ctx->state != NGX_HTTP_BITCACHE_ALLOWED)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    r->main->count++;
+    ngx_http_bitcache_keys_answer(r, ctx);
+
+    return NGX_DONE;
 }

@@ -61,4 +61,10 @@ ngx_int_t ngx_http_bitcache_keys_refused(ngx_http_request_t *r,
 void ngx_http_bitcache_keys_answer(ngx_http_request_t *r,
     ngx_http_bitcache_ctx_t *ctx);
 
+/* The content handler of a released key: the access handler sets it
+ * (r->content_handler) and returns NGX_OK, so that the location's other
+ * access checks (auth_basic, allow/deny, auth_request under `satisfy
+ * all`) still run before the key goes out, as they do before the file. */
+ngx_int_t ngx_http_bitcache_keys_content(ngx_http_request_t *r);
+
 #endif /* _NGX_HTTP_BITCACHE_KEYS_H_INCLUDED_ */

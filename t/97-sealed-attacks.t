@@ -1,0 +1,258 @@
+#!/usr/bin/perl
+# Attack review of #13 (sealed files), the key route and `bitcache open`:
+# each attack asserts the safe outcome; the ones that work are TODO tests
+# with the reason. Buyer (another product's token, revoked), a Redis writer
+# (records swapped, types changed, SCRIPT FLUSH), URL tricks, operator
+# configurations around the product's location (auth_basic, deny,
+# try_files), and a lying host seen by `bitcache open`.
+use strict;
+use warnings;
+use lib 't/lib';
+use Test::More;
+use JSON::PP;
+use BcTest;
+use TokenRef;
+use MIME::Base64 ();
+
+plan skip_all => 'module or CLI not built (make all)'
+    unless -f $BcTest::MODULE && -x $BcTest::CLI;
+
+my $t = BcTest->new;
+$t->start_redis;
+my $dir = $t->dir;
+$t->{http_port} = BcTest::free_port();
+my $api = "http://127.0.0.1:$t->{http_port}/bitcache";
+my $fake = "http://127.0.0.1:$t->{http_port}/fake";
+
+my %file = (
+    a   => $t->make_file('films/a.bin', 20_000),
+    b   => $t->make_file('films/b.bin', 3_000),
+    m   => $t->make_file('members/m.bin', 2_000),
+    d   => $t->make_file('denied/d.bin', 2_000),
+    y   => $t->make_file('any/y.bin', 2_000),
+    f   => $t->make_file('films/f.bin', 2_000),
+);
+$t->write_file('htpasswd', "member:{PLAIN}pw\n");
+
+my %id;
+$id{a} = $t->seal('films/a.bin', "$dir/a.sealed", '/films/a.bin', $api);
+$id{b} = $t->seal('films/b.bin', "$dir/b.sealed", '/films/b.bin', $api);
+$id{m} = $t->seal('members/m.bin', "$dir/m.sealed", '/members/m.bin', $api);
+$id{y} = $t->seal('any/y.bin', "$dir/y.sealed", '/any/y.bin', $api);
+$id{d} = $t->seal('denied/d.bin', "$dir/d.sealed", '/denied/d.bin', $api);
+# a copy whose header names a lying host
+$id{f} = $t->seal('films/f.bin', "$dir/f.sealed", '/films/f.bin', $fake);
+
+my $zero = '00' x 32;
+my $lie = qq({"product":"/films/f.bin","key_id":"$id{f}","key":"$zero","fetches":1,"uses":1});
+my $lie2 = qq({"product":"/films/a.bin","key_id":"$id{a}","key":"$zero","fetches":1,"uses":1});
+$lie =~ s/"/\\"/g; $lie2 =~ s/"/\\"/g;
+
+$t->start_nginx($t->selling_http(<<LOC, price => 1000));
+        location /films/ { bitcache on; }
+        location /members/ { auth_basic "members"; auth_basic_user_file $dir/htpasswd; bitcache on; }
+        location /denied/ { deny all; bitcache on; }
+        location /any/ { satisfy any; allow 127.0.0.1; deny all; bitcache on; }
+        location /tf/ { try_files \$uri /films/a.bin; bitcache on; }
+        location /fake/keys/films/f.bin { default_type application/json; return 200 "$lie"; }
+        location /fake/keys/films/g.bin { default_type application/json; return 200 "$lie2"; }
+        location /fake/keys/ { return 302 /bitcache/keys/films/a.bin; }
+LOC
+
+sub json_of { my ($r) = @_; eval { decode_json($r->{content}) } || {} }
+sub tok_id { TokenRef::parse_token($_[0])->{id} }
+sub keys_count { $t->redis('HGET', 'bitcache:tok:' . tok_id($_[0]), 'keys') // 0 }
+sub opens_to {
+    my ($sealed, $key, $orig) = @_;
+    return 0 unless defined $key;
+    unlink "$dir/opened";
+    my ($rc) = $t->cli('open', $sealed, '-o', "$dir/opened", '--key', $key);
+    return 0 if $rc;
+    open my $fh, '<:raw', "$dir/opened" or return 0;
+    local $/;
+    my $got = <$fh>;
+    return defined $got && $got eq $orig;
+}
+sub key_get {
+    my ($path, $token, %h) = @_;
+    my $target = "/bitcache/keys$path" . (defined $token ? "?bitcache_token=$token" : '');
+    return $t->raw('GET', $target, undef, %h);
+}
+
+# --- buyer: another product's token ----------------------------------------
+my $tb = $t->grant('/films/b.bin', '--uses', 1);
+my $r = key_get('/films/a.bin', $tb);
+is($r->{status}, 402, 'token of b for the key of a: 402');
+ok(!exists json_of($r)->{key}, 'token of b for a: no key');
+is(keys_count($tb), 0, 'token of b for a: nothing counted');
+
+# the cheap product's token through a try_files fallback to another file
+$r = key_get('/tf/missing.bin', $tb);
+isnt($r->{status}, 200, 'try_files fallback carrying the mark: no key');
+ok(!exists json_of($r)->{key}, 'try_files fallback: no key');
+
+# --- buyer: one fetch, then used up; revoked -------------------------------
+$r = key_get('/films/b.bin', $tb);
+is($r->{status}, 200, 'b with its token: 200');
+my $key_b = json_of($r)->{key};
+$r = key_get('/films/b.bin', $tb);
+is($r->{status}, 402, 'second fetch of a 1-use token: 402');
+is(json_of($r)->{reason}, 'downloads used up', 'second fetch: used up');
+
+my $ta = $t->grant('/films/a.bin', '--uses', 3);
+$t->cli('revoke', $ta, '--redis', $t->redis_addr);
+$t->redis('HSET', 'bitcache:tok:' . tok_id($ta), 'revoked', 1);
+$r = key_get('/films/a.bin', $ta);
+is($r->{status}, 402, 'revoked token: 402');
+ok(!exists json_of($r)->{key}, 'revoked token: no key');
+
+# --- URL tricks --------------------------------------------------------------
+my $ta2 = $t->grant('/films/a.bin', '--uses', 0);
+for my $p ('/films%2Fa.bin', '/films/./a.bin', '/films//a.bin', '/x/../films/a.bin',
+           '/films/a.bin%00', '/films/a.bin%3Fx', '//films/a.bin', '/films/%2e%2e/films/a.bin',
+           '/films/a.bin/', '/bitcache/keys/films/a.bin', '/' . ('x' x 5000))
+{
+    $r = key_get($p, $ta2);
+    # nginx normalises some of these to the very same path: a key for the
+    # token's own product is fine; any other path's key is not
+    my $j = json_of($r);
+    ok(!exists $j->{key} || ($j->{product} // '') eq '/films/a.bin',
+       "keys$p: no key of another path ($r->{status})");
+}
+for my $m ('POST', 'HEAD', 'PUT', 'OPTIONS') {
+    $r = $t->raw($m, "/bitcache/keys/films/a.bin?bitcache_token=$ta2", $m eq 'POST' ? 'x' : undef);
+    is($r->{status}, 405, "$m keys: 405");
+    unlike($r->{content}, qr/"key"/, "$m keys: no key");
+}
+# the token by cookie and in the query: the query's (the cookie ignored)
+$r = key_get('/films/a.bin', undef, Cookie => "bitcache_token=$tb");
+is($r->{status}, 402, 'b\'s token in a cookie for a: 402');
+
+# --- operator configurations around the product's location -----------------
+my $tm = $t->grant('/members/m.bin', '--uses', 5);
+$r = $t->raw('GET', "/members/m.bin?bitcache_token=$tm");
+is($r->{status}, 401, 'auth_basic location: the file with a token but no password: 401');
+# fixed: the key is answered in the content phase, after the location's
+# other access checks (it was answered in bitcache's access handler, which
+# nginx runs before auth_basic and access: the key went out without the
+# password, or to a denied address)
+$r = key_get('/members/m.bin', $tm);
+is($r->{status}, 401, 'auth_basic location: the key with a token but no password: 401');
+ok(!exists json_of($r)->{key}, 'auth_basic location: no key without the password');
+$r = key_get('/members/m.bin', $tm, Authorization => 'Basic ' . MIME::Base64::encode_base64('member:pw', ''));
+is($r->{status}, 200, 'auth_basic location: the key with the token and the password: 200');
+ok(opens_to("$dir/m.sealed", json_of($r)->{key}, $file{m}), 'auth_basic location: the key opens the copy');
+my $td = $t->grant('/denied/d.bin', '--uses', 5);
+$r = $t->raw('GET', "/denied/d.bin?bitcache_token=$td");
+is($r->{status}, 403, 'deny all location: the file with a token: 403');
+$r = key_get('/denied/d.bin', $td);
+is($r->{status}, 403, 'deny all location: the key with a token: 403');
+ok(!exists json_of($r)->{key}, 'deny all location: no key');
+unlike($r->{content}, qr/[0-9a-f]{64}/, 'deny all location: no key in the body');
+# satisfy any with an allow that matches: as the file (bitcache decides first)
+$r = key_get('/any/y.bin', $t->grant('/any/y.bin', '--uses', 1));
+is($r->{status}, 200, 'satisfy any + allow 127.0.0.1: the key for its token');
+$r = key_get('/any/y.bin');
+is($r->{status}, 402, 'satisfy any + allow 127.0.0.1, no token: 402 (as the file)');
+
+# --- a Redis writer ----------------------------------------------------------
+my $ra = 'bitcache:sealkey:/films/a.bin';
+my $rb = 'bitcache:sealkey:/films/b.bin';
+my %ka = @{ $t->redis('HGETALL', $ra) };
+my %kb = @{ $t->redis('HGETALL', $rb) };
+$t->redis('DEL', $ra);
+$t->redis('HSET', $ra, %kb);            # b's record under a's name
+my $ta3 = $t->grant('/films/a.bin', '--uses', 2);
+$r = key_get('/films/a.bin', $ta3);
+is($r->{status}, 409, 'b\'s record moved under a: 409');
+ok(!exists json_of($r)->{key}, 'moved record: no key');
+{
+    local $TODO = 'the script counts the fetch before the record is found not to open: '
+                . 'a 409 spends one of the buyer\'s fetches';
+    is(keys_count($ta3), 0, 'moved record: the buyer\'s fetch not spent');
+}
+$t->redis('DEL', $ra);
+$t->redis('HSET', $ra, %ka);
+$r = key_get('/films/a.bin', $ta3);
+is($r->{status}, 200, 'record written back: 200');
+my $key_a = json_of($r)->{key};
+
+# keys field forged to a non-number, the record's type changed
+my $tx = $t->grant('/films/a.bin', '--uses', 1);
+$t->redis('HSET', 'bitcache:tok:' . tok_id($tx), 'keys', 'abc');
+$r = key_get('/films/a.bin', $tx);
+is($r->{status}, 503, 'keys not a number: 503');
+ok(!exists json_of($r)->{key}, 'keys not a number: no key');
+$t->redis('HSET', 'bitcache:tok:' . tok_id($tx), 'keys', '-5');
+$r = key_get('/films/a.bin', $tx);
+is($r->{status}, 503, 'keys forged negative: the count is not believed (503)');
+ok(!exists json_of($r)->{key}, 'keys forged negative: no key');
+$t->redis('DEL', $ra);
+$t->redis('SET', $ra, 'x');
+$r = key_get('/films/a.bin', $ta2);
+is($r->{status}, 503, 'key record of the wrong type: 503');
+ok(!exists json_of($r)->{key}, 'wrong type: no key');
+$t->redis('DEL', $ra);
+$t->redis('HSET', $ra, %ka, 'id', $id{b});
+$r = key_get('/films/a.bin', $ta2);
+is($r->{status}, 409, 'id field swapped: 409');
+$t->redis('DEL', $ra);
+$t->redis('HSET', $ra, %ka);
+$t->redis('SCRIPT', 'FLUSH');
+$r = key_get('/films/a.bin', $ta2);
+is($r->{status}, 200, 'after SCRIPT FLUSH: 200 (EVAL again)');
+is(json_of($r)->{key}, $key_a, 'after SCRIPT FLUSH: the key');
+# a Redis reader: the record holds no key in the clear
+my %rec = @{ $t->redis('HGETALL', $ra) };
+ok(index(join('', %rec), $key_a) < 0, 'the key record holds no key in the clear');
+ok(index($t->error_log, $key_a) < 0, 'the error log holds no key');
+{
+    # nginx's own parser answers 400 (here for %00) before any module runs:
+    # the token in that request's line is logged as sent
+    local $TODO = 'a request nginx refuses as malformed (400) logs its query, token included';
+    ok(index($t->access_log, $ta2) < 0, 'the access log holds no token')
+        or diag join "\n", map { substr($_, 0, 160) } grep { index($_, $ta2) >= 0 } split /\n/, $t->access_log;
+}
+my @ok_lines = grep { index($_, '" 400 ') < 0 } split /\n/, $t->access_log;
+ok(!grep({ index($_, $ta2) >= 0 } @ok_lines), 'no token in any line but nginx\'s own 400s');
+
+# --- a lying host, as `bitcache open` sees it --------------------------------
+my $tf = $t->grant('/films/f.bin', '--uses', 1);
+unlink "$dir/out-f";
+my ($rc, $out, $err) = $t->cli('open', "$dir/f.sealed", '-o', "$dir/out-f", '--token', $tf);
+isnt($rc, 0, 'a host answering a wrong key: open fails');
+ok(!-e "$dir/out-f" || -s "$dir/out-f" == 0, 'wrong key: no output file');
+# a host that redirects elsewhere
+$id{g} = $t->seal('films/b.bin', "$dir/g.sealed", '/films/x.bin', $fake);
+($rc, $out, $err) = $t->cli('open', "$dir/g.sealed", '-o', "$dir/out-g", '--token', $tf);
+isnt($rc, 0, 'a host redirecting the key to another product: open fails');
+ok(!-e "$dir/out-g", 'redirect: no output file');
+# a header naming another key than its chunks (a crafted file)
+open my $fh, '<:raw', "$dir/a.sealed" or die; local $/; my $sa = <$fh>; close $fh;
+my $pos = index($sa, pack('H*', $id{a}));
+if ($pos >= 0) {
+    substr($sa, $pos, 16) = pack('H*', $id{b});
+    open $fh, '>:raw', "$dir/a-x.sealed" or die; print $fh $sa; close $fh;
+    ($rc, $out, $err) = $t->cli('open', "$dir/a-x.sealed", '-o', "$dir/out-x", '--key', $key_b);
+    isnt($rc, 0, 'a\'s chunks under b\'s key id, opened with b\'s key: fails');
+    ok(!-e "$dir/out-x" || -s "$dir/out-x" == 0, 'crafted header: no output');
+}
+# truncated and appended copies
+for my $cut (10, length($sa) - 5) {
+    open $fh, '<:raw', "$dir/a.sealed" or die; my $s = <$fh>; close $fh;
+    open $fh, '>:raw', "$dir/a-c.sealed" or die; print $fh substr($s, 0, $cut); close $fh;
+    unlink "$dir/out-c";
+    ($rc) = $t->cli('open', "$dir/a-c.sealed", '-o', "$dir/out-c", '--key', $key_a);
+    isnt($rc, 0, "truncated at $cut: fails");
+    ok(!-e "$dir/out-c", "truncated at $cut: no output");
+}
+{
+    open $fh, '<:raw', "$dir/a.sealed" or die; my $s = <$fh>; close $fh;
+    open $fh, '>:raw', "$dir/a-c.sealed" or die; print $fh $s . "extra"; close $fh;
+    unlink "$dir/out-c";
+    ($rc) = $t->cli('open', "$dir/a-c.sealed", '-o', "$dir/out-c", '--key', $key_a);
+    isnt($rc, 0, 'appended bytes: fails');
+    ok(!-e "$dir/out-c", 'appended bytes: no output');
+}
+
+done_testing;
