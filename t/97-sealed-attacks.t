@@ -13,6 +13,7 @@ use JSON::PP;
 use BcTest;
 use TokenRef;
 use MIME::Base64 ();
+use IO::Socket::INET;
 
 plan skip_all => 'module or CLI not built (make all)'
     unless -f $BcTest::MODULE && -x $BcTest::CLI;
@@ -30,6 +31,8 @@ my %file = (
     m   => $t->make_file('members/m.bin', 2_000),
     d   => $t->make_file('denied/d.bin', 2_000),
     y   => $t->make_file('any/y.bin', 2_000),
+    vc  => $t->make_file('v/cheap.bin', 1_000),
+    ve  => $t->make_file('v/exp.bin', 1_000),
     f   => $t->make_file('films/f.bin', 2_000),
 );
 $t->write_file('htpasswd', "member:{PLAIN}pw\n");
@@ -38,6 +41,8 @@ my %id;
 $id{a} = $t->seal('films/a.bin', "$dir/a.sealed", '/films/a.bin', $api);
 $id{b} = $t->seal('films/b.bin', "$dir/b.sealed", '/films/b.bin', $api);
 $id{m} = $t->seal('members/m.bin', "$dir/m.sealed", '/members/m.bin', $api);
+$id{vc} = $t->seal('v/cheap.bin', "$dir/vc.sealed", '/v/cheap.bin', $api);
+$id{ve} = $t->seal('v/exp.bin', "$dir/ve.sealed", '/v/exp.bin', $api);
 $id{y} = $t->seal('any/y.bin', "$dir/y.sealed", '/any/y.bin', $api);
 $id{d} = $t->seal('denied/d.bin', "$dir/d.sealed", '/denied/d.bin', $api);
 # a copy whose header names a lying host
@@ -48,7 +53,7 @@ my $lie = qq({"product":"/films/f.bin","key_id":"$id{f}","key":"$zero","fetches"
 my $lie2 = qq({"product":"/films/a.bin","key_id":"$id{a}","key":"$zero","fetches":1,"uses":1});
 $lie =~ s/"/\\"/g; $lie2 =~ s/"/\\"/g;
 
-$t->start_nginx($t->selling_http(<<LOC, price => 1000));
+my $conf = $t->selling_http(<<LOC, price => 1000);
         location /films/ { bitcache on; }
         location /members/ { auth_basic "members"; auth_basic_user_file $dir/htpasswd; bitcache on; }
         location /denied/ { deny all; bitcache on; }
@@ -57,7 +62,11 @@ $t->start_nginx($t->selling_http(<<LOC, price => 1000));
         location /fake/keys/films/f.bin { default_type application/json; return 200 "$lie"; }
         location /fake/keys/films/g.bin { default_type application/json; return 200 "$lie2"; }
         location /fake/keys/ { return 302 /bitcache/keys/films/a.bin; }
+        location /v/ { bitcache on; bitcache_product \$vprod; }
 LOC
+# a product named by a map: every file of /v/ sells as /v/cheap.bin
+$conf =~ s/^(\s*server \{)/    map \$uri \$vprod { default \/v\/cheap.bin; }\n$1/m;
+$t->start_nginx($conf);
 
 sub json_of { my ($r) = @_; eval { decode_json($r->{content}) } || {} }
 sub tok_id { TokenRef::parse_token($_[0])->{id} }
@@ -154,6 +163,44 @@ $r = key_get('/any/y.bin', $t->grant('/any/y.bin', '--uses', 1));
 is($r->{status}, 200, 'satisfy any + allow 127.0.0.1: the key for its token');
 $r = key_get('/any/y.bin');
 is($r->{status}, 402, 'satisfy any + allow 127.0.0.1, no token: 402 (as the file)');
+
+# the released key's answer keeps the connection sound: two on one
+# keep-alive connection, then a third request
+{
+    my $tk = $t->grant('/films/b.bin', '--uses', 0);
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $t->{http_port}, Timeout => 10)
+        or die "connect: $!";
+    my $one = "GET /bitcache/keys/films/b.bin?bitcache_token=$tk HTTP/1.1\r\nHost: x\r\n\r\n";
+    print $s $one, $one, "GET /bitcache/keys/members/m.bin?bitcache_token=$tm HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    local $/;
+    my $all = <$s> // '';
+    my @st = $all =~ m{^HTTP/1\.1 (\d{3})}mg;
+    is("@st", '200 200 401', 'pipelined: two keys, then the auth_basic one refused');
+    my @keys = $all =~ /"key":"([0-9a-f]{64})"/g;
+    is(scalar @keys, 2, 'pipelined: exactly two keys');
+}
+# HTTP/1.0 to the auth_basic location
+{
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $t->{http_port}, Timeout => 10)
+        or die "connect: $!";
+    print $s "GET /bitcache/keys/members/m.bin?bitcache_token=$tm HTTP/1.0\r\n\r\n";
+    local $/;
+    my $all = <$s> // '';
+    like($all, qr{^HTTP/1\.1 401}, 'HTTP/1.0, auth_basic location: 401');
+    unlike($all, qr/[0-9a-f]{64}/, 'HTTP/1.0, auth_basic location: no key');
+}
+
+# a product set by a map: the key route only where the product is the path
+my $tvc = $t->grant('/v/cheap.bin', '--uses', 5);
+$r = key_get('/v/exp.bin', $tvc);
+is($r->{status}, 404, 'map product: the cheap token on another file of the location: 404');
+ok(!exists json_of($r)->{key}, 'map product: no key of exp');
+$r = key_get('/v/cheap.bin', $tvc);
+is($r->{status}, 200, 'map product: the cheap file\'s own key');
+is(json_of($r)->{key_id}, $id{vc}, 'map product: cheap\'s key id');
+# the cheap token for the file itself (the file route draws under the map's product)
+$r = $t->raw('GET', "/v/exp.bin?bitcache_token=$tvc");
+note("the file route for /v/exp.bin with the cheap token: $r->{status} (the operator's map sells it as cheap)");
 
 # --- a Redis writer ----------------------------------------------------------
 my $ra = 'bitcache:sealkey:/films/a.bin';
