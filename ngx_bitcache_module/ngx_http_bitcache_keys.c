@@ -190,6 +190,36 @@ ngx_http_bitcache_keys_read_id(ngx_http_request_t *r,
 static ngx_int_t ngx_http_bitcache_keys_fetch(ngx_http_bitcache_ctx_t *ctx);
 
 
+/* The script counted a fetch, and then no key could be given (a key
+ * record that is not well-formed, or does not open under this host's
+ * secret): the count goes back, fire and forget, so that a record moved,
+ * altered or written by another host costs the buyer no fetch. Only a
+ * record that still exists (has "uses") is touched. */
+#define NGX_HTTP_BITCACHE_KEY_REFUND                                          \
+    "if redis.call('HEXISTS', KEYS[1], 'uses') == 1"                          \
+    " and tonumber(redis.call('HGET', KEYS[1], 'keys') or '0') > 0 then\n"    \
+    "  redis.call('HINCRBY', KEYS[1], 'keys', -1)\n"                          \
+    "end\n"                                                                   \
+    "return 0\n"
+
+static void
+ngx_http_bitcache_keys_refund(ngx_http_bitcache_ctx_t *ctx)
+{
+    ngx_str_t  args[4];
+
+    ngx_str_set(&args[0], "EVAL");
+    ngx_str_set(&args[1], NGX_HTTP_BITCACHE_KEY_REFUND);
+    ngx_str_set(&args[2], "1");
+    args[3] = ctx->key;
+
+    if (ngx_http_bitcache_queue(4, args) != NGX_OK) {
+        ngx_log_error(NGX_LOG_WARN, ctx->request->connection->log, 0,
+                      "bitcache: a key fetch that gave no key could not be "
+                      "given back (no Redis connection)");
+    }
+}
+
+
 /* The key fetch script's reply, as its parser in libbitcache reads it */
 static void
 ngx_http_bitcache_keys_fetched(ngx_http_bitcache_ctx_t *ctx,
@@ -243,6 +273,9 @@ ngx_http_bitcache_keys_fetched(ngx_http_bitcache_ctx_t *ctx,
         return;
 
     case BC_KEYFETCH_INVALID:
+        if (reply->elements == 5) {
+            ngx_http_bitcache_keys_refund(ctx);     /* it was counted */
+        }
         break;
 
     case BC_KEYFETCH_KEY:
@@ -258,6 +291,7 @@ ngx_http_bitcache_keys_fetched(ngx_http_bitcache_ctx_t *ctx,
             ctx->state = NGX_HTTP_BITCACHE_ALLOWED;
             return;
         }
+        ngx_http_bitcache_keys_refund(ctx);
         break;
 
     default:    /* refused: the 402 names the record's id */
