@@ -283,7 +283,7 @@ $id{g} = $t->seal('films/b.bin', "$dir/g.sealed", '/films/x.bin', $fake);
 isnt($rc, 0, 'a host redirecting the key to another product: open fails');
 ok(!-e "$dir/out-g", 'redirect: no output file');
 # a header naming another key than its chunks (a crafted file)
-open my $fh, '<:raw', "$dir/a.sealed" or die; local $/; my $sa = <$fh>; close $fh;
+open my $fh, '<:raw', "$dir/a.sealed" or die; my $sa = do { local $/; <$fh> }; close $fh;
 my $pos = index($sa, pack('H*', $id{a}));
 if ($pos >= 0) {
     substr($sa, $pos, 16) = pack('H*', $id{b});
@@ -294,7 +294,7 @@ if ($pos >= 0) {
 }
 # truncated and appended copies
 for my $cut (10, length($sa) - 5) {
-    open $fh, '<:raw', "$dir/a.sealed" or die; my $s = <$fh>; close $fh;
+    open $fh, '<:raw', "$dir/a.sealed" or die; my $s = do { local $/; <$fh> }; close $fh;
     open $fh, '>:raw', "$dir/a-c.sealed" or die; print $fh substr($s, 0, $cut); close $fh;
     unlink "$dir/out-c";
     ($rc) = $t->cli('open', "$dir/a-c.sealed", '-o', "$dir/out-c", '--key', $key_a);
@@ -302,12 +302,56 @@ for my $cut (10, length($sa) - 5) {
     ok(!-e "$dir/out-c", "truncated at $cut: no output");
 }
 {
-    open $fh, '<:raw', "$dir/a.sealed" or die; my $s = <$fh>; close $fh;
+    open $fh, '<:raw', "$dir/a.sealed" or die; my $s = do { local $/; <$fh> }; close $fh;
     open $fh, '>:raw', "$dir/a-c.sealed" or die; print $fh $s . "extra"; close $fh;
     unlink "$dir/out-c";
     ($rc) = $t->cli('open', "$dir/a-c.sealed", '-o', "$dir/out-c", '--key', $key_a);
     isnt($rc, 0, 'appended bytes: fails');
     ok(!-e "$dir/out-c", 'appended bytes: no output');
 }
+
+# chunks reordered, a chunk-size field changed, a chunk dropped (1024-byte chunks)
+$t->make_file('films/k.bin', 5000);
+my $idk = $t->seal('films/k.bin', "$dir/k.sealed", '/films/k.bin', $api, '--chunk-size', 1024);
+my $tk2 = $t->grant('/films/k.bin', '--uses', 1);
+my $key_k = json_of(key_get('/films/k.bin', $tk2))->{key};
+ok(defined $key_k, "k: the key");
+{
+    open my $kf, '<:raw', "$dir/k.sealed" or die; local $/; my $sk = <$kf>; close $kf;
+    my $hl = length($sk) - (4 * 1040 + (5000 - 4096) + 16);
+    my @ch = map { substr($sk, $hl + $_ * 1040, 1040) } 0 .. 3;
+    my $tail = substr($sk, $hl + 4 * 1040);
+    my %variant = (
+        'chunks 1 and 2 swapped' => substr($sk, 0, $hl) . $ch[0] . $ch[2] . $ch[1] . $ch[3] . $tail,
+        'chunk 2 dropped'        => substr($sk, 0, $hl) . $ch[0] . $ch[1] . $ch[3] . $tail,
+        'chunk 1 twice'          => substr($sk, 0, $hl) . $ch[0] . $ch[1] . $ch[1] . $ch[2] . $ch[3] . $tail,
+        'chunk size 2048'        => substr($sk, 0, 10) . pack('N', 2048) . substr($sk, 14),
+        'chunk size 2^32-1'      => substr($sk, 0, 10) . pack('N', 0xffffffff) . substr($sk, 14),
+        'last chunk only'        => substr($sk, 0, $hl) . $tail,
+        'header only'            => substr($sk, 0, $hl),
+        'host length 0xffff'     => substr($sk, 0, 38) . pack('n', 0xffff) . substr($sk, 40),
+    );
+    for my $name (sort keys %variant) {
+        open $kf, '>:raw', "$dir/kx.sealed" or die; print $kf $variant{$name}; close $kf;
+        unlink "$dir/out-kx";
+        my ($rc2, undef, $e2) = $t->cli('open', "$dir/kx.sealed", '-o', "$dir/out-kx", '--key', $key_k);
+        isnt($rc2, 0, "$name: refused");
+        ok(!-e "$dir/out-kx", "$name: no output");
+    }
+}
+
+# headers that could turn the key's answer into something else
+my $tr = $t->grant('/films/b.bin', '--uses', 0);
+$r = key_get('/films/b.bin', $tr, Range => 'bytes=0-9');
+is($r->{status}, 200, 'Range: the whole answer (200)');
+is(json_of($r)->{key}, $key_b, 'Range: the key, whole');
+$r = key_get('/films/b.bin', $tr, 'If-None-Match' => '*');
+is($r->{status}, 200, 'If-None-Match: *: 200, never 304');
+$r = key_get('/films/b.bin', $tr, 'If-Modified-Since' => 'Tue, 01 Dec 2099 00:00:00 GMT');
+is($r->{status}, 200, 'If-Modified-Since in the future: 200');
+$r = key_get('/films/b.bin', $tr, Origin => 'https://evil.example');
+ok(!grep({ /^access-control-/ } keys %{ $r->{headers} }), 'another Origin: no CORS header');
+$r = key_get('/films/b.bin', $tr, 'Accept-Encoding' => 'gzip');
+is(json_of($r)->{key}, $key_b, 'Accept-Encoding: gzip: the JSON as it is');
 
 done_testing;
