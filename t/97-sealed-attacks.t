@@ -66,6 +66,15 @@ my $conf = $t->selling_http(<<LOC, price => 1000);
 LOC
 # a product named by a map: every file of /v/ sells as /v/cheap.bin
 $conf =~ s/^(\s*server \{)/    map \$uri \$vprod { default \/v\/cheap.bin; }\n$1/m;
+# a second host on the same Redis (same prefix) with a secret of its own
+my $port2 = BcTest::free_port();
+$t->write_file('secret2', scalar `$BcTest::CLI secret`, 0600);
+{
+    my ($srv) = $conf =~ /(    server \{.*\n    \}\n)/s or die 'no server block';
+    $srv =~ s/%%PORT%%/$port2/;
+    $srv =~ s{bitcache_secret %%DIR%%/secret;}{bitcache_secret %%DIR%%/secret2;};
+    $conf .= $srv;
+}
 $t->start_nginx($conf);
 
 sub json_of { my ($r) = @_; eval { decode_json($r->{content}) } || {} }
@@ -353,5 +362,41 @@ $r = key_get('/films/b.bin', $tr, Origin => 'https://evil.example');
 ok(!grep({ /^access-control-/ } keys %{ $r->{headers} }), 'another Origin: no CORS header');
 $r = key_get('/films/b.bin', $tr, 'Accept-Encoding' => 'gzip');
 is(json_of($r)->{key}, $key_b, 'Accept-Encoding: gzip: the JSON as it is');
+
+# --- two hosts, one Redis, two secrets -----------------------------------------
+sub key_get2 {
+    my ($path, $token) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port2, Timeout => 10)
+        or die "connect: $!";
+    print $s "GET /bitcache/keys$path?bitcache_token=$token HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n";
+    local $/;
+    my $all = <$s> // '';
+    my ($st) = $all =~ m{^HTTP/1\.1 (\d{3})};
+    my ($body) = $all =~ /\r\n\r\n(.*)\z/s;
+    return { status => $st // 0, content => $body // '' };
+}
+my ($rc2, $o2, $e2) = $t->cli('grant', '/films/b.bin', '--uses', 2, '--secret', "$dir/secret2",
+                              '--redis', $t->redis_addr);
+chomp(my $tok2 = $o2 // '');
+($tok2) = $tok2 =~ /(\S+)\s*\z/;
+my $ta4 = $t->grant('/films/b.bin', '--uses', 2);
+$r = key_get2('/films/b.bin', $ta4);
+is($r->{status}, 402, 'host 1\'s token at host 2: 402 (bad MAC)');
+ok(!exists json_of($r)->{key}, 'host 1\'s token at host 2: no key');
+$r = key_get2('/films/b.bin', $tok2);
+is($r->{status}, 409, 'host 2\'s own token for host 1\'s key record: 409');
+sleep 0.2;
+is($t->redis('HGET', 'bitcache:tok:' . tok_id($tok2), 'keys') // 0, 0,
+   'host 2\'s token: the fetch given back');
+$r = key_get('/films/b.bin', $tok2);
+is($r->{status}, 402, 'host 2\'s token at host 1: 402');
+# host 2's operator seals the same product: host 1's copies must still open
+my ($src) = $t->cli('seal', "$dir/html/films/b.bin", "$dir/b2.sealed", '--product', '/films/b.bin',
+                    '--host', "http://127.0.0.1:$port2/bitcache", '--secret', "$dir/secret2",
+                    '--redis', $t->redis_addr);
+note("bitcache seal of host 1's product under host 2's secret: rc $src");
+$r = key_get('/films/b.bin', $ta4);
+is($r->{status}, 200, 'after host 2 sealed the same product: host 1 still releases its key');
+is(json_of($r)->{key}, $key_b, 'after host 2 sealed: host 1\'s key unchanged');
 
 done_testing;
