@@ -399,4 +399,30 @@ $r = key_get('/films/b.bin', $ta4);
 is($r->{status}, 200, 'after host 2 sealed the same product: host 1 still releases its key');
 is(json_of($r)->{key}, $key_b, 'after host 2 sealed: host 1\'s key unchanged');
 
+# --- a Redis writer on the token's record ------------------------------------
+my $tu = $t->grant('/films/b.bin', '--uses', 1);
+is(key_get('/films/b.bin', $tu)->{status}, 200, 'uses 1: the key');
+is(key_get('/films/b.bin', $tu)->{status}, 402, 'uses 1: then used up');
+$t->redis('HSET', 'bitcache:tok:' . tok_id($tu), 'uses', 100);
+is(key_get('/films/b.bin', $tu)->{status}, 402, 'uses raised in Redis: still used up (the token\'s uses count)');
+{
+    local $TODO = 'a Redis writer who deletes or lowers the keys field gives fetches again '
+                . '(as deleting a b:<uri> counter gives bytes again): counts are not MAC\'d';
+    $t->redis('HDEL', 'bitcache:tok:' . tok_id($tu), 'keys');
+    is(key_get('/films/b.bin', $tu)->{status}, 402, 'keys field deleted: still used up');
+}
+my $tw = $t->grant('/films/b.bin', '--uses', 1);
+my $twk = 'bitcache:tok:' . tok_id($tw);
+my %twr = @{ $t->redis('HGETALL', $twk) };
+$t->redis('DEL', $twk);
+$t->redis('SET', $twk, 'x');
+$r = key_get('/films/b.bin', $tw);
+is($r->{status}, 503, 'token record of the wrong type: 503');
+ok(!exists json_of($r)->{key}, 'token record of the wrong type: no key');
+$t->redis('DEL', $twk);
+$r = key_get('/films/b.bin', $tw);
+is($r->{status}, 402, 'token record deleted: 402 unknown');
+is(json_of($r)->{reason}, 'unknown token', 'token record deleted: unknown token');
+is($t->redis('EXISTS', $twk), 0, 'token record deleted: not made again by the fetch');
+
 done_testing;
