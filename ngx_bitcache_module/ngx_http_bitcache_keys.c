@@ -203,17 +203,19 @@ static ngx_int_t ngx_http_bitcache_keys_fetch(ngx_http_bitcache_ctx_t *ctx);
     "return 0\n"
 
 static void
-ngx_http_bitcache_keys_refund(ngx_http_bitcache_ctx_t *ctx)
+ngx_http_bitcache_keys_refund(ngx_http_bitcache_keyfetch_t *kf)
 {
     ngx_str_t  args[4];
+
+    kf->counted = 0;
 
     ngx_str_set(&args[0], "EVAL");
     ngx_str_set(&args[1], NGX_HTTP_BITCACHE_KEY_REFUND);
     ngx_str_set(&args[2], "1");
-    args[3] = ctx->key;
+    args[3] = kf->tok;
 
     if (ngx_http_bitcache_queue(4, args) != NGX_OK) {
-        ngx_log_error(NGX_LOG_WARN, ctx->request->connection->log, 0,
+        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
                       "bitcache: a key fetch that gave no key could not be "
                       "given back (no Redis connection)");
     }
@@ -265,6 +267,7 @@ ngx_http_bitcache_keys_fetched(ngx_http_bitcache_ctx_t *ctx,
 
     ctx->state = NGX_HTTP_BITCACHE_DENIED;
     ctx->reason = bc_keyfetch_status_str(f.status);
+    kf->tok = ctx->key;
 
     switch (f.status) {
 
@@ -274,7 +277,7 @@ ngx_http_bitcache_keys_fetched(ngx_http_bitcache_ctx_t *ctx,
 
     case BC_KEYFETCH_INVALID:
         if (reply->elements == 5) {
-            ngx_http_bitcache_keys_refund(ctx);     /* it was counted */
+            ngx_http_bitcache_keys_refund(kf);      /* it was counted */
         }
         break;
 
@@ -288,10 +291,11 @@ ngx_http_bitcache_keys_fetched(ngx_http_bitcache_ctx_t *ctx,
             ngx_memcpy(kf->id, f.id, BC_SEALED_ID_LEN);
             kf->id_read = 1;
             kf->fetches = f.fetches;
+            kf->counted = 1;    /* given back unless the key goes out */
             ctx->state = NGX_HTTP_BITCACHE_ALLOWED;
             return;
         }
-        ngx_http_bitcache_keys_refund(ctx);
+        ngx_http_bitcache_keys_refund(kf);
         break;
 
     default:    /* refused: the 402 names the record's id */
@@ -378,14 +382,19 @@ ngx_http_bitcache_keys_fetch(ngx_http_bitcache_ctx_t *ctx)
 }
 
 
-/* the key opened but never sent (another access check refused it, the
- * client went away): not left in the pool's memory */
+/* the key opened but never sent (another access check of the location,
+ * auth_basic or deny, refused the request; the client went away): not
+ * left in the pool's memory, and the fetch the script counted given back */
 static void
 ngx_http_bitcache_keys_cleanse(void *data)
 {
     ngx_http_bitcache_keyfetch_t  *kf = data;
 
     OPENSSL_cleanse(kf->key, sizeof(kf->key));
+
+    if (kf->counted && !kf->sent) {
+        ngx_http_bitcache_keys_refund(kf);
+    }
 }
 
 
@@ -518,6 +527,7 @@ ngx_http_bitcache_keys_send(ngx_http_request_t *r,
                     kf->uses);
 
     OPENSSL_cleanse(kf->key, sizeof(kf->key));
+    kf->sent = 1;
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "bitcache: key of \"%V\" released (fetch %uL of %uD)",

@@ -29,8 +29,12 @@ struct ngx_http_bitcache_keyfetch_s {
     uint32_t        uses;                       /* the token's */
     u_char          id[BC_SEALED_ID_LEN];
     u_char          key[BC_SEALED_KEY_LEN];     /* once state is ALLOWED */
+    ngx_str_t       tok;                        /* <prefix>tok:<id>, for
+                                                   the refund */
     unsigned        id_read:1;                  /* id is the record's */
     unsigned        evaled:1;                   /* after NOSCRIPT */
+    unsigned        counted:1;                  /* the script counted it */
+    unsigned        sent:1;                     /* the key went out */
 };
 
 

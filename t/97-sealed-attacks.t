@@ -157,9 +157,12 @@ is($r->{status}, 401, 'auth_basic location: the file with a token but no passwor
 $r = key_get('/members/m.bin', $tm);
 is($r->{status}, 401, 'auth_basic location: the key with a token but no password: 401');
 ok(!exists json_of($r)->{key}, 'auth_basic location: no key without the password');
+sleep 0.2;
+is(keys_count($tm), 0, 'auth_basic location, 401: the fetch counted was given back');
 $r = key_get('/members/m.bin', $tm, Authorization => 'Basic ' . MIME::Base64::encode_base64('member:pw', ''));
 is($r->{status}, 200, 'auth_basic location: the key with the token and the password: 200');
 ok(opens_to("$dir/m.sealed", json_of($r)->{key}, $file{m}), 'auth_basic location: the key opens the copy');
+is(keys_count($tm), 1, 'auth_basic location, 200: one fetch counted');
 my $td = $t->grant('/denied/d.bin', '--uses', 5);
 $r = $t->raw('GET', "/denied/d.bin?bitcache_token=$td");
 is($r->{status}, 403, 'deny all location: the file with a token: 403');
@@ -167,6 +170,8 @@ $r = key_get('/denied/d.bin', $td);
 is($r->{status}, 403, 'deny all location: the key with a token: 403');
 ok(!exists json_of($r)->{key}, 'deny all location: no key');
 unlike($r->{content}, qr/[0-9a-f]{64}/, 'deny all location: no key in the body');
+sleep 0.2;
+is(keys_count($td), 0, 'deny all location, 403: no fetch spent');
 # satisfy any with an allow that matches: as the file (bitcache decides first)
 $r = key_get('/any/y.bin', $t->grant('/any/y.bin', '--uses', 1));
 is($r->{status}, 200, 'satisfy any + allow 127.0.0.1: the key for its token');
