@@ -14,6 +14,7 @@ use BcTest;
 use TokenRef;
 use MIME::Base64 ();
 use IO::Socket::INET;
+use POSIX ();
 
 plan skip_all => 'module or CLI not built (make all)'
     unless -f $BcTest::MODULE && -x $BcTest::CLI;
@@ -429,5 +430,29 @@ $r = key_get('/films/b.bin', $tw);
 is($r->{status}, 402, 'token record deleted: 402 unknown');
 is(json_of($r)->{reason}, 'unknown token', 'token record deleted: unknown token');
 is($t->redis('EXISTS', $twk), 0, 'token record deleted: not made again by the fetch');
+
+# --- parallel fetches: never more keys than uses (and the refunds of
+# refused ones take back nothing they did not count) -----------------------------
+{
+    my $tp = $t->grant('/films/b.bin', '--uses', 3);
+    my @kids;
+    for my $i (1 .. 12) {
+        my $pid = fork // die;
+        if (!$pid) {
+            my $rr = key_get('/films/b.bin', $tp);
+            POSIX::_exit($rr->{status} == 200 ? 0 : 1);
+        }
+        push @kids, $pid;
+    }
+    my $got = 0;
+    for (@kids) { waitpid($_, 0); $got++ if $? == 0 }
+    is($got, 3, '12 parallel fetches with a token of 3 uses: 3 keys');
+    sleep 0.2;
+    is(keys_count($tp), 3, '... and the count is 3');
+    $r = $t->raw('GET', "/members/m.bin");
+    for my $i (1 .. 5) { key_get('/members/m.bin', $tm) }      # 401s, each given back
+    sleep 0.2;
+    is(keys_count($tm), 1, 'five 401s at the auth_basic location: still the one fetch');
+}
 
 done_testing;
