@@ -289,13 +289,14 @@ ok(!grep({ index($_, $ta2) >= 0 } @ok_lines), 'no token in any line but nginx\'s
 # --- a lying host, as `bitcache open` sees it --------------------------------
 my $tf = $t->grant('/films/f.bin', '--uses', 1);
 unlink "$dir/out-f";
-my ($rc, $out, $err) = $t->cli('open', "$dir/f.sealed", '-o', "$dir/out-f", '--token', $tf);
-isnt($rc, 0, 'a host answering a wrong key: open fails');
+my ($rc, $out, $err) = $t->cli('open', "$dir/f.sealed", '-o', "$dir/out-f", '--token', $tf, '--host', $fake);
+is($rc, 1, 'a host answering a wrong key: open fails');
+like($err, qr/key/, '... over the key') or diag $err;
 ok(!-e "$dir/out-f" || -s "$dir/out-f" == 0, 'wrong key: no output file');
 # a host that redirects elsewhere
 $id{g} = $t->seal('films/b.bin', "$dir/g.sealed", '/films/x.bin', $fake);
-($rc, $out, $err) = $t->cli('open', "$dir/g.sealed", '-o', "$dir/out-g", '--token', $tf);
-isnt($rc, 0, 'a host redirecting the key to another product: open fails');
+($rc, $out, $err) = $t->cli('open', "$dir/g.sealed", '-o', "$dir/out-g", '--token', $tf, '--host', $fake);
+is($rc, 1, 'a host redirecting the key to another product: open fails');
 ok(!-e "$dir/out-g", 'redirect: no output file');
 # a header naming another key than its chunks (a crafted file)
 open my $fh, '<:raw', "$dir/a.sealed" or die; my $sa = do { local $/; <$fh> }; close $fh;
