@@ -166,7 +166,7 @@ function readPage() {
             await new Promise((res) => setTimeout(res, 1500));
             try { r.opened_storage = w.localStorage.length; } catch (e) { r.opened_storage = 'blocked'; }
             try { w.postMessage({ type: 'save', id: 'ab'.repeat(16) }, '*'); r.post = 'sent'; } catch (e) { r.post = 'error'; }
-            r.opened_has_opener = await new Promise((res) => setTimeout(() => { try { res(String(w.opener !== undefined)); } catch (e) { res('blocked'); } }, 100));
+            r.opened_closed = String(w.closed);   // COOP same-origin: the handle is severed
             try { w.close(); } catch (e) { /* */ }
             return r;
           }, [api]);
