@@ -31,8 +31,12 @@ my $t = BcTest->new;
 $t->start_redis;
 $t->make_file('films/a.bin', 5000);
 $t->make_file('films/b.bin', 3000);
+# a page of this origin that is not the opener (any HTML the host serves:
+# a creator's page, an HTML product)
+$t->write_file('html/pages/x.html', "<!doctype html><title>x</title><p>a page of this origin</p>\n");
 $t->start_nginx($t->wallet_http(<<'LOC', price => 1000));
         location /films/ { bitcache on; bitcache_max_downloads 3; }
+        location /pages/ { }
 LOC
 my $api = $t->url('/bitcache');
 my $dir = $t->dir . '/copies';
@@ -191,6 +195,7 @@ step('sw-nav', probe => 'sw-nav');
 step('sw-same-origin', probe => 'sw-same-origin');
 step('cross-origin', probe => 'cross-origin');
 step('frame', probe => 'frame');
+step('same-origin page', probe => 'same-origin-page', url => $t->url('/pages/x.html'), storage => { 'bitcache-token:/films/b.bin' => $t->grant('/films/b.bin') });
 
 my $before = fetches($tok);
 my $dl = $t->dir . '/dl';
@@ -302,6 +307,15 @@ is_deeply($r{'sw-nav'}{sw}, ["$api/open/"], 'the worker\'s scope is <api>/open/ 
     ok($s->{download} || !defined $s->{rendered} || $s->{rendered} !~ /alert\(document.domain\)<\/script>/,
        'what it feeds is a download (attachment, octet-stream), never a page of this origin')
         or diag explain $s;
+}
+
+# another page of the host's origin: the kept tokens are in localStorage,
+# which every page of the origin reads (an HTML product, a creator's page)
+{
+    my $s = $r{'same-origin page'};
+    ok(exists $s->{tokens}, 'a same-origin page ran') or diag explain $s;
+    local $TODO = 'the kept tokens are readable by any page of the host\'s origin (localStorage): an HTML file the host serves can take them';
+    is_deeply($s->{tokens} || [], [], 'no other page of the origin reads the kept tokens');
 }
 
 # other websites

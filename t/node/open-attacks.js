@@ -170,6 +170,13 @@ function readPage() {
             try { w.close(); } catch (e) { /* */ }
             return r;
           }, [api]);
+        } else if (step.probe === 'same-origin-page') {
+          // the opener kept a token (as after a purchase)
+          await page.goto(plan.url, { waitUntil: 'load' });
+          await page.evaluate((kv) => { for (const [k, v] of Object.entries(kv)) localStorage.setItem(k, v); }, step.storage || {});
+          await page.goto(step.url, { waitUntil: 'load' });
+          res.tokens = await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('bitcache-token:'))
+            .map((k) => `${k}=${localStorage.getItem(k).slice(0, 8)}…`));
         } else if (step.probe === 'frame') {
           await page.goto(plan.other, { waitUntil: 'load' });
           res.results = await page.evaluate(async ([url]) => {
