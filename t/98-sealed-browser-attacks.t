@@ -333,4 +333,31 @@ is_deeply($r{'sw-nav'}{sw}, ["$api/open/"], 'the worker\'s scope is <api>/open/ 
 ok(!grep({ $_ eq 'opener loaded' } @{ $r{'frame'}{frame_ready} || [] }), 'the page is not framed by another site')
     or diag explain $r{'frame'};
 
+# ---- the routes as plain HTTP: the worker's URL without the worker, the
+# scripts' headers, another site's Origin
+{
+    my $r = $t->get('/bitcache/open/save/' . ('ab' x 16) . '/x.html');
+    isnt($r->{status}, 200, "the worker's URL without the worker: not a page ($r->{status})");
+    unlike($r->{content} // '', qr/open\.js/, '... not the opener page');
+    for my $js ('/bitcache/open.js', '/bitcache/open-sw.js') {
+        my $x = $t->get($js, Origin => $other->url(''));
+        is($x->{status}, 200, "$js: 200");
+        like($x->{headers}{'content-type'} // '', qr{^text/javascript}, "$js: text/javascript");
+        is($x->{headers}{'cross-origin-resource-policy'}, 'same-origin', "$js: CORP same-origin");
+        is($x->{headers}{'x-content-type-options'}, 'nosniff', "$js: nosniff");
+        ok(!exists $x->{headers}{'access-control-allow-origin'}, "$js: no CORS for another site");
+        ok(!exists $x->{headers}{'service-worker-allowed'}, "$js: no Service-Worker-Allowed (the scope stays under the API)");
+    }
+    my $p = $t->get('/bitcache/open?x=<script>alert(1)</script>', Origin => $other->url(''));
+    is($p->{status}, 200, 'the page with a query');
+    unlike($p->{content}, qr/<script>alert/, '... the query is not in the page');
+    like($p->{headers}{'content-security-policy'} // '', qr/frame-ancestors 'none'/, "... frame-ancestors 'none'");
+    like($p->{headers}{'content-security-policy'} // '', qr/connect-src 'self'/, "... connect-src 'self' (the page fetches nowhere else)");
+    is($p->{headers}{'cross-origin-opener-policy'}, 'same-origin', '... COOP same-origin');
+    ok(!exists $p->{headers}{'access-control-allow-origin'}, '... no CORS');
+    for my $m ('POST', 'PUT', 'DELETE') {
+        is($t->http($m, '/bitcache/open')->{status}, 405, "$m <api>/open: 405");
+    }
+}
+
 done_testing;
