@@ -31,6 +31,7 @@ my $t = BcTest->new;
 $t->start_redis;
 $t->make_file('films/a.bin', 5000);
 $t->make_file('films/b.bin', 3000);
+$t->make_file('films/big.bin', 3 * 1048576 + 777);
 # a page of this origin that is not the opener (any HTML the host serves:
 # a creator's page, an HTML product)
 $t->write_file('html/pages/x.html', "<!doctype html><title>x</title><p>a page of this origin</p>\n");
@@ -42,6 +43,7 @@ my $api = $t->url('/bitcache');
 my $dir = $t->dir . '/copies';
 mkdir $dir;
 my $ida = $t->seal('films/a.bin', "$dir/a.sealed", '/films/a.bin', $api, '--title', 'A', '--chunk-size', 1024);
+$t->seal('films/big.bin', "$dir/big.sealed", '/films/big.bin', $api, '--title', 'Big', '--chunk-size', 65536);
 my $idb = $t->seal('films/b.bin', "$dir/b.sealed", '/films/b.bin', $api, '--title', 'B');
 
 # another origin (a plain nginx): the attacking website
@@ -159,6 +161,23 @@ crafted('another copy\'s chunks', header() . substr(slurp("$dir/b.sealed"), leng
 crafted('chunk size made 2048', header(chunk => 2048) . $body, %tok);
 crafted('nonce changed', header(nonce => "\0" x 8) . $body, %tok);
 
+# a copy of 49 chunks (64 KiB): refused after groups were already
+# streamed to the download through the worker; the download must fail
+{
+    my $B = slurp("$dir/big.sealed");
+    my $bh = 44 + length($api) + length('/films/big.bin') + length('Big');
+    my $bt = $t->grant('/films/big.bin', '--uses', 10);
+    my %bk = (storage => { 'bitcache-token:/films/big.bin' => $bt }, wait => 2000);
+    crafted('big: the real copy', $B, %bk);
+    my $flip = $B;
+    substr($flip, -100, 1) ^= "\x01";
+    crafted('big: a flip in the last chunk', $flip, %bk);
+    crafted('big: cut at a chunk boundary', substr($B, 0, $bh + 40 * 65552), %bk);
+    my $swap = $B;
+    substr($swap, $bh + 30 * 65552, 65552) = substr($B, $bh + 31 * 65552, 65552);
+    crafted('big: chunk 31 copied over 30', $swap, %bk);
+}
+
 # ---- the buyer's kept token spent on a copy the key cannot open: a header
 # of this host and product with another key id (anyone can make one and
 # send it to a buyer); opening it must not spend a key fetch
@@ -222,7 +241,7 @@ for my $s (@{ $out->{steps} || [] }) {
     my @done = grep { !$_->{failure} } @{ $s->{downloads} || [] };
     if (($s->{state} // '') eq 'opened') {
         is(scalar @done, 1, "$n: opened, one download");
-        is(slurp($done[0]{path}), $orig, "$n: the original's bytes") if @done;
+        is(slurp($done[0]{path}), $n =~ /^big:/ ? slurp($t->dir . "/html/films/big.bin") : $orig, "$n: the original's bytes") if @done;
     } elsif ($n !~ /^sw-same-origin/) {
         is_deeply(\@done, [], "$n: no completed download") or diag explain $s->{downloads};
     }
@@ -260,6 +279,13 @@ for my $n ('chunks 1 and 2 swapped', 'the last chunk dropped', 'a chunk appended
            'the first chunk moved to the end', "another copy's chunks", 'chunk size made 2048', 'nonce changed') {
     is($r{$n}{state}, 'refused', "$n: refused");
     like($r{$n}{message} // '', qr/Refused/, "$n: says so");
+}
+
+is($r{'big: the real copy'}{state}, 'opened', 'the 3 MiB copy opens (streamed)');
+for my $n ('big: a flip in the last chunk', 'big: cut at a chunk boundary', 'big: chunk 31 copied over 30') {
+    is($r{$n}{state}, 'refused', "$n: refused");
+    ok(scalar(@{ $r{$n}{downloads} || [] }) == 0 || !grep({ !$_->{failure} } @{ $r{$n}{downloads} }),
+       "$n: a download that started failed") or diag explain $r{$n}{downloads};
 }
 
 # the drain
