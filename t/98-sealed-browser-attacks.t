@@ -176,6 +176,9 @@ crafted('nonce changed', header(nonce => "\0" x 8) . $body, %tok);
     my $swap = $B;
     substr($swap, $bh + 30 * 65552, 65552) = substr($B, $bh + 31 * 65552, 65552);
     crafted('big: chunk 31 copied over 30', $swap, %bk);
+    # without service workers (the Blob): nothing saved until the last chunk verified
+    crafted('big: the real copy (Blob)', $B, %bk, nosw => 1);
+    crafted('big: a flip in the last chunk (Blob)', $flip, %bk, nosw => 1);
 }
 
 # ---- the buyer's kept token spent on a copy the key cannot open: a header
@@ -282,7 +285,10 @@ for my $n ('chunks 1 and 2 swapped', 'the last chunk dropped', 'a chunk appended
 }
 
 is($r{'big: the real copy'}{state}, 'opened', 'the 3 MiB copy opens (streamed)');
-for my $n ('big: a flip in the last chunk', 'big: cut at a chunk boundary', 'big: chunk 31 copied over 30') {
+is($r{'big: the real copy (Blob)'}{state}, 'opened', 'the 3 MiB copy opens (Blob)');
+ok(!grep({ m{/open/save/} } @{ $r{'big: the real copy (Blob)'}{requests} || [] }), '... without the worker');
+for my $n ('big: a flip in the last chunk', 'big: cut at a chunk boundary', 'big: chunk 31 copied over 30',
+           'big: a flip in the last chunk (Blob)') {
     is($r{$n}{state}, 'refused', "$n: refused");
     ok(scalar(@{ $r{$n}{downloads} || [] }) == 0 || !grep({ !$_->{failure} } @{ $r{$n}{downloads} }),
        "$n: a download that started failed") or diag explain $r{$n}{downloads};

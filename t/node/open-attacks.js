@@ -27,6 +27,11 @@ function instrument() {
     console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`);
   });
   window.alert = (m) => console.error(`ALERT ${m}`);
+  try {
+    if (location.pathname.endsWith('/open') && localStorage.getItem('atk-no-sw') === '1') {
+      Object.defineProperty(Navigator.prototype, 'serviceWorker', { get: () => undefined });
+    }
+  } catch (e) { /* */ }
 }
 
 function readPage() {
@@ -95,6 +100,11 @@ function readPage() {
           }
           await page.goto(plan.url, { waitUntil: 'load' });
           await page.waitForFunction(() => document.getElementById('opener').dataset.ready === '1');
+          await page.evaluate((no) => { if (no) localStorage.setItem('atk-no-sw', '1'); else localStorage.removeItem('atk-no-sw'); }, !!step.nosw);
+          if (step.nosw) {
+            await page.reload({ waitUntil: 'load' });
+            await page.waitForFunction(() => document.getElementById('opener').dataset.ready === '1');
+          }
           if (step.storage) await page.evaluate((kv) => { for (const [k, v] of Object.entries(kv)) localStorage.setItem(k, v); }, step.storage);
           await page.setInputFiles('#file', step.file);
           const wait = (s) => page.waitForFunction((x) => x.includes(document.getElementById('opener').dataset.state),
