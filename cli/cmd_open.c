@@ -25,10 +25,11 @@
 
 static const char usage[] =
     "usage: bitcache open FILE -o OUT [--key HEX | --token T | --wallet-secret CODE|@FILE]\n"
-    "                     [--amount SATS] [--invoice ID --claim C] [--wait SECONDS]";
+    "                     [--amount SATS] [--invoice ID --claim C] [--wait SECONDS]\n"
+    "                     [--host URL]   (required with --token, --wallet-secret, --invoice)";
 
 typedef struct {
-    const char *in, *out, *key, *token, *wallet, *invoice, *claim;
+    const char *in, *out, *key, *token, *wallet, *invoice, *claim, *host;
     uint64_t    amount, wait;
 } open_args;
 
@@ -70,6 +71,7 @@ parse_args(open_args *a, int argc, char **argv, int *rc)
         { "invoice", required_argument, NULL, 'i' },
         { "claim", required_argument, NULL, 'c' },
         { "wait", required_argument, NULL, 'w' },
+        { "host", required_argument, NULL, 'H' },
         { NULL, 0, NULL, 0 }
     };
     const char *wait = NULL, *amount = NULL;
@@ -89,6 +91,7 @@ parse_args(open_args *a, int argc, char **argv, int *rc)
         case 'i': a->invoice = optarg; break;
         case 'c': a->claim = optarg; break;
         case 'w': wait = optarg; break;
+        case 'H': a->host = optarg; break;
         default:
             *rc = usage_error("open", "unknown or incomplete option \"%s\"\n%s",
                               argv[optind - 1], usage);
@@ -142,8 +145,34 @@ parse_args(open_args *a, int argc, char **argv, int *rc)
     if (a->wait > WAIT_MAX) {
         REFUSE("--wait: at most %u s", (unsigned) WAIT_MAX);
     }
+    /* a credential goes only to the host it belongs to: the copy names its
+     * host, and a crafted copy could name any */
+    if ((a->token || a->wallet || a->invoice) && a->host == NULL) {
+        REFUSE("--host URL is required with --token, --wallet-secret and --invoice: "
+               "they go only to the host you bought from (the copy names a host, "
+               "and anyone can make a copy name theirs)");
+    }
+    if (a->host && a->key) {
+        REFUSE("--host is for opening through the host, not with --key");
+    }
 #undef REFUSE
     return 1;
+}
+
+/* --host names the header's host: byte for byte, a trailing '/' on
+ * either side ignored. */
+static int
+same_host(const char *given, const char *host, size_t len)
+{
+    size_t n = strlen(given);
+
+    if (n > 0 && given[n - 1] == '/') {
+        n--;
+    }
+    if (len > 0 && host[len - 1] == '/') {
+        len--;
+    }
+    return n == len && memcmp(given, host, n) == 0;
 }
 
 /* Reads up to the header's end; the bytes stay in c->buf for the opener. */
@@ -302,6 +331,11 @@ cmd_open(int argc, char **argv)
         run_error("open", "%s: refused, nothing written: %s", a.in, err);
         goto done;
     }
+    if (a.host && !same_host(a.host, (const char *) c->h.host, c->h.host_len)) {
+        run_error("open", "%s: this copy is sold by %.*s, not by --host %s: nothing sent",
+                  a.in, (int) c->h.host_len, (const char *) c->h.host, a.host);
+        goto done;
+    }
     if (a.key == NULL) {
         host.file = a.in;
         host.out = a.out;
@@ -313,7 +347,8 @@ cmd_open(int argc, char **argv)
             goto done;
         }
         if (fresh) {
-            fprintf(stderr, "bitcache open: token: %s (open again with --token)\n", token);
+            fprintf(stderr, "bitcache open: token: %s (open again with --token and "
+                    "--host %.*s)\n", token, (int) c->h.host_len, (const char *) c->h.host);
         }
         if (!open_host_key(&host, token, key, err, sizeof(err))) {
             OPENSSL_cleanse(token, sizeof(token));

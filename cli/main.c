@@ -28,7 +28,7 @@ static const struct {
     { "wallet", cmd_wallet, "wallet repair --redis ADDR --secret FILE [--watcher-key HEX] ID" },
     { "sales", cmd_sales, "sales --redis ADDR --secret FILE --watcher-key HEX [--product P] [--wallet KEY] [--since DATE] [--format text|csv|json]" },
     { "seal", cmd_seal, "seal IN OUT --product P --host URL [--title T] [--chunk-size N] [--new-key] --secret FILE --redis ADDR" },
-    { "open", cmd_open, "open FILE -o OUT [--token T | --wallet-secret CODE|@FILE | --key HEX] [--amount SATS] [--invoice ID --claim C] [--wait SECONDS]" },
+    { "open", cmd_open, "open FILE -o OUT [--token T | --wallet-secret CODE|@FILE | --key HEX] [--amount SATS] [--invoice ID --claim C] [--wait SECONDS] [--host URL]" },
     { "keygen", cmd_keygen, "keygen KEYFILE             write the watcher's key, print its public key" },
     { "watch", cmd_watch, "watch --rpc URL (--rpc-user U --rpc-password-file F | --rpc-cookie FILE) --redis ADDR --key KEYFILE --secret FILE [--network N] [--poll ms] [--lease ms]" },
 };

@@ -366,8 +366,8 @@ print_invoice(open_host *o, const char *id, const char *claim, uint64_t sats,
         fprintf(stderr, "bitcache open: %s\n", shown(bip21, strlen(bip21), b2, sizeof(b2)));
     }
     fprintf(stderr, "bitcache open: waiting up to %llu s; if stopped, resume with: "
-            "bitcache open %s -o %s --invoice %s --claim %s\n", (unsigned long long) wait,
-            o->file, o->out, id, claim);
+            "bitcache open %s -o %s --invoice %s --claim %s --host %s\n",
+            (unsigned long long) wait, o->file, o->out, id, claim, o->api);
 }
 
 static int

@@ -328,8 +328,9 @@ ngx_http_bitcache_access_handler(ngx_http_request_t *r)
 
     case NGX_HTTP_BITCACHE_ALLOWED:
         if (ctx->keyfetch != NULL) {
-            ngx_http_bitcache_keys_answer(r, ctx);     /* the key */
-            return NGX_DONE;
+            /* the key, in the content phase: the location's other access
+             * checks (auth_basic, deny) run first, as before the file */
+            r->content_handler = ngx_http_bitcache_keys_content;
         }
         return NGX_OK;
 

@@ -190,6 +190,38 @@ ngx_http_bitcache_keys_read_id(ngx_http_request_t *r,
 static ngx_int_t ngx_http_bitcache_keys_fetch(ngx_http_bitcache_ctx_t *ctx);
 
 
+/* The script counted a fetch, and then no key could be given (a key
+ * record that is not well-formed, or does not open under this host's
+ * secret): the count goes back, fire and forget, so that a record moved,
+ * altered or written by another host costs the buyer no fetch. Only a
+ * record that still exists (has "uses") is touched. */
+#define NGX_HTTP_BITCACHE_KEY_REFUND                                          \
+    "if redis.call('HEXISTS', KEYS[1], 'uses') == 1"                          \
+    " and tonumber(redis.call('HGET', KEYS[1], 'keys') or '0') > 0 then\n"    \
+    "  redis.call('HINCRBY', KEYS[1], 'keys', -1)\n"                          \
+    "end\n"                                                                   \
+    "return 0\n"
+
+static void
+ngx_http_bitcache_keys_refund(ngx_http_bitcache_keyfetch_t *kf)
+{
+    ngx_str_t  args[4];
+
+    kf->counted = 0;
+
+    ngx_str_set(&args[0], "EVAL");
+    ngx_str_set(&args[1], NGX_HTTP_BITCACHE_KEY_REFUND);
+    ngx_str_set(&args[2], "1");
+    args[3] = kf->tok;
+
+    if (ngx_http_bitcache_queue(4, args) != NGX_OK) {
+        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                      "bitcache: a key fetch that gave no key could not be "
+                      "given back (no Redis connection)");
+    }
+}
+
+
 /* The key fetch script's reply, as its parser in libbitcache reads it */
 static void
 ngx_http_bitcache_keys_fetched(ngx_http_bitcache_ctx_t *ctx,
@@ -235,6 +267,7 @@ ngx_http_bitcache_keys_fetched(ngx_http_bitcache_ctx_t *ctx,
 
     ctx->state = NGX_HTTP_BITCACHE_DENIED;
     ctx->reason = bc_keyfetch_status_str(f.status);
+    kf->tok = ctx->key;
 
     switch (f.status) {
 
@@ -243,6 +276,9 @@ ngx_http_bitcache_keys_fetched(ngx_http_bitcache_ctx_t *ctx,
         return;
 
     case BC_KEYFETCH_INVALID:
+        if (reply->elements == 5) {
+            ngx_http_bitcache_keys_refund(kf);      /* it was counted */
+        }
         break;
 
     case BC_KEYFETCH_KEY:
@@ -255,9 +291,11 @@ ngx_http_bitcache_keys_fetched(ngx_http_bitcache_ctx_t *ctx,
             ngx_memcpy(kf->id, f.id, BC_SEALED_ID_LEN);
             kf->id_read = 1;
             kf->fetches = f.fetches;
+            kf->counted = 1;    /* given back unless the key goes out */
             ctx->state = NGX_HTTP_BITCACHE_ALLOWED;
             return;
         }
+        ngx_http_bitcache_keys_refund(kf);
         break;
 
     default:    /* refused: the 402 names the record's id */
@@ -344,6 +382,22 @@ ngx_http_bitcache_keys_fetch(ngx_http_bitcache_ctx_t *ctx)
 }
 
 
+/* the key opened but never sent (another access check of the location,
+ * auth_basic or deny, refused the request; the client went away): not
+ * left in the pool's memory, and the fetch the script counted given back */
+static void
+ngx_http_bitcache_keys_cleanse(void *data)
+{
+    ngx_http_bitcache_keyfetch_t  *kf = data;
+
+    OPENSSL_cleanse(kf->key, sizeof(kf->key));
+
+    if (kf->counted && !kf->sent) {
+        ngx_http_bitcache_keys_refund(kf);
+    }
+}
+
+
 ngx_int_t
 ngx_http_bitcache_keys_start(ngx_http_request_t *r,
     ngx_http_bitcache_ctx_t *ctx, ngx_http_bitcache_loc_conf_t *blcf,
@@ -354,6 +408,7 @@ ngx_http_bitcache_keys_start(ngx_http_request_t *r,
     bc_token                       t;
     ngx_str_t                      none;
     bc_token_status                st;
+    ngx_pool_cleanup_t            *cln;
     ngx_http_bitcache_keyfetch_t  *kf;
 
     /* the product is this location's: the path's only if they are the
@@ -372,6 +427,13 @@ ngx_http_bitcache_keys_start(ngx_http_request_t *r,
     }
 
     ctx->keyfetch = kf;
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+    cln->handler = ngx_http_bitcache_keys_cleanse;
+    cln->data = kf;
 
     if (ngx_http_bitcache_key(r, &kf->record, BC_SEALKEY_KIND,
                               ctx->product.data, ctx->product.len)
@@ -465,6 +527,7 @@ ngx_http_bitcache_keys_send(ngx_http_request_t *r,
                     kf->uses);
 
     OPENSSL_cleanse(kf->key, sizeof(kf->key));
+    kf->sent = 1;
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "bitcache: key of \"%V\" released (fetch %uL of %uD)",
@@ -569,4 +632,26 @@ ngx_http_bitcache_keys_answer(ngx_http_request_t *r,
         }
         return;
     }
+}
+
+
+ngx_int_t
+ngx_http_bitcache_keys_content(ngx_http_request_t *r)
+{
+    ngx_http_bitcache_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_bitcache_module);
+
+    /* only ever set by the access handler of this location, on a key
+     * allowed: anything else is not an answer to give */
+    if (ctx == NULL || ctx->keyfetch == NULL
+        || ctx->state != NGX_HTTP_BITCACHE_ALLOWED)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    r->main->count++;
+    ngx_http_bitcache_keys_answer(r, ctx);
+
+    return NGX_DONE;
 }

@@ -29,8 +29,12 @@ struct ngx_http_bitcache_keyfetch_s {
     uint32_t        uses;                       /* the token's */
     u_char          id[BC_SEALED_ID_LEN];
     u_char          key[BC_SEALED_KEY_LEN];     /* once state is ALLOWED */
+    ngx_str_t       tok;                        /* <prefix>tok:<id>, for
+                                                   the refund */
     unsigned        id_read:1;                  /* id is the record's */
     unsigned        evaled:1;                   /* after NOSCRIPT */
+    unsigned        counted:1;                  /* the script counted it */
+    unsigned        sent:1;                     /* the key went out */
 };
 
 
@@ -60,5 +64,11 @@ ngx_int_t ngx_http_bitcache_keys_refused(ngx_http_request_t *r,
  * r. */
 void ngx_http_bitcache_keys_answer(ngx_http_request_t *r,
     ngx_http_bitcache_ctx_t *ctx);
+
+/* The content handler of a released key: the access handler sets it
+ * (r->content_handler) and returns NGX_OK, so that the location's other
+ * access checks (auth_basic, allow/deny, auth_request under `satisfy
+ * all`) still run before the key goes out, as they do before the file. */
+ngx_int_t ngx_http_bitcache_keys_content(ngx_http_request_t *r);
 
 #endif /* _NGX_HTTP_BITCACHE_KEYS_H_INCLUDED_ */

@@ -220,6 +220,28 @@
   async function fetchKey(h) {
     const token = keptToken(h);
     message('Asking the host for the key…');
+    if (token) {
+      // the key id first, without the token: each answer with the key
+      // spends one of the token's fetches, and a copy sealed with another
+      // key (sealed again since, or a header anyone can make with this
+      // product's name) must not spend one on a key that does not open it
+      const q = await askKey(h, null);
+      if (q.status === 200) {
+        await decryptWith(h, q.json.key);
+        return;
+      }
+      if (q.status !== 402) refuse(why(q));
+      if (typeof q.json.key_id !== 'string' || q.json.key_id !== hex(h.keyId)) {
+        offer(h, q.json);               // says why (another key, or not sold now)
+        if (root.dataset.state === 'offer') {
+          root.dataset.state = 'refused';
+          show('actions', false);
+          show('pwyw', false);
+          message('Refused: the host did not name this copy\'s key; your token was not used.', 'bad');
+        }
+        return;
+      }
+    }
     const r = await askKey(h, token);
     if (r.status === 200) {
       await decryptWith(h, r.json.key);

@@ -97,9 +97,9 @@ sub pay_line {
     my ($name) = @_;
     my $err = '';
     BcTest::wait_until(sub { (undef, $err) = $t->cli_output($name);
-                             $err =~ /--claim \S+\n/ }, 30);
+                             $err =~ /--claim \S+ --host \S+\n/ }, 30);
     my ($sats, $btc, $addr) = $err =~ /pay (\d+) sats \((\S+) BTC\) to (\S+)\n/;
-    my ($id, $claim) = $err =~ /--invoice ([0-9a-f]{32}) --claim (\S+)\n/;
+    my ($id, $claim) = $err =~ /--invoice ([0-9a-f]{32}) --claim (\S+) --host \Q$api\E\n/;
     ok($sats && $addr && $id && $claim, "$name: printed what to pay and how to resume")
         or diag $err;
     return ($sats // 0, $addr // '', $id // '', $claim // '', $btc // '');
@@ -130,17 +130,17 @@ ok(!-e "$dir/out/a.mp4", 'nothing written while unpaid');
 $t->send_sats($addr, $sats);
 $t->mine(1);
 $err = finish_ok('a', $a, "$dir/out/a.mp4", $file{'a.mp4'});
-my ($token) = $err =~ /token: (\S+) \(open again with --token\)\n/;
+my ($token) = $err =~ /token: (\S+) \(open again with --token and --host \Q$api\E\)\n/;
 ok($token, 'the token printed once') or diag $err;
 is(() = $err =~ /token: /g, 1, '... only once');
 
 # the token opens it again (fetch 2 of 2), then is used up
 my ($rc, $out);
-($rc, $out, $err) = $t->cli('open', $a, '-o', "$dir/out/a2.mp4", '--token', $token);
+($rc, $out, $err) = $t->cli('open', $a, '-o', "$dir/out/a2.mp4", '--token', $token, '--host', $api);
 is($rc, 0, '--token opens it again') or diag $err;
 ok(slurp("$dir/out/a2.mp4") eq $file{'a.mp4'}, '... the same bytes');
 unlike($err, qr/token: /, '... and prints no token (the buyer has it)');
-($rc, $out, $err) = $t->cli('open', $a, '-o', "$dir/out/a3.mp4", '--token', $token);
+($rc, $out, $err) = $t->cli('open', $a, '-o', "$dir/out/a3.mp4", '--token', $token, '--host', $api);
 is($rc, 1, 'a third fetch with a 2-download token: exit 1');
 like($err, qr/refused the token \(402\): .*used up/i, '... 402, downloads used up') or diag $err;
 ok(!-e "$dir/out/a3.mp4", '... nothing written');
@@ -150,14 +150,14 @@ my $tok5 = $t->grant('/films/a.mp4', '--uses', 5);
 my $bad = slurp($a);
 substr($bad, 100_000, 1) ^= "\x01";
 $t->write_file('dl/bad.bcs', $bad);
-($rc, $out, $err) = $t->cli('open', "$dir/dl/bad.bcs", '-o', "$dir/out/bad.mp4", '--token', $tok5);
+($rc, $out, $err) = $t->cli('open', "$dir/dl/bad.bcs", '-o', "$dir/out/bad.mp4", '--token', $tok5, '--host', $api);
 is($rc, 1, 'tampered copy: exit 1');
 like($err, qr/refused, nothing written: .*chunk 1/, '... names the chunk') or diag $err;
 ok(!-e "$dir/out/bad.mp4", '... OUT not written');
 is($out, '', '... nothing on stdout');
 
 # the copy on stdin
-is(system("$BcTest::CLI open - -o $dir/out/stdin.mp4 --token $tok5 < $a > $dir/stdin.out 2>&1"), 0,
+is(system("$BcTest::CLI open - -o $dir/out/stdin.mp4 --token $tok5 --host $api < $a > $dir/stdin.out 2>&1"), 0,
    'FILE "-": the copy from stdin');
 ok(slurp("$dir/out/stdin.mp4") eq $file{'a.mp4'}, '... the bytes');
 
@@ -165,7 +165,7 @@ ok(slurp("$dir/out/stdin.mp4") eq $file{'a.mp4'}, '... the bytes');
 for my $n ('empty.bin', 'one.bin') {
     my $c = seal($n);
     my $tk = $t->grant("/films/$n", '--uses', 3);
-    ($rc, $out, $err) = $t->cli('open', $c, '-o', "$dir/out/$n", '--token', $tk);
+    ($rc, $out, $err) = $t->cli('open', $c, '-o', "$dir/out/$n", '--token', $tk, '--host', $api);
     is($rc, 0, "$n opens") or diag $err;
     is($out, "$dir/out/$n\t" . length($file{$n}) . "\t/films/$n\n", "$n: its line");
     ok(slurp("$dir/out/$n") eq $file{$n}, "$n: the bytes");
@@ -183,7 +183,7 @@ $t->cli_kill('r1');
 ok(!-e "$dir/out/r.mp4", 'the stopped run wrote nothing');
 my $n = inv_count();
 $t->cli_start('r2', 'open', $r, '-o', "$dir/out/r.mp4", '--invoice', $id, '--claim', $claim,
-              '--wait', 120);
+              '--wait', 120, '--host', $api);
 $t->send_sats($addr, $sats);
 $t->mine(1);
 $err = finish_ok('r2', $r, "$dir/out/r.mp4", $file{'r.mp4'});
@@ -192,7 +192,7 @@ like($err, qr/token: \S+ \(open again/, 'the resumed run prints the token');
 
 # a wrong claim: the paid invoice's token is not given
 ($rc, $out, $err) = $t->cli('open', $r, '-o', "$dir/out/r9.mp4", '--invoice', $id,
-                            '--claim', 'A' x 43, '--wait', 5);
+                            '--claim', 'A' x 43, '--wait', 5, '--host', $api);
 is($rc, 1, 'a wrong claim: exit 1');
 like($err, qr/does not take this claim/, '... says so') or diag $err;
 unlike($err, qr/A{43}/, '... without printing the claim');
@@ -226,7 +226,7 @@ $n = inv_count();
 ($rc, $out, $err) = $t->cli('open', $gift, '-o', "$dir/out/g.bin");
 is($rc, 0, 'a giveaway: the first open gets a free copy') or diag $err;
 like($err, qr/a free copy \(number 1; 0 left\)/, '... says so');
-like($err, qr/token: \S+ \(open again with --token\)/, '... and prints its token');
+like($err, qr/token: \S+ \(open again with --token and --host \Q$api\E\)/, '... and prints its token');
 is($out, "$dir/out/g.bin\t3000\t/gift/g.bin\n", '... its line');
 ok(slurp("$dir/out/g.bin") eq $file{'g.bin'}, '... the bytes');
 is(inv_count(), $n, '... no invoice');
@@ -242,20 +242,20 @@ my $code = $t->wallet_open->{code};
 $t->wallet_topup_paid($code, 100_000);
 $t->write_file('wallet.code', "$code\n", 0600);
 $n = inv_count();
-($rc, $out, $err) = $t->cli('open', $w, '-o', "$dir/out/w.mp4", '--wallet-secret', "\@$dir/wallet.code");
+($rc, $out, $err) = $t->cli('open', $w, '-o', "$dir/out/w.mp4", '--wallet-secret', "\@$dir/wallet.code", '--host', $api);
 is($rc, 0, '--wallet-secret @FILE buys') or diag $err;
 ok(slurp("$dir/out/w.mp4") eq $file{'w.mp4'}, '... the bytes');
 like($err, qr/bought from the wallet for 12345 sats \(balance 87655 sats\)/, '... says the price and balance');
 is($t->wallet_balance($code), 100_000 - 12345, '... charged the price');
 unlike($out . $err, qr/\Q$code\E/, '... the code is not printed');
-($rc, $out, $err) = $t->cli('open', $w, '-o', "$dir/out/w2.mp4", '--wallet-secret', $code);
+($rc, $out, $err) = $t->cli('open', $w, '-o', "$dir/out/w2.mp4", '--wallet-secret', $code, '--host', $api);
 is($rc, 0, 'again with the code') or diag $err;
 like($err, qr/owned already: not charged again/, '... owned');
 is($t->wallet_balance($code), 100_000 - 12345, '... not charged again');
 ok(slurp("$dir/out/w2.mp4") eq $file{'w.mp4'}, '... the bytes');
 is(inv_count(), $n, 'wallet purchases make no invoice');
 my $other = $t->wallet_open->{code};
-($rc, $out, $err) = $t->cli('open', $w, '-o', "$dir/out/w3.mp4", '--wallet-secret', $other);
+($rc, $out, $err) = $t->cli('open', $w, '-o', "$dir/out/w3.mp4", '--wallet-secret', $other, '--host', $api);
 is($rc, 1, 'an empty wallet: exit 1');
 like($err, qr/balance is too low/, '... says so') or diag $err;
 ok(!-e "$dir/out/w3.mp4", '... nothing written');
@@ -297,12 +297,12 @@ ok(!-e "$dir/out/d.bin", '... nothing written');
 # ---- IPv6, TLS, the key record, Redis ------------------------------------
 my $six = seal('one.bin', host => "http://[::1]:$t->{http_port}/bitcache");
 my $tk1 = $t->grant('/films/one.bin', '--uses', 3);
-($rc, $out, $err) = $t->cli('open', $six, '-o', "$dir/out/six.bin", '--token', $tk1);
+($rc, $out, $err) = $t->cli('open', $six, '-o', "$dir/out/six.bin", '--token', $tk1, '--host', "http://[::1]:$t->{http_port}/bitcache");
 is($rc, 0, 'a host on an IPv6 literal') or diag $err;
 ok(slurp("$dir/out/six.bin") eq $file{'one.bin'}, '... the bytes');
 
 my $s = seal('one.bin', host => "https://127.0.0.1:$tls/bitcache");
-($rc, $out, $err) = $t->cli('open', $s, '-o', "$dir/out/s.bin", '--token', $tk1);
+($rc, $out, $err) = $t->cli('open', $s, '-o', "$dir/out/s.bin", '--token', $tk1, '--host', "https://127.0.0.1:$tls/bitcache");
 is($rc, 1, 'a host whose certificate is not trusted: exit 1');
 like($err, qr/TLS with 127\.0\.0\.1:$tls failed/, '... a TLS failure naming the host') or diag $err;
 unlike($err, qr/\Q$tk1\E/, '... without the token');
@@ -312,7 +312,7 @@ ok(!-e "$dir/out/s.bin", '... nothing written');
 my %rrec = @{ $t->redis('HGETALL', 'bitcache:sealkey:/films/r.mp4') };
 $t->redis('HSET', 'bitcache:sealkey:/films/gone.mp4', %rrec);
 my $tkg = $t->grant('/films/gone.mp4', '--uses', 3);
-($rc, $out, $err) = $t->cli('open', $g, '-o', "$dir/out/g.mp4", '--token', $tkg);
+($rc, $out, $err) = $t->cli('open', $g, '-o', "$dir/out/g.mp4", '--token', $tkg, '--host', $api);
 is($rc, 1, 'a key record that does not unwrap: exit 1');
 like($err, qr/key record for \/films\/gone\.mp4 is invalid \(409/, '... 409') or diag $err;
 ($rc, $out, $err) = $t->cli('open', $g, '-o', "$dir/out/g.mp4");
@@ -321,7 +321,7 @@ like($err, qr/sells another key/, '... its id is not the copy\'s: refused before
 
 # a wrong wallet code
 ($rc, $out, $err) = $t->cli('open', $w, '-o', "$dir/out/w5.mp4", '--wallet-secret',
-                            substr($code, 0, -1) . (substr($code, -1) eq 'q' ? 'p' : 'q'));
+                            substr($code, 0, -1) . (substr($code, -1) eq 'q' ? 'p' : 'q'), '--host', $api);
 is($rc, 1, 'a wrong wallet code: exit 1');
 like($err, qr/the host refused it \(401/, '... 401') or diag $err;
 unlike($err, qr/bcw1/, '... the code is not printed');
@@ -358,6 +358,7 @@ CONF
 sub liar {
     my ($path, @args) = @_;
     my $c = seal('one.bin', host => $l->url("/$path"));
+    push @args, '--host', $l->url("/$path") if grep { /^--(token|wallet-secret|invoice)$/ } @args;
     return $t->cli('open', $c, '-o', "$dir/out/liar.bin", @args);
 }
 ($rc, $out, $err) = liar('more');
@@ -379,9 +380,28 @@ unlike($err, qr/[\x1b\x9b]|\xc2\x9b/, '... none reaches the terminal') or diag $
 like($err, qr/\\x1b\[2J/, '... shown escaped');
 ok(!-e "$dir/out/liar.bin", 'nothing written from a lying host');
 
+# a crafted copy naming another host: no credential goes there
+{
+    my $other = $l->url('/collect');
+    my $c = seal('one.bin', host => $other);
+    my $before = length $l->access_log;
+    for my $cred (['--token', $tk1], ['--wallet-secret', $code], ['--invoice', '0' x 32, '--claim', 'A' x 43]) {
+        ($rc, $out, $err) = $t->cli('open', $c, '-o', "$dir/out/crafted.bin", @$cred, '--host', $api);
+        is($rc, 1, "a copy naming another host, $cred->[0]: exit 1");
+        like($err, qr/this copy is sold by \Q$other\E, not by --host \Q$api\E: nothing sent/,
+             '... names both hosts') or diag $err;
+        unlike($err, qr/\Q$tk1\E|\Q$code\E/, '... and prints no credential');
+    }
+    is(length $l->access_log, $before, '... and the other host was asked nothing');
+    ok(!-e "$dir/out/crafted.bin", '... nothing written');
+    ($rc, $out, $err) = $t->cli('open', $a, '-o', "$dir/out/slash.mp4", '--token',
+                                $t->grant('/films/a.mp4'), '--host', "$api/");
+    is($rc, 0, '--host with a trailing /: the same host') or diag $err;
+}
+
 # Redis down: 503
 $t->stop_redis;
-($rc, $out, $err) = $t->cli('open', $a, '-o', "$dir/out/a9.mp4", '--token', $tok5);
+($rc, $out, $err) = $t->cli('open', $a, '-o', "$dir/out/a9.mp4", '--token', $tok5, '--host', $api);
 is($rc, 1, 'Redis down: exit 1');
 like($err, qr/busy or its storage is down \(503\)/, '... 503') or diag $err;
 
@@ -402,12 +422,16 @@ $t->cli_refuses(
     [ ['open', $a, '-o', 'x', '--wait', 'soon'], qr/--wait: not a number of seconds/ ],
     [ ['open', $a, '-o', 'x', '--wait', '5', '--token', 'abc'], qr/--wait is for an invoice only/ ],
     [ ['open', $a, '-o', 'x', '--wallet-secret', ''], qr/--wallet-secret: empty/ ],
-    [ ['open', $a, '-o', 'x', '--wallet-secret', "bcw1\r\nX-Evil: 1"], qr/--wallet-secret: a recovery code is printable ASCII/ ],
+    [ ['open', $a, '-o', 'x', '--wallet-secret', "bcw1\r\nX-Evil: 1", '--host', $api], qr/--wallet-secret: a recovery code is printable ASCII/ ],
+    [ ['open', $a, '-o', 'x', '--token', 'abc'], qr/--host URL is required with --token/ ],
+    [ ['open', $a, '-o', 'x', '--wallet-secret', 'bcw1x'], qr/--host URL is required/ ],
+    [ ['open', $a, '-o', 'x', '--invoice', '0' x 32, '--claim', 'A' x 43], qr/--host URL is required/ ],
+    [ ['open', $a, '-o', 'x', '--key', '00' x 32, '--host', $api], qr/--host is for opening through the host/ ],
     [ ['open', $a, '-o', 'x', '--key', 'zz'], qr/--key: not 64 hex digits/ ],
     [ ['open', $a, '-o', 'x', '--frobnicate'], qr/unknown or incomplete option "--frobnicate"/ ],
 );
 chmod 0644, "$dir/wallet.code";
-($rc, $out, $err) = $t->cli('open', $w, '-o', "$dir/out/w4.mp4", '--wallet-secret', "\@$dir/wallet.code");
+($rc, $out, $err) = $t->cli('open', $w, '-o', "$dir/out/w4.mp4", '--wallet-secret', "\@$dir/wallet.code", '--host', $api);
 is($rc, 2, 'a code file others can read: refused');
 like($err, qr/--wallet-secret: .*must be a regular file that others cannot read/, '... says why');
 
