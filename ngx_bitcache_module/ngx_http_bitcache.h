@@ -105,6 +105,11 @@ void ngx_http_bitcache_send_error(ngx_http_request_t *r, ngx_uint_t status,
 
 ngx_int_t ngx_http_bitcache_add_header(ngx_http_request_t *r, const char *name,
     ngx_str_t *value);
+
+/* 200 with a script embedded at build time, nosniff, the caller's
+ * Cache-Control and Cross-Origin-Resource-Policy. */
+ngx_int_t ngx_http_bitcache_send_script(ngx_http_request_t *r, const char *src,
+    size_t len, ngx_str_t *cache, ngx_str_t *corp);
 /* Set-Cookie: name=value for path, HttpOnly, SameSite=Lax, Secure on
  * TLS. The value and path must be safe already (base64url, escaped). */
 ngx_int_t ngx_http_bitcache_set_cookie(ngx_http_request_t *r, const char *name,

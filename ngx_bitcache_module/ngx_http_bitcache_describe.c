@@ -159,13 +159,59 @@ ngx_http_bitcache_preflight(ngx_http_request_t *r, ngx_flag_t allowed,
 
 
 ngx_int_t
+ngx_http_bitcache_mark_route(ngx_http_request_t *r,
+    ngx_http_bitcache_loc_conf_t *blcf, ngx_http_bitcache_mark_e mode,
+    ngx_http_bitcache_mark_t **found)
+{
+    int                        ok;
+    size_t                     len;
+    const char                *p;
+    ngx_http_bitcache_mark_t  *mark;
+
+    if (ngx_http_bitcache_mark_find(r) != NULL) {
+        return NGX_DECLINED;            /* redirected back to the API */
+    }
+
+    if (mode == NGX_HTTP_BITCACHE_MARK_KEY) {
+        ok = bc_api_keys_path((const char *) r->uri.data, r->uri.len,
+                              (const char *) blcf->api_url.data,
+                              blcf->api_url.len, &p, &len);
+    } else {
+        ok = bc_api_product_path((const char *) r->uri.data, r->uri.len,
+                                 (const char *) blcf->api_url.data,
+                                 blcf->api_url.len, &p, &len);
+    }
+
+    if (!ok) {
+        return NGX_DECLINED;
+    }
+
+    mark = ngx_http_bitcache_mark_add(r);
+    if (mark == NULL) {
+        return NGX_ERROR;
+    }
+
+    mark->path.data = ngx_pnalloc(r->pool, len);
+    if (mark->path.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(mark->path.data, p, len);
+    mark->path.len = len;
+    mark->mode = mode;
+
+    *found = mark;
+    return NGX_OK;
+}
+
+
+ngx_int_t
 ngx_http_bitcache_products(ngx_http_request_t *r,
     ngx_http_bitcache_loc_conf_t *blcf)
 {
-    size_t                              len;
-    ngx_str_t                           origin, path, args;
+    ngx_int_t                           rc;
+    ngx_str_t                           origin, args;
     ngx_flag_t                          allowed;
-    const char                         *p;
     ngx_http_bitcache_mark_t           *mark;
 
     ngx_str_null(&origin);
@@ -183,32 +229,20 @@ ngx_http_bitcache_products(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ngx_http_bitcache_mark_find(r) != NULL
-        || !bc_api_product_path((const char *) r->uri.data, r->uri.len,
-                                (const char *) blcf->api_url.data,
-                                blcf->api_url.len, &p, &len))
-    {
+    rc = ngx_http_bitcache_mark_route(r, blcf, NGX_HTTP_BITCACHE_MARK_DESCRIBE,
+                                      &mark);
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc == NGX_DECLINED) {
         /* not a path nginx could serve, or redirected back to the API */
         r->main->count++;
         ngx_http_bitcache_not_for_sale(r, &origin, &r->uri);
         return NGX_DONE;
     }
 
-    path.data = ngx_pnalloc(r->pool, len);
-    if (path.data == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-    ngx_memcpy(path.data, p, len);
-    path.len = len;
-
-    mark = ngx_http_bitcache_mark_add(r);
-    if (mark == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    mark->mode = NGX_HTTP_BITCACHE_MARK_DESCRIBE;
     mark->origin = origin;      /* in the request's header buffers */
-    mark->path = path;
 
     /* for the logs only: the mark decides */
     if (allowed) {
@@ -218,10 +252,10 @@ ngx_http_bitcache_products(ngx_http_request_t *r,
     }
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "bitcache: describe \"%V\" (origin \"%V\")", &path,
+                   "bitcache: describe \"%V\" (origin \"%V\")", &mark->path,
                    &origin);
 
-    return ngx_http_internal_redirect(r, &path, &args);
+    return ngx_http_internal_redirect(r, &mark->path, &args);
 }
 
 

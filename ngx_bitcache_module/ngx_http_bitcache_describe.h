@@ -42,6 +42,14 @@ ngx_http_bitcache_mark_t *ngx_http_bitcache_mark_add(ngx_http_request_t *r);
 /* The mark of r, if an API route redirected it here; else NULL. */
 ngx_http_bitcache_mark_t *ngx_http_bitcache_mark_find(ngx_http_request_t *r);
 
+/* For the products and key routes: the path after <api>/products or
+ * <api>/keys (checked, copied into the pool) in a new mark of mode:
+ * NGX_OK and *mark; NGX_DECLINED when it is no path nginx could serve, or
+ * r was redirected back to the API (the caller answers 404); NGX_ERROR. */
+ngx_int_t ngx_http_bitcache_mark_route(ngx_http_request_t *r,
+    ngx_http_bitcache_loc_conf_t *blcf, ngx_http_bitcache_mark_e mode,
+    ngx_http_bitcache_mark_t **mark);
+
 /* 404 {"error":"not_for_sale","path"}: nothing is sold at uri, with the
  * CORS headers of origin (empty: none). Finalizes r. */
 void ngx_http_bitcache_not_for_sale(ngx_http_request_t *r, ngx_str_t *origin,

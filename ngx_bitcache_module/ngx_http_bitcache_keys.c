@@ -58,10 +58,8 @@ ngx_int_t
 ngx_http_bitcache_keys(ngx_http_request_t *r,
     ngx_http_bitcache_loc_conf_t *blcf)
 {
-    size_t                     len;
     ngx_int_t                  rc;
-    ngx_str_t                  path, args, token, none;
-    const char                *p;
+    ngx_str_t                  args, token, none;
     ngx_http_bitcache_mark_t  *mark;
 
     /* the token first: hidden from the logs whatever the answer (a 405
@@ -82,11 +80,12 @@ ngx_http_bitcache_keys(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ngx_http_bitcache_mark_find(r) != NULL
-        || !bc_api_keys_path((const char *) r->uri.data, r->uri.len,
-                             (const char *) blcf->api_url.data,
-                             blcf->api_url.len, &p, &len))
-    {
+    rc = ngx_http_bitcache_mark_route(r, blcf, NGX_HTTP_BITCACHE_MARK_KEY, &mark);
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc == NGX_DECLINED) {
         /* not a path nginx could serve, or redirected back to the API */
         ngx_str_null(&none);
         r->main->count++;
@@ -94,29 +93,15 @@ ngx_http_bitcache_keys(ngx_http_request_t *r,
         return NGX_DONE;
     }
 
-    path.data = ngx_pnalloc(r->pool, len);
-    if (path.data == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-    ngx_memcpy(path.data, p, len);
-    path.len = len;
-
-    mark = ngx_http_bitcache_mark_add(r);
-    if (mark == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    mark->mode = NGX_HTTP_BITCACHE_MARK_KEY;
-    mark->path = path;
     mark->token = token;        /* a copy in the pool, or the cookie's */
 
     /* for the logs only: the mark decides, and the token stays out */
     ngx_str_set(&args, "bitcache_key=1");
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "bitcache: key of \"%V\"", &path);
+                   "bitcache: key of \"%V\"", &mark->path);
 
-    return ngx_http_internal_redirect(r, &path, &args);
+    return ngx_http_internal_redirect(r, &mark->path, &args);
 }
 
 

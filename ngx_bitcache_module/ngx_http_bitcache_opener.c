@@ -35,53 +35,10 @@ static ngx_int_t
 ngx_http_bitcache_opener_script(ngx_http_request_t *r, const char *src,
     size_t len)
 {
-    ngx_int_t     rc;
-    ngx_buf_t    *b;
-    ngx_chain_t   out;
-
-    static ngx_str_t  type = ngx_string("text/javascript; charset=utf-8");
     static ngx_str_t  cache = ngx_string("no-cache");
-    static ngx_str_t  nosniff = ngx_string("nosniff");
     static ngx_str_t  corp = ngx_string("same-origin");
 
-    if (ngx_http_discard_request_body(r) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    b = ngx_calloc_buf(r->pool);
-    if (b == NULL
-        || ngx_http_bitcache_add_header(r, "Cache-Control", &cache) != NGX_OK
-        || ngx_http_bitcache_add_header(r, "X-Content-Type-Options", &nosniff)
-           != NGX_OK
-        || ngx_http_bitcache_add_header(r, "Cross-Origin-Resource-Policy",
-                                        &corp) != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    r->headers_out.status = NGX_HTTP_OK;
-    r->headers_out.content_length_n = len;
-    r->headers_out.content_type = type;
-    r->headers_out.content_type_len = type.len;
-    r->headers_out.content_type_lowcase = NULL;
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    /* read only: nginx never writes into a memory buffer it sends */
-    b->pos = (u_char *) src;
-    b->last = b->pos + len;
-    b->memory = 1;
-    b->last_buf = 1;
-    b->last_in_chain = 1;
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return ngx_http_bitcache_send_script(r, src, len, &cache, &corp);
 }
 
 
