@@ -41,69 +41,6 @@ static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
 static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
 
 
-static ngx_str_t  ngx_http_bitcache_token_name = ngx_string("bitcache_token");
-
-
-static ngx_int_t ngx_http_bitcache_hide_token(ngx_http_request_t *r,
-    ngx_str_t *token);
-
-
-ngx_int_t
-ngx_http_bitcache_find_token(ngx_http_request_t *r, ngx_str_t *token)
-{
-    if (r->args.len
-        && ngx_http_arg(r, ngx_http_bitcache_token_name.data,
-                        ngx_http_bitcache_token_name.len, token)
-           == NGX_OK)
-    {
-        return ngx_http_bitcache_hide_token(r, token);
-    }
-
-    if (ngx_http_parse_multi_header_lines(&r->headers_in.cookies,
-                                          &ngx_http_bitcache_token_name, token)
-        != NGX_DECLINED)
-    {
-        return NGX_OK;
-    }
-
-    return NGX_DECLINED;
-}
-
-
-/*
- * Keep a token given in the query out of every log: copy it, then
- * overwrite it with '*' where it stands in the arguments and in the
- * request line ($request, $request_uri, the error log's context).
- */
-static ngx_int_t
-ngx_http_bitcache_hide_token(ngx_http_request_t *r, ngx_str_t *token)
-{
-    u_char  *copy, *line, *last;
-
-    copy = ngx_pnalloc(r->pool, token->len);
-    if (copy == NULL) {
-        return NGX_ERROR;
-    }
-    ngx_memcpy(copy, token->data, token->len);
-
-    line = r->request_line.data;
-    last = line + r->request_line.len;
-
-    if (token->len && (token->data < line || token->data >= last)) {
-        /* the arguments were rewritten: find it in the original line */
-        line = ngx_strlcasestrn(line, last, copy, token->len - 1);
-        if (line != NULL) {
-            ngx_memset(line, '*', token->len);
-        }
-    }
-
-    ngx_memset(token->data, '*', token->len);
-
-    token->data = copy;
-    return NGX_OK;
-}
-
-
 static ngx_int_t
 ngx_http_bitcache_check(ngx_http_request_t *r, ngx_http_bitcache_ctx_t *ctx,
     ngx_str_t *token, ngx_http_bitcache_loc_conf_t *blcf)
@@ -232,6 +169,22 @@ ngx_http_bitcache_start_sale(ngx_http_request_t *r,
 }
 
 
+/* ngx_http_bitcache_draw_wait, but a key request's 503 is JSON */
+static ngx_int_t
+ngx_http_bitcache_access_wait(ngx_http_request_t *r,
+    ngx_http_bitcache_ctx_t *ctx)
+{
+    if (ctx->keyfetch != NULL
+        && ctx->state == NGX_HTTP_BITCACHE_UNAVAILABLE)
+    {
+        ngx_http_bitcache_keys_answer(r, ctx);
+        return NGX_DONE;
+    }
+
+    return ngx_http_bitcache_draw_wait(r, ctx);
+}
+
+
 ngx_int_t
 ngx_http_bitcache_access_handler(ngx_http_request_t *r)
 {
@@ -239,7 +192,7 @@ ngx_http_bitcache_access_handler(ngx_http_request_t *r)
     ngx_str_t                      token;
     ngx_pool_cleanup_t            *cln;
     ngx_http_bitcache_ctx_t       *ctx;
-    ngx_http_bitcache_mark_t      *mark;
+    ngx_http_bitcache_route_mark_t      *mark;
     ngx_http_bitcache_loc_conf_t  *blcf;
 
     blcf = ngx_http_get_module_loc_conf(r, ngx_http_bitcache_module);
@@ -338,7 +291,7 @@ ngx_http_bitcache_access_handler(ngx_http_request_t *r)
         return NGX_AGAIN;
 
     case NGX_HTTP_BITCACHE_UNAVAILABLE:
-        (void) ngx_http_bitcache_draw_wait(r, ctx);     /* answers 503 */
+        (void) ngx_http_bitcache_access_wait(r, ctx);     /* answers 503 */
         return NGX_DONE;
 
     default: /* NGX_HTTP_BITCACHE_DENIED */
@@ -360,7 +313,7 @@ ngx_http_bitcache_access_handler(ngx_http_request_t *r)
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        if (ngx_http_bitcache_draw_wait(r, ctx) == NGX_DONE) {
+        if (ngx_http_bitcache_access_wait(r, ctx) == NGX_DONE) {
             return NGX_DONE;
         }
     }
@@ -386,7 +339,7 @@ ngx_http_bitcache_access_handler(ngx_http_request_t *r)
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        if (ngx_http_bitcache_draw_wait(r, ctx) == NGX_DONE) {
+        if (ngx_http_bitcache_access_wait(r, ctx) == NGX_DONE) {
             return NGX_DONE;
         }
     }

@@ -34,25 +34,25 @@ ngx_http_bitcache_mark_cleanup(void *data)
 }
 
 
-ngx_http_bitcache_mark_t *
-ngx_http_bitcache_mark_add(ngx_http_request_t *r)
+ngx_http_bitcache_route_mark_t *
+ngx_http_bitcache_route_mark_add(ngx_http_request_t *r)
 {
     ngx_pool_cleanup_t  *cln;
 
-    cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_bitcache_mark_t));
+    cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_bitcache_route_mark_t));
     if (cln == NULL) {
         return NULL;
     }
 
-    ngx_memzero(cln->data, sizeof(ngx_http_bitcache_mark_t));
+    ngx_memzero(cln->data, sizeof(ngx_http_bitcache_route_mark_t));
     cln->handler = ngx_http_bitcache_mark_cleanup;
 
     return cln->data;
 }
 
 
-ngx_http_bitcache_mark_t *
-ngx_http_bitcache_mark_find(ngx_http_request_t *r)
+ngx_http_bitcache_route_mark_t *
+ngx_http_bitcache_route_mark_find(ngx_http_request_t *r)
 {
     ngx_pool_cleanup_t  *cln;
 
@@ -159,16 +159,16 @@ ngx_http_bitcache_preflight(ngx_http_request_t *r, ngx_flag_t allowed,
 
 
 ngx_int_t
-ngx_http_bitcache_mark_route(ngx_http_request_t *r,
-    ngx_http_bitcache_loc_conf_t *blcf, ngx_http_bitcache_mark_e mode,
-    ngx_http_bitcache_mark_t **found)
+ngx_http_bitcache_route_mark_path(ngx_http_request_t *r,
+    ngx_http_bitcache_loc_conf_t *blcf, ngx_http_bitcache_route_mark_e mode,
+    ngx_http_bitcache_route_mark_t **found)
 {
     int                        ok;
     size_t                     len;
     const char                *p;
-    ngx_http_bitcache_mark_t  *mark;
+    ngx_http_bitcache_route_mark_t  *mark;
 
-    if (ngx_http_bitcache_mark_find(r) != NULL) {
+    if (ngx_http_bitcache_route_mark_find(r) != NULL) {
         return NGX_DECLINED;            /* redirected back to the API */
     }
 
@@ -186,7 +186,7 @@ ngx_http_bitcache_mark_route(ngx_http_request_t *r,
         return NGX_DECLINED;
     }
 
-    mark = ngx_http_bitcache_mark_add(r);
+    mark = ngx_http_bitcache_route_mark_add(r);
     if (mark == NULL) {
         return NGX_ERROR;
     }
@@ -212,7 +212,7 @@ ngx_http_bitcache_products(ngx_http_request_t *r,
     ngx_int_t                           rc;
     ngx_str_t                           origin, args;
     ngx_flag_t                          allowed;
-    ngx_http_bitcache_mark_t           *mark;
+    ngx_http_bitcache_route_mark_t           *mark;
 
     ngx_str_null(&origin);
     allowed = ngx_http_bitcache_cors_allowed(r, blcf->cors_origins, &origin);
@@ -229,8 +229,9 @@ ngx_http_bitcache_products(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = ngx_http_bitcache_mark_route(r, blcf, NGX_HTTP_BITCACHE_MARK_DESCRIBE,
-                                      &mark);
+    rc = ngx_http_bitcache_route_mark_path(r, blcf,
+                                           NGX_HTTP_BITCACHE_MARK_DESCRIBE,
+                                           &mark);
     if (rc == NGX_ERROR) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -261,12 +262,12 @@ ngx_http_bitcache_products(ngx_http_request_t *r,
 
 ngx_int_t
 ngx_http_bitcache_describe_check(ngx_http_request_t *r,
-    ngx_http_bitcache_loc_conf_t *blcf, ngx_http_bitcache_mark_t **found)
+    ngx_http_bitcache_loc_conf_t *blcf, ngx_http_bitcache_route_mark_t **found)
 {
     ngx_http_core_loc_conf_t  *clcf;
-    ngx_http_bitcache_mark_t  *mark;
+    ngx_http_bitcache_route_mark_t  *mark;
 
-    mark = ngx_http_bitcache_mark_find(r);
+    mark = ngx_http_bitcache_route_mark_find(r);
     *found = mark;
     if (mark == NULL) {
         return NGX_DECLINED;
@@ -297,13 +298,13 @@ ngx_int_t
 ngx_http_bitcache_describe_rewrite(ngx_http_request_t *r)
 {
     ngx_http_core_loc_conf_t  *clcf;
-    ngx_http_bitcache_mark_t  *mark;
+    ngx_http_bitcache_route_mark_t  *mark;
 
     if (r != r->main) {
         return NGX_DECLINED;
     }
 
-    mark = ngx_http_bitcache_mark_find(r);
+    mark = ngx_http_bitcache_route_mark_find(r);
     if (mark == NULL) {
         return NGX_DECLINED;
     }
@@ -442,10 +443,10 @@ ngx_http_bitcache_describe(ngx_http_request_t *r,
     u_char                    *body, *p;
     ngx_int_t                  rc;
     ngx_str_t                 *origin, none;
-    ngx_http_bitcache_mark_t  *mark;
+    ngx_http_bitcache_route_mark_t  *mark;
 
     ngx_str_null(&none);
-    mark = ngx_http_bitcache_mark_find(r);
+    mark = ngx_http_bitcache_route_mark_find(r);
     origin = mark ? &mark->origin : &none;
     ctx->describe_cors = origin->len != 0;
 

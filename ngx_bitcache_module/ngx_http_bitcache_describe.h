@@ -25,30 +25,32 @@
 typedef enum {
     NGX_HTTP_BITCACHE_MARK_DESCRIBE = 1,    /* <api>/products/<path> */
     NGX_HTTP_BITCACHE_MARK_KEY              /* <api>/keys/<product> */
-} ngx_http_bitcache_mark_e;
+} ngx_http_bitcache_route_mark_e;
 
 typedef struct {
-    ngx_http_bitcache_mark_e    mode;
+    ngx_http_bitcache_route_mark_e    mode;
     ngx_str_t                   origin;     /* for Access-Control-Allow-Origin;
                                                empty: no CORS headers (always
                                                for a key) */
     ngx_str_t                   path;       /* redirected to */
     ngx_str_t                   token;      /* a key's: empty if none */
-} ngx_http_bitcache_mark_t;
+} ngx_http_bitcache_route_mark_t;
 
 /* A fresh mark (zeroed) in r's pool, or NULL. */
-ngx_http_bitcache_mark_t *ngx_http_bitcache_mark_add(ngx_http_request_t *r);
+ngx_http_bitcache_route_mark_t *ngx_http_bitcache_route_mark_add(
+    ngx_http_request_t *r);
 
 /* The mark of r, if an API route redirected it here; else NULL. */
-ngx_http_bitcache_mark_t *ngx_http_bitcache_mark_find(ngx_http_request_t *r);
+ngx_http_bitcache_route_mark_t *ngx_http_bitcache_route_mark_find(
+    ngx_http_request_t *r);
 
 /* For the products and key routes: the path after <api>/products or
  * <api>/keys (checked, copied into the pool) in a new mark of mode:
  * NGX_OK and *mark; NGX_DECLINED when it is no path nginx could serve, or
  * r was redirected back to the API (the caller answers 404); NGX_ERROR. */
-ngx_int_t ngx_http_bitcache_mark_route(ngx_http_request_t *r,
-    ngx_http_bitcache_loc_conf_t *blcf, ngx_http_bitcache_mark_e mode,
-    ngx_http_bitcache_mark_t **mark);
+ngx_int_t ngx_http_bitcache_route_mark_path(ngx_http_request_t *r,
+    ngx_http_bitcache_loc_conf_t *blcf, ngx_http_bitcache_route_mark_e mode,
+    ngx_http_bitcache_route_mark_t **mark);
 
 /* 404 {"error":"not_for_sale","path"}: nothing is sold at uri, with the
  * CORS headers of origin (empty: none). Finalizes r. */
@@ -65,7 +67,7 @@ ngx_int_t ngx_http_bitcache_products(ngx_http_request_t *r,
  * that sells (bitcache on, not `internal`), *mark set: describe, or the
  * key mode; NGX_DONE when it was answered 404 not_for_sale. */
 ngx_int_t ngx_http_bitcache_describe_check(ngx_http_request_t *r,
-    ngx_http_bitcache_loc_conf_t *blcf, ngx_http_bitcache_mark_t **mark);
+    ngx_http_bitcache_loc_conf_t *blcf, ngx_http_bitcache_route_mark_t **mark);
 
 /* The rewrite phase's handler: NGX_DONE (answered 404 not_for_sale) for
  * a products or key redirect into an `internal` location, before its `return`

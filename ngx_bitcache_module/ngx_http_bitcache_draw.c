@@ -15,7 +15,6 @@
 #include "range.h"
 #include "token_record.h"
 #include "ngx_http_bitcache_draw.h"
-#include "ngx_http_bitcache_keys.h"
 
 
 /* SHA1 of the scripts, for EVALSHA (computed once, at configuration) */
@@ -653,12 +652,8 @@ ngx_http_bitcache_draw_wait(ngx_http_request_t *r,
     }
 
     if (ctx->state == NGX_HTTP_BITCACHE_UNAVAILABLE) {
-        if (ctx->keyfetch != NULL) {
-            ngx_http_bitcache_keys_answer(r, ctx);      /* JSON */
-        } else {
-            ngx_http_bitcache_reply(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                    ctx->reason, &ctx->product);
-        }
+        ngx_http_bitcache_reply(r, NGX_HTTP_SERVICE_UNAVAILABLE, ctx->reason,
+                                &ctx->product);
         return NGX_DONE;
     }
 

@@ -60,7 +60,7 @@ ngx_http_bitcache_keys(ngx_http_request_t *r,
 {
     ngx_int_t                  rc;
     ngx_str_t                  args, token, none;
-    ngx_http_bitcache_mark_t  *mark;
+    ngx_http_bitcache_route_mark_t  *mark;
 
     /* the token first: hidden from the logs whatever the answer (a 405
      * too) */
@@ -80,7 +80,8 @@ ngx_http_bitcache_keys(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = ngx_http_bitcache_mark_route(r, blcf, NGX_HTTP_BITCACHE_MARK_KEY, &mark);
+    rc = ngx_http_bitcache_route_mark_path(r, blcf, NGX_HTTP_BITCACHE_MARK_KEY,
+                                           &mark);
     if (rc == NGX_ERROR) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -386,7 +387,7 @@ ngx_http_bitcache_keys_cleanse(void *data)
 ngx_int_t
 ngx_http_bitcache_keys_start(ngx_http_request_t *r,
     ngx_http_bitcache_ctx_t *ctx, ngx_http_bitcache_loc_conf_t *blcf,
-    ngx_http_bitcache_mark_t *mark)
+    ngx_http_bitcache_route_mark_t *mark)
 {
     char                           idhex[2 * BC_TOKEN_ID_LEN + 1];
     unsigned char                  buf[BC_TOKEN_MAX_BYTES];

@@ -51,7 +51,7 @@ ngx_int_t ngx_http_bitcache_keys(ngx_http_request_t *r,
  * NGX_ERROR. */
 ngx_int_t ngx_http_bitcache_keys_start(ngx_http_request_t *r,
     ngx_http_bitcache_ctx_t *ctx, ngx_http_bitcache_loc_conf_t *blcf,
-    ngx_http_bitcache_mark_t *mark);
+    ngx_http_bitcache_route_mark_t *mark);
 
 /* Whether a refused key fetch is answered now (NGX_DONE): a product
  * without a key record (404), an invalid one (409); else NGX_OK, and the
