@@ -33,6 +33,7 @@
 #include "ngx_http_bitcache_describe.h"
 #include "ngx_http_bitcache_free_count.h"
 #include "ngx_http_bitcache_keys.h"
+#include "ngx_http_bitcache_variables.h"
 
 
 
@@ -131,7 +132,7 @@ ngx_http_bitcache_check(ngx_http_request_t *r, ngx_http_bitcache_ctx_t *ctx,
  * keep another struct under the same module: the cleanup that only the
  * access handler adds tells the two apart without reading either.
  */
-static ngx_http_bitcache_ctx_t *
+ngx_http_bitcache_ctx_t *
 ngx_http_bitcache_access_ctx(ngx_http_request_t *r)
 {
     void                *ctx;

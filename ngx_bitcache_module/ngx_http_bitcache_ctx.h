@@ -55,6 +55,8 @@ typedef struct {
     off_t                             credit;       /* sent again, undrawn */
     off_t                             added;        /* by the HINCRBY */
     off_t                             reserved;     /* drawn in Redis */
+    off_t                             left;         /* allowance after it
+                                                       ($bitcache_bytes_left) */
     ngx_uint_t                        parts;        /* ranges to send */
     ngx_http_bitcache_sale_t          sale;
     redisReply                       *catalog;      /* copy kept in the pool */
@@ -80,6 +82,7 @@ typedef struct {
     unsigned                          catalog_done:1;
     unsigned                          wallet_header:1;  /* Authorization */
     unsigned                          autobuy:1;    /* a GET that buys */
+    unsigned                          left_known:1;
 } ngx_http_bitcache_ctx_t;
 
 #endif /* _NGX_HTTP_BITCACHE_CTX_H_INCLUDED_ */
