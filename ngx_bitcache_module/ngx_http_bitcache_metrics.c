@@ -236,7 +236,17 @@ ngx_http_bitcache_log_handler(ngx_http_request_t *r)
 
     ctx = ngx_http_bitcache_access_ctx(r);
 
-    if (out != NGX_HTTP_BITCACHE_OUT_PAID || ctx == NULL || !ctx->body) {
+    if (out != NGX_HTTP_BITCACHE_OUT_PAID || ctx == NULL) {
+        return NGX_OK;
+    }
+
+    /* a counted token: the header filter said a body went out; an
+     * unlimited one is not watched there: its 200 or 206 */
+    if (!(ctx->body
+          || (ctx->unlimited && !r->header_only
+              && (status == NGX_HTTP_OK
+                  || status == NGX_HTTP_PARTIAL_CONTENT))))
+    {
         return NGX_OK;          /* no part of the file went out */
     }
 

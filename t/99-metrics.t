@@ -123,7 +123,7 @@ like($r0->{content}, qr/\n\z/, 'ends with a newline');
 sub v {
     my ($m, $name, %l) = @_;
     my $labels = join ',', map { "$_=\"$l{$_}\"" } sort keys %l;
-    return $m->{samples}{"$name\{$labels}"} // 0;
+    return 0 + ($m->{samples}{"$name\{$labels}"} // 0);
 }
 
 # --- the requests ------------------------------------------------------------
@@ -232,12 +232,29 @@ ok(v($m4, 'bitcache_redis_connects_total') >= $connects + 2, 'both workers conne
 # --- a reload keeps the counters ---------------------------------------------
 my $before = v($m4, 'bitcache_downloads_total');
 my $bytes = v($m4, 'bitcache_sent_bytes_total');
+sub worker_pids {
+    return map { (split)[0] } split /\n/, do { local (@ARGV, $/) = $t->dir . '/logs/workers.log'; <> };
+}
+my %old = map { $_ => 1 } worker_pids();
 kill 'HUP', $t->{nginx_pid};
-sleep 1;
-my ($r5, $m5) = scrape();
+# scrape until a new worker answers (the old ones finish and leave)
+my ($r5, $m5, $new);
+$until = time + 10;
+while (time < $until) {
+    ($r5, $m5) = scrape();
+    my $last = (worker_pids())[-1];
+    $new = !$old{$last};
+    last if $new;
+    sleep 0.2;
+}
+ok($new, 'reload: a new worker answered the scrape');
 is(v($m5, 'bitcache_downloads_total'), $before, 'reload: downloads kept');
 is(v($m5, 'bitcache_sent_bytes_total'), $bytes, 'reload: bytes kept');
 is(v($m5, 'bitcache_invoices_created_total'), v($m4, 'bitcache_invoices_created_total'), 'reload: invoices kept');
+# and the new workers count on from there
+is($t->get("/files/book.pdf?bitcache_token=$tok")->{status}, 200, 'a download after the reload');
+my ($r6, $m6) = scrape();
+is(v($m6, 'bitcache_downloads_total'), $before + 1, 'after the reload: counted on');
 
 # --- the directive's context ---------------------------------------------------
 for my $case (['http' => "bitcache_metrics;\n"],
