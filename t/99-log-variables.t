@@ -195,6 +195,20 @@ is($f->{inv}, $inv, 'status: the invoice id');
 $f = logged('other route', $t->get('/bitcache/nothing'));
 is($f->{inv}, '-', 'another route: no invoice');
 
+# a sealed file's key released for a token of its product
+my $dir = $t->dir;
+$t->seal('files/book.pdf', "$dir/book.sealed", '/files/book.pdf',
+         "http://127.0.0.1:$t->{http_port}/bitcache");
+my $ktok = $t->grant('/files/book.pdf', '--uses', 1);
+push @tokens, $ktok;
+$r = $t->get("/bitcache/keys/files/book.pdf?bitcache_token=$ktok");
+is($r->{status}, 200, 'key: 200') or diag $r->{content};
+$f = logged('key', $r);
+is($f->{st}, 'key', 'key released: key');
+is($f->{p}, '/files/book.pdf', 'key: the product');
+is($f->{id}, parse_token($ktok)->{id}, 'key: the token id');
+is($f->{left}, '-', 'key: no file drawn');
+
 # Redis down: a valid token gets 503
 my $tok3 = $t->grant('/files/book.pdf');
 push @tokens, $tok3;

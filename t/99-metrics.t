@@ -130,6 +130,9 @@ sub v {
 
 # tokens made before the first scrape: the CLI's Redis commands are not nginx's
 my @tok = map { $t->grant('/files/book.pdf', '--uses', 1) } 1 .. 4;
+my $ktok = $t->grant('/files/book.pdf', '--uses', 1);
+$t->seal('files/book.pdf', $t->dir . '/book.sealed', '/files/book.pdf',
+         "http://127.0.0.1:$t->{http_port}/bitcache");
 my $ua = HTTP::Tiny->new(timeout => 10, max_redirect => 0, keep_alive => 0);
 my ($m1, $calls1);
 ($r0, $m1) = scrape();
@@ -160,6 +163,10 @@ $r = $ua->request('POST', $t->url('/bitcache/free'), {
     content => encode_json({ offer => $goffer }) });
 is($r->{status}, 201, 'free copy claimed') or diag $r->{content};
 
+# a sealed file's key released, and one refused (no token)
+is($t->get("/bitcache/keys/files/book.pdf?bitcache_token=$ktok")->{status}, 200, 'a key released');
+is($t->get('/bitcache/keys/files/book.pdf')->{status}, 402, 'a key without a token: 402');
+
 sleep 0.3;    # the last refunds (sent when the requests ended) land
 my ($calls2, $errs2) = commands();
 my ($r2, $m2) = scrape();
@@ -167,8 +174,8 @@ is($m2->{rc}, 0, 'parsed again') or diag $m2->{out};
 
 sub delta { my ($name, %l) = @_; return v($m2, $name, %l) - v($m1, $name, %l) }
 
-is(delta('bitcache_responses_total', status => 'unpaid', code => 402), $UNPAID + 2,
-   'unpaid 402s: the plain ones and the two JSON offers');
+is(delta('bitcache_responses_total', status => 'unpaid', code => 402), $UNPAID + 3,
+   'unpaid 402s: the plain ones, the two JSON offers and the key without a token');
 is(delta('bitcache_responses_total', status => 'paid', code => 200), 3, 'paid 200s: 3');
 is(delta('bitcache_responses_total', status => 'paid', code => 206), 1, 'paid 206: 1');
 is(delta('bitcache_responses_total', status => 'used_up', code => 402), 1, 'used up: 1');
@@ -181,6 +188,8 @@ is(delta('bitcache_api_errors_total', route => 'invoices'), 1, 'API errors on in
 is(delta('bitcache_api_errors_total', route => 'other'), 1, 'API errors on an unknown route: 1');
 is(delta('bitcache_api_errors_total', route => 'free'), 0, 'no API error on free');
 is(delta('bitcache_free_copies_total'), 1, 'free copies: 1');
+is(delta('bitcache_key_fetches_total'), 1, 'key fetches: 1');
+is(delta('bitcache_responses_total', status => 'key', code => 200), 1, 'key: one 200');
 is(delta('bitcache_tokens_minted_total'), 1, 'tokens minted: the free copy\'s');
 is(delta('bitcache_redis_commands_total'), $calls2 - $calls1,
    'Redis commands sent: as many as were answered (' . ($calls2 - $calls1) . ')');
