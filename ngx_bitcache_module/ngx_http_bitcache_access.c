@@ -33,7 +33,6 @@
 #include "ngx_http_bitcache_describe.h"
 #include "ngx_http_bitcache_free_count.h"
 #include "ngx_http_bitcache_keys.h"
-#include "ngx_http_bitcache_variables.h"
 
 
 

@@ -85,4 +85,9 @@ typedef struct {
     unsigned                          left_known:1;
 } ngx_http_bitcache_ctx_t;
 
+
+/* The access handler's ctx of r, or NULL (the API's handlers keep another
+ * struct under the module: ngx_http_bitcache_access.c tells them apart). */
+ngx_http_bitcache_ctx_t *ngx_http_bitcache_access_ctx(ngx_http_request_t *r);
+
 #endif /* _NGX_HTTP_BITCACHE_CTX_H_INCLUDED_ */

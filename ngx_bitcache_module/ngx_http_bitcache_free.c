@@ -30,7 +30,7 @@
 #include "ngx_http_bitcache_free.h"
 #include "ngx_http_bitcache_free_count.h"
 #include "ngx_http_bitcache_token_mint.h"
-#include "ngx_http_bitcache_variables.h"
+#include "ngx_http_bitcache_outcome.h"
 
 
 #define NGX_HTTP_BITCACHE_GONE           410

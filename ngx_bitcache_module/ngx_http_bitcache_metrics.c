@@ -2,9 +2,9 @@
  * Metrics (docs/operations.md, "Metrics"): counters in one shared zone
  * that the module makes itself, added to with one atomic add each (like
  * ngx_http_stub_status_module), so that every worker counts into the
- * same numbers; the log phase counts what a request ended with (its
- * status, what was sent); a `bitcache_metrics` location reads them out
- * in Prometheus' text exposition format 0.0.4.
+ * same numbers; a `bitcache_metrics` location reads them out in
+ * Prometheus' text exposition format 0.0.4. What a request ended with is
+ * counted in the log phase (ngx_http_bitcache_outcome.c).
  *
  * A reload keeps the zone (same name, size and layout): the counters go
  * on. A restart or a binary upgrade starts them at 0, which Prometheus'
@@ -20,7 +20,6 @@
 #include "api_request.h"
 #include "ngx_http_bitcache.h"
 #include "ngx_http_bitcache_metrics.h"
-#include "ngx_http_bitcache_variables.h"
 
 
 /* the zone's layout: a change of it must not read an old zone's numbers */
@@ -75,6 +74,22 @@ typedef struct {
     ngx_uint_t     counters;
     ngx_atomic_t   c[1];
 } ngx_http_bitcache_metrics_sh_t;
+
+
+/* $bitcache_status, and the "status" label, by outcome */
+ngx_str_t  ngx_http_bitcache_outcome_names[] = {
+    ngx_string(""),
+    ngx_string("paid"),
+    ngx_string("unpaid"),
+    ngx_string("expired"),
+    ngx_string("used_up"),
+    ngx_string("revoked"),
+    ngx_string("invalid"),
+    ngx_string("redis_error"),
+    ngx_string("denied"),
+    ngx_string("free"),
+    ngx_string("key"),
+};
 
 
 /* set in the master when the zone is made; the workers inherit it */
@@ -156,7 +171,7 @@ ngx_http_bitcache_count_redis_unsent(void)
 }
 
 
-/* ---- the log phase: what a request ended with ---- */
+/* ---- what requests ended with (ngx_http_bitcache_outcome.c) ---- */
 
 static ngx_uint_t
 ngx_http_bitcache_code_index(ngx_uint_t status)
@@ -173,19 +188,11 @@ ngx_http_bitcache_code_index(ngx_uint_t status)
 }
 
 
-static void
-ngx_http_bitcache_count_api(ngx_http_request_t *r,
-    ngx_http_bitcache_loc_conf_t *blcf, ngx_uint_t status)
+void
+ngx_http_bitcache_count_api(ngx_uint_t route, ngx_uint_t status)
 {
-    u_char    id[BC_INVOICE_ID_LEN];
-    bc_route  route;
-
-    route = bc_api_route((const char *) r->uri.data, r->uri.len,
-                         (const char *) blcf->api_url.data, blcf->api_url.len,
-                         id);
-
-    if ((ngx_uint_t) route >= NGX_HTTP_BITCACHE_ROUTES_N) {
-        route = BC_ROUTE_NONE;
+    if (route >= NGX_HTTP_BITCACHE_ROUTES_N) {
+        route = 0;                                      /* "other" */
     }
 
     if (route == BC_ROUTE_CREATE
@@ -200,66 +207,12 @@ ngx_http_bitcache_count_api(ngx_http_request_t *r,
 }
 
 
-static ngx_int_t
-ngx_http_bitcache_log_handler(ngx_http_request_t *r)
+void
+ngx_http_bitcache_count_response(ngx_uint_t out, ngx_uint_t status)
 {
-    off_t                          sent;
-    ngx_uint_t                     status;
-    ngx_http_bitcache_ctx_t       *ctx;
-    ngx_http_bitcache_loc_conf_t  *blcf;
-    ngx_http_bitcache_outcome_e    out;
-
-    if (ngx_http_bitcache_metrics == NULL || r != r->main) {
-        return NGX_OK;
-    }
-
-    status = r->err_status ? r->err_status : r->headers_out.status;
-
-    blcf = ngx_http_get_module_loc_conf(r, ngx_http_bitcache_module);
-    if (blcf->api) {
-        ngx_http_bitcache_count_api(r, blcf, status);
-    }
-
-    out = ngx_http_bitcache_outcome(r);
-    if (out == NGX_HTTP_BITCACHE_OUT_NONE) {
-        return NGX_OK;
-    }
-
     ngx_http_bitcache_count(NGX_HTTP_BITCACHE_O_RESPONSES
                             + out * NGX_HTTP_BITCACHE_CODES_N
                             + ngx_http_bitcache_code_index(status), 1);
-
-    if (out == NGX_HTTP_BITCACHE_OUT_KEY && status == NGX_HTTP_OK) {
-        ngx_http_bitcache_count(NGX_HTTP_BITCACHE_M_KEYS, 1);
-        return NGX_OK;
-    }
-
-    ctx = ngx_http_bitcache_access_ctx(r);
-
-    if (out != NGX_HTTP_BITCACHE_OUT_PAID || ctx == NULL) {
-        return NGX_OK;
-    }
-
-    /* a counted token: the header filter said a body went out; an
-     * unlimited one is not watched there: its 200 or 206 */
-    if (!(ctx->body
-          || (ctx->unlimited && !r->header_only
-              && (status == NGX_HTTP_OK
-                  || status == NGX_HTTP_PARTIAL_CONTENT))))
-    {
-        return NGX_OK;          /* no part of the file went out */
-    }
-
-    /* what left nginx for the client, like $body_bytes_sent */
-    sent = r->connection->sent - (off_t) r->header_size;
-
-    ngx_http_bitcache_count(NGX_HTTP_BITCACHE_M_DOWNLOADS, 1);
-    if (sent > 0) {
-        ngx_http_bitcache_count(NGX_HTTP_BITCACHE_M_BYTES,
-                                (ngx_atomic_int_t) sent);
-    }
-
-    return NGX_OK;
 }
 
 
@@ -307,9 +260,7 @@ ngx_http_bitcache_metrics_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 ngx_int_t
 ngx_http_bitcache_metrics_init(ngx_conf_t *cf)
 {
-    ngx_shm_zone_t             *zone;
-    ngx_http_handler_pt        *h;
-    ngx_http_core_main_conf_t  *cmcf;
+    ngx_shm_zone_t  *zone;
 
     /* a page more than the counters need: the slab pool's own header */
     zone = ngx_shared_memory_add(cf, &ngx_http_bitcache_zone_name,
@@ -319,15 +270,6 @@ ngx_http_bitcache_metrics_init(ngx_conf_t *cf)
     }
 
     zone->init = ngx_http_bitcache_metrics_init_zone;
-
-    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
-
-    h = ngx_array_push(&cmcf->phases[NGX_HTTP_LOG_PHASE].handlers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    *h = ngx_http_bitcache_log_handler;
 
     return NGX_OK;
 }

@@ -73,13 +73,17 @@ uint64_t ngx_http_bitcache_count_redis_sent(void);
 void ngx_http_bitcache_count_redis_reply(uint64_t sent, void *reply);
 void ngx_http_bitcache_count_redis_unsent(void);
 
-/* The zone, the log phase's counting and the directive. */
+/* A request ended: out (an outcome) answered with status; an API
+ * request of route (a bc_route) answered with status. */
+void ngx_http_bitcache_count_response(ngx_uint_t out, ngx_uint_t status);
+void ngx_http_bitcache_count_api(ngx_uint_t route, ngx_uint_t status);
+
+/* The zone (postconfiguration) and the directive. */
 ngx_int_t ngx_http_bitcache_metrics_init(ngx_conf_t *cf);
 char *ngx_http_bitcache_metrics_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 
-/* For $bitcache_status and the counters: what the module decided for r. */
-ngx_http_bitcache_outcome_e ngx_http_bitcache_outcome(ngx_http_request_t *r);
+/* by outcome: $bitcache_status, and the "status" label */
 extern ngx_str_t  ngx_http_bitcache_outcome_names[];
 
 #endif /* _NGX_HTTP_BITCACHE_METRICS_H_INCLUDED_ */

@@ -14,6 +14,7 @@
 #include "ngx_http_bitcache_creator_conf.h"
 #include "ngx_http_bitcache_catalog.h"
 #include "ngx_http_bitcache_metrics.h"
+#include "ngx_http_bitcache_outcome.h"
 #include "ngx_http_bitcache_variables.h"
 #include "api_request.h"
 #include "token_record.h"
@@ -608,7 +609,9 @@ ngx_http_bitcache_postconfiguration(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 
-    if (ngx_http_bitcache_metrics_init(cf) != NGX_OK) {
+    if (ngx_http_bitcache_metrics_init(cf) != NGX_OK
+        || ngx_http_bitcache_outcome_init(cf) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
