@@ -22,7 +22,8 @@
 #include "ngx_http_bitcache_metrics.h"
 
 
-/* the zone's layout: a change of it must not read an old zone's numbers */
+/* the zone's layout: bump it with any change of the counters' order, so
+ * that a reload into a new build never reads an old zone's numbers */
 #define NGX_HTTP_BITCACHE_METRICS_MAGIC   0xb17cac4e0001ULL
 
 
@@ -44,6 +45,10 @@ static const char  *ngx_http_bitcache_routes[] = {
 
 #define NGX_HTTP_BITCACHE_ROUTES_N                                           \
     (sizeof(ngx_http_bitcache_routes) / sizeof(char *))
+
+/* a route added to bc_route needs its label here: the build says so */
+typedef char ngx_http_bitcache_routes_check_t[
+    NGX_HTTP_BITCACHE_ROUTES_N == BC_ROUTE_OPEN_SW + 1 ? 1 : -1];
 
 /* Redis latency buckets, microseconds (le= in seconds) */
 static uint64_t  ngx_http_bitcache_buckets[] = {

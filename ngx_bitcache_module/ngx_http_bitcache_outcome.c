@@ -14,6 +14,7 @@
 #include "hex.h"
 #include "invoice.h"
 #include "token.h"
+#include "token_record.h"
 #include "ngx_http_bitcache.h"
 #include "ngx_http_bitcache_metrics.h"
 #include "ngx_http_bitcache_outcome.h"
@@ -70,34 +71,44 @@ ngx_http_bitcache_note_free(ngx_http_request_t *r, const u_char *product,
 }
 
 
-/* The reasons of a refusal (bc_token_status_str, bc_record_status_str,
- * the access handler's own) and what each is in $bitcache_status; any
+/* A refusal's reason (the access handler's "no token", or the library's
+ * words for a token's or a record's status) as $bitcache_status; any
  * other refusal (the wallet's, a key route's) is "denied". */
-static struct {
-    const char                   *reason;
-    ngx_http_bitcache_outcome_e   outcome;
-} ngx_http_bitcache_reasons[] = {
-    { "no token",                     NGX_HTTP_BITCACHE_OUT_UNPAID },
-    { "token expired",                NGX_HTTP_BITCACHE_OUT_EXPIRED },
-    { "downloads used up",            NGX_HTTP_BITCACHE_OUT_USED_UP },
-    { "token revoked",                NGX_HTTP_BITCACHE_OUT_REVOKED },
-    { "malformed token",              NGX_HTTP_BITCACHE_OUT_INVALID },
-    { "bad token MAC",                NGX_HTTP_BITCACHE_OUT_INVALID },
-    { "token is for another product", NGX_HTTP_BITCACHE_OUT_INVALID },
-    { "unknown token",                NGX_HTTP_BITCACHE_OUT_INVALID },
-    { "invalid token",                NGX_HTTP_BITCACHE_OUT_INVALID },
-    { NULL, 0 }
-};
-
-
 static ngx_http_bitcache_outcome_e
 ngx_http_bitcache_denied(const char *reason)
 {
-    ngx_uint_t  i;
+    ngx_uint_t   i;
+    const char  *word;
 
-    for (i = 0; reason != NULL && ngx_http_bitcache_reasons[i].reason; i++) {
-        if (ngx_strcmp(reason, ngx_http_bitcache_reasons[i].reason) == 0) {
-            return ngx_http_bitcache_reasons[i].outcome;
+    static const struct {
+        int                           token;    /* -1: a record's status */
+        int                           record;
+        ngx_http_bitcache_outcome_e   outcome;
+    } map[] = {
+        { BC_TOKEN_EXPIRED, -1, NGX_HTTP_BITCACHE_OUT_EXPIRED },
+        { BC_TOKEN_MALFORMED, -1, NGX_HTTP_BITCACHE_OUT_INVALID },
+        { BC_TOKEN_BAD_MAC, -1, NGX_HTTP_BITCACHE_OUT_INVALID },
+        { BC_TOKEN_WRONG_PRODUCT, -1, NGX_HTTP_BITCACHE_OUT_INVALID },
+        { -1, BC_RECORD_USED_UP, NGX_HTTP_BITCACHE_OUT_USED_UP },
+        { -1, BC_RECORD_REVOKED, NGX_HTTP_BITCACHE_OUT_REVOKED },
+        { -1, BC_RECORD_UNKNOWN, NGX_HTTP_BITCACHE_OUT_INVALID },
+    };
+
+    if (reason == NULL) {
+        return NGX_HTTP_BITCACHE_OUT_DENIED;
+    }
+
+    if (ngx_strcmp(reason, "no token") == 0) {
+        return NGX_HTTP_BITCACHE_OUT_UNPAID;
+    }
+
+    for (i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+        word = map[i].token >= 0
+               ? bc_token_status_str((bc_token_status) map[i].token)
+               : bc_record_status_str((bc_record_status) map[i].record);
+
+        if (ngx_strcmp(reason, word) == 0) {
+            return map[i].outcome;
         }
     }
 
@@ -203,7 +214,6 @@ ngx_http_bitcache_log_handler(ngx_http_request_t *r)
 
     return NGX_OK;
 }
-
 
 
 ngx_int_t
