@@ -20,7 +20,7 @@
 /* what a giveaway's claim leaves for the log line */
 typedef struct {
     ngx_str_t   product;
-    u_char      id[NGX_HTTP_BITCACHE_ID_HEX];
+    u_char      id[NGX_HTTP_BITCACHE_ID_HEX + 1];   /* bc_hex_encode's NUL */
 } ngx_http_bitcache_note_t;
 
 

@@ -83,9 +83,15 @@ ngx_http_bitcache_token_id_variable(ngx_http_request_t *r,
         return ngx_http_bitcache_set(v, note->id, NGX_HTTP_BITCACHE_ID_HEX);
     }
 
-    /* the key <prefix>tok:<id hex> is made only for a token whose MAC,
-     * expiry and product verified: the id of a forged one is not logged */
+    /* only a token whose MAC verified has its id logged (an expired one,
+     * one of another product, or one drawn from: the key <prefix>tok:<id
+     * hex>); the "id" of a forged one would be whatever its sender chose */
     ctx = ngx_http_bitcache_access_ctx(r);
+    if (ctx != NULL && ctx->token_id_set) {
+        return ngx_http_bitcache_set(v, ctx->token_id,
+                                     NGX_HTTP_BITCACHE_ID_HEX);
+    }
+
     if (ctx == NULL || ctx->key.len < NGX_HTTP_BITCACHE_ID_HEX) {
         return ngx_http_bitcache_set(v, NULL, 0);
     }
@@ -119,7 +125,7 @@ ngx_http_bitcache_invoice_variable(ngx_http_request_t *r,
                          id);
 
     if (route == BC_ROUTE_STATUS) {
-        p = ngx_pnalloc(r->pool, 2 * BC_INVOICE_ID_LEN);
+        p = ngx_pnalloc(r->pool, 2 * BC_INVOICE_ID_LEN + 1);   /* and NUL */
         if (p == NULL) {
             return NGX_ERROR;
         }

@@ -19,6 +19,7 @@ $t->start_redis;
 my $size = 10_000;
 $t->make_file('files/book.pdf', $size);
 $t->make_file('files/other.pdf', 100);
+$t->make_file('gifts/g.bin', 500);
 
 # the watcher's key is not used here (no payment is settled): any x-only key
 my $xonly = '79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798';
@@ -43,6 +44,12 @@ my $http = <<"CONF";
         }
         location /bitcache/ { bitcache_api; }
         location /plain/ { }
+        location /gifts/ {
+            bitcache on;
+            bitcache_price 1000;
+            bitcache_wallet "$WALLET";
+            bitcache_free_first 2;
+        }
     }
 CONF
 $t->start_nginx($http);
@@ -141,7 +148,7 @@ $r = fetch('/files/book.pdf', $expired);
 is($r->{status}, 402, 'expired: 402');
 $f = logged('expired', $r);
 is($f->{st}, 'expired', 'expired');
-is($f->{id}, '-', 'expired: no id (never drawn)');
+is($f->{id}, unpack('H*', "\x07" x 16), 'expired: its id (its MAC verified)');
 
 # revoked
 my $tok2 = $t->grant('/files/book.pdf');
@@ -166,8 +173,10 @@ for my $case ([forged => $forged], [malformed => $malformed],
     $f = logged($what, $r);
     is($f->{st}, 'invalid', "$what: invalid");
     is($f->{left}, '-', "$what: nothing left known");
+    is($f->{id}, $what eq 'another product' ? parse_token($other)->{id}
+                 : $what eq 'unknown' ? unpack('H*', "\x0a" x 16) : '-',
+       "$what: the id only of a token whose MAC verified");
 }
-is($f->{id}, unpack('H*', "\x0a" x 16), 'unknown to Redis: its id (its MAC verified)');
 
 # a location without bitcache: nothing decided
 $t->make_file('plain/a.txt', 10);
@@ -194,6 +203,22 @@ $f = logged('status', $r);
 is($f->{inv}, $inv, 'status: the invoice id');
 $f = logged('other route', $t->get('/bitcache/nothing'));
 is($f->{inv}, '-', 'another route: no invoice');
+
+# a free copy of a giveaway: its product and its copy's token id
+$r = $t->get('/gifts/g.bin', Accept => 'application/json');
+logged('giveaway offer', $r);
+my $goffer = decode_json($r->{content})->{offer};
+$r = $ua->request('POST', $t->url('/bitcache/free'), {
+    headers => { 'Content-Type' => 'application/json', Accept => 'application/json' },
+    content => encode_json({ offer => $goffer }) });
+is($r->{status}, 201, 'free copy: 201') or diag $r->{content};
+my $ftok = decode_json($r->{content})->{token};
+push @tokens, $ftok;
+$f = logged('free', $r);
+is($f->{st}, 'free', 'free copy: free');
+is($f->{p}, '/gifts/g.bin', 'free copy: the product');
+is($f->{id}, parse_token($ftok)->{id}, 'free copy: its token id');
+is($f->{inv}, '-', 'free copy: no invoice');
 
 # a sealed file's key released for a token of its product
 my $dir = $t->dir;
