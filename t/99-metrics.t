@@ -164,6 +164,13 @@ $r = $ua->request('POST', $t->url('/bitcache/free'), {
     content => encode_json({ offer => $goffer }) });
 is($r->{status}, 201, 'free copy claimed') or diag $r->{content};
 
+# a paid invoice: its status delivers a token
+my $paid = $t->new_invoice('/files/book.pdf');
+$t->pay_invoice($paid->{id}, 12345, 6);
+my $st = $t->invoice_status($paid->{id});
+is($st->{state}, 'paid', 'a paid invoice');
+ok($st->{token}, '... its status carries a token');
+
 # a sealed file's key released, and one refused (no token)
 is($t->get("/bitcache/keys/files/book.pdf?bitcache_token=$ktok")->{status}, 200, 'a key released');
 is($t->get('/bitcache/keys/files/book.pdf')->{status}, 402, 'a key without a token: 402');
@@ -175,8 +182,8 @@ is($m2->{rc}, 0, 'parsed again') or diag $m2->{out};
 
 sub delta { my ($name, %l) = @_; return v($m2, $name, %l) - v($m1, $name, %l) }
 
-is(delta('bitcache_responses_total', status => 'unpaid', code => 402), $UNPAID + 3,
-   'unpaid 402s: the plain ones, the two JSON offers and the key without a token');
+is(delta('bitcache_responses_total', status => 'unpaid', code => 402), $UNPAID + 4,
+   'unpaid 402s: the plain ones, three JSON offers and the key without a token');
 is(delta('bitcache_responses_total', status => 'paid', code => 200), 3, 'paid 200s: 3');
 is(delta('bitcache_responses_total', status => 'paid', code => 206), 1, 'paid 206: 1');
 is(delta('bitcache_responses_total', status => 'used_up', code => 402), 1, 'used up: 1');
@@ -184,14 +191,14 @@ is(delta('bitcache_responses_total', status => 'invalid', code => 402), 1, 'inva
 is(delta('bitcache_responses_total', status => 'free', code => 201), 1, 'free claim: 1');
 is(delta('bitcache_downloads_total'), 4, 'downloads: 4');
 is(delta('bitcache_sent_bytes_total'), 3 * $SIZE + 100, 'bytes sent: 3 files and 100 bytes');
-is(delta('bitcache_invoices_created_total'), 2, 'invoices created: 2');
+is(delta('bitcache_invoices_created_total'), 3, 'invoices created: 3');
 is(delta('bitcache_api_errors_total', route => 'invoices'), 1, 'API errors on invoices: 1');
 is(delta('bitcache_api_errors_total', route => 'other'), 1, 'API errors on an unknown route: 1');
 is(delta('bitcache_api_errors_total', route => 'free'), 0, 'no API error on free');
 is(delta('bitcache_free_copies_total'), 1, 'free copies: 1');
 is(delta('bitcache_key_fetches_total'), 1, 'key fetches: 1');
 is(delta('bitcache_responses_total', status => 'key', code => 200), 1, 'key: one 200');
-is(delta('bitcache_tokens_minted_total'), 1, 'tokens minted: the free copy\'s');
+is(delta('bitcache_tokens_minted_total'), 2, 'tokens minted: the free copy\'s and the paid invoice\'s');
 is(delta('bitcache_redis_commands_total'), $calls2 - $calls1,
    'Redis commands sent: as many as were answered (' . ($calls2 - $calls1) . ')');
 is(delta('bitcache_redis_latency_seconds_count'), $calls2 - $calls1, 'one latency per command');
