@@ -25,6 +25,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "hex.h"
 #include "token.h"
 #include "token_record.h"
 #include "ngx_http_bitcache_access_wallet.h"
@@ -56,6 +57,13 @@ ngx_http_bitcache_check(ngx_http_request_t *r, ngx_http_bitcache_ctx_t *ctx,
     if (st != BC_TOKEN_OK) {
         ctx->state = NGX_HTTP_BITCACHE_DENIED;
         ctx->reason = bc_token_status_str(st);
+
+        if (st == BC_TOKEN_EXPIRED || st == BC_TOKEN_WRONG_PRODUCT) {
+            /* its MAC verified: the id is the token's ($bitcache_token_id) */
+            bc_hex_encode((char *) ctx->token_id, t.id, BC_TOKEN_ID_LEN);
+            ctx->token_id_set = 1;
+        }
+
         return NGX_OK;
     }
 
@@ -68,7 +76,7 @@ ngx_http_bitcache_check(ngx_http_request_t *r, ngx_http_bitcache_ctx_t *ctx,
  * keep another struct under the same module: the cleanup that only the
  * access handler adds tells the two apart without reading either.
  */
-static ngx_http_bitcache_ctx_t *
+ngx_http_bitcache_ctx_t *
 ngx_http_bitcache_access_ctx(ngx_http_request_t *r)
 {
     void                *ctx;

@@ -13,6 +13,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "token.h"
 #include "ngx_http_bitcache.h"
 #include "ngx_http_bitcache_call.h"
 #include "ngx_http_bitcache_page.h"
@@ -55,6 +56,12 @@ typedef struct {
     off_t                             credit;       /* sent again, undrawn */
     off_t                             added;        /* by the HINCRBY */
     off_t                             reserved;     /* drawn in Redis */
+    off_t                             left;         /* allowance after it
+                                                       ($bitcache_bytes_left) */
+    u_char                            token_id[2 * BC_TOKEN_ID_LEN + 1];
+                                                    /* hex and NUL, of a token
+                                                       refused after its MAC
+                                                       verified */
     ngx_uint_t                        parts;        /* ranges to send */
     ngx_http_bitcache_sale_t          sale;
     redisReply                       *catalog;      /* copy kept in the pool */
@@ -80,6 +87,13 @@ typedef struct {
     unsigned                          catalog_done:1;
     unsigned                          wallet_header:1;  /* Authorization */
     unsigned                          autobuy:1;    /* a GET that buys */
+    unsigned                          left_known:1;
+    unsigned                          token_id_set:1;
 } ngx_http_bitcache_ctx_t;
+
+
+/* The access handler's ctx of r, or NULL (the API's handlers keep another
+ * struct under the module: ngx_http_bitcache_access.c tells them apart). */
+ngx_http_bitcache_ctx_t *ngx_http_bitcache_access_ctx(ngx_http_request_t *r);
 
 #endif /* _NGX_HTTP_BITCACHE_CTX_H_INCLUDED_ */

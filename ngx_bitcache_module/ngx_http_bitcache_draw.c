@@ -381,6 +381,10 @@ ngx_http_bitcache_draw_done(ngx_http_bitcache_call_t *call, redisReply *reply)
         /* allowed: all added is drawn; revoked: it goes back at the end */
         ctx->reserved = ctx->added;
 
+        /* the counter is LIVE + all drawn from the file, this draw too */
+        ctx->left = ctx->allowance - (reply->integer - BC_TOKREC_LIVE);
+        ctx->left_known = st == BC_RECORD_ALLOW && ctx->allowance != 0;
+
     } else {
         st = bc_tokrec_draw_result(reply->integer);
 

@@ -30,6 +30,7 @@
 #include "ngx_http_bitcache_free.h"
 #include "ngx_http_bitcache_free_count.h"
 #include "ngx_http_bitcache_token_mint.h"
+#include "ngx_http_bitcache_outcome.h"
 
 
 #define NGX_HTTP_BITCACHE_GONE           410
@@ -444,6 +445,9 @@ ngx_http_bitcache_free_send(ngx_http_request_t *r,
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
+
+    ngx_http_bitcache_note_free(r, (u_char *) ctx->offer.product,
+                                ctx->offer.product_len, ctx->token.id);
 
     if (!ctx->json) {
         if (path == NULL) {

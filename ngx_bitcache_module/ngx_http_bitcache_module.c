@@ -13,6 +13,9 @@
 #include "ngx_http_bitcache.h"
 #include "ngx_http_bitcache_creator_conf.h"
 #include "ngx_http_bitcache_catalog.h"
+#include "ngx_http_bitcache_metrics.h"
+#include "ngx_http_bitcache_outcome.h"
+#include "ngx_http_bitcache_variables.h"
 #include "api_request.h"
 #include "token_record.h"
 #include "amount.h"
@@ -114,6 +117,13 @@ static ngx_command_t  ngx_http_bitcache_commands[] = {
       NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
       ngx_http_bitcache_redis,
       NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("bitcache_metrics"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_bitcache_metrics_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
 
@@ -298,7 +308,7 @@ static ngx_command_t  ngx_http_bitcache_commands[] = {
 
 
 static ngx_http_module_t  ngx_http_bitcache_module_ctx = {
-    NULL,                                  /* preconfiguration */
+    ngx_http_bitcache_add_variables,       /* preconfiguration */
     ngx_http_bitcache_postconfiguration,   /* postconfiguration */
 
     ngx_http_bitcache_create_main_conf,    /* create main configuration */
@@ -596,6 +606,12 @@ ngx_http_bitcache_postconfiguration(ngx_conf_t *cf)
     if (!bc_tweak_table_init()) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "bitcache: no memory for the derivation table");
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_bitcache_metrics_init(cf) != NGX_OK
+        || ngx_http_bitcache_outcome_init(cf) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 

@@ -19,6 +19,7 @@
 #include <hiredis/async.h>
 
 #include "ngx_http_bitcache_redis.h"
+#include "ngx_http_bitcache_metrics.h"
 
 
 #define NGX_HTTP_BITCACHE_BACKOFF_MIN  50
@@ -28,6 +29,7 @@
 struct ngx_http_bitcache_redis_req_s {
     ngx_http_bitcache_redis_handler_pt   handler;
     void                                *data;    /* NULL once cancelled */
+    uint64_t                             sent;    /* for the latency */
 };
 
 
@@ -226,6 +228,8 @@ ngx_http_bitcache_redis_on_connect(const redisAsyncContext *ac, int status)
     ngx_log_error(NGX_LOG_INFO, bc_log, 0,
                   "bitcache: connected to redis %V", &bc_rcf->addr);
 
+    ngx_http_bitcache_count(NGX_HTTP_BITCACHE_M_REDIS_CONNECTS, 1);
+
     bc_connected = 1;
     bc_backoff = NGX_HTTP_BITCACHE_BACKOFF_MIN;
     bc_last_answer = ngx_current_msec;
@@ -249,6 +253,8 @@ ngx_http_bitcache_redis_lost(const char *why)
 {
     bc_connected = 0;
     bc_outstanding = 0;
+
+    ngx_http_bitcache_count(NGX_HTTP_BITCACHE_M_REDIS_RECONNECTS, 1);
 
     ngx_log_error(NGX_LOG_ERR, bc_log, 0,
                   "bitcache: redis %V unavailable: %s, retrying in %Mms",
@@ -304,6 +310,8 @@ ngx_http_bitcache_redis_reply(redisAsyncContext *ac, void *r, void *privdata)
 {
     redisReply                     *reply = r;
     ngx_http_bitcache_redis_req_t  *req = privdata;
+
+    ngx_http_bitcache_count_redis_reply(req->sent, reply);
 
     if (reply != NULL) {
         bc_last_answer = ngx_current_msec;
@@ -482,6 +490,8 @@ ngx_http_bitcache_redis_send(ngx_http_bitcache_redis_req_t *req, int argc,
         return NGX_ERROR;
     }
 
+    req->sent = ngx_http_bitcache_count_redis_sent();
+
     if (bc_outstanding++ == 0) {
         /* the silence clock starts with the first unanswered command */
         bc_last_answer = ngx_current_msec;
@@ -506,6 +516,7 @@ ngx_http_bitcache_redis_command(ngx_http_bitcache_redis_handler_pt handler,
     req->data = data;
 
     if (ngx_http_bitcache_redis_send(req, argc, argv, argvlen) != NGX_OK) {
+        ngx_http_bitcache_count_redis_unsent();
         ngx_free(req);
         return NULL;
     }

@@ -11,6 +11,7 @@
 #include "escape.h"
 #include "ngx_http_bitcache.h"
 #include "ngx_http_bitcache_token_mint.h"
+#include "ngx_http_bitcache_metrics.h"
 
 
 /* The product as a URL path (percent-encoded: no byte of it can end a
@@ -50,6 +51,8 @@ ngx_http_bitcache_token_cookie(ngx_http_request_t *r, const char *token,
     ngx_str_t  root = ngx_string("/");
 
     max_age = (time_t) (expires - (uint64_t) ngx_time());
+
+    ngx_http_bitcache_count(NGX_HTTP_BITCACHE_M_TOKENS, 1);
 
     return ngx_http_bitcache_set_cookie(r, "bitcache_token", token,
                                         product_path ? product_path : &root,
