@@ -30,7 +30,7 @@ for (@PKGS) {
 }
 
 # what the machine had before, for END and for the last check
-sub bitcache_paths { sort grep { length } split /\n/, `find /etc /usr /lib /var -iname '*bitcache*' 2>/dev/null` }
+sub bitcache_paths { sort grep { length } split /\n/, `find /etc /usr /lib /var -ipath '*bitcache*' 2>/dev/null` }
 my @before = bitcache_paths();
 my $had_user = getpwnam('bitcache') ? 1 : 0;
 my $had_policy = -e '/usr/sbin/policy-rc.d';
@@ -164,8 +164,7 @@ if (!$pid) {
     open STDERR, '>&', \*STDOUT;
     $) = "$pw[3] $pw[3]";
     POSIX::setgid($pw[3]) && POSIX::setuid($pw[2]) or POSIX::_exit(126);
-    exec @argv;
-    POSIX::_exit(127);
+    exec(@argv) or POSIX::_exit(127);
 }
 $t->{pids}{watcher} = $pid;
 
