@@ -137,7 +137,7 @@ $(BUILD)/man/bitcache-directives.5: docs/directives.md scripts/directives-man.pl
 	perl scripts/directives-man.pl $(VERSION) < $< > $@.tmp && mv -f $@.tmp $@
 
 # Debian packages (debian/) in build/deb, built from a copy of the tree, and lintian
-deb:
+deb: deps
 	@bash scripts/deb.sh
 
 clean:
