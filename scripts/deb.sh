@@ -21,9 +21,9 @@ if [ -d .git ] || [ -f .git ]; then
 else
     tar --exclude=./build --exclude=./t/node/node_modules -cf - . | tar -xf - -C "$src"
 fi
-(cd "$src" && dpkg-buildpackage -b -uc -us) > "$out/build.log" 2>&1 \
+(cd "$src" && dpkg-buildpackage -uc -us) > "$out/build.log" 2>&1 \
     || { tail -n 40 "$out/build.log" >&2; echo "deb: build failed, see $out/build.log" >&2; exit 1; }
 rm -rf "$src"
 ls -1 "$out"/*.deb
-# --fail-on warning: errors and warnings fail the build; info tags are shown
-lintian --info --fail-on error,warning "$out"/bitcache_"${version}"_*.changes
+# errors and warnings fail; info and pedantic tags and the overrides (with their reasons) are shown
+lintian --info --pedantic --show-overrides --fail-on error,warning "$out"/bitcache_"${version}"_*.changes

@@ -98,6 +98,11 @@ my $unit = slurp($UNIT);
 like($unit, qr/^User=bitcache$/m, 'the unit runs as bitcache');
 like($unit, qr/^Restart=on-failure$/m, 'and restarts on failure');
 
+if (system('command -v systemd-analyze >/dev/null 2>&1') == 0) {
+    my $v = `systemd-analyze verify $UNIT 2>&1`;
+    is($v, '', 'systemd-analyze verify finds nothing wrong in the unit');
+}
+
 my @pw = getpwnam('bitcache');
 ok(@pw, 'system user bitcache');
 ok(@pw && $pw[2] < 1000, "a system uid ($pw[2])") if @pw;
@@ -111,6 +116,15 @@ is(@st ? sprintf('%o %d', $st[2] & 07777, $st[5]) : '', sprintf('750 %d', $pw[3]
    '/etc/bitcache: root and group bitcache only');
 chomp(my $watcher_pub = slurp('/etc/bitcache/watcher.pub'));
 like($watcher_pub, qr/^[0-9a-f]{64}$/, 'its public key in watcher.pub');
+
+# installing again (an upgrade) keeps the key and the operator's choice
+my $key = slurp('/etc/bitcache/watcher.key');
+unlink $ENABLED;    # the operator disables the module
+$out = `dpkg -i @debs 2>&1`;
+is($?, 0, 'dpkg -i again') or diag $out;
+is(slurp('/etc/bitcache/watcher.key'), $key, 'the same key after an upgrade');
+ok(!-e $ENABLED && !-l $ENABLED, 'a module the operator disabled stays disabled');
+symlink $AVAILABLE, $ENABLED or die "$ENABLED: $!";
 
 # --- a purchase through the packaged module and watcher -------------------
 $BcTest::CLI = '/usr/bin/bitcache';    # the secret BcTest writes comes from it
