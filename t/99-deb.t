@@ -209,6 +209,8 @@ $out = `dpkg --remove @PKGS 2>&1`;
 is($?, 0, 'dpkg --remove') or diag $out;
 ok(!-e $SO && !-e '/usr/bin/bitcache', 'the module and the command are gone');
 ok(!-e $ENABLED && !-l $ENABLED, 'no module symlink in modules-enabled');
+is(readlink("$ENABLED.removed") // '', $AVAILABLE,
+   'kept as .removed until purge, as Debian\'s modules do (nginx includes *.conf only)');
 ok(-e $DEFAULTS, 'remove keeps the conffile');
 ok(-e '/etc/bitcache/watcher.key', 'and the key (until purge)');
 
