@@ -6,6 +6,10 @@ BUILD      := build
 CC         ?= cc
 WARN       := -Wall -Wextra -Werror
 CFLAGS     ?= -O2 -g
+LDFLAGS    ?=
+# more flags for nginx's configure of the module (make deb: dpkg-buildflags)
+NGX_CC_OPT ?=
+NGX_LD_OPT ?=
 BC_CFLAGS  := $(CFLAGS) $(WARN) -std=gnu11 -fPIC -D_FORTIFY_SOURCE=2 -fstack-protector-strong \
               -Ilibbitcache
 LIBS       := -lhiredis -lsecp256k1 -lcrypto -lqrencode
@@ -31,7 +35,7 @@ TOOL_BINS  := $(TOOL_SRCS:t/tools/%.c=$(BUILD)/tools/%)
 MODULE     := $(BUILD)/ngx_http_bitcache_module.so
 CLI        := $(BUILD)/bitcache
 
-.PHONY: all deps module cli unit test demo demo-stop bench clean
+.PHONY: all deps module cli unit test demo demo-stop bench clean deb man
 all: module cli
 
 deps:
@@ -47,7 +51,7 @@ $(BUILD)/libbitcache.a: $(LIB_OBJS)
 
 cli: $(CLI)
 $(CLI): $(CLI_OBJS) $(BUILD)/libbitcache.a
-	$(CC) $(CFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libbitcache.a $(LIBS) $(CLI_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libbitcache.a $(LIBS) $(CLI_LIBS)
 
 unit: $(UNIT_BINS) $(ASAN_BINS) $(TOOL_BINS)
 $(BUILD)/unit/%: t/unit/%.c t/unit/tap.h $(BUILD)/libbitcache.a
@@ -103,7 +107,7 @@ $(BUILD)/open_sw_js.h: ngx_bitcache_module/open-sw.js scripts/embed.sh
 # tree with Debian's configure flags, so that the packaged nginx loads it.
 module: $(MODULE)
 $(BUILD)/nginx/.configured: config scripts/ngx-configure.sh
-	bash scripts/ngx-configure.sh $(NGX_SRC) $(BUILD)/nginx "$(WARN)"
+	bash scripts/ngx-configure.sh $(NGX_SRC) $(BUILD)/nginx "$(WARN) $(NGX_CC_OPT)" "$(NGX_LD_OPT)"
 	touch $@
 
 $(MODULE): $(BUILD)/nginx/.configured $(MOD_SRCS) $(BUILD)/libbitcache.a $(BUILD)/page_default.h $(BUILD)/wallet_default.h $(BUILD)/button_js.h $(BUILD)/open_default.h $(BUILD)/open_js.h $(BUILD)/open_sw_js.h
@@ -124,6 +128,17 @@ demo: deps all
 
 demo-stop:
 	@sh scripts/demo-stop.sh
+
+# the directives' man page, made from their reference
+VERSION := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog)
+man: $(BUILD)/man/bitcache-directives.5
+$(BUILD)/man/bitcache-directives.5: docs/directives.md scripts/directives-man.pl debian/changelog
+	@mkdir -p $(dir $@)
+	perl scripts/directives-man.pl $(VERSION) < $< > $@.tmp && mv -f $@.tmp $@
+
+# Debian packages (debian/) in build/deb, built from a copy of the tree, and lintian
+deb: deps
+	@bash scripts/deb.sh
 
 clean:
 	rm -rf $(BUILD)
