@@ -42,7 +42,7 @@ usage(FILE *out)
     for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
         fprintf(out, "  %s\n", commands[i].synopsis);
     }
-    fprintf(out, "\nADDR is host:port or unix:/path (options: --redis-password P, --redis-db N,"
+    fprintf(out, "\nADDR is host:port or unix:/path (options: --redis-user U, --redis-password P, --redis-db N,"
                  " --redis-prefix P)\n");
 }
 

@@ -29,6 +29,13 @@ redis_opts_take(redis_opts *o, const char *cmd, int c, const char *arg)
     case 'R':
         o->addr = arg;
         return 1;
+    case REDIS_OPT_USER:
+        if (*arg == '\0') {
+            usage_error(cmd, "--redis-user: empty user name");
+            return -1;
+        }
+        o->user = arg;
+        return 1;
     case 'P':
     case 'Y':
         if (o->password_given) {
@@ -103,11 +110,23 @@ redis_open(const redis_opts *o, const char *cmd)
     }
     redisSetTimeout(c, tv);
 
+    if (o->user && !o->password) {
+        fprintf(stderr, "bitcache %s: --redis-user %s needs a password "
+                "(--redis-password-file or $%s)\n", cmd, o->user,
+                ENV_REDIS_PASSWORD);
+        redisFree(c);
+        return NULL;
+    }
     if (o->password) {
-        r = redisCommand(c, "AUTH %s", o->password);
+        if (o->user) {
+            r = redisCommand(c, "AUTH %s %s", o->user, o->password);
+        } else {
+            r = redisCommand(c, "AUTH %s", o->password);
+        }
         if (r == NULL || r->type == REDIS_REPLY_ERROR) {
-            fprintf(stderr, "bitcache %s: redis AUTH failed: %s\n", cmd,
-                    r ? r->str : c->errstr);
+            /* the user, never the password */
+            fprintf(stderr, "bitcache %s: redis AUTH as user \"%s\" failed: %s\n",
+                    cmd, o->user ? o->user : "default", r ? r->str : c->errstr);
             if (r) freeReplyObject(r);
             redisFree(c);
             return NULL;

@@ -27,7 +27,7 @@
 
 static const char usage[] =
     "usage: bitcache watch --rpc URL (--rpc-user U [--rpc-password-file F] | --rpc-cookie FILE)\n"
-    "       --redis ADDR [--redis-password-file F] --key KEYFILE --secret FILE\n"
+    "       --redis ADDR [--redis-user U] [--redis-password-file F] --key KEYFILE --secret FILE\n"
     "       [--network NET] [--poll ms] [--lease ms] [--from-height N] [--redis-prefix P]\n"
     "       passwords also from $" ENV_RPC_PASSWORD " and $" ENV_REDIS_PASSWORD;
 

@@ -916,6 +916,10 @@ ngx_http_bitcache_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             rcf->password.data = value[i].data + 9;
             rcf->password.len = value[i].len - 9;
 
+        } else if (ngx_strncmp(value[i].data, "user=", 5) == 0) {
+            rcf->user.data = value[i].data + 5;
+            rcf->user.len = value[i].len - 5;
+
         } else if (ngx_strncmp(value[i].data, "db=", 3) == 0) {
             rcf->db = ngx_atoi(value[i].data + 3, value[i].len - 3);
             if (rcf->db == NGX_ERROR) {
@@ -938,10 +942,18 @@ ngx_http_bitcache_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         } else {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "\"bitcache_redis\": unknown parameter \"%V\", "
-                               "expected timeout=, password=, db= or prefix=",
-                               &value[i]);
+                               "expected timeout=, user=, password=, db= "
+                               "or prefix=", &value[i]);
             return NGX_CONF_ERROR;
         }
+    }
+
+    /* AUTH with a user always takes its password (Redis 6 ACL) */
+    if (rcf->user.len && rcf->password.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"bitcache_redis\": \"user=%V\" needs password=",
+                           &rcf->user);
+        return NGX_CONF_ERROR;
     }
 
     rcf->configured = 1;

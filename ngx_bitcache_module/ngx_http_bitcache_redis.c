@@ -36,7 +36,10 @@ struct ngx_http_bitcache_redis_req_s {
 static void ngx_http_bitcache_redis_connect(void);
 static void ngx_http_bitcache_redis_schedule(void);
 static void ngx_http_bitcache_redis_lost(const char *why);
+static void ngx_http_bitcache_redis_drop(const char *why);
 
+
+static ngx_str_t  bc_default_user = ngx_string("default");
 
 static ngx_http_bitcache_redis_conf_t  *bc_rcf;
 static ngx_log_t                       *bc_log;
@@ -305,6 +308,26 @@ ngx_http_bitcache_redis_schedule(void)
 }
 
 
+/*
+ * An ACL that lacks a command or a key shows as an error reply to each
+ * caller, which answers 503; this line tells the operator which user to
+ * fix. Redis' message names the command, never a value.
+ */
+static void
+ngx_http_bitcache_redis_noperm(redisReply *reply)
+{
+    if (reply->type == REDIS_REPLY_ERROR && reply->len >= 6
+        && ngx_strncmp(reply->str, "NOPERM", 6) == 0)
+    {
+        ngx_log_error(NGX_LOG_ERR, bc_log, 0,
+                      "bitcache: redis %V: user \"%V\" is not allowed: %s",
+                      &bc_rcf->addr,
+                      bc_rcf->user.len ? &bc_rcf->user : &bc_default_user,
+                      reply->str);
+    }
+}
+
+
 static void
 ngx_http_bitcache_redis_reply(redisAsyncContext *ac, void *r, void *privdata)
 {
@@ -318,6 +341,8 @@ ngx_http_bitcache_redis_reply(redisAsyncContext *ac, void *r, void *privdata)
         if (bc_outstanding) {
             bc_outstanding--;
         }
+
+        ngx_http_bitcache_redis_noperm(reply);
     }
 
     if (req->data) {
@@ -340,11 +365,24 @@ ngx_http_bitcache_redis_setup_reply(redisAsyncContext *ac, void *r,
 
     bc_last_answer = ngx_current_msec;
 
-    if (reply->type == REDIS_REPLY_ERROR) {
-        /* never log the password: privdata names the command */
-        ngx_log_error(NGX_LOG_ERR, bc_log, 0,
-                      "bitcache: redis %V: %s failed: %s",
-                      &bc_rcf->addr, (char *) privdata, reply->str);
+    if (reply->type != REDIS_REPLY_ERROR) {
+        return;
+    }
+
+    /* never log the password: privdata names the command */
+    ngx_log_error(NGX_LOG_ERR, bc_log, 0,
+                  "bitcache: redis %V: %s as user \"%V\" failed: %s",
+                  &bc_rcf->addr, (char *) privdata,
+                  bc_rcf->user.len ? &bc_rcf->user : &bc_default_user,
+                  reply->str);
+
+    /*
+     * Commands pipelined behind a refused AUTH would run as whoever the
+     * connection is now (Redis' default user): drop it, so that they are
+     * answered with NULL (503), and try again after the backoff.
+     */
+    if (ngx_strcmp((char *) privdata, "AUTH") == 0) {
+        ngx_http_bitcache_redis_drop("AUTH refused");
     }
 }
 
@@ -383,7 +421,12 @@ ngx_http_bitcache_redis_connect(void)
     redisAsyncSetDisconnectCallback(ac, ngx_http_bitcache_redis_on_disconnect);
 
     /* queued now, sent first once the socket connects */
-    if (bc_rcf->password.len) {
+    if (bc_rcf->user.len) {
+        redisAsyncCommand(ac, ngx_http_bitcache_redis_setup_reply, "AUTH",
+                          "AUTH %b %b", bc_rcf->user.data, bc_rcf->user.len,
+                          bc_rcf->password.data, bc_rcf->password.len);
+
+    } else if (bc_rcf->password.len) {
         redisAsyncCommand(ac, ngx_http_bitcache_redis_setup_reply, "AUTH",
                           "AUTH %b", bc_rcf->password.data,
                           bc_rcf->password.len);

@@ -18,6 +18,7 @@ typedef struct {
     ngx_str_t    addr;        /* as written, for logs */
     ngx_str_t    host;        /* numeric IP (resolved at config time) or unix path */
     ngx_int_t    port;        /* 0 for a unix socket */
+    ngx_str_t    user;        /* ACL user (Redis 6+), empty: AUTH password */
     ngx_str_t    password;
     ngx_int_t    db;
     ngx_msec_t   timeout;     /* connect and per-command */
