@@ -78,16 +78,19 @@ sub wait_port {
 
 # --- redis ---------------------------------------------------------------
 
+# conf: a redis.conf read first (ACL users, replication); extra: more
+# arguments after the usual ones
 sub start_redis {
-    my ($self) = @_;
+    my ($self, %opt) = @_;
     $self->{redis_port} ||= free_port();
     my $port = $self->{redis_port};
     my $pid = fork // die;
     if (!$pid) {
         open STDOUT, '>>', "$self->{dir}/logs/redis.log";
         open STDERR, '>&', \*STDOUT;
-        exec 'redis-server', '--port', $port, '--bind', '127.0.0.1', '--save', '',
-             '--appendonly', 'no', '--dir', $self->{dir}, '--protected-mode', 'no';
+        exec 'redis-server', ($opt{conf} ? $opt{conf} : ()), '--port', $port,
+             '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
+             '--dir', $self->{dir}, '--protected-mode', 'no', @{ $opt{extra} || [] };
         exit 127;
     }
     $self->{pids}{redis} = $pid;
