@@ -29,6 +29,14 @@ redis_opts_take(redis_opts *o, const char *cmd, int c, const char *arg)
     case 'R':
         o->addr = arg;
         return 1;
+    case REDIS_OPT_SENTINEL:
+        /* messages name the sentinels where they would name --redis */
+        if (o->addr == NULL) o->addr = arg;
+        o->sentinel = arg;
+        return 1;
+    case REDIS_OPT_MASTER:
+        o->master = arg;
+        return 1;
     case REDIS_OPT_USER:
         if (*arg == '\0') {
             usage_error(cmd, "--redis-user: empty user name");
@@ -67,44 +75,113 @@ redis_opts_take(redis_opts *o, const char *cmd, int c, const char *arg)
     return 0;
 }
 
+/* host:port, [v6]:port or unix:/path; NULL (after saying why) on a bad port */
+static redisContext *
+connect_addr(const char *addr, size_t len, struct timeval tv, const char *cmd)
+{
+    char host[256];
+    const char *colon = NULL, *p;
+    char *end;
+    long port = 6379;
+
+    if (len >= sizeof(host)) len = sizeof(host) - 1;
+    memcpy(host, addr, len);
+    host[len] = '\0';
+    if (strncmp(host, "unix:", 5) == 0) {
+        return redisConnectUnixWithTimeout(host + 5, tv);
+    }
+    for (p = host; *p; p++) if (*p == ':') colon = p;
+    if (colon != NULL) {
+        port = strtol(colon + 1, &end, 10);
+        if (colon[1] == '\0' || *end != '\0' || port <= 0 || port > 65535) {
+            fprintf(stderr, "bitcache %s: bad port in redis address \"%s\"\n", cmd, host);
+            return NULL;
+        }
+        host[colon - host] = '\0';
+    }
+    /* [::1]:6379 */
+    if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+        memmove(host, host + 1, strlen(host) - 2);
+        host[strlen(host) - 2] = '\0';
+    }
+    return redisConnectWithTimeout(host, (int) port, tv);
+}
+
+/* Asks the sentinels in turn for the primary of o->master; the first
+ * answer wins. Writes "ip:port" into out. */
+static int
+sentinel_primary(const redis_opts *o, const char *cmd, char *out, size_t outlen)
+{
+    struct timeval tv = { 2, 0 };
+    const char *s = o->sentinel, *comma;
+    redisContext *c;
+    redisReply *r;
+    size_t len;
+
+    while (*s) {
+        comma = strchr(s, ',');
+        len = comma ? (size_t) (comma - s) : strlen(s);
+        c = connect_addr(s, len, tv, cmd);
+        if (c != NULL && !c->err) {
+            redisSetTimeout(c, tv);
+            r = redisCommand(c, "SENTINEL get-master-addr-by-name %s", o->master);
+            if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2
+                && r->element[0]->type == REDIS_REPLY_STRING
+                && r->element[1]->type == REDIS_REPLY_STRING) {
+                snprintf(out, outlen, strchr(r->element[0]->str, ':') ? "[%s]:%s" : "%s:%s",
+                         r->element[0]->str, r->element[1]->str);
+                freeReplyObject(r);
+                redisFree(c);
+                return 1;
+            }
+            fprintf(stderr, "bitcache %s: sentinel %.*s does not know \"%s\": %s\n", cmd,
+                    (int) len, s, o->master,
+                    r == NULL ? c->errstr : r->type == REDIS_REPLY_ERROR ? r->str : "no address");
+            if (r) freeReplyObject(r);
+        } else {
+            fprintf(stderr, "bitcache %s: cannot connect to sentinel %.*s: %s\n", cmd,
+                    (int) len, s, c ? c->errstr : "bad address");
+        }
+        if (c) redisFree(c);
+        s += len;
+        if (*s == ',') s++;
+    }
+    return 0;
+}
+
 redisContext *
 redis_open(const redis_opts *o, const char *cmd)
 {
     struct timeval tv = { 5, 0 };
     redisContext *c;
     redisReply *r;
-    char host[256];
-    const char *colon;
-    char *end;
-    long port;
+    char primary[300];
+    const char *addr = o->addr;
 
-    if (strncmp(o->addr, "unix:", 5) == 0) {
-        c = redisConnectUnixWithTimeout(o->addr + 5, tv);
-    } else {
-        colon = strrchr(o->addr, ':');
-        port = 6379;
-        if (colon != NULL) {
-            port = strtol(colon + 1, &end, 10);
-            if (colon[1] == '\0' || *end != '\0' || port <= 0 || port > 65535) {
-                fprintf(stderr, "bitcache %s: --redis: bad port in \"%s\"\n",
-                        cmd, o->addr);
-                return NULL;
-            }
+    if (o->sentinel) {
+        if (o->addr != o->sentinel) {
+            fprintf(stderr, "bitcache %s: give --redis or --redis-sentinel, not both\n", cmd);
+            return NULL;
         }
-        snprintf(host, sizeof(host), "%.*s",
-                 (int) (colon ? (size_t) (colon - o->addr) : strlen(o->addr)),
-                 o->addr);
-        /* [::1]:6379 */
-        if (host[0] == '[' && host[strlen(host) - 1] == ']') {
-            memmove(host, host + 1, strlen(host) - 2);
-            host[strlen(host) - 2] = '\0';
+        if (o->master == NULL) {
+            fprintf(stderr, "bitcache %s: --redis-sentinel needs --redis-master NAME\n", cmd);
+            return NULL;
         }
-        c = redisConnectWithTimeout(host, (int) port, tv);
+        if (!sentinel_primary(o, cmd, primary, sizeof(primary))) {
+            fprintf(stderr, "bitcache %s: no sentinel named the primary of \"%s\"\n", cmd,
+                    o->master);
+            return NULL;
+        }
+        addr = primary;
+    } else if (o->master) {
+        fprintf(stderr, "bitcache %s: --redis-master needs --redis-sentinel\n", cmd);
+        return NULL;
     }
 
+    c = connect_addr(addr, strlen(addr), tv, cmd);
     if (c == NULL || c->err) {
         fprintf(stderr, "bitcache %s: cannot connect to redis %s: %s\n", cmd,
-                o->addr, c ? c->errstr : "out of memory");
+                addr, c ? c->errstr : "bad address");
         if (c) redisFree(c);
         return NULL;
     }

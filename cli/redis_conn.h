@@ -6,6 +6,8 @@
 
 typedef struct {
     const char *addr;       /* host:port or unix:/path */
+    const char *sentinel;   /* host:port,... of Sentinels, or NULL */
+    const char *master;     /* the name the sentinels monitor */
     const char *user;       /* ACL user (Redis 6+), NULL: AUTH password */
     const char *password;
     int         password_given;     /* by an option, not the environment */
@@ -14,15 +16,19 @@ typedef struct {
 } redis_opts;
 
 /* getopt_long entries and handling shared by the commands that talk to
- * Redis: --redis, --redis-user, --redis-password, --redis-password-file,
+ * Redis: --redis (or --redis-sentinel H:P,... --redis-master NAME), --redis-user, --redis-password, --redis-password-file,
  * --redis-db, --redis-prefix. Without either password option, the password is taken
  * from $BITCACHE_REDIS_PASSWORD if it is set. */
 /* outside char range: no command's own short letter can collide */
-#define REDIS_OPT_USER  0x152
+#define REDIS_OPT_USER      0x152
+#define REDIS_OPT_SENTINEL  0x153
+#define REDIS_OPT_MASTER    0x154
 
 #define REDIS_LONG_OPTIONS                                  \
     { "redis", required_argument, NULL, 'R' },              \
     { "redis-user", required_argument, NULL, REDIS_OPT_USER }, \
+    { "redis-sentinel", required_argument, NULL, REDIS_OPT_SENTINEL }, \
+    { "redis-master", required_argument, NULL, REDIS_OPT_MASTER }, \
     { "redis-password", required_argument, NULL, 'P' },     \
     { "redis-password-file", required_argument, NULL, 'Y' }, \
     { "redis-db", required_argument, NULL, 'D' },           \
@@ -34,7 +40,8 @@ void redis_opts_init(redis_opts *o);
  * 0 if not one of them, -1 (after printing why) if its value is bad. */
 int redis_opts_take(redis_opts *o, const char *cmd, int c, const char *arg);
 
-/* Connects (5 s timeout), authenticates (AUTH user password with
+/* Connects (5 s timeout; under Sentinel to the primary the first sentinel
+ * that answers names), authenticates (AUTH user password with
  * --redis-user) and selects the db. Prints the
  * reason and returns NULL on failure. */
 redisContext *redis_open(const redis_opts *o, const char *cmd);

@@ -2,9 +2,24 @@
  * time or the replies of a pipeline. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "watch_log.h"
 #include "watch_redis.h"
+
+/* A failover under Sentinel: the old primary is now a replica (READONLY)
+ * or a replica is loading; mark the connection broken so that the next
+ * round reconnects, asking the sentinels for the new primary. */
+static void
+failover_check(watcher *w, const redisReply *r)
+{
+    if (r->type == REDIS_REPLY_ERROR
+        && (strncmp(r->str, "READONLY", 8) == 0 || strncmp(r->str, "LOADING", 7) == 0)
+        && w->rc && !w->rc->err) {
+        w->rc->err = REDIS_ERR_OTHER;
+        snprintf(w->rc->errstr, sizeof(w->rc->errstr), "not the primary (%.60s)", r->str);
+    }
+}
 
 redisReply *
 wcmd(watcher *w, const char *fmt, ...)
@@ -24,6 +39,7 @@ wcmd(watcher *w, const char *fmt, ...)
     }
     if (r->type == REDIS_REPLY_ERROR) {
         wlog("redis: %s", r->str);
+        failover_check(w, r);
         freeReplyObject(r);
         return NULL;
     }
@@ -49,7 +65,10 @@ drain(watcher *w, long n)
             wlog("redis: %s", w->rc->errstr);
             return 0;
         }
-        if (e->type == REDIS_REPLY_ERROR) wlog("redis: %s", e->str);
+        if (e->type == REDIS_REPLY_ERROR) {
+            wlog("redis: %s", e->str);
+            failover_check(w, e);
+        }
         freeReplyObject(e);
     }
     return 1;
