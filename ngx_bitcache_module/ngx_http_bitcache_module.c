@@ -16,6 +16,7 @@
 #include "ngx_http_bitcache_metrics.h"
 #include "ngx_http_bitcache_outcome.h"
 #include "ngx_http_bitcache_variables.h"
+#include "ngx_http_bitcache_sentinel.h"
 #include "api_request.h"
 #include "token_record.h"
 #include "amount.h"
@@ -892,12 +893,19 @@ ngx_http_bitcache_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     value = cf->args->elts;
+    i = 1;
 
-    if (ngx_http_bitcache_redis_addr(cf, rcf, &value[1]) != NGX_CONF_OK) {
-        return NGX_CONF_ERROR;
+    /* an address, or sentinel= master= in its place */
+    if (ngx_strlchr(value[1].data, value[1].data + value[1].len, '=') == NULL
+        || ngx_strncmp(value[1].data, "unix:", 5) == 0)
+    {
+        if (ngx_http_bitcache_redis_addr(cf, rcf, &value[1]) != NGX_CONF_OK) {
+            return NGX_CONF_ERROR;
+        }
+        i = 2;
     }
 
-    for (i = 2; i < cf->args->nelts; i++) {
+    for ( /* void */ ; i < cf->args->nelts; i++) {
 
         if (ngx_strncmp(value[i].data, "timeout=", 8) == 0) {
             s.data = value[i].data + 8;
@@ -915,6 +923,23 @@ ngx_http_bitcache_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         } else if (ngx_strncmp(value[i].data, "password=", 9) == 0) {
             rcf->password.data = value[i].data + 9;
             rcf->password.len = value[i].len - 9;
+
+        } else if (ngx_strncmp(value[i].data, "sentinel=", 9) == 0) {
+            if (rcf->addr.len || rcf->sentinels) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "\"bitcache_redis\": give an address or "
+                                   "one \"sentinel=\", not both");
+                return NGX_CONF_ERROR;
+            }
+            s.data = value[i].data + 9;
+            s.len = value[i].len - 9;
+            if (ngx_http_bitcache_sentinel_parse(cf, rcf, &s) != NGX_CONF_OK) {
+                return NGX_CONF_ERROR;
+            }
+
+        } else if (ngx_strncmp(value[i].data, "master=", 7) == 0) {
+            rcf->master.data = value[i].data + 7;
+            rcf->master.len = value[i].len - 7;
 
         } else if (ngx_strncmp(value[i].data, "user=", 5) == 0) {
             rcf->user.data = value[i].data + 5;
@@ -942,10 +967,34 @@ ngx_http_bitcache_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         } else {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "\"bitcache_redis\": unknown parameter \"%V\", "
-                               "expected timeout=, user=, password=, db= "
-                               "or prefix=", &value[i]);
+                               "expected timeout=, user=, password=, db=, "
+                               "prefix=, sentinel= or master=", &value[i]);
             return NGX_CONF_ERROR;
         }
+    }
+
+    if (rcf->sentinels == NULL && rcf->addr.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"bitcache_redis\" needs an address "
+                           "(host:port or unix:/path) or \"sentinel=\"");
+        return NGX_CONF_ERROR;
+    }
+
+    if ((rcf->sentinels != NULL) != (rcf->master.len != 0)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"bitcache_redis\": \"sentinel=\" and "
+                           "\"master=NAME\" go together");
+        return NGX_CONF_ERROR;
+    }
+
+    if (rcf->sentinels) {
+        /* how logs name it until a sentinel answers */
+        rcf->addr.len = sizeof("master \"\"") - 1 + rcf->master.len;
+        rcf->addr.data = ngx_pnalloc(cf->pool, rcf->addr.len);
+        if (rcf->addr.data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+        ngx_sprintf(rcf->addr.data, "master \"%V\"", &rcf->master);
     }
 
     /* AUTH with a user always takes its password (Redis 6 ACL) */

@@ -20,6 +20,7 @@
 
 #include "ngx_http_bitcache_redis.h"
 #include "ngx_http_bitcache_metrics.h"
+#include "ngx_http_bitcache_sentinel.h"
 
 
 #define NGX_HTTP_BITCACHE_BACKOFF_MIN  50
@@ -34,6 +35,7 @@ struct ngx_http_bitcache_redis_req_s {
 
 
 static void ngx_http_bitcache_redis_connect(void);
+static void ngx_http_bitcache_redis_connect_to(void);
 static void ngx_http_bitcache_redis_schedule(void);
 static void ngx_http_bitcache_redis_lost(const char *why);
 static void ngx_http_bitcache_redis_drop(const char *why);
@@ -52,6 +54,7 @@ static ngx_event_t                      bc_reconnect_ev;
 static ngx_event_t                      bc_connect_timeout_ev;
 static ngx_event_t                      bc_flush_ev;
 static ngx_flag_t                       bc_flushing;
+static ngx_flag_t                       bc_asking;    /* the sentinels */
 
 
 /* adapter: hiredis asks for events, nginx delivers them */
@@ -181,7 +184,7 @@ ngx_http_bitcache_redis_cleanup(void *privdata)
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_bitcache_redis_attach(redisAsyncContext *ac)
 {
     ngx_connection_t  *c;
@@ -229,7 +232,9 @@ ngx_http_bitcache_redis_on_connect(const redisAsyncContext *ac, int status)
     }
 
     ngx_log_error(NGX_LOG_INFO, bc_log, 0,
-                  "bitcache: connected to redis %V", &bc_rcf->addr);
+                  "bitcache: connected to redis %V%s%s", &bc_rcf->addr,
+                  bc_rcf->sentinels ? " at " : "",
+                  bc_rcf->sentinels ? (char *) bc_rcf->host.data : "");
 
     ngx_http_bitcache_count(NGX_HTTP_BITCACHE_M_REDIS_CONNECTS, 1);
 
@@ -328,6 +333,29 @@ ngx_http_bitcache_redis_noperm(redisReply *reply)
 }
 
 
+/*
+ * Under Sentinel, a server that says READONLY was demoted to a replica
+ * (the old primary back after a failover) and one that says LOADING is
+ * not ready: the connection is dropped (commands behind this one are
+ * answered with NULL, 503) and the next one asks the sentinels again.
+ */
+static void
+ngx_http_bitcache_redis_failover(redisAsyncContext *ac, redisReply *reply)
+{
+    if (bc_rcf->sentinels == NULL || ac != bc_ac || reply == NULL
+        || reply->type != REDIS_REPLY_ERROR)
+    {
+        return;
+    }
+
+    if ((reply->len >= 8 && ngx_strncmp(reply->str, "READONLY", 8) == 0)
+        || (reply->len >= 7 && ngx_strncmp(reply->str, "LOADING", 7) == 0))
+    {
+        ngx_http_bitcache_redis_drop("not the primary any more");
+    }
+}
+
+
 static void
 ngx_http_bitcache_redis_reply(redisAsyncContext *ac, void *r, void *privdata)
 {
@@ -350,6 +378,8 @@ ngx_http_bitcache_redis_reply(redisAsyncContext *ac, void *r, void *privdata)
     }
 
     ngx_free(req);
+
+    ngx_http_bitcache_redis_failover(ac, reply);
 }
 
 
@@ -388,7 +418,38 @@ ngx_http_bitcache_redis_setup_reply(redisAsyncContext *ac, void *r,
 
 
 static void
+ngx_http_bitcache_redis_primary(ngx_int_t rc, const char *why)
+{
+    bc_asking = 0;
+
+    if (rc != NGX_OK) {
+        ngx_http_bitcache_redis_lost(why);
+        return;
+    }
+
+    ngx_http_bitcache_redis_connect_to();
+}
+
+
+/* Under Sentinel, every (re)connect first asks where the primary is. */
+static void
 ngx_http_bitcache_redis_connect(void)
+{
+    if (bc_rcf->sentinels == NULL) {
+        ngx_http_bitcache_redis_connect_to();
+        return;
+    }
+
+    if (!bc_asking) {
+        bc_asking = 1;
+        ngx_http_bitcache_sentinel_ask(bc_rcf, bc_log,
+                                       ngx_http_bitcache_redis_primary);
+    }
+}
+
+
+static void
+ngx_http_bitcache_redis_connect_to(void)
 {
     redisAsyncContext  *ac;
     char                db[NGX_INT_T_LEN + 1];
@@ -448,7 +509,7 @@ ngx_http_bitcache_redis_connect(void)
 static void
 ngx_http_bitcache_redis_reconnect_handler(ngx_event_t *ev)
 {
-    if (bc_ac == NULL) {
+    if (bc_ac == NULL && !bc_asking) {
         ngx_http_bitcache_redis_connect();
     }
 }
@@ -508,6 +569,9 @@ ngx_http_bitcache_redis_exit_worker(void)
         bc_ac = NULL;
         redisAsyncFree(ac);
     }
+
+    ngx_http_bitcache_sentinel_stop();
+    bc_asking = 0;
 }
 
 
@@ -517,7 +581,7 @@ ngx_http_bitcache_redis_send(ngx_http_bitcache_redis_req_t *req, int argc,
 {
     if (bc_ac == NULL) {
         /* a request after a long quiet spell need not wait for the timer */
-        if (bc_rcf == NULL || bc_reconnect_ev.timer_set) {
+        if (bc_rcf == NULL || bc_reconnect_ev.timer_set || bc_asking) {
             return NGX_ERROR;
         }
         ngx_http_bitcache_redis_connect();

@@ -9,9 +9,17 @@
 #include <ngx_core.h>
 
 #include <hiredis/hiredis.h>
+#include <hiredis/async.h>
 
 
 #define NGX_HTTP_BITCACHE_PREFIX_MAX  128
+
+
+typedef struct {
+    ngx_str_t    text;        /* as written, for logs */
+    ngx_str_t    host;        /* numeric IP, NUL-terminated */
+    ngx_int_t    port;
+} ngx_http_bitcache_redis_addr_t;
 
 
 typedef struct {
@@ -23,6 +31,10 @@ typedef struct {
     ngx_int_t    db;
     ngx_msec_t   timeout;     /* connect and per-command */
     ngx_str_t    prefix;      /* key prefix, "bitcache:" by default */
+    ngx_array_t *sentinels;   /* of ngx_http_bitcache_redis_addr_t, or NULL;
+                                 then host and port are the primary's, as
+                                 the sentinels last named it */
+    ngx_str_t    master;      /* the name the sentinels monitor */
     unsigned     configured:1;
 } ngx_http_bitcache_redis_conf_t;
 
@@ -38,6 +50,9 @@ typedef struct ngx_http_bitcache_redis_req_s  ngx_http_bitcache_redis_req_t;
 ngx_int_t ngx_http_bitcache_redis_init_worker(ngx_cycle_t *cycle,
     ngx_http_bitcache_redis_conf_t *rcf);
 void ngx_http_bitcache_redis_exit_worker(void);
+
+/* Drives a hiredis context on nginx's event loop (also the sentinel's). */
+ngx_int_t ngx_http_bitcache_redis_attach(redisAsyncContext *ac);
 
 /* Queues a command (pipelined with all others). Returns NULL when there
  * is no connection to send it on: the caller answers 503 at once. With
