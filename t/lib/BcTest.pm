@@ -767,7 +767,8 @@ sub watcher_keyfile {
 # apart (default "watcher"), its log is logs/$name.log; poll (ms), args
 # (more arguments), rpc (the node's URL),
 # rpc_auth: how the node's password is given (argv, file, env, or url: in rpc),
-# redis (host:port, default the test's Redis).
+# redis (host:port, default the test's Redis), redis_args (instead of
+# --redis ADDR: e.g. --redis-sentinel ...).
 sub start_watcher {
     my ($self, %opt) = @_;
     my $name = $opt{name} || 'watcher';
@@ -777,7 +778,8 @@ sub start_watcher {
     my @pw = $auth eq 'argv' ? ('--rpc-password', $NODE_KEY)
            : $auth eq 'file' ? ('--rpc-password-file', "$self->{dir}/rpc.pw") : ();
     my @args = ('watch', '--rpc', $opt{rpc} || $self->node_url,
-                ($auth eq 'url' ? () : ('--rpc-user', 'x', @pw)), '--redis', $opt{redis} || $self->redis_addr,
+                ($auth eq 'url' ? () : ('--rpc-user', 'x', @pw)),
+                ($opt{redis_args} ? @{ $opt{redis_args} } : ('--redis', $opt{redis} || $self->redis_addr)),
                 '--key', $self->watcher_keyfile,
                 '--secret', "$self->{dir}/secret",
                 '--network', 'regtest', '--poll', $opt{poll} || 100, @{ $opt{args} || [] });
