@@ -13,57 +13,16 @@ use lib 't/lib';
 use Test::More;
 use Time::HiRes qw(time sleep);
 use BcTest;
+use BcSentinel;
 
 my $t = BcTest->new;
 my $d = $t->dir;
-my $primary = $t->start_redis;
-
-# one RESP command to another of this test's servers
-sub rcall { my ($port, @a) = @_; local $t->{redis_port} = $port; $t->redis(@a) }
-
-sub spawn {
-    my ($name, @cmd) = @_;
-    my $pid = fork // die;
-    if (!$pid) {
-        open STDOUT, '>>', "$d/logs/$name.log";
-        open STDERR, '>&', \*STDOUT;
-        exec @cmd;
-        exit 127;
-    }
-    $t->{pids}{$name} = $pid;
-}
-
-my $replica = BcTest::free_port();
-spawn('replica', 'redis-server', '--port', $replica, '--bind', '127.0.0.1', '--save', '',
-      '--appendonly', 'no', '--dir', $d, '--protected-mode', 'no',
-      '--replicaof', '127.0.0.1', $primary);
-BcTest::wait_port($replica, 1) or die 'replica did not start';
-
-my @sentinels = map { BcTest::free_port() } 1 .. 3;
-for my $i (0 .. 2) {
-    # a sentinel rewrites its own file: one each, writable
-    my $conf = $t->write_file("sentinel$i.conf", <<"CONF");
-port $sentinels[$i]
-bind 127.0.0.1
-dir $d
-protected-mode no
-sentinel monitor bc 127.0.0.1 $primary 2
-sentinel down-after-milliseconds bc 1000
-sentinel failover-timeout bc 5000
-sentinel parallel-syncs bc 1
-CONF
-    spawn("sentinel$i", 'redis-sentinel', $conf);
-    BcTest::wait_port($sentinels[$i], 1) or die "sentinel $i did not start";
-}
-my $list = join ',', map { "127.0.0.1:$_" } @sentinels;
-
-# until each sentinel knows the replica and the two other sentinels
-ok(BcTest::wait_until(sub {
-    for my $s (@sentinels) {
-        return 0 unless @{ rcall($s, 'SENTINEL', 'replicas', 'bc') } == 1
-                     && @{ rcall($s, 'SENTINEL', 'sentinels', 'bc') } == 2;
-    }
-    1 }, 30), 'three sentinels see the primary, its replica and each other');
+my $set = BcSentinel::start($t);
+my ($primary, $replica, $list) = @$set{qw(primary replica list)};
+my @sentinels = @{ $set->{sentinels} };
+sub rcall { BcSentinel::rcall($t, @_) }
+is_deeply(rcall($sentinels[1], 'SENTINEL', 'get-master-addr-by-name', 'bc'), ['127.0.0.1', $primary],
+          'the sentinels name the primary');
 
 my $data = $t->make_file('files/track.flac', 64 * 1024);
 my $http = $t->default_http;
