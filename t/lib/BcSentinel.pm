@@ -14,20 +14,6 @@ sub rcall {
     return $t->redis(@a);
 }
 
-sub _spawn {
-    my ($t, $name, @cmd) = @_;
-    my $d = $t->dir;
-    my $pid = fork // die;
-    if (!$pid) {
-        open STDOUT, '>>', "$d/logs/$name.log";
-        open STDERR, '>&', \*STDOUT;
-        exec @cmd;
-        exit 127;
-    }
-    $t->{pids}{$name} = $pid;
-    return $pid;
-}
-
 # Starts the primary (conf: a redis.conf for it and the replica), the
 # replica and three sentinels, and waits until every sentinel knows the
 # replica and the other two. Returns { primary, replica, sentinels => [ports],
@@ -37,7 +23,7 @@ sub start {
     my $d = $t->dir;
     my $primary = $t->start_redis($opt{conf} ? (conf => $opt{conf}) : ());
     my $replica = BcTest::free_port();
-    _spawn($t, 'replica', 'redis-server', ($opt{conf} ? $opt{conf} : ()), '--port', $replica,
+    $t->spawn('replica', 'redis-server', ($opt{conf} ? $opt{conf} : ()), '--port', $replica,
            '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', $d,
            '--protected-mode', 'no', '--replicaof', '127.0.0.1', $primary);
     BcTest::wait_port($replica, 1) or die 'replica did not start';
@@ -55,7 +41,7 @@ sentinel down-after-milliseconds bc 1000
 sentinel failover-timeout bc 5000
 sentinel parallel-syncs bc 1
 CONF
-        _spawn($t, "sentinel$i", 'redis-sentinel', $conf);
+        $t->spawn("sentinel$i", 'redis-sentinel', $conf);
         BcTest::wait_port($sentinels[$i], 1) or die "sentinel $i did not start";
     }
     BcTest::wait_until(sub {

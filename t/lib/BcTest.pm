@@ -100,6 +100,21 @@ sub start_redis {
 
 sub redis_addr { "127.0.0.1:$_[0]{redis_port}" }
 
+# Starts another server of the test (a replica, a sentinel, a tunnel):
+# its output goes to logs/$name.log; the harness stops it.
+sub spawn {
+    my ($self, $name, @cmd) = @_;
+    my $pid = fork // die;
+    if (!$pid) {
+        open STDOUT, '>>', "$self->{dir}/logs/$name.log";
+        open STDERR, '>&', \*STDOUT;
+        exec @cmd;
+        exit 127;
+    }
+    $self->{pids}{$name} = $pid;
+    return $pid;
+}
+
 # The end of the RESP value at $pos in $buf, or undef if it is incomplete.
 sub _resp_end {
     my ($buf, $pos) = @_;
