@@ -107,6 +107,26 @@ ok(BcTest::wait_until(sub { (rcall($replica, 'HGET', 'bitcache:watcher:tip', 'he
    'the watcher writes its tip to the new primary') or diag $t->watcher_log;
 like($t->watcher_log, qr/redis connection lost.*connected to redis/s, 'the watcher reconnected by itself');
 
+# the CLI's refusals
+for my $c ([['--redis-sentinel', $list], qr/--redis-sentinel needs --redis-master NAME/],
+           [['--redis', "127.0.0.1:$replica", '--redis-master', 'bc'], qr/--redis-master needs --redis-sentinel/],
+           [['--redis', "127.0.0.1:$replica", '--redis-sentinel', $list, '--redis-master', 'bc'],
+            qr/give --redis or --redis-sentinel, not both/],
+           [['--redis-sentinel', $list, '--redis-master', 'nosuch'],
+            qr/sentinel 127\.0\.0\.1:\d+ does not know "nosuch".*no sentinel named the primary of "nosuch"/s]) {
+    ($rc, my $o, $err) = $t->cli('grant', '--secret', "$d/secret", @{ $c->[0] }, '/files/track.flac');
+    isnt($rc, 0, "grant @{ $c->[0] }: fails");
+    like($err, $c->[1], '... saying why');
+}
+
+# a reload under Sentinel: the new workers ask again
+my $asked = sub { scalar(() = $t->error_log =~ /the primary "bc" is 127\.0\.0\.1:$replica/g) };
+my $before = $asked->();
+kill 'HUP', $t->{nginx_pid};
+ok(BcTest::wait_until(sub { my $r = $fetch->(); $asked->() >= $before + 2 && $r->{status} == 200
+                            && $r->{content} eq $data }, 10),
+   'after a reload: both new workers asked the sentinels, served');
+
 $t->stop_watcher;
 $t->check_log_clean;
 done_testing;
