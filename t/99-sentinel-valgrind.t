@@ -83,6 +83,18 @@ $served->('failover: served by the promoted replica', 40);
 is_deeply(rcall($sentinels[1], 'SENTINEL', 'get-master-addr-by-name', 'bc'), ['127.0.0.1', $replica],
           'the replica was promoted');
 
+# the CLI's side under memcheck: the primary through the sentinels, an
+# unknown master, a refused password (each sentinel's answer, each error)
+$t->write_file('nginx.pw', "$pw\n", 0600);
+for my $c (['bc', '--redis-user', 'bitcache-nginx', '--redis-password-file', "$d/nginx.pw"],
+           ['nosuch'], ['bc', '--redis-user', 'bitcache-nginx', '--redis-password', 'wrong']) {
+    my ($master, @more) = @$c;
+    my $out = `valgrind -q --error-exitcode=99 --errors-for-leak-kinds=none $BcTest::CLI grant --secret $d/secret --redis-sentinel $list --redis-master $master @more /files/doc.bin 2>&1`;
+    my $rc = $? >> 8;
+    isnt($rc, 99, "CLI under valgrind, master $master @more[0 .. 1]: no memory error") or diag $out;
+    is($rc == 0, $master eq 'bc' && !grep({ $_ eq 'wrong' } @more), '... and the expected outcome') or diag $out;
+}
+
 delete $t->{pids}{valgrind};
 kill 'QUIT', $pid;
 waitpid $pid, 0;
