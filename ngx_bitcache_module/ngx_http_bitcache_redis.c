@@ -10,6 +10,10 @@
  * disconnect; both paths end in this file's callbacks, which forget the
  * context and schedule a reconnect with backoff. Pending commands are
  * then answered with a NULL reply, which callers turn into 503.
+ *
+ * Under Sentinel each (re)connect first asks where the primary is
+ * (ngx_http_bitcache_sentinel.c), and a READONLY or LOADING answer drops
+ * the connection so that the next one asks again.
  */
 
 #include <ngx_config.h>
@@ -231,10 +235,15 @@ ngx_http_bitcache_redis_on_connect(const redisAsyncContext *ac, int status)
         return;
     }
 
-    ngx_log_error(NGX_LOG_INFO, bc_log, 0,
-                  "bitcache: connected to redis %V%s%s", &bc_rcf->addr,
-                  bc_rcf->sentinels ? " at " : "",
-                  bc_rcf->sentinels ? (char *) bc_rcf->host.data : "");
+    if (bc_rcf->sentinels) {
+        ngx_log_error(NGX_LOG_INFO, bc_log, 0,
+                      "bitcache: connected to redis %V at %V:%i",
+                      &bc_rcf->addr, &bc_rcf->host, bc_rcf->port);
+
+    } else {
+        ngx_log_error(NGX_LOG_INFO, bc_log, 0,
+                      "bitcache: connected to redis %V", &bc_rcf->addr);
+    }
 
     ngx_http_bitcache_count(NGX_HTTP_BITCACHE_M_REDIS_CONNECTS, 1);
 
@@ -411,7 +420,7 @@ ngx_http_bitcache_redis_setup_reply(redisAsyncContext *ac, void *r,
      * connection is now (Redis' default user): drop it, so that they are
      * answered with NULL (503), and try again after the backoff.
      */
-    if (ngx_strcmp((char *) privdata, "AUTH") == 0) {
+    if (ac == bc_ac && ngx_strcmp((char *) privdata, "AUTH") == 0) {
         ngx_http_bitcache_redis_drop("AUTH refused");
     }
 }
