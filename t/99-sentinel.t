@@ -127,6 +127,26 @@ ok(BcTest::wait_until(sub { my $r = $fetch->(); $asked->() >= $before + 2 && $r-
                             && $r->{content} eq $data }, 10),
    'after a reload: both new workers asked the sentinels, served');
 
+# a planned switch back: the old primary restarts, the sentinels make it a
+# replica of the new one, then SENTINEL FAILOVER promotes it again
+$t->start_redis;    # on its old port
+ok(BcTest::wait_until(sub { my $r = eval { rcall($primary, 'ROLE') } || [];
+                            ($r->[0] // '') eq 'slave' && ($r->[3] // '') eq 'connected' }, 60),
+   'the old primary came back as a replica of the new one');
+ok(BcTest::wait_until(sub { my $r = eval { rcall($sentinels[0], 'SENTINEL', 'FAILOVER', 'bc') }; $r && $r eq 'OK' }, 30),
+   'SENTINEL FAILOVER');
+($t0, %seen, $bad) = (time);
+my $back = BcTest::wait_until(sub {
+    my $r = $fetch->();
+    $seen{ $r->{status} }++;
+    $bad ||= "status $r->{status}" if $r->{status} != 200 && $r->{status} != 503;
+    $bad ||= 'wrong bytes' if $r->{status} == 200 && $r->{content} ne $data;
+    my $m = rcall($sentinels[1], 'SENTINEL', 'get-master-addr-by-name', 'bc');
+    $m->[1] == $primary && $r->{status} == 200 && $t->error_log =~ /bitcache: connected to redis master "bc" at 127\.0\.0\.1:$primary\b(?![\s\S]*connected to redis master "bc" at 127\.0\.0\.1:$replica)/;
+}, 40);
+ok($back, 'switched back: nginx connected to the old primary again, served');
+ok(!$bad, 'meanwhile only 200 with the file or 503') or diag $bad;
+
 $t->stop_watcher;
 $t->check_log_clean;
 done_testing;
