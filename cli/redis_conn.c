@@ -37,6 +37,15 @@ redis_opts_take(redis_opts *o, const char *cmd, int c, const char *arg)
     case REDIS_OPT_MASTER:
         o->master = arg;
         return 1;
+    case REDIS_OPT_SUSER:
+        o->sentinel_user = arg;
+        return 1;
+    case REDIS_OPT_SPWFILE:
+        if ((o->sentinel_password = read_password_file(arg, err, sizeof(err))) == NULL) {
+            usage_error(cmd, "--redis-sentinel-password-file: %s", err);
+            return -1;
+        }
+        return 1;
     case REDIS_OPT_USER:
         if (*arg == '\0') {
             usage_error(cmd, "--redis-user: empty user name");
@@ -124,6 +133,18 @@ sentinel_primary(const redis_opts *o, const char *cmd, char *out, size_t outlen)
         c = connect_addr(s, len, tv, cmd);
         if (c != NULL && !c->err) {
             redisSetTimeout(c, tv);
+            if (o->sentinel_password) {
+                r = o->sentinel_user
+                    ? redisCommand(c, "AUTH %s %s", o->sentinel_user, o->sentinel_password)
+                    : redisCommand(c, "AUTH %s", o->sentinel_password);
+                if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+                    /* the user, never the password */
+                    fprintf(stderr, "bitcache %s: sentinel %.*s: AUTH as user \"%s\" failed: %s\n",
+                            cmd, (int) len, s, o->sentinel_user ? o->sentinel_user : "default",
+                            r ? r->str : c->errstr);
+                }
+                if (r) freeReplyObject(r);
+            }
             r = redisCommand(c, "SENTINEL get-master-addr-by-name %s", o->master);
             if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2
                 && r->element[0]->type == REDIS_REPLY_STRING
@@ -165,6 +186,11 @@ redis_open(const redis_opts *o, const char *cmd)
         }
         if (o->master == NULL) {
             fprintf(stderr, "bitcache %s: --redis-sentinel needs --redis-master NAME\n", cmd);
+            return NULL;
+        }
+        if (o->sentinel_user && !o->sentinel_password) {
+            fprintf(stderr, "bitcache %s: --redis-sentinel-user needs "
+                    "--redis-sentinel-password-file\n", cmd);
             return NULL;
         }
         if (!sentinel_primary(o, cmd, primary, sizeof(primary))) {

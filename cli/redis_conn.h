@@ -8,6 +8,8 @@ typedef struct {
     const char *addr;       /* host:port or unix:/path */
     const char *sentinel;   /* host:port,... of Sentinels, or NULL */
     const char *master;     /* the name the sentinels monitor */
+    const char *sentinel_user;      /* the sentinels' own AUTH, if any */
+    const char *sentinel_password;
     const char *user;       /* ACL user (Redis 6+), NULL: AUTH password */
     const char *password;
     int         password_given;     /* by an option, not the environment */
@@ -23,12 +25,16 @@ typedef struct {
 #define REDIS_OPT_USER      0x152
 #define REDIS_OPT_SENTINEL  0x153
 #define REDIS_OPT_MASTER    0x154
+#define REDIS_OPT_SUSER     0x155
+#define REDIS_OPT_SPWFILE   0x156
 
 #define REDIS_LONG_OPTIONS                                  \
     { "redis", required_argument, NULL, 'R' },              \
     { "redis-user", required_argument, NULL, REDIS_OPT_USER }, \
     { "redis-sentinel", required_argument, NULL, REDIS_OPT_SENTINEL }, \
     { "redis-master", required_argument, NULL, REDIS_OPT_MASTER }, \
+    { "redis-sentinel-user", required_argument, NULL, REDIS_OPT_SUSER }, \
+    { "redis-sentinel-password-file", required_argument, NULL, REDIS_OPT_SPWFILE }, \
     { "redis-password", required_argument, NULL, 'P' },     \
     { "redis-password-file", required_argument, NULL, 'Y' }, \
     { "redis-db", required_argument, NULL, 'D' },           \

@@ -937,6 +937,14 @@ ngx_http_bitcache_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                 return NGX_CONF_ERROR;
             }
 
+        } else if (ngx_strncmp(value[i].data, "sentinel_user=", 14) == 0) {
+            rcf->sentinel_user.data = value[i].data + 14;
+            rcf->sentinel_user.len = value[i].len - 14;
+
+        } else if (ngx_strncmp(value[i].data, "sentinel_password=", 18) == 0) {
+            rcf->sentinel_password.data = value[i].data + 18;
+            rcf->sentinel_password.len = value[i].len - 18;
+
         } else if (ngx_strncmp(value[i].data, "master=", 7) == 0) {
             rcf->master.data = value[i].data + 7;
             rcf->master.len = value[i].len - 7;
@@ -968,7 +976,8 @@ ngx_http_bitcache_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "\"bitcache_redis\": unknown parameter \"%V\", "
                                "expected timeout=, user=, password=, db=, "
-                               "prefix=, sentinel= or master=", &value[i]);
+                               "prefix=, sentinel=, master=, sentinel_user= "
+                               "or sentinel_password=", &value[i]);
             return NGX_CONF_ERROR;
         }
     }
@@ -984,6 +993,22 @@ ngx_http_bitcache_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"bitcache_redis\": \"sentinel=\" and "
                            "\"master=NAME\" go together");
+        return NGX_CONF_ERROR;
+    }
+
+    if ((rcf->sentinel_user.len || rcf->sentinel_password.len)
+        && rcf->sentinels == NULL)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"bitcache_redis\": \"sentinel_user=\" and "
+                           "\"sentinel_password=\" need \"sentinel=\"");
+        return NGX_CONF_ERROR;
+    }
+
+    if (rcf->sentinel_user.len && rcf->sentinel_password.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"bitcache_redis\": \"sentinel_user=%V\" needs "
+                           "sentinel_password=", &rcf->sentinel_user);
         return NGX_CONF_ERROR;
     }
 

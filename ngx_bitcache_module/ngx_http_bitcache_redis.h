@@ -35,6 +35,8 @@ typedef struct {
                                  then host and port are the primary's, as
                                  the sentinels last named it */
     ngx_str_t    master;      /* the name the sentinels monitor */
+    ngx_str_t    sentinel_user;      /* the sentinels' own AUTH, if any */
+    ngx_str_t    sentinel_password;
     unsigned     configured:1;
 } ngx_http_bitcache_redis_conf_t;
 

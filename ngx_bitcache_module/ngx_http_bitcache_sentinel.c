@@ -19,6 +19,8 @@ static void ngx_http_bitcache_sentinel_next(void);
 static void ngx_http_bitcache_sentinel_finish(ngx_int_t rc, const char *why);
 
 
+static ngx_str_t  bs_default_user = ngx_string("default");
+
 static ngx_http_bitcache_redis_conf_t  *bs_rcf;
 static ngx_log_t                       *bs_log;
 static ngx_http_bitcache_sentinel_pt    bs_done;
@@ -189,6 +191,27 @@ ngx_http_bitcache_sentinel_reply(redisAsyncContext *ac, void *r,
 }
 
 
+/* A refused AUTH is logged here; the question behind it then fails with
+ * NOAUTH and the next sentinel is asked. */
+static void
+ngx_http_bitcache_sentinel_auth_reply(redisAsyncContext *ac, void *r,
+    void *privdata)
+{
+    redisReply                      *reply = r;
+    ngx_http_bitcache_redis_addr_t  *sa = privdata;
+
+    if (reply != NULL && reply->type == REDIS_REPLY_ERROR) {
+        /* the user, never the password */
+        ngx_log_error(NGX_LOG_ERR, bs_log, 0,
+                      "bitcache: sentinel %V: AUTH as user \"%V\" failed: %s",
+                      &sa->text,
+                      bs_rcf->sentinel_user.len ? &bs_rcf->sentinel_user
+                                                : &bs_default_user,
+                      reply->str);
+    }
+}
+
+
 static void
 ngx_http_bitcache_sentinel_on_connect(const redisAsyncContext *ac, int status)
 {
@@ -286,6 +309,19 @@ ngx_http_bitcache_sentinel_next(void)
                                      ngx_http_bitcache_sentinel_on_connect);
         redisAsyncSetDisconnectCallback(ac,
                                       ngx_http_bitcache_sentinel_on_disconnect);
+
+        if (bs_rcf->sentinel_user.len) {
+            redisAsyncCommand(ac, ngx_http_bitcache_sentinel_auth_reply, sa,
+                              "AUTH %b %b", bs_rcf->sentinel_user.data,
+                              bs_rcf->sentinel_user.len,
+                              bs_rcf->sentinel_password.data,
+                              bs_rcf->sentinel_password.len);
+
+        } else if (bs_rcf->sentinel_password.len) {
+            redisAsyncCommand(ac, ngx_http_bitcache_sentinel_auth_reply, sa,
+                              "AUTH %b", bs_rcf->sentinel_password.data,
+                              bs_rcf->sentinel_password.len);
+        }
 
         redisAsyncCommand(ac, ngx_http_bitcache_sentinel_reply, sa,
                           "SENTINEL get-master-addr-by-name %b",

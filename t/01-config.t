@@ -75,7 +75,7 @@ my @bad = (
     [ 'bitcache_redis 127.0.0.1:6379 prefix=' . ('x' x 129) . ';', $good_loc, 'prefix=x',
       qr/"bitcache_redis": prefix is longer than 128 bytes/ ],
     [ 'bitcache_redis 127.0.0.1:6379 speed=fast;', $good_loc, 'speed=fast',
-      qr/"bitcache_redis": unknown parameter "speed=fast", expected timeout=, user=, password=, db=, prefix=, sentinel= or master=/ ],
+      qr/"bitcache_redis": unknown parameter "speed=fast", expected timeout=, user=, password=, db=, prefix=, sentinel=, master=, sentinel_user= or sentinel_password=/ ],
     [ "$redis $redis", $good_loc, 'bitcache_redis 127.0.0.1:6379; bitcache_redis',
       qr/"bitcache_redis" directive is duplicate/ ],
     [ $redis, 'bitcache on; bitcache_secret %%DIR%%/missing.secret;', 'missing.secret',
