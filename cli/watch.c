@@ -22,6 +22,7 @@
 #include "watch_lease.h"
 #include "watch_log.h"
 #include "watch_mempool.h"
+#include "watch_metrics.h"
 #include "watch_settle.h"
 #include "watcher.h"
 
@@ -29,6 +30,7 @@ static const char usage[] =
     "usage: bitcache watch --rpc URL (--rpc-user U [--rpc-password-file F] | --rpc-cookie FILE)\n"
     "       --redis ADDR [--redis-password-file F] --key KEYFILE --secret FILE\n"
     "       [--network NET] [--poll ms] [--lease ms] [--from-height N] [--redis-prefix P]\n"
+    "       [--metrics HOST:PORT]\n"
     "       passwords also from $" ENV_RPC_PASSWORD " and $" ENV_REDIS_PASSWORD;
 
 static volatile sig_atomic_t stopping;
@@ -82,13 +84,11 @@ load_key(watcher *w, const char *path)
     return 0;
 }
 
+/* between rounds: scrapes of --metrics are answered meanwhile */
 static void
-sleep_ms(long ms)
+sleep_ms(watcher *w, long ms)
 {
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-    fflush(stderr);
-    while (!stopping && nanosleep(&ts, &ts) != 0 && errno == EINTR) { }
+    metrics_sleep(w, ms, &stopping);
 }
 
 /* The URL for the log: any user:password@ in it (up to the last '@', for
@@ -111,6 +111,7 @@ static int
 redis_ready(watcher *w)
 {
     if (w->rc && w->rc->err) {
+        w->m.redis_errors++;
         wlog("redis connection lost (%s); reconnecting", w->rc->errstr);
         redisFree(w->rc);
         w->rc = NULL;
@@ -119,6 +120,7 @@ redis_ready(watcher *w)
     if (w->rc == NULL) {
         w->rc = redis_open(&w->ro, "watch");
         if (w->rc) wlog("connected to redis %s", w->ro.addr);
+        else w->m.redis_errors++;
     }
     return w->rc != NULL;
 }
@@ -139,10 +141,11 @@ cmd_watch(int argc, char **argv)
         { "poll", required_argument, NULL, 'p' },
         { "lease", required_argument, NULL, 'l' },
         { "from-height", required_argument, NULL, 'f' },
+        { "metrics", required_argument, NULL, 'M' },
         { NULL, 0, NULL, 0 }
     };
     const char *url = NULL, *user = NULL, *password = NULL, *cookie = NULL;
-    const char *keyfile = NULL, *secret = NULL, *pwfile = NULL, *env;
+    const char *keyfile = NULL, *secret = NULL, *pwfile = NULL, *env, *metrics = NULL;
     char *pwbuf = NULL;
     unsigned char rnd[8];
     char errbuf[320], host[64], rhex[17], shown[512];
@@ -156,6 +159,7 @@ cmd_watch(int argc, char **argv)
     /* flushed by sleep_ms() and after every block, see wlog() */
     setvbuf(stderr, NULL, _IOFBF, 1 << 16);
     memset(&w, 0, sizeof(w));
+    w.metrics_fd = -1;
     redis_opts_init(&w.ro);
     w.poll_ms = 1000;
     w.lease_ms = 15000;
@@ -175,6 +179,7 @@ cmd_watch(int argc, char **argv)
         case 'V': pwfile = optarg; break;
         case 'C': cookie = optarg; break;
         case 'k': keyfile = optarg; break;
+        case 'M': metrics = optarg; break;
         case 's': secret = optarg; break;
         case 'n':
             if (!bc_network_parse(&w.net, optarg)) {
@@ -246,11 +251,16 @@ cmd_watch(int argc, char **argv)
     if ((rc = load_key(&w, keyfile)) != 0) {
         return rc;
     }
+    if (metrics && !metrics_listen(&w, metrics, errbuf, sizeof(errbuf))) {
+        return usage_error("watch", "--metrics: %s", errbuf);
+    }
     if (!bc_secret_load(&w.keys, secret, errbuf, sizeof(errbuf))) {
         return usage_error("watch", "--secret %s: %s", secret, errbuf);
     }
     w.prefix = w.ro.prefix;
     w.rpc = rpc_new(url, user, password, cookie, 30000);
+    if (w.rpc) rpc_set_stats(w.rpc, &w.m.rpc);
+    w.m.caught_up_at = time(NULL);
     if (pwbuf) {
         bc_wipe(pwbuf, strlen(pwbuf));
         free(pwbuf);
@@ -275,7 +285,8 @@ cmd_watch(int argc, char **argv)
     bc_hex_encode(rhex, w.xonly, 8);
     url_for_log(shown, sizeof(shown), url);
     wlog("starting: node %s, redis %s, prefix %s, watcher key %s..., poll %ld ms, "
-         "lease %ld ms", shown, w.ro.addr, w.prefix, rhex, w.poll_ms, w.lease_ms);
+         "lease %ld ms%s%s", shown, w.ro.addr, w.prefix, rhex, w.poll_ms, w.lease_ms,
+         metrics ? ", metrics on " : "", metrics ? metrics : "");
     while (!stopping) {
         /* the node's chain first: a watcher on the wrong one stops */
         if ((rc = chain_check(&w)) <= 0) {
@@ -283,15 +294,15 @@ cmd_watch(int argc, char **argv)
                 exit_code = 1;
                 break;
             }
-            sleep_ms(w.poll_ms);
+            sleep_ms(&w, w.poll_ms);
             continue;
         }
         if (!redis_ready(&w)) {
-            sleep_ms(w.poll_ms > 1000 ? w.poll_ms : 1000);
+            sleep_ms(&w, w.poll_ms > 1000 ? w.poll_ms : 1000);
             continue;
         }
         if (!lease_renew(&w)) {
-            sleep_ms(w.poll_ms);
+            sleep_ms(&w, w.poll_ms);
             continue;
         }
         clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -304,16 +315,19 @@ cmd_watch(int argc, char **argv)
             (void) mempool_scan(&w, w.node_tip);
             (void) settle_open(&w, w.node_tip);
             (void) settle_due(&w, w.node_tip);
+            if (w.metrics_fd >= 0) metrics_count_open(&w);
         }
+        if (w.m.have_tip && w.m.tip >= w.node_tip) w.m.caught_up_at = time(NULL);
         if (w.blocks_done != blocks) {
             clock_gettime(CLOCK_MONOTONIC, &t1);
             wlog("round: %lu block(s) processed and %zu open invoice(s) evaluated in %.0f ms",
                  w.blocks_done - blocks, w.settled,
                  (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
         }
-        sleep_ms(w.poll_ms);
+        sleep_ms(&w, w.poll_ms);
     }
     wlog("stopping");
+    metrics_close(&w);
     lease_release(&w);
     if (w.rc) redisFree(w.rc);
     rpc_free(w.rpc);

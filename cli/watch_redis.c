@@ -19,10 +19,12 @@ wcmd(watcher *w, const char *fmt, ...)
     r = redisvCommand(w->rc, fmt, ap);
     va_end(ap);
     if (r == NULL) {
+        w->m.redis_errors++;
         wlog("redis: %s", w->rc->errstr);
         return NULL;
     }
     if (r->type == REDIS_REPLY_ERROR) {
+        w->m.redis_errors++;
         wlog("redis: %s", r->str);
         freeReplyObject(r);
         return NULL;
@@ -46,10 +48,14 @@ drain(watcher *w, long n)
 
     for (; n > 0; n--) {
         if (redisGetReply(w->rc, (void **) &e) != REDIS_OK) {
+            w->m.redis_errors++;
             wlog("redis: %s", w->rc->errstr);
             return 0;
         }
-        if (e->type == REDIS_REPLY_ERROR) wlog("redis: %s", e->str);
+        if (e->type == REDIS_REPLY_ERROR) {
+            w->m.redis_errors++;
+            wlog("redis: %s", e->str);
+        }
         freeReplyObject(e);
     }
     return 1;

@@ -238,6 +238,7 @@ settle_write(watcher *w, const watch_verdict *v)
             redisAppendCommand(w->rc, "PERSIST %s" BC_KEY_SOLD "%s", w->prefix, v->idhex);
             cmds += 2;
         }
+        if (s->state == BC_STATE_PAID && v->from != BC_STATE_PAID) w->m.settled++;
         wlog("invoice %s: %s -> %s, %llu of %llu sats, %u of %u confirmations%s%s%s",
              v->idhex, bc_invoice_state_str(v->from), bc_invoice_state_str(s->state),
              (unsigned long long) s->received, (unsigned long long) v->amount, s->conf,
@@ -316,6 +317,7 @@ settle_batches(watcher *w, const char *const *ids, size_t n, int from_open, long
             if (redisGetReply(w->rc, (void **) &inv[j]) != REDIS_OK
                 || redisGetReply(w->rc, (void **) &page[j]) != REDIS_OK)
             {
+                w->m.redis_errors++;
                 wlog("redis: %s", w->rc->errstr);
                 nb = j + 1;
                 ok = 0;
@@ -451,8 +453,12 @@ settle_due(watcher *w, uint32_t tip)
         p[0] = "ZREM";
         p[1] = key;
         r = redisCommandArgv(w->rc, (int) ids->elements + 2, p, NULL);
-        if (r == NULL) wlog("redis: %s", w->rc->errstr);
-        else freeReplyObject(r);
+        if (r == NULL) {
+            w->m.redis_errors++;
+            wlog("redis: %s", w->rc->errstr);
+        } else {
+            freeReplyObject(r);
+        }
         ok = r != NULL;
     }
     free(p);

@@ -16,6 +16,8 @@
  *   watch_node.c    what the node says: its height, its block hashes
  *   watch_redis.c   commands on the Redis connection
  *   watch_log.c     the log
+ *   watch_metrics.c --metrics: the counters below, served over HTTP while
+ *                   the loop sleeps
  * Threads: the fetcher touches only its own node connection and the block
  * it parses; the signers only the read-only key and their verdicts. Redis,
  * the HMAC keys and libbitcache's error messages stay on the main thread.
@@ -26,6 +28,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <hiredis/hiredis.h>
 
@@ -40,6 +43,20 @@
 #define WATCH_GRACE       86400        /* late payments honored this long */
 #define WATCH_DUE_BATCH   1000         /* expiring invoices looked at a round */
 #define WATCH_HASH_CACHE  1024         /* node block hashes cached a round */
+
+/* What --metrics serves (watch_metrics.c); the main thread's but rpc, which
+ * the fetcher thread counts into too (atomics, rpc.h). */
+typedef struct {
+    uint32_t       tip;                /* the last block processed */
+    int            have_tip;
+    time_t         caught_up_at;       /* when tip last was the node's */
+    uint64_t       open;               /* the open set's size, each round */
+    uint64_t       settled;            /* invoices that became paid */
+    uint64_t       pay_mempool, pay_block;  /* payment records written */
+    uint64_t       reorgs, reorg_blocks;
+    uint64_t       redis_errors;
+    rpc_stats      rpc;
+} watch_counters;
 
 /* The node's block hashes by height, asked once a round (getblockhash). */
 typedef struct {
@@ -81,6 +98,8 @@ typedef struct {
     /* the mempool transactions already looked at, sorted (display hex) */
     char         (*mempool)[65];
     size_t         nmempool;
+    int            metrics_fd;         /* --metrics' listener; -1: none */
+    watch_counters m;
 } watcher;
 
 #endif
