@@ -117,8 +117,10 @@ size_t
 metrics_render(watcher *w, char *out, size_t cap)
 {
     watch_counters *m = &w->m;
-    uint64_t lag = m->have_tip ? (w->node_tip > m->tip ? w->node_tip - m->tip : 0)
-                               : w->node_tip;
+    /* a standby follows no chain: its lag would only grow; 0 */
+    uint64_t lag = !w->leader ? 0
+                   : m->have_tip ? (w->node_tip > m->tip ? w->node_tip - m->tip : 0)
+                   : w->node_tip;
     time_t now = time(NULL);
     bc_sbuf b;
 
