@@ -1,9 +1,9 @@
 #!/usr/bin/perl
 # bitcache watch --metrics on the regtest node (bcoin): the exposition is
 # read by the prometheus_client parser; scrape, pay an invoice (mempool),
-# mine (paid), invalidate the block (a reorg), make the node fail a while
-# (RPC errors, through a relay), and after each step the numbers moved as
-# the step should. Only GET /metrics answers; --metrics with a bad address
+# mine (paid), invalidate the block (a reorg), make the node's getblock fail
+# through a relay while a block is mined (RPC errors, a lag in blocks and
+# seconds), and after each step the numbers moved as the step should. Only GET /metrics answers; --metrics with a bad address
 # is a usage error naming it.
 use strict;
 use warnings;
@@ -47,8 +47,9 @@ close $busy;
 my $FAIL = $t->dir . '/fail';
 my $relay = $t->start_node_relay('relay', sub {
     my ($req, $status, $reply) = @_;
+    # the node's height still answers: the watcher sees blocks it cannot read
     return (500, '{"result":null,"error":{"code":-1,"message":"made to fail"},"id":1}')
-        if -e $FAIL;
+        if -e $FAIL && ($req->{method} // '') eq 'getblock';
     return ($status, $reply);
 });
 my $MPORT = BcTest::free_port();
@@ -168,15 +169,25 @@ is($t->invoice($inv->{id})->{state}, 'new', 'the invoice is unpaid again (bcoin 
 # --- the node fails for a while ------------------------------------------------------
 
 $t->write_file('fail', '');
-my $m4 = scrape_until(sub { (v($_[0], 'bitcache_watch_rpc_errors_total') // 0) >= 3 });
-cmp_ok(v($m4, 'bitcache_watch_rpc_errors_total'), '>=', 3, 'RPC errors counted while the node fails');
+$t->mine(1);
+my $m4 = scrape_until(sub { (v($_[0], 'bitcache_watch_rpc_errors_total') // 0) >= 3
+                            && (v($_[0], 'bitcache_watch_lag_seconds') // 0) >= 2 });
+cmp_ok(v($m4, 'bitcache_watch_rpc_errors_total'), '>=', 3, 'RPC errors counted while getblock fails');
+is(v($m4, 'bitcache_watch_node_height'), $height + 1, 'the node is a block ahead');
+is(v($m4, 'bitcache_watch_tip_height'), $height, 'the watcher cannot read it');
+is(v($m4, 'bitcache_watch_lag_blocks'), 1, 'lag: 1 block');
+cmp_ok(v($m4, 'bitcache_watch_lag_seconds'), '>=', 2, 'lag in seconds grows');
+cmp_ok(v($m4, 'bitcache_watch_lag_seconds'), '<', 60, 'from when it fell behind');
 unlink $FAIL;
+my $m5 = scrape_until(sub { (v($_[0], 'bitcache_watch_tip_height') // 0) == $height + 1 });
+is(v($m5, 'bitcache_watch_lag_blocks'), 0, 'the node back: lag 0 blocks');
+is(v($m5, 'bitcache_watch_lag_seconds'), 0, 'and 0 s');
 $t->send_sats($inv->{address}, 12_345);    # the buyer pays again
 BcTest::wait_until(sub { $t->invoice($inv->{id})->{state} eq 'seen' }, 20);
 $t->mine(1);
-my $m5 = scrape_until(sub { (v($_[0], 'bitcache_watch_tip_height') // 0) == $height + 1
-                            && (v($_[0], 'bitcache_watch_invoices_settled_total') // 0) == 2 });
-is(v($m5, 'bitcache_watch_tip_height'), $height + 1, 'the node back: the new block processed');
+$m5 = scrape_until(sub { (v($_[0], 'bitcache_watch_tip_height') // 0) == $height + 2
+                         && (v($_[0], 'bitcache_watch_invoices_settled_total') // 0) == 2 });
+is(v($m5, 'bitcache_watch_tip_height'), $height + 2, 'the next block processed');
 is(v($m5, 'bitcache_watch_invoices_settled_total'), 2, 'paid again on the new branch: settled 2');
 my $errs = v($m5, 'bitcache_watch_rpc_errors_total');
 sleep 0.5;
