@@ -3,7 +3,8 @@
 # read by the prometheus_client parser; scrape, pay an invoice (mempool),
 # mine (paid), invalidate the block (a reorg), make the node's getblock fail
 # through a relay while a block is mined (RPC errors, a lag in blocks and
-# seconds), and after each step the numbers moved as the step should. Only GET /metrics answers; --metrics with a bad address
+# seconds), stop Redis (its errors), and after each step the numbers moved
+# as the step should. Only GET /metrics answers; --metrics with a bad address
 # is a usage error naming it.
 use strict;
 use warnings;
@@ -195,6 +196,13 @@ my (undef, $m6) = scrape();
 is(v($m6, 'bitcache_watch_rpc_errors_total'), $errs, 'no more RPC errors once the node answers');
 is(v($m6, 'bitcache_watch_redis_errors_total'), 0, 'no Redis error in all that');
 is($m6->{rc}, 0, 'the last scrape parses too');
+
+# Redis goes away: counted, and the metrics still answer meanwhile
+$t->stop_redis;
+my $m7 = scrape_until(sub { (v($_[0], 'bitcache_watch_redis_errors_total') // 0) >= 2 });
+cmp_ok(v($m7, 'bitcache_watch_redis_errors_total'), '>=', 2,
+       'Redis down: the lost connection and the failed reconnects counted');
+is($m7->{rc}, 0, 'the watcher answers scrapes while Redis is down');
 
 like($t->watcher_log, qr/metrics on 127\.0\.0\.1:$MPORT/, 'the log says where the metrics are');
 $t->stop_watcher;
