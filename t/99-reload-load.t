@@ -16,12 +16,10 @@ use strict;
 use warnings;
 use lib 't/lib';
 use Test::More;
-use IPC::Open2 qw(open2);
 use Time::HiRes qw(sleep time);
 use BcTest;
 
 plan skip_all => 'wrk is not installed (scripts/apt-packages.txt)' unless -x '/usr/bin/wrk';
-my $PY = '/usr/bin/python3';
 my $NGINX = '/usr/sbin/nginx';    # a full path: USR2 execs the master's argv[0]
 
 my $t = BcTest->new;
@@ -185,16 +183,11 @@ is($t->get("/files/a.bin?bitcache_token=$tok")->{status}, 200, 'the token still 
 my $m = $t->get('/metrics');
 is($m->{status}, 200, 'bitcache_metrics answers');
 SKIP: {
-    skip 'python3-prometheus-client is not installed', 2
-        unless system("$PY -c 'import prometheus_client' 2>/dev/null") == 0;
-    my $pid = open2(my $po, my $pi, $PY, 't/tools/prom_parse.py');
-    print $pi $m->{content};
-    close $pi;
-    my %s = map { /^(\S+\}) (\S+)$/ ? ($1 => $2) : () } <$po>;
-    waitpid $pid, 0;
-    is($? >> 8, 0, 'the prometheus_client parser reads it');
+    skip 'python3-prometheus-client is not installed', 2 unless BcTest::have_prom_parser();
+    my $p = BcTest::prom_parse($m->{content});
+    is($p->{rc}, 0, 'the prometheus_client parser reads it');
     # counters live in the new master's zone: what came after the upgrade
-    cmp_ok($s{'bitcache_responses_total{code="200",status="paid"}'} // 0, '>=', 1,
+    cmp_ok($p->{samples}{'bitcache_responses_total{code="200",status="paid"}'} // 0, '>=', 1,
            'paid 200s counted since the upgrade');
 }
 

@@ -10,13 +10,11 @@ use strict;
 use warnings;
 use lib 't/lib';
 use Test::More;
-use IPC::Open2 qw(open2);
 use Time::HiRes qw(sleep time);
 use BcTest;
 
-my $PY = '/usr/bin/python3';
 plan skip_all => 'python3-prometheus-client is not installed (scripts/deps.sh)'
-    unless system("$PY -c 'import prometheus_client' 2>/dev/null") == 0;
+    unless BcTest::have_prom_parser();
 
 my $t = BcTest->new;
 $t->start_redis;
@@ -58,27 +56,11 @@ $t->start_watcher(rpc => $relay, args => ['--metrics', "127.0.0.1:$MPORT"]);
 BcTest::wait_port($MPORT, 1, 20) or BAIL_OUT('no metrics port: ' . $t->watcher_log);
 
 my $ua = HTTP::Tiny->new(timeout => 10, keep_alive => 0);
-sub parse {
-    my ($text) = @_;
-    my $pid = open2(my $out, my $in, $PY, 't/tools/prom_parse.py');
-    print $in $text;
-    close $in;
-    my @lines = <$out>;
-    waitpid $pid, 0;
-    my (%s, %fam);
-    for (@lines) {
-        chomp;
-        if (/^family (\S+) (\S+) (\S+)$/) { $fam{$1} = [$2, $3]; next }
-        $s{$1} = $2 if /^(\S+\}) (\S+)$/;
-    }
-    return { rc => $? >> 8, out => join("\n", @lines), s => \%s, fam => \%fam };
-}
-sub scrape { my $r = $ua->get("http://127.0.0.1:$MPORT/metrics"); return ($r, parse($r->{content})) }
+sub scrape { my $r = $ua->get("http://127.0.0.1:$MPORT/metrics"); return ($r, BcTest::prom_parse($r->{content})) }
 sub v {
     my ($m, $name, %l) = @_;
     my $labels = join ',', map { "$_=\"$l{$_}\"" } sort keys %l;
-    my $x = $m->{s}{"$name\{$labels}"};
-    return defined $x ? 0 + $x : undef;    # the parser prints floats: 120.0
+    return $m->{samples}{"$name\{$labels}"};
 }
 # scrapes until $cond->($m) holds (the watcher answers between rounds)
 sub scrape_until {
@@ -100,7 +82,7 @@ my %type = (tip_height => 'gauge', node_height => 'gauge', lag_blocks => 'gauge'
             reorg_blocks => 'counter', rpc_calls => 'counter', rpc_errors => 'counter',
             rpc_latency_seconds => 'histogram', redis_errors => 'counter');
 for my $f (sort keys %type) {
-    is_deeply($m0->{fam}{"bitcache_watch_$f"}, [$type{$f}, 'help'],
+    is_deeply($m0->{families}{"bitcache_watch_$f"}, [$type{$f}, 'help'],
               "bitcache_watch_$f: a $type{$f} with help");
 }
 is(v($m0, 'bitcache_watch_tip_height'), $height, "tip height: the node's $height");
