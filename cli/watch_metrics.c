@@ -265,16 +265,30 @@ metrics_sleep(watcher *w, long ms, volatile sig_atomic_t *stop)
 {
     long deadline = now_ms() + ms, left;
     struct pollfd p;
-    int fd;
+    int fd, listen_fd = w->metrics_fd;
 
     fflush(stderr);
     while (!*stop && (left = deadline - now_ms()) > 0) {
-        p.fd = w->metrics_fd;       /* -1: poll only sleeps */
+        p.fd = listen_fd;           /* -1: poll only sleeps */
         p.events = POLLIN;
         p.revents = 0;
-        if (poll(&p, 1, (int) left) <= 0 || !(p.revents & POLLIN)) continue;
-        fd = accept4(w->metrics_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) continue;
+        if (poll(&p, 1, (int) left) <= 0) continue;
+        /* the listener failed, or no descriptor is left for a client (it
+         * stays in the backlog): sleep on without spinning, try again
+         * next time */
+        if (!(p.revents & POLLIN)) {
+            listen_fd = -1;
+            continue;
+        }
+        fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR
+                && errno != ECONNABORTED)
+            {
+                listen_fd = -1;
+            }
+            continue;
+        }
         serve_one(w, fd);
         close(fd);
     }
