@@ -5,7 +5,9 @@
 # status route, and tokens granted by the CLI. Prints MEMORY USAGE of each
 # record (bytes, Redis' own accounting incl. key and overhead), then the
 # Redis commands nginx sends for one download, one 402 and one invoice,
-# read from bitcache_metrics (bitcache_redis_commands_total).
+# read from bitcache_metrics (bitcache_redis_commands_total). Then the same
+# purchase paid for real on the regtest node (bcoin) with `bitcache watch`
+# running, for the records the watcher writes (pay:, sold:, watcher:*).
 # Run from the top of the tree after `make`: perl bench/redis-sizing.pl
 use strict;
 use warnings;
@@ -57,3 +59,29 @@ printf "redis commands: 402 without token %d, invoice created %d, status that mi
 my $info = $t->redis('INFO', 'memory');
 my ($used) = $info =~ /used_memory:(\d+)/;
 printf "used_memory of this Redis: %d bytes\n", $used;
+
+# --- the watcher's records: a real payment on the regtest node -------------
+my $w = BcTest->new;
+$w->start_redis;
+$w->start_node;
+$w->fund_wallet;
+$w->make_file('files/book.pdf', 1000);
+$w->start_nginx($w->selling_http(<<'LOC'));
+        location /files/ { bitcache on; bitcache_confirmations 1; }
+LOC
+$w->start_watcher;
+my $winv = $w->new_invoice('/files/book.pdf');
+$w->send_sats($winv->{address}, 12_345);
+BcTest::wait_until(sub { ($w->invoice($winv->{id})->{state} // '') eq 'seen' }, 30)
+    or die 'not seen: ' . $w->watcher_log;
+$w->mine(1);
+BcTest::wait_until(sub { ($w->invoice($winv->{id})->{state} // '') eq 'paid' }, 30)
+    or die 'not paid: ' . $w->watcher_log;
+my $paid = $w->invoice_status($winv->{id});
+print "\nwith the watcher, one invoice paid on the regtest node:\n";
+for my $k (sort @{ $w->redis('KEYS', 'bitcache:*') || [] }) {
+    (my $shown = $k) =~ s/[0-9a-f]{16,}/<id>/g;
+    printf "%-34s %6d  (%s)\n", $shown, $w->redis('MEMORY', 'USAGE', $k, 'SAMPLES', 0) // 0,
+           $w->redis('TYPE', $k);
+}
+$w->stop_watcher;
