@@ -1,6 +1,8 @@
 /* `bitcache watch`, the payment watcher: the state its parts share. Each
  * file calls only files below it (docs/watcher.md, "The watcher's files"):
  *   watch.c         options, the main loop
+ *   watch_metrics.c --metrics: the counters below, served over HTTP while
+ *                   the loop sleeps
  *   watch_chain.c   following the chain: progress, reorgs
  *   watch_mempool.c the mempool: new payments, evicted ones
  *   watch_fetch.c   blocks from the node, parsed; the fetcher thread
@@ -16,8 +18,6 @@
  *   watch_node.c    what the node says: its height, its block hashes
  *   watch_redis.c   commands on the Redis connection
  *   watch_log.c     the log
- *   watch_metrics.c --metrics: the counters below, served over HTTP while
- *                   the loop sleeps
  * Threads: the fetcher touches only its own node connection and the block
  * it parses; the signers only the read-only key and their verdicts. Redis,
  * the HMAC keys and libbitcache's error messages stay on the main thread.
