@@ -136,7 +136,7 @@ settle_eval(watcher *w, watch_verdict *v, const redisReply *inv, const redisRepl
     why = NULL;
     if (!bc_invoice_record_parse(&rec, v->id, kv, kvlen, n, err, sizeof(err))) {
         why = err;
-    } else if (!bc_invoice_record_mac_ok(&rec, &w->keys)) {
+    } else if ((v->keys = bc_invoice_record_keys(&rec, &w->keys)) == NULL) {
         why = "its MAC does not verify";
     } else if (rec.inv.network != (uint8_t) w->net) {
         why = "it is for another network";
@@ -251,9 +251,9 @@ settle_write(watcher *w, const watch_verdict *v)
         wlog("invoice %s: over-paid by %s sats", v->idhex, over_s);
     }
     if (v->revoke) {
-        cmds += revoke_token(w, v->idhex, v->id);
+        cmds += revoke_token(w, v->keys, v->idhex, v->id);
     } else if (v->restore) {
-        cmds += restore_token(w, v->idhex, v->id);
+        cmds += restore_token(w, v->keys, v->idhex, v->id);
     }
     return cmds;
 }
