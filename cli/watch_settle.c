@@ -118,7 +118,7 @@ settle_eval(watcher *w, watch_verdict *v, const redisReply *inv, const redisRepl
     bc_invoice_record rec;
     bc_settlement *s = &v->s;
     const char *why;
-    int prev_ok;
+    int prev_ok, resign;
 
     v->drop = 1;
     if (strlen(v->idhex) != 32 || !bc_hex_decode(v->id, 16, v->idhex, 32)) {
@@ -158,6 +158,11 @@ settle_eval(watcher *w, watch_verdict *v, const redisReply *inv, const redisRepl
      * the watcher's own attestation */
     prev_ok = rec.has_payment
               && bc_invoice_record_att_check(&rec, w->xonly) == BC_INVOICE_SETTLED;
+    /* or under its --old-key: believed, and signed again under the new one */
+    resign = !prev_ok;
+    prev_ok = prev_ok || (rec.has_payment && w->old_pay_key != NULL
+                          && bc_invoice_record_att_check(&rec, w->old_xonly)
+                             == BC_INVOICE_SETTLED);
     if (rec.has_att && !prev_ok) {
         wlog("invoice %s: its attestation is not this watcher's; its received, conf and "
              "paid_at are not kept", v->idhex);
@@ -181,7 +186,7 @@ settle_eval(watcher *w, watch_verdict *v, const redisReply *inv, const redisRepl
     v->from = rec.state;
     v->amount = rec.inv.amount;
     v->required = rec.inv.confirmations;
-    v->changed = !prev_ok || s->state != rec.state || rec.received != s->received
+    v->changed = resign || s->state != rec.state || rec.received != s->received
                  || rec.conf != s->conf || rec.paid_at != v->paid_at;
     if (s->state == BC_STATE_NEW && rec.state == BC_STATE_NEW && !rec.has_att
         && !rec.has_payment)
