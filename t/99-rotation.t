@@ -31,6 +31,7 @@ my $a_bin = $t->make_file('files/a.bin', 40_000);
 $t->make_file('files/c.bin', 1_000);
 $t->make_file('files/d.bin', 1_000);
 $t->make_file('films/s.bin', 20_000);
+my $b_bin = $t->make_file('slow/b.bin', 30_000);
 
 my (undef, $old_pub) = $t->watcher_key;
 my $new_sec = unpack 'H*', join '', map { chr int rand 256 } 1 .. 32;
@@ -45,6 +46,11 @@ my $locations = <<'LOC';
             bitcache_invoice_ttl 30m;
         }
         location /films/ { bitcache on; }
+        location /slow/ {
+            bitcache on;
+            bitcache_confirmations 2;
+            bitcache_invoice_ttl 30m;
+        }
 LOC
 # the selling server with these bitcache_secret and bitcache_watcher_key
 sub conf {
@@ -107,6 +113,16 @@ my $tok_film_old = $t->grant('/films/s.bin', '--uses', 0);
 my $key_old = json_of(key_fetch('/films/s.bin', $tok_film_old))->{key};
 like($key_old // '', qr/^[0-9a-f]{64}$/, 'a sealed file\'s key under the old secret');
 my %sk_old = @{ $t->redis('HGETALL', 'bitcache:sealkey:/films/s.bin') };
+
+# the watcher on its old key sees a payment mined once of two confirmations
+my $inv_slow = $t->new_invoice('/slow/b.bin');
+$t->start_watcher;
+$t->send_sats($inv_slow->{address}, 12345);
+$t->mine(1);
+ok(BcTest::wait_until(sub { ($t->invoice($inv_slow->{id})->{conf} // '') eq '1' }, 20),
+   'the old watcher key: 1 of 2 confirmations recorded') or diag $t->watcher_log;
+ok(!$t->invoice_status($inv_slow->{id})->{token}, '  no token yet');
+$t->stop_watcher;
 
 # --- nginx -t: the bad forms --------------------------------------------------
 $t->write_file('secret.new', scalar `$BcTest::CLI secret`, 0600);
@@ -229,6 +245,11 @@ ok(BcTest::wait_until(sub { $t->invoice_status($inv_open->{id})->{state} eq 'see
    '  the watcher saw it') or diag $t->watcher_log;
 $t->mine(1);
 my $s = BcTest::wait_until(sub { my $s = $t->invoice_status($inv_open->{id}); $s->{token} ? $s : undef }, 20);
+my $slow = BcTest::wait_until(sub { my $s = $t->invoice_status($inv_slow->{id}); $s->{token} ? $s : undef }, 20);
+ok($slow, 'the payment the old key recorded counts: 2 of 2 confirmations, a token')
+    or diag $t->watcher_log;
+$r = $t->get("/slow/b.bin?bitcache_token=" . (($slow || {})->{token} // ''));
+ok($r->{status} == 200 && $r->{content} eq $b_bin, '  it downloads the exact bytes');
 ok($s, '  a token once mined') or diag $t->watcher_log . $t->error_log;
 my $tok_bought = ($s || {})->{token} // '';
 $r = $t->get("/files/a.bin?bitcache_token=$tok_bought");
@@ -270,6 +291,16 @@ is($st->{state}, 'unverified', '  the state is "unverified"');
 like($t->error_log, qr/invoice $inv_oldkey->{id} marked paid, no token: attestation does not verify/,
      '  logged: attestation does not verify');
 ok($t->invoice_status($inv_newkey->{id})->{token}, '  the new key\'s attestation still mints');
+for my $inv ([$inv_slow, 'the invoice the old key saw'], [$inv_open, 'the one bought through the watcher']) {
+    $out = cli_ok("invoice show: $inv->[1]", 'invoice', 'show', '--secret', "$dir/secret",
+                  '--old-secret', "$dir/secret.old", '--watcher-key', $new_pub,
+                  '--redis', $t->redis_addr, $inv->[0]{id});
+    like($out, qr/^attestation: ok$/m, '  attested under the new watcher key');
+    like($out, qr/^settles: yes/m, '  settles with the old secret given (made under it)');
+}
+$out = cli_ok('invoice show with the new secret alone', 'invoice', 'show', '--secret', "$dir/secret",
+              '--watcher-key', $new_pub, '--redis', $t->redis_addr, $inv_slow->{id});
+like($out, qr/^invoice MAC: invoice MAC does not verify$/m, '  the old secret\'s invoice does not verify');
 
 # the catalog zone saw the record's seq: one that no longer verifies is
 # taken for a roll-back, not sold until a newer record is written
