@@ -787,7 +787,8 @@ wallet_repair(int argc, char **argv)
     redisContext *c;
     redisReply *r;
     uint64_t seq, kept;
-    int rc, ok;
+    bc_keys only;
+    int rc, ok, resign = 0;
 
     if ((rc = wallet_opts_parse(&o, argc, argv, cmd, USAGE_REPAIR, "sk", "s"))) {
         return rc;
@@ -806,10 +807,19 @@ wallet_repair(int argc, char **argv)
     }
     ok = run_audit(&a, &f, &w, &o);
     if (f.oom) goto done;
-    if (ok) {
+    only = o.keys;
+    only.old = NULL;            /* the new secret alone */
+    if (ok && !(o.have_old && a.state_parsed && !bc_wallet_state_ok(&a.state, &only))) {
         printf("wallet %s adds up: nothing to repair\n", o.widhex);
         rc = 0;
         goto done;
+    }
+    if (ok) {
+        /* a rotation: the state of the old secret signed again under the
+         * new one, nothing else changes (its frozen mark stays) */
+        resign = 1;
+        printf("wallet %s adds up; its state verifies only under --old-secret: signing it "
+               "again under --secret\n", o.widhex);
     }
     for (i = 0; i < f.n; i++) {
         printf("found: ");
@@ -880,6 +890,11 @@ wallet_repair(int argc, char **argv)
     }
     append_argv(c, 18, v, len);
     cmds += 2;
+    if (resign && a.state.frozen != NULL) {
+        redisAppendCommandArgv(c, 4, (const char *[]) { "HSET", kwal, "frozen", a.state.frozen },
+                               (size_t[]) { 4, strlen(kwal), 6, a.state.frozen_len });
+        cmds++;
+    }
     /* ownership records that do not name a kept purchase: out of wown */
     for (i = 0; i + 1 < w.wown.n; i += 2) {
         if (owned_kept(&w, &o, a.good, w.wown.v[i], w.wown.len[i], w.wown.v[i + 1],
@@ -932,6 +947,13 @@ wallet_repair(int argc, char **argv)
             fprintf(stderr, "bitcache %s: redis: %s\n", cmd, r->str);
         }
         freeReplyObject(r);
+    }
+    if (resign) {
+        printf("wallet %s: state signed again under the new secret (seq %llu, balance %llu "
+               "sats)\n", o.widhex, (unsigned long long) a.good,
+               (unsigned long long) a.good_balance);
+        rc = 0;
+        goto done;
     }
     printf("wallet %s repaired: kept entries 1..%llu, balance %llu sats; %zu entr%s moved to "
            "%s; %zu ownership record%s moved to %s; %zu top-up%s corrected; state re-signed, "

@@ -55,7 +55,7 @@ LOC
 # the selling server with these bitcache_secret and bitcache_watcher_key
 sub conf {
     my ($secret, $wkey) = @_;
-    my $http = $t->selling_http($locations);
+    my $http = $t->wallet_http($locations);
     $http =~ s{bitcache_secret \S+;}{bitcache_secret $secret;} or die;
     $http =~ s{bitcache_watcher_key \S+;}{bitcache_watcher_key $wkey;} or die;
     return $http;
@@ -92,6 +92,7 @@ sub cli_ok {
 # --- before: the old secret and the old watcher key alone ---------------------
 $t->start_nginx(conf('%%DIR%%/secret', $old_pub));
 
+my $r;
 my $tok_old = $t->grant('/files/a.bin', '--uses', 0);
 is($t->get("/files/a.bin?bitcache_token=$tok_old")->{status}, 200, 'old secret: a token');
 my $offer_old = offer_of('/files/a.bin')->{offer};
@@ -113,6 +114,14 @@ my $tok_film_old = $t->grant('/films/s.bin', '--uses', 0);
 my $key_old = json_of(key_fetch('/films/s.bin', $tok_film_old))->{key};
 like($key_old // '', qr/^[0-9a-f]{64}$/, 'a sealed file\'s key under the old secret');
 my %sk_old = @{ $t->redis('HGETALL', 'bitcache:sealkey:/films/s.bin') };
+
+# a wallet, credited and spent under the old secret
+my $w = $t->wallet_open;
+$t->wallet_credit($w->{wallet}, 50_000);
+$r = $t->wallet_req('POST', '/wallet/buy', $w->{code}, { offer => offer_of('/files/a.bin')->{offer} });
+is($r->{json}{state}, 'bought', 'old secret: a wallet buys') or diag $r->{content};
+my ($w_idle, $w_idle2) = ($t->wallet_open, $t->wallet_open);     # not used while rotating
+$t->wallet_credit($_->{wallet}, 20_000) for $w_idle, $w_idle2;
 
 # the watcher on its old key sees a payment mined once of two confirmations
 my $inv_slow = $t->new_invoice('/slow/b.bin');
@@ -172,9 +181,18 @@ is($t->get("/files/a.bin?bitcache_token=$tok_new")->{status}, 402,
    'before the reload a new secret\'s token is refused');
 reload(conf('%%DIR%%/secret %%DIR%%/secret.old', "$new_pub $old_pub"), $tok_new, 200);
 
-my $r = $t->get("/files/a.bin?bitcache_token=$tok_old");
+$r = $t->get("/files/a.bin?bitcache_token=$tok_old");
 is($r->{status}, 200, 'rotating: the old token downloads');
 ok($r->{content} eq $a_bin, '  the exact bytes');
+$r = $t->wallet_req('GET', '/wallet', $w->{code});
+is($r->{json}{balance_sats}, 50_000 - 12345, 'rotating: the old wallet\'s balance') or diag $r->{content};
+$r = $t->wallet_req('POST', '/wallet/buy', $w->{code}, { offer => offer_of('/slow/b.bin')->{offer} });
+is($r->{json}{state}, 'bought', '  it buys (its state signed again under the new secret)') or diag $r->{content};
+is($t->get($r->{json}{download_url} // '/slow/b.bin')->{status}, 200, '  the purchase downloads');
+$out = cli_ok('wallet audit --old-secret', 'wallet', 'audit', '--secret', "$dir/secret",
+              '--old-secret', "$dir/secret.old", '--watcher-key', $old_pub, '--no-freeze',
+              '--redis', $t->redis_addr, $w->{wallet});
+like($out, qr/^audit: ok, it adds up$/m, '  its ledger adds up (entries of both secrets)') or diag $out;
 is($t->get("/files/a.bin?bitcache_token=$tok_paid_old")->{status}, 200,
    'rotating: the old paid invoice\'s token downloads');
 
@@ -215,6 +233,17 @@ $t->cli_refuses([['invoice', 'show', '--old-secret', "$dir/secret.old", '--redis
                   $inv_paid->{id}], qr/--old-secret needs --secret/],
                 [['sales', '--secret', "$dir/secret", '--old-secret', "$dir/secret",
                   '--watcher-key', $new_pub, '--redis', $t->redis_addr], qr/hold the same secret/]);
+
+# wallet repair --old-secret: an idle wallet's state signed again
+$out = cli_ok('wallet repair --old-secret', 'wallet', 'repair', '--secret', "$dir/secret",
+              '--old-secret', "$dir/secret.old", '--watcher-key', $old_pub,
+              '--redis', $t->redis_addr, $w_idle->{wallet});
+like($out, qr/state signed again under the new secret \(seq 1, balance 20000 sats\)/, '  says so')
+    or diag $out;
+$out = cli_ok('wallet repair again', 'wallet', 'repair', '--secret', "$dir/secret",
+              '--old-secret', "$dir/secret.old", '--watcher-key', $old_pub,
+              '--redis', $t->redis_addr, $w_idle->{wallet});
+like($out, qr/adds up: nothing to repair/, '  then nothing to repair');
 
 # seal --old-secret: the same key, wrapped again under the new secret
 $out = cli_ok('seal --old-secret', 'seal', "$dir/html/films/s.bin", "$dir/s2.sealed",
@@ -302,6 +331,22 @@ $out = cli_ok('invoice show with the new secret alone', 'invoice', 'show', '--se
               '--watcher-key', $new_pub, '--redis', $t->redis_addr, $inv_slow->{id});
 like($out, qr/^invoice MAC: invoice MAC does not verify$/m, '  the old secret\'s invoice does not verify');
 
+# the wallet: its state was signed again by the purchase while rotating;
+# the old secret's ledger entries are no longer listed (nor counted)
+$r = $t->wallet_req('GET', '/wallet', $w->{code});
+is($r->{json}{balance_sats}, 50_000 - 2 * 12345, 'dropped: the wallet used while rotating keeps its balance');
+is(scalar @{ $r->{json}{purchases} || [] }, 1, '  only the purchase of the new secret is listed');
+is(scalar @{ $r->{json}{topups} || [] }, 0, '  the old top-up is not');
+$r = $t->wallet_req('POST', '/wallet/buy', $w->{code}, { offer => offer_of('/files/d.bin')->{offer} });
+is($r->{json}{state}, 'bought', '  and buys') or diag $r->{content};
+$r = $t->wallet_req('GET', '/wallet', $w_idle->{code});
+is($r->{status}, 200, 'dropped: the idle wallet, its state signed again by repair, answers');
+is($r->{json}{balance_sats}, 20_000, '  with its balance');
+$r = $t->wallet_req('POST', '/wallet/buy', $w_idle->{code}, { offer => offer_of('/files/a.bin')->{offer} });
+is($r->{json}{state}, 'bought', '  and buys') or diag $r->{content};
+$r = $t->wallet_req('GET', '/wallet', $w_idle2->{code});
+is($r->{status}, 409, 'dropped: a wallet idle while rotating and not repaired: 409');
+is($r->{json}{error}, 'invalid_wallet', '  invalid_wallet');
 # the catalog zone saw the record's seq: one that no longer verifies is
 # taken for a roll-back, not sold until a newer record is written
 $r = $t->get('/files/c.bin', Accept => 'application/json');
