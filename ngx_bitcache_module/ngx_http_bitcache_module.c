@@ -985,7 +985,8 @@ ngx_http_bitcache_secret_load(ngx_conf_t *cf, ngx_str_t *name)
     }
 
     if (!bc_secret_load(keys, (const char *) path.data, err, sizeof(err))) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"bitcache_secret\": %s", err);
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"bitcache_secret\": %s",
+                           err);
         return NULL;
     }
 
