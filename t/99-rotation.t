@@ -32,6 +32,7 @@ $t->make_file('files/c.bin', 1_000);
 $t->make_file('files/d.bin', 1_000);
 $t->make_file('films/s.bin', 20_000);
 my $b_bin = $t->make_file('slow/b.bin', 30_000);
+$t->make_file('gifts/g.bin', 1_000);
 
 my (undef, $old_pub) = $t->watcher_key;
 my $new_sec = unpack 'H*', join '', map { chr int rand 256 } 1 .. 32;
@@ -46,6 +47,11 @@ my $locations = <<'LOC';
             bitcache_invoice_ttl 30m;
         }
         location /films/ { bitcache on; }
+        location /gifts/ {
+            bitcache on;
+            bitcache_free_first 5;
+            bitcache_free_per_address 1h;
+        }
         location /slow/ {
             bitcache on;
             bitcache_confirmations 2;
@@ -82,6 +88,10 @@ sub key_fetch {
     my ($product, $token) = @_;
     return $t->raw('GET', "/bitcache/keys$product?bitcache_token=$token");
 }
+sub free_claim {
+    my $r = $t->wallet_req('POST', '/free', undef, { offer => offer_of('/gifts/g.bin')->{offer} });
+    return $r->{status};
+}
 sub cli_ok {
     my ($what, @args) = @_;
     my ($rc, $out, $err) = $t->cli(@args);
@@ -114,6 +124,9 @@ my $tok_film_old = $t->grant('/films/s.bin', '--uses', 0);
 my $key_old = json_of(key_fetch('/films/s.bin', $tok_film_old))->{key};
 like($key_old // '', qr/^[0-9a-f]{64}$/, 'a sealed file\'s key under the old secret');
 my %sk_old = @{ $t->redis('HGETALL', 'bitcache:sealkey:/films/s.bin') };
+
+is(free_claim(), 201, 'old secret: a free copy for this address');
+is(free_claim(), 429, '  one per address');
 
 # a wallet, credited and spent under the old secret
 my $w = $t->wallet_open;
@@ -207,6 +220,7 @@ ok($st->{token} && $st->{token} ne $tok_paid_old, '  its token is minted again, 
 is(tid($st->{token} // $tok_paid_old), tid($tok_paid_old), '  with the same id (the same downloads)');
 my $tok_paid_new = $st->{token};
 
+is(free_claim(), 429, 'rotating: the address that took a free copy under the old secret is seen');
 is(offer_of('/files/c.bin')->{price_sats}, 777, 'rotating: the old catalog record sells');
 cli_ok('a catalog record under the new secret', 'product', 'set', '/files/d.bin', '--price', 888,
        '--secret', "$dir/secret", '--redis', $t->redis_addr);
