@@ -3,7 +3,8 @@
 # nginx in one process (master_process off) under memcheck; tokens, an
 # offer, an invoice, a paid invoice and a sealed key made under the old
 # secret (and the old watcher key), then the same checks through the
-# fallback, new ones and forged ones. No invalid read, write, free or use of
+# fallback, new ones and forged ones, and a giveaway's address marks under
+# both secrets. No invalid read, write, free or use of
 # uninitialised memory may be reported, and nginx stops cleanly (the
 # second keys are freed with the configuration).
 use strict;
@@ -19,6 +20,7 @@ my $t = BcTest->new;
 my $dir = $t->dir;
 $t->start_redis;
 $t->make_file('files/doc.bin', 20_000);
+$t->make_file('gifts/g.bin', 1_000);
 $t->{http_port} = BcTest::free_port();
 my $api = $t->url('/bitcache');
 my (undef, $old_pub) = $t->watcher_key;
@@ -52,6 +54,7 @@ my $http = <<"CONF";
         bitcache_price 12345;
         location /files/ { bitcache on; }
         location /films/ { bitcache on; }
+        location /gifts/ { bitcache on; bitcache_free_first 3; bitcache_free_per_address 1h; }
         location /bitcache/ { bitcache_api; }
     }
 CONF
@@ -102,6 +105,13 @@ $t->pay_invoice($inv->{id}, 12345, 1, key => '22' x 32);
 is(status_of($inv)->{state}, 'unverified', 'a third key: unverified (both keys tried)');
 ($st) = post_offer("x$offer");
 is($st, 400, 'a forged offer: both secrets tried');
+my $goffer = decode_json($t->get('/gifts/g.bin', Accept => 'application/json')->{content})->{offer};
+for my $want (201, 429) {
+    my $r = $ua->request('POST', $t->url('/bitcache/free'), {
+        headers => { 'Content-Type' => 'application/json', Accept => 'application/json' },
+        content => encode_json({ offer => $goffer }) });
+    is($r->{status}, $want, "a free copy, the address looked up under both secrets: $want");
+}
 
 delete $t->{pids}{valgrind};
 kill 'QUIT', $pid;
