@@ -76,7 +76,13 @@ typedef struct {
     unsigned char  xonly[32];
     bc_schnorr_signer signer;          /* seckey, ready to sign */
     bc_hmac_key   *pay_key;            /* MACs its payment records (pay_record.h) */
-    bc_keys        keys;               /* --secret: invoice MACs, token ids */
+    bc_keys        keys;               /* --secret: invoice MACs, token ids;
+                                          keys.old is &old_keys */
+    bc_keys        old_keys;           /* --old-secret: verifies only */
+    int            have_old_secret;
+    unsigned char  old_xonly[32];      /* --old-key: its earlier attestations */
+    bc_hmac_key   *old_pay_key;        /* --old-key: its earlier payment
+                                          records; NULL without */
     int            have_net;           /* --network given */
     bc_network     net;                /* the node's chain, from its genesis block */
     int            chain_known;        /* net and genesis checked against the node */
