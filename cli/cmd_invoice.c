@@ -16,11 +16,12 @@
 #include "records.h"
 #include "schnorr.h"
 #include "secret.h"
+#include "secrets.h"
 #include "wallet.h"
 
 #define USAGE_LIST "usage: bitcache invoice list --redis ADDR [--state S]"
-#define USAGE_SHOW "usage: bitcache invoice show --redis ADDR [--secret FILE] " \
-                   "[--watcher-key HEX] ID"
+#define USAGE_SHOW "usage: bitcache invoice show --redis ADDR [--secret FILE " \
+                   "[--old-secret FILE]] [--watcher-key HEX] ID"
 #define USAGE_GAP  "usage: bitcache invoice gap --redis ADDR [--wallet W] [--gap-limit N]"
 #define MAX_KV     128
 
@@ -200,12 +201,13 @@ invoice_show(int argc, char **argv)
     size_t kvlen[MAX_KV], n, i, j, len;
     bc_invoice_record rec;
     record_opts o;
-    bc_keys keys;
+    cli_secrets keys;
+    const bc_keys *own;
     redisContext *c;
     redisReply *r, *ttl;
     int rc, parsed;
 
-    if ((rc = record_opts_parse(&o, argc, argv, cmd, USAGE_SHOW, "sk", "", 1, "ID"))) {
+    if ((rc = record_opts_parse(&o, argc, argv, cmd, USAGE_SHOW, "skO", "", 1, "ID"))) {
         return rc;
     }
     idhex = argv[optind];
@@ -217,8 +219,8 @@ invoice_show(int argc, char **argv)
     if (o.watcher_key && !bc_xonly_from_hex(xonly, o.watcher_key, &err)) {
         return usage_error(cmd, "--watcher-key: %s", err);
     }
-    if (o.secret && !bc_secret_load(&keys, o.secret, errbuf, sizeof(errbuf))) {
-        return usage_error(cmd, "--secret: %s", errbuf);
+    if (o.secret && (rc = secrets_load(&keys, cmd, o.secret, o.old_secret))) {
+        return rc;
     }
     rc = 1;
     snprintf(key, sizeof(key), "%sinv:%s", o.ro.prefix, idhex);
@@ -265,16 +267,18 @@ invoice_show(int argc, char **argv)
     if (!parsed) {
         printf("record: malformed, %s\n", errbuf);
     } else {
-        show_verdicts(&rec, o.secret ? &keys : NULL, o.watcher_key ? xonly : NULL);
+        show_verdicts(&rec, o.secret ? &keys.cur : NULL, o.watcher_key ? xonly : NULL);
     }
-    if (o.secret && bc_invoice_token_id(tid, id, &keys)) {
+    /* the token id: under the secret the invoice was made with */
+    own = o.secret && parsed ? bc_invoice_record_keys(&rec, &keys.cur) : NULL;
+    if (o.secret && bc_invoice_token_id(tid, id, own ? own : &keys.cur)) {
         (void) print_token_record(c, cmd, o.ro.prefix, tid);   /* its downloads */
     }
     freeReplyObject(r);
     rc = 0;
 done:
     if (c) redisFree(c);
-    if (o.secret) bc_keys_clear(&keys);
+    if (o.secret) secrets_clear(&keys);
     return rc;
 }
 

@@ -20,25 +20,18 @@
 #include "invoice_record.h"
 #include "records.h"
 #include "secret.h"
+#include "secrets.h"
 #include "wallet.h"
 
 #define USAGE_SET  "usage: bitcache product set PRODUCT --price SATS|\"N BTC\" [--wallet KEY] " \
                    "[--title T] [--suggested SATS|\"N BTC\"|0] [--free-first N] " \
-                   "[--free-per-address TIME|off] --secret FILE --redis ADDR"
-#define USAGE_LIST "usage: bitcache product list --redis ADDR [--secret FILE]"
-#define USAGE_SHOW "usage: bitcache product show --redis ADDR [--secret FILE] PRODUCT"
-#define USAGE_RM   "usage: bitcache product rm --secret FILE --redis ADDR PRODUCT"
+                   "[--free-per-address TIME|off] --secret FILE [--old-secret FILE] --redis ADDR"
+#define USAGE_LIST "usage: bitcache product list --redis ADDR [--secret FILE [--old-secret FILE]]"
+#define USAGE_SHOW "usage: bitcache product show --redis ADDR [--secret FILE [--old-secret FILE]] " \
+                   "PRODUCT"
+#define USAGE_RM   "usage: bitcache product rm --secret FILE [--old-secret FILE] --redis ADDR " \
+                   "PRODUCT"
 
-static int
-load_secret(bc_keys *keys, const char *cmd, const char *path)
-{
-    char err[512];
-
-    if (!bc_secret_load(keys, path, err, sizeof(err))) {
-        return usage_error(cmd, "--secret: %s", err);
-    }
-    return 0;
-}
 
 static int
 check_product(const char *cmd, const char *product)
@@ -208,11 +201,11 @@ product_set(int argc, char **argv)
     bc_product_record rec;
     record_opts o;
     bc_wallet w;
-    bc_keys keys;
+    cli_secrets keys;
     redisContext *c;
     int rc, state;
 
-    if ((rc = record_opts_parse(&o, argc, argv, cmd, USAGE_SET, "spwtufF", "ps", 1, "PRODUCT"))) {
+    if ((rc = record_opts_parse(&o, argc, argv, cmd, USAGE_SET, "spwtufFO", "ps", 1, "PRODUCT"))) {
         return rc;
     }
     product = argv[optind];
@@ -238,20 +231,20 @@ product_set(int argc, char **argv)
     if ((rc = parse_terms(&rec.terms, &o, cmd))) {
         return rc;
     }
-    if ((rc = load_secret(&keys, cmd, o.secret))) {
+    if ((rc = secrets_load(&keys, cmd, o.secret, o.old_secret))) {
         return rc;
     }
     snprintf(key, sizeof(key), "%sprod:%s", o.ro.prefix, product);
     if ((c = redis_open(&o.ro, cmd)) == NULL) {
-        bc_keys_clear(&keys);
+        secrets_clear(&keys);
         return 1;
     }
     rec.terms.wallet = wallet;
     rec.terms.wallet_len = strlen(wallet);
     rec.terms.title = title;
     rec.terms.title_len = strlen(title);
-    rc = write_record(c, cmd, key, product, &rec, &keys, 0, &state);
-    bc_keys_clear(&keys);
+    rc = write_record(c, cmd, key, product, &rec, &keys.cur, 0, &state);
+    secrets_clear(&keys);
     redisFree(c);
     if (rc) {
         return rc;
@@ -313,21 +306,21 @@ product_list(int argc, char **argv)
     char **keys = NULL;
     long nkeys, i;
     record_opts o;
-    bc_keys hk;
+    cli_secrets hk;
     redisContext *c;
     redisReply *r;
     int rc;
 
-    if ((rc = record_opts_parse(&o, argc, argv, cmd, USAGE_LIST, "s", "", 0, NULL))) {
+    if ((rc = record_opts_parse(&o, argc, argv, cmd, USAGE_LIST, "sO", "", 0, NULL))) {
         return rc;
     }
-    if (o.secret && (rc = load_secret(&hk, cmd, o.secret))) {
+    if (o.secret && (rc = secrets_load(&hk, cmd, o.secret, o.old_secret))) {
         return rc;
     }
     c = redis_open(&o.ro, cmd);
     if (c == NULL || (nkeys = scan_keys(c, cmd, o.ro.prefix, "prod:", &keys)) < 0) {
         if (c) redisFree(c);
-        if (o.secret) bc_keys_clear(&hk);
+        if (o.secret) secrets_clear(&hk);
         return 1;
     }
     skip = strlen(o.ro.prefix) + 5;
@@ -339,13 +332,13 @@ product_list(int argc, char **argv)
             continue;
         }
         if (n > 0) {            /* removed meanwhile: not listed */
-            print_product(keys[i] + skip, kv, kvlen, n, o.secret ? &hk : NULL);
+            print_product(keys[i] + skip, kv, kvlen, n, o.secret ? &hk.cur : NULL);
         }
         freeReplyObject(r);
     }
     free_keys(keys, nkeys);
     redisFree(c);
-    if (o.secret) bc_keys_clear(&hk);
+    if (o.secret) secrets_clear(&hk);
     return rc;
 }
 
@@ -361,26 +354,26 @@ product_show(int argc, char **argv)
     bc_product_record p;
     uint64_t given = 0;
     record_opts o;
-    bc_keys hk;
+    cli_secrets hk;
     redisContext *c;
     redisReply *r, *g;
     int rc, parsed, counted = 0;
 
-    if ((rc = record_opts_parse(&o, argc, argv, cmd, USAGE_SHOW, "s", "", 1, "PRODUCT"))) {
+    if ((rc = record_opts_parse(&o, argc, argv, cmd, USAGE_SHOW, "sO", "", 1, "PRODUCT"))) {
         return rc;
     }
     product = argv[optind];
     if ((rc = check_product(cmd, product))) {
         return rc;
     }
-    if (o.secret && (rc = load_secret(&hk, cmd, o.secret))) {
+    if (o.secret && (rc = secrets_load(&hk, cmd, o.secret, o.old_secret))) {
         return rc;
     }
     snprintf(key, sizeof(key), "%sprod:%s", o.ro.prefix, product);
     c = redis_open(&o.ro, cmd);
     if (c == NULL || (r = hgetall(c, cmd, key, kv, kvlen, BC_PRODUCT_KV_MAX, &n)) == NULL) {
         if (c) redisFree(c);
-        if (o.secret) bc_keys_clear(&hk);
+        if (o.secret) secrets_clear(&hk);
         return 1;
     }
     rc = 0;
@@ -414,7 +407,7 @@ product_show(int argc, char **argv)
             print_terms(stdout, &p.terms, ", ");
         }
         if (o.secret) {
-            printf(", MAC %s", bc_product_record_mac_ok(&p, product, strlen(product), &hk)
+            printf(", MAC %s", bc_product_record_mac_ok(&p, product, strlen(product), &hk.cur)
                    ? "ok" : "BAD (not written with this secret: the module ignores it)");
         }
         putchar('\n');
@@ -451,7 +444,7 @@ product_show(int argc, char **argv)
 done:
     freeReplyObject(r);
     redisFree(c);
-    if (o.secret) bc_keys_clear(&hk);
+    if (o.secret) secrets_clear(&hk);
     return rc;
 }
 
@@ -467,29 +460,29 @@ product_rm(int argc, char **argv)
     const char *product;
     bc_product_record rec;
     record_opts o;
-    bc_keys keys;
+    cli_secrets keys;
     redisContext *c;
     int rc, state;
 
-    if ((rc = record_opts_parse(&o, argc, argv, cmd, USAGE_RM, "s", "s", 1, "PRODUCT"))) {
+    if ((rc = record_opts_parse(&o, argc, argv, cmd, USAGE_RM, "sO", "s", 1, "PRODUCT"))) {
         return rc;
     }
     product = argv[optind];
     if ((rc = check_product(cmd, product))) {
         return rc;
     }
-    if ((rc = load_secret(&keys, cmd, o.secret))) {
+    if ((rc = secrets_load(&keys, cmd, o.secret, o.old_secret))) {
         return rc;
     }
     snprintf(key, sizeof(key), "%sprod:%s", o.ro.prefix, product);
     if ((c = redis_open(&o.ro, cmd)) == NULL) {
-        bc_keys_clear(&keys);
+        secrets_clear(&keys);
         return 1;
     }
     memset(&rec, 0, sizeof(rec));
     rec.terms.wallet = rec.terms.title = "";
-    rc = write_record(c, cmd, key, product, &rec, &keys, 1, &state);
-    bc_keys_clear(&keys);
+    rc = write_record(c, cmd, key, product, &rec, &keys.cur, 1, &state);
+    secrets_clear(&keys);
     redisFree(c);
     if (rc) {
         return rc;

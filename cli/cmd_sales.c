@@ -29,10 +29,12 @@
 #include "records.h"
 #include "schnorr.h"
 #include "secret.h"
+#include "secrets.h"
 #include "wallet.h"
 #include "wallet_record.h"
 
-#define USAGE "usage: bitcache sales --redis ADDR --secret FILE --watcher-key HEX " \
+#define USAGE "usage: bitcache sales --redis ADDR --secret FILE [--old-secret FILE] " \
+              "--watcher-key HEX " \
               "[--product P] [--wallet KEY] [--since DATE] [--format text|csv|json]"
 #define MAX_KV 128
 
@@ -570,6 +572,7 @@ cmd_sales(int argc, char **argv)
     static const char cmd[] = "sales";
     static const struct option opts[] = {
         { "secret", required_argument, NULL, 's' },
+        { "old-secret", required_argument, NULL, 'O' },
         { "watcher-key", required_argument, NULL, 'k' },
         { "product", required_argument, NULL, 'p' },
         { "wallet", required_argument, NULL, 'w' },
@@ -580,11 +583,11 @@ cmd_sales(int argc, char **argv)
     };
     const char *secret = NULL, *watcher = NULL, *wallet = NULL, *since = NULL,
                *format = "text", *err = NULL;
-    char errbuf[256];
     unsigned char xonly[32];
     redis_opts ro;
     redisContext *c;
-    bc_keys keys;
+    cli_secrets keys;
+    const char *old_secret = NULL;
     bc_wallet w;
     sales s;
     int ch, taken, idx = 0, rc;
@@ -600,6 +603,7 @@ cmd_sales(int argc, char **argv)
         }
         switch (ch) {
         case 's': secret = optarg; break;
+        case 'O': old_secret = optarg; break;
         case 'k': watcher = optarg; break;
         case 'p': s.product = optarg; break;
         case 'w': wallet = optarg; break;
@@ -644,13 +648,13 @@ cmd_sales(int argc, char **argv)
     if (!bc_xonly_from_hex(xonly, watcher, &err)) {
         return usage_error(cmd, "--watcher-key: %s", err);
     }
-    if (!bc_secret_load(&keys, secret, errbuf, sizeof(errbuf))) {
-        return usage_error(cmd, "--secret: %s", errbuf);
+    if ((rc = secrets_load(&keys, cmd, secret, old_secret))) {
+        return rc;
     }
     rc = 1;
     if ((c = redis_open(&ro, cmd)) == NULL) goto done;
-    if (count_sold(&s, c, cmd, ro.prefix, &keys, xonly)
-        && count_wallets(&s, c, cmd, ro.prefix, &keys))
+    if (count_sold(&s, c, cmd, ro.prefix, &keys.cur, xonly)
+        && count_wallets(&s, c, cmd, ro.prefix, &keys.cur))
     {
         if (s.n) qsort(s.v, s.n, sizeof(*s.v), cmp_rows);
         print_sales(&s, format);
@@ -659,6 +663,6 @@ cmd_sales(int argc, char **argv)
     redisFree(c);
 done:
     sales_free(&s);
-    bc_keys_clear(&keys);
+    secrets_clear(&keys);
     return rc;
 }

@@ -23,13 +23,15 @@
 
 static const char usage[] =
     "usage: bitcache seal IN OUT --product P --host URL [--title T] [--chunk-size N] "
-    "[--new-key] --secret FILE --redis ADDR";
+    "[--new-key] --secret FILE [--old-secret FILE] --redis ADDR";
 
 typedef struct {
     bc_sealed_header    h;
     const char         *in, *out;
     uint64_t            chunk;
     int                 new_key;
+    const char         *old_secret;     /* unwraps a key wrapped before a
+                                           rotation; wrapped again */
 } seal_args;
 
 static int
@@ -63,7 +65,9 @@ keys_path_ok(const char *product)
 }
 
 /* The product's key from Redis if it has one (and it unwraps), else a
- * fresh one; *fresh says which. */
+ * fresh one; *fresh says which: 1 fresh, 0 from Redis, 2 from Redis but
+ * unwrapped only under --old-secret (stored again, wrapped under the new
+ * secret: copies sealed with it keep opening). */
 static int
 product_key(redisContext *c, const char *rkey, const bc_keys *keys, const seal_args *a,
     unsigned char key[BC_SEALED_KEY_LEN], int *fresh)
@@ -94,17 +98,27 @@ product_key(redisContext *c, const char *rkey, const bc_keys *keys, const seal_a
             if (!bc_sealkey_parse(&rec, kv, kvlen, n, err, sizeof(err))) {
                 fprintf(stderr, "bitcache seal: %s: %s (--new-key replaces it; copies "
                         "sealed with it will no longer open)\n", rkey, err);
-            } else if (!bc_sealkey_unwrap(key, keys->seal_key, a->h.product,
-                                          a->h.product_len, rec.id, rec.wrapped)) {
+            } else if (!bc_sealkey_unwrap_keys(key, keys, a->h.product,
+                                               a->h.product_len, rec.id, rec.wrapped)) {
                 fprintf(stderr, "bitcache seal: %s does not unwrap under this secret "
                         "(--new-key replaces it; copies sealed with it will no longer "
                         "open)\n", rkey);
             } else {
                 ok = 1;
+                /* under the old secret only: wrapped again under the new
+                 * (bc_sealkey_unwrap wipes key when it fails: opened again) */
+                if (keys->old != NULL
+                    && !bc_sealkey_unwrap(key, keys->seal_key, a->h.product,
+                                          a->h.product_len, rec.id, rec.wrapped))
+                {
+                    ok = bc_sealkey_unwrap(key, keys->old->seal_key, a->h.product,
+                                           a->h.product_len, rec.id, rec.wrapped);
+                    *fresh = ok ? 2 : 0;
+                }
             }
         }
         freeReplyObject(r);
-        if (!*fresh) {
+        if (*fresh != 1) {
             return ok;
         }
     }
@@ -172,6 +186,7 @@ parse_args(seal_args *a, redis_opts *ro, const char **secret, int argc, char **a
         { "chunk-size", required_argument, NULL, 'c' },
         { "new-key", no_argument, NULL, 'n' },
         { "secret", required_argument, NULL, 's' },
+        { "old-secret", required_argument, NULL, 'O' },
         REDIS_LONG_OPTIONS,
         { NULL, 0, NULL, 0 }
     };
@@ -193,6 +208,7 @@ parse_args(seal_args *a, redis_opts *ro, const char **secret, int argc, char **a
         case 'T': title = optarg; break;
         case 'n': a->new_key = 1; break;
         case 's': *secret = optarg; break;
+        case 'O': a->old_secret = optarg; break;
         case 'c':
             if (!parse_uint(&a->chunk, optarg, BC_SEALED_CHUNK_MAX)
                 || a->chunk < BC_SEALED_CHUNK_MIN)
@@ -264,7 +280,7 @@ cmd_seal(int argc, char **argv)
     redis_opts ro;
     uint64_t total = 0;
     seal_out so;
-    bc_keys keys;
+    bc_keys keys, old;
     int rc, fresh = 0, ok;
 
     redis_opts_init(&ro);
@@ -274,10 +290,20 @@ cmd_seal(int argc, char **argv)
     if (!bc_secret_load(&keys, secret, err, sizeof(err))) {
         return usage_error("seal", "--secret: %s", err);
     }
+    if (a.old_secret && !bc_secret_load(&old, a.old_secret, err, sizeof(err))) {
+        bc_keys_clear(&keys);
+        return usage_error("seal", "--old-secret: %s", err);
+    }
+    if (a.old_secret && !bc_keys_rotate(&keys, &old)) {
+        bc_keys_clear(&keys);
+        bc_keys_clear(&old);
+        return usage_error("seal", "--secret and --old-secret hold the same secret");
+    }
     bc_sealkey_key(rkey, sizeof(rkey), ro.prefix, a.h.product, a.h.product_len);
     c = redis_open(&ro, "seal");
     if (c == NULL) {
         bc_keys_clear(&keys);
+        if (a.old_secret) bc_keys_clear(&old);
         return 1;
     }
     ok = product_key(c, rkey, &keys, &a, key, &fresh);
@@ -294,13 +320,15 @@ cmd_seal(int argc, char **argv)
     }
     OPENSSL_cleanse(key, sizeof(key));
     bc_keys_clear(&keys);
+    if (a.old_secret) bc_keys_clear(&old);
     redisFree(c);
     if (!ok) {
         return 1;
     }
     bc_hex_encode(id, a.h.key_id, BC_SEALED_ID_LEN);
     printf("%.*s\tkey %s%s\t%llu bytes\tsealed %llu bytes\n", (int) a.h.product_len,
-           (const char *) a.h.product, id, fresh ? " (new)" : "",
+           (const char *) a.h.product, id,
+           fresh == 1 ? " (new)" : fresh == 2 ? " (wrapped again under the new secret)" : "",
            (unsigned long long) total, (unsigned long long) so.bytes);
     return 0;
 }

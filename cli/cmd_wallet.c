@@ -18,14 +18,18 @@
 #include "wallet_audit.h"
 #include "wallet_record.h"
 
-#define USAGE_SHOW     "usage: bitcache wallet show --redis ADDR [--secret FILE] " \
+#define USAGE_SHOW     "usage: bitcache wallet show --redis ADDR [--secret FILE " \
+                       "[--old-secret FILE]] " \
                        "[--watcher-key HEX] [--format text|json] ID"
 #define USAGE_AUDIT    "usage: bitcache wallet audit --redis ADDR --secret FILE " \
+                       "[--old-secret FILE] " \
                        "[--watcher-key HEX] [--no-freeze] [--format text|json] ID"
 #define USAGE_FREEZE   "usage: bitcache wallet freeze --redis ADDR --reason TEXT ID"
 #define USAGE_UNFREEZE "usage: bitcache wallet unfreeze --redis ADDR --secret FILE " \
+                       "[--old-secret FILE] " \
                        "[--watcher-key HEX] [--force] ID"
 #define USAGE_REPAIR   "usage: bitcache wallet repair --redis ADDR --secret FILE " \
+                       "[--old-secret FILE] " \
                        "[--watcher-key HEX] ID"
 #define REASON_MAX     200
 #define KEY_MAX        (128 + 16 + 2 * BC_WALLET_ID_LEN)
@@ -34,17 +38,19 @@
 
 typedef struct {
     redis_opts     ro;
-    const char    *secret, *watcher_key, *format, *reason;
+    const char    *secret, *old_secret, *watcher_key, *format, *reason;
     int            no_freeze, force, json;
     unsigned char  wid[BC_WALLET_ID_LEN];
     char           widhex[2 * BC_WALLET_ID_LEN + 1];
-    bc_keys        keys;
-    int            have_keys;
+    bc_keys        keys;            /* keys.old is &old_keys with --old-secret */
+    bc_keys        old_keys;
+    int            have_keys, have_old;
     unsigned char  xonly[32];
     int            have_xonly;
 } wallet_opts;
 
-/* Parses the options (letters in allowed: s secret, k watcher-key, f
+/* Parses the options (letters in allowed: s secret (and --old-secret,
+ * which only verifies), k watcher-key, f
  * format, n no-freeze, r reason, F force; required must be given) and the
  * wallet id; loads the secret and the watcher key. 0, or EXIT_USAGE. */
 static int
@@ -53,6 +59,7 @@ wallet_opts_parse(wallet_opts *o, int argc, char **argv, const char *cmd, const 
 {
     static const struct option opts[] = {
         { "secret", required_argument, NULL, 's' },
+        { "old-secret", required_argument, NULL, 'O' },
         { "watcher-key", required_argument, NULL, 'k' },
         { "format", required_argument, NULL, 'f' },
         { "no-freeze", no_argument, NULL, 'n' },
@@ -76,16 +83,17 @@ wallet_opts_parse(wallet_opts *o, int argc, char **argv, const char *cmd, const 
             if (taken < 0) return EXIT_USAGE;
             continue;
         }
-        if (ch <= 0 || strchr("skfnrF", ch) == NULL) {
+        if (ch <= 0 || strchr("sOkfnrF", ch) == NULL) {
             return usage_error(cmd, "unknown or incomplete option \"%s\"\n%s",
                                argv[optind - 1], usage);
         }
-        if (strchr(allowed, ch) == NULL) {
+        if (strchr(allowed, ch == 'O' ? 's' : ch) == NULL) {
             return usage_error(cmd, "option \"--%s\" does not apply here\n%s",
                                opts[idx].name, usage);
         }
         switch (ch) {
         case 's': o->secret = optarg; break;
+        case 'O': o->old_secret = optarg; break;
         case 'k': o->watcher_key = optarg; break;
         case 'f': o->format = optarg; break;
         case 'n': o->no_freeze = 1; break;
@@ -134,6 +142,21 @@ wallet_opts_parse(wallet_opts *o, int argc, char **argv, const char *cmd, const 
         }
         o->have_keys = 1;
     }
+    if (o->old_secret) {
+        if (!o->secret) {
+            return usage_error(cmd, "--old-secret needs --secret\n%s", usage);
+        }
+        if (!bc_secret_load(&o->old_keys, o->old_secret, err, sizeof(err))) {
+            bc_keys_clear(&o->keys);
+            return usage_error(cmd, "--old-secret: %s", err);
+        }
+        if (!bc_keys_rotate(&o->keys, &o->old_keys)) {
+            bc_keys_clear(&o->keys);
+            bc_keys_clear(&o->old_keys);
+            return usage_error(cmd, "--secret and --old-secret hold the same secret");
+        }
+        o->have_old = 1;
+    }
     return 0;
 }
 
@@ -141,6 +164,7 @@ static void
 wallet_opts_clear(wallet_opts *o)
 {
     if (o->have_keys) bc_keys_clear(&o->keys);
+    if (o->have_old) bc_keys_clear(&o->old_keys);
 }
 
 static void
@@ -763,7 +787,8 @@ wallet_repair(int argc, char **argv)
     redisContext *c;
     redisReply *r;
     uint64_t seq, kept;
-    int rc, ok;
+    bc_keys only;
+    int rc, ok, resign = 0;
 
     if ((rc = wallet_opts_parse(&o, argc, argv, cmd, USAGE_REPAIR, "sk", "s"))) {
         return rc;
@@ -782,10 +807,19 @@ wallet_repair(int argc, char **argv)
     }
     ok = run_audit(&a, &f, &w, &o);
     if (f.oom) goto done;
-    if (ok) {
+    only = o.keys;
+    only.old = NULL;            /* the new secret alone */
+    if (ok && !(o.have_old && a.state_parsed && !bc_wallet_state_ok(&a.state, &only))) {
         printf("wallet %s adds up: nothing to repair\n", o.widhex);
         rc = 0;
         goto done;
+    }
+    if (ok) {
+        /* a rotation: the state of the old secret signed again under the
+         * new one, nothing else changes (its frozen mark stays) */
+        resign = 1;
+        printf("wallet %s adds up; its state verifies only under --old-secret: signing it "
+               "again under --secret\n", o.widhex);
     }
     for (i = 0; i < f.n; i++) {
         printf("found: ");
@@ -856,6 +890,11 @@ wallet_repair(int argc, char **argv)
     }
     append_argv(c, 18, v, len);
     cmds += 2;
+    if (resign && a.state.frozen != NULL) {
+        redisAppendCommandArgv(c, 4, (const char *[]) { "HSET", kwal, "frozen", a.state.frozen },
+                               (size_t[]) { 4, strlen(kwal), 6, a.state.frozen_len });
+        cmds++;
+    }
     /* ownership records that do not name a kept purchase: out of wown */
     for (i = 0; i + 1 < w.wown.n; i += 2) {
         if (owned_kept(&w, &o, a.good, w.wown.v[i], w.wown.len[i], w.wown.v[i + 1],
@@ -908,6 +947,13 @@ wallet_repair(int argc, char **argv)
             fprintf(stderr, "bitcache %s: redis: %s\n", cmd, r->str);
         }
         freeReplyObject(r);
+    }
+    if (resign) {
+        printf("wallet %s: state signed again under the new secret (seq %llu, balance %llu "
+               "sats)\n", o.widhex, (unsigned long long) a.good,
+               (unsigned long long) a.good_balance);
+        rc = 0;
+        goto done;
     }
     printf("wallet %s repaired: kept entries 1..%llu, balance %llu sats; %zu entr%s moved to "
            "%s; %zu ownership record%s moved to %s; %zu top-up%s corrected; state re-signed, "

@@ -15,6 +15,7 @@ record_opts_parse(record_opts *o, int argc, char **argv, const char *cmd,
 {
     static const struct option opts[] = {
         { "secret", required_argument, NULL, 's' },
+        { "old-secret", required_argument, NULL, 'O' },
         { "price", required_argument, NULL, 'p' },
         { "wallet", required_argument, NULL, 'w' },
         { "title", required_argument, NULL, 't' },
@@ -34,6 +35,7 @@ record_opts_parse(record_opts *o, int argc, char **argv, const char *cmd,
     memset(o, 0, sizeof(*o));
     redis_opts_init(&o->ro);
     slot['s'] = &o->secret;
+    slot['O'] = &o->old_secret;
     slot['p'] = &o->price;
     slot['w'] = &o->wallet;
     slot['t'] = &o->title;
@@ -69,6 +71,9 @@ record_opts_parse(record_opts *o, int argc, char **argv, const char *cmd,
             }
             return usage_error(cmd, "--%s is required\n%s", op->name, usage);
         }
+    }
+    if (o->old_secret != NULL && o->secret == NULL) {
+        return usage_error(cmd, "--old-secret needs --secret\n%s", usage);
     }
     return record_args_check(&o->ro, argc, argv, cmd, usage, npos, pos_name);
 }

@@ -16,6 +16,7 @@
 typedef struct {
     redis_opts  ro;
     const char *secret;         /* --secret FILE */
+    const char *old_secret;     /* --old-secret FILE: verifies only */
     const char *price;          /* --price */
     const char *wallet;         /* --wallet */
     const char *title;          /* --title */
@@ -30,7 +31,8 @@ typedef struct {
 /* Parses argv (argv[0] is the subcommand) with getopt_long, accepting the
  * Redis options and those whose letters are in allowed: s secret, p price,
  * w wallet, t title, S state, k watcher-key, g gap-limit, u suggested,
- * f free-first, F free-per-address. Requires --redis and the
+ * f free-first, F free-per-address, O old-secret (only with --secret).
+ * Requires --redis and the
  * options whose letters are in required, and exactly npos positional
  * arguments (left at argv[optind]). Returns 0, or EXIT_USAGE after
  * printing what is wrong (cmd names the command, usage ends the message). */

@@ -1,6 +1,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <curl/curl.h>
 
@@ -20,6 +21,7 @@ struct rpc_client {
     long                timeout_ms;
     unsigned long       id;
     http_buf            b;              /* the reply */
+    rpc_stats          *stats;          /* NULL: not counted */
 };
 
 static void
@@ -115,6 +117,7 @@ rpc_clone(const rpc_client *c)
     rpc_client *n = rpc_new(c->url, NULL, NULL, c->cookie_file, c->timeout_ms);
     char *up;
 
+    if (n) n->stats = c->stats;
     if (n && c->userpwd && c->cookie_file == NULL) {
         if ((up = strdup(c->userpwd)) == NULL) {
             rpc_free(n);
@@ -237,14 +240,35 @@ fail:
     return NULL;
 }
 
+void
+rpc_set_stats(rpc_client *c, rpc_stats *st)
+{
+    c->stats = st;
+}
+
+static void
+count_call(rpc_client *c, const struct timespec *t0, int failed)
+{
+    struct timespec t1;
+
+    if (c->stats == NULL) return;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    __atomic_fetch_add(&c->stats->calls, 1, __ATOMIC_RELAXED);
+    if (failed) __atomic_fetch_add(&c->stats->errors, 1, __ATOMIC_RELAXED);
+    bc_prom_observe(&c->stats->latency,
+                    (double) (t1.tv_sec - t0->tv_sec) + (t1.tv_nsec - t0->tv_nsec) / 1e9);
+}
+
 static json_t *
 call(rpc_client *c, const char *method, json_t *params, unsigned char **hex, size_t *hexlen,
     char *err, size_t errlen)
 {
     json_t *req, *result;
+    struct timespec t0;
     char *body;
     long status;
 
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     req = json_pack("{s:s,s:I,s:s,s:o}", "jsonrpc", "1.0", "id", (json_int_t) ++c->id,
                     "method", method, "params", params ? params : json_array());
     if (req == NULL || (body = json_dumps(req, JSON_COMPACT)) == NULL) {
@@ -260,6 +284,7 @@ call(rpc_client *c, const char *method, json_t *params, unsigned char **hex, siz
         result = call_once(c, body, &status, hex, hexlen, err, errlen);
     }
     free(body);
+    count_call(c, &t0, result == NULL);
     return result;
 }
 

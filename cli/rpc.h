@@ -6,10 +6,21 @@
 #define BITCACHE_CLI_RPC_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
+#include "prom.h"
+
 typedef struct rpc_client rpc_client;
+
+/* Calls, failures and their latency, shared by a client and its clones
+ * (the watcher's fetcher thread): counted with atomics. */
+typedef struct {
+    uint64_t      calls;
+    uint64_t      errors;
+    bc_prom_hist  latency;
+} rpc_stats;
 
 /* url: http://host:port/; either user and password, or cookie_file (Bitcoin
  * Core's .cookie, "user:password", re-read after a 401 since Core writes a
@@ -21,6 +32,8 @@ rpc_client *rpc_new(const char *url, const char *user, const char *password,
  * thread: one client must not be used by two at once). */
 rpc_client *rpc_clone(const rpc_client *c);
 void rpc_free(rpc_client *c);
+/* Counts every later call of c (and of its later clones) into st. */
+void rpc_set_stats(rpc_client *c, rpc_stats *st);
 
 /* Calls method with params (a JSON array, taken over; NULL: none). Returns
  * the "result" (a new reference, never NULL on success; JSON null is

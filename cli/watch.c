@@ -22,13 +22,16 @@
 #include "watch_lease.h"
 #include "watch_log.h"
 #include "watch_mempool.h"
+#include "watch_metrics.h"
 #include "watch_settle.h"
 #include "watcher.h"
 
 static const char usage[] =
     "usage: bitcache watch --rpc URL (--rpc-user U [--rpc-password-file F] | --rpc-cookie FILE)\n"
     "       --redis ADDR [--redis-user U] [--redis-password-file F] --key KEYFILE --secret FILE\n"
+    "       [--old-key KEYFILE] [--old-secret FILE]\n"
     "       [--network NET] [--poll ms] [--lease ms] [--from-height N] [--redis-prefix P]\n"
+    "       [--metrics HOST:PORT]\n"
     "       passwords also from $" ENV_RPC_PASSWORD " and $" ENV_REDIS_PASSWORD;
 
 static volatile sig_atomic_t stopping;
@@ -40,40 +43,48 @@ on_signal(int sig)
     stopping = 1;
 }
 
-/* The key file: 64 hex digits, readable by its owner only. */
+/* A key file (opt names its option): 64 hex digits, readable by its
+ * owner only. 0, or EXIT_USAGE. */
 static int
-load_key(watcher *w, const char *path)
+read_key(const char *opt, const char *path, unsigned char seckey[32],
+    unsigned char xonly[32])
 {
     char buf[130];
-    unsigned char paykey[32];
     struct stat st;
     ssize_t n;
     int fd;
 
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        return usage_error("watch", "--key %s: %s", path, strerror(errno));
+        return usage_error("watch", "%s %s: %s", opt, path, strerror(errno));
     }
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & 077) != 0) {
         close(fd);
-        return usage_error("watch", "--key %s: must be a regular file that only its owner "
-                           "can read (chmod 600)", path);
+        return usage_error("watch", "%s %s: must be a regular file that only its owner "
+                           "can read (chmod 600)", opt, path);
     }
     n = read(fd, buf, sizeof(buf) - 1);
     close(fd);
     if (n < 64 || (n > 64 && buf[64] != '\n' && buf[64] != '\r')
-        || !bc_hex_decode(w->seckey, 32, buf, 64) || !bc_xonly_from_seckey(w->xonly, w->seckey)
-        || !bc_schnorr_signer_init(&w->signer, w->seckey))
+        || !bc_hex_decode(seckey, 32, buf, 64) || !bc_xonly_from_seckey(xonly, seckey))
     {
         bc_wipe(buf, sizeof(buf));
-        return usage_error("watch", "--key %s: not a secret key (64 hex digits, as bitcache "
-                           "keygen writes)", path);
+        return usage_error("watch", "%s %s: not a secret key (64 hex digits, as bitcache "
+                           "keygen writes)", opt, path);
     }
     bc_wipe(buf, sizeof(buf));
-    /* the key of its payment records' MACs, derived from the signing key:
-     * only this watcher (or one sharing its key) can write one it counts */
-    if (!bc_pay_key_derive(paykey, w->seckey)
-        || (w->pay_key = bc_hmac_key_new(paykey, sizeof(paykey))) == NULL)
+    return 0;
+}
+
+/* The key of its payment records' MACs, derived from the signing key:
+ * only this watcher (or one sharing its key) can write one it counts. */
+static int
+pay_key_new(bc_hmac_key **out, const unsigned char seckey[32])
+{
+    unsigned char paykey[32];
+
+    if (!bc_pay_key_derive(paykey, seckey)
+        || (*out = bc_hmac_key_new(paykey, sizeof(paykey))) == NULL)
     {
         bc_wipe(paykey, sizeof(paykey));
         return run_error("watch", "cannot derive the payment record key");
@@ -82,13 +93,47 @@ load_key(watcher *w, const char *path)
     return 0;
 }
 
-static void
-sleep_ms(long ms)
+/* --key: the key it signs with. */
+static int
+load_key(watcher *w, const char *path)
 {
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    int rc;
 
-    fflush(stderr);
-    while (!stopping && nanosleep(&ts, &ts) != 0 && errno == EINTR) { }
+    if ((rc = read_key("--key", path, w->seckey, w->xonly)) != 0) {
+        return rc;
+    }
+    if (!bc_schnorr_signer_init(&w->signer, w->seckey)) {
+        return usage_error("watch", "--key %s: not a valid secret key", path);
+    }
+    return pay_key_new(&w->pay_key, w->seckey);
+}
+
+/* --old-key: the key it signed with before a rotation (docs/operations.md,
+ * "Rotating the watcher key"); it only verifies its own earlier payment
+ * records and attestations, never signs. */
+static int
+load_old_key(watcher *w, const char *path)
+{
+    unsigned char seckey[32];
+    int rc;
+
+    if ((rc = read_key("--old-key", path, seckey, w->old_xonly)) != 0) {
+        return rc;
+    }
+    if (memcmp(w->old_xonly, w->xonly, 32) == 0) {
+        bc_wipe(seckey, sizeof(seckey));
+        return usage_error("watch", "--old-key %s is the same key as --key", path);
+    }
+    rc = pay_key_new(&w->old_pay_key, seckey);
+    bc_wipe(seckey, sizeof(seckey));
+    return rc;
+}
+
+/* between rounds: scrapes of --metrics are answered meanwhile */
+static void
+sleep_ms(watcher *w, long ms)
+{
+    metrics_sleep(w, ms, &stopping);
 }
 
 /* The URL for the log: any user:password@ in it (up to the last '@', for
@@ -111,6 +156,7 @@ static int
 redis_ready(watcher *w)
 {
     if (w->rc && w->rc->err) {
+        w->m.redis_errors++;
         wlog("redis connection lost (%s); reconnecting", w->rc->errstr);
         redisFree(w->rc);
         w->rc = NULL;
@@ -119,6 +165,7 @@ redis_ready(watcher *w)
     if (w->rc == NULL) {
         w->rc = redis_open(&w->ro, "watch");
         if (w->rc) wlog("connected to redis %s", w->ro.addr);
+        else w->m.redis_errors++;
     }
     return w->rc != NULL;
 }
@@ -135,14 +182,18 @@ cmd_watch(int argc, char **argv)
         { "rpc-cookie", required_argument, NULL, 'C' },
         { "key", required_argument, NULL, 'k' },
         { "secret", required_argument, NULL, 's' },
+        { "old-key", required_argument, NULL, 'K' },
+        { "old-secret", required_argument, NULL, 'S' },
         { "network", required_argument, NULL, 'n' },
         { "poll", required_argument, NULL, 'p' },
         { "lease", required_argument, NULL, 'l' },
         { "from-height", required_argument, NULL, 'f' },
+        { "metrics", required_argument, NULL, 'M' },
         { NULL, 0, NULL, 0 }
     };
     const char *url = NULL, *user = NULL, *password = NULL, *cookie = NULL;
-    const char *keyfile = NULL, *secret = NULL, *pwfile = NULL, *env;
+    const char *keyfile = NULL, *secret = NULL, *pwfile = NULL, *env, *metrics = NULL;
+    const char *old_keyfile = NULL, *old_secret = NULL;
     char *pwbuf = NULL;
     unsigned char rnd[8];
     char errbuf[320], host[64], rhex[17], shown[512];
@@ -156,6 +207,7 @@ cmd_watch(int argc, char **argv)
     /* flushed by sleep_ms() and after every block, see wlog() */
     setvbuf(stderr, NULL, _IOFBF, 1 << 16);
     memset(&w, 0, sizeof(w));
+    w.metrics_fd = -1;
     redis_opts_init(&w.ro);
     w.poll_ms = 1000;
     w.lease_ms = 15000;
@@ -175,7 +227,10 @@ cmd_watch(int argc, char **argv)
         case 'V': pwfile = optarg; break;
         case 'C': cookie = optarg; break;
         case 'k': keyfile = optarg; break;
+        case 'M': metrics = optarg; break;
         case 's': secret = optarg; break;
+        case 'K': old_keyfile = optarg; break;
+        case 'S': old_secret = optarg; break;
         case 'n':
             if (!bc_network_parse(&w.net, optarg)) {
                 return usage_error("watch", "--network: \"%s\" is not mainnet, testnet, "
@@ -246,11 +301,29 @@ cmd_watch(int argc, char **argv)
     if ((rc = load_key(&w, keyfile)) != 0) {
         return rc;
     }
+    if (metrics && !metrics_listen(&w, metrics, errbuf, sizeof(errbuf))) {
+        return usage_error("watch", "--metrics: %s", errbuf);
+    }
+    if (old_keyfile && (rc = load_old_key(&w, old_keyfile)) != 0) {
+        return rc;
+    }
     if (!bc_secret_load(&w.keys, secret, errbuf, sizeof(errbuf))) {
         return usage_error("watch", "--secret %s: %s", secret, errbuf);
     }
+    if (old_secret) {
+        if (!bc_secret_load(&w.old_keys, old_secret, errbuf, sizeof(errbuf))) {
+            return usage_error("watch", "--old-secret %s: %s", old_secret, errbuf);
+        }
+        w.have_old_secret = 1;
+        /* invoices made under either verify; token ids as each was made */
+        if (!bc_keys_rotate(&w.keys, &w.old_keys)) {
+            return usage_error("watch", "--secret and --old-secret hold the same secret");
+        }
+    }
     w.prefix = w.ro.prefix;
     w.rpc = rpc_new(url, user, password, cookie, 30000);
+    if (w.rpc) rpc_set_stats(w.rpc, &w.m.rpc);
+    w.m.caught_up_at = time(NULL);
     if (pwbuf) {
         bc_wipe(pwbuf, strlen(pwbuf));
         free(pwbuf);
@@ -275,7 +348,8 @@ cmd_watch(int argc, char **argv)
     bc_hex_encode(rhex, w.xonly, 8);
     url_for_log(shown, sizeof(shown), url);
     wlog("starting: node %s, redis %s, prefix %s, watcher key %s..., poll %ld ms, "
-         "lease %ld ms", shown, w.ro.addr, w.prefix, rhex, w.poll_ms, w.lease_ms);
+         "lease %ld ms%s%s", shown, w.ro.addr, w.prefix, rhex, w.poll_ms, w.lease_ms,
+         metrics ? ", metrics on " : "", metrics ? metrics : "");
     while (!stopping) {
         /* the node's chain first: a watcher on the wrong one stops */
         if ((rc = chain_check(&w)) <= 0) {
@@ -283,15 +357,15 @@ cmd_watch(int argc, char **argv)
                 exit_code = 1;
                 break;
             }
-            sleep_ms(w.poll_ms);
+            sleep_ms(&w, w.poll_ms);
             continue;
         }
         if (!redis_ready(&w)) {
-            sleep_ms(w.poll_ms > 1000 ? w.poll_ms : 1000);
+            sleep_ms(&w, w.poll_ms > 1000 ? w.poll_ms : 1000);
             continue;
         }
         if (!lease_renew(&w)) {
-            sleep_ms(w.poll_ms);
+            sleep_ms(&w, w.poll_ms);
             continue;
         }
         clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -304,16 +378,19 @@ cmd_watch(int argc, char **argv)
             (void) mempool_scan(&w, w.node_tip);
             (void) settle_open(&w, w.node_tip);
             (void) settle_due(&w, w.node_tip);
+            if (w.metrics_fd >= 0) metrics_count_open(&w);
         }
+        if (w.m.have_tip && w.m.tip >= w.node_tip) w.m.caught_up_at = time(NULL);
         if (w.blocks_done != blocks) {
             clock_gettime(CLOCK_MONOTONIC, &t1);
             wlog("round: %lu block(s) processed and %zu open invoice(s) evaluated in %.0f ms",
                  w.blocks_done - blocks, w.settled,
                  (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
         }
-        sleep_ms(w.poll_ms);
+        sleep_ms(&w, w.poll_ms);
     }
     wlog("stopping");
+    metrics_close(&w);
     lease_release(&w);
     if (w.rc) redisFree(w.rc);
     rpc_free(w.rpc);
@@ -323,6 +400,10 @@ cmd_watch(int argc, char **argv)
     bc_wipe(w.seckey, sizeof(w.seckey));
     bc_schnorr_signer_clear(&w.signer);
     bc_hmac_key_free(w.pay_key);
+    bc_hmac_key_free(w.old_pay_key);
     bc_keys_clear(&w.keys);
+    if (w.have_old_secret) {
+        bc_keys_clear(&w.old_keys);
+    }
     return exit_code;
 }

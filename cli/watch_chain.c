@@ -88,7 +88,11 @@ set_tip(watcher *w, uint32_t h, const char *hash)
     redisReply *r = wcmd(w, "HSET %s" BC_KEY_WATCHER_TIP " height %u hash %s", w->prefix, h,
                          hash);
 
-    if (r) freeReplyObject(r);
+    if (r) {
+        freeReplyObject(r);
+        w->m.tip = h;
+        w->m.have_tip = 1;
+    }
     return r != NULL;
 }
 
@@ -179,6 +183,7 @@ rollback_block(watcher *w, uint32_t h, const char *hash)
     if (h == 0 || stored_hash(w, h - 1, prev) != 1) {
         snprintf(prev, sizeof(prev), "%064d", 0);
     }
+    w->m.reorg_blocks++;
     wlog("reorg: block %u %s disconnected, %ld payment(s) rolled back", h, hash, n);
     return set_tip(w, h - 1, prev);
 }
@@ -268,7 +273,7 @@ chain_sync(watcher *w)
     char hash[65], nh[65];
     fetched_block b;
     fetcher *f;
-    int have, reorg, ok;
+    int have, reorg, ok, rolled = 0;
 
     if (!node_count(w, &count)) return 0;
     w->node_tip = count;
@@ -295,6 +300,7 @@ chain_sync(watcher *w)
             if (!node_hash(w, height, nh)) return 0;
             if (strcmp(nh, hash) == 0) break;
         }
+        if (!rolled++) w->m.reorgs++;
         if (!rollback_block(w, height, hash)) return 0;
         if (height == 0 || tip_get(w, &height, hash) != 1) return 0;
         /* above the node's height, walk on down (within the round) */
@@ -309,6 +315,10 @@ chain_sync(watcher *w)
         }
     }
     if (have) {
+        if (height <= count) {
+            w->m.tip = height;
+            w->m.have_tip = 1;
+        }
         if (height >= count) return 1;
         first = height + 1;
     }

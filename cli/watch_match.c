@@ -175,6 +175,7 @@ outs_match(watcher *w, const outlist *l, uint32_t height, const char *block, uin
         if (redisGetReply(w->rc, (void **) &inv) != REDIS_OK
             || redisGetReply(w->rc, (void **) &old) != REDIS_OK)
         {
+            w->m.redis_errors++;
             wlog("redis: %s", w->rc->errstr);
             if (inv) freeReplyObject(inv);
             goto fail;
@@ -196,6 +197,8 @@ outs_match(watcher *w, const outlist *l, uint32_t height, const char *block, uin
                      (unsigned long long) o->value, c[i].id,
                      height ? "in a block" : "in the mempool");
                 found++;
+                if (height) w->m.pay_block++;
+                else w->m.pay_mempool++;
             }
             memcpy(ids[nids++], c[i].id, 33);
         }

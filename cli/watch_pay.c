@@ -58,6 +58,15 @@ pay_record_write(watcher *w, const char *id, const outref *o, uint32_t height,
     return n;
 }
 
+/* Its own payment record: MAC'd under its key, or under its --old-key
+ * (written before a rotation of the watcher key). */
+static int
+pay_record_mine(const watcher *w, const bc_pay_record *p, const unsigned char id[16])
+{
+    return bc_pay_record_verify(p, w->pay_key, id)
+           || (w->old_pay_key != NULL && bc_pay_record_verify(p, w->old_pay_key, id));
+}
+
 int
 pay_existing(watcher *w, const unsigned char id[16], const outref *o, const redisReply *r,
     bc_pay_record *p)
@@ -71,7 +80,7 @@ pay_existing(watcher *w, const unsigned char id[16], const outref *o, const redi
     }
     flen = bc_pay_field_encode(field, &mine);
     return bc_pay_record_parse(p, field, flen, r->str, r->len)
-           && bc_pay_record_verify(p, w->pay_key, id) && p->value == o->value;
+           && pay_record_mine(w, p, id) && p->value == o->value;
 }
 
 int
@@ -97,7 +106,7 @@ pay_record_counts(watcher *w, const unsigned char id[16], const bc_pay_record *p
     char txid[65], block[65], node[65];
 
     *why = NULL;
-    if (!bc_pay_record_verify(p, w->pay_key, id)) {
+    if (!pay_record_mine(w, p, id)) {
         *why = "its MAC is not this watcher's (it did not write it)";
         return 0;
     }

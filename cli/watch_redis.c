@@ -34,10 +34,12 @@ wcmd(watcher *w, const char *fmt, ...)
     r = redisvCommand(w->rc, fmt, ap);
     va_end(ap);
     if (r == NULL) {
+        w->m.redis_errors++;
         wlog("redis: %s", w->rc->errstr);
         return NULL;
     }
     if (r->type == REDIS_REPLY_ERROR) {
+        w->m.redis_errors++;
         wlog("redis: %s", r->str);
         failover_check(w, r);
         freeReplyObject(r);
@@ -62,10 +64,12 @@ drain(watcher *w, long n)
 
     for (; n > 0; n--) {
         if (redisGetReply(w->rc, (void **) &e) != REDIS_OK) {
+            w->m.redis_errors++;
             wlog("redis: %s", w->rc->errstr);
             return 0;
         }
         if (e->type == REDIS_REPLY_ERROR) {
+            w->m.redis_errors++;
             wlog("redis: %s", e->str);
             failover_check(w, e);
         }

@@ -118,7 +118,7 @@ settle_eval(watcher *w, watch_verdict *v, const redisReply *inv, const redisRepl
     bc_invoice_record rec;
     bc_settlement *s = &v->s;
     const char *why;
-    int prev_ok;
+    int prev_ok, resign;
 
     v->drop = 1;
     if (strlen(v->idhex) != 32 || !bc_hex_decode(v->id, 16, v->idhex, 32)) {
@@ -136,7 +136,7 @@ settle_eval(watcher *w, watch_verdict *v, const redisReply *inv, const redisRepl
     why = NULL;
     if (!bc_invoice_record_parse(&rec, v->id, kv, kvlen, n, err, sizeof(err))) {
         why = err;
-    } else if (!bc_invoice_record_mac_ok(&rec, &w->keys)) {
+    } else if ((v->keys = bc_invoice_record_keys(&rec, &w->keys)) == NULL) {
         why = "its MAC does not verify";
     } else if (rec.inv.network != (uint8_t) w->net) {
         why = "it is for another network";
@@ -158,6 +158,11 @@ settle_eval(watcher *w, watch_verdict *v, const redisReply *inv, const redisRepl
      * the watcher's own attestation */
     prev_ok = rec.has_payment
               && bc_invoice_record_att_check(&rec, w->xonly) == BC_INVOICE_SETTLED;
+    /* or under its --old-key: believed, and signed again under the new one */
+    resign = !prev_ok;
+    prev_ok = prev_ok || (rec.has_payment && w->old_pay_key != NULL
+                          && bc_invoice_record_att_check(&rec, w->old_xonly)
+                             == BC_INVOICE_SETTLED);
     if (rec.has_att && !prev_ok) {
         wlog("invoice %s: its attestation is not this watcher's; its received, conf and "
              "paid_at are not kept", v->idhex);
@@ -181,7 +186,7 @@ settle_eval(watcher *w, watch_verdict *v, const redisReply *inv, const redisRepl
     v->from = rec.state;
     v->amount = rec.inv.amount;
     v->required = rec.inv.confirmations;
-    v->changed = !prev_ok || s->state != rec.state || rec.received != s->received
+    v->changed = resign || s->state != rec.state || rec.received != s->received
                  || rec.conf != s->conf || rec.paid_at != v->paid_at;
     if (s->state == BC_STATE_NEW && rec.state == BC_STATE_NEW && !rec.has_att
         && !rec.has_payment)
@@ -238,6 +243,7 @@ settle_write(watcher *w, const watch_verdict *v)
             redisAppendCommand(w->rc, "PERSIST %s" BC_KEY_SOLD "%s", w->prefix, v->idhex);
             cmds += 2;
         }
+        if (s->state == BC_STATE_PAID && v->from != BC_STATE_PAID) w->m.settled++;
         wlog("invoice %s: %s -> %s, %llu of %llu sats, %u of %u confirmations%s%s%s",
              v->idhex, bc_invoice_state_str(v->from), bc_invoice_state_str(s->state),
              (unsigned long long) s->received, (unsigned long long) v->amount, s->conf,
@@ -251,9 +257,9 @@ settle_write(watcher *w, const watch_verdict *v)
         wlog("invoice %s: over-paid by %s sats", v->idhex, over_s);
     }
     if (v->revoke) {
-        cmds += revoke_token(w, v->idhex, v->id);
+        cmds += revoke_token(w, v->keys, v->idhex, v->id);
     } else if (v->restore) {
-        cmds += restore_token(w, v->idhex, v->id);
+        cmds += restore_token(w, v->keys, v->idhex, v->id);
     }
     return cmds;
 }
@@ -316,6 +322,7 @@ settle_batches(watcher *w, const char *const *ids, size_t n, int from_open, long
             if (redisGetReply(w->rc, (void **) &inv[j]) != REDIS_OK
                 || redisGetReply(w->rc, (void **) &page[j]) != REDIS_OK)
             {
+                w->m.redis_errors++;
                 wlog("redis: %s", w->rc->errstr);
                 nb = j + 1;
                 ok = 0;
@@ -451,8 +458,12 @@ settle_due(watcher *w, uint32_t tip)
         p[0] = "ZREM";
         p[1] = key;
         r = redisCommandArgv(w->rc, (int) ids->elements + 2, p, NULL);
-        if (r == NULL) wlog("redis: %s", w->rc->errstr);
-        else freeReplyObject(r);
+        if (r == NULL) {
+            w->m.redis_errors++;
+            wlog("redis: %s", w->rc->errstr);
+        } else {
+            freeReplyObject(r);
+        }
         ok = r != NULL;
     }
     free(p);

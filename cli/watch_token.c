@@ -11,12 +11,13 @@
  * that never existed stays absent: the script checks). Returns how many
  * commands it appended. */
 int
-revoke_token(watcher *w, const char *idhex, const unsigned char id[16])
+revoke_token(watcher *w, const bc_keys *keys, const char *idhex,
+    const unsigned char id[16])
 {
     unsigned char tid[16];
     char thex[33], key[BC_TOKREC_KEY_MAX];
 
-    if (!bc_invoice_token_id(tid, id, &w->keys)
+    if (!bc_invoice_token_id(tid, id, keys)
         || !bc_tokrec_key(key, sizeof(key), w->prefix, tid))
     {
         return 0;
@@ -32,12 +33,13 @@ revoke_token(watcher *w, const char *idhex, const unsigned char id[16])
 /* The invoice is paid again after its payment vanished in a reorg: the
  * token the watcher revoked works again, with the bytes it had left. */
 int
-restore_token(watcher *w, const char *idhex, const unsigned char id[16])
+restore_token(watcher *w, const bc_keys *keys, const char *idhex,
+    const unsigned char id[16])
 {
     unsigned char tid[16];
     char thex[33], key[BC_TOKREC_KEY_MAX];
 
-    if (!bc_invoice_token_id(tid, id, &w->keys)
+    if (!bc_invoice_token_id(tid, id, keys)
         || !bc_tokrec_key(key, sizeof(key), w->prefix, tid))
     {
         return 0;

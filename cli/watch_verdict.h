@@ -18,6 +18,8 @@ typedef struct {
     int                over_changed; /* only over differs (more was paid) */
     int                revoke, restore;
     int                signed_ok;
+    const bc_keys     *keys;        /* the secret the record verified under:
+                                       its token id's */
     watch_reuse        reuse;       /* the index's fate (watch_reuse.h) */
     bc_invoice_state   from;
     bc_settlement      s;

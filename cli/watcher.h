@@ -1,6 +1,8 @@
 /* `bitcache watch`, the payment watcher: the state its parts share. Each
  * file calls only files below it (docs/watcher.md, "The watcher's files"):
  *   watch.c         options, the main loop
+ *   watch_metrics.c --metrics: the counters below, served over HTTP while
+ *                   the loop sleeps
  *   watch_chain.c   following the chain: progress, reorgs
  *   watch_mempool.c the mempool: new payments, evicted ones
  *   watch_fetch.c   blocks from the node, parsed; the fetcher thread
@@ -26,6 +28,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <hiredis/hiredis.h>
 
@@ -40,6 +43,20 @@
 #define WATCH_GRACE       86400        /* late payments honored this long */
 #define WATCH_DUE_BATCH   1000         /* expiring invoices looked at a round */
 #define WATCH_HASH_CACHE  1024         /* node block hashes cached a round */
+
+/* What --metrics serves (watch_metrics.c); the main thread's but rpc, which
+ * the fetcher thread counts into too (atomics, rpc.h). */
+typedef struct {
+    uint32_t       tip;                /* the last block processed */
+    int            have_tip;
+    time_t         caught_up_at;       /* when tip last was the node's */
+    uint64_t       open;               /* the open set's size, each round */
+    uint64_t       settled;            /* invoices that became paid */
+    uint64_t       pay_mempool, pay_block;  /* payment records written */
+    uint64_t       reorgs, reorg_blocks;
+    uint64_t       redis_errors;
+    rpc_stats      rpc;
+} watch_counters;
 
 /* The node's block hashes by height, asked once a round (getblockhash). */
 typedef struct {
@@ -59,7 +76,13 @@ typedef struct {
     unsigned char  xonly[32];
     bc_schnorr_signer signer;          /* seckey, ready to sign */
     bc_hmac_key   *pay_key;            /* MACs its payment records (pay_record.h) */
-    bc_keys        keys;               /* --secret: invoice MACs, token ids */
+    bc_keys        keys;               /* --secret: invoice MACs, token ids;
+                                          keys.old is &old_keys */
+    bc_keys        old_keys;           /* --old-secret: verifies only */
+    int            have_old_secret;
+    unsigned char  old_xonly[32];      /* --old-key: its earlier attestations */
+    bc_hmac_key   *old_pay_key;        /* --old-key: its earlier payment
+                                          records; NULL without */
     int            have_net;           /* --network given */
     bc_network     net;                /* the node's chain, from its genesis block */
     int            chain_known;        /* net and genesis checked against the node */
@@ -81,6 +104,8 @@ typedef struct {
     /* the mempool transactions already looked at, sorted (display hex) */
     char         (*mempool)[65];
     size_t         nmempool;
+    int            metrics_fd;         /* --metrics' listener; -1: none */
+    watch_counters m;
 } watcher;
 
 #endif

@@ -16,7 +16,9 @@
 #define BC_FREE_MAX         1000000000u /* the most copies a giveaway has */
 #define BC_FREE_WINDOW_MAX  (366u * 86400u)
 
-/* KEYS[1] free:<product>, KEYS[2] (only with a window) freeip:<...>;
+/* KEYS[1] free:<product>, KEYS[2] (only with a window) freeip:<...>,
+ * KEYS[3] (only while the secret is rotated) the same address's
+ * freeip:<...> under the old secret's hash, which only refuses;
  * ARGV[1] the giveaway's total N, ARGV[2] the window in seconds.
  * Answers {n, given}: n 1..N the copy claimed (given = n), 0 none left,
  * -1 this address had one within the window, -2 free:<product> is not a
@@ -31,6 +33,10 @@
     "  given = tonumber(c)\n"                                                 \
     "end\n"                                                                   \
     "if given >= tonumber(ARGV[1]) then return {0, given} end\n"              \
+    "if #KEYS > 2 and tonumber(ARGV[2]) > 0\n"                                \
+    "   and redis.call('EXISTS', KEYS[3]) == 1 then\n"                        \
+    "  return {-1, given}\n"                                                  \
+    "end\n"                                                                   \
     "if #KEYS > 1 and tonumber(ARGV[2]) > 0 then\n"                           \
     "  if not redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[2]) then\n"    \
     "    return {-1, given}\n"                                                \

@@ -80,10 +80,18 @@ bc_offer_decode(bc_offer *o, unsigned char *buf, const char *s, size_t len,
     }
     memcpy(msg, "offer", 6);
     memcpy(msg + 6, buf, n - 32);
-    if (!bc_hmac_sha256(mac, keys->invoice_hmac, msg, 6 + n - 32)
-        || CRYPTO_memcmp(mac, buf + n - 32, 32) != 0)
-    {
-        return buf[0] == 1 || buf[0] == 2 ? BC_OFFER_BAD_MAC : BC_OFFER_MALFORMED;
+    /* the old secret's keys only when the current ones fail */
+    for ( ;; ) {
+        if (bc_hmac_sha256(mac, keys->invoice_hmac, msg, 6 + n - 32)
+            && CRYPTO_memcmp(mac, buf + n - 32, 32) == 0)
+        {
+            break;
+        }
+        keys = keys->old;
+        if (keys == NULL) {
+            return buf[0] == 1 || buf[0] == 2 ? BC_OFFER_BAD_MAC
+                                               : BC_OFFER_MALFORMED;
+        }
     }
 
     bc_reader_init(&r, buf, n - 32);

@@ -299,12 +299,26 @@ bc_invoice_record_argv(bc_invoice_argv *a, const bc_invoice *inv, const unsigned
     return 1;
 }
 
-int
-bc_invoice_record_mac_ok(const bc_invoice_record *rec, const bc_keys *keys)
+const bc_keys *
+bc_invoice_record_keys(const bc_invoice_record *rec, const bc_keys *keys)
 {
     unsigned char mac[32];
 
-    return bc_invoice_mac(mac, &rec->inv, keys) && CRYPTO_memcmp(mac, rec->mac, 32) == 0;
+    /* the old secret's keys only when the current ones fail */
+    for ( ; keys != NULL; keys = keys->old) {
+        if (bc_invoice_mac(mac, &rec->inv, keys)
+            && CRYPTO_memcmp(mac, rec->mac, 32) == 0)
+        {
+            return keys;
+        }
+    }
+    return NULL;
+}
+
+int
+bc_invoice_record_mac_ok(const bc_invoice_record *rec, const bc_keys *keys)
+{
+    return bc_invoice_record_keys(rec, keys) != NULL;
 }
 
 bc_invoice_check_result
@@ -330,6 +344,14 @@ bc_invoice_check_result
 bc_invoice_check(const bc_invoice_record *rec, const bc_keys *keys,
     const unsigned char watcher_xonly[32], char *why, size_t whylen)
 {
+    return bc_invoice_check_either(rec, keys, watcher_xonly, NULL, why, whylen);
+}
+
+bc_invoice_check_result
+bc_invoice_check_either(const bc_invoice_record *rec, const bc_keys *keys,
+    const unsigned char watcher_xonly[32], const unsigned char *watcher_old,
+    char *why, size_t whylen)
+{
     bc_invoice_check_result r;
 
     if (!bc_invoice_record_mac_ok(rec, keys)) {
@@ -341,6 +363,10 @@ bc_invoice_check(const bc_invoice_record *rec, const bc_keys *keys,
         return BC_INVOICE_NOT_PAID;
     }
     r = bc_invoice_record_att_check(rec, watcher_xonly);
+    if (r == BC_INVOICE_BAD_ATT && watcher_old != NULL) {
+        /* signed before the watcher moved to its new key */
+        r = bc_invoice_record_att_check(rec, watcher_old);
+    }
     if (r != BC_INVOICE_SETTLED) {
         snprintf(why, whylen, r == BC_INVOICE_NO_ATT ? "no watcher attestation"
                  : "attestation does not verify");
@@ -487,8 +513,14 @@ bc_product_record_mac_ok(const bc_product_record *p, const char *product, size_t
 {
     unsigned char mac[32];
 
-    return bc_product_mac(mac, &p->terms, product, product_len, keys)
-           && CRYPTO_memcmp(mac, p->mac, 32) == 0;
+    for ( ; keys != NULL; keys = keys->old) {
+        if (bc_product_mac(mac, &p->terms, product, product_len, keys)
+            && CRYPTO_memcmp(mac, p->mac, 32) == 0)
+        {
+            return 1;
+        }
+    }
+    return 0;
 }
 
 int

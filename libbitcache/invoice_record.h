@@ -115,8 +115,16 @@ typedef struct {
 int bc_invoice_record_argv(bc_invoice_argv *a, const bc_invoice *inv,
     const unsigned char mac[32]);
 
-/* 1 if the record's mac is the module's MAC over its fields. */
+/* 1 if the record's mac is the module's MAC over its fields, under keys
+ * or else keys->old (the secret being rotated out). */
 int bc_invoice_record_mac_ok(const bc_invoice_record *rec, const bc_keys *keys);
+
+/* The keys of keys, keys->old under which the record's MAC verifies, or
+ * NULL: the secret it was made under derives its token id, so that the
+ * id stays the same across a rotation (docs/operations.md, "Rotating the
+ * secret"). */
+const bc_keys *bc_invoice_record_keys(const bc_invoice_record *rec,
+    const bc_keys *keys);
 
 /* BC_INVOICE_SETTLED if att is the watcher's BIP340 signature over the
  * recorded received, conf and paid_at, on the invoice's network (its
@@ -133,6 +141,13 @@ bc_invoice_check_result bc_invoice_record_att_check(const bc_invoice_record *rec
  * "settled". */
 bc_invoice_check_result bc_invoice_check(const bc_invoice_record *rec, const bc_keys *keys,
     const unsigned char watcher_xonly[32], char *why, size_t whylen);
+
+/* bc_invoice_check, where an attestation that does not verify under
+ * watcher_xonly is tried under watcher_old (32 bytes, or NULL: none), the
+ * key being rotated out (docs/operations.md, "Rotating the watcher key"). */
+bc_invoice_check_result bc_invoice_check_either(const bc_invoice_record *rec,
+    const bc_keys *keys, const unsigned char watcher_xonly[32],
+    const unsigned char *watcher_old, char *why, size_t whylen);
 
 /* A creator's catalog record prod:<product> (docs/protocol.md, "Catalog
  * records"): price (decimal satoshis), wallet (empty: the location's),

@@ -103,6 +103,19 @@ bc_sealkey_unwrap(unsigned char key[BC_SEALED_KEY_LEN],
     return 1;
 }
 
+int
+bc_sealkey_unwrap_keys(unsigned char key[BC_SEALED_KEY_LEN], const bc_keys *keys,
+    const unsigned char *product, size_t product_len,
+    const unsigned char id[BC_SEALED_ID_LEN], const unsigned char in[BC_SEALKEY_WRAPPED_LEN])
+{
+    for ( ; keys != NULL; keys = keys->old) {
+        if (bc_sealkey_unwrap(key, keys->seal_key, product, product_len, id, in)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 void
 bc_sealkey_hset(bc_sealkey_write *w, const char *key, size_t keylen,
     const unsigned char id[BC_SEALED_ID_LEN],

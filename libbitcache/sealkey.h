@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "sealed.h"
+#include "secret.h"
 
 #define BC_SEALKEY_KIND         "sealkey:"
 #define BC_SEALKEY_F_V          "v"         /* "1" */
@@ -40,6 +41,13 @@ int bc_sealkey_wrap(unsigned char out[BC_SEALKEY_WRAPPED_LEN],
  * the key's own id is id. */
 int bc_sealkey_unwrap(unsigned char key[BC_SEALED_KEY_LEN],
     const unsigned char seal_key[32], const unsigned char *product, size_t product_len,
+    const unsigned char id[BC_SEALED_ID_LEN],
+    const unsigned char in[BC_SEALKEY_WRAPPED_LEN]);
+
+/* bc_sealkey_unwrap under keys' seal_key, or else (only if that fails)
+ * under keys->old's: a key wrapped before a rotation of the secret. */
+int bc_sealkey_unwrap_keys(unsigned char key[BC_SEALED_KEY_LEN],
+    const bc_keys *keys, const unsigned char *product, size_t product_len,
     const unsigned char id[BC_SEALED_ID_LEN],
     const unsigned char in[BC_SEALKEY_WRAPPED_LEN]);
 

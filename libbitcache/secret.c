@@ -40,6 +40,7 @@ bc_keys_derive(bc_keys *keys, const unsigned char *secret, size_t len)
     derive_one(keys->seal_key, secret, len, label_seal);
     keys->token_hmac = bc_hmac_key_new(keys->token_key, BC_KEY_LEN);
     keys->invoice_hmac = bc_hmac_key_new(keys->invoice_key, BC_KEY_LEN);
+    keys->old = NULL;
     return keys->token_hmac != NULL && keys->invoice_hmac != NULL;
 }
 
@@ -49,6 +50,17 @@ bc_keys_clear(bc_keys *keys)
     bc_hmac_key_free(keys->token_hmac);
     bc_hmac_key_free(keys->invoice_hmac);
     bc_wipe(keys, sizeof(*keys));
+}
+
+int
+bc_keys_rotate(bc_keys *keys, const bc_keys *old)
+{
+    /* the token key is an HMAC of the secret: equal keys, equal secrets */
+    if (CRYPTO_memcmp(keys->token_key, old->token_key, BC_KEY_LEN) == 0) {
+        return 0;
+    }
+    keys->old = old;
+    return 1;
 }
 
 int

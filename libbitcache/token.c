@@ -94,10 +94,17 @@ bc_token_verify(bc_token *t, unsigned char *buf, const char *s, size_t len,
         return BC_TOKEN_MALFORMED;
     }
     body = BC_TOKEN_HEADER_LEN + t->product_len;
-    if (!token_mac(mac, buf, body, keys)
-        || CRYPTO_memcmp(mac, buf + body, BC_TOKEN_MAC_LEN) != 0)
-    {
-        return BC_TOKEN_BAD_MAC;
+    /* the old secret's keys only when the current ones fail */
+    for ( ;; ) {
+        if (token_mac(mac, buf, body, keys)
+            && CRYPTO_memcmp(mac, buf + body, BC_TOKEN_MAC_LEN) == 0)
+        {
+            break;
+        }
+        keys = keys->old;
+        if (keys == NULL) {
+            return BC_TOKEN_BAD_MAC;
+        }
     }
     if (t->expires <= now) {
         return BC_TOKEN_EXPIRED;

@@ -126,7 +126,12 @@ bc_wallet_state_ok(const bc_wallet_state *s, const bc_keys *keys)
 {
     unsigned char mac[32];
 
-    return bc_wallet_state_mac(mac, s, keys) && CRYPTO_memcmp(mac, s->mac, 32) == 0;
+    for ( ; keys != NULL; keys = keys->old) {
+        if (bc_wallet_state_mac(mac, s, keys) && CRYPTO_memcmp(mac, s->mac, 32) == 0) {
+            return 1;
+        }
+    }
+    return 0;
 }
 
 static const char *const state_fields[8] = {
@@ -517,12 +522,16 @@ bc_ledger_entry_ok(const char *s, size_t len, const unsigned char wid[BC_WALLET_
     unsigned char want[32], mac[32];
 
     if (len < 1 + 64 || len >= BC_LEDGER_ENTRY_MAX || s[len - 65] != ' '
-        || !hex_lower(want, 32, s + len - 64, 64)
-        || !entry_mac(mac, s, len - 65, wid, keys))
+        || !hex_lower(want, 32, s + len - 64, 64))
     {
         return 0;
     }
-    return CRYPTO_memcmp(mac, want, 32) == 0;
+    for ( ; keys != NULL; keys = keys->old) {
+        if (entry_mac(mac, s, len - 65, wid, keys) && CRYPTO_memcmp(mac, want, 32) == 0) {
+            return 1;
+        }
+    }
+    return 0;
 }
 
 int
@@ -614,13 +623,15 @@ bc_wallet_owned_parse(bc_wallet_owned *o, const char *s, size_t len,
         snprintf(err, errlen, "ownership is malformed");
         return 0;
     }
-    if (!owned_mac(mac, o, wid, product, product_len, keys)
-        || CRYPTO_memcmp(mac, o->mac, 32) != 0)
-    {
-        snprintf(err, errlen, "ownership MAC does not verify");
-        return 0;
+    for ( ; keys != NULL; keys = keys->old) {
+        if (owned_mac(mac, o, wid, product, product_len, keys)
+            && CRYPTO_memcmp(mac, o->mac, 32) == 0)
+        {
+            return 1;
+        }
     }
-    return 1;
+    snprintf(err, errlen, "ownership MAC does not verify");
+    return 0;
 }
 
 /* ---- requests ---- */

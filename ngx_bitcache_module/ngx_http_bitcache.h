@@ -46,6 +46,8 @@ typedef struct {
     bc_template                     *page;
     ngx_str_t                        api_url;          /* where bitcache_api is */
     u_char                          *watcher_key;      /* x-only, 32 bytes */
+    u_char                          *watcher_key_old;  /* the one rotated
+                                                          out, or NULL */
     ngx_flag_t                       api;              /* bitcache_api here */
     ngx_str_t                        api_location;     /* ... in this location */
     ngx_str_t                        api_file;         /* ... set there */

@@ -103,18 +103,17 @@ ngx_http_bitcache_free_post(ngx_http_request_t *r)
 
 
 /* The client's address as $binary_remote_addr has it (4 or 16 bytes; the
- * real_ip module's when it rewrote it), hashed: Redis never holds it. */
+ * real_ip module's when it rewrote it), hashed under keys: Redis never
+ * holds it. */
 static ngx_int_t
 ngx_http_bitcache_free_addr_key(ngx_http_request_t *r,
-    ngx_http_bitcache_free_ctx_t *ctx, ngx_str_t *key)
+    ngx_http_bitcache_free_ctx_t *ctx, const bc_keys *keys, ngx_str_t *key)
 {
-    char                           h[33];
-    u_char                        *name, *addr;
-    size_t                         addr_len;
-    struct sockaddr               *sa;
-    ngx_http_bitcache_loc_conf_t  *blcf;
+    char              h[33];
+    u_char           *name, *addr;
+    size_t            addr_len;
+    struct sockaddr  *sa;
 
-    blcf = ngx_http_get_module_loc_conf(r, ngx_http_bitcache_module);
     sa = r->connection->sockaddr;
 
     switch (sa->sa_family) {
@@ -146,7 +145,7 @@ ngx_http_bitcache_free_addr_key(ngx_http_request_t *r,
     }
 
     if (!bc_free_address_hash(h, (const char *) ctx->product.data,
-                              ctx->product.len, addr, addr_len, blcf->keys))
+                              ctx->product.len, addr, addr_len, keys))
     {
         return NGX_ERROR;
     }
@@ -170,7 +169,7 @@ ngx_http_bitcache_free_body(ngx_http_request_t *r)
 {
     u_char                         total[NGX_INT64_LEN], window[NGX_INT64_LEN];
     ngx_int_t                      rc;
-    ngx_str_t                      body, a[7];
+    ngx_str_t                      body, a[8];
     const char                    *why;
     ngx_http_bitcache_free_ctx_t  *ctx;
     ngx_http_bitcache_loc_conf_t  *blcf;
@@ -219,7 +218,8 @@ ngx_http_bitcache_free_body(ngx_http_request_t *r)
         return;
     }
 
-    /* EVAL claim 1|2 free:<product> [freeip:<product>:<h>] N window */
+    /* EVAL claim 1|2|3 free:<product> [freeip:<product>:<h> [the same
+     * under the old secret, while it is rotated out]] N window */
     ngx_str_set(&a[0], "EVAL");
     a[1].data = (u_char *) bc_script_free_claim;
     a[1].len = ngx_strlen(bc_script_free_claim);
@@ -237,12 +237,29 @@ ngx_http_bitcache_free_body(ngx_http_request_t *r)
 
     if (ctx->offer.free_window) {
         ngx_str_set(&a[2], "2");
-        if (ngx_http_bitcache_free_addr_key(r, ctx, &a[4]) != NGX_OK) {
+        if (ngx_http_bitcache_free_addr_key(r, ctx, blcf->keys, &a[4])
+            != NGX_OK)
+        {
             ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
             return;
         }
         ctx->addr_key = a[4];
         rc = 5;
+
+        /* an address that took a copy before the rotation of the secret
+         * is marked under the old one's hash */
+        if (blcf->keys->old != NULL) {
+            ngx_str_set(&a[2], "3");
+            if (ngx_http_bitcache_free_addr_key(r, ctx, blcf->keys->old,
+                                                &a[5])
+                != NGX_OK)
+            {
+                ngx_http_finalize_request(r,
+                                          NGX_HTTP_INTERNAL_SERVER_ERROR);
+                return;
+            }
+            rc = 6;
+        }
     }
 
     a[rc].data = total;

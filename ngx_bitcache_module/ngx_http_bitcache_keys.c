@@ -270,9 +270,9 @@ ngx_http_bitcache_keys_fetched(ngx_http_bitcache_ctx_t *ctx,
     case BC_KEYFETCH_KEY:
         blcf = ngx_http_get_module_loc_conf(r, ngx_http_bitcache_module);
 
-        if (bc_sealkey_unwrap(kf->key, blcf->keys->seal_key,
-                              ctx->product.data, ctx->product.len, f.id,
-                              f.wrapped))
+        if (bc_sealkey_unwrap_keys(kf->key, blcf->keys,
+                                   ctx->product.data, ctx->product.len, f.id,
+                                   f.wrapped))
         {
             ngx_memcpy(kf->id, f.id, BC_SEALED_ID_LEN);
             kf->id_read = 1;

@@ -136,7 +136,7 @@ static ngx_command_t  ngx_http_bitcache_commands[] = {
       NULL },
 
     { ngx_string("bitcache_secret"),
-      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
       ngx_http_bitcache_secret,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
@@ -248,7 +248,7 @@ static ngx_command_t  ngx_http_bitcache_commands[] = {
       NULL },
 
     { ngx_string("bitcache_watcher_key"),
-      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
       ngx_http_bitcache_watcher_key,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
@@ -531,6 +531,7 @@ ngx_http_bitcache_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     if (conf->watcher_key == NULL) {
         conf->watcher_key = prev->watcher_key;
+        conf->watcher_key_old = prev->watcher_key_old;
     }
 
     if (ngx_http_bitcache_check_wallet(cf, conf) != NGX_CONF_OK
@@ -1043,46 +1044,84 @@ ngx_http_bitcache_keys_cleanup(void *data)
 }
 
 
+/* Loads one secret file into keys allocated from cf's pool, wiped with
+ * the configuration. */
+static bc_keys *
+ngx_http_bitcache_secret_load(ngx_conf_t *cf, ngx_str_t *name)
+{
+    char                 err[512];
+    bc_keys             *keys;
+    ngx_str_t            path;
+    ngx_pool_cleanup_t  *cln;
+
+    path = *name;
+
+    if (ngx_conf_full_name(cf->cycle, &path, 1) != NGX_OK) {
+        return NULL;
+    }
+
+    keys = ngx_palloc(cf->pool, sizeof(bc_keys));
+    if (keys == NULL) {
+        return NULL;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    if (!bc_secret_load(keys, (const char *) path.data, err, sizeof(err))) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"bitcache_secret\": %s",
+                           err);
+        return NULL;
+    }
+
+    /* the key material lives as long as the configuration */
+    cln->handler = ngx_http_bitcache_keys_cleanup;
+    cln->data = keys;
+
+    return keys;
+}
+
+
+/* bitcache_secret FILE [OLD]: FILE signs and verifies, OLD (the secret
+ * being rotated out) only verifies, tried when FILE's keys fail. */
 static char *
 ngx_http_bitcache_secret(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_bitcache_loc_conf_t  *blcf = conf;
 
-    char                 err[512];
-    ngx_str_t           *value, path;
-    ngx_pool_cleanup_t  *cln;
+    bc_keys    *old;
+    ngx_str_t  *value;
 
     if (blcf->keys != NULL) {
         return "is duplicate";
     }
 
     value = cf->args->elts;
-    path = value[1];
 
-    if (ngx_conf_full_name(cf->cycle, &path, 1) != NGX_OK) {
-        return NGX_CONF_ERROR;
-    }
-
-    blcf->keys = ngx_palloc(cf->pool, sizeof(bc_keys));
+    blcf->keys = ngx_http_bitcache_secret_load(cf, &value[1]);
     if (blcf->keys == NULL) {
         return NGX_CONF_ERROR;
     }
 
-    cln = ngx_pool_cleanup_add(cf->pool, 0);
-    if (cln == NULL) {
+    if (cf->args->nelts == 2) {
+        return NGX_CONF_OK;
+    }
+
+    old = ngx_http_bitcache_secret_load(cf, &value[2]);
+    if (old == NULL) {
         return NGX_CONF_ERROR;
     }
 
-    if (!bc_secret_load(blcf->keys, (const char *) path.data, err,
-                        sizeof(err)))
-    {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"bitcache_secret\": %s", err);
+    if (!bc_keys_rotate(blcf->keys, old)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"bitcache_secret\": \"%V\" and \"%V\" hold the "
+                           "same secret; the second is the old one while "
+                           "rotating (docs/operations.md, \"Rotating the "
+                           "secret\")", &value[1], &value[2]);
         return NGX_CONF_ERROR;
     }
-
-    /* the key material lives as long as the configuration */
-    cln->handler = ngx_http_bitcache_keys_cleanup;
-    cln->data = blcf->keys;
 
     return NGX_CONF_OK;
 }
@@ -1404,7 +1443,9 @@ ngx_http_bitcache_watcher_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_bitcache_loc_conf_t  *blcf = conf;
 
+    u_char      *key;
     ngx_str_t   *value;
+    ngx_uint_t   i;
     const char  *err;
 
     if (blcf->watcher_key != NULL) {
@@ -1413,20 +1454,39 @@ ngx_http_bitcache_watcher_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     value = cf->args->elts;
 
-    blcf->watcher_key = ngx_palloc(cf->pool, 32);
-    if (blcf->watcher_key == NULL) {
+    /* KEY [OLD]: the second verifies attestations signed before the
+     * watcher moved to the first (docs/operations.md) */
+    key = ngx_palloc(cf->pool, 32 * (cf->args->nelts - 1));
+    if (key == NULL) {
         return NGX_CONF_ERROR;
     }
 
-    if (!bc_xonly_from_hex(blcf->watcher_key, (const char *) value[1].data,
-                           &err))
-    {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"bitcache_watcher_key\": \"%V\" is not an x-only "
-                           "public key: %s (`bitcache keygen` prints one)",
-                           &value[1], err);
-        return NGX_CONF_ERROR;
+    for (i = 1; i < cf->args->nelts; i++) {
+        if (!bc_xonly_from_hex(key + 32 * (i - 1),
+                               (const char *) value[i].data, &err))
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"bitcache_watcher_key\": \"%V\" is not an "
+                               "x-only public key: %s (`bitcache keygen` "
+                               "prints one)", &value[i], err);
+            return NGX_CONF_ERROR;
+        }
     }
+
+    if (cf->args->nelts == 3) {
+        if (ngx_memcmp(key, key + 32, 32) == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"bitcache_watcher_key\": the same key twice; "
+                               "the second is the old one while rotating "
+                               "(docs/operations.md, \"Rotating the watcher "
+                               "key\")");
+            return NGX_CONF_ERROR;
+        }
+
+        blcf->watcher_key_old = key + 32;
+    }
+
+    blcf->watcher_key = key;
 
     return NGX_CONF_OK;
 }

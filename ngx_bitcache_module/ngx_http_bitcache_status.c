@@ -43,6 +43,7 @@ typedef struct {
     char                       idhex[2 * BC_INVOICE_ID_LEN + 1];
     ngx_flag_t                 json;
     bc_invoice_record          rec;
+    const bc_keys             *rec_keys;   /* the secret rec verified under */
     ngx_str_t                  fields;       /* the record's strings, copied */
     const char                *state;
     char                       token[BC_TOKEN_MAX_CHARS + 1];
@@ -298,7 +299,9 @@ ngx_http_bitcache_status_read(ngx_http_bitcache_call_t *call,
         return;
     }
 
-    if (!bc_invoice_record_mac_ok(&ctx->rec, blcf->keys)) {
+    /* made under the current secret or the one being rotated out */
+    ctx->rec_keys = bc_invoice_record_keys(&ctx->rec, blcf->keys);
+    if (ctx->rec_keys == NULL) {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "bitcache: invoice %s is invalid: invoice MAC does not "
                       "verify", ctx->idhex);
@@ -327,8 +330,8 @@ ngx_http_bitcache_status_read(ngx_http_bitcache_call_t *call,
         return;
     }
 
-    check = bc_invoice_check(&ctx->rec, blcf->keys, blcf->watcher_key, why,
-                             sizeof(why));
+    check = bc_invoice_check_either(&ctx->rec, blcf->keys, blcf->watcher_key,
+                                    blcf->watcher_key_old, why, sizeof(why));
 
     if (check != BC_INVOICE_SETTLED) {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
@@ -364,9 +367,11 @@ ngx_http_bitcache_status_read(ngx_http_bitcache_call_t *call,
         return;
     }
 
-    /* settled: the token, the same on every poll */
+    /* settled: the token, the same on every poll; its id derived under
+     * the invoice's own secret (the same across a rotation), its MAC
+     * under the current one */
     ngx_memzero(&t, sizeof(bc_token));
-    if (!bc_invoice_token_id(t.id, ctx->id, blcf->keys)) {
+    if (!bc_invoice_token_id(t.id, ctx->id, ctx->rec_keys)) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }

@@ -1122,8 +1122,8 @@ ngx_http_bitcache_credit_next(ngx_http_request_t *r,
     while (p->next < p->n) {
         rec = &p->recs[p->next++];
 
-        if (bc_invoice_check(rec, blcf->keys, blcf->watcher_key, why,
-                             sizeof(why))
+        if (bc_invoice_check_either(rec, blcf->keys, blcf->watcher_key,
+                                    blcf->watcher_key_old, why, sizeof(why))
             != BC_INVOICE_SETTLED)
         {
             continue;

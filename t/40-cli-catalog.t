@@ -280,9 +280,9 @@ chmod 0600, $S;
 
 ($rc, $out) = $t->cli('--help');
 like($out, qr/product set PRODUCT --price SATS\|"N BTC"/, '--help lists product set');
-like($out, qr/product list --redis ADDR \[--secret FILE\]/, 'and product list');
+like($out, qr/product list --redis ADDR \[--secret FILE \[--old-secret FILE\]\]/, 'and product list');
 like($out, qr/product rm --secret FILE --redis ADDR PRODUCT/, 'and product rm');
-like($out, qr/product show --redis ADDR \[--secret FILE\] PRODUCT/, 'and product show');
+like($out, qr/product show --redis ADDR \[--secret FILE \[--old-secret FILE\]\] PRODUCT/, 'and product show');
 like($out, qr/\[--suggested SATS\|0\] \[--free-first N\] \[--free-per-address TIME\|off\]/, 'and the terms of set');
 
 # Redis not reachable: a run-time failure

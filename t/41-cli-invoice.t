@@ -303,7 +303,7 @@ $t->cli_refuses(@bad);
 
 ($rc, $out) = $t->cli('--help');
 like($out, qr/invoice list --redis ADDR \[--state/, '--help lists invoice list');
-like($out, qr/invoice show --redis ADDR \[--secret FILE\] \[--watcher-key HEX\] ID/, 'and invoice show');
+like($out, qr/invoice show --redis ADDR \[--secret FILE \[--old-secret FILE\]\] \[--watcher-key HEX\] ID/, 'and invoice show');
 like($out, qr/invoice gap --redis ADDR \[--wallet W\] \[--gap-limit N\]/, 'and invoice gap');
 
 $t->stop_redis;

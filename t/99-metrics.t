@@ -9,13 +9,11 @@ use warnings;
 use lib 't/lib';
 use Test::More;
 use JSON::PP qw(decode_json encode_json);
-use IPC::Open2 qw(open2);
 use Time::HiRes qw(sleep time);
 use BcTest;
 
-my $PY = '/usr/bin/python3';
 plan skip_all => 'python3-prometheus-client is not installed (scripts/deps.sh)'
-    unless system("$PY -c 'import prometheus_client' 2>/dev/null") == 0;
+    unless BcTest::have_prom_parser();
 
 my $t = BcTest->new;
 $t->start_redis;
@@ -70,23 +68,7 @@ $t->start_nginx($http, workers => 2);
 
 # --- reading the exposition -------------------------------------------------
 
-# the prometheus_client parser's view: { 'name{labels}' => value }, families
-sub parse {
-    my ($text) = @_;
-    my $pid = open2(my $out, my $in, $PY, 't/tools/prom_parse.py');
-    print $in $text;
-    close $in;
-    my @lines = <$out>;
-    waitpid $pid, 0;
-    my $rc = $? >> 8;
-    my (%s, %fam);
-    for (@lines) {
-        chomp;
-        if (/^family (\S+) (\S+) (\S+)$/) { $fam{$1} = [$2, $3]; next }
-        $s{$1} = $2 if /^(\S+\}) (\S+)$/;
-    }
-    return { rc => $rc, out => join("\n", @lines), samples => \%s, families => \%fam };
-}
+sub parse { BcTest::prom_parse($_[0]) }
 
 sub scrape {
     my ($quiet) = @_;

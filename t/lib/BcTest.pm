@@ -1058,4 +1058,31 @@ sub wallet_balance {
     return $r->{status} == 200 ? $r->{json}{balance_sats} : undef;
 }
 
+# --- metrics ------------------------------------------------------------------
+
+# A Prometheus text exposition read by the prometheus_client library's
+# parser (t/tools/prom_parse.py, Debian's python3-prometheus-client):
+# { rc => 0 if it parsed, out => what the parser said,
+#   samples => { 'name{label="v",...}' => number }, families => { name => [type, help] } }.
+# have_prom_parser() says whether the library is installed.
+our $PY = '/usr/bin/python3';
+sub have_prom_parser { system("$PY -c 'import prometheus_client' 2>/dev/null") == 0 }
+sub prom_parse {
+    my ($text) = @_;
+    require IPC::Open2;
+    my $pid = IPC::Open2::open2(my $out, my $in, $PY, "$ROOT/t/tools/prom_parse.py");
+    print $in $text;
+    close $in;
+    my @lines = <$out>;
+    waitpid $pid, 0;
+    my $rc = $? >> 8;
+    my (%s, %fam);
+    for (@lines) {
+        chomp;
+        if (/^family (\S+) (\S+) (\S+)$/) { $fam{$1} = [$2, $3]; next }
+        $s{$1} = 0 + $2 if /^(\S+\}) (\S+)$/;    # the parser prints floats: 120.0
+    }
+    return { rc => $rc, out => join("\n", @lines), samples => \%s, families => \%fam };
+}
+
 1;
