@@ -7,6 +7,7 @@
 #include "args.h"
 #include "commands.h"
 #include "redis_conn.h"
+#include "sentinel_reply.h"
 #include "token_record.h"
 
 void
@@ -123,8 +124,10 @@ sentinel_primary(const redis_opts *o, const char *cmd, char *out, size_t outlen)
 {
     struct timeval tv = { 2, 0 };
     const char *s = o->sentinel, *comma;
+    char ip[BC_SENTINEL_IP_MAX + 1], why[64];
     redisContext *c;
     redisReply *r;
+    unsigned port;
     size_t len;
 
     while (*s) {
@@ -146,18 +149,22 @@ sentinel_primary(const redis_opts *o, const char *cmd, char *out, size_t outlen)
                 if (r) freeReplyObject(r);
             }
             r = redisCommand(c, "SENTINEL get-master-addr-by-name %s", o->master);
+            why[0] = '\0';
             if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2
                 && r->element[0]->type == REDIS_REPLY_STRING
-                && r->element[1]->type == REDIS_REPLY_STRING) {
-                snprintf(out, outlen, strchr(r->element[0]->str, ':') ? "[%s]:%s" : "%s:%s",
-                         r->element[0]->str, r->element[1]->str);
+                && r->element[1]->type == REDIS_REPLY_STRING
+                && bc_sentinel_primary(r->element[0]->str, r->element[0]->len,
+                                       r->element[1]->str, r->element[1]->len,
+                                       ip, &port, why, sizeof(why))) {
+                snprintf(out, outlen, strchr(ip, ':') ? "[%s]:%u" : "%s:%u", ip, port);
                 freeReplyObject(r);
                 redisFree(c);
                 return 1;
             }
             fprintf(stderr, "bitcache %s: sentinel %.*s does not know \"%s\": %s\n", cmd,
                     (int) len, s, o->master,
-                    r == NULL ? c->errstr : r->type == REDIS_REPLY_ERROR ? r->str : "no address");
+                    why[0] ? why
+                    : r == NULL ? c->errstr : r->type == REDIS_REPLY_ERROR ? r->str : "no address");
             if (r) freeReplyObject(r);
         } else {
             fprintf(stderr, "bitcache %s: cannot connect to sentinel %.*s: %s\n", cmd,

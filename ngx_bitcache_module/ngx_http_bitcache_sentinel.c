@@ -12,6 +12,7 @@
 #include <ngx_core.h>
 #include <ngx_event.h>
 
+#include "sentinel_reply.h"
 #include "ngx_http_bitcache_sentinel.h"
 
 
@@ -104,28 +105,14 @@ ngx_http_bitcache_sentinel_parse(ngx_conf_t *cf,
 }
 
 
-/* an IP address, never a name (see the top of this file) */
-static ngx_int_t
-ngx_http_bitcache_sentinel_numeric(u_char *ip, size_t len)
-{
-#if (NGX_HAVE_INET6)
-    u_char  a6[16];
-
-    if (ngx_inet6_addr(ip, len, a6) == NGX_OK) {
-        return NGX_OK;
-    }
-#endif
-
-    return ngx_inet_addr(ip, len) == INADDR_NONE ? NGX_ERROR : NGX_OK;
-}
-
-
 static void
 ngx_http_bitcache_sentinel_reply(redisAsyncContext *ac, void *r,
     void *privdata)
 {
+    char                             addr[BC_SENTINEL_IP_MAX + 1], why[64];
+    size_t                           len;
+    unsigned                         n;
     redisReply                      *reply = r, *ip, *port;
-    ngx_int_t                        n;
     ngx_http_bitcache_redis_addr_t  *sa = privdata;
 
     if (reply == NULL || ac != bs_ac) {
@@ -156,35 +143,32 @@ ngx_http_bitcache_sentinel_reply(redisAsyncContext *ac, void *r,
 
     ip = reply->element[0];
     port = reply->element[1];
-    n = ngx_atoi((u_char *) port->str, port->len);
 
-    if (ip->len > NGX_SOCKADDR_STRLEN
-        || ngx_http_bitcache_sentinel_numeric((u_char *) ip->str, ip->len)
-           != NGX_OK
-        || n < 1 || n > 65535)
+    if (!bc_sentinel_primary(ip->str, ip->len, port->str, port->len, addr, &n,
+                             why, sizeof(why)))
     {
         ngx_log_error(NGX_LOG_ERR, bs_log, 0,
                       "bitcache: sentinel %V names the primary \"%V\" by "
-                      "\"%*s:%*s\", not a numeric address and port",
-                      &sa->text, &bs_rcf->master,
+                      "\"%*s:%*s\": %s", &sa->text, &bs_rcf->master,
                       ngx_min(ip->len, 64), ip->str,
-                      ngx_min(port->len, 8), port->str);
+                      ngx_min(port->len, 8), port->str, why);
         ngx_http_bitcache_sentinel_next();
         return;
     }
 
-    if (bs_rcf->port != n || bs_rcf->host.len != ip->len
-        || ngx_strncmp(bs_rcf->host.data, ip->str, ip->len) != 0)
+    len = ngx_strlen(addr);
+
+    if (bs_rcf->port != (ngx_int_t) n || bs_rcf->host.len != len
+        || ngx_strncmp(bs_rcf->host.data, addr, len) != 0)
     {
         ngx_log_error(NGX_LOG_NOTICE, bs_log, 0,
                       "bitcache: sentinel %V: the primary \"%V\" is "
-                      "%*s:%i", &sa->text, &bs_rcf->master,
-                      ip->len, ip->str, n);
+                      "%s:%ui", &sa->text, &bs_rcf->master, addr,
+                      (ngx_uint_t) n);
     }
 
-    ngx_memcpy(bs_rcf->host.data, ip->str, ip->len);
-    bs_rcf->host.data[ip->len] = '\0';
-    bs_rcf->host.len = ip->len;
+    ngx_memcpy(bs_rcf->host.data, addr, len + 1);
+    bs_rcf->host.len = len;
     bs_rcf->port = n;
 
     ngx_http_bitcache_sentinel_finish(NGX_OK, NULL);
