@@ -258,7 +258,7 @@ ok($wait->(sub { $t->watcher_log('p') =~ /leader/ }, 10), 'the Redis password fr
     or diag $t->watcher_log('p');
 $t->stop_watcher('p');
 $t->start_watcher(name => 'q', args => ['--redis-password-file', $t->dir . '/wrong.pw']);
-ok($wait->(sub { $t->watcher_log('q') =~ /AUTH failed/ }, 10), 'a wrong one: AUTH failed');
+ok($wait->(sub { $t->watcher_log('q') =~ /AUTH as user "default" failed/ }, 10), 'a wrong one: AUTH failed');
 $t->stop_watcher('q');
 unlike($t->watcher_log('p') . $t->watcher_log('q'), qr/s3cret|nope/, 'no Redis password in the log');
 for my $name (qw(w u)) {
