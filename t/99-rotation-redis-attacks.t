@@ -150,4 +150,69 @@ like($t->error_log, qr/by "127\.0\.0\.1\?fake log line:\d+"/, 'a newline in the 
 like($t->error_log, qr/failed: ERR no\?fake log line/, 'a newline in the named Redis\'s error is logged as "?"');
 unlike($t->error_log, qr/\nfake log line/, 'no answer of a sentinel or of the Redis it names forges a log line');
 
+
+# the documented ACL users (conf.example/redis-users.conf) on a Redis of their own
+{
+    my %pw = map { $_ => "pw-$_-" . join('', map { ('a' .. 'z')[rand 26] } 1 .. 20) } qw(NGINX WATCH ADMIN);
+    my $users = do { local $/; open my $fh, '<', "$BcTest::ROOT/conf.example/redis-users.conf" or die; <$fh> };
+    $users =~ s/\@(\w+)_PASSWORD\@/$pw{$1}/g;
+    my $uconf = $t->write_file('acl-users.conf', $users, 0600);
+    my $aport = BcTest::free_port();
+    $t->spawn('acl-redis', 'redis-server', $uconf, '--port', $aport, '--bind', '127.0.0.1',
+              '--save', '', '--appendonly', 'no', '--dir', $d);
+    BcTest::wait_port($aport, 1) or die 'acl redis';
+    my $refused = qr/^-(NOPERM|ERR .*(can't|not allowed|NOPERM|No permissions))/;
+    # one connection: AUTH, then the command; the reply, or "ERR ..." for an error
+    my $as = sub {
+        my ($user, $pw, @cmd) = @_;
+        my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $aport, Timeout => 5) or die;
+        my $out = '';
+        for my $c (defined $user ? (['AUTH', $user, $pw]) : (), \@cmd) {
+            my $req = '*' . @$c . "\r\n" . join('', map { '$' . length($_) . "\r\n$_\r\n" } @$c);
+            print $s $req;
+            my $line = <$s> // 'none';
+            if ($line =~ /^\$(\d+)/) { read($s, my $b, $1 + 2); $line .= $b }
+            $out = $line;
+        }
+        return $out;
+    };
+    like($as->(undef, undef, 'SET', 'bitcache:x', 1), qr/^-NOAUTH/, 'ACL: no name, no entry ("default" is off)');
+    like($as->('default', 'x', 'PING'), qr/^-(WRONGPASS|NOAUTH)/, 'ACL: "default" with any password: refused');
+    my @n = ('bitcache-nginx', $pw{NGINX});
+    like($as->(@n, 'SET', 'bitcache:x', 1), qr/^\+OK/, 'nginx user: writes under the prefix');
+    for my $c (['FLUSHALL'], ['FLUSHDB'], ['CONFIG', 'SET', 'dir', '/tmp'], ['KEYS', '*'], ['SCAN', '0'],
+               ['PUBLISH', 'bitcache:events', 'x'], ['SUBSCRIBE', 'bitcache:events'], ['SET', 'other:x', 1],
+               ['GET', 'other:x'], ['DEBUG', 'SLEEP', '0'], ['SCRIPT', 'FLUSH'], ['CLIENT', 'LIST'],
+               ['CLIENT', 'KILL', 'USER', 'bitcache-watch'], ['ACL', 'LIST'], ['SHUTDOWN'], ['MONITOR'],
+               ['RENAME', 'bitcache:x', 'other:y'], ['MIGRATE', '127.0.0.1', 1, 'bitcache:x', 0, 10],
+               ['EVAL', "return redis.call('FLUSHALL')", 0], ['EVAL', "return redis.call('GET', 'other:x')", 0],
+               ['EVAL', "return redis.call('CONFIG', 'GET', 'requirepass')", 0],
+               ['EVAL', "return redis.call('SET', KEYS[1], 1)", 1, 'other:y'],
+               ['FUNCTION', 'FLUSH'], ['BGSAVE'], ['REPLICAOF', '127.0.0.1', '1'], ['SWAPDB', 0, 1],
+               ['OBJECT', 'ENCODING', 'bitcache:x'], ['DUMP', 'bitcache:x']) {
+        like($as->(@n, @$c), $refused,
+             "nginx user: @$c refused");
+    }
+    my @w = ('bitcache-watch', $pw{WATCH});
+    for my $c (['FLUSHALL'], ['CONFIG', 'GET', '*'], ['SET', 'other:x', 1], ['KEYS', '*'], ['ACL', 'LIST'],
+               ['EVAL', "return redis.call('FLUSHALL')", 0], ['SCRIPT', 'FLUSH'], ['DEBUG', 'SLEEP', '0']) {
+        like($as->(@w, @$c), $refused, "watcher user: @$c refused");
+    }
+    my @a = ('bitcache-admin', $pw{ADMIN});
+    for my $c (['FLUSHALL'], ['CONFIG', 'SET', 'dir', '/tmp'], ['SET', 'other:x', 1], ['ACL', 'SETUSER', 'evil', 'on'],
+               ['SHUTDOWN'], ['DEBUG', 'SLEEP', '0'], ['MONITOR'], ['CLIENT', 'KILL', 'USER', 'bitcache-nginx']) {
+        like($as->(@a, @$c), $refused, "admin user: @$c refused");
+    }
+    # what the users may do that nginx/the watcher never need, recorded for the report
+    my %may;
+    for my $c (['bitcache-nginx', $pw{NGINX}, 'DEL', 'bitcache:x'], ['bitcache-nginx', $pw{NGINX}, 'SELECT', '5'],
+               ['bitcache-watch', $pw{WATCH}, 'COPY', 'bitcache:a', 'bitcache:b', 'REPLACE']) {
+        my $r = $as->(@$c);
+        $may{"$c->[0] @$c[2..$#$c]"} = $r if $r !~ /^-/;
+    }
+    note "allowed: $_" for sort keys %may;
+    my $log = do { local $/; open my $fh, '<', "$d/logs/acl-redis.log"; <$fh> // '' };
+    unlike($log, qr/\Q$pw{NGINX}\E|\Q$pw{WATCH}\E|\Q$pw{ADMIN}\E/, 'no password in the Redis log');
+}
+
 done_testing;
