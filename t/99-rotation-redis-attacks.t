@@ -215,4 +215,61 @@ unlike($t->error_log, qr/\nfake log line/, 'no answer of a sentinel or of the Re
     unlike($log, qr/\Q$pw{NGINX}\E|\Q$pw{WATCH}\E|\Q$pw{ADMIN}\E/, 'no password in the Redis log');
 }
 
+# Rotation: whoever stole the OLD secret, during the grace period, re-MACs
+# a paid invoice of theirs (cheap product, attested by the watcher; the
+# attestation binds id, spk, received, conf, paid_at only) to name another
+# product, a 136-year token_ttl and unlimited downloads. The status page
+# mints its token: that token must die when the old secret is dropped,
+# like everything else the old secret made.
+{
+    require ProtocolRef;
+    my $t2 = BcTest->new;
+    my $d2 = $t2->dir;
+    $t2->start_redis;
+    my $cheap = $t2->make_file('files/cheap.bin', 1000);
+    my $dear = $t2->make_file('files/dear.bin', 2000);
+    my $http2 = $t2->selling_http("location /files/ { bitcache on; }");
+    $t2->start_nginx($http2);
+    my $inv = $t2->new_invoice('/files/cheap.bin');
+    $t2->pay_invoice($inv->{id}, 12345, 1);
+    my $old = $t2->secret_bytes;
+    my $workers = sub { map { /(\d+)/ ? $1 : () } `ps -o pid= --ppid $t2->{nginx_pid}` };
+    my $reload = sub {
+        my ($http) = @_;
+        my @w = $workers->();
+        $t2->write_file('nginx.conf', $t2->nginx_conf($http));
+        kill 'HUP', $t2->{nginx_pid};
+        BcTest::wait_until(sub { !grep { kill 0, $_ } @w }, 20) or die 'reload';
+    };
+    rename "$d2/secret", "$d2/secret.old" or die;
+    $t2->write_file('secret', scalar `$BcTest::CLI secret`, 0600);
+    (my $grace = $http2) =~ s{bitcache_secret \S+;}{bitcache_secret %%DIR%%/secret %%DIR%%/secret.old;} or die;
+    $reload->($grace);
+    my $honest = $t2->invoice_status($inv->{id})->{token};
+    ok($honest, 'grace: the invoice paid before the rotation gives its token') or diag explain $t2->invoice_status($inv->{id});
+    is($t2->get("/files/cheap.bin?bitcache_token=$honest")->{status}, 200, '... which downloads');
+
+    # the thief's forgery, under the old secret
+    my $key = "bitcache:inv:$inv->{id}";
+    my %f = @{ $t2->redis('HGETALL', $key) };
+    my ($dearprod) = $f{product} =~ m{^(.*)cheap\.bin$} ? ("$1dear.bin") : die "product $f{product}";
+    my %i = (%f, id => pack('H*', $inv->{id}), spk => pack('H*', $f{spk}), claim_hash => pack('H*', $f{claim}),
+             product => $dearprod, token_ttl => 4294967295, max_downloads => 0);
+    my $mac = unpack 'H*', ProtocolRef::invoice_record_mac(ProtocolRef::keys_of($old), \%i);
+    $t2->redis('HSET', $key, 'product', $dearprod, 'token_ttl', 4294967295, 'max_downloads', 0, 'mac', $mac);
+    my $st = $t2->invoice_status($inv->{id});
+    my $forged = $st->{token};
+    note "grace: the forged record gives " . ($forged ? 'a token' : 'nothing');
+    $reload->($http2);    # step 8: the old secret dropped
+    is($t2->get("/files/cheap.bin?bitcache_token=$honest")->{status}, 402,
+       'after the drop: the honest token minted from an old-secret invoice is refused (step 7 waited it out)');
+    if ($forged) {
+        isnt($t2->get("/files/dear.bin?bitcache_token=$forged")->{status}, 200,
+             'after the drop: a token minted from an invoice record only the OLD secret verifies does not download');
+    } else {
+        pass('the forged record gave no token');
+    }
+    is($t2->invoice_status($inv->{id})->{state}, 'invalid', 'after the drop: the forged invoice is invalid');
+}
+
 done_testing;
