@@ -272,4 +272,41 @@ unlike($t->error_log, qr/\nfake log line/, 'no answer of a sentinel or of the Re
     is($t2->invoice_status($inv->{id})->{state}, 'invalid', 'after the drop: the forged invoice is invalid');
 }
 
+# Rotation: the OLD secret's thief writes a wallet state of theirs with a
+# made-up balance under the old secret during the grace period; the next
+# purchase signs the state again under the new secret (docs/operations.md
+# step 6) without checking that it adds up, so the balance outlives the drop.
+{
+    my $t3 = BcTest->new;
+    my $d3 = $t3->dir;
+    $t3->start_redis;
+    $t3->make_file("files/$_.bin", 1000) for qw(a b);
+    my $http3 = $t3->wallet_http("location /files/ { bitcache on; }");
+    $t3->start_nginx($http3);
+    my $w = $t3->wallet_open;
+    $t3->wallet_credit($w->{wallet}, 20_000);
+    my %st = @{ $t3->redis('HGETALL', "bitcache:wal:$w->{wallet}") };
+    my %forged = $t3->wallet_state($w->{wallet}, net => $st{net}, created => $st{created}, seq => $st{seq},
+                                   bal => 50_000_000, head => $st{head}, auto => $st{auto});
+    my $workers = sub { map { /(\d+)/ ? $1 : () } `ps -o pid= --ppid $t3->{nginx_pid}` };
+    my $reload = sub {
+        my @w = $workers->();
+        $t3->write_file('nginx.conf', $t3->nginx_conf($_[0]));
+        kill 'HUP', $t3->{nginx_pid};
+        BcTest::wait_until(sub { !grep { kill 0, $_ } @w }, 20) or die 'reload';
+    };
+    rename "$d3/secret", "$d3/secret.old" or die;
+    $t3->write_file('secret', scalar `$BcTest::CLI secret`, 0600);
+    (my $grace = $http3) =~ s{bitcache_secret \S+;}{bitcache_secret %%DIR%%/secret %%DIR%%/secret.old;} or die;
+    $reload->($grace);
+    $t3->redis('HSET', "bitcache:wal:$w->{wallet}", %forged);
+    my $r = $t3->wallet_req('POST', '/wallet/buy', $w->{code}, { offer => $t3->offer_of('/files/a.bin') });
+    note "grace: a purchase from the forged state: $r->{status} " . ($r->{json}{state} // '');
+    $reload->($http3);
+    $r = $t3->wallet_req('GET', '/wallet', $w->{code});
+    local $TODO = 'a wallet state only the old secret verifies is signed again by a purchase without an audit';
+    ok(!($r->{status} == 200 && ($r->{json}{balance_sats} // 0) > 20_000),
+       'after the drop: no balance made up under the old secret survives') or diag "$r->{status} $r->{content}";
+}
+
 done_testing;
