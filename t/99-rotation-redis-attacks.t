@@ -151,6 +151,29 @@ like($t->error_log, qr/failed: ERR no\?fake log line/, 'a newline in the named R
 unlike($t->error_log, qr/\nfake log line/, 'no answer of a sentinel or of the Redis it names forges a log line');
 
 
+# the CLI (and the watcher, which connects the same way) through the lying sentinel
+for my $c (['name', qr/names the primary "bc" by "localhost", not a numeric address/],
+           ['errnl', qr/does not know "bc": ERR x\?fake log line/],
+           ['garbage', qr/no sentinel named the primary/],
+           ['silent', qr/no sentinel named the primary/]) {
+    $t->write_file('sent-mode', "$c->[0]\n");
+    my $t0 = time;
+    my ($rc, $out, $err) = $t->cli('grant', '--secret', "$d/secret", '--redis-sentinel', "127.0.0.1:$sport",
+                                   '--redis-master', 'bc', '--redis-user', 'bc-nginx', '--redis-password', $npw,
+                                   '/files/a.bin');
+    isnt($rc, 0, "CLI, sentinel '$c->[0]': refused");
+    like($err, $c->[1], '... saying why');
+    unlike($err, qr/^fake log line/m, '... in no line of the sentinel\'s making');
+    ok(time - $t0 < 5, sprintf '... within the timeout (%.1fs)', time - $t0);
+}
+$t->write_file('sent-mode', "real\n");
+{
+    my ($rc, $out, $err) = $t->cli('grant', '--secret', "$d/secret", '--redis-sentinel', "127.0.0.1:$sport",
+                                   '--redis-master', 'bc', '--redis-user', 'bc-nginx', '--redis-password', $npw,
+                                   '/files/a.bin');
+    is($rc, 0, 'CLI: the honest sentinel, a grant') or diag $err;
+}
+
 # the documented ACL users (conf.example/redis-users.conf) on a Redis of their own
 {
     my %pw = map { $_ => "pw-$_-" . join('', map { ('a' .. 'z')[rand 26] } 1 .. 20) } qw(NGINX WATCH ADMIN);
