@@ -10,6 +10,7 @@ use lib 't/lib';
 use Test::More;
 use Time::HiRes qw(time sleep);
 use IO::Socket::INET;
+use Digest::SHA ();
 use BcTest;
 
 my $t = BcTest->new;
@@ -293,6 +294,31 @@ $t->write_file('sent-mode', "real\n");
         pass('the forged record gave no token');
     }
     is($t2->invoice_status($inv->{id})->{state}, 'invalid', 'after the drop: the forged invoice is invalid');
+
+    # the same with an offer: the thief re-MACs the 402 page's offer under the
+    # old secret (a 136-year token_ttl, unlimited downloads) while the old
+    # secret is listed; the invoice made from it is paid; after the drop
+    $reload->($grace);
+    my $real = $t2->offer_of('/files/dear.bin');
+    require MIME::Base64;
+    my $raw = MIME::Base64::decode_base64url($real);
+    my $body = substr($raw, 0, -32);
+    my @h = unpack('C Q> Q> Q> C N N N C N N', $body);
+    my $rest = substr($body, 1 + 8 * 3 + 1 + 4 * 3 + 1 + 4 * 2);
+    @h[6, 7] = (4294967295, 0);
+    my $fbody = pack('C Q> Q> Q> C N N N C N N', @h) . $rest;
+    my $fake = MIME::Base64::encode_base64url($fbody . Digest::SHA::hmac_sha256("offer\0" . $fbody,
+                                              ProtocolRef::keys_of($old)->{invoice}));
+    my $r = $t2->post_invoice($fake);
+    if ($r->{status} == 201) {
+        $t2->pay_invoice($r->{json}{id}, $r->{json}{amount_sats}, 1);
+        $reload->($http2);
+        my $tok = $t2->invoice_status($r->{json}{id})->{token} // '';
+        isnt($t2->get("/files/dear.bin?bitcache_token=$tok")->{status}, 200,
+             'after the drop: an invoice made from an offer only the old secret verifies gives no token that downloads');
+    } else {
+        pass("the forged offer is refused ($r->{status})");
+    }
 }
 
 # Rotation: the OLD secret's thief writes a wallet state of theirs with a
