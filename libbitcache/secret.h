@@ -23,8 +23,11 @@ struct bc_keys_s {
                                                being rotated out, or NULL: every
                                                check tries them only when these
                                                fail; nothing signs with them
-                                               (docs/operations.md, "Rotating
-                                               the secret") */
+                                               but the token of a paid invoice
+                                               only they verify (so that it
+                                               stops with them; docs/
+                                               operations.md, "Rotating the
+                                               secret") */
 };
 
 /* Reads and checks the secret file: a regular file, not accessible by

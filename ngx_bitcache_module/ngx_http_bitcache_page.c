@@ -213,6 +213,7 @@ ngx_http_bitcache_body_offer(ngx_http_request_t *r,
 {
     size_t           len;
     ngx_int_t        rc;
+    bc_keys          cur;
     const char      *s;
     bc_offer_status  st;
 
@@ -228,7 +229,19 @@ ngx_http_bitcache_body_offer(ngx_http_request_t *r,
         return NGX_DECLINED;
     }
 
-    st = bc_offer_decode(o, buf, s, len, blcf->keys, (uint64_t) ngx_time());
+    /* only the current secret's offers make something: what is made from
+     * an offer (an invoice, a free copy) is the current secret's and its
+     * terms (product, price, token_ttl, max_downloads) are the offer's, so
+     * an offer that only the secret being rotated out verifies would let
+     * whoever holds that secret carry terms of their own past the drop */
+    cur = *blcf->keys;
+    cur.old = NULL;
+    st = bc_offer_decode(o, buf, s, len, &cur, (uint64_t) ngx_time());
+    if (st == BC_OFFER_BAD_MAC && blcf->keys->old != NULL) {
+        *why = "the page's offer was made under the secret being rotated "
+               "out: reload the page";
+        return NGX_DECLINED;
+    }
     if (st != BC_OFFER_OK) {
         *why = bc_offer_status_str(st);
         return NGX_DECLINED;

@@ -397,6 +397,9 @@ ngx_http_bitcache_redis_setup_reply(redisAsyncContext *ac, void *r,
     void *privdata)
 {
     redisReply  *reply = r;
+    size_t       i, n;
+    u_char       text[128];
+    ngx_str_t    said;
 
     if (reply == NULL) {
         return;
@@ -408,12 +411,22 @@ ngx_http_bitcache_redis_setup_reply(redisAsyncContext *ac, void *r,
         return;
     }
 
+    /* the error's words, printable only: under Sentinel the server may be
+     * one that a lying sentinel named, and a newline would forge a log line */
+    n = reply->str ? ngx_min(reply->len, sizeof(text)) : 0;
+    for (i = 0; i < n; i++) {
+        text[i] = (reply->str[i] >= 0x20 && reply->str[i] < 0x7f)
+                  ? (u_char) reply->str[i] : '?';
+    }
+    said.data = text;
+    said.len = n;
+
     /* never log the password: privdata names the command */
     ngx_log_error(NGX_LOG_ERR, bc_log, 0,
-                  "bitcache: redis %V: %s as user \"%V\" failed: %s",
+                  "bitcache: redis %V: %s as user \"%V\" failed: %V",
                   &bc_rcf->addr, (char *) privdata,
                   bc_rcf->user.len ? &bc_rcf->user : &bc_default_user,
-                  reply->str);
+                  &said);
 
     /*
      * Commands pipelined behind a refused AUTH would run as whoever the

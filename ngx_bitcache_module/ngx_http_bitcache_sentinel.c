@@ -105,6 +105,30 @@ ngx_http_bitcache_sentinel_parse(ngx_conf_t *cf,
 }
 
 
+/* A sentinel's words for the log: at most size bytes of s, every byte
+ * outside printable ASCII as '?', so that an answer holding a newline
+ * cannot write a line of its own into the error log. */
+static ngx_str_t *
+ngx_http_bitcache_sentinel_printable(ngx_str_t *out, u_char *buf, size_t size,
+    const char *s, size_t len)
+{
+    size_t  i;
+
+    if (s == NULL) {
+        len = 0;
+    }
+
+    out->len = ngx_min(len, size);
+    out->data = buf;
+
+    for (i = 0; i < out->len; i++) {
+        buf[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? (u_char) s[i] : '?';
+    }
+
+    return out;
+}
+
+
 static void
 ngx_http_bitcache_sentinel_reply(redisAsyncContext *ac, void *r,
     void *privdata)
@@ -113,6 +137,8 @@ ngx_http_bitcache_sentinel_reply(redisAsyncContext *ac, void *r,
     size_t                           len;
     unsigned                         n;
     redisReply                      *reply = r, *ip, *port;
+    ngx_str_t                        t1, t2;
+    u_char                           b1[128], b2[8];
     ngx_http_bitcache_redis_addr_t  *sa = privdata;
 
     if (reply == NULL || ac != bs_ac) {
@@ -134,9 +160,13 @@ ngx_http_bitcache_sentinel_reply(redisAsyncContext *ac, void *r,
     {
         ngx_log_error(NGX_LOG_ERR, bs_log, 0,
                       "bitcache: sentinel %V does not know the primary "
-                      "\"%V\": %s", &sa->text, &bs_rcf->master,
-                      reply->type == REDIS_REPLY_ERROR ? reply->str
-                                                       : "no address");
+                      "\"%V\": %V", &sa->text, &bs_rcf->master,
+                      reply->type == REDIS_REPLY_ERROR
+                      ? ngx_http_bitcache_sentinel_printable(&t1, b1,
+                                              sizeof(b1), reply->str,
+                                              reply->len)
+                      : ngx_http_bitcache_sentinel_printable(&t1, b1,
+                                              sizeof(b1), "no address", 10));
         ngx_http_bitcache_sentinel_next();
         return;
     }
@@ -149,9 +179,13 @@ ngx_http_bitcache_sentinel_reply(redisAsyncContext *ac, void *r,
     {
         ngx_log_error(NGX_LOG_ERR, bs_log, 0,
                       "bitcache: sentinel %V names the primary \"%V\" by "
-                      "\"%*s:%*s\": %s", &sa->text, &bs_rcf->master,
-                      ngx_min(ip->len, 64), ip->str,
-                      ngx_min(port->len, 8), port->str, why);
+                      "\"%V:%V\": %s", &sa->text, &bs_rcf->master,
+                      ngx_http_bitcache_sentinel_printable(&t1, b1, 64,
+                                                         ip->str, ip->len),
+                      ngx_http_bitcache_sentinel_printable(&t2, b2,
+                                                         sizeof(b2), port->str,
+                                                         port->len),
+                      why);
         ngx_http_bitcache_sentinel_next();
         return;
     }
@@ -182,16 +216,20 @@ ngx_http_bitcache_sentinel_auth_reply(redisAsyncContext *ac, void *r,
     void *privdata)
 {
     redisReply                      *reply = r;
+    ngx_str_t                        t;
+    u_char                           b[128];
     ngx_http_bitcache_redis_addr_t  *sa = privdata;
 
     if (reply != NULL && reply->type == REDIS_REPLY_ERROR) {
         /* the user, never the password */
         ngx_log_error(NGX_LOG_ERR, bs_log, 0,
-                      "bitcache: sentinel %V: AUTH as user \"%V\" failed: %s",
+                      "bitcache: sentinel %V: AUTH as user \"%V\" failed: %V",
                       &sa->text,
                       bs_rcf->sentinel_user.len ? &bs_rcf->sentinel_user
                                                 : &bs_default_user,
-                      reply->str);
+                      ngx_http_bitcache_sentinel_printable(&t, b, sizeof(b),
+                                                           reply->str,
+                                                           reply->len));
     }
 }
 

@@ -367,9 +367,13 @@ ngx_http_bitcache_status_read(ngx_http_bitcache_call_t *call,
         return;
     }
 
-    /* settled: the token, the same on every poll; its id derived under
-     * the invoice's own secret (the same across a rotation), its MAC
-     * under the current one */
+    /* settled: the token, the same on every poll; its id and its MAC
+     * under the invoice's own secret. A record only the secret being
+     * rotated out verifies gives a token of that secret, which dies when
+     * it is dropped: its product, token_ttl and max_downloads are not in
+     * the watcher's attestation, so whoever holds the old secret could
+     * otherwise re-MAC a paid invoice of theirs and carry a token of any
+     * product and lifetime under the new secret past the drop. */
     ngx_memzero(&t, sizeof(bc_token));
     if (!bc_invoice_token_id(t.id, ctx->id, ctx->rec_keys)) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
@@ -380,7 +384,7 @@ ngx_http_bitcache_status_read(ngx_http_bitcache_call_t *call,
     t.product = (const unsigned char *) ctx->rec.inv.product;
     t.product_len = ctx->rec.inv.product_len;
 
-    if (bc_token_encode(ctx->token, &t, blcf->keys) == 0) {
+    if (bc_token_encode(ctx->token, &t, ctx->rec_keys) == 0) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }

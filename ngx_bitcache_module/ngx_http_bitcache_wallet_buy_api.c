@@ -121,6 +121,7 @@ ngx_http_bitcache_wapi_buy(ngx_http_request_t *r, ngx_http_bitcache_wapi_t *ctx)
     ngx_str_t                      offer, key, again, product;
     ngx_table_elt_t               *h;
     bc_offer_status                st;
+    bc_keys                        cur;
     ngx_http_bitcache_wallet_t    *w = &ctx->w;
     ngx_http_bitcache_loc_conf_t  *blcf;
 
@@ -136,8 +137,19 @@ ngx_http_bitcache_wapi_buy(ngx_http_request_t *r, ngx_http_bitcache_wapi_t *ctx)
     }
     offer.data = (u_char *) o;
 
+    /* the current secret's offers only (see ngx_http_bitcache_body_offer):
+     * the purchase's token and ownership record take the offer's terms */
+    cur = *blcf->keys;
+    cur.old = NULL;
     st = bc_offer_decode(&w->offer, ctx->offer_buf, (const char *) offer.data,
-                         offer.len, blcf->keys, (uint64_t) ngx_time());
+                         offer.len, &cur, (uint64_t) ngx_time());
+    if (st == BC_OFFER_BAD_MAC && blcf->keys->old != NULL) {
+        ngx_http_bitcache_wapi_fail(r, ctx, NGX_HTTP_BAD_REQUEST, "bad_offer",
+                                    "the page's offer was made under the "
+                                    "secret being rotated out: reload the page",
+                                    NULL);
+        return;
+    }
     if (st != BC_OFFER_OK) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "bitcache: wallet %s: purchase refused: %s", w->widhex,

@@ -92,7 +92,7 @@ is($t->get("/bitcache/keys/films/s.bin?bitcache_token=$ktok_old")->{status}, 200
    'a sealed key wrapped under the old secret');
 
 my ($st, $inv) = post_offer($offer_old);
-is($st, 201, 'the old secret\'s offer: an invoice');
+is($st, 400, 'the old secret\'s offer: no invoice (only the current secret\'s offers make one)');
 $t->pay_invoice($inv_old->{id}, 12345, 1);
 $inv_old->{claim} = $t->claim_of($inv_old->{id});
 ok(status_of($inv_old)->{token}, 'the old secret\'s invoice, attested by the old key: a token');

@@ -209,13 +209,15 @@ like($out, qr/^audit: ok, it adds up$/m, '  its ledger adds up (entries of both 
 is($t->get("/files/a.bin?bitcache_token=$tok_paid_old")->{status}, 200,
    'rotating: the old paid invoice\'s token downloads');
 
+# an offer makes something of the current secret with the offer's terms: only
+# the current secret's offers are taken (t/99-rotation-redis-attacks.t)
 $r = post_offer($offer_old);
-is($r->{status}, 201, 'rotating: the old page\'s offer makes an invoice') or diag $r->{content};
-my $inv_from_old_offer = $r->{json};
+is($r->{status}, 400, 'rotating: the old page\'s offer makes no invoice (400)') or diag $r->{content};
+like($r->{content}, qr/rotated out: reload the page/, '  says to reload the page');
 
 $st = $t->invoice_status($inv_paid->{id});
 is($st->{state}, 'paid', 'rotating: the invoice paid before is paid');
-ok($st->{token} && $st->{token} ne $tok_paid_old, '  its token is minted again, under the new secret')
+is($st->{token}, $tok_paid_old, '  its token is the same, under the invoice\'s own (old) secret')
     or diag explain $st;
 is(tid($st->{token} // $tok_paid_old), tid($tok_paid_old), '  with the same id (the same downloads)');
 my $tok_paid_new = $st->{token};
@@ -308,10 +310,13 @@ $t->stop_watcher;
 reload(conf('%%DIR%%/secret', $new_pub), $tok_old, 402);
 
 is($t->get("/files/a.bin?bitcache_token=$tok_new")->{status}, 200, 'dropped: a new token downloads');
-is($t->get("/files/a.bin?bitcache_token=$tok_paid_new")->{status}, 200,
-   '  the token minted again while rotating downloads');
-is($t->get("/files/a.bin?bitcache_token=$tok_bought")->{status}, 200,
-   '  the token bought through the watcher downloads');
+# an invoice made before the rotation gives a token of the old secret (its
+# terms are not in the attestation: t/99-rotation-redis-attacks.t), which
+# stops with it
+is($t->get("/files/a.bin?bitcache_token=$tok_paid_new")->{status}, 402,
+   '  the token an old invoice gave while rotating is the old secret\'s: refused');
+is($t->get("/files/a.bin?bitcache_token=$tok_bought")->{status}, 402,
+   '  so is the token of an old invoice paid while rotating');
 is($t->get("/files/a.bin?bitcache_token=$tok_att_new")->{status}, 200,
    '  the token of the new key\'s attestation downloads');
 $r = $t->get("/files/a.bin?bitcache_token=$tok_old");
@@ -323,8 +328,6 @@ is($r->{status}, 400, 'dropped: the old page\'s offer is refused (400)');
 like($r->{content}, qr/offer/i, '  says why') or diag $r->{content};
 is(post_offer(offer_of('/files/a.bin')->{offer})->{status}, 201, '  a new page\'s offer is taken');
 
-is($t->invoice_status($inv_from_old_offer->{id})->{state}, 'new',
-   'dropped: the invoice made while rotating (from the old offer) is the new secret\'s');
 $st = $t->invoice_status($inv_paid->{id});
 ok(!$st->{token}, 'dropped: an old invoice mints no token');
 like($t->error_log, qr/invoice $inv_paid->{id} is invalid: invoice MAC does not verify/,
