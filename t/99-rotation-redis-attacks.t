@@ -126,7 +126,7 @@ for my $mode ($ENV{BC_MODES} ? split(/,/, $ENV{BC_MODES}) : qw(name ipv6 port0 p
     ok(BcTest::wait_until(sub { my $r = $fetch->(); $r->{status} == 200 && $r->{content} eq $data }, 10),
        '... served again once the sentinel tells the truth');
 }
-like($t->error_log, qr/names the primary "bc" by "localhost:\d+", not a numeric address/, 'a name is refused (no blocking getaddrinfo)');
+like($t->error_log, qr/names the primary "bc" by "localhost:\d+": not a numeric address/, 'a name is refused (no blocking getaddrinfo)');
 like($t->error_log, qr/did not answer within 500ms/, 'silence: timed out');
 
 ok(BcTest::wait_until(sub { $fds->() <= $fd0 + 1 }, 5), sprintf 'no connection leaked (%d fds before, %d after)', $fd0, $fds->());
@@ -153,7 +153,7 @@ unlike($t->error_log, qr/\nfake log line/, 'no answer of a sentinel or of the Re
 
 
 # the CLI (and the watcher, which connects the same way) through the lying sentinel
-for my $c (['name', qr/names the primary "bc" by "localhost", not a numeric address/],
+for my $c (['name', qr/names the primary "bc" by "localhost": not a numeric address/],
            ['errnl', qr/does not know "bc": ERR x\?fake log line/],
            ['garbage', qr/no sentinel named the primary/],
            ['silent', qr/no sentinel named the primary/]) {
