@@ -16,6 +16,7 @@ static ngx_str_t  ngx_http_bitcache_token_name = ngx_string("bitcache_token");
 
 static ngx_int_t ngx_http_bitcache_hide_token(ngx_http_request_t *r,
     ngx_str_t *token);
+static void ngx_http_bitcache_hide_all(u_char *p, u_char *last);
 
 
 ngx_int_t
@@ -69,6 +70,49 @@ ngx_http_bitcache_hide_token(ngx_http_request_t *r, ngx_str_t *token)
 
     ngx_memset(token->data, '*', token->len);
 
+    /* any other bitcache_token= (ngx_http_arg found the first; a query
+     * may repeat the name, in any case): masked too */
+    ngx_http_bitcache_hide_all(r->args.data, r->args.data + r->args.len);
+    line = ngx_strlchr(r->request_line.data,
+                       r->request_line.data + r->request_line.len, '?');
+    if (line != NULL) {
+        ngx_http_bitcache_hide_all(line + 1, last);
+    }
+
     token->data = copy;
     return NGX_OK;
+}
+
+
+/* '*' over the value of each bitcache_token= argument in p..last (a
+ * query: arguments split by '&', ended by a space in a request line) */
+static void
+ngx_http_bitcache_hide_all(u_char *p, u_char *last)
+{
+    size_t   len;
+    u_char  *arg;
+
+    len = ngx_http_bitcache_token_name.len;
+
+    for (arg = p; arg < last; /* void */) {
+
+        if ((size_t) (last - arg) > len && arg[len] == '='
+            && ngx_strncasecmp(arg, ngx_http_bitcache_token_name.data, len)
+               == 0)
+        {
+            for (p = arg + len + 1; p < last && *p != '&' && *p != ' '; p++) {
+                *p = '*';
+            }
+        }
+
+        while (arg < last && *arg != '&' && *arg != ' ') {
+            arg++;
+        }
+
+        if (arg == last || *arg == ' ') {
+            break;
+        }
+
+        arg++;                                          /* '&' */
+    }
 }
