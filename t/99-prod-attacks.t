@@ -246,6 +246,75 @@ my $after = $t->get('/metrics')->{content};
 my ($paid2) = $after =~ /bitcache_responses_total\{status="paid",code="200"\} (\d+)/;
 ok(defined $paid2 && $paid2 >= $paid, 'reloads: the counters go on') or diag "$paid -> " . ($paid2 // 'none');
 
+# --- the watcher's metrics port, from the host -----------------------------------------
+
+note 'stage: node ' . time;
+$t->stop_nginx;
+$t->start_node;
+$t->fund_wallet;
+$t->start_nginx($t->selling_http('location /files/ { bitcache on; bitcache_confirmations 1; }'));
+
+# a flood of hostile clients on $port until $stop exists: $k silent or
+# dribbling connections at a time (each a byte every 0.3 s, never a whole
+# head), one 100 kB line without LF, NUL bytes, a full request never read
+sub flood {
+    my ($port, $k, $stop) = @_;
+    my $pid = fork // die;
+    return $pid if $pid;
+    my @s;
+    my $i = 0;
+    while (!-e $stop) {
+        @s = grep { $_->connected } @s;
+        while (@s < $k) {
+            my $c = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port", Timeout => 1,
+                                          Blocking => 1) or last;
+            my $kind = $i++ % 5;
+            if ($kind == 1) { syswrite $c, 'X' x 100_000 }
+            elsif ($kind == 2) { syswrite $c, "GET /metrics\0\0\0 HTTP/1.1\r\n\r\n" }
+            elsif ($kind == 3) { syswrite $c, "GET /metrics HTTP/1.1\r\n\r\n" }   # never read
+            push @s, $c;
+        }
+        for my $c (@s) { syswrite $c, 'G' if $c->connected }
+        sleep 0.3;
+    }
+    exit 0;
+}
+
+note 'stage: node up ' . time;
+my $MPORT = BcTest::free_port();
+$t->start_watcher(poll => 1000, args => ['--metrics', "127.0.0.1:$MPORT"]);
+BcTest::wait_port($MPORT, 1, 20) or BAIL_OUT('no metrics port: ' . $t->watcher_log);
+my $ua = HTTP::Tiny->new(timeout => 10, keep_alive => 0);
+is($ua->get("http://127.0.0.1:$MPORT/metrics")->{status}, 200, 'watcher: a scrape answers');
+
+my $STOP = $t->dir . '/flood.stop';
+my $fpid = flood($MPORT, 40, $STOP);
+sleep 2;
+my $inv = $t->new_invoice('/files/book.pdf');
+$t->send_sats($inv->{address}, 12_345);
+my $t0 = time;
+$t->mine(1);
+my $settled = BcTest::wait_until(sub { ($t->invoice($inv->{id})->{state} // '') eq 'paid' }, 60);
+my $took = time - $t0;
+ok($settled, 'host: 40 hostile clients on the metrics port: the payment is still settled');
+cmp_ok($took, '<', 15, "host: ... within 15 s (took ${\ sprintf '%.1f', $took} s)");
+like($t->watcher_log, qr/leader/, 'host: the watcher led');
+unlike($t->watcher_log, qr/standby|lost the lease/i, 'host: and never lost its lease');
+kill 0, $t->{pids}{watcher} and pass('host: the watcher is alive under the flood');
+# many connections at once, beyond the backlog
+my $T = time;
+my @many = map { IO::Socket::INET->new(PeerAddr => "127.0.0.1:$MPORT", Blocking => 0) } 1 .. 300;
+note sprintf 'stage: 300 connects %.1f s', time - $T;
+@many = ();
+$t->write_file('flood.stop', '');
+waitpid $fpid, 0;
+note sprintf 'stage: flood stopped %.1f s', time - $T;
+my $ok = BcTest::wait_until(sub { ($ua->get("http://127.0.0.1:$MPORT/metrics")->{status} // 0) == 200 }, 10);
+note sprintf 'stage: scrape %.1f s', time - $T;
+ok($ok, 'host: after the flood a scrape answers again');
+unlike($t->watcher_log, qr/metrics: \d+ bytes do not fit/, 'host: the exposition fits its buffer');
+$t->stop_watcher;
+
 unlike($t->error_log, qr/\[(alert|emerg|crit)\]|signal 11|exited on signal/, 'nginx: no alert or crash');
 
 done_testing;
