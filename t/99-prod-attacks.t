@@ -315,6 +315,31 @@ ok($ok, 'host: after the flood a scrape answers again');
 unlike($t->watcher_log, qr/metrics: \d+ bytes do not fit/, 'host: the exposition fits its buffer');
 $t->stop_watcher;
 
+# two watchers with the tightest lease --poll allows (twice it): a flood
+# on the leader's metrics port stretches each of its sleeps by up to 1 s,
+# past the lease; a stranger on the host must not move the lease
+{
+    my $P = BcTest::free_port();
+    $t->start_watcher(name => 'wa', poll => 500, args => ['--lease', 1000, '--metrics', "127.0.0.1:$P"]);
+    BcTest::wait_until(sub { $t->watcher_log('wa') =~ /leader|--lease/ }, 20);
+    if ($t->watcher_log('wa') =~ /--lease/) {
+        like($t->watcher_log('wa'), qr/--metrics/,
+             'host: --metrics with a lease a stalled scrape could outlast: refused at start');
+    } else {
+        $t->start_watcher(name => 'wb', poll => 500, args => ['--lease', 1000]);
+        sleep 2;
+        unlink $STOP;
+        my $f = flood($P, 20, $STOP);
+        sleep 8;
+        $t->write_file('flood.stop', '');
+        waitpid $f, 0;
+        unlike($t->watcher_log('wb'), qr/leader/,
+               'host: a flood on the leader\'s metrics port does not hand the lease to the standby');
+        $t->stop_watcher('wb');
+    }
+    $t->stop_watcher('wa');
+}
+
 unlike($t->error_log, qr/\[(alert|emerg|crit)\]|signal 11|exited on signal/, 'nginx: no alert or crash');
 
 done_testing;
