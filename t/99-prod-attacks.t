@@ -66,6 +66,9 @@ my $http = <<"CONF";
             bitcache_wallet "$WALLET";
         }
         location = /metrics { bitcache_metrics; }
+        location /plain/ { }
+        location = /gone { return 410; }
+        location /redir/ { rewrite ^/redir/(.*)\$ /files/\$1 last; }
     }
 CONF
 $t->start_nginx($http);
@@ -167,11 +170,23 @@ $r = $t->get("/limited/c.bin?bitcache_token=$tok4");
 is($r->{status}, 503, 'limit_req refuses the second request: 503');
 $n += 2;
 wait_lines($LOG, $n);
-TODO: {
-    local $TODO = 'a token in the query of a request refused before the access phase '
-                . '(limit_req, limit_conn, a rewrite-phase return) is logged as sent';
-    no_token_in_logs('a request refused by limit_req', $tok4);
-}
+no_token_in_logs('a request refused by limit_req (preaccess)', $tok4);
+# the first, allowed one still used its token (the post-read copy)
+like((split /\n/, slurp($LOG))[-2], qr/ 200 .*bitcache=paid/, 'limit_req: the first request was paid');
+# a location without the module, and a server-level return: hidden too
+my $tok5 = $t->grant('/files/book.pdf');
+$r = $t->get("/plain/x?bitcache_token=$tok5");
+$r = $t->get("/gone?a=1&bitcache_token=$tok5");
+is($r->{status}, 410, 'a return in the rewrite phase: 410');
+$n += 2;
+wait_lines($LOG, $n);
+no_token_in_logs('a location without the module, a rewrite-phase return', $tok5);
+# after an internal redirect (a rewrite to the paid location) the token still counts
+$r = $t->get("/redir/book.pdf?bitcache_token=$tok5");
+is($r->{status}, 200, 'an internal redirect keeps the token (the copy, not the stars)');
+$n++;
+wait_lines($LOG, $n);
+no_token_in_logs('an internal redirect', $tok5);
 
 # a forged token (its MAC wrong): no "id" of the sender's choosing is logged
 my $forged = mint_token("\x01" x 32, "\xab" x 16, time + 3600, 1, '/files/book.pdf');
