@@ -84,6 +84,13 @@ ngx_http_bitcache_post_read_handler(ngx_http_request_t *r)
 }
 
 
+ngx_flag_t
+ngx_http_bitcache_token_in_query(ngx_http_request_t *r)
+{
+    return ngx_http_bitcache_saved(r) != NULL;
+}
+
+
 ngx_int_t
 ngx_http_bitcache_token_find_init(ngx_conf_t *cf)
 {

@@ -188,6 +188,18 @@ $n++;
 wait_lines($LOG, $n);
 no_token_in_logs('an internal redirect', $tok5);
 
+# a paid HTML page opened with ?bitcache_token=: its own links and
+# resources would send the URL, token and all, as Referer (into this
+# host's "combined" log, $http_referer, unmasked): the answer says no-referrer
+$t->make_file('files/page.html', 100);
+my $tok6 = $t->grant('/files/page.html');
+$r = $t->get("/files/page.html?bitcache_token=$tok6");
+is($r->{status}, 200, 'a paid page by ?bitcache_token=: 200');
+is($r->{headers}{'referrer-policy'} // '', 'no-referrer',
+   'web: ... with Referrer-Policy: no-referrer (no token in a later Referer)');
+$n++;
+wait_lines($LOG, $n);
+
 # a forged token (its MAC wrong): no "id" of the sender's choosing is logged
 my $forged = mint_token("\x01" x 32, "\xab" x 16, time + 3600, 1, '/files/book.pdf');
 $r = $t->get("/files/book.pdf?bitcache_token=$forged");
