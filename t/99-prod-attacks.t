@@ -366,6 +366,25 @@ $t->stop_watcher;
     }
     $t->stop_watcher('wa');
 }
+# the least lease that --metrics now allows, twice (poll + 1 s): the flood
+# leaves it with the leader
+{
+    my $P = BcTest::free_port();
+    $t->start_watcher(name => 'wc', poll => 500, args => ['--lease', 3000, '--metrics', "127.0.0.1:$P"]);
+    BcTest::wait_until(sub { $t->watcher_log('wc') =~ /leader/ }, 20);
+    like($t->watcher_log('wc'), qr/leader/, 'host: --poll 500 --lease 3000 --metrics: starts and leads');
+    $t->start_watcher(name => 'wd', poll => 500, args => ['--lease', 3000]);
+    sleep 2;
+    unlink $STOP;
+    my $f = flood($P, 20, $STOP);
+    sleep 10;
+    $t->write_file('flood.stop', '');
+    waitpid $f, 0;
+    unlike($t->watcher_log('wd'), qr/leader/, 'host: a 10 s flood on its metrics port leaves the lease with the leader');
+    unlike($t->watcher_log('wc'), qr/lost the lease/, 'host: ... which never lost it');
+    $t->stop_watcher('wd');
+    $t->stop_watcher('wc');
+}
 
 unlike($t->error_log, qr/\[(alert|emerg|crit)\]|signal 11|exited on signal/, 'nginx: no alert or crash');
 
