@@ -298,6 +298,15 @@ cmd_watch(int argc, char **argv)
         return usage_error("watch", "--lease (%ld ms) must be at least twice --poll (%ld ms)",
                            w.lease_ms, w.poll_ms);
     }
+    /* a scrape (or a client that says nothing) holds a sleep up to
+     * METRICS_CLIENT_MS longer: a stranger on the metrics port must not
+     * make the lease lapse between two renewals */
+    if (metrics && w.lease_ms < 2 * (w.poll_ms + METRICS_CLIENT_MS)) {
+        return usage_error("watch", "--lease (%ld ms) must be at least twice --poll and "
+                           "%d ms (%ld ms) with --metrics: a scrape may hold the watcher "
+                           "%d ms between rounds", w.lease_ms, METRICS_CLIENT_MS,
+                           2 * (w.poll_ms + METRICS_CLIENT_MS), METRICS_CLIENT_MS);
+    }
     if ((rc = load_key(&w, keyfile)) != 0) {
         return rc;
     }

@@ -22,7 +22,6 @@
 #include "watch_metrics.h"
 #include "watch_redis.h"
 
-#define METRICS_CLIENT_MS 1000
 #define METRICS_HEAD_MAX  8192
 #define METRICS_BODY_MAX  16384
 

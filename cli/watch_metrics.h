@@ -8,6 +8,11 @@
 
 #include "watcher.h"
 
+/* A client's time to send its request head and read the answer: a scrape
+ * can stretch a sleep between rounds by this much (so the lease must
+ * outlast twice --poll and this, watch.c) */
+#define METRICS_CLIENT_MS 1000
+
 /* Listens on addr ("127.0.0.1:9101", "[::1]:9101"); 0 and the reason in
  * err when addr is not that or cannot be bound. */
 int metrics_listen(watcher *w, const char *addr, char *err, size_t errlen);

@@ -90,6 +90,13 @@ ngx_int_t ngx_http_bitcache_access_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_bitcache_find_token(ngx_http_request_t *r,
     ngx_str_t *token);
 
+/* The post-read handler that hides a ?bitcache_token= from the logs of
+ * every request, before any other module may refuse or log it. */
+ngx_int_t ngx_http_bitcache_token_find_init(ngx_conf_t *cf);
+
+/* 1 if r's query carried a bitcache_token= (hidden since post-read) */
+ngx_flag_t ngx_http_bitcache_token_in_query(ngx_http_request_t *r);
+
 /* Sends a complete short response (HTML, or JSON for Accept:
  * application/json) with Cache-Control: no-store and finalizes r. */
 void ngx_http_bitcache_reply(ngx_http_request_t *r, ngx_uint_t status,

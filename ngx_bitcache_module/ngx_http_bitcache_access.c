@@ -439,6 +439,22 @@ ngx_http_bitcache_header_filter(ngx_http_request_t *r)
 
     ctx = ngx_http_bitcache_access_ctx(r);
 
+    /* a page paid by ?bitcache_token=: its links and resources must not
+     * send that URL on as a Referer (to other sites, or to this host's
+     * logs as $http_referer, which nothing masks) */
+    if (ctx != NULL && ctx->state == NGX_HTTP_BITCACHE_ALLOWED
+        && ctx->keyfetch == NULL            /* its reply has it already */
+        && r == r->main && ngx_http_bitcache_token_in_query(r))
+    {
+        static ngx_str_t  no_referrer = ngx_string("no-referrer");
+
+        if (ngx_http_bitcache_add_header(r, "Referrer-Policy", &no_referrer)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
     /* a key's answer (ctx->keyfetch) carries none of the file */
     if (ctx == NULL || ctx->state != NGX_HTTP_BITCACHE_ALLOWED
         || ctx->unlimited || ctx->keyfetch != NULL)

@@ -612,7 +612,8 @@ ngx_http_bitcache_postconfiguration(ngx_conf_t *cf)
     }
 
     if (ngx_http_bitcache_metrics_init(cf) != NGX_OK
-        || ngx_http_bitcache_outcome_init(cf) != NGX_OK)
+        || ngx_http_bitcache_outcome_init(cf) != NGX_OK
+        || ngx_http_bitcache_token_find_init(cf) != NGX_OK)
     {
         return NGX_ERROR;
     }
