@@ -11,6 +11,7 @@ rport=${BITCACHE_DEMO_REDIS_PORT:-6402}
 nport=${BITCACHE_DEMO_NODE_PORT:-18402}
 wport=${BITCACHE_DEMO_WALLET_PORT:-18403}
 cport=${BITCACHE_DEMO_CREATOR_PORT:-8403}
+mport=${BITCACHE_DEMO_WATCHER_METRICS_PORT:-18404}
 key=demo
 # the creator's wallet: a testnet/regtest account key (its private half is not here)
 wallet="wpkh(tpubDDPRy5xWxJTuVmsh7YRzK8o2EdMWgn4t41fTLxXRgyRN7EKvN2L8BKCFC1gUfPu8Xp6rr667Yc26zrXsiBZsgBc8dQiYnhPNk2Q7CsBrer5/0/*)"
@@ -58,7 +59,8 @@ xonly=$("$root/build/bitcache" keygen "$dir/watcher.key")
 printf '%s\n' "$key" > "$dir/rpc.pw" && chmod 600 "$dir/rpc.pw"
 nohup "$root/build/bitcache" watch --rpc "http://127.0.0.1:$nport/" --rpc-user x \
     --rpc-password-file "$dir/rpc.pw" --redis "127.0.0.1:$rport" --key "$dir/watcher.key" \
-    --secret "$dir/secret" --network regtest --poll 500 > "$dir/logs/watcher.log" 2>&1 &
+    --secret "$dir/secret" --network regtest --poll 500 --metrics "127.0.0.1:$mport" \
+    > "$dir/logs/watcher.log" 2>&1 &
 echo $! > "$dir/logs/watcher.pid"
 
 sed -e "s|@ROOT@|$root|g" -e "s|@DIR@|$dir|g" -e "s|@PORT@|$port|g" -e "s|@CPORT@|$cport|g" -e "s|@RPORT@|$rport|g" \
@@ -113,6 +115,7 @@ Bitcache demo is running: a shop on a regtest bitcoin node.
 
   Creator: build/bitcache product set /files/novel.txt --price "0.0002 BTC" --title "A Novel" \\
              --secret $dir/secret --redis 127.0.0.1:$rport
-  Logs:    $dir/logs/ (error.log, watcher.log, node.log)
+  Metrics: http://127.0.0.1:$port/metrics (nginx) and http://127.0.0.1:$mport/metrics (the watcher)
+  Logs:    $dir/logs/ (error.log, watcher.log, node.log; access.log has \$bitcache_status and friends)
   Stop:    make demo-stop
 EOF
