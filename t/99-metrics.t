@@ -252,7 +252,13 @@ is(v($m5, 'bitcache_sent_bytes_total'), $bytes, 'reload: bytes kept');
 is(v($m5, 'bitcache_invoices_created_total'), v($m4, 'bitcache_invoices_created_total'), 'reload: invoices kept');
 # and the new workers count on from there
 is($t->get("/files/book.pdf?bitcache_token=$tok")->{status}, 200, 'a download after the reload');
-my ($r6, $m6) = scrape();
+# counted in the log phase, after the last byte went out: the scrape may
+# reach the other worker first, so wait for it (a clean-clone run once lost
+# that race)
+my ($r6, $m6);
+BcTest::wait_until(sub { ($r6, $m6) = scrape('quiet');
+                         v($m6, 'bitcache_downloads_total') == $before + 1 }, 5);
+is($r6->{status}, 200, 'scrape: 200');
 is(v($m6, 'bitcache_downloads_total'), $before + 1, 'after the reload: counted on');
 
 # --- the directive's context ---------------------------------------------------
