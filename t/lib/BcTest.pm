@@ -18,6 +18,10 @@ our $ROOT = abs_path(dirname(__FILE__) . '/../..');
 our $MODULE = "$ROOT/build/ngx_http_bitcache_module.so";
 our $CLI = "$ROOT/build/bitcache";
 
+# make test's time limit (scripts/test-file.sh) ends a file with SIGTERM:
+# exit so that DESTROY and END stop the servers this test started
+$SIG{TERM} = sub { print STDERR "# terminated\n"; exit 143 };
+
 sub new {
     my ($class) = @_;
     my $dir = tempdir('bitcache-test-XXXXXX', TMPDIR => 1, CLEANUP => !$ENV{BC_KEEP});
