@@ -16,24 +16,7 @@
 
 #define POLL_SECONDS    2
 
-/* ---- what the host says, made safe for a terminal -------------------- */
-
-/* A string from the host or the header, for one line of stderr: as
- * bc_log_escape writes it (no control byte or terminal escape gets
- * through), cut to what buf holds. */
-static const char *
-shown(const char *s, size_t len, char *buf, size_t cap)
-{
-    size_t max = (cap - 4) / 4, n;
-
-    n = bc_log_escape(buf, (const unsigned char *) s, len < max ? len : max);
-    if (len > max) {
-        memcpy(buf + n, "...", 3);
-        n += 3;
-    }
-    buf[n] = '\0';
-    return buf;
-}
+/* ---- the host's JSON (its strings reach the terminal by bc_log_text) --- */
 
 static const char *
 jstr(json_t *o, const char *name)
@@ -76,10 +59,10 @@ status_error(open_host *o, const char *what, const http_answer *a, char *err, si
     const char *e = j ? jstr(j, "error") : NULL, *r = j ? jstr(j, "reason") : NULL;
     char b1[256], b2[256], p[1024];
 
-    shown((const char *) o->h->product, o->h->product_len, p, sizeof(p));
+    bc_log_text(p, sizeof(p), o->h->product, o->h->product_len);
     if (a->status == 402) {
         snprintf(err, errlen, "%s: the host wants payment (402): %s", what,
-                 r ? shown(r, strlen(r), b1, sizeof(b1)) : "no reason given");
+                 r ? bc_log_text(b1, sizeof(b1), r, strlen(r)) : "no reason given");
     } else if (a->status == 404 && e && strcmp(e, "not_sealed") == 0) {
         snprintf(err, errlen, "%s: the host has no key for %s (404 not_sealed: never "
                  "sealed there, or its key was deleted); nothing paid", what, p);
@@ -88,14 +71,14 @@ status_error(open_host *o, const char *what, const http_answer *a, char *err, si
                  "nothing paid", what, p);
     } else if (a->status == 409) {
         snprintf(err, errlen, "%s: the host's key record for %s is invalid (409 %s); "
-                 "ask the host", what, p, e ? shown(e, strlen(e), b1, sizeof(b1)) : "");
+                 "ask the host", what, p, e ? bc_log_text(b1, sizeof(b1), e, strlen(e)) : "");
     } else if (a->status == 503) {
         snprintf(err, errlen, "%s: the host is busy or its storage is down (503); "
                  "try again later", what);
     } else {
         snprintf(err, errlen, "%s: HTTP %ld from the host%s%s%s%s", what, a->status,
-                 e || r ? ": " : "", e ? shown(e, strlen(e), b1, sizeof(b1)) : "",
-                 e && r ? ", " : "", r ? shown(r, strlen(r), b2, sizeof(b2)) : "");
+                 e || r ? ": " : "", e ? bc_log_text(b1, sizeof(b1), e, strlen(e)) : "",
+                 e && r ? ", " : "", r ? bc_log_text(b2, sizeof(b2), r, strlen(r)) : "");
     }
     json_decref(j);
 }
@@ -163,14 +146,14 @@ open_host_offer(open_host *o, char *err, size_t errlen)
         snprintf(err, errlen, "the host sells another key of this product (key id %s), "
                  "this copy was sealed with %s: it would not open, so nothing is paid; "
                  "get a copy sealed with the host's current key",
-                 id ? shown(id, strlen(id), b, sizeof(b)) : "none", o->id_hex);
+                 id ? bc_log_text(b, sizeof(b), id, strlen(id)) : "none", o->id_hex);
         json_decref(j);
         return NULL;
     }
     if (jstr(j, "offer") == NULL) {
         id = jstr(j, "reason");
         snprintf(err, errlen, "the host does not offer this product for sale%s%s",
-                 id ? ": " : "", id ? shown(id, strlen(id), b, sizeof(b)) : "");
+                 id ? ": " : "", id ? bc_log_text(b, sizeof(b), id, strlen(id)) : "");
         json_decref(j);
         return NULL;
     }
@@ -213,7 +196,7 @@ wallet_refused(open_host *o, const http_answer *a, char *err, size_t errlen)
     } else if (a->status == 401 || a->status == 403) {
         snprintf(err, errlen, "buying from the wallet: the host refused it (%ld%s%s): "
                  "a wrong recovery code, or a frozen wallet", a->status, e ? " " : "",
-                 e ? shown(e, strlen(e), b, sizeof(b)) : "");
+                 e ? bc_log_text(b, sizeof(b), e, strlen(e)) : "");
     } else {
         status_error(o, "buying from the wallet", a, err, errlen);
     }
@@ -351,19 +334,19 @@ print_invoice(open_host *o, const char *id, const char *claim, uint64_t sats,
 {
     char title[1024], product[1024], btc[40], b1[256], b2[1024];
 
-    shown((const char *) o->h->product, o->h->product_len, product, sizeof(product));
+    bc_log_text(product, sizeof(product), o->h->product, o->h->product_len);
     if (o->h->title_len) {
         fprintf(stderr, "bitcache open: \"%s\" (%s) at %s\n",
-                shown((const char *) o->h->title, o->h->title_len, title, sizeof(title)),
+                bc_log_text(title, sizeof(title), o->h->title, o->h->title_len),
                 product, o->api);
     } else {
         fprintf(stderr, "bitcache open: %s at %s\n", product, o->api);
     }
     print_btc(btc, sizeof(btc), sats);
     fprintf(stderr, "bitcache open: pay %llu sats (%s BTC) to %s\n",
-            (unsigned long long) sats, btc, shown(address, strlen(address), b1, sizeof(b1)));
+            (unsigned long long) sats, btc, bc_log_text(b1, sizeof(b1), address, strlen(address)));
     if (bip21) {
-        fprintf(stderr, "bitcache open: %s\n", shown(bip21, strlen(bip21), b2, sizeof(b2)));
+        fprintf(stderr, "bitcache open: %s\n", bc_log_text(b2, sizeof(b2), bip21, strlen(bip21)));
     }
     fprintf(stderr, "bitcache open: waiting up to %llu s; if stopped, resume with: "
             "bitcache open %s -o %s --invoice %s --claim %s --host %s\n",
@@ -492,7 +475,7 @@ poll_once(open_host *o, const char *url, const char *const *headers, char *state
         snprintf(err, errlen, "the invoice is paid but the host does not take this claim");
         r = 0;
     } else if (s && strcmp(s, state) != 0) {
-        snprintf(state, statelen, "%s", shown(s, strlen(s), b, sizeof(b)));
+        snprintf(state, statelen, "%s", bc_log_text(b, sizeof(b), s, strlen(s)));
         fprintf(stderr, "bitcache open: invoice state: %s\n", state);
     }
     json_decref(j);
@@ -559,7 +542,7 @@ open_host_key(open_host *o, const char *token, unsigned char key[BC_SEALED_KEY_L
         j = answer_json(&a);
         k = j ? jstr(j, "reason") : NULL;
         snprintf(err, errlen, "the host refused the token (402): %s",
-                 k ? shown(k, strlen(k), b, sizeof(b)) : "no reason given");
+                 k ? bc_log_text(b, sizeof(b), k, strlen(k)) : "no reason given");
         goto done;
     }
     if (a.status != 200 || (j = answer_json(&a)) == NULL) {
@@ -570,7 +553,7 @@ open_host_key(open_host *o, const char *token, unsigned char key[BC_SEALED_KEY_L
     k = jstr(j, "key");
     if (kid == NULL || strcmp(kid, o->id_hex) != 0) {
         snprintf(err, errlen, "the host's key (id %s) is not this copy's (%s)",
-                 kid ? shown(kid, strlen(kid), b, sizeof(b)) : "none", o->id_hex);
+                 kid ? bc_log_text(b, sizeof(b), kid, strlen(kid)) : "none", o->id_hex);
         goto done;
     }
     if (k == NULL || strlen(k) != 2 * BC_SEALED_KEY_LEN

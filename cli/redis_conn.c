@@ -6,6 +6,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "escape.h"
 #include "redis_conn.h"
 #include "sentinel_reply.h"
 #include "token_record.h"
@@ -117,22 +118,6 @@ connect_addr(const char *addr, size_t len, struct timeval tv, const char *cmd)
     return redisConnectWithTimeout(host, (int) port, tv);
 }
 
-/* A server's words for stderr (the watcher's log): at most 127 bytes,
- * '?' for every byte outside printable ASCII, so that an answer holding a
- * newline (a lying sentinel, or the Redis it names) writes no line of its own. */
-static const char *
-printable(char *buf, size_t size, const char *s)
-{
-    size_t i;
-
-    if (s == NULL) s = "";
-    for (i = 0; i + 1 < size && s[i]; i++) {
-        buf[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
-    }
-    buf[i] = '\0';
-    return buf;
-}
-
 /* Asks the sentinels in turn for the primary of o->master; the first
  * answer wins. Writes "ip:port" into out. */
 static int
@@ -145,7 +130,7 @@ sentinel_primary(const redis_opts *o, const char *cmd, char *out, size_t outlen)
     redisReply *r;
     unsigned port;
     size_t len;
-    char said[128];
+    char said[512];
 
     while (*s) {
         comma = strchr(s, ',');
@@ -161,7 +146,7 @@ sentinel_primary(const redis_opts *o, const char *cmd, char *out, size_t outlen)
                     /* the user, never the password */
                     fprintf(stderr, "bitcache %s: sentinel %.*s: AUTH as user \"%s\" failed: %s\n",
                             cmd, (int) len, s, o->sentinel_user ? o->sentinel_user : "default",
-                            r ? printable(said, sizeof(said), r->str) : c->errstr);
+                            r ? bc_log_text(said, sizeof(said), r->str, r->len) : c->errstr);
                 }
                 if (r) freeReplyObject(r);
             }
@@ -182,12 +167,13 @@ sentinel_primary(const redis_opts *o, const char *cmd, char *out, size_t outlen)
                 /* a name would be resolved (DNS, blocking the watcher) */
                 fprintf(stderr, "bitcache %s: sentinel %.*s names the primary \"%s\" by "
                         "\"%s\": %s\n", cmd, (int) len, s, o->master,
-                        printable(said, sizeof(said), r->element[0]->str), why);
+                        bc_log_text(said, sizeof(said), r->element[0]->str,
+                                    r->element[0]->len), why);
             } else {
                 fprintf(stderr, "bitcache %s: sentinel %.*s does not know \"%s\": %s\n", cmd,
                         (int) len, s, o->master,
                         r == NULL ? c->errstr : r->type == REDIS_REPLY_ERROR
-                        ? printable(said, sizeof(said), r->str) : "no address");
+                        ? bc_log_text(said, sizeof(said), r->str, r->len) : "no address");
             }
             if (r) freeReplyObject(r);
         } else {
@@ -207,7 +193,7 @@ redis_open(const redis_opts *o, const char *cmd)
     struct timeval tv = { 5, 0 };
     redisContext *c;
     redisReply *r;
-    char primary[300], said[128];
+    char primary[300], said[512];
     const char *addr = o->addr;
 
     if (o->sentinel) {
@@ -261,7 +247,7 @@ redis_open(const redis_opts *o, const char *cmd)
             /* the user, never the password */
             fprintf(stderr, "bitcache %s: redis AUTH as user \"%s\" failed: %s\n",
                     cmd, o->user ? o->user : "default",
-                    r ? printable(said, sizeof(said), r->str) : c->errstr);
+                    r ? bc_log_text(said, sizeof(said), r->str, r->len) : c->errstr);
             if (r) freeReplyObject(r);
             redisFree(c);
             return NULL;
@@ -272,7 +258,7 @@ redis_open(const redis_opts *o, const char *cmd)
         r = redisCommand(c, "SELECT %d", o->db);
         if (r == NULL || r->type == REDIS_REPLY_ERROR) {
             fprintf(stderr, "bitcache %s: redis SELECT %d failed: %s\n", cmd,
-                    o->db, r ? printable(said, sizeof(said), r->str) : c->errstr);
+                    o->db, r ? bc_log_text(said, sizeof(said), r->str, r->len) : c->errstr);
             if (r) freeReplyObject(r);
             redisFree(c);
             return NULL;

@@ -3,7 +3,8 @@
  * control byte or < > &; bc_path_escape stays within 3 bytes a byte
  * and gives only path characters, never starting with "//";
  * bc_log_escape stays within 4 bytes a byte and gives only printable
- * ASCII without '"'. */
+ * ASCII without '"'; bc_log_text stays in its buffer, whatever its size,
+ * and gives the same text or its start and "...". */
 #include "fuzz.h"
 
 #include "escape.h"
@@ -62,6 +63,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (i = 0; i < n; i++) {
         FUZZ_ASSERT((unsigned char) out[i] >= 0x20 && (unsigned char) out[i] < 0x7f
                     && out[i] != '"');
+    }
+    {
+        char buf[64];
+        size_t cap = 8 + (size ? data[0] % (sizeof(buf) - 7) : 0), len;
+
+        memset(buf, 0x55, sizeof(buf));
+        bc_log_text(buf, cap, data, size);
+        len = strlen(buf);
+        FUZZ_ASSERT(len < cap);
+        for (i = cap; i < sizeof(buf); i++) {
+            FUZZ_ASSERT(buf[i] == 0x55);
+        }
+        FUZZ_ASSERT((len == n && memcmp(buf, out, n) == 0)
+                    || (len >= 3 && len - 3 < n && memcmp(buf, out, len - 3) == 0
+                        && memcmp(buf + len - 3, "...", 3) == 0));
+        FUZZ_ASSERT(len == n || n + 1 > cap);
     }
     free(out);
     return 0;

@@ -128,3 +128,32 @@ bc_log_escape(char *dst, const unsigned char *src, size_t len)
     }
     return (size_t) (d - dst);
 }
+
+
+const char *
+bc_log_text(char *buf, size_t cap, const void *src, size_t len)
+{
+    const unsigned char *s = src;
+    char one[4];
+    size_t n = 0, i, w, whole = 0;
+
+    if (s == NULL) {
+        len = 0;
+    }
+    for (i = 0; i < len; i++) {
+        whole += bc_log_escape(one, s + i, 1);
+    }
+    for (i = 0; i < len; i++) {
+        w = bc_log_escape(one, s + i, 1);
+        if (whole >= cap && n + w + 4 > cap) {
+            /* it does not all fit: keep room for "..." and the NUL */
+            memcpy(buf + n, "...", 3);
+            n += 3;
+            break;
+        }
+        memcpy(buf + n, one, w);
+        n += w;
+    }
+    buf[n] = '\0';
+    return buf;
+}

@@ -27,4 +27,11 @@ size_t bc_path_escape(char *dst, const unsigned char *src, size_t len);
  * number written (no NUL). */
 size_t bc_log_escape(char *dst, const unsigned char *src, size_t len);
 
+/* The same for a fixed buffer: src[0..len) escaped as above, cut with
+ * "..." where it would not fit in buf[0..cap), NUL-terminated; src NULL
+ * reads as "". For servers' words logged where no pool is at hand
+ * (connection errors) and the host's words on a terminal. cap is at
+ * least 8; returns buf. */
+const char *bc_log_text(char *buf, size_t cap, const void *src, size_t len);
+
 #endif

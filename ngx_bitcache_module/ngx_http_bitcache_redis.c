@@ -22,6 +22,7 @@
 
 #include <hiredis/async.h>
 
+#include "escape.h"
 #include "ngx_http_bitcache_redis.h"
 #include "ngx_http_bitcache_metrics.h"
 #include "ngx_http_bitcache_sentinel.h"
@@ -396,10 +397,8 @@ static void
 ngx_http_bitcache_redis_setup_reply(redisAsyncContext *ac, void *r,
     void *privdata)
 {
+    char         said[512];
     redisReply  *reply = r;
-    size_t       i, n;
-    u_char       text[128];
-    ngx_str_t    said;
 
     if (reply == NULL) {
         return;
@@ -411,22 +410,14 @@ ngx_http_bitcache_redis_setup_reply(redisAsyncContext *ac, void *r,
         return;
     }
 
-    /* the error's words, printable only: under Sentinel the server may be
-     * one that a lying sentinel named, and a newline would forge a log line */
-    n = reply->str ? ngx_min(reply->len, sizeof(text)) : 0;
-    for (i = 0; i < n; i++) {
-        text[i] = (reply->str[i] >= 0x20 && reply->str[i] < 0x7f)
-                  ? (u_char) reply->str[i] : '?';
-    }
-    said.data = text;
-    said.len = n;
-
-    /* never log the password: privdata names the command */
+    /* never log the password: privdata names the command. The error's words
+     * escaped: under Sentinel the server may be one that a lying sentinel
+     * named, and a newline would forge a log line */
     ngx_log_error(NGX_LOG_ERR, bc_log, 0,
-                  "bitcache: redis %V: %s as user \"%V\" failed: %V",
+                  "bitcache: redis %V: %s as user \"%V\" failed: %s",
                   &bc_rcf->addr, (char *) privdata,
                   bc_rcf->user.len ? &bc_rcf->user : &bc_default_user,
-                  &said);
+                  bc_log_text(said, sizeof(said), reply->str, reply->len));
 
     /*
      * Commands pipelined behind a refused AUTH would run as whoever the

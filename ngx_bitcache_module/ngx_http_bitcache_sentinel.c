@@ -12,6 +12,7 @@
 #include <ngx_core.h>
 #include <ngx_event.h>
 
+#include "escape.h"
 #include "sentinel_reply.h"
 #include "ngx_http_bitcache_sentinel.h"
 
@@ -105,40 +106,15 @@ ngx_http_bitcache_sentinel_parse(ngx_conf_t *cf,
 }
 
 
-/* A sentinel's words for the log: at most size bytes of s, every byte
- * outside printable ASCII as '?', so that an answer holding a newline
- * cannot write a line of its own into the error log. */
-static ngx_str_t *
-ngx_http_bitcache_sentinel_printable(ngx_str_t *out, u_char *buf, size_t size,
-    const char *s, size_t len)
-{
-    size_t  i;
-
-    if (s == NULL) {
-        len = 0;
-    }
-
-    out->len = ngx_min(len, size);
-    out->data = buf;
-
-    for (i = 0; i < out->len; i++) {
-        buf[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? (u_char) s[i] : '?';
-    }
-
-    return out;
-}
-
-
 static void
 ngx_http_bitcache_sentinel_reply(redisAsyncContext *ac, void *r,
     void *privdata)
 {
     char                             addr[BC_SENTINEL_IP_MAX + 1], why[64];
+    char                             b1[512], b2[32];
     size_t                           len;
     unsigned                         n;
     redisReply                      *reply = r, *ip, *port;
-    ngx_str_t                        t1, t2;
-    u_char                           b1[128], b2[8];
     ngx_http_bitcache_redis_addr_t  *sa = privdata;
 
     if (reply == NULL || ac != bs_ac) {
@@ -160,13 +136,10 @@ ngx_http_bitcache_sentinel_reply(redisAsyncContext *ac, void *r,
     {
         ngx_log_error(NGX_LOG_ERR, bs_log, 0,
                       "bitcache: sentinel %V does not know the primary "
-                      "\"%V\": %V", &sa->text, &bs_rcf->master,
+                      "\"%V\": %s", &sa->text, &bs_rcf->master,
                       reply->type == REDIS_REPLY_ERROR
-                      ? ngx_http_bitcache_sentinel_printable(&t1, b1,
-                                              sizeof(b1), reply->str,
-                                              reply->len)
-                      : ngx_http_bitcache_sentinel_printable(&t1, b1,
-                                              sizeof(b1), "no address", 10));
+                      ? bc_log_text(b1, sizeof(b1), reply->str, reply->len)
+                      : "no address");
         ngx_http_bitcache_sentinel_next();
         return;
     }
@@ -179,12 +152,9 @@ ngx_http_bitcache_sentinel_reply(redisAsyncContext *ac, void *r,
     {
         ngx_log_error(NGX_LOG_ERR, bs_log, 0,
                       "bitcache: sentinel %V names the primary \"%V\" by "
-                      "\"%V:%V\": %s", &sa->text, &bs_rcf->master,
-                      ngx_http_bitcache_sentinel_printable(&t1, b1, 64,
-                                                         ip->str, ip->len),
-                      ngx_http_bitcache_sentinel_printable(&t2, b2,
-                                                         sizeof(b2), port->str,
-                                                         port->len),
+                      "\"%s:%s\": %s", &sa->text, &bs_rcf->master,
+                      bc_log_text(b1, sizeof(b1), ip->str, ip->len),
+                      bc_log_text(b2, sizeof(b2), port->str, port->len),
                       why);
         ngx_http_bitcache_sentinel_next();
         return;
@@ -215,21 +185,18 @@ static void
 ngx_http_bitcache_sentinel_auth_reply(redisAsyncContext *ac, void *r,
     void *privdata)
 {
+    char                             b[512];
     redisReply                      *reply = r;
-    ngx_str_t                        t;
-    u_char                           b[128];
     ngx_http_bitcache_redis_addr_t  *sa = privdata;
 
     if (reply != NULL && reply->type == REDIS_REPLY_ERROR) {
         /* the user, never the password */
         ngx_log_error(NGX_LOG_ERR, bs_log, 0,
-                      "bitcache: sentinel %V: AUTH as user \"%V\" failed: %V",
+                      "bitcache: sentinel %V: AUTH as user \"%V\" failed: %s",
                       &sa->text,
                       bs_rcf->sentinel_user.len ? &bs_rcf->sentinel_user
                                                 : &bs_default_user,
-                      ngx_http_bitcache_sentinel_printable(&t, b, sizeof(b),
-                                                           reply->str,
-                                                           reply->len));
+                      bc_log_text(b, sizeof(b), reply->str, reply->len));
     }
 }
 

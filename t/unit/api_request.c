@@ -293,6 +293,25 @@ test_escape(void)
            "log escape: no line break, quote, backslash or terminal escape");
 }
 
+/* bc_log_text: a server's words in a fixed buffer (sentinel and Redis
+ * errors, the host's answers to `bitcache open`) */
+static void
+test_log_text(void)
+{
+    char buf[16], big[64];
+
+    is_str(bc_log_text(buf, sizeof(buf), "ERR x", 5), "ERR x", "log text: short words as they are");
+    is_str(bc_log_text(buf, sizeof(buf), "a\nb", 3), "a\\x0ab", "log text: a newline escaped");
+    is_str(bc_log_text(buf, sizeof(buf), NULL, 7), "", "log text: no words");
+    is_str(bc_log_text(buf, sizeof(buf), "abcdefghijklmnop", 16), "abcdefghijkl...",
+           "log text: cut with ... where the rest would not fit");
+    is_str(bc_log_text(big, sizeof(big), "\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n"
+                       "\r\n\r\n\r\n\r\n\r\n\r\n", 32),
+           "\\x0d\\x0a\\x0d\\x0a\\x0d\\x0a\\x0d\\x0a\\x0d\\x0a\\x0d\\x0a\\x0d\\x0a\\x0d...",
+           "log text: control bytes never overflow the buffer, none reaches the line whole");
+    ok(strlen(big) < sizeof(big), "log text: NUL-terminated inside the buffer");
+}
+
 static void
 test_claim(void)
 {
@@ -529,6 +548,7 @@ main(void)
     test_auth();
     test_cookies();
     test_escape();
+    test_log_text();
     test_claim();
     return done_testing();
 }
