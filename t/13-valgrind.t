@@ -39,17 +39,7 @@ $http =~ s{location /free/ \{ \}}{location /free/ { }
         location /bitcache/ { bitcache_network regtest; bitcache_watcher_key $xonly; bitcache_api; }};
 my $conf = $t->write_file('nginx.conf',
     "master_process off;\ndaemon off;\n" . $t->nginx_conf($http));
-my $vlog = $t->dir . '/valgrind.log';
-
-my $pid = fork // die;
-if (!$pid) {
-    exec 'valgrind', '--tool=memcheck', '--error-exitcode=99', '--track-origins=yes',
-         '--errors-for-leak-kinds=none', "--log-file=$vlog",
-         'nginx', '-p', $t->dir, '-c', $conf;
-    exit 127;
-}
-$t->{pids}{valgrind} = $pid;    # stopped by the harness if the test dies
-ok(BcTest::wait_port($t->{http_port}, 1, 60), 'nginx started under valgrind');
+$t->start_nginx_valgrind($conf);
 
 my $tok = $t->grant('/files/doc.bin', '--uses', 0);
 is($t->get('/files/doc.bin')->{status}, 402, 'no token');
@@ -145,14 +135,7 @@ for (1 .. 50) {
 }
 ok($ok, 'Redis continued: works again');
 
-delete $t->{pids}{valgrind};
-kill 'QUIT', $pid;
-waitpid $pid, 0;
-my $rc = $? >> 8;
-open my $fh, '<', $vlog or die;
-my $report = do { local $/; <$fh> };
-isnt($rc, 99, 'valgrind found no memory errors') or diag $report;
-like($report, qr/ERROR SUMMARY: 0 errors/, 'ERROR SUMMARY: 0 errors');
+$t->stop_nginx_valgrind;
 
 $t->check_log_clean;
 done_testing;

@@ -23,11 +23,7 @@ my $book = $t->make_file('files/book.pdf', 30_000); $t->make_file('files/b.pdf',
 $t->make_file("files/q$_.pdf", 1000) for 1 .. 8;
 $t->{http_port} = BcTest::free_port();
 my $conf = $t->write_file('nginx.conf', "master_process off;\ndaemon off;\n" . $t->nginx_conf($t->wallet_http('location /files/ { bitcache on; }', price => 500)));
-my $vlog = $t->dir . '/valgrind.log';
-my $pid = fork // die;
-if (!$pid) { exec 'valgrind', '--tool=memcheck', '--error-exitcode=99', '--track-origins=yes', '--errors-for-leak-kinds=none', "--log-file=$vlog", 'nginx', '-p', $t->dir, '-c', $conf; exit 127; }
-$t->{pids}{valgrind} = $pid;
-ok(BcTest::wait_port($t->{http_port}, 1, 60), 'started');
+$t->start_nginx_valgrind($conf);
 my $w = $t->wallet_open;
 my $r;
 $t->wallet_credit($w->{wallet}, 2000);
@@ -80,7 +76,5 @@ $t->redis('HSET', "bitcache:wal:$w->{wallet}", 'bal', 5);
 is($t->wallet_req('POST', '/wallet/buy', $w->{code}, { offer => $t->offer_of('/files/b.pdf') })->{status}, 409, 'a forged state: refused');
 $t->redis('SCRIPT', 'FLUSH');
 is($t->wallet_req('POST', '/wallet/settings', $w->{code}, { max_auto_price => 5 })->{status}, 409, 'settings on it after SCRIPT FLUSH: refused');
-kill 'QUIT', $pid; waitpid $pid, 0; delete $t->{pids}{valgrind};
-my $log = do { local $/; open my $fh, '<', $vlog; <$fh> };
-like($log, qr/ERROR SUMMARY: 0 errors/, 'valgrind clean') or diag $log;
+$t->stop_nginx_valgrind;
 done_testing;

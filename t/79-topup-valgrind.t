@@ -22,11 +22,7 @@ my $conf = $t->write_file('nginx.conf', "master_process off;\ndaemon off;\n"
     . $t->nginx_conf($t->wallet_http('location /files/ { bitcache on; }',
                      api => 'bitcache_wallet_max_balance 14000; bitcache_wallet_max_topup 9000;',
                      price => 500)));
-my $vlog = $t->dir . '/valgrind.log';
-my $pid = fork // die;
-if (!$pid) { exec 'valgrind', '--tool=memcheck', '--error-exitcode=99', '--track-origins=yes', '--errors-for-leak-kinds=none', "--log-file=$vlog", 'nginx', '-p', $t->dir, '-c', $conf; exit 127; }
-$t->{pids}{valgrind} = $pid;
-ok(BcTest::wait_port($t->{http_port}, 1, 60), 'started');
+$t->start_nginx_valgrind($conf);
 
 my $w = $t->wallet_open;
 my $wid = $w->{wallet};
@@ -80,7 +76,5 @@ is($bal->($wid), 9500, 'mended: credited');
 is($t->get("/bitcache/invoices/$d->{id}", 'X-Bitcache-Claim' => $d->{claim})->{status}, 200, 'the HTML page');
 ok($t->wallet_audit($wid)->{ok}, 'the audit: credits and the debit verify');
 
-kill 'QUIT', $pid; waitpid $pid, 0; delete $t->{pids}{valgrind};
-my $log = do { local $/; open my $fh, '<', $vlog; <$fh> };
-like($log, qr/ERROR SUMMARY: 0 errors/, 'valgrind clean') or diag $log;
+$t->stop_nginx_valgrind;
 done_testing;

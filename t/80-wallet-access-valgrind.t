@@ -26,15 +26,7 @@ my $http = $t->wallet_http(<<'LOC', price => 1000);
         location /dear/ { bitcache on; bitcache_price 90000; bitcache_wallet_autobuy on; }
 LOC
 my $conf = $t->write_file('nginx.conf', "master_process off;\ndaemon off;\n" . $t->nginx_conf($http));
-my $vlog = $t->dir . '/valgrind.log';
-my $pid = fork // die;
-if (!$pid) {
-    exec 'valgrind', '--tool=memcheck', '--error-exitcode=99', '--track-origins=yes',
-         '--errors-for-leak-kinds=none', "--log-file=$vlog", 'nginx', '-p', $t->dir, '-c', $conf;
-    exit 127;
-}
-$t->{pids}{valgrind} = $pid;
-ok(BcTest::wait_port($t->{http_port}, 1, 60), 'nginx started under valgrind');
+$t->start_nginx_valgrind($conf);
 
 my $w = $t->wallet_open;
 my $code = $w->{code};
@@ -102,13 +94,6 @@ $t->redis_signal('CONT');
 sleep 0.5;
 is($t->get('/files/g.bin', %auth)->{content}, $file{g}, 'Redis continued: auto-buy again');
 
-delete $t->{pids}{valgrind};
-kill 'QUIT', $pid;
-waitpid $pid, 0;
-my $rc = $? >> 8;
-open my $fh, '<', $vlog or die;
-my $report = do { local $/; <$fh> };
-isnt($rc, 99, 'valgrind found no memory errors') or diag $report;
-like($report, qr/ERROR SUMMARY: 0 errors/, 'ERROR SUMMARY: 0 errors');
+$t->stop_nginx_valgrind;
 $t->check_log_clean;
 done_testing;

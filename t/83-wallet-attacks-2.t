@@ -189,11 +189,7 @@ LOC
     $srv =~ s/listen 127\.0\.0\.1:%%PORT%%;/listen 127.0.0.1:$h2 http2;/ or die;
     $http .= "$srv\n";
     my $conf = $t->write_file('nginx-vg.conf', "master_process off;\ndaemon off;\n" . $t->nginx_conf($http));
-    my $vlog = $t->dir . '/valgrind.log';
-    my $pid = fork // die;
-    if (!$pid) { exec 'valgrind', '--tool=memcheck', '--error-exitcode=99', '--errors-for-leak-kinds=none', "--log-file=$vlog", 'nginx', '-p', $t->dir, '-c', $conf; exit 127; }
-    $t->{pids}{valgrind} = $pid;
-    ok(BcTest::wait_port($h2, 1, 60), 'under memcheck: started');
+    $t->start_nginx_valgrind($conf, origins => 0, port => $h2);
     my $node = "node $BcTest::ROOT/t/h2-buys.js $h2 'Bitcache $code'";
     my @p = map { "/files/f$_.bin" } 71 .. 76;
     my $out = `$node 2 0 @p`;                                   # reset while queued
@@ -213,9 +209,7 @@ LOC
     sleep 2;
     my $r = $t->get('/files/f29.bin', Authorization => "Bitcache $code");
     is($r->{status}, 200, '... the wallet buys again after all that');
-    kill 'QUIT', $pid; waitpid $pid, 0; delete $t->{pids}{valgrind};
-    my $log = do { local $/; open my $fh, '<', $vlog; <$fh> } // '';
-    like($log, qr/ERROR SUMMARY: 0 errors/, '... memcheck: no invalid read, write or free') or diag $log;
+    $t->stop_nginx_valgrind;
 }
 
 # ---- a Redis writer and a buyer: the reread's race ------------------------------

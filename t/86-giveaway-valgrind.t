@@ -28,16 +28,7 @@ my $http = $t->selling_http(<<'LOC');
         location /w/ { bitcache on; bitcache_free_first 5; bitcache_free_per_address 1h; }
 LOC
 my $conf = $t->write_file('nginx.conf', "master_process off;\ndaemon off;\n" . $t->nginx_conf($http));
-my $vlog = $t->dir . '/valgrind.log';
-my $pid = fork // die;
-if (!$pid) {
-    exec 'valgrind', '--tool=memcheck', '--error-exitcode=99', '--track-origins=yes',
-         '--errors-for-leak-kinds=none', "--log-file=$vlog",
-         'nginx', '-p', $t->dir, '-c', $conf;
-    exit 127;
-}
-$t->{pids}{valgrind} = $pid;
-ok(BcTest::wait_port($t->{http_port}, 1, 60), 'nginx started under valgrind');
+$t->start_nginx_valgrind($conf);
 
 my $ua = HTTP::Tiny->new(timeout => 60, max_redirect => 0, keep_alive => 0);
 sub claim {
@@ -91,12 +82,6 @@ $t->stop_redis;
 is(claim($w)->{status}, 503, 'Redis down: 503');
 is($ua->get($t->url('/w/w.bin'))->{status}, 503, 'Redis down: the 402 is 503');
 
-kill 'QUIT', $pid;
-waitpid $pid, 0;
-delete $t->{pids}{valgrind};
-my $rc = $? >> 8;
-my $log = do { local (@ARGV, $/) = $vlog; <> } // '';
-is($rc, 0, 'valgrind reported no error') or diag $log;
-unlike($log, qr/Invalid (read|write|free)|uninitialised|Mismatched free/, 'no invalid access in the log');
+$t->stop_nginx_valgrind;
 $t->check_log_clean;
 done_testing;

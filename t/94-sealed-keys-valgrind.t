@@ -52,16 +52,7 @@ for my $f (qw(films/a.bin films/b.bin g/g.bin plain/c.bin secret/d.bin ret/e.bin
     $id{"/$f"} = $t->seal($f, "$dir/$n.sealed", "/$f", $api);
 }
 my $conf = $t->write_file('nginx.conf', "master_process off;\ndaemon off;\n" . $t->nginx_conf($http));
-my $vlog = $t->dir . '/valgrind.log';
-my $pid = fork // die;
-if (!$pid) {
-    exec 'valgrind', '--tool=memcheck', '--error-exitcode=99', '--track-origins=yes',
-         '--errors-for-leak-kinds=none', "--log-file=$vlog",
-         'nginx', '-p', $t->dir, '-c', $conf;
-    exit 127;
-}
-$t->{pids}{valgrind} = $pid;
-ok(BcTest::wait_port($t->{http_port}, 1, 60), 'nginx started under valgrind');
+$t->start_nginx_valgrind($conf);
 
 sub req { $t->raw(@_) }
 sub json_of { my ($r) = @_; eval { decode_json($r->{content}) } || {} }
@@ -138,12 +129,6 @@ $r = key_get('/films/a.bin', $tu);
 is($r->{status}, 503, 'Redis down: 503');
 ok($r->{headers}{'retry-after'}, '... Retry-After');
 
-kill 'QUIT', $pid;
-waitpid $pid, 0;
-delete $t->{pids}{valgrind};
-my $rc = $? >> 8;
-my $log = do { local (@ARGV, $/) = $vlog; <> } // '';
-is($rc, 0, 'valgrind reported no error') or diag $log;
-unlike($log, qr/Invalid (read|write|free)|uninitialised|Mismatched free/, 'no invalid access in the log');
+$t->stop_nginx_valgrind;
 $t->check_log_clean;
 done_testing;

@@ -40,17 +40,7 @@ my $http = <<"CONF";
     }
 CONF
 my $conf = $t->write_file('nginx.conf', "master_process off;\ndaemon off;\n" . $t->nginx_conf($http));
-my $vlog = $t->dir . '/valgrind.log';
-
-my $pid = fork // die;
-if (!$pid) {
-    exec 'valgrind', '--tool=memcheck', '--error-exitcode=99', '--track-origins=yes',
-         '--errors-for-leak-kinds=none', "--log-file=$vlog",
-         'nginx', '-p', $t->dir, '-c', $conf;
-    exit 127;
-}
-$t->{pids}{valgrind} = $pid;
-ok(BcTest::wait_port($t->{http_port}, 1, 60), 'nginx started under valgrind');
+$t->start_nginx_valgrind($conf);
 
 my $ua = HTTP::Tiny->new(timeout => 30, max_redirect => 0, keep_alive => 0);
 sub post_json {
@@ -95,14 +85,7 @@ my $log = do { local (@ARGV, $/) = $t->dir . '/logs/bitcache.log'; <> };
 like($log, qr/^402 used_up /m, 'the log line of used up');
 like($log, qr/^503 redis_error /m, 'the log line of Redis down');
 
-delete $t->{pids}{valgrind};
-kill 'QUIT', $pid;
-waitpid $pid, 0;
-my $rc = $? >> 8;
-open my $fh, '<', $vlog or die;
-my $report = do { local $/; <$fh> };
-isnt($rc, 99, 'valgrind found no memory errors') or diag $report;
-like($report, qr/ERROR SUMMARY: 0 errors/, 'ERROR SUMMARY: 0 errors');
+$t->stop_nginx_valgrind;
 
 $t->check_log_clean;
 done_testing;
