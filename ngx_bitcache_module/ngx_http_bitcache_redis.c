@@ -456,6 +456,7 @@ ngx_http_bitcache_redis_connect(void)
     if (!bc_asking) {
         bc_asking = 1;
         ngx_http_bitcache_sentinel_ask(bc_rcf, bc_log,
+                                       ngx_http_bitcache_redis_attach,
                                        ngx_http_bitcache_redis_primary);
     }
 }

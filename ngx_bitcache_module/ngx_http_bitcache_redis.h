@@ -11,34 +11,10 @@
 #include <hiredis/hiredis.h>
 #include <hiredis/async.h>
 
+#include "ngx_http_bitcache_redis_conf.h"
+
 
 #define NGX_HTTP_BITCACHE_PREFIX_MAX  128
-
-
-typedef struct {
-    ngx_str_t    text;        /* as written, for logs */
-    ngx_str_t    host;        /* numeric IP, NUL-terminated */
-    ngx_int_t    port;
-} ngx_http_bitcache_redis_addr_t;
-
-
-typedef struct {
-    ngx_str_t    addr;        /* as written, for logs */
-    ngx_str_t    host;        /* numeric IP (resolved at config time) or unix path */
-    ngx_int_t    port;        /* 0 for a unix socket */
-    ngx_str_t    user;        /* ACL user (Redis 6+), empty: AUTH password */
-    ngx_str_t    password;
-    ngx_int_t    db;
-    ngx_msec_t   timeout;     /* connect and per-command */
-    ngx_str_t    prefix;      /* key prefix, "bitcache:" by default */
-    ngx_array_t *sentinels;   /* of ngx_http_bitcache_redis_addr_t, or NULL;
-                                 then host and port are the primary's, as
-                                 the sentinels last named it */
-    ngx_str_t    master;      /* the name the sentinels monitor */
-    ngx_str_t    sentinel_user;      /* the sentinels' own AUTH, if any */
-    ngx_str_t    sentinel_password;
-    unsigned     configured:1;
-} ngx_http_bitcache_redis_conf_t;
 
 
 /* Called with the reply, or with NULL when Redis is unreachable or the

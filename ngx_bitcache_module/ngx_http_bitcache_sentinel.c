@@ -23,13 +23,14 @@ static void ngx_http_bitcache_sentinel_finish(ngx_int_t rc, const char *why);
 
 static ngx_str_t  bs_default_user = ngx_string("default");
 
-static ngx_http_bitcache_redis_conf_t  *bs_rcf;
-static ngx_log_t                       *bs_log;
-static ngx_http_bitcache_sentinel_pt    bs_done;
-static redisAsyncContext               *bs_ac;       /* the question's */
-static ngx_uint_t                       bs_next;     /* sentinel to ask */
-static ngx_uint_t                       bs_asked;    /* this round */
-static ngx_event_t                      bs_timeout_ev;
+static ngx_http_bitcache_redis_conf_t        *bs_rcf;
+static ngx_log_t                             *bs_log;
+static ngx_http_bitcache_sentinel_attach_pt   bs_attach;
+static ngx_http_bitcache_sentinel_pt          bs_done;
+static redisAsyncContext                     *bs_ac;    /* the question's */
+static ngx_uint_t                             bs_next;  /* sentinel to ask */
+static ngx_uint_t                             bs_asked; /* this round */
+static ngx_event_t                            bs_timeout_ev;
 
 
 char *
@@ -284,7 +285,7 @@ ngx_http_bitcache_sentinel_next(void)
             continue;
         }
 
-        if (ac->err || ngx_http_bitcache_redis_attach(ac) != NGX_OK) {
+        if (ac->err || bs_attach(ac) != NGX_OK) {
             ngx_log_error(NGX_LOG_ERR, bs_log, 0, "bitcache: sentinel %V: %s",
                           &sa->text, ac->err ? ac->errstr
                                              : "no free connection");
@@ -343,7 +344,8 @@ ngx_http_bitcache_sentinel_finish(ngx_int_t rc, const char *why)
 
 void
 ngx_http_bitcache_sentinel_ask(ngx_http_bitcache_redis_conf_t *rcf,
-    ngx_log_t *log, ngx_http_bitcache_sentinel_pt done)
+    ngx_log_t *log, ngx_http_bitcache_sentinel_attach_pt attach,
+    ngx_http_bitcache_sentinel_pt done)
 {
     if (bs_done != NULL) {
         return;
@@ -351,6 +353,7 @@ ngx_http_bitcache_sentinel_ask(ngx_http_bitcache_redis_conf_t *rcf,
 
     bs_rcf = rcf;
     bs_log = log;
+    bs_attach = attach;
     bs_done = done;
     bs_asked = 0;
 
