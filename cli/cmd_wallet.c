@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "commands.h"
+#include "escape.h"
 #include "hex.h"
 #include "invoice_record.h"
 #include "records.h"
@@ -235,6 +236,7 @@ static int
 records_read(records *w, redisContext *c, const char *cmd, const wallet_opts *o, int watch)
 {
     char kwal[KEY_MAX], kled[KEY_MAX], ktop[KEY_MAX], kown[KEY_MAX];
+    char said[512];
     redisReply *r, *exec = NULL;
     int ok = 1, i, n;
 
@@ -261,7 +263,8 @@ records_read(records *w, redisContext *c, const char *cmd, const wallet_opts *o,
             return 0;
         }
         if (r->type == REDIS_REPLY_ERROR) {
-            fprintf(stderr, "bitcache %s: redis: %s\n", cmd, r->str);
+            fprintf(stderr, "bitcache %s: redis: %s\n", cmd,
+                    bc_log_text(said, sizeof(said), r->str, r->len));
             ok = 0;
         }
         if (watch && i > 0) {
@@ -776,6 +779,7 @@ wallet_repair(int argc, char **argv)
     char kwal[KEY_MAX], kled[KEY_MAX], ktop[KEY_MAX], kown[KEY_MAX], kbad[KEY_MAX],
          kownbad[KEY_MAX], last[24], seqs[32][24], idhex[2 * BC_INVOICE_ID_LEN + 1];
     unsigned char id[BC_INVOICE_ID_LEN];
+    char said[512];
     const char **v = NULL;
     size_t *len = NULL, i, nv, cmds = 0, dropped_own = 0, retopped = 0;
     bc_wallet_audit_out a;
@@ -944,7 +948,8 @@ wallet_repair(int argc, char **argv)
                 goto done;
             }
         } else if (r->type == REDIS_REPLY_ERROR) {
-            fprintf(stderr, "bitcache %s: redis: %s\n", cmd, r->str);
+            fprintf(stderr, "bitcache %s: redis: %s\n", cmd,
+                    bc_log_text(said, sizeof(said), r->str, r->len));
         }
         freeReplyObject(r);
     }

@@ -143,10 +143,13 @@ sentinel_primary(const redis_opts *o, const char *cmd, char *out, size_t outlen)
                     ? redisCommand(c, "AUTH %s %s", o->sentinel_user, o->sentinel_password)
                     : redisCommand(c, "AUTH %s", o->sentinel_password);
                 if (r == NULL || r->type == REDIS_REPLY_ERROR) {
-                    /* the user, never the password */
+                    /* the user, never the password: of the error only its
+                     * first word (the rest may quote the password) */
                     fprintf(stderr, "bitcache %s: sentinel %.*s: AUTH as user \"%s\" failed: %s\n",
                             cmd, (int) len, s, o->sentinel_user ? o->sentinel_user : "default",
-                            r ? bc_log_text(said, sizeof(said), r->str, r->len) : c->errstr);
+                            r ? bc_log_text(said, sizeof(said), r->str,
+                                            bc_error_word_len(r->str, r->len))
+                              : c->errstr);
                 }
                 if (r) freeReplyObject(r);
             }
@@ -244,10 +247,12 @@ redis_open(const redis_opts *o, const char *cmd)
             r = redisCommand(c, "AUTH %s", o->password);
         }
         if (r == NULL || r->type == REDIS_REPLY_ERROR) {
-            /* the user, never the password */
+            /* the user, never the password: of the error only its first
+             * word (the rest may quote the password) */
             fprintf(stderr, "bitcache %s: redis AUTH as user \"%s\" failed: %s\n",
                     cmd, o->user ? o->user : "default",
-                    r ? bc_log_text(said, sizeof(said), r->str, r->len) : c->errstr);
+                    r ? bc_log_text(said, sizeof(said), r->str, bc_error_word_len(r->str, r->len))
+                      : c->errstr);
             if (r) freeReplyObject(r);
             redisFree(c);
             return NULL;
@@ -273,6 +278,7 @@ redis_run(redisContext *c, const char *cmd, int argc, const char **argv,
     const size_t *argvlen)
 {
     redisReply *r;
+    char said[512];
 
     r = redisCommandArgv(c, argc, argv, argvlen);
     if (r == NULL) {
@@ -280,7 +286,8 @@ redis_run(redisContext *c, const char *cmd, int argc, const char **argv,
         return NULL;
     }
     if (r->type == REDIS_REPLY_ERROR) {
-        fprintf(stderr, "bitcache %s: redis %s: %s\n", cmd, argv[0], r->str);
+        fprintf(stderr, "bitcache %s: redis %s: %s\n", cmd, argv[0],
+                bc_log_text(said, sizeof(said), r->str, r->len));
         freeReplyObject(r);
         return NULL;
     }

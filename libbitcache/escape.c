@@ -137,10 +137,19 @@ bc_log_text(char *buf, size_t cap, const void *src, size_t len)
     char one[4];
     size_t n = 0, i, w, whole = 0;
 
+    if (cap < 4) {
+        /* no room for "...": nothing (callers give at least 8) */
+        if (cap > 0) {
+            buf[0] = '\0';
+        }
+        return buf;
+    }
     if (s == NULL) {
         len = 0;
     }
-    for (i = 0; i < len; i++) {
+    /* each byte takes at least one character: only the first cap bytes
+     * can tell whether the whole fits (a server may send megabytes) */
+    for (i = 0; i < len && i < cap; i++) {
         whole += bc_log_escape(one, s + i, 1);
     }
     for (i = 0; i < len; i++) {
@@ -156,4 +165,17 @@ bc_log_text(char *buf, size_t cap, const void *src, size_t len)
     }
     buf[n] = '\0';
     return buf;
+}
+
+
+size_t
+bc_error_word_len(const char *s, size_t len)
+{
+    const char *sp;
+
+    if (s == NULL) {
+        return 0;
+    }
+    sp = memchr(s, ' ', len);
+    return sp ? (size_t) (sp - s) : len;
 }

@@ -30,8 +30,16 @@ size_t bc_log_escape(char *dst, const unsigned char *src, size_t len);
 /* The same for a fixed buffer: src[0..len) escaped as above, cut with
  * "..." where it would not fit in buf[0..cap), NUL-terminated; src NULL
  * reads as "". For servers' words logged where no pool is at hand
- * (connection errors) and the host's words on a terminal. cap is at
- * least 8; returns buf. */
+ * (connection errors) and the host's words on a terminal. Reads at most
+ * cap bytes past the cut, whatever len is. A cap under 4 gives "";
+ * returns buf. */
 const char *bc_log_text(char *buf, size_t cap, const void *src, size_t len);
+
+/* The length of the first word of a server's error ("WRONGPASS",
+ * "NOAUTH", "ERR"). What follows may quote the command's arguments: a
+ * server that does not know AUTH (renamed, a proxy, a rogue one) repeats
+ * the password in its "unknown command" error, so an AUTH reply is
+ * logged by its first word only. */
+size_t bc_error_word_len(const char *s, size_t len);
 
 #endif

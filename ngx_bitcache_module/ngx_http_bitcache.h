@@ -136,6 +136,9 @@ ngx_int_t ngx_http_bitcache_read_body(ngx_http_request_t *r, size_t max,
 u_char *ngx_http_bitcache_escape_json(u_char *dst, ngx_str_t *src);
 /* & < > " ' as entities: dst needs room for 6 * src->len bytes. */
 u_char *ngx_http_bitcache_escape_html(u_char *dst, ngx_str_t *src);
+/* for the error log: escaped (bc_log_escape), at most
+ * NGX_HTTP_BITCACHE_LOG_MAX bytes of data, then "..." */
+#define NGX_HTTP_BITCACHE_LOG_MAX  1024
 ngx_str_t *ngx_http_bitcache_log_str(ngx_http_request_t *r, const void *data,
     size_t len);
 

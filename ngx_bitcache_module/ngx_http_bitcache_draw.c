@@ -11,6 +11,7 @@
 #include <ngx_http.h>
 
 #include "conditional.h"
+#include "escape.h"
 #include "hex.h"
 #include "range.h"
 #include "token_record.h"
@@ -341,6 +342,8 @@ ngx_http_bitcache_draw_done(ngx_http_bitcache_call_t *call, redisReply *reply)
     bc_record_status          st;
     ngx_http_bitcache_ctx_t  *ctx = call->data;
 
+    static ngx_str_t  not_a_number = ngx_string("not a number");
+
     if (reply == NULL) {
         ctx->state = NGX_HTTP_BITCACHE_UNAVAILABLE;
         ctx->reason = call->failure;
@@ -359,9 +362,11 @@ ngx_http_bitcache_draw_done(ngx_http_bitcache_call_t *call, redisReply *reply)
 
     if (reply->type != REDIS_REPLY_INTEGER) {
         ngx_log_error(NGX_LOG_ERR, ctx->request->connection->log, 0,
-                      "bitcache: unexpected redis reply: %s",
-                      reply->type == REDIS_REPLY_ERROR ? reply->str
-                                                        : "not a number");
+                      "bitcache: unexpected redis reply: %V",
+                      reply->type == REDIS_REPLY_ERROR
+                      ? ngx_http_bitcache_log_str(ctx->request, reply->str,
+                                                  reply->len)
+                      : &not_a_number);
         ctx->state = NGX_HTTP_BITCACHE_UNAVAILABLE;
         ctx->reason = "redis error";
         ngx_http_bitcache_call_resume(ctx->request);
@@ -482,6 +487,7 @@ static ngx_int_t ngx_http_bitcache_refund_send(ngx_http_bitcache_refund_t *rf,
 static void
 ngx_http_bitcache_refund_done(void *data, redisReply *reply)
 {
+    char                         said[512];
     ngx_http_bitcache_refund_t  *rf = data;
 
     if (reply != NULL && reply->type == REDIS_REPLY_ERROR) {
@@ -491,7 +497,9 @@ ngx_http_bitcache_refund_done(void *data, redisReply *reply)
         } else {
             ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
                           "bitcache: giving back %*s bytes failed: %s",
-                          rf->len[2], rf->arg[2], reply->str);
+                          rf->len[2], rf->arg[2],
+                          bc_log_text(said, sizeof(said), reply->str,
+                                      reply->len));
         }
     }
 

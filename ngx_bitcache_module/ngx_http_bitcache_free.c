@@ -358,6 +358,8 @@ ngx_http_bitcache_free_claimed(ngx_http_bitcache_call_t *call,
     ngx_http_request_t            *r = call->request;
     ngx_http_bitcache_free_ctx_t  *ctx = call->data;
 
+    static ngx_str_t  unexpected = ngx_string("an unexpected reply");
+
     if (reply == NULL) {
         ngx_http_bitcache_free_fail(r, NGX_HTTP_SERVICE_UNAVAILABLE,
                                     "unavailable", call->failure);
@@ -369,11 +371,12 @@ ngx_http_bitcache_free_claimed(ngx_http_bitcache_call_t *call,
         || reply->element[1]->type != REDIS_REPLY_INTEGER)
     {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "bitcache: giveaway of \"%V\": the claim failed: %s",
+                      "bitcache: giveaway of \"%V\": the claim failed: %V",
                       ngx_http_bitcache_log_str(r, ctx->product.data,
                                                 ctx->product.len),
-                      reply->type == REDIS_REPLY_ERROR ? reply->str
-                                                       : "an unexpected reply");
+                      reply->type == REDIS_REPLY_ERROR
+                      ? ngx_http_bitcache_log_str(r, reply->str, reply->len)
+                      : &unexpected);
         ngx_http_bitcache_free_fail(r, NGX_HTTP_SERVICE_UNAVAILABLE,
                                     "unavailable", "the giveaway cannot count");
         return;
@@ -536,16 +539,20 @@ ngx_http_bitcache_free_created(ngx_http_bitcache_call_t *call,
     ngx_http_request_t            *r = call->request;
     ngx_http_bitcache_free_ctx_t  *ctx = call->data;
 
+    static ngx_str_t  bad_reply = ngx_string("a bad reply");
+
     if (reply == NULL || reply->type != REDIS_REPLY_INTEGER) {
         if (reply != NULL) {
             ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                           "bitcache: giveaway of \"%V\": copy %uL not "
-                          "recorded: %s",
+                          "recorded: %V",
                           ngx_http_bitcache_log_str(r, ctx->product.data,
                                                     ctx->product.len),
                           ctx->copy,
-                          reply->type == REDIS_REPLY_ERROR ? reply->str
-                                                           : "a bad reply");
+                          reply->type == REDIS_REPLY_ERROR
+                          ? ngx_http_bitcache_log_str(r, reply->str,
+                                                      reply->len)
+                          : &bad_reply);
         }
         ngx_http_bitcache_free_unmark(ctx);
         ngx_http_bitcache_free_fail(r, NGX_HTTP_SERVICE_UNAVAILABLE,

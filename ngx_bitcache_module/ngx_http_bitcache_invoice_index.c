@@ -111,6 +111,10 @@ ngx_http_bitcache_index_taken(ngx_http_bitcache_call_t *call,
     ngx_http_request_t         *r = call->request;
     ngx_http_bitcache_index_t  *ix = call->data;
 
+    static ngx_str_t  not_an_index = ngx_string("not an index (out of "
+                                   "non-hardened indexes, or Redis was "
+                                   "written to)");
+
     if (reply == NULL) {
         ngx_http_bitcache_index_fail(r, ix, NGX_HTTP_SERVICE_UNAVAILABLE,
                                      call->failure);
@@ -140,10 +144,10 @@ ngx_http_bitcache_index_taken(ngx_http_bitcache_call_t *call,
 
     if (reply->type == REDIS_REPLY_ERROR || got == BC_INDEX_REPLY_BAD) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "bitcache: derivation counter of wallet %s: %s",
+                      "bitcache: derivation counter of wallet %s: %V",
                       ix->wallet_id, reply->type == REDIS_REPLY_ERROR
-                      ? reply->str : "not an index (out of non-hardened "
-                                     "indexes, or Redis was written to)");
+                      ? ngx_http_bitcache_log_str(r, reply->str, reply->len)
+                      : &not_an_index);
         ngx_http_bitcache_index_fail(r, ix, NGX_HTTP_SERVICE_UNAVAILABLE,
                                      "cannot number the invoice");
         return;

@@ -331,6 +331,8 @@ ngx_http_bitcache_redis_schedule(void)
 static void
 ngx_http_bitcache_redis_noperm(redisReply *reply)
 {
+    char  said[512];
+
     if (reply->type == REDIS_REPLY_ERROR && reply->len >= 6
         && ngx_strncmp(reply->str, "NOPERM", 6) == 0)
     {
@@ -338,7 +340,7 @@ ngx_http_bitcache_redis_noperm(redisReply *reply)
                       "bitcache: redis %V: user \"%V\" is not allowed: %s",
                       &bc_rcf->addr,
                       bc_rcf->user.len ? &bc_rcf->user : &bc_default_user,
-                      reply->str);
+                      bc_log_text(said, sizeof(said), reply->str, reply->len));
     }
 }
 
@@ -410,14 +412,18 @@ ngx_http_bitcache_redis_setup_reply(redisAsyncContext *ac, void *r,
         return;
     }
 
-    /* never log the password: privdata names the command. The error's words
-     * escaped: under Sentinel the server may be one that a lying sentinel
-     * named, and a newline would forge a log line */
+    /* never log the password: privdata names the command, and of an AUTH
+     * error only its first word (the rest may quote the password). The
+     * words escaped: under Sentinel the server may be one that a lying
+     * sentinel named, and a newline would forge a log line */
     ngx_log_error(NGX_LOG_ERR, bc_log, 0,
                   "bitcache: redis %V: %s as user \"%V\" failed: %s",
                   &bc_rcf->addr, (char *) privdata,
                   bc_rcf->user.len ? &bc_rcf->user : &bc_default_user,
-                  bc_log_text(said, sizeof(said), reply->str, reply->len));
+                  bc_log_text(said, sizeof(said), reply->str,
+                              ngx_strcmp((char *) privdata, "AUTH") == 0
+                              ? bc_error_word_len(reply->str, reply->len)
+                              : reply->len));
 
     /*
      * Commands pipelined behind a refused AUTH would run as whoever the

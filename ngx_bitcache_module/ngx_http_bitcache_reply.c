@@ -95,11 +95,14 @@ ngx_http_bitcache_escape_json(u_char *dst, ngx_str_t *src)
 
 
 /* Bytes from a request, Redis or an offer, made safe for the error log by
- * libbitcache's bc_log_escape: no line break or terminal escape, no '"'.
- * Never NULL: a placeholder when out of memory. */
+ * libbitcache's bc_log_escape: no line break or terminal escape, no '"';
+ * at most NGX_HTTP_BITCACHE_LOG_MAX of them, then "..." (a server's error
+ * may be as long as it likes). Never NULL: a placeholder when out of
+ * memory. */
 ngx_str_t *
 ngx_http_bitcache_log_str(ngx_http_request_t *r, const void *data, size_t len)
 {
+    size_t      n;
     ngx_str_t  *s;
 
     static ngx_str_t  none = ngx_string("(out of memory)");
@@ -109,12 +112,20 @@ ngx_http_bitcache_log_str(ngx_http_request_t *r, const void *data, size_t len)
         return &none;
     }
 
-    s->data = ngx_pnalloc(r->pool, 4 * len + 1);
+    n = ngx_min(len, NGX_HTTP_BITCACHE_LOG_MAX);
+
+    s->data = ngx_pnalloc(r->pool, 4 * n + 3);
     if (s->data == NULL) {
         return &none;
     }
 
-    s->len = bc_log_escape((char *) s->data, data, len);
+    s->len = bc_log_escape((char *) s->data, data, n);
+
+    if (n < len) {
+        s->data[s->len++] = '.';
+        s->data[s->len++] = '.';
+        s->data[s->len++] = '.';
+    }
 
     return s;
 }

@@ -197,7 +197,8 @@ ngx_http_bitcache_sentinel_auth_reply(redisAsyncContext *ac, void *r,
                       &sa->text,
                       bs_rcf->sentinel_user.len ? &bs_rcf->sentinel_user
                                                 : &bs_default_user,
-                      bc_log_text(b, sizeof(b), reply->str, reply->len));
+                      bc_log_text(b, sizeof(b), reply->str,
+                                  bc_error_word_len(reply->str, reply->len)));
     }
 }
 

@@ -60,8 +60,9 @@ ngx_http_bitcache_wapi_answer(ngx_http_bitcache_call_t *call,
     if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
         if (reply != NULL) {
             ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                          "bitcache: wallet %s: redis: %s", ctx->w.widhex,
-                          reply->str);
+                          "bitcache: wallet %s: redis: %V", ctx->w.widhex,
+                          ngx_http_bitcache_log_str(r, reply->str,
+                                                    reply->len));
         }
         ngx_http_bitcache_wapi_fail(r, ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
                                     "unavailable",

@@ -9,6 +9,7 @@ use warnings;
 use lib 't/lib';
 use Test::More;
 use BcTest;
+use TokenRef qw(mint_token);
 
 my $t = BcTest->new;
 my %pw = map { $_ => "pw-$_-" . join('', map { ('a' .. 'z')[rand 26] } 1 .. 24) }
@@ -130,4 +131,29 @@ unlike($logs, qr/not-the-password|another-password/, 'nor the wrong ones');
 
 $t->stop_watcher;
 $t->check_log_clean;
+
+# a server that does not know AUTH (renamed away here; a proxy or a rogue
+# server alike) quotes its arguments in its error: of an AUTH error only
+# the first word is logged, never the password it quotes
+{
+    my $e = BcTest->new;
+    $e->start_redis(extra => ['--rename-command', 'AUTH', '']);
+    my $echo = 'pw-echoed-' . join('', map { ('a' .. 'z')[rand 26] } 1 .. 16);
+    $e->write_file('echo.pw', "$echo\n", 0600);
+    my ($rc2, undef, $err2) = $e->cli('grant', '--secret', $e->dir . '/secret',
+                                      '--redis', $e->redis_addr,
+                                      '--redis-password-file', $e->dir . '/echo.pw', '/files/x');
+    isnt($rc2, 0, 'a server without AUTH: the CLI is refused');
+    like($err2, qr/redis AUTH as user "default" failed: ERR\n/, '... and says so by the first word');
+    unlike($err2, qr/\Q$echo\E/, '... never the password the server quotes');
+    my $h = $e->default_http;
+    $h =~ s/(bitcache_redis %%REDIS%% timeout=\S+?);/$1 password=$echo;/ or die 'no bitcache_redis';
+    $e->make_file('files/x', 100);
+    $e->start_nginx($h);
+    my $tok = mint_token($e->secret_bytes, "\x05" x 16, time + 3600, 1, '/files/x');
+    is($e->get("/files/x?bitcache_token=$tok")->{status}, 503, 'nginx: a token cannot be counted: 503');
+    ok(BcTest::wait_until(sub { $e->error_log =~ /AUTH as user "default" failed: ERR$/m }, 5),
+       'nginx logs the first word') or diag $e->error_log;
+    unlike($e->error_log, qr/\Q$echo\E/, '... never the password the server quotes');
+}
 done_testing;

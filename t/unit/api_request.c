@@ -310,6 +310,15 @@ test_log_text(void)
            "\\x0d\\x0a\\x0d\\x0a\\x0d\\x0a\\x0d\\x0a\\x0d\\x0a\\x0d\\x0a\\x0d\\x0a\\x0d...",
            "log text: control bytes never overflow the buffer, none reaches the line whole");
     ok(strlen(big) < sizeof(big), "log text: NUL-terminated inside the buffer");
+    memset(buf, 'x', sizeof(buf));
+    is_str(bc_log_text(buf, 3, "ab", 2), "", "log text: a buffer under 4 bytes gets \"\"");
+    ok(buf[1] == 'x' && buf[2] == 'x', "... and nothing past its NUL");
+    is_str(bc_log_text(buf, 8, "abcdefg", 7), "abcdefg", "log text: 7 bytes fit 8 whole");
+    is_str(bc_log_text(buf, 8, "abcdefgh", 8), "abcd...", "log text: 8 do not");
+    ok(bc_error_word_len("ERR unknown command 'AUTH', with args beginning with: 'pw'", 58) == 3,
+       "error word: ERR, not the quoted arguments");
+    ok(bc_error_word_len("WRONGPASS", 9) == 9 && bc_error_word_len(NULL, 5) == 0,
+       "error word: a single word, or none");
 }
 
 static void
