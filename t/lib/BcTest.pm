@@ -369,12 +369,12 @@ sub stop_nginx {
 }
 
 # nginx in the foreground (master_process off, daemon off: the conf says
-# so) under valgrind's memcheck, its report in valgrind.log (or $opt{log});
-# returns when it listens on $opt{port} (default http_port). $opt{origins}:
-# 0 leaves out --track-origins (faster, for tests that send many requests).
+# so) under valgrind's memcheck, its report in valgrind.log; returns when
+# it listens on $opt{port} (default http_port). $opt{origins}: 0 leaves out
+# --track-origins (faster, for tests that send many requests).
 sub start_nginx_valgrind {
     my ($self, $conf, %opt) = @_;
-    my $vlog = $opt{log} // "$self->{dir}/valgrind.log";
+    my $vlog = "$self->{dir}/valgrind.log";
     my $pid = fork // die "fork: $!";
     if (!$pid) {
         exec 'valgrind', '--tool=memcheck', '--error-exitcode=99',
@@ -386,7 +386,6 @@ sub start_nginx_valgrind {
     $self->{pids}{valgrind} = $pid;
     $self->{valgrind_log} = $vlog;
     ok(wait_port($opt{port} // $self->{http_port}, 1, 60), 'nginx started under valgrind');
-    return $pid;
 }
 
 # Ends it with QUIT (its exit frees every pool, timer and connection) and
@@ -394,9 +393,8 @@ sub start_nginx_valgrind {
 # flag only between two rounds of events: a QUIT that lands just before it
 # waits in epoll with no timer set is seen at the next event, which may
 # never come (seen once in five full runs under valgrind, which widens
-# that window): so it
-# is sent again every 5 s. The wait is bounded: an nginx that never ends
-# fails here, not the suite.
+# that window): so it is sent again every 5 s. The wait is bounded: an
+# nginx that never ends fails here, not the suite.
 sub stop_nginx_valgrind {
     my ($self) = @_;
     my $pid = delete $self->{pids}{valgrind} or return;
@@ -419,7 +417,6 @@ sub stop_nginx_valgrind {
     like($log, qr/ERROR SUMMARY: 0 errors/, 'ERROR SUMMARY: 0 errors');
     unlike($log, qr/Invalid (read|write|free)|uninitialised|Mismatched free|Process terminating/,
            'no invalid access or fatal signal in the log');
-    return $log;
 }
 
 sub url { "http://127.0.0.1:$_[0]{http_port}$_[1]" }
